@@ -1,0 +1,6 @@
+/*
+ * alerts.c
+ */
+#include "postgres.h"
+
+#include "crm.h"

@@ -1,0 +1,6 @@
+/*
+ * calls.c
+ */
+#include "postgres.h"
+
+#include "crm.h"

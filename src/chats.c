@@ -1,0 +1,6 @@
+/*
+ * chats.c
+ */
+#include "postgres.h"
+
+#include "crm.h"

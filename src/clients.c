@@ -1,0 +1,6 @@
+/*
+ * clients.c
+ */
+#include "postgres.h"
+
+#include "crm.h"

@@ -1,0 +1,23 @@
+/*
+ * crm.c
+ *	  Module magic and load-time initialisation of the crm extension.
+ *
+ * Each concept registers what it needs at load time (settings, the background
+ * worker); everything else is created by the extension's SQL script.
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+
+#include "crm.h"
+
+PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+void
+_PG_init(void)
+{
+	crm_guc_init();
+	crm_scheduler_init();
+}

@@ -1,0 +1,123 @@
+/*
+ * crm.h
+ *	  Shared prototypes and small helpers of the crm extension.
+ *
+ * Map of the concepts (each has src/NAME.c and, where it defines SQL, src/NAME.sql):
+ *	crm.c		module magic and _PG_init
+ *	guc.c		every crm.* setting
+ *	spi_util.c	cached SPI plans and running internal queries as the extension owner
+ *	tenancy.c	current account and employee, roles, row-level security of every table
+ *	history.c	append-only guard for history and fact tables
+ *	numbering.c	number templates ({N}, {N:5}, {YYYY}, {MM}) and gapless counters
+ *	leads.c		lead defaults, status transitions, lead events
+ *	phones.c	phone normalisation (phones_shim.cc wraps libphonenumber)
+ *	clients.c	clients, client phones, the right to see customers
+ *	linking.c	lead <-> client and order <-> lead matching
+ *	invoices.c	offers, invoices, payments, auto-cancel, autopay, invoice events
+ *	calls.c		call outcomes, retry rules, call tasks, the call queue
+ *	templates.c	template rendering and the outbox
+ *	chats.c		conversations, messages, responsible manager, appointments
+ *	alerts.c	failed-payment alert routing
+ *	scheduler.c	run_due and the background worker
+ */
+#ifndef CRM_H
+#define CRM_H
+
+#include "postgres.h"
+#include "executor/spi.h"
+#include "utils/timestamp.h"
+
+/* ---- guc.c ---- */
+extern void crm_guc_init(void);
+extern bool crm_account_is_set;
+extern int64 crm_account_value;
+extern bool crm_employee_is_set;
+extern int64 crm_employee_value;
+extern char *crm_scheduler_databases;
+extern bool crm_scheduler_enabled;
+extern int	crm_scheduler_max_sleep_ms;
+extern int	crm_scheduler_batch_size;
+
+/* ---- tenancy.c ---- */
+/* The account of the session; raises 42501 with a hint when crm.account_id is unset. */
+extern int64 crm_require_account(void);
+/* The employee named by crm.employee_id, or *isnull. */
+extern int64 crm_employee_or_null(bool *isnull);
+
+/* ---- spi_util.c ---- */
+
+/*
+ * A statement prepared once per backend and kept (SPI_prepare + SPI_keepplan).
+ * Declare one as a static with its text and argument types; crm_plan() prepares
+ * it on first use.
+ */
+#define CRM_PLAN_MAX_ARGS 12
+typedef struct CrmPlan
+{
+	const char *sql;
+	int			nargs;
+	Oid			argtypes[CRM_PLAN_MAX_ARGS];
+	SPIPlanPtr	plan;
+} CrmPlan;
+
+extern SPIPlanPtr crm_plan(CrmPlan *p);
+
+/*
+ * Runs a kept plan; returns SPI_processed.  nulls follows SPI's convention
+ * (' ' not null, 'n' null) and may be NULL when no argument is null.
+ */
+extern uint64 crm_exec(CrmPlan *p, Datum *values, const char *nulls,
+					   bool read_only, long tcount);
+
+/* Result accessors for row `row` of SPI_tuptable. */
+extern Datum crm_get(uint64 row, int col, bool *isnull);
+extern int64 crm_get_int64(uint64 row, int col, bool *isnull);
+extern char *crm_get_text(uint64 row, int col);	/* palloc'd in the caller's context, or NULL */
+extern bool crm_get_bool(uint64 row, int col, bool *isnull);
+
+/*
+ * Internal writes (history, counters, outbox) run as the owner of the crm
+ * schema, as PostgreSQL's RI triggers do: the caller's grants and policies
+ * decide what it may touch, the rules then record what follows from it.
+ */
+typedef struct CrmUserSwitch
+{
+	Oid			saved_userid;
+	int			saved_sec_context;
+} CrmUserSwitch;
+
+extern void crm_become_owner(CrmUserSwitch *save);
+extern void crm_restore_user(CrmUserSwitch *save);
+
+/* Builds a small JSON object from key/value pairs; values NULL become null. */
+extern Datum crm_json_object(int npairs, const char **keys, const char **values);
+
+/* ---- history.c ---- */
+/* Appends a lead event; detail may be (Datum) 0 for none. */
+extern void crm_lead_event(int64 account_id, int64 lead_id, const char *kind,
+						   int64 from_status, bool from_null,
+						   int64 to_status, bool to_null,
+						   Datum detail_jsonb, bool detail_null);
+
+/* ---- numbering.c ---- */
+extern void crm_number_template_check(const char *tmpl, const char *what);
+extern char *crm_number_next(int64 account_id, const char *tmpl, const char *timezone,
+							 TimestampTz at, CrmPlan *max_plan,
+							 int64 *sequence_id, int64 *seq);
+
+/* ---- leads.c ---- */
+/*
+ * While set, a status change made by the system itself (linking an order)
+ * skips the transition rules; the change is still recorded.
+ */
+extern bool crm_system_status_move;
+extern const char *crm_pending_event_comment;
+
+/* ---- phones.c ---- */
+/* E.164 of raw in region (ISO alpha-2), or NULL when not a valid number. */
+extern char *crm_phone_e164(const char *raw, const char *region);
+
+/* ---- scheduler.c ---- */
+extern void crm_scheduler_init(void);
+
+#endif							/* CRM_H */

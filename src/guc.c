@@ -1,0 +1,132 @@
+/*
+ * guc.c
+ *	  Every crm.* setting.
+ *
+ * crm.account_id and crm.employee_id name the tenant and the acting employee.
+ * They are strings so that ids keep the full bigint range; the check hook
+ * accepts an empty value (unset) or a positive integer, so a typo fails at SET
+ * time rather than silently hiding every row.
+ */
+#include "postgres.h"
+
+#include <limits.h>
+
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+
+#include "crm.h"
+
+static char *account_id_text = NULL;
+static char *employee_id_text = NULL;
+
+bool		crm_account_is_set = false;
+int64		crm_account_value = 0;
+bool		crm_employee_is_set = false;
+int64		crm_employee_value = 0;
+
+char	   *crm_scheduler_databases = NULL;
+bool		crm_scheduler_enabled = true;
+int			crm_scheduler_max_sleep_ms = 60000;
+int			crm_scheduler_batch_size = 1000;
+
+/* Parses an id setting: empty is "unset", anything else must be a positive bigint. */
+static bool
+parse_id_setting(const char *text, bool *is_set, int64 *value)
+{
+	char	   *end;
+	long long	v;
+
+	if (text == NULL || text[0] == '\0')
+	{
+		*is_set = false;
+		*value = 0;
+		return true;
+	}
+	errno = 0;
+	v = strtoll(text, &end, 10);
+	if (errno != 0 || *end != '\0' || v <= 0)
+		return false;
+	*is_set = true;
+	*value = (int64) v;
+	return true;
+}
+
+static bool
+check_id_setting(char **newval, void **extra, GucSource source)
+{
+	bool		is_set;
+	int64		value;
+
+	if (!parse_id_setting(*newval, &is_set, &value))
+	{
+		GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
+		GUC_check_errdetail("The value \"%s\" is not a positive integer id.", *newval);
+		GUC_check_errhint("Set it to the id of a row, or to '' to unset it.");
+		return false;
+	}
+	return true;
+}
+
+static void
+assign_account_id(const char *newval, void *extra)
+{
+	(void) parse_id_setting(newval, &crm_account_is_set, &crm_account_value);
+}
+
+static void
+assign_employee_id(const char *newval, void *extra)
+{
+	(void) parse_id_setting(newval, &crm_employee_is_set, &crm_employee_value);
+}
+
+void
+crm_guc_init(void)
+{
+	DefineCustomStringVariable("crm.account_id",
+							   "The account whose rows this session reads and writes.",
+							   "Set per role or database with ALTER ROLE/DATABASE ... SET, "
+							   "per session, or per transaction with SET LOCAL.",
+							   &account_id_text, "",
+							   PGC_USERSET, 0,
+							   check_id_setting, assign_account_id, NULL);
+
+	DefineCustomStringVariable("crm.employee_id",
+							   "The employee acting in this session.",
+							   "Recorded in history rows and used as the default manager.",
+							   &employee_id_text, "",
+							   PGC_USERSET, 0,
+							   check_id_setting, assign_employee_id, NULL);
+
+	/* The worker's databases are fixed at server start, so only a preload defines it. */
+	if (process_shared_preload_libraries_in_progress)
+		DefineCustomStringVariable("crm.database",
+							   "Databases in which the crm scheduler runs crm.run_due().",
+								   "A comma-separated list of database names; empty disables the worker.",
+								   &crm_scheduler_databases, "",
+								   PGC_POSTMASTER, 0,
+								   NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("crm.scheduler",
+							 "Whether the crm background worker acts on due items.",
+							 NULL,
+							 &crm_scheduler_enabled, true,
+							 PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("crm.scheduler_max_sleep",
+							"Longest time the crm worker sleeps when nothing is due.",
+							NULL,
+							&crm_scheduler_max_sleep_ms, 60000, 100, INT_MAX,
+							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("crm.scheduler_batch_size",
+							"Due items the crm worker handles per transaction.",
+							NULL,
+							&crm_scheduler_batch_size, 1000, 1, 1000000,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+
+	MarkGUCPrefixReserved("crm");
+}

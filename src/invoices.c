@@ -1,0 +1,6 @@
+/*
+ * invoices.c
+ */
+#include "postgres.h"
+
+#include "crm.h"

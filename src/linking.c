@@ -1,0 +1,6 @@
+/*
+ * linking.c
+ */
+#include "postgres.h"
+
+#include "crm.h"

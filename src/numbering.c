@@ -1,0 +1,248 @@
+/*
+ * numbering.c
+ *	  Number templates and gapless counters.
+ *
+ * A template is literal text with placeholders: {N} or {N:width} (exactly
+ * once: the counter, zero-padded to width), {YYYY} and {MM} (the creation
+ * time in the account's timezone).  The counter belongs to the template's
+ * expansion with the counter left in, so L-{YYYY}-{N} restarts each year and
+ * two types sharing one template share one counter.
+ *
+ * Why no "UPDATE counter SET value = value + 1" per row: inside one
+ * transaction that leaves one row version per number, and every following
+ * lookup walks them all, so a bulk load costs more per row the larger it
+ * grows.  Instead the next number is one more than the largest already used,
+ * read from an index on (account_id, number_sequence_id, number_seq) of the
+ * numbered table itself.  The counter row in crm.number_sequences serialises
+ * writers: a transaction updates it once (which locks it until commit) and
+ * then, seeing its own version, never again.  A rolled-back insert leaves no
+ * number behind, so numbers stay gapless; rows that carry numbers cannot be
+ * deleted, so no number is handed out twice.
+ */
+#include "postgres.h"
+
+#include "access/transam.h"
+#include "catalog/pg_type_d.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "pgtime.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+
+#include "crm.h"
+
+#define NUMBER_MAX_WIDTH 18
+
+typedef struct ParsedTemplate
+{
+	StringInfoData key;			/* expansion with the {N...} token kept */
+	StringInfoData prefix;		/* expansion before the counter */
+	StringInfoData suffix;		/* expansion after the counter */
+	int			width;			/* zero-padding of the counter, 0 for none */
+	bool		needs_date;
+} ParsedTemplate;
+
+static void
+template_error(const char *tmpl, const char *what, const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid %s \"%s\"", what, tmpl),
+			 errdetail("%s", detail),
+			 errhint("Use literal text with {N} or {N:width} exactly once, and optionally {YYYY} and {MM}.")));
+}
+
+/*
+ * Parses tmpl; with tm given, expands {YYYY}/{MM} from it.  Raises on any
+ * placeholder other than the allowed ones.
+ */
+static void
+parse_template(const char *tmpl, const char *what, struct pg_tm *tm, ParsedTemplate *out)
+{
+	int			counters = 0;
+	const char *p = tmpl;
+
+	initStringInfo(&out->key);
+	initStringInfo(&out->prefix);
+	initStringInfo(&out->suffix);
+	out->width = 0;
+	out->needs_date = false;
+
+	while (*p)
+	{
+		StringInfo	side = counters ? &out->suffix : &out->prefix;
+		const char *close;
+		int			len;
+
+		if (*p != '{')
+		{
+			if (*p == '}')
+				template_error(tmpl, what, "A \"}\" stands without its \"{\".");
+			appendStringInfoChar(&out->key, *p);
+			appendStringInfoChar(side, *p);
+			p++;
+			continue;
+		}
+		close = strchr(p, '}');
+		if (close == NULL)
+			template_error(tmpl, what, "A \"{\" is not closed by \"}\".");
+		len = close - p + 1;
+		if (len == 6 && strncmp(p, "{YYYY}", 6) == 0)
+		{
+			out->needs_date = true;
+			if (tm)
+			{
+				appendStringInfo(&out->key, "%04d", tm->tm_year);
+				appendStringInfo(side, "%04d", tm->tm_year);
+			}
+		}
+		else if (len == 4 && strncmp(p, "{MM}", 4) == 0)
+		{
+			out->needs_date = true;
+			if (tm)
+			{
+				appendStringInfo(&out->key, "%02d", tm->tm_mon);
+				appendStringInfo(side, "%02d", tm->tm_mon);
+			}
+		}
+		else if (len == 3 && strncmp(p, "{N}", 3) == 0)
+		{
+			counters++;
+			appendBinaryStringInfo(&out->key, p, len);
+		}
+		else if (len > 4 && strncmp(p, "{N:", 3) == 0)
+		{
+			int			width = 0;
+
+			for (const char *d = p + 3; d < close; d++)
+			{
+				if (*d < '0' || *d > '9' || width > NUMBER_MAX_WIDTH)
+					template_error(tmpl, what,
+								   psprintf("The width in \"%.*s\" must be a whole number from 1 to %d.",
+											len, p, NUMBER_MAX_WIDTH));
+				width = width * 10 + (*d - '0');
+			}
+			if (width < 1 || width > NUMBER_MAX_WIDTH)
+				template_error(tmpl, what,
+							   psprintf("The width in \"%.*s\" must be a whole number from 1 to %d.",
+										len, p, NUMBER_MAX_WIDTH));
+			counters++;
+			out->width = width;
+			appendBinaryStringInfo(&out->key, p, len);
+		}
+		else
+			template_error(tmpl, what,
+						   psprintf("The placeholder \"%.*s\" is not known.", len, p));
+		p = close + 1;
+	}
+	if (counters != 1)
+		template_error(tmpl, what,
+					   counters == 0 ? "The template has no {N} counter."
+					   : "The template has more than one {N} counter.");
+}
+
+void
+crm_number_template_check(const char *tmpl, const char *what)
+{
+	ParsedTemplate parsed;
+
+	parse_template(tmpl, what, NULL, &parsed);
+}
+
+PG_FUNCTION_INFO_V1(crm_number_template_ok);
+Datum
+crm_number_template_ok(PG_FUNCTION_ARGS)
+{
+	crm_number_template_check(text_to_cstring(PG_GETARG_TEXT_PP(0)), "number template");
+	PG_RETURN_BOOL(true);
+}
+
+static void
+local_time(TimestampTz at, const char *timezone, struct pg_tm *tm)
+{
+	pg_tz	   *tz = pg_tzset(timezone ? timezone : "UTC");
+	int			tzoff;
+	fsec_t		fsec;
+
+	if (tz == NULL)
+		tz = pg_tzset("UTC");
+	if (timestamp2tm(at, &tzoff, tm, &fsec, NULL, tz) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("timestamp out of range for numbering")));
+}
+
+static CrmPlan find_sequence = {
+	"SELECT id, xmin FROM crm.number_sequences WHERE account_id = $1 AND key = $2",
+	2, {INT8OID, TEXTOID}
+};
+static CrmPlan create_sequence = {
+	"INSERT INTO crm.number_sequences (account_id, key) VALUES ($1, $2) "
+	"ON CONFLICT (account_id, key) DO NOTHING RETURNING id",
+	2, {INT8OID, TEXTOID}
+};
+static CrmPlan touch_sequence = {
+	"UPDATE crm.number_sequences SET last_used_at = now() "
+	"WHERE account_id = $1 AND key = $2 RETURNING id",
+	2, {INT8OID, TEXTOID}
+};
+
+/*
+ * The counter row's id, locked by this transaction (updated once, then
+ * recognised by its xmin).  Caller is connected to SPI and runs as owner.
+ */
+static int64
+lock_sequence(int64 account_id, const char *key)
+{
+	Datum		args[2] = {Int64GetDatum(account_id), CStringGetTextDatum(key)};
+	bool		isnull;
+
+	if (crm_exec(&find_sequence, args, NULL, false, 1) == 1)
+	{
+		int64		id = crm_get_int64(0, 1, NULL);
+		TransactionId xmin = DatumGetTransactionId(crm_get(0, 2, &isnull));
+
+		if (TransactionIdIsCurrentTransactionId(xmin))
+			return id;
+	}
+	else if (crm_exec(&create_sequence, args, NULL, false, 1) == 1)
+		return crm_get_int64(0, 1, NULL);
+
+	if (crm_exec(&touch_sequence, args, NULL, false, 1) != 1)
+		elog(ERROR, "crm: number sequence \"%s\" vanished", key);
+	return crm_get_int64(0, 1, NULL);
+}
+
+/*
+ * The next number of tmpl for a row created at `at`.  max_plan takes
+ * (account_id, number_sequence_id) and returns the largest number_seq used.
+ * Caller is connected to SPI and runs as owner.
+ */
+char *
+crm_number_next(int64 account_id, const char *tmpl, const char *timezone,
+				TimestampTz at, CrmPlan *max_plan, int64 *sequence_id, int64 *seq)
+{
+	ParsedTemplate parsed;
+	struct pg_tm tm;
+	Datum		args[2];
+	bool		isnull;
+	int64		last;
+	StringInfoData number;
+
+	local_time(at, timezone, &tm);
+	parse_template(tmpl, "number template", &tm, &parsed);
+
+	*sequence_id = lock_sequence(account_id, parsed.key.data);
+
+	args[0] = Int64GetDatum(account_id);
+	args[1] = Int64GetDatum(*sequence_id);
+	crm_exec(max_plan, args, NULL, false, 1);
+	last = (SPI_processed == 1) ? crm_get_int64(0, 1, &isnull) : 0;
+	*seq = last + 1;
+
+	initStringInfo(&number);
+	appendStringInfoString(&number, parsed.prefix.data);
+	appendStringInfo(&number, "%0*lld", parsed.width, (long long) *seq);
+	appendStringInfoString(&number, parsed.suffix.data);
+	return number.data;
+}

@@ -1,0 +1,6 @@
+/*
+ * phones.c
+ */
+#include "postgres.h"
+
+#include "crm.h"

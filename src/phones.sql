@@ -1,0 +1,1 @@
+-- phones.sql: phone normalisation.

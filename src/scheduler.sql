@@ -1,0 +1,1 @@
+-- scheduler.sql: run_due and the background worker's helpers.

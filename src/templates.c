@@ -1,0 +1,6 @@
+/*
+ * templates.c
+ */
+#include "postgres.h"
+
+#include "crm.h"

@@ -1,0 +1,183 @@
+/*
+ * tenancy.c
+ *	  The current account and employee, the crm roles, and row-level security
+ *	  of every crm table.
+ *
+ * crm.current_account() is the default of every account_id column and fails
+ * closed: with crm.account_id unset it raises 42501, so a write never lands in
+ * no account.  Policies use crm.session_account(), which returns NULL instead,
+ * so that a role without the setting simply sees no rows.
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "pgtime.h"
+#include "utils/builtins.h"
+
+#include "crm.h"
+
+int64
+crm_require_account(void)
+{
+	if (!crm_account_is_set)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("no crm account is selected"),
+				 errdetail("The setting crm.account_id is not set in this session."),
+				 errhint("Set crm.account_id to your account's id, for example with "
+						 "SET crm.account_id = 1, SET LOCAL in a transaction, or ALTER ROLE ... SET.")));
+	return crm_account_value;
+}
+
+int64
+crm_employee_or_null(bool *isnull)
+{
+	*isnull = !crm_employee_is_set;
+	return crm_employee_value;
+}
+
+PG_FUNCTION_INFO_V1(crm_current_account);
+Datum
+crm_current_account(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64(crm_require_account());
+}
+
+PG_FUNCTION_INFO_V1(crm_session_account);
+Datum
+crm_session_account(PG_FUNCTION_ARGS)
+{
+	if (!crm_account_is_set)
+		PG_RETURN_NULL();
+	PG_RETURN_INT64(crm_account_value);
+}
+
+PG_FUNCTION_INFO_V1(crm_current_employee);
+Datum
+crm_current_employee(PG_FUNCTION_ARGS)
+{
+	if (!crm_employee_is_set)
+		PG_RETURN_NULL();
+	PG_RETURN_INT64(crm_employee_value);
+}
+
+/* CHECK helper for accounts.timezone: raises with a hint instead of returning false. */
+PG_FUNCTION_INFO_V1(crm_timezone_ok);
+Datum
+crm_timezone_ok(PG_FUNCTION_ARGS)
+{
+	char	   *tz = text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	if (pg_tzset(tz) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("time zone \"%s\" is not recognized", tz),
+				 errdetail("An account's timezone must be a name from pg_timezone_names."),
+				 errhint("Use a name such as 'Europe/Moscow' or 'UTC'.")));
+	PG_RETURN_BOOL(true);
+}
+
+static void
+exec_fixed(const char *sql)
+{
+	if (SPI_execute(sql, false, 0) < 0)
+		elog(ERROR, "crm: failed: %s", sql);
+}
+
+/*
+ * Creates the group roles when missing (roles are cluster-wide, so a second
+ * database with crm reuses them) and nests them: admin > manager > reader.
+ */
+PG_FUNCTION_INFO_V1(crm_ensure_roles);
+Datum
+crm_ensure_roles(PG_FUNCTION_ARGS)
+{
+	static const char *const roles[] = {"crm_reader", "crm_manager", "crm_admin"};
+
+	SPI_connect();
+	for (int i = 0; i < lengthof(roles); i++)
+	{
+		Datum		arg = CStringGetTextDatum(roles[i]);
+		Oid			argtype = TEXTOID;
+
+		if (SPI_execute_with_args("SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1",
+								  1, &argtype, &arg, NULL, true, 1) < 0)
+			elog(ERROR, "crm: role lookup failed");
+		if (SPI_processed == 0)
+		{
+			char	   *sql = psprintf("CREATE ROLE %s NOLOGIN", roles[i]);
+
+			exec_fixed(sql);
+		}
+	}
+	exec_fixed("GRANT crm_reader TO crm_manager");
+	exec_fixed("GRANT crm_manager TO crm_admin");
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/*
+ * Gives every table of the crm schema the account policy, row-level security
+ * and a pg_dump mark, so that no table can be added without them.  The names
+ * come from the catalog, never from user input, and are quoted.
+ */
+PG_FUNCTION_INFO_V1(crm_secure_all_tables);
+Datum
+crm_secure_all_tables(PG_FUNCTION_ARGS)
+{
+	uint64		n;
+	char	  **names;
+	bool	   *is_accounts;
+	bool	   *has_policy;
+
+	SPI_connect();
+	if (SPI_execute("SELECT c.relname::text, c.relname = 'accounts', "
+					"  EXISTS (SELECT 1 FROM pg_catalog.pg_policy p "
+					"          WHERE p.polrelid = c.oid AND p.polname = 'account_isolation') "
+					"FROM pg_catalog.pg_class c "
+					"WHERE c.relnamespace = 'crm'::regnamespace AND c.relkind IN ('r', 'p') "
+					"ORDER BY 1", true, 0) < 0)
+		elog(ERROR, "crm: table listing failed");
+	n = SPI_processed;
+	names = palloc(sizeof(char *) * (n + 1));
+	is_accounts = palloc(sizeof(bool) * (n + 1));
+	has_policy = palloc(sizeof(bool) * (n + 1));
+	for (uint64 i = 0; i < n; i++)
+	{
+		names[i] = pstrdup(crm_get_text(i, 1));
+		is_accounts[i] = crm_get_bool(i, 2, NULL);
+		has_policy[i] = crm_get_bool(i, 3, NULL);
+	}
+
+	for (uint64 i = 0; i < n; i++)
+	{
+		const char *qname = quote_qualified_identifier("crm", names[i]);
+		const char *key = is_accounts[i] ? "id" : "account_id";
+
+		exec_fixed(psprintf("ALTER TABLE %s ENABLE ROW LEVEL SECURITY", qname));
+		if (!has_policy[i])
+			exec_fixed(psprintf("CREATE POLICY account_isolation ON %s "
+								"USING (%s = crm.session_account()) "
+								"WITH CHECK (%s = crm.session_account())",
+								qname, key, key));
+		exec_fixed(psprintf("SELECT pg_catalog.pg_extension_config_dump(%s, '')",
+							quote_literal_cstr(qname)));
+	}
+
+	/* Identity sequences, so a restore continues numbering where it stopped. */
+	if (SPI_execute("SELECT format('%I.%I', n.nspname, s.relname) "
+					"FROM pg_catalog.pg_class s "
+					"JOIN pg_catalog.pg_namespace n ON n.oid = s.relnamespace "
+					"WHERE s.relkind = 'S' AND n.nspname = 'crm' ORDER BY 1", true, 0) < 0)
+		elog(ERROR, "crm: sequence listing failed");
+	n = SPI_processed;
+	names = palloc(sizeof(char *) * (n + 1));
+	for (uint64 i = 0; i < n; i++)
+		names[i] = pstrdup(crm_get_text(i, 1));
+	for (uint64 i = 0; i < n; i++)
+		exec_fixed(psprintf("SELECT pg_catalog.pg_extension_config_dump(%s, '')",
+							quote_literal_cstr(names[i])));
+
+	SPI_finish();
+	PG_RETURN_VOID();
+}
