@@ -47,9 +47,9 @@ SHLIB_LINK += -lphonenumber -lstdc++
 PG_CPPFLAGS += -I$(srcdir)/src
 PG_CXXFLAGS += -std=c++17
 
-REGRESS      = $(shell cat test/regress_schedule 2>/dev/null)
+REGRESS      = $(sort $(basename $(notdir $(wildcard sql/*.sql))))
 REGRESS_OPTS = --inputdir=. --load-extension=crm
-ISOLATION      = $(shell cat test/isolation_schedule 2>/dev/null)
+ISOLATION      = $(sort $(basename $(notdir $(wildcard test/specs/*.spec))))
 ISOLATION_OPTS = --inputdir=test --outputdir=test/output_iso --load-extension=crm
 
 EXTRA_CLEAN = test/output_iso results regression.diffs regression.out

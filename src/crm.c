@@ -19,5 +19,6 @@ void
 _PG_init(void)
 {
 	crm_guc_init();
+	crm_invoices_init();
 	crm_scheduler_init();
 }

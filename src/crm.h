@@ -117,7 +117,43 @@ extern const char *crm_pending_event_comment;
 /* E.164 of raw in region (ISO alpha-2), or NULL when not a valid number. */
 extern char *crm_phone_e164(const char *raw, const char *region);
 
+/* ---- clients.c ---- */
+
+/* ---- linking.c ---- */
+
+/* ---- invoices.c ---- */
+extern void crm_invoices_init(void);
+
+/* ---- calls.c ---- */
+
+/* ---- templates.c ---- */
+
+/* ---- chats.c ---- */
+
+/* ---- alerts.c ---- */
+
 /* ---- scheduler.c ---- */
 extern void crm_scheduler_init(void);
+
+/*
+ * Time-based work is a list of handlers, one per kind of due item; each
+ * concept registers its own at load time and crm.run_due() runs them all.
+ * run() handles at most max_items items due at `now` (a deadline when
+ * now > deadline, other instants when now >= instant), each exactly once even
+ * when several sessions run it at once, and returns how many it handled; it
+ * is called connected to SPI, as the schema owner.  next_due() gives the
+ * earliest instant still pending (any account), false when none.
+ */
+typedef struct CrmDueHandler
+{
+	const char *kind;
+	int64		(*run) (TimestampTz now, int64 max_items);
+	bool		(*next_due) (TimestampTz *at);
+} CrmDueHandler;
+
+#define CRM_MAX_DUE_HANDLERS 16
+extern void crm_register_due_handler(const CrmDueHandler *handler);
+extern int	crm_due_handler_count(void);
+extern const CrmDueHandler *crm_due_handler(int i);
 
 #endif							/* CRM_H */
