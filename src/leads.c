@@ -21,6 +21,7 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/json.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
@@ -452,7 +453,10 @@ timestamptz_text(LeadRow *row, const char *name)
 	bool		isnull;
 	Datum		d = lead_col(row, name, &isnull);
 
-	return isnull ? NULL : DatumGetCString(DirectFunctionCall1(timestamptz_out, d));
+	int			utc = 0;
+
+	/* ISO 8601 in UTC, as JSON writes it, whatever the session's TimeZone. */
+	return isnull ? NULL : JsonEncodeDateTime(NULL, d, TIMESTAMPTZOID, &utc);
 }
 
 static const char *
