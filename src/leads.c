@@ -56,31 +56,25 @@ lead_int64(LeadRow *row, const char *name, bool *isnull)
 	return *isnull ? 0 : DatumGetInt64(d);
 }
 
-/* Same value (both NULL, or equal) for a by-value 8-byte column. */
+/* Same value in both rows (both NULL, or equal): text as text, others as by-value datums. */
 static bool
 lead_same(LeadRow *a, LeadRow *b, const char *name)
 {
+	int			attnum = SPI_fnumber(a->desc, name);
 	bool		an,
 				bn;
-	Datum		ad = lead_col(a, name, &an);
-	Datum		bd = lead_col(b, name, &bn);
+	Datum		ad,
+				bd;
 
+	if (attnum <= 0)
+		elog(ERROR, "crm: crm.leads has no column \"%s\"", name);
+	ad = SPI_getbinval(a->tuple, a->desc, attnum, &an);
+	bd = SPI_getbinval(b->tuple, b->desc, attnum, &bn);
 	if (an || bn)
 		return an == bn;
+	if (TupleDescAttr(a->desc, attnum - 1)->atttypid == TEXTOID)
+		return DatumGetBool(DirectFunctionCall2Coll(texteq, C_COLLATION_OID, ad, bd));
 	return ad == bd;
-}
-
-static bool
-lead_same_text(LeadRow *a, LeadRow *b, const char *name)
-{
-	bool		an,
-				bn;
-	Datum		ad = lead_col(a, name, &an);
-	Datum		bd = lead_col(b, name, &bn);
-
-	if (an || bn)
-		return an == bn;
-	return DatumGetBool(DirectFunctionCall2Coll(texteq, C_COLLATION_OID, ad, bd));
 }
 
 #define LEAD_MAX_CHANGES 12
@@ -382,20 +376,14 @@ crm_lead_before_insert(PG_FUNCTION_ARGS)
 }
 
 static void
-refuse_change_named(const char *column)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-			 errmsg("column \"%s\" of a lead cannot be changed", column),
-			 errdetail("It is fixed when the lead is created."),
-			 errhint("Leave %s out of the UPDATE.", column)));
-}
-
-static void
 refuse_change(LeadRow *old, LeadRow *new, const char *column)
 {
 	if (!lead_same(old, new, column))
-		refuse_change_named(column);
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("column \"%s\" of a lead cannot be changed", column),
+				 errdetail("It is fixed when the lead is created."),
+				 errhint("Leave %s out of the UPDATE.", column)));
 }
 
 PG_FUNCTION_INFO_V1(crm_lead_before_update);
@@ -418,8 +406,7 @@ crm_lead_before_update(PG_FUNCTION_ARGS)
 	refuse_change(&old, &new, "number_sequence_id");
 	refuse_change(&old, &new, "number_seq");
 	refuse_change(&old, &new, "created_at");
-	if (!lead_same_text(&old, &new, "number"))
-		refuse_change_named("number");
+	refuse_change(&old, &new, "number");
 
 	account_id = lead_int64(&old, "account_id", &isnull);
 
