@@ -25,6 +25,7 @@
 
 #include "postgres.h"
 #include "executor/spi.h"
+#include "fmgr.h"
 #include "utils/timestamp.h"
 
 /* ---- guc.c ---- */
@@ -129,6 +130,28 @@ extern void crm_invoices_init(void);
  * detail; NULL for a change by an employee.
  */
 extern const char *crm_invoice_event_reason;
+
+/*
+ * Appends an invoice event by the current employee at the transaction time,
+ * with crm_invoice_event_reason (when set) as "reason" in the detail plus the
+ * given pairs.  Caller is connected to SPI and runs as owner.
+ */
+extern void crm_invoice_event(int64 account_id, int64 invoice_id, const char *kind,
+							  const char *from_status, const char *to_status,
+							  int npairs, const char **keys, const char **values);
+/* Shared by invoices.c and payments.c. */
+extern Datum crm_invoice_col(HeapTuple tuple, TupleDesc desc, const char *name, bool *isnull);
+extern struct TriggerData *crm_invoice_check_trigger(FunctionCallInfo fcinfo, const char *name,
+													 bool before);
+extern void crm_invoice_not_found(int64 account_id, int64 invoice_id);
+extern Datum crm_invoice_row(int64 account_id, int64 invoice_id);
+extern Datum crm_invoice_move(int64 account_id, int64 invoice_id, const char *to,
+							  const char *comment);
+extern const char *crm_invoice_pending_comment(const char *comment);
+extern bool crm_min_timestamp(CrmPlan *plan, TimestampTz *at);
+
+/* ---- payments.c ---- */
+extern void crm_payments_init(void);
 
 /* ---- calls.c ---- */
 

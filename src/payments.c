@@ -1,0 +1,508 @@
+/*
+ * payments.c
+ *	  Payments and autopay: the payment trigger that moves invoices,
+ *	  crm.record_payment, crm.refund_invoice, and the autopay charge handler.
+ *
+ * A payment row is a fact: its BEFORE INSERT trigger locks the invoice, judges
+ * the payment against the invoice as it is now (so several payments in one
+ * statement, or in racing sessions, are judged one after the other), and
+ * moves the invoice.  A payment whose external_id was already reported is
+ * skipped: the first row stands and nothing happens again.
+ *
+ * Autopay: each due invoice gets one 'charge' row in crm.outbox (its
+ * dedup_key names the invoice and the charge's ordinal) and its next charge
+ * moves one interval on.  autopay_pending counts charges queued whose result
+ * has not been reported; autopay_count counts successful ones.  Once count
+ * plus pending reach the limit there is no next charge; a failed charge frees
+ * its place; after the last success autopay is off (see normalise_autopay in
+ * invoices.c).
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type_d.h"
+#include "commands/trigger.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/numeric.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+
+#include "crm.h"
+
+static Datum
+pcol(HeapTuple t, TupleDesc d, const char *name, bool *isnull)
+{
+	return crm_invoice_col(t, d, name, isnull);
+}
+
+static const char *
+pout(HeapTuple t, TupleDesc d, const char *name)
+{
+	return SPI_getvalue(t, d, SPI_fnumber(d, name));
+}
+
+static int
+num_cmp(Datum a, Datum b)
+{
+	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, a, b));
+}
+
+static Datum
+num_add(Datum a, Datum b)
+{
+	return DirectFunctionCall2(numeric_add, a, b);
+}
+
+static Datum
+num_sub(Datum a, Datum b)
+{
+	return DirectFunctionCall2(numeric_sub, a, b);
+}
+
+static const char *
+num_text(Datum a)
+{
+	return DatumGetCString(DirectFunctionCall1(numeric_out, a));
+}
+
+static CrmPlan lock_invoice = {
+	"SELECT status, number, amount, paid_amount, refunded_amount, autopay, autopay_pending "
+	"FROM crm.invoices WHERE account_id = $1 AND id = $2 FOR UPDATE",
+	2, {INT8OID, INT8OID}
+};
+static CrmPlan payment_by_external_id = {
+	"SELECT id FROM crm.payments WHERE account_id = $1 AND external_id = $2",
+	2, {INT8OID, TEXTOID}
+};
+static CrmPlan apply_payment = {
+	"UPDATE crm.invoices SET status = $3, paid_amount = $4, refunded_amount = $5, "
+	"  autopay_count = autopay_count + $6, autopay_pending = greatest(autopay_pending - $7, 0) "
+	"WHERE account_id = $1 AND id = $2",
+	7, {INT8OID, INT8OID, TEXTOID, NUMERICOID, NUMERICOID, INT4OID, INT4OID}
+};
+
+typedef struct InvoiceState
+{
+	char	   *status;
+	char	   *number;
+	Datum		amount;
+	Datum		paid;
+	Datum		refunded;
+	bool		autopay;
+	int32		pending;
+} InvoiceState;
+
+static bool
+load_invoice(int64 account_id, int64 invoice_id, InvoiceState *inv)
+{
+	Datum		args[2] = {Int64GetDatum(account_id), Int64GetDatum(invoice_id)};
+	bool		isnull;
+
+	if (crm_exec(&lock_invoice, args, NULL, false, 1) != 1)
+		return false;
+	inv->status = crm_get_text(0, 1);
+	inv->number = crm_get_text(0, 2);
+	inv->amount = SPI_datumTransfer(crm_get(0, 3, &isnull), false, -1);
+	inv->paid = SPI_datumTransfer(crm_get(0, 4, &isnull), false, -1);
+	inv->refunded = SPI_datumTransfer(crm_get(0, 5, &isnull), false, -1);
+	inv->autopay = crm_get_bool(0, 6, NULL);
+	inv->pending = DatumGetInt32(crm_get(0, 7, &isnull));
+	return true;
+}
+
+static void
+refuse_payment(InvoiceState *inv, int64 invoice_id, const char *kind, const char *why,
+			   const char *hint)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("%s cannot be recorded on %s invoice \"%s\"", kind, inv->status, inv->number),
+			 errdetail("Invoice %lld is %s; %s", (long long) invoice_id, inv->status, why),
+			 errhint("%s", hint)));
+}
+
+/* Raises unless the payment may be recorded on the invoice as it is now. */
+static void
+judge_payment(InvoiceState *inv, int64 invoice_id, const char *kind, Datum amount)
+{
+	bool		is_refund = strcmp(kind, "refund") == 0;
+	bool		is_autopay = strcmp(kind, "autopay") == 0;
+	Datum		held = num_sub(inv->paid, inv->refunded);
+
+	if (strcmp(inv->status, "cancelled") == 0 || strcmp(inv->status, "deleted") == 0 ||
+		strcmp(inv->status, "refunded") == 0)
+		refuse_payment(inv, invoice_id, kind, "it takes no more payments.",
+					   "Payments are recorded on awaiting, prepaid and paid invoices; reissue the invoice with crm.reissue_invoice.");
+	if (is_refund)
+	{
+		if (strcmp(inv->status, "paid") != 0)
+			refuse_payment(inv, invoice_id, kind, "only a paid invoice can be refunded.",
+						   "Cancel an unpaid invoice with crm.cancel_invoice instead.");
+		if (num_cmp(amount, held) > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("refund of %s is larger than the %s paid on invoice \"%s\"",
+							num_text(amount), num_text(held), inv->number),
+					 errdetail("Invoice %lld has %s paid and %s refunded.", (long long) invoice_id,
+							   num_text(inv->paid), num_text(inv->refunded)),
+					 errhint("Refund at most %s.", num_text(held))));
+		return;
+	}
+	if (is_autopay)
+	{
+		if (!inv->autopay && inv->pending == 0)
+			refuse_payment(inv, invoice_id, kind, "its autopay is off and no charge is waiting for a result.",
+						   "Record a plain payment, or turn autopay on with crm.set_autopay.");
+		return;					/* each charge is the full amount again */
+	}
+	if (strcmp(inv->status, "paid") == 0 || num_cmp(num_add(held, amount), inv->amount) > 0)
+	{
+		Datum		due = num_sub(inv->amount, held);
+
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("payment of %s is more than the %s still due on invoice \"%s\"",
+						num_text(amount), num_text(due),
+						inv->number),
+				 errdetail("Invoice %lld is for %s and has %s paid.", (long long) invoice_id,
+						   num_text(inv->amount), num_text(held)),
+				 errhint("Record at most the amount still due.")));
+	}
+}
+
+static const char *
+status_after(InvoiceState *inv, Datum paid, Datum refunded, bool is_refund)
+{
+	if (is_refund)
+		return num_cmp(refunded, paid) >= 0 ? "refunded" : inv->status;
+	if (strcmp(inv->status, "paid") == 0)
+		return "paid";
+	return num_cmp(num_sub(paid, refunded), inv->amount) >= 0 ? "paid" : "prepaid";
+}
+
+static void
+payment_event(int64 account_id, int64 invoice_id, HeapTuple t, TupleDesc d, const char *kind,
+			  bool succeeded)
+{
+	const char *keys[6] = {"payment_id", "kind", "amount", "at", "failure_reason", "external_id"};
+	const char *values[6] = {pout(t, d, "id"), kind, pout(t, d, "amount"), pout(t, d, "at"),
+	pout(t, d, "failure_reason"), pout(t, d, "external_id")};
+
+	crm_invoice_event(account_id, invoice_id,
+					  !succeeded ? "payment_failed" : strcmp(kind, "refund") == 0 ? "refund" : "payment",
+					  NULL, NULL, 6, keys, values);
+}
+
+static void
+move_invoice_by_payment(int64 account_id, int64 invoice_id, InvoiceState *inv, const char *kind,
+						Datum amount, bool succeeded)
+{
+	bool		is_refund = strcmp(kind, "refund") == 0;
+	bool		is_autopay = strcmp(kind, "autopay") == 0;
+	Datum		paid = inv->paid;
+	Datum		refunded = inv->refunded;
+	Datum		args[7];
+	const char *saved = crm_invoice_event_reason;
+
+	if (!succeeded && !is_autopay)
+		return;					/* a failed payment changes nothing */
+	if (succeeded && is_refund)
+		refunded = num_add(refunded, amount);
+	else if (succeeded)
+		paid = num_add(paid, amount);
+	args[0] = Int64GetDatum(account_id);
+	args[1] = Int64GetDatum(invoice_id);
+	args[2] = CStringGetTextDatum(succeeded ? status_after(inv, paid, refunded, is_refund) : inv->status);
+	args[3] = paid;
+	args[4] = refunded;
+	args[5] = Int32GetDatum(succeeded && is_autopay ? 1 : 0);
+	args[6] = Int32GetDatum(is_autopay ? 1 : 0);
+	PG_TRY();
+	{
+		crm_invoice_event_reason = is_refund ? "refund" : is_autopay ? "autopay" : "payment";
+		crm_exec(&apply_payment, args, NULL, false, 0);
+	}
+	PG_FINALLY();
+	{
+		crm_invoice_event_reason = saved;
+	}
+	PG_END_TRY();
+}
+
+PG_FUNCTION_INFO_V1(crm_payment_before_insert);
+Datum
+crm_payment_before_insert(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = crm_invoice_check_trigger(fcinfo, "crm_payment_before_insert", true);
+	HeapTuple	t = trigdata->tg_trigtuple;
+	TupleDesc	d = trigdata->tg_relation->rd_att;
+	CrmUserSwitch user;
+	InvoiceState inv;
+	bool		isnull,
+				amount_null,
+				succeeded_null,
+				ext_null;
+	int64		account_id,
+				invoice_id;
+	Datum		amount,
+				ext;
+	bool		succeeded;
+	char	   *kind;
+	HeapTuple	result = t;
+
+	if (!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+		elog(ERROR, "crm_payment_before_insert: must be fired by INSERT");
+	account_id = DatumGetInt64(pcol(t, d, "account_id", &isnull));
+	if (isnull)
+		return PointerGetDatum(t);
+	invoice_id = DatumGetInt64(pcol(t, d, "invoice_id", &isnull));
+	amount = pcol(t, d, "amount", &amount_null);
+	succeeded = DatumGetBool(pcol(t, d, "succeeded", &succeeded_null));
+	if (isnull || amount_null || succeeded_null)
+		return PointerGetDatum(t);	/* NOT NULL reports it */
+	kind = TextDatumGetCString(pcol(t, d, "kind", &isnull));
+	if (num_cmp(amount, DirectFunctionCall1(int4_numeric, Int32GetDatum(0))) <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("payment amount must be positive"),
+				 errdetail("The amount given is %s.", num_text(amount)),
+				 errhint("Record a refund as kind 'refund' with a positive amount.")));
+
+	SPI_connect();
+	crm_become_owner(&user);
+	if (!load_invoice(account_id, invoice_id, &inv))
+		ereport(ERROR,
+				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+				 errmsg("invoice %lld does not exist", (long long) invoice_id),
+				 errdetail("Account %lld has no invoice with id %lld.", (long long) account_id, (long long) invoice_id),
+				 errhint("Use the id of one of the account's invoices.")));
+	ext = pcol(t, d, "external_id", &ext_null);
+	if (!ext_null)
+	{
+		Datum		args[2] = {Int64GetDatum(account_id), ext};
+
+		/* after the invoice lock, so a racing report of the same id is seen */
+		if (crm_exec(&payment_by_external_id, args, NULL, false, 1) == 1)
+			result = NULL;
+	}
+	if (result != NULL)
+	{
+		judge_payment(&inv, invoice_id, kind, amount);
+		(void) pcol(t, d, "employee_id", &isnull);
+		if (isnull)
+		{
+			bool		no_employee;
+			int64		employee = crm_employee_or_null(&no_employee);
+			int			attnum = SPI_fnumber(d, "employee_id");
+			Datum		v = Int64GetDatum(employee);
+
+			if (!no_employee)
+				t = heap_modify_tuple_by_cols(t, d, 1, &attnum, &v, &no_employee);
+		}
+		payment_event(account_id, invoice_id, t, d, kind, succeeded);
+		move_invoice_by_payment(account_id, invoice_id, &inv, kind, amount, succeeded);
+		result = t;
+	}
+	crm_restore_user(&user);
+	SPI_finish();
+	return PointerGetDatum(result);
+}
+
+static CrmPlan insert_payment = {
+	"INSERT INTO crm.payments AS p (invoice_id, amount, succeeded, kind, at, failure_reason, external_id) "
+	"VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING p",
+	7, {INT8OID, NUMERICOID, BOOLOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID}
+};
+static CrmPlan payment_row_by_external_id = {
+	"SELECT p FROM crm.payments AS p WHERE p.account_id = $1 AND p.external_id = $2",
+	2, {INT8OID, TEXTOID}
+};
+
+/* crm.record_payment(invoice_id, amount, succeeded, kind, at, failure_reason, external_id) */
+PG_FUNCTION_INFO_V1(crm_record_payment);
+Datum
+crm_record_payment(PG_FUNCTION_ARGS)
+{
+	int64		account_id = crm_require_account();
+	Datum		args[7];
+	char		nulls[8] = "       ";
+	Datum		result;
+	bool		isnull;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("invoice_id, amount and succeeded must not be NULL"),
+				 errhint("Pass the invoice, the amount and whether the payment succeeded.")));
+	for (int i = 0; i < 7; i++)
+	{
+		args[i] = PG_ARGISNULL(i) ? (Datum) 0 : PG_GETARG_DATUM(i);
+		nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
+	}
+	if (PG_ARGISNULL(3))
+	{
+		args[3] = CStringGetTextDatum("payment");
+		nulls[3] = ' ';
+	}
+	if (PG_ARGISNULL(4))
+	{
+		args[4] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+		nulls[4] = ' ';
+	}
+
+	SPI_connect();
+	if (crm_exec(&insert_payment, args, nulls, false, 0) == 0)
+	{
+		/* already reported: the first row stands */
+		Datum		a[2] = {Int64GetDatum(account_id), args[6]};
+
+		if (nulls[6] == 'n' || crm_exec(&payment_row_by_external_id, a, NULL, true, 1) != 1)
+			elog(ERROR, "crm: payment was not recorded");
+	}
+	result = SPI_datumTransfer(crm_get(0, 1, &isnull), false, -1);
+	SPI_finish();
+	PG_RETURN_DATUM(result);
+}
+
+static CrmPlan refundable = {
+	"SELECT status, paid_amount - refunded_amount FROM crm.invoices WHERE account_id = $1 AND id = $2",
+	2, {INT8OID, INT8OID}
+};
+static CrmPlan insert_refund = {
+	"INSERT INTO crm.payments (invoice_id, amount, succeeded, kind) VALUES ($1, $2, true, 'refund')",
+	2, {INT8OID, NUMERICOID}
+};
+
+static void
+record_refund(int64 invoice_id, Datum amount, const char *comment)
+{
+	Datum		a[2] = {Int64GetDatum(invoice_id), amount};
+	const char *saved = crm_invoice_pending_comment(comment);
+
+	PG_TRY();
+	{
+		crm_exec(&insert_refund, a, NULL, false, 0);
+	}
+	PG_FINALLY();
+	{
+		crm_invoice_pending_comment(saved);
+	}
+	PG_END_TRY();
+}
+
+/*
+ * crm.refund_invoice(invoice_id, comment): a paid invoice with money on it
+ * gets a refund payment of all of it (which moves it to refunded); one
+ * confirmed by hand with nothing paid simply moves.
+ */
+PG_FUNCTION_INFO_V1(crm_refund_invoice);
+Datum
+crm_refund_invoice(PG_FUNCTION_ARGS)
+{
+	int64		account_id = crm_require_account();
+	int64		invoice_id;
+	Datum		args[2];
+	const char *comment = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	Datum		result;
+	bool		isnull;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("invoice_id must not be NULL"),
+				 errhint("Pass the id of the invoice.")));
+	invoice_id = PG_GETARG_INT64(0);
+	args[0] = Int64GetDatum(account_id);
+	args[1] = Int64GetDatum(invoice_id);
+
+	SPI_connect();
+	if (crm_exec(&refundable, args, NULL, false, 1) != 1)
+		crm_invoice_not_found(account_id, invoice_id);
+	{
+		char	   *status = crm_get_text(0, 1);
+		Datum		held = SPI_datumTransfer(crm_get(0, 2, &isnull), false, -1);
+
+		if (strcmp(status, "paid") == 0 &&
+			num_cmp(held, DirectFunctionCall1(int4_numeric, Int32GetDatum(0))) > 0)
+		{
+			record_refund(invoice_id, held, comment);
+		}
+		else
+			(void) crm_invoice_move(account_id, invoice_id, "refunded", comment);
+	}
+	result = crm_invoice_row(account_id, invoice_id);
+	SPI_finish();
+	PG_RETURN_DATUM(result);
+}
+
+/* ---- autopay charges ---- */
+
+/*
+ * One statement: claim due invoices (SKIP LOCKED: a row another session is
+ * charging or paying is left to it), advance each by one charge, and queue
+ * the charge.  The dedup_key makes a second queueing of the same charge a
+ * no-op whatever happens.
+ */
+static CrmPlan queue_charges = {
+	"WITH due AS ("
+	"  SELECT account_id, id FROM crm.invoices "
+	"  WHERE next_charge_at <= $1 AND autopay AND status IN ('awaiting', 'prepaid', 'paid') "
+	"  ORDER BY next_charge_at, account_id, id LIMIT $2 FOR UPDATE SKIP LOCKED), "
+	"charged AS ("
+	"  UPDATE crm.invoices AS i SET autopay_pending = i.autopay_pending + 1, "
+	"    autopay_queued = i.autopay_queued + 1, autopay_last_charge_at = i.next_charge_at, "
+	"    next_charge_at = CASE WHEN i.autopay_limit IS NOT NULL "
+	"      AND i.autopay_count + i.autopay_pending + 1 >= i.autopay_limit THEN NULL "
+	"      ELSE i.next_charge_at + i.autopay_interval END "
+	"  FROM due WHERE i.account_id = due.account_id AND i.id = due.id "
+	"    AND i.autopay AND i.next_charge_at <= $1 "
+	"  RETURNING i.account_id, i.id, i.number, i.client_id, i.amount, i.autopay_queued, "
+	"    i.autopay_last_charge_at) "
+	"INSERT INTO crm.outbox (account_id, kind, payload, dedup_key) "
+	"SELECT account_id, 'charge', "
+	"  jsonb_build_object('invoice_id', id, 'number', number, 'client_id', client_id, "
+	"    'amount', amount, 'charge', autopay_queued, 'due_at', autopay_last_charge_at), "
+	"  'charge:' || id || ':' || autopay_queued "
+	"FROM charged ON CONFLICT (account_id, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING",
+	2, {TIMESTAMPTZOID, INT8OID}
+};
+static CrmPlan charge_next = {
+	"SELECT min(next_charge_at) FROM crm.invoices WHERE next_charge_at IS NOT NULL AND autopay",
+	0, {InvalidOid}
+};
+
+static int64
+autopay_run(TimestampTz now, int64 max_items)
+{
+	Datum		args[2] = {TimestampTzGetDatum(now), Int64GetDatum(max_items)};
+	uint64		n = 0;
+	const char *saved = crm_invoice_event_reason;
+
+	PG_TRY();
+	{
+		crm_invoice_event_reason = "autopay";
+		n = crm_exec(&queue_charges, args, NULL, false, 0);
+	}
+	PG_FINALLY();
+	{
+		crm_invoice_event_reason = saved;
+	}
+	PG_END_TRY();
+	return (int64) n;
+}
+
+static bool
+autopay_next_due(TimestampTz *at)
+{
+	return crm_min_timestamp(&charge_next, at);
+}
+
+static const CrmDueHandler autopay_handler = {
+	"autopay_charge", autopay_run, autopay_next_due
+};
+
+void
+crm_payments_init(void)
+{
+	crm_register_due_handler(&autopay_handler);
+}
