@@ -140,6 +140,7 @@ extern void crm_invoice_event(int64 account_id, int64 invoice_id, const char *ki
 							  const char *from_status, const char *to_status,
 							  int npairs, const char **keys, const char **values);
 /* Shared by invoices.c and payments.c. */
+extern bool crm_invoice_by_scheduler;
 extern Datum crm_invoice_col(HeapTuple tuple, TupleDesc desc, const char *name, bool *isnull);
 extern struct TriggerData *crm_invoice_check_trigger(FunctionCallInfo fcinfo, const char *name,
 													 bool before);

@@ -39,6 +39,9 @@
 #include "crm.h"
 
 const char *crm_invoice_event_reason = NULL;
+
+/* While a due handler runs: its changes are the scheduler's, by no employee. */
+bool		crm_invoice_by_scheduler = false;
 static const char *pending_comment = NULL;
 
 /* ---- tuple access ---- */
@@ -197,6 +200,8 @@ crm_invoice_event(int64 account_id, int64 invoice_id, const char *kind,
 	args[0] = Int64GetDatum(account_id);
 	args[1] = Int64GetDatum(invoice_id);
 	args[2] = Int64GetDatum(crm_employee_or_null(&no_employee));
+	if (crm_invoice_by_scheduler)
+		no_employee = true;
 	args[3] = CStringGetTextDatum(kind);
 	args[4] = from_status ? CStringGetTextDatum(from_status) : (Datum) 0;
 	args[5] = to_status ? CStringGetTextDatum(to_status) : (Datum) 0;
@@ -868,7 +873,7 @@ crm_invoice_row(int64 account_id, int64 invoice_id)
 	Datum		args[2] = {Int64GetDatum(account_id), Int64GetDatum(invoice_id)};
 	bool		isnull;
 
-	if (crm_exec(&invoice_row, args, NULL, true, 1) != 1)
+	if (crm_exec(&invoice_row, args, NULL, false, 1) != 1)
 		crm_invoice_not_found(account_id, invoice_id);
 	return SPI_datumTransfer(crm_get(0, 1, &isnull), false, -1);
 }
@@ -1055,11 +1060,13 @@ auto_cancel_run(TimestampTz now, int64 max_items)
 	PG_TRY();
 	{
 		crm_invoice_event_reason = "auto_cancel";
+		crm_invoice_by_scheduler = true;
 		n = crm_exec(&auto_cancel_due, args, NULL, false, 0);
 	}
 	PG_FINALLY();
 	{
 		crm_invoice_event_reason = saved;
+		crm_invoice_by_scheduler = false;
 	}
 	PG_END_TRY();
 	return (int64) n;

@@ -481,11 +481,13 @@ autopay_run(TimestampTz now, int64 max_items)
 	PG_TRY();
 	{
 		crm_invoice_event_reason = "autopay";
+		crm_invoice_by_scheduler = true;
 		n = crm_exec(&queue_charges, args, NULL, false, 0);
 	}
 	PG_FINALLY();
 	{
 		crm_invoice_event_reason = saved;
+		crm_invoice_by_scheduler = false;
 	}
 	PG_END_TRY();
 	return (int64) n;
