@@ -18,6 +18,7 @@ OBJS = \
 	src/clients.o \
 	src/linking.o \
 	src/invoices.o \
+	src/invoice_actions.o \
 	src/payments.o \
 	src/calls.o \
 	src/templates.o \

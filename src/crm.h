@@ -13,7 +13,9 @@
  *	phones.c	phone normalisation (phones_shim.cc wraps libphonenumber)
  *	clients.c	clients, client phones, the right to see customers
  *	linking.c	lead <-> client and order <-> lead matching
- *	invoices.c	offers, invoices, payments, auto-cancel, autopay, invoice events
+ *	invoices.c	offers, invoices, items, invoice events, auto-cancel
+ *	invoice_actions.c	confirm, cancel, delete, auto-cancel time, autopay switch, reissue
+ *	payments.c	payments, refunds, autopay charges
  *	calls.c		call outcomes, retry rules, call tasks, the call queue
  *	templates.c	template rendering and the outbox
  *	chats.c		conversations, messages, responsible manager, appointments
