@@ -152,6 +152,12 @@ extern Datum crm_invoice_move(int64 account_id, int64 invoice_id, const char *to
 							  const char *comment);
 extern const char *crm_invoice_pending_comment(const char *comment);
 extern bool crm_min_timestamp(CrmPlan *plan, TimestampTz *at);
+/*
+ * Runs a system write of crm.invoices with crm_invoice_event_reason set (and
+ * no employee on its events when by_scheduler); restores both afterwards.
+ */
+extern uint64 crm_invoice_system_exec(CrmPlan *plan, Datum *args, const char *nulls,
+									  const char *reason, bool by_scheduler);
 
 /* ---- payments.c ---- */
 extern void crm_payments_init(void);

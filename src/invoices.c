@@ -682,6 +682,34 @@ crm_invoice_after_write(PG_FUNCTION_ARGS)
 	return PointerGetDatum(NULL);
 }
 
+/*
+ * Runs a system write of crm.invoices: the triggers let it write derived
+ * columns and record `reason` in the events (by no employee when the
+ * scheduler runs it).  Returns SPI_processed.
+ */
+uint64
+crm_invoice_system_exec(CrmPlan *plan, Datum *args, const char *nulls, const char *reason,
+						bool by_scheduler)
+{
+	const char *saved_reason = crm_invoice_event_reason;
+	bool		saved_scheduler = crm_invoice_by_scheduler;
+	uint64		n = 0;
+
+	PG_TRY();
+	{
+		crm_invoice_event_reason = reason;
+		crm_invoice_by_scheduler = by_scheduler;
+		n = crm_exec(plan, args, nulls, false, 0);
+	}
+	PG_FINALLY();
+	{
+		crm_invoice_event_reason = saved_reason;
+		crm_invoice_by_scheduler = saved_scheduler;
+	}
+	PG_END_TRY();
+	return n;
+}
+
 /* ---- items ---- */
 
 static CrmPlan lock_invoice_status = {
@@ -762,18 +790,8 @@ static void
 recompute_amount(int64 account_id, int64 invoice_id)
 {
 	Datum		args[2] = {Int64GetDatum(account_id), Int64GetDatum(invoice_id)};
-	const char *saved = crm_invoice_event_reason;
 
-	PG_TRY();
-	{
-		crm_invoice_event_reason = "items_changed";
-		crm_exec(&items_total, args, NULL, false, 0);
-	}
-	PG_FINALLY();
-	{
-		crm_invoice_event_reason = saved;
-	}
-	PG_END_TRY();
+	crm_invoice_system_exec(&items_total, args, NULL, "items_changed", false);
 }
 
 PG_FUNCTION_INFO_V1(crm_invoice_item_after_write);
@@ -835,22 +853,8 @@ static int64
 auto_cancel_run(TimestampTz now, int64 max_items)
 {
 	Datum		args[2] = {TimestampTzGetDatum(now), Int64GetDatum(max_items)};
-	uint64		n = 0;
-	const char *saved = crm_invoice_event_reason;
 
-	PG_TRY();
-	{
-		crm_invoice_event_reason = "auto_cancel";
-		crm_invoice_by_scheduler = true;
-		n = crm_exec(&auto_cancel_due, args, NULL, false, 0);
-	}
-	PG_FINALLY();
-	{
-		crm_invoice_event_reason = saved;
-		crm_invoice_by_scheduler = false;
-	}
-	PG_END_TRY();
-	return (int64) n;
+	return (int64) crm_invoice_system_exec(&auto_cancel_due, args, NULL, "auto_cancel", true);
 }
 
 bool

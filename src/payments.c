@@ -202,7 +202,6 @@ move_invoice_by_payment(int64 account_id, int64 invoice_id, InvoiceState *inv, c
 	Datum		paid = inv->paid;
 	Datum		refunded = inv->refunded;
 	Datum		args[7];
-	const char *saved = crm_invoice_event_reason;
 
 	if (!succeeded && !is_autopay)
 		return;					/* a failed payment changes nothing */
@@ -217,16 +216,8 @@ move_invoice_by_payment(int64 account_id, int64 invoice_id, InvoiceState *inv, c
 	args[4] = refunded;
 	args[5] = Int32GetDatum(succeeded && is_autopay ? 1 : 0);
 	args[6] = Int32GetDatum(is_autopay ? 1 : 0);
-	PG_TRY();
-	{
-		crm_invoice_event_reason = is_refund ? "refund" : is_autopay ? "autopay" : "payment";
-		crm_exec(&apply_payment, args, NULL, false, 0);
-	}
-	PG_FINALLY();
-	{
-		crm_invoice_event_reason = saved;
-	}
-	PG_END_TRY();
+	crm_invoice_system_exec(&apply_payment, args, NULL,
+							is_refund ? "refund" : is_autopay ? "autopay" : "payment", false);
 }
 
 PG_FUNCTION_INFO_V1(crm_payment_before_insert);
@@ -475,22 +466,8 @@ static int64
 autopay_run(TimestampTz now, int64 max_items)
 {
 	Datum		args[2] = {TimestampTzGetDatum(now), Int64GetDatum(max_items)};
-	uint64		n = 0;
-	const char *saved = crm_invoice_event_reason;
 
-	PG_TRY();
-	{
-		crm_invoice_event_reason = "autopay";
-		crm_invoice_by_scheduler = true;
-		n = crm_exec(&queue_charges, args, NULL, false, 0);
-	}
-	PG_FINALLY();
-	{
-		crm_invoice_event_reason = saved;
-		crm_invoice_by_scheduler = false;
-	}
-	PG_END_TRY();
-	return (int64) n;
+	return (int64) crm_invoice_system_exec(&queue_charges, args, NULL, "autopay", true);
 }
 
 static bool
