@@ -186,14 +186,44 @@ static CrmPlan lock_order = {
 	"WHERE account_id = $1 AND id = $2 FOR UPDATE",
 	2, {INT8OID, INT8OID}
 };
+/*
+ * One table only: under READ COMMITTED a row lock taken after waiting sees the
+ * lead's latest version, and a join would be rechecked against the other
+ * tables' old rows and lose it.
+ */
 static CrmPlan lock_lead = {
-	"SELECT l.number, l.order_id, l.client_id, l.closed_at IS NOT NULL, s.name, o.number "
-	"FROM crm.leads l "
-	"JOIN crm.statuses s ON s.account_id = l.account_id AND s.id = l.status_id "
-	"LEFT JOIN crm.orders o ON o.account_id = l.account_id AND o.id = l.order_id "
-	"WHERE l.account_id = $1 AND l.id = $2 FOR UPDATE OF l",
+	"SELECT number, order_id, client_id, closed_at IS NOT NULL, status_id "
+	"FROM crm.leads WHERE account_id = $1 AND id = $2 FOR UPDATE",
 	2, {INT8OID, INT8OID}
 };
+static CrmPlan status_name = {
+	"SELECT name FROM crm.statuses WHERE account_id = $1 AND id = $2",
+	2, {INT8OID, INT8OID}
+};
+static CrmPlan lead_number_plan = {
+	"SELECT number FROM crm.leads WHERE account_id = $1 AND id = $2",
+	2, {INT8OID, INT8OID}
+};
+static CrmPlan order_number_plan = {
+	"SELECT number FROM crm.orders WHERE account_id = $1 AND id = $2",
+	2, {INT8OID, INT8OID}
+};
+
+/* A name for an error message, read as the owner. */
+static char *
+lookup_name(CrmPlan *plan, int64 account_id, int64 id)
+{
+	Datum		args[2] = {Int64GetDatum(account_id), Int64GetDatum(id)};
+	CrmUserSwitch user;
+	char	   *name = NULL;
+
+	crm_become_owner(&user);
+	if (crm_exec(plan, args, NULL, true, 1) == 1)
+		name = crm_get_text(0, 1);
+	crm_restore_user(&user);
+	return name ? name : psprintf("%lld", (long long) id);
+}
+
 static CrmPlan write_order_link = {
 	"UPDATE crm.orders SET lead_id = $3, client_id = coalesce(client_id, $4) "
 	"WHERE account_id = $1 AND id = $2",
@@ -238,8 +268,8 @@ link_order_lead(int64 account_id, int64 order_id, int64 lead_id, LinkBy by)
 	int64		lead_client;
 	bool		lead_client_null;
 	bool		lead_closed;
-	char	   *status_name;
-	char	   *linked_order;
+	int64		lead_order;
+	int64		lead_status;
 	int64		client;
 	bool		client_null;
 
@@ -264,9 +294,10 @@ link_order_lead(int64 account_id, int64 order_id, int64 lead_id, LinkBy by)
 			goto refused;
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("order \"%s\" is already linked to lead %lld", order_number, (long long) order_lead),
-				 errdetail("Order %lld is linked to lead %lld; an order links to one lead.",
-						   (long long) order_id, (long long) order_lead),
+				 errmsg("order \"%s\" is already linked to lead \"%s\"", order_number,
+						lookup_name(&lead_number_plan, account_id, order_lead)),
+				 errdetail("Order \"%s\" is linked to another lead; an order links to one lead.",
+						   order_number),
 				 errhint("Link another order to lead %lld.", (long long) lead_id)));
 	}
 
@@ -279,11 +310,10 @@ link_order_lead(int64 account_id, int64 order_id, int64 lead_id, LinkBy by)
 				  by == LINK_BY_HAND ? ERRCODE_NO_DATA_FOUND : ERRCODE_FOREIGN_KEY_VIOLATION);
 	}
 	lead_number = crm_get_text(0, 1);
-	(void) crm_get_int64(0, 2, &isnull);
+	lead_order = crm_get_int64(0, 2, &isnull);
 	lead_client = crm_get_int64(0, 3, &lead_client_null);
 	lead_closed = crm_get_bool(0, 4, NULL);
-	status_name = crm_get_text(0, 5);
-	linked_order = crm_get_text(0, 6);
+	lead_status = crm_get_int64(0, 5, NULL);
 
 	if (!isnull)
 	{
@@ -292,9 +322,9 @@ link_order_lead(int64 account_id, int64 order_id, int64 lead_id, LinkBy by)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("lead \"%s\" is already linked to order \"%s\"", lead_number,
-						linked_order ? linked_order : "?"),
-				 errdetail("Lead %lld is linked to order %lld; a lead links to one order.",
-						   (long long) lead_id, (long long) crm_get_int64(0, 2, NULL)),
+						lookup_name(&order_number_plan, account_id, lead_order)),
+				 errdetail("Lead \"%s\" is linked to another order; a lead links to one order.",
+						   lead_number),
 				 errhint("Link order \"%s\" to another open lead; crm.order_candidates(%lld) lists them.",
 						 order_number, (long long) order_id)));
 	}
@@ -305,7 +335,8 @@ link_order_lead(int64 account_id, int64 order_id, int64 lead_id, LinkBy by)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("lead \"%s\" is closed", lead_number),
-				 errdetail("Lead %lld is in status \"%s\", which closes it.", (long long) lead_id, status_name),
+				 errdetail("Lead \"%s\" is in status \"%s\", which closes it.", lead_number,
+						   lookup_name(&status_name, account_id, lead_status)),
 				 errhint("Link order \"%s\" to an open lead; crm.order_candidates(%lld) lists them.",
 						 order_number, (long long) order_id)));
 	}
