@@ -19,7 +19,7 @@ extern "C"
 
 /* Longer input is refused without parsing (libphonenumber's own limit is 250). */
 #define CRM_PHONE_SHIM_MAX_INPUT 250
-/* E.164 is at most "+" and 15 digits. */
+/* "+", a country code and up to 17 national digits (libphonenumber), and NUL. */
 #define CRM_PHONE_SHIM_OUT_SIZE 32
 
 /*
