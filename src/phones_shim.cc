@@ -78,6 +78,18 @@ valid_utf8(const unsigned char *s, size_t len)
 	return true;
 }
 
+// Plain ASCII without a digit cannot be a number: answered without the
+// library's regular expressions, which cost as much as parsing a real number.
+// Anything non-ASCII may hold digits of another script, so it goes through.
+static bool
+may_hold_digits(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((s[i] >= '0' && s[i] <= '9') || (static_cast<unsigned char>(s[i]) & 0x80))
+			return true;
+	return false;
+}
+
 extern "C" int
 crm_phone_shim_e164(const char *raw, size_t raw_len, const char *region,
 					char *out, size_t out_size)
@@ -96,6 +108,8 @@ crm_phone_shim_e164(const char *raw, size_t raw_len, const char *region,
 		if (raw_len > CRM_PHONE_SHIM_MAX_INPUT)
 			return CRM_PHONE_SHIM_INVALID;
 		if (!valid_utf8(reinterpret_cast<const unsigned char *>(raw), raw_len))
+			return CRM_PHONE_SHIM_INVALID;
+		if (!may_hold_digits(raw, raw_len))
 			return CRM_PHONE_SHIM_INVALID;
 
 		if (util->Parse(std::string(raw, raw_len), std::string(region), &number) !=
