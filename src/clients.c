@@ -110,23 +110,6 @@ crm_customer_right_changed(PG_FUNCTION_ARGS)
 
 /* ---- client phones ---- */
 
-static char *
-text_col(HeapTuple tuple, TupleDesc desc, const char *name)
-{
-	bool		isnull;
-	Datum		d = SPI_getbinval(tuple, desc, SPI_fnumber(desc, name), &isnull);
-
-	return isnull ? NULL : TextDatumGetCString(d);
-}
-
-static bool
-same_text(const char *a, const char *b)
-{
-	if (a == NULL || b == NULL)
-		return a == b;
-	return strcmp(a, b) == 0;
-}
-
 static void
 refuse_derived_phone(const char *given, const char *raw)
 {
@@ -172,16 +155,16 @@ crm_client_phone_before_write(PG_FUNCTION_ARGS)
 	account_id = DatumGetInt64(SPI_getbinval(tuple, desc, SPI_fnumber(desc, "account_id"), &isnull));
 	if (isnull)
 		return PointerGetDatum(tuple);	/* the NOT NULL constraint reports it */
-	raw = text_col(tuple, desc, "raw");
-	given = text_col(tuple, desc, "phone");
+	raw = crm_tuple_text(tuple, desc, "raw");
+	given = crm_tuple_text(tuple, desc, "phone");
 	if (is_update)
 	{
 		HeapTuple	old = trigdata->tg_trigtuple;
 
 		/* Only a changed phone counts as written by the writer. */
-		if (same_text(given, text_col(old, desc, "phone")))
+		if (crm_same_text(given, crm_tuple_text(old, desc, "phone")))
 			given = NULL;
-		if (raw != NULL && same_text(raw, text_col(old, desc, "raw")) && given == NULL)
+		if (raw != NULL && crm_same_text(raw, crm_tuple_text(old, desc, "raw")) && given == NULL)
 			return PointerGetDatum(tuple);
 	}
 	else if (raw == NULL && given != NULL)

@@ -141,6 +141,9 @@ extern const CrmPhoneSettings *crm_phone_settings(int64 account_id);
 extern bool crm_can_see_customers(void);
 
 /* ---- linking.c ---- */
+/* Text of a column of a trigger tuple, or NULL; and NULL-aware text equality. */
+extern char *crm_tuple_text(HeapTuple tuple, TupleDesc desc, const char *name);
+extern bool crm_same_text(const char *a, const char *b);
 
 /* ---- invoices.c ---- */
 extern void crm_invoices_init(void);

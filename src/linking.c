@@ -65,8 +65,8 @@ col_int64(HeapTuple tuple, TupleDesc desc, const char *name, bool *isnull)
 	return *isnull ? 0 : DatumGetInt64(d);
 }
 
-static char *
-col_text(HeapTuple tuple, TupleDesc desc, const char *name)
+char *
+crm_tuple_text(HeapTuple tuple, TupleDesc desc, const char *name)
 {
 	bool		isnull;
 	Datum		d = col(tuple, desc, name, &isnull);
@@ -74,8 +74,8 @@ col_text(HeapTuple tuple, TupleDesc desc, const char *name)
 	return isnull ? NULL : TextDatumGetCString(d);
 }
 
-static bool
-same_text(const char *a, const char *b)
+bool
+crm_same_text(const char *a, const char *b)
 {
 	if (a == NULL || b == NULL)
 		return a == b;
@@ -144,8 +144,8 @@ derived_phone(int64 account_id, const char *raw, const char *given, const char *
 {
 	char	   *e164 = raw ? crm_phone_e164(raw, crm_phone_settings(account_id)->region) : NULL;
 
-	if (given != NULL && !(is_update && same_text(given, old_given)) &&
-		!same_text(given, e164))
+	if (given != NULL && !(is_update && crm_same_text(given, old_given)) &&
+		!crm_same_text(given, e164))
 		refuse_derived(column, table, given, source, raw);
 	return e164;
 }
@@ -419,12 +419,12 @@ crm_lead_phone_before_write(PG_FUNCTION_ARGS)
 			refuse_link_column("order_id", "leads");
 	}
 
-	raw = col_text(new, desc, "contact_phone");
-	given = col_text(new, desc, "phone");
+	raw = crm_tuple_text(new, desc, "contact_phone");
+	given = crm_tuple_text(new, desc, "phone");
 	if (is_update)
 	{
-		old_given = col_text(old, desc, "phone");
-		if (same_text(raw, col_text(old, desc, "contact_phone")) && same_text(given, old_given))
+		old_given = crm_tuple_text(old, desc, "phone");
+		if (crm_same_text(raw, crm_tuple_text(old, desc, "contact_phone")) && crm_same_text(given, old_given))
 			return PointerGetDatum(new);
 	}
 	else if (raw == NULL && given != NULL)
@@ -467,7 +467,7 @@ crm_lead_after_insert_link(PG_FUNCTION_ARGS)
 	bool		client_null;
 	bool		client_auto,
 				order_auto;
-	char	   *phone = col_text(lead, desc, "phone");
+	char	   *phone = crm_tuple_text(lead, desc, "phone");
 	Datum		args[3];
 	char		nulls[4] = "   ";
 	CrmUserSwitch user;
@@ -524,7 +524,7 @@ refuse_order_change(HeapTuple old, HeapTuple new, TupleDesc desc, const char *co
 	bool		changed;
 
 	if (strcmp(column, "number") == 0)
-		changed = !same_text(col_text(old, desc, column), col_text(new, desc, column));
+		changed = !crm_same_text(crm_tuple_text(old, desc, column), crm_tuple_text(new, desc, column));
 	else if (strcmp(column, "created_at") == 0)
 	{
 		bool		an,
@@ -577,16 +577,16 @@ crm_order_before_write(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("order \"%s\" is already linked to lead %lld",
-							col_text(old, desc, "number"),
+							crm_tuple_text(old, desc, "number"),
 							(long long) col_int64(old, desc, "lead_id", &isnull)),
 					 errdetail("A link between an order and a lead is not undone or moved."),
 					 errhint("Leave lead_id out of the UPDATE.")));
-		raw = col_text(new, desc, "phone");
-		given = col_text(new, desc, "phone_e164");
-		if (same_text(raw, col_text(old, desc, "phone")) &&
-			same_text(given, col_text(old, desc, "phone_e164")))
+		raw = crm_tuple_text(new, desc, "phone");
+		given = crm_tuple_text(new, desc, "phone_e164");
+		if (crm_same_text(raw, crm_tuple_text(old, desc, "phone")) &&
+			crm_same_text(given, crm_tuple_text(old, desc, "phone_e164")))
 			return PointerGetDatum(new);
-		e164 = derived_phone(account_id, raw, given, col_text(old, desc, "phone_e164"), true,
+		e164 = derived_phone(account_id, raw, given, crm_tuple_text(old, desc, "phone_e164"), true,
 							 "phone_e164", "orders", "phone");
 		return PointerGetDatum(set_text(new, desc, "phone_e164", e164));
 	}
@@ -602,7 +602,7 @@ crm_order_before_write(PG_FUNCTION_ARGS)
 		Datum		values[5];
 		bool		nulls[5] = {false, false, false, false, false};
 
-		if (col_text(new, desc, "number") != NULL)
+		if (crm_tuple_text(new, desc, "number") != NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_GENERATED_ALWAYS),
 					 errmsg("cannot insert a value into column \"number\" of crm.orders"),
@@ -611,8 +611,8 @@ crm_order_before_write(PG_FUNCTION_ARGS)
 		created_at = DatumGetTimestampTz(col(new, desc, "created_at", &isnull));
 		if (isnull)
 			created_at = GetCurrentTransactionStartTimestamp();
-		raw = col_text(new, desc, "phone");
-		given = col_text(new, desc, "phone_e164");
+		raw = crm_tuple_text(new, desc, "phone");
+		given = crm_tuple_text(new, desc, "phone_e164");
 		if (raw == NULL && given != NULL)
 		{
 			new = set_text(new, desc, "phone", given);
@@ -673,7 +673,7 @@ crm_order_after_write_link(PG_FUNCTION_ARGS)
 	SPI_connect();
 	if (!lead_null)
 		(void) link_order_lead(account_id, order_id, lead_id, LINK_BY_WRITE);
-	else if (!is_update && (phone = col_text(new, desc, "phone_e164")) != NULL &&
+	else if (!is_update && (phone = crm_tuple_text(new, desc, "phone_e164")) != NULL &&
 			 strcmp(crm_phone_settings(account_id)->order_link_mode, "auto") == 0)
 	{
 		CrmUserSwitch user;
@@ -699,6 +699,17 @@ crm_order_after_write_link(PG_FUNCTION_ARGS)
 }
 
 /* ---- SQL functions ---- */
+
+/* Copies the n rows of SPI_tuptable into the function's result set (same columns). */
+static void
+put_result_rows(ReturnSetInfo *rsinfo, uint64 n)
+{
+	MemoryContext old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+
+	for (uint64 i = 0; i < n; i++)
+		tuplestore_puttuple(rsinfo->setResult, SPI_tuptable->vals[i]);
+	MemoryContextSwitchTo(old);
+}
 
 static bool
 mode_is(const char *mode, const char *want)
@@ -728,7 +739,6 @@ crm_client_candidates(PG_FUNCTION_ARGS)
 	const CrmPhoneSettings *settings;
 	char	   *e164;
 	Datum		args[2];
-	MemoryContext per_query;
 	uint64		n;
 
 	InitMaterializedSRF(fcinfo, 0);
@@ -741,22 +751,11 @@ crm_client_candidates(PG_FUNCTION_ARGS)
 	if (e164 == NULL)
 		return (Datum) 0;
 
-	per_query = rsinfo->econtext->ecxt_per_query_memory;
 	args[0] = Int64GetDatum(account_id);
 	args[1] = CStringGetTextDatum(e164);
 	SPI_connect();
 	n = crm_exec(&client_candidates, args, NULL, true, 0);
-	for (uint64 i = 0; i < n; i++)
-	{
-		Datum		values[4];
-		bool		nulls[4] = {false, false, false, false};
-		MemoryContext old = MemoryContextSwitchTo(per_query);
-
-		for (int c = 0; c < 4; c++)
-			values[c] = crm_get(i, c + 1, &nulls[c]);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-		MemoryContextSwitchTo(old);
-	}
+	put_result_rows(rsinfo, n);
 	SPI_finish();
 	return (Datum) 0;
 }
@@ -828,13 +827,11 @@ crm_order_candidates(PG_FUNCTION_ARGS)
 	int64		order_id = PG_GETARG_INT64(0);
 	Datum		args[3] = {Int64GetDatum(account_id), Int64GetDatum(order_id), 0};
 	char		nulls[4] = "   ";
-	MemoryContext per_query;
 	bool		isnull;
 	bool		no_client;
 	uint64		n;
 
 	InitMaterializedSRF(fcinfo, 0);
-	per_query = rsinfo->econtext->ecxt_per_query_memory;
 	SPI_connect();
 	if (crm_exec(&visible_order, args, NULL, true, 1) == 0)
 		not_found("order", account_id, order_id, ERRCODE_NO_DATA_FOUND);
@@ -849,17 +846,7 @@ crm_order_candidates(PG_FUNCTION_ARGS)
 	}
 	args[1] = CStringGetTextDatum(TextDatumGetCString(args[1]));
 	n = crm_exec(&order_candidates, args, nulls, true, 0);
-	for (uint64 i = 0; i < n; i++)
-	{
-		Datum		values[8];
-		bool		vnulls[8];
-		MemoryContext old = MemoryContextSwitchTo(per_query);
-
-		for (int c = 0; c < 8; c++)
-			values[c] = crm_get(i, c + 1, &vnulls[c]);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, vnulls);
-		MemoryContextSwitchTo(old);
-	}
+	put_result_rows(rsinfo, n);
 	SPI_finish();
 	return (Datum) 0;
 }
