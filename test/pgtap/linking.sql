@@ -1,6 +1,6 @@
 -- Linking: lead phones, lead <-> client, orders, order <-> lead, link modes, errors, the right to see customers.
 BEGIN;
-SELECT plan(51);
+SELECT plan(52);
 
 SELECT crm_test.company('Linking') AS a \gset
 SELECT crm_test.id('statuses', :a, 'New') AS s_new, crm_test.id('statuses', :a, 'Won') AS s_won,
@@ -131,6 +131,10 @@ SELECT is((SELECT lead_id FROM crm.orders WHERE id = :o7), :l7::bigint, 'auto: a
 -- The right to see customers hides candidates.
 RESET ROLE;
 UPDATE crm.accounts SET order_link_mode = 'suggest' WHERE id = :a;
+SELECT crm_test.act('crm_test_manager', :a, 'Anna');
+SELECT is((SELECT count(*) FROM crm.order_candidates(:o6)) + (SELECT count(*) FROM crm.client_candidates('+7 495 111 22 33')),
+    3::bigint, 'Anna sees two order candidates and one client candidate');
+RESET ROLE;
 SELECT crm_test.act('crm_test_manager', :a, 'Hidden');
 SELECT is_empty($$SELECT * FROM crm.client_candidates('+7 495 111 22 33')$$, 'Hidden: no client candidates');
 SELECT is_empty(format($$SELECT * FROM crm.order_candidates(%s)$$, :o6), 'Hidden: no order candidates');
