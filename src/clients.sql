@@ -34,5 +34,32 @@ CREATE TABLE crm.client_phones (
 CREATE INDEX client_phones_phone_idx ON crm.client_phones (account_id, phone);
 CREATE INDEX client_phones_client_idx ON crm.client_phones (account_id, client_id);
 
+-- client_phones.phone is the E.164 form of raw in the account's region.
+CREATE FUNCTION crm._client_phone_before_write() RETURNS trigger
+    LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_client_phone_before_write';
+CREATE TRIGGER client_phones_10_phone BEFORE INSERT OR UPDATE ON crm.client_phones
+    FOR EACH ROW EXECUTE FUNCTION crm._client_phone_before_write();
+
+-- The right to see customers: an employee (crm.employee_id) without
+-- can_see_customers sees no client and no phone.  With no employee set,
+-- readers read through their grants.  Cached per transaction.
+-- No SET clause: the policies call it per row (cheap: a cached answer), and its
+-- one internal query names every object in full.
+CREATE FUNCTION crm.can_see_customers() RETURNS boolean
+    LANGUAGE c STABLE PARALLEL RESTRICTED
+    AS 'MODULE_PATHNAME', 'crm_can_see_customers_sql';
+COMMENT ON FUNCTION crm.can_see_customers() IS
+    'Whether the employee named by crm.employee_id may see clients (true with no employee set).';
+CREATE FUNCTION crm._customer_right_changed() RETURNS trigger
+    LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_customer_right_changed';
+CREATE TRIGGER employees_20_customer_right AFTER UPDATE ON crm.employees
+    FOR EACH STATEMENT EXECUTE FUNCTION crm._customer_right_changed();
+
+CREATE POLICY customers_visible ON crm.clients AS RESTRICTIVE
+    USING (crm.can_see_customers()) WITH CHECK (crm.can_see_customers());
+CREATE POLICY customers_visible ON crm.client_phones AS RESTRICTIVE
+    USING (crm.can_see_customers()) WITH CHECK (crm.can_see_customers());
+
 GRANT SELECT ON crm.clients, crm.client_phones TO crm_reader;
 GRANT INSERT, UPDATE, DELETE ON crm.clients, crm.client_phones TO crm_manager;
+GRANT EXECUTE ON FUNCTION crm.can_see_customers() TO crm_reader;

@@ -120,9 +120,33 @@ extern const char *crm_pending_event_comment;
 /* E.164 of raw in region (ISO alpha-2), or NULL when not a valid number. */
 extern char *crm_phone_e164(const char *raw, const char *region);
 
+/* The settings of an account that phones, clients and linking read. */
+typedef struct CrmPhoneSettings
+{
+	int64		account_id;
+	char		region[8];			/* default_region */
+	char		client_link_mode[8];	/* off, suggest, auto */
+	char		order_link_mode[8];
+	bool		has_won_status;
+	int64		order_won_status_id;
+	char	   *order_number_template;	/* kept in the cache's own memory */
+	char	   *timezone;
+} CrmPhoneSettings;
+
+/*
+ * Read once per transaction (as the owner; connects to SPI itself) and
+ * forgotten when this session updates crm.accounts.
+ */
+extern const CrmPhoneSettings *crm_phone_settings(int64 account_id);
+
 /* ---- clients.c ---- */
+/* The right of the current employee to see clients; true with no employee set. */
+extern bool crm_can_see_customers(void);
 
 /* ---- linking.c ---- */
+/* Text of a column of a trigger tuple, or NULL; and NULL-aware text equality. */
+extern char *crm_tuple_text(HeapTuple tuple, TupleDesc desc, const char *name);
+extern bool crm_same_text(const char *a, const char *b);
 
 /* ---- invoices.c ---- */
 extern void crm_invoices_init(void);
