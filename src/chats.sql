@@ -79,6 +79,7 @@ CREATE INDEX messages_employee_idx ON crm.messages (account_id, employee_id) WHE
 CREATE INDEX client_contacts_employee_idx ON crm.client_contacts (account_id, employee_id);
 -- Chat search without pg_trgm: name prefix (case-insensitive) and phone suffix.
 CREATE INDEX clients_name_prefix_idx ON crm.clients (account_id, lower(name) text_pattern_ops);
+CREATE INDEX clients_funnel_idx ON crm.clients (account_id, (CASE WHEN category = 'employee' THEN 'employees' ELSE 'clients' END));
 CREATE INDEX client_phones_suffix_idx ON crm.client_phones (account_id, reverse(phone) text_pattern_ops);
 
 CREATE FUNCTION crm._message_after_insert() RETURNS trigger
@@ -103,7 +104,7 @@ CREATE TRIGGER appointment_events_no_truncate BEFORE TRUNCATE ON crm.appointment
 -- funnel is 'employees' for clients of category 'employee', else 'clients'.
 -- Search: lower(client) LIKE lower('ann') || '%' (name prefix, index
 -- clients_name_prefix_idx) or a phone suffix: client_id IN (SELECT client_id FROM
--- crm.client_phones WHERE reverse(phone) LIKE reverse($1) || '%') (client_phones_suffix_idx).
+-- crm.client_phones WHERE account_id = crm.current_account() AND reverse(phone) LIKE reverse($1) || '%') (client_phones_suffix_idx).
 CREATE VIEW crm.chat_list WITH (security_invoker = true) AS
 SELECT v.id,
        v.account_id,
