@@ -123,6 +123,12 @@ extern char *crm_phone_e164(const char *raw, const char *region);
 
 /* ---- invoices.c ---- */
 extern void crm_invoices_init(void);
+/*
+ * Why the system changes an invoice ("auto_cancel", "call_refused", ...):
+ * set around an UPDATE of crm.invoices, recorded in the invoice event's
+ * detail; NULL for a change by an employee.
+ */
+extern const char *crm_invoice_event_reason;
 
 /* ---- calls.c ---- */
 

@@ -6,6 +6,8 @@
 
 #include "crm.h"
 
+const char *crm_invoice_event_reason = NULL;
+
 void
 crm_invoices_init(void)
 {

@@ -21,6 +21,7 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/json.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
@@ -55,31 +56,25 @@ lead_int64(LeadRow *row, const char *name, bool *isnull)
 	return *isnull ? 0 : DatumGetInt64(d);
 }
 
-/* Same value (both NULL, or equal) for a by-value 8-byte column. */
+/* Same value in both rows (both NULL, or equal): text as text, others as by-value datums. */
 static bool
 lead_same(LeadRow *a, LeadRow *b, const char *name)
 {
+	int			attnum = SPI_fnumber(a->desc, name);
 	bool		an,
 				bn;
-	Datum		ad = lead_col(a, name, &an);
-	Datum		bd = lead_col(b, name, &bn);
+	Datum		ad,
+				bd;
 
+	if (attnum <= 0)
+		elog(ERROR, "crm: crm.leads has no column \"%s\"", name);
+	ad = SPI_getbinval(a->tuple, a->desc, attnum, &an);
+	bd = SPI_getbinval(b->tuple, b->desc, attnum, &bn);
 	if (an || bn)
 		return an == bn;
+	if (TupleDescAttr(a->desc, attnum - 1)->atttypid == TEXTOID)
+		return DatumGetBool(DirectFunctionCall2Coll(texteq, C_COLLATION_OID, ad, bd));
 	return ad == bd;
-}
-
-static bool
-lead_same_text(LeadRow *a, LeadRow *b, const char *name)
-{
-	bool		an,
-				bn;
-	Datum		ad = lead_col(a, name, &an);
-	Datum		bd = lead_col(b, name, &bn);
-
-	if (an || bn)
-		return an == bn;
-	return DatumGetBool(DirectFunctionCall2Coll(texteq, C_COLLATION_OID, ad, bd));
 }
 
 #define LEAD_MAX_CHANGES 12
@@ -130,17 +125,23 @@ check_trigger(FunctionCallInfo fcinfo, const char *name, bool before)
 
 /* ---- lookups ---- */
 
+/*
+ * The lead's type (given, or the account's default), its number template, the
+ * account's timezone, and the status the lead starts in (given, or the type's
+ * initial status) with its kind: everything an insert needs in one query.
+ */
+#define TYPE_AND_STATUS_SELECT \
+	"SELECT t.id, t.number_template, a.timezone, s.id, s.kind " \
+	"FROM crm.lead_types t JOIN crm.accounts a ON a.id = t.account_id " \
+	"LEFT JOIN crm.statuses s ON s.account_id = t.account_id " \
+	"  AND s.id = coalesce($3, t.initial_status_id) "
 static CrmPlan type_by_id = {
-	"SELECT t.id, t.initial_status_id, t.number_template, a.timezone, t.name "
-	"FROM crm.lead_types t JOIN crm.accounts a ON a.id = t.account_id "
-	"WHERE t.account_id = $1 AND t.id = $2",
-	2, {INT8OID, INT8OID}
+	TYPE_AND_STATUS_SELECT "WHERE t.account_id = $1 AND t.id = $2",
+	3, {INT8OID, INT8OID, INT8OID}
 };
 static CrmPlan type_default = {
-	"SELECT t.id, t.initial_status_id, t.number_template, a.timezone, t.name "
-	"FROM crm.lead_types t JOIN crm.accounts a ON a.id = t.account_id "
-	"WHERE t.account_id = $1 AND t.is_default",
-	1, {INT8OID}
+	TYPE_AND_STATUS_SELECT "WHERE t.account_id = $1 AND t.is_default AND $2 IS NULL",
+	3, {INT8OID, INT8OID, INT8OID}
 };
 static CrmPlan status_by_id = {
 	"SELECT kind, name FROM crm.statuses WHERE account_id = $1 AND id = $2",
@@ -154,19 +155,26 @@ static CrmPlan lead_max_number = {
 typedef struct LeadType
 {
 	int64		id;
-	int64		initial_status_id;
 	char	   *number_template;
 	char	   *timezone;
+	bool		status_found;
+	int64		status_id;
+	char	   *status_kind;
 } LeadType;
 
+/* Looks up the type and the starting status; status_id may be NULL (initial). */
 static void
-lookup_type(int64 account_id, int64 type_id, bool type_null, LeadType *type)
+lookup_type(int64 account_id, int64 type_id, bool type_null,
+			int64 status_id, bool status_null, LeadType *type)
 {
-	Datum		args[2] = {Int64GetDatum(account_id), Int64GetDatum(type_id)};
+	Datum		args[3] = {Int64GetDatum(account_id), Int64GetDatum(type_id),
+	Int64GetDatum(status_id)};
+	char		nulls[3] = {' ', type_null ? 'n' : ' ', status_null ? 'n' : ' '};
+	bool		isnull;
 
 	if (type_null)
 	{
-		if (crm_exec(&type_default, args, NULL, true, 1) == 0)
+		if (crm_exec(&type_default, args, nulls, true, 1) == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_NOT_NULL_VIOLATION),
 					 errmsg("lead has no type"),
@@ -174,7 +182,7 @@ lookup_type(int64 account_id, int64 type_id, bool type_null, LeadType *type)
 							   (long long) account_id),
 					 errhint("Give type_id, or mark one lead type with is_default.")));
 	}
-	else if (crm_exec(&type_by_id, args, NULL, true, 1) == 0)
+	else if (crm_exec(&type_by_id, args, nulls, true, 1) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 				 errmsg("lead type %lld does not exist", (long long) type_id),
@@ -182,9 +190,22 @@ lookup_type(int64 account_id, int64 type_id, bool type_null, LeadType *type)
 						   (long long) account_id, (long long) type_id),
 				 errhint("Use the id of one of the account's lead types (crm.lead_types).")));
 	type->id = crm_get_int64(0, 1, NULL);
-	type->initial_status_id = crm_get_int64(0, 2, NULL);
-	type->number_template = crm_get_text(0, 3);
-	type->timezone = crm_get_text(0, 4);
+	type->number_template = crm_get_text(0, 2);
+	type->timezone = crm_get_text(0, 3);
+	type->status_id = crm_get_int64(0, 4, &isnull);
+	type->status_found = !isnull;
+	type->status_kind = crm_get_text(0, 5);
+}
+
+static void
+status_not_found(int64 account_id, int64 status_id)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+			 errmsg("status %lld does not exist", (long long) status_id),
+			 errdetail("Account %lld has no status with id %lld.",
+					   (long long) account_id, (long long) status_id),
+			 errhint("Use the id of one of the account's statuses (crm.statuses).")));
 }
 
 /* The status's kind ('open', 'won', 'lost'); *name gets its name. */
@@ -194,12 +215,7 @@ lookup_status(int64 account_id, int64 status_id, char **name)
 	Datum		args[2] = {Int64GetDatum(account_id), Int64GetDatum(status_id)};
 
 	if (crm_exec(&status_by_id, args, NULL, true, 1) == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-				 errmsg("status %lld does not exist", (long long) status_id),
-				 errdetail("Account %lld has no status with id %lld.",
-						   (long long) account_id, (long long) status_id),
-				 errhint("Use the id of one of the account's statuses (crm.statuses).")));
+		status_not_found(account_id, status_id);
 	if (name)
 		*name = crm_get_text(0, 2);
 	return crm_get_text(0, 1);
@@ -266,7 +282,11 @@ check_transition(int64 account_id, LeadRow *old, int64 type_id, int64 from_statu
 		return;
 
 	lookup_status(account_id, from_status, &from_name);
-	number = TextDatumGetCString(lead_col(old, "number", &isnull));
+	{
+		Datum		d = lead_col(old, "number", &isnull);
+
+		number = isnull ? "(no number)" : TextDatumGetCString(d);
+	}
 	ereport(ERROR,
 			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 			 errmsg("lead \"%s\" cannot move from \"%s\" to \"%s\"", number, from_name, to_name),
@@ -323,10 +343,11 @@ crm_lead_before_insert(PG_FUNCTION_ARGS)
 	SPI_connect();
 	crm_become_owner(&user);
 
-	lookup_type(account_id, type_id, type_null, &type);
-	if (status_null)
-		status_id = type.initial_status_id;
-	kind = lookup_status(account_id, status_id, NULL);
+	lookup_type(account_id, type_id, type_null, status_id, status_null, &type);
+	if (!type.status_found)
+		status_not_found(account_id, status_id);
+	status_id = type.status_id;
+	kind = type.status_kind;
 	number = crm_number_next(account_id, type.number_template, type.timezone, created_at,
 							 &lead_max_number, &sequence_id, &seq);
 
@@ -355,20 +376,14 @@ crm_lead_before_insert(PG_FUNCTION_ARGS)
 }
 
 static void
-refuse_change_named(const char *column)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-			 errmsg("column \"%s\" of a lead cannot be changed", column),
-			 errdetail("It is fixed when the lead is created."),
-			 errhint("Leave %s out of the UPDATE.", column)));
-}
-
-static void
 refuse_change(LeadRow *old, LeadRow *new, const char *column)
 {
 	if (!lead_same(old, new, column))
-		refuse_change_named(column);
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("column \"%s\" of a lead cannot be changed", column),
+				 errdetail("It is fixed when the lead is created."),
+				 errhint("Leave %s out of the UPDATE.", column)));
 }
 
 PG_FUNCTION_INFO_V1(crm_lead_before_update);
@@ -391,26 +406,33 @@ crm_lead_before_update(PG_FUNCTION_ARGS)
 	refuse_change(&old, &new, "number_sequence_id");
 	refuse_change(&old, &new, "number_seq");
 	refuse_change(&old, &new, "created_at");
-	if (!lead_same_text(&old, &new, "number"))
-		refuse_change_named("number");
+	refuse_change(&old, &new, "number");
 
 	account_id = lead_int64(&old, "account_id", &isnull);
 
 	if (!lead_same(&old, &new, "status_id") || !lead_same(&old, &new, "type_id"))
 	{
 		CrmUserSwitch user;
-		int64		type_id = lead_int64(&new, "type_id", &isnull);
-		int64		from_status = lead_int64(&old, "status_id", &isnull);
-		int64		to_status = lead_int64(&new, "status_id", &isnull);
+		bool		type_null,
+					from_null,
+					to_null;
+		int64		type_id = lead_int64(&new, "type_id", &type_null);
+		int64		from_status = lead_int64(&old, "status_id", &from_null);
+		int64		to_status = lead_int64(&new, "status_id", &to_null);
 		char	   *to_name;
 		char	   *to_kind;
 		bool		old_closed;
 
-		if (isnull)
+		if (to_null)
 			ereport(ERROR,
 					(errcode(ERRCODE_NOT_NULL_VIOLATION),
 					 errmsg("a lead's status cannot be set to NULL"),
 					 errhint("Move the lead to another status with crm.transition_lead.")));
+		if (type_null)
+			ereport(ERROR,
+					(errcode(ERRCODE_NOT_NULL_VIOLATION),
+					 errmsg("a lead's type cannot be set to NULL"),
+					 errhint("Set type_id to one of the account's lead types.")));
 
 		SPI_connect();
 		crm_become_owner(&user);
@@ -418,10 +440,10 @@ crm_lead_before_update(PG_FUNCTION_ARGS)
 		{
 			LeadType	type;
 
-			lookup_type(account_id, type_id, isnull, &type);
+			lookup_type(account_id, type_id, false, to_status, false, &type);
 		}
 		to_kind = lookup_status(account_id, to_status, &to_name);
-		if (from_status != to_status && !crm_system_status_move)
+		if (from_status != to_status && !from_null && !crm_system_status_move)
 			check_transition(account_id, &old, type_id, from_status, to_status, to_name);
 		crm_restore_user(&user);
 
@@ -452,7 +474,10 @@ timestamptz_text(LeadRow *row, const char *name)
 	bool		isnull;
 	Datum		d = lead_col(row, name, &isnull);
 
-	return isnull ? NULL : DatumGetCString(DirectFunctionCall1(timestamptz_out, d));
+	int			utc = 0;
+
+	/* ISO 8601 in UTC, as JSON writes it, whatever the session's TimeZone. */
+	return isnull ? NULL : JsonEncodeDateTime(NULL, d, TIMESTAMPTZOID, &utc);
 }
 
 static const char *
@@ -501,9 +526,13 @@ crm_lead_after_write(PG_FUNCTION_ARGS)
 	if (!is_update)
 	{
 		const char *keys[1] = {"number"};
-		const char *values[1] = {TextDatumGetCString(lead_col(&new, "number", &isnull))};
+		const char *values[1];
+		bool		no_status;
+		Datum		number = lead_col(&new, "number", &isnull);
 
-		crm_lead_event(account_id, lead_id, "created", 0, true, to_status, false,
+		values[0] = isnull ? NULL : TextDatumGetCString(number);
+		(void) lead_col(&new, "status_id", &no_status);
+		crm_lead_event(account_id, lead_id, "created", 0, true, to_status, no_status,
 					   crm_json_object(1, keys, values), false);
 	}
 	else
@@ -514,8 +543,13 @@ crm_lead_after_write(PG_FUNCTION_ARGS)
 			const char *values[2] = {crm_pending_event_comment,
 			crm_system_status_move ? "system" : "employee"};
 
+			bool		from_null,
+						to_null;
+			int64		from_status = lead_int64(&old, "status_id", &from_null);
+
+			(void) lead_col(&new, "status_id", &to_null);
 			crm_lead_event(account_id, lead_id, "status_changed",
-						   lead_int64(&old, "status_id", &isnull), false, to_status, false,
+						   from_status, from_null, to_status, to_null,
 						   crm_json_object(2, keys, values), false);
 		}
 		if (!lead_same(&old, &new, "deadline"))

@@ -15,19 +15,20 @@
  * read from an index on (account_id, number_sequence_id, number_seq) of the
  * numbered table itself.  The counter row in crm.number_sequences serialises
  * writers: a transaction updates it once (which locks it until commit) and
- * then, seeing its own version, never again.  A rolled-back insert leaves no
+ * remembers that it holds it.  A rolled-back insert leaves no
  * number behind, so numbers stay gapless; rows that carry numbers cannot be
  * deleted, so no number is handed out twice.
  */
 #include "postgres.h"
 
-#include "access/transam.h"
+#include "access/xact.h"
 #include "catalog/pg_type_d.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "pgtime.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
+#include "utils/memutils.h"
 
 #include "crm.h"
 
@@ -172,10 +173,6 @@ local_time(TimestampTz at, const char *timezone, struct pg_tm *tm)
 				 errmsg("timestamp out of range for numbering")));
 }
 
-static CrmPlan find_sequence = {
-	"SELECT id, xmin FROM crm.number_sequences WHERE account_id = $1 AND key = $2",
-	2, {INT8OID, TEXTOID}
-};
 static CrmPlan create_sequence = {
 	"INSERT INTO crm.number_sequences (account_id, key) VALUES ($1, $2) "
 	"ON CONFLICT (account_id, key) DO NOTHING RETURNING id",
@@ -188,29 +185,85 @@ static CrmPlan touch_sequence = {
 };
 
 /*
- * The counter row's id, locked by this transaction (updated once, then
- * recognised by its xmin).  Caller is connected to SPI and runs as owner.
+ * Counter rows this transaction has locked, so that a bulk insert locks each
+ * once.  Forgotten at the end of the transaction and whenever a
+ * subtransaction aborts (its lock went with it).
+ */
+#define HELD_MAX 8
+typedef struct HeldSequence
+{
+	int64		account_id;
+	int64		sequence_id;
+	char	   *key;			/* in TopTransactionContext */
+} HeldSequence;
+
+static HeldSequence held[HELD_MAX];
+static int	n_held = 0;
+static bool callbacks_registered = false;
+
+static void
+forget_held_on_xact(XactEvent event, void *arg)
+{
+	n_held = 0;
+}
+
+static void
+forget_held_on_subxact(SubXactEvent event, SubTransactionId mySubid,
+					   SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		n_held = 0;
+}
+
+static int64
+held_sequence(int64 account_id, const char *key)
+{
+	for (int i = 0; i < n_held; i++)
+		if (held[i].account_id == account_id && strcmp(held[i].key, key) == 0)
+			return held[i].sequence_id;
+	return 0;
+}
+
+static void
+remember_held(int64 account_id, const char *key, int64 sequence_id)
+{
+	if (!callbacks_registered)
+	{
+		RegisterXactCallback(forget_held_on_xact, NULL);
+		RegisterSubXactCallback(forget_held_on_subxact, NULL);
+		callbacks_registered = true;
+	}
+	if (n_held == HELD_MAX)
+		n_held = 0;
+	held[n_held].account_id = account_id;
+	held[n_held].sequence_id = sequence_id;
+	held[n_held].key = MemoryContextStrdup(TopTransactionContext, key);
+	n_held++;
+}
+
+/*
+ * The counter row's id, locked by this transaction: updated once (which
+ * holds its lock to commit), then remembered, or recognised by its xmin.
+ * Caller is connected to SPI and runs as owner.
  */
 static int64
 lock_sequence(int64 account_id, const char *key)
 {
 	Datum		args[2] = {Int64GetDatum(account_id), CStringGetTextDatum(key)};
-	bool		isnull;
+	int64		id = held_sequence(account_id, key);
 
-	if (crm_exec(&find_sequence, args, NULL, false, 1) == 1)
-	{
-		int64		id = crm_get_int64(0, 1, NULL);
-		TransactionId xmin = DatumGetTransactionId(crm_get(0, 2, &isnull));
-
-		if (TransactionIdIsCurrentTransactionId(xmin))
-			return id;
-	}
+	if (id != 0)
+		return id;
+	if (crm_exec(&touch_sequence, args, NULL, false, 1) == 1)
+		id = crm_get_int64(0, 1, NULL);
 	else if (crm_exec(&create_sequence, args, NULL, false, 1) == 1)
-		return crm_get_int64(0, 1, NULL);
-
-	if (crm_exec(&touch_sequence, args, NULL, false, 1) != 1)
+		id = crm_get_int64(0, 1, NULL);
+	else if (crm_exec(&touch_sequence, args, NULL, false, 1) == 1)
+		id = crm_get_int64(0, 1, NULL); /* created concurrently */
+	else
 		elog(ERROR, "crm: number sequence \"%s\" vanished", key);
-	return crm_get_int64(0, 1, NULL);
+	remember_held(account_id, key, id);
+	return id;
 }
 
 /*

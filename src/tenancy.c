@@ -118,8 +118,10 @@ crm_ensure_roles(PG_FUNCTION_ARGS)
 
 /*
  * Gives every table of the crm schema the account policy, row-level security
- * and a pg_dump mark, so that no table can be added without them.  The names
- * come from the catalog, never from user input, and are quoted.
+ * and a pg_dump mark, and every sequence a pg_dump mark (so a restore
+ * continues numbering where it stopped), so that nothing can be added without
+ * them.  The names come from the catalog, never from user input, and are
+ * quoted.
  */
 PG_FUNCTION_INFO_V1(crm_secure_all_tables);
 Datum
@@ -127,57 +129,45 @@ crm_secure_all_tables(PG_FUNCTION_ARGS)
 {
 	uint64		n;
 	char	  **names;
-	bool	   *is_accounts;
+	char	   *kinds;
 	bool	   *has_policy;
 
 	SPI_connect();
-	if (SPI_execute("SELECT c.relname::text, c.relname = 'accounts', "
+	if (SPI_execute("SELECT c.relname::text, c.relkind::text, "
 					"  EXISTS (SELECT 1 FROM pg_catalog.pg_policy p "
 					"          WHERE p.polrelid = c.oid AND p.polname = 'account_isolation') "
 					"FROM pg_catalog.pg_class c "
-					"WHERE c.relnamespace = 'crm'::regnamespace AND c.relkind IN ('r', 'p') "
+					"WHERE c.relnamespace = 'crm'::regnamespace AND c.relkind IN ('r', 'p', 'S') "
 					"ORDER BY 1", true, 0) < 0)
 		elog(ERROR, "crm: table listing failed");
 	n = SPI_processed;
 	names = palloc(sizeof(char *) * (n + 1));
-	is_accounts = palloc(sizeof(bool) * (n + 1));
+	kinds = palloc(n + 1);
 	has_policy = palloc(sizeof(bool) * (n + 1));
 	for (uint64 i = 0; i < n; i++)
 	{
-		names[i] = pstrdup(crm_get_text(i, 1));
-		is_accounts[i] = crm_get_bool(i, 2, NULL);
+		names[i] = crm_get_text(i, 1);
+		kinds[i] = crm_get_text(i, 2)[0];
 		has_policy[i] = crm_get_bool(i, 3, NULL);
 	}
 
 	for (uint64 i = 0; i < n; i++)
 	{
 		const char *qname = quote_qualified_identifier("crm", names[i]);
-		const char *key = is_accounts[i] ? "id" : "account_id";
+		const char *key = strcmp(names[i], "accounts") == 0 ? "id" : "account_id";
 
-		exec_fixed(psprintf("ALTER TABLE %s ENABLE ROW LEVEL SECURITY", qname));
-		if (!has_policy[i])
-			exec_fixed(psprintf("CREATE POLICY account_isolation ON %s "
-								"USING (%s = crm.session_account()) "
-								"WITH CHECK (%s = crm.session_account())",
-								qname, key, key));
+		if (kinds[i] != 'S')
+		{
+			exec_fixed(psprintf("ALTER TABLE %s ENABLE ROW LEVEL SECURITY", qname));
+			if (!has_policy[i])
+				exec_fixed(psprintf("CREATE POLICY account_isolation ON %s "
+									"USING (%s = crm.session_account()) "
+									"WITH CHECK (%s = crm.session_account())",
+									qname, key, key));
+		}
 		exec_fixed(psprintf("SELECT pg_catalog.pg_extension_config_dump(%s, '')",
 							quote_literal_cstr(qname)));
 	}
-
-	/* Identity sequences, so a restore continues numbering where it stopped. */
-	if (SPI_execute("SELECT format('%I.%I', n.nspname, s.relname) "
-					"FROM pg_catalog.pg_class s "
-					"JOIN pg_catalog.pg_namespace n ON n.oid = s.relnamespace "
-					"WHERE s.relkind = 'S' AND n.nspname = 'crm' ORDER BY 1", true, 0) < 0)
-		elog(ERROR, "crm: sequence listing failed");
-	n = SPI_processed;
-	names = palloc(sizeof(char *) * (n + 1));
-	for (uint64 i = 0; i < n; i++)
-		names[i] = pstrdup(crm_get_text(i, 1));
-	for (uint64 i = 0; i < n; i++)
-		exec_fixed(psprintf("SELECT pg_catalog.pg_extension_config_dump(%s, '')",
-							quote_literal_cstr(names[i])));
-
 	SPI_finish();
 	PG_RETURN_VOID();
 }
