@@ -7,7 +7,9 @@
  * crm.alerts row per (payment, flagged offer, employee) for every active
  * employee whose first message to the client is strictly before the
  * failure, linking the conversation the employee wrote in; then one
- * NOTIFY crm_events naming the employees.  The same failure reported twice
+ * NOTIFY crm_events naming the employees (up to 500; beyond that the
+ * payload, limited to 8000 bytes, gives only their count: read crm.alerts
+ * by payment_id).  The same failure reported twice
  * (same payment, or same invoice and failure time) alerts once: the unique
  * indexes on crm.alerts and ON CONFLICT DO NOTHING.
  *
@@ -61,7 +63,9 @@ static CrmPlan route_alerts = {
 	"SELECT count(*), pg_notify('crm_events', jsonb_build_object("
 	" 'event', 'failed_payment', 'account_id', $1, 'client_id', $2, 'invoice_id', $3,"
 	" 'payment_id', $4, 'happened_at', $5, 'offer_ids', $6::bigint[],"
-	" 'employee_ids', array_agg(DISTINCT employee_id ORDER BY employee_id))::text) "
+	" 'employee_count', count(DISTINCT employee_id),"
+	" 'employee_ids', CASE WHEN count(DISTINCT employee_id) <= 500"
+	"  THEN array_agg(DISTINCT employee_id ORDER BY employee_id) END)::text) "
 	"FROM ins HAVING count(*) > 0",
 	6, {INT8OID, INT8OID, INT8OID, INT8OID, TIMESTAMPTZOID, INT8ARRAYOID}
 };

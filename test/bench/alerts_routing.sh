@@ -41,8 +41,8 @@ INSERT INTO crm.messages (conversation_id, direction, employee_id, sent_at)
   SELECT :cli + 1, 'out', e, '2026-01-01'::timestamptz + e * interval '1 second' FROM generate_series(1, :emp) e;
 -- the rest: spread over clients and employees, in batches
 SELECT format('INSERT INTO crm.messages (conversation_id, direction, employee_id, sent_at)
-  SELECT 1 + (i %% %s), ''out'', 1 + ((i * 7919) %% %s), ''2026-01-01''::timestamptz + i * interval ''1 second''
-  FROM generate_series(%s, %s) i', :cli, :emp, b, least(b + 99999, :msg - :emp))
+  SELECT 1 + (i %% %s), ''out'', 1 + ((i::bigint * 7919 + (i / %s) * 997) %% %s), ''2026-01-01''::timestamptz + i * interval ''1 second''
+  FROM generate_series(%s, %s) i', :cli, :cli, :emp, b, least(b + 99999, :msg - :emp))
   FROM generate_series(1, :msg - :emp, 100000) b \gexec
 VACUUM ANALYZE;
 SELECT count(*) AS messages FROM crm.messages;
@@ -68,7 +68,7 @@ for v in success unflagged typical; do
   echo "== $v"; "$PGBIN/pgbench" -n -d bench -T "$SECS" -f "$W/$v.sql" 2>/dev/null | grep -E "latency average|^tps"
 done
 echo "== hot (one failure alerts $EMPLOYEES employees)"
-"$PGBIN/pgbench" -n -d bench -t 5 -f "$W/hot.sql" 2>/dev/null | grep -E "latency average|^tps"
+"$PGBIN/pgbench" -n -d bench -t 5 -f "$W/hot.sql" | grep -E "latency average|^tps"
 psql -X -q -d bench -c "SELECT count(*) AS alerts FROM crm.alerts"
 
 psql -X -d bench <<'SQL'
