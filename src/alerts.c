@@ -1,6 +1,195 @@
 /*
  * alerts.c
+ *	  Failed-payment alert routing and the Important inbox.
+ *
+ * payments_50_alerts (AFTER INSERT on crm.payments, failed payments only):
+ * when the invoice holds offers marked notify_on_failed_payment, one
+ * crm.alerts row per (payment, flagged offer, employee) for every active
+ * employee whose first message to the client is strictly before the
+ * failure, linking the conversation the employee wrote in; then one
+ * NOTIFY crm_events naming the employees (up to 500; beyond that the
+ * payload, limited to 8000 bytes, gives only their count: read crm.alerts
+ * by payment_id).  The same failure reported twice
+ * (same payment, or same invoice and failure time) alerts once: the unique
+ * indexes on crm.alerts and ON CONFLICT DO NOTHING.
+ *
+ * Functions: crm.mark_alert_seen(id, at), crm.resolve_alert(id, at).
  */
 #include "postgres.h"
 
+#include "catalog/pg_type_d.h"
+#include "commands/trigger.h"
+#include "fmgr.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+
 #include "crm.h"
+
+static CrmPlan flagged_offers = {
+	"SELECT i.client_id, array_agg(DISTINCT it.offer_id ORDER BY it.offer_id) "
+	"FROM crm.invoices i "
+	"JOIN crm.invoice_items it ON it.account_id = i.account_id AND it.invoice_id = i.id "
+	"JOIN crm.offers o ON o.account_id = it.account_id AND o.id = it.offer_id "
+	"WHERE i.account_id = $1 AND i.id = $2 AND o.notify_on_failed_payment "
+	"GROUP BY i.client_id",
+	2, {INT8OID, INT8OID}
+};
+
+/*
+ * Waits for any first contact with the client still in flight (chats.c
+ * holds the client row FOR NO KEY UPDATE while recording one), so the next
+ * statement's fresh snapshot sees every contact committed before this
+ * failure; contacts that start later wait for this transaction instead.
+ */
+static CrmPlan share_client = {
+	"SELECT 1 FROM crm.clients WHERE account_id = $1 AND id = $2 FOR SHARE",
+	2, {INT8OID, INT8OID}
+};
+
+static CrmPlan route_alerts = {
+	"WITH ins AS ("
+	" INSERT INTO crm.alerts (account_id, employee_id, kind, client_id, conversation_id,"
+	"  offer_id, invoice_id, payment_id, happened_at)"
+	" SELECT $1, cc.employee_id, 'failed_payment', $2, cc.conversation_id,"
+	"  o.offer_id, $3, $4, $5"
+	" FROM crm.client_contacts cc"
+	" JOIN crm.employees e ON e.account_id = cc.account_id AND e.id = cc.employee_id"
+	" CROSS JOIN unnest($6::bigint[]) AS o(offer_id)"
+	" WHERE cc.account_id = $1 AND cc.client_id = $2 AND cc.first_out_at < $5 AND e.active"
+	" ORDER BY cc.employee_id, o.offer_id"
+	" ON CONFLICT DO NOTHING RETURNING employee_id) "
+	"SELECT count(*), pg_notify('crm_events', jsonb_build_object("
+	" 'event', 'failed_payment', 'account_id', $1, 'client_id', $2, 'invoice_id', $3,"
+	" 'payment_id', $4, 'happened_at', $5, 'offer_ids', $6::bigint[],"
+	" 'employee_count', count(DISTINCT employee_id),"
+	" 'employee_ids', CASE WHEN count(DISTINCT employee_id) <= 500"
+	"  THEN array_agg(DISTINCT employee_id ORDER BY employee_id) END)::text) "
+	"FROM ins HAVING count(*) > 0",
+	6, {INT8OID, INT8OID, INT8OID, INT8OID, TIMESTAMPTZOID, INT8ARRAYOID}
+};
+
+static Datum
+payment_col(TriggerData *trigdata, const char *name, bool *isnull)
+{
+	TupleDesc	desc = RelationGetDescr(trigdata->tg_relation);
+	int			attnum = SPI_fnumber(desc, name);
+
+	if (attnum <= 0)
+		elog(ERROR, "crm: crm.payments has no column \"%s\"", name);
+	return SPI_getbinval(trigdata->tg_trigtuple, desc, attnum, isnull);
+}
+
+PG_FUNCTION_INFO_V1(crm_payment_alerts);
+Datum
+crm_payment_alerts(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	bool		isnull,
+				failed_null;
+	Datum		args[6];
+	CrmUserSwitch user;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("crm_payment_alerts: must be called as trigger")));
+	if (!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+		!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
+		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("crm_payment_alerts: must be fired for each row, after INSERT")));
+
+	if (DatumGetBool(payment_col(trigdata, "succeeded", &failed_null)) || failed_null)
+		return PointerGetDatum(NULL);
+
+	args[0] = payment_col(trigdata, "account_id", &isnull);
+	args[2] = payment_col(trigdata, "invoice_id", &isnull);
+	args[3] = payment_col(trigdata, "id", &isnull);
+	args[4] = payment_col(trigdata, "at", &isnull);
+
+	SPI_connect();
+	crm_become_owner(&user);
+	{
+		Datum		find[2] = {args[0], args[2]};
+
+		if (crm_exec(&flagged_offers, find, NULL, false, 1) == 1)
+		{
+			args[1] = Int64GetDatum(crm_get_int64(0, 1, NULL));
+			args[5] = crm_get(0, 2, &isnull);
+			crm_exec(&share_client, args, NULL, false, 1);
+			crm_exec(&route_alerts, args, NULL, false, 1);
+		}
+	}
+	crm_restore_user(&user);
+	SPI_finish();
+	return PointerGetDatum(NULL);
+}
+
+/* ---- the inbox ---- */
+
+static CrmPlan alert_owner = {
+	"SELECT employee_id FROM crm.alerts WHERE account_id = $1 AND id = $2",
+	2, {INT8OID, INT8OID}
+};
+static CrmPlan alert_seen = {
+	"UPDATE crm.alerts SET seen_at = coalesce(seen_at, $3) "
+	"WHERE account_id = $1 AND id = $2 RETURNING seen_at",
+	3, {INT8OID, INT8OID, TIMESTAMPTZOID}
+};
+static CrmPlan alert_resolved = {
+	"UPDATE crm.alerts SET seen_at = coalesce(seen_at, $3), resolved_at = coalesce(resolved_at, $3) "
+	"WHERE account_id = $1 AND id = $2 RETURNING resolved_at",
+	3, {INT8OID, INT8OID, TIMESTAMPTZOID}
+};
+
+/*
+ * Marks one of the current employee's alerts; runs as the caller, so grants
+ * and the account policy apply.  Returns the time recorded (the first one
+ * when the alert was already marked).
+ */
+static Datum
+mark_alert(int64 alert_id, Datum at, CrmPlan *plan)
+{
+	int64		account_id = crm_require_account();
+	bool		no_employee;
+	int64		employee = crm_employee_or_null(&no_employee);
+	Datum		args[3] = {Int64GetDatum(account_id), Int64GetDatum(alert_id), at};
+	bool		isnull;
+	Datum		result;
+
+	SPI_connect();
+	if (crm_exec(&alert_owner, args, NULL, false, 1) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("alert %lld does not exist", (long long) alert_id),
+				 errdetail("Account %lld has no alert with id %lld.",
+						   (long long) account_id, (long long) alert_id),
+				 errhint("Use an id from crm.important.")));
+	if (no_employee || crm_get_int64(0, 1, NULL) != employee)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("alert %lld belongs to another employee", (long long) alert_id),
+				 errdetail("Only the employee the alert was sent to may mark it."),
+				 errhint("Set crm.employee_id to the alert's employee.")));
+	crm_exec(plan, args, NULL, false, 1);
+	result = crm_get(0, 1, &isnull);
+	SPI_finish();
+	PG_RETURN_DATUM(result);
+}
+
+PG_FUNCTION_INFO_V1(crm_mark_alert_seen);
+Datum
+crm_mark_alert_seen(PG_FUNCTION_ARGS)
+{
+	return mark_alert(PG_GETARG_INT64(0), PG_GETARG_DATUM(1), &alert_seen);
+}
+
+PG_FUNCTION_INFO_V1(crm_resolve_alert);
+Datum
+crm_resolve_alert(PG_FUNCTION_ARGS)
+{
+	return mark_alert(PG_GETARG_INT64(0), PG_GETARG_DATUM(1), &alert_resolved);
+}

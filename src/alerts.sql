@@ -28,3 +28,45 @@ CREATE INDEX alerts_inbox_idx ON crm.alerts (account_id, employee_id, happened_a
 
 GRANT SELECT ON crm.alerts TO crm_reader;
 GRANT UPDATE (seen_at, resolved_at) ON crm.alerts TO crm_manager;
+
+-- The same failure reported again as a new payment row (same invoice, same failure time)
+-- alerts nobody twice either.
+CREATE UNIQUE INDEX alerts_same_failure_idx ON crm.alerts (account_id, invoice_id, offer_id, employee_id, happened_at)
+    WHERE kind = 'failed_payment';
+
+CREATE FUNCTION crm._payment_alerts() RETURNS trigger
+    LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_payment_alerts';
+CREATE TRIGGER payments_50_alerts AFTER INSERT ON crm.payments
+    FOR EACH ROW WHEN (NOT NEW.succeeded) EXECUTE FUNCTION crm._payment_alerts();
+
+CREATE FUNCTION crm.mark_alert_seen(alert_id bigint, at timestamptz DEFAULT now()) RETURNS timestamptz
+    LANGUAGE c VOLATILE STRICT SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'crm_mark_alert_seen';
+COMMENT ON FUNCTION crm.mark_alert_seen(bigint, timestamptz) IS
+    'Marks one of the current employee''s alerts seen; returns when it was first seen.';
+CREATE FUNCTION crm.resolve_alert(alert_id bigint, at timestamptz DEFAULT now()) RETURNS timestamptz
+    LANGUAGE c VOLATILE STRICT SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'crm_resolve_alert';
+COMMENT ON FUNCTION crm.resolve_alert(bigint, timestamptz) IS
+    'Resolves one of the current employee''s alerts (it leaves crm.important); returns when.';
+
+-- The Important inbox: the current employee's unresolved alerts, newest first by index.
+CREATE VIEW crm.important WITH (security_invoker = true) AS
+SELECT a.id,
+       a.account_id,
+       a.kind,
+       a.client_id,
+       c.name AS client,
+       a.happened_at,
+       a.conversation_id,
+       a.offer_id,
+       a.invoice_id,
+       a.payment_id,
+       a.seen_at
+FROM crm.alerts a
+LEFT JOIN crm.clients c ON c.account_id = a.account_id AND c.id = a.client_id
+WHERE a.account_id = crm.current_account()
+  AND a.employee_id = crm.current_employee()
+  AND a.resolved_at IS NULL;
+GRANT SELECT ON crm.important TO crm_reader;
+GRANT EXECUTE ON FUNCTION crm.mark_alert_seen(bigint, timestamptz), crm.resolve_alert(bigint, timestamptz) TO crm_manager;

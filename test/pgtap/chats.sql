@@ -1,0 +1,119 @@
+-- Chats: client contacts, responsible manager, categories, appointments, chat list.
+BEGIN;
+SELECT plan(21);
+
+CREATE TEMP TABLE t AS SELECT crm_test.company('Chats Co') AS a;
+GRANT SELECT ON t TO crm_reader;
+
+SELECT crm_test.act('crm_test_manager', (SELECT a FROM t), 'Anna');
+INSERT INTO crm.clients (name) VALUES ('Olga'), ('Petr'), ('Staff Ivan');
+INSERT INTO crm.client_phones (client_id, raw, phone)
+  SELECT id, '+7 916 123-45-67', '+79161234567' FROM crm.clients WHERE name = 'Olga';
+RESET ROLE;
+-- Created without a current employee, the lead has no manager.
+SELECT crm_test.act('crm_test_manager', (SELECT a FROM t));
+INSERT INTO crm.leads (client_id, contact_name)
+  SELECT id, 'Olga lead' FROM crm.clients WHERE name = 'Olga';
+RESET ROLE;
+
+SELECT crm_test.act('crm_test_manager', (SELECT a FROM t), 'Anna');
+INSERT INTO crm.conversations (client_id) SELECT id FROM crm.clients WHERE name IN ('Olga', 'Staff Ivan');
+INSERT INTO crm.messages (conversation_id, direction, body, sent_at)
+  SELECT v.id, 'in', 'hello', '2026-01-01 10:00+00' FROM crm.conversations v
+  JOIN crm.clients c ON c.id = v.client_id AND c.account_id = v.account_id WHERE c.name = 'Olga';
+RESET ROLE;
+
+SELECT is((SELECT count(*) FROM crm.client_contacts WHERE account_id = (SELECT a FROM t)), 0::bigint,
+          'an incoming message records no contact');
+SELECT is((SELECT last_message_at FROM crm.conversations v JOIN crm.clients c ON c.id = v.client_id AND c.account_id = v.account_id
+           WHERE c.name = 'Olga' AND v.account_id = (SELECT a FROM t)), '2026-01-01 10:00+00'::timestamptz,
+          'an incoming message moves last_message_at');
+
+SELECT crm_test.act('crm_test_manager', (SELECT a FROM t), 'Boris');
+INSERT INTO crm.messages (conversation_id, direction, employee_id, body, sent_at)
+  SELECT v.id, 'out', crm.current_employee(), 'hi, Boris here', '2026-01-01 11:00+00' FROM crm.conversations v
+  JOIN crm.clients c ON c.id = v.client_id AND c.account_id = v.account_id WHERE c.name = 'Olga';
+RESET ROLE;
+
+SELECT is((SELECT responsible_id FROM crm.clients WHERE account_id = (SELECT a FROM t) AND name = 'Olga'),
+          crm_test.id('employees', (SELECT a FROM t), 'Boris'),
+          'the first outgoing message makes the writer responsible');
+SELECT is((SELECT manager_id FROM crm.leads WHERE account_id = (SELECT a FROM t) AND contact_name = 'Olga lead'),
+          crm_test.id('employees', (SELECT a FROM t), 'Boris'),
+          'the client''s lead without a manager gets the same manager');
+SELECT is((SELECT count(*) FROM crm.lead_events e JOIN crm.leads l ON l.id = e.lead_id AND l.account_id = e.account_id
+                  WHERE l.contact_name = 'Olga lead' AND l.account_id = (SELECT a FROM t) AND e.kind = 'manager_changed'), 1::bigint,
+          'the lead history records the manager change');
+SELECT results_eq($$SELECT first_out_at, last_out_at FROM crm.client_contacts cc
+                   WHERE account_id = (SELECT a FROM t) AND employee_id = crm_test.id('employees', (SELECT a FROM t), 'Boris')$$,
+                  $$VALUES ('2026-01-01 11:00+00'::timestamptz, '2026-01-01 11:00+00'::timestamptz)$$,
+                  'the first outgoing message records the contact');
+
+SELECT crm_test.act('crm_test_manager', (SELECT a FROM t), 'Anna');
+INSERT INTO crm.messages (conversation_id, direction, employee_id, body, sent_at)
+  SELECT v.id, 'out', crm.current_employee(), 'Anna too', '2026-01-01 12:00+00' FROM crm.conversations v
+  JOIN crm.clients c ON c.id = v.client_id AND c.account_id = v.account_id WHERE c.name = 'Olga';
+RESET ROLE;
+SELECT crm_test.act('crm_test_manager', (SELECT a FROM t), 'Boris');
+INSERT INTO crm.messages (conversation_id, direction, employee_id, body, sent_at)
+  SELECT v.id, 'out', crm.current_employee(), 'again', '2026-01-02 09:00+00' FROM crm.conversations v
+  JOIN crm.clients c ON c.id = v.client_id AND c.account_id = v.account_id WHERE c.name = 'Olga';
+RESET ROLE;
+
+SELECT is((SELECT responsible_id FROM crm.clients WHERE account_id = (SELECT a FROM t) AND name = 'Olga'),
+          crm_test.id('employees', (SELECT a FROM t), 'Boris'),
+          'a later message by another employee changes nothing');
+SELECT results_eq($$SELECT first_out_at, last_out_at FROM crm.client_contacts cc
+                   WHERE account_id = (SELECT a FROM t) AND employee_id = crm_test.id('employees', (SELECT a FROM t), 'Boris')$$,
+                  $$VALUES ('2026-01-01 11:00+00'::timestamptz, '2026-01-02 09:00+00'::timestamptz)$$,
+                  'a later message moves last_out_at only');
+SELECT is((SELECT count(*) FROM crm.client_contacts WHERE account_id = (SELECT a FROM t)), 2::bigint,
+          'one contact row per client and employee');
+
+-- Categories: one UPDATE; the CHECK refuses unknown ones.
+SELECT crm_test.act('crm_test_manager', (SELECT a FROM t), 'Anna');
+UPDATE crm.clients SET category = 'employee' WHERE name = 'Staff Ivan';
+SELECT throws_ok($$UPDATE crm.clients SET category = 'vip' WHERE name = 'Petr'$$, '23514',
+                 NULL, 'an unknown category is refused');
+
+-- Chat list and funnel.
+SELECT results_eq($$SELECT client, funnel, phones, last_message FROM crm.chat_list ORDER BY client$$,
+                  $$VALUES ('Olga', 'clients', ARRAY['+79161234567'], 'again'),
+                           ('Staff Ivan', 'employees', '{}'::text[], NULL)$$,
+                  'chat list: client, funnel, phones, last message');
+SELECT results_eq($$SELECT client FROM crm.chat_list WHERE lower(client) LIKE lower('OL') || '%'$$,
+                  $$VALUES ('Olga')$$, 'chat list searched by name prefix');
+SELECT results_eq($$SELECT client FROM crm.chat_list WHERE client_id IN
+                    (SELECT client_id FROM crm.client_phones WHERE reverse(phone) LIKE reverse('4567') || '%')$$,
+                  $$VALUES ('Olga')$$, 'chat list searched by the last digits of a phone');
+
+-- Appointments.
+INSERT INTO crm.appointments (client_id, employee_id, starts_at)
+  SELECT id, crm.current_employee(), '2026-02-01 10:00+00' FROM crm.clients WHERE name IN ('Olga', 'Petr');
+UPDATE crm.appointments SET status = 'confirmed' WHERE client_id = (SELECT id FROM crm.clients WHERE name = 'Olga');
+UPDATE crm.appointments SET status = 'came' WHERE client_id = (SELECT id FROM crm.clients WHERE name = 'Olga');
+SELECT is((SELECT status FROM crm.appointments WHERE client_id = (SELECT id FROM crm.clients WHERE name = 'Olga')),
+          'came', 'waiting -> confirmed -> came');
+SELECT throws_ok($$UPDATE crm.appointments SET status = 'cancelled' WHERE client_id = (SELECT id FROM crm.clients WHERE name = 'Olga')$$,
+                 '55000', NULL, 'came is final');
+SELECT throws_ok($$UPDATE crm.appointments SET status = 'came' WHERE client_id = (SELECT id FROM crm.clients WHERE name = 'Petr')$$,
+                 '55000', NULL, 'waiting cannot jump to came');
+UPDATE crm.appointments SET status = 'cancelled' WHERE client_id = (SELECT id FROM crm.clients WHERE name = 'Petr');
+SELECT is((SELECT status FROM crm.appointments WHERE client_id = (SELECT id FROM crm.clients WHERE name = 'Petr')),
+          'cancelled', 'waiting -> cancelled');
+SELECT throws_ok($$UPDATE crm.appointments SET status = 'waiting' WHERE client_id = (SELECT id FROM crm.clients WHERE name = 'Petr')$$,
+                 '55000', NULL, 'cancelled is final');
+SELECT results_eq($$SELECT coalesce(e.from_status, '-'), e.to_status FROM crm.appointment_events e
+                    JOIN crm.appointments p ON p.id = e.appointment_id AND p.account_id = e.account_id
+                    WHERE p.client_id = (SELECT id FROM crm.clients WHERE name = 'Olga') ORDER BY e.id$$,
+                  $$VALUES ('-', 'waiting'), ('waiting', 'confirmed'), ('confirmed', 'came')$$,
+                  'each appointment change is in its history');
+RESET ROLE;
+SELECT throws_ok($$UPDATE crm.appointment_events SET to_status = 'came'$$, '42501', NULL,
+                 'appointment history is append-only');
+SELECT throws_ok($$SET LOCAL ROLE crm_test_manager; SELECT set_config('crm.account_id', (SELECT a FROM t)::text, true);
+                   UPDATE crm.appointments SET status = 'bogus'$$, '55000', NULL, 'an unknown appointment status is refused as a move');
+RESET ROLE;
+
+SELECT * FROM finish();
+ROLLBACK;
