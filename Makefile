@@ -20,6 +20,7 @@ OBJS = \
 	src/invoices.o \
 	src/calls.o \
 	src/templates.o \
+	src/templates_core.o \
 	src/chats.o \
 	src/alerts.o \
 	src/scheduler.o
