@@ -77,7 +77,7 @@ col_text(HeapTuple tuple, TupleDesc desc, const char *name)
 /* ---- calls_10_schedule ---- */
 
 static CrmPlan invoice_for_call = {
-	"SELECT i.client_id, i.status, a.no_answer_first_retry, a.no_answer_next_retry, "
+	"SELECT i.client_id, i.status, $3 + a.no_answer_first_retry, $3 + a.no_answer_next_retry, "
 	"  (SELECT c.outcome FROM crm.calls c WHERE c.account_id = $1 AND c.invoice_id = $2 "
 	"    AND c.called_at <= $3 ORDER BY c.called_at DESC, c.id DESC LIMIT 1) "
 	"FROM crm.invoices i JOIN crm.accounts a ON a.id = i.account_id "
@@ -86,7 +86,7 @@ static CrmPlan invoice_for_call = {
 };
 static CrmPlan task_for_call = {
 	"SELECT t.client_id, CASE WHEN t.closed_at IS NULL THEN 'open' ELSE 'closed' END, "
-	"  a.no_answer_first_retry, a.no_answer_next_retry, "
+	"  $3 + a.no_answer_first_retry, $3 + a.no_answer_next_retry, "
 	"  (SELECT c.outcome FROM crm.calls c WHERE c.account_id = $1 AND c.task_id = $2 "
 	"    AND c.called_at <= $3 ORDER BY c.called_at DESC, c.id DESC LIMIT 1) "
 	"FROM crm.call_tasks t JOIN crm.accounts a ON a.id = t.account_id "
@@ -190,8 +190,9 @@ crm_calls_schedule(PG_FUNCTION_ARGS)
 				 errhint("Log calls on the account's own invoices and call tasks.")));
 	crm_restore_user(&u);
 	client_id = crm_get_int64(0, 1, NULL);
-	first_retry = datumCopy(crm_get(0, 3, &isnull), false, 16);
-	next_retry = datumCopy(crm_get(0, 4, &isnull), false, 16);
+	/* called_at + the account's retry intervals, computed by the query */
+	first_retry = crm_get(0, 3, &isnull);
+	next_retry = crm_get(0, 4, &isnull);
 	previous = crm_get_text(0, 5);
 	SPI_finish();
 
@@ -200,8 +201,7 @@ crm_calls_schedule(PG_FUNCTION_ARGS)
 	{
 		bool		consecutive = previous != NULL && strcmp(previous, "no_answer") == 0;
 
-		next = DirectFunctionCall2(timestamptz_pl_interval, TimestampTzGetDatum(called_at),
-								   consecutive ? next_retry : first_retry);
+		next = consecutive ? next_retry : first_retry;
 		next_null = false;
 	}
 	else if (strcmp(outcome, "talked") == 0 || strcmp(outcome, "call_back") == 0)
@@ -488,7 +488,8 @@ crm_call_tasks_check(PG_FUNCTION_ARGS)
 
 	/* A new task is due at once. */
 	col(tuple, desc, "next_call_at", &isnull);
-	if (isnull && col(tuple, desc, "closed_at", &emp_null) && emp_null)
+	col(tuple, desc, "closed_at", &emp_null);
+	if (isnull && emp_null)
 	{
 		attnums[n] = SPI_fnumber(desc, "next_call_at");
 		values[n] = col(tuple, desc, "created_at", &nulls[n]);

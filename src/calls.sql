@@ -58,8 +58,6 @@ GRANT INSERT ON crm.calls TO crm_manager;
 ALTER TABLE crm.clients ADD COLUMN contact_flagged boolean NOT NULL DEFAULT false;
 ALTER TABLE crm.invoices ADD COLUMN claimed_by bigint, ADD COLUMN claimed_until timestamptz;
 ALTER TABLE crm.call_tasks ADD COLUMN claimed_by bigint, ADD COLUMN claimed_until timestamptz;
-CREATE INDEX invoices_call_due_idx ON crm.invoices (account_id, next_call_at)
-    WHERE calls_stopped IS NULL AND next_call_at IS NOT NULL;
 
 -- A call task's history (invoices keep theirs in crm.invoice_events).
 CREATE TABLE crm.call_task_events (

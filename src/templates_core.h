@@ -22,7 +22,7 @@ typedef enum CrmTplStatus
 
 /*
  * Looks a variable up: name/len is the text between "{$" and "}".  Returns 1
- * and sets *value/*value_len when the variable is known (a NULL value emits
+ * and sets *value and *value_len when the variable is known (a NULL value emits
  * nothing), 0 when it is not.
  */
 typedef int (*CrmTplLookup) (void *ctx, const char *name, size_t len,
@@ -32,7 +32,7 @@ typedef void (*CrmTplEmit) (void *ctx, const char *text, size_t len);
 
 /*
  * Renders body (len bytes, need not be NUL-terminated).  On failure returns
- * the status and sets *err_pos/*err_len to the offending variable in body.
+ * the status and sets *err_pos and *err_len to the offending variable in body.
  */
 extern CrmTplStatus crm_tpl_render(const char *body, size_t len,
 								   CrmTplLookup lookup, CrmTplEmit emit, void *ctx,
