@@ -207,7 +207,10 @@ crm_render_template(PG_FUNCTION_ARGS)
 	result = crm_template_render(account_id, body, PG_GETARG_INT64(1),
 								 PG_ARGISNULL(2) ? 0 : PG_GETARG_INT64(2),
 								 PG_ARGISNULL(2), NULL, NULL);
-	t = cstring_to_text(result);	/* crm_get_text copies out of SPI memory */
+	/* result lives in SPI memory: copy it out before SPI_finish */
+	t = (text *) SPI_palloc(VARHDRSZ + strlen(result));
+	SET_VARSIZE(t, VARHDRSZ + strlen(result));
+	memcpy(VARDATA(t), result, strlen(result));
 	SPI_finish();
 	PG_RETURN_TEXT_P(t);
 }
