@@ -1,5 +1,5 @@
 BEGIN;
-SELECT plan(24);
+SELECT plan(31);
 
 SELECT crm_test.company('Calls Co') AS a \gset
 SELECT set_config('crm.account_id', :'a', true);
@@ -60,6 +60,27 @@ INSERT INTO crm.call_tasks (client_id, title, created_at) VALUES (:o, 'Call Olga
 SELECT is((SELECT kind || ':' || client || ':' || phones[1] FROM crm.call_queue WHERE id = :t2 AND kind = 'task'), 'task:Olga:+79161234567', 'open task in the queue with phones');
 UPDATE crm.clients SET category = 'not_client' WHERE id = :o;
 SELECT is((SELECT closed_reason FROM crm.call_tasks WHERE id = :t2), 'client_not_client', 'moving the client to not_client closes its tasks; it leaves the queue');
+
+-- the queue: due now only, oldest first, no spam clients; claiming as an operator
+INSERT INTO crm.clients (name) VALUES ('Petr') RETURNING id AS p \gset
+INSERT INTO crm.invoices (client_id, amount, next_call_at) VALUES (:p, 10, now() - interval '2 hours') RETURNING id AS q1 \gset
+INSERT INTO crm.invoices (client_id, amount, next_call_at) VALUES (:p, 20, now() - interval '3 hours') RETURNING id AS q2 \gset
+INSERT INTO crm.invoices (client_id, amount, next_call_at) VALUES (:p, 30, now() + interval '1 minute') RETURNING id AS q3 \gset
+INSERT INTO crm.invoices (client_id, amount) VALUES (:p, 40) RETURNING id AS q4 \gset
+INSERT INTO crm.invoices (client_id, amount, next_call_at) VALUES (:s, 50, now() - interval '5 hours') RETURNING id AS q5 \gset
+SELECT is(ARRAY(SELECT amount FROM crm.call_queue WHERE kind = 'invoice' AND client_id IN (:p, :s)), ARRAY[20, 10]::numeric[],
+          'only due invoices, oldest first; never a spam client; a new invoice waits for a scheduled call');
+SELECT crm.log_call(invoice_id => :q2, outcome => 'no_answer', called_at => now());
+SELECT is((SELECT last_outcome FROM crm.call_queue WHERE id = :q1 AND kind = 'invoice'), NULL, 'no outcome yet');
+SELECT ok(NOT EXISTS (SELECT 1 FROM crm.call_queue WHERE id = :q2 AND kind = 'invoice'), 'a called invoice leaves the queue until its next call');
+SELECT crm_test.act('crm_test_manager', :a, 'Boris');
+SELECT is((SELECT kind || ':' || id FROM crm.claim_next_call()), 'invoice:' || :q1, 'the operator claims the oldest due item');
+SELECT ok(NOT EXISTS (SELECT 1 FROM crm.call_queue WHERE claimed_by IS NOT NULL AND claimed_by <> crm.current_employee()), 'claims of others are hidden');
+RESET ROLE;
+SELECT crm_test.act('crm_test_manager', :a, 'Anna');
+SELECT ok(NOT EXISTS (SELECT 1 FROM crm.call_queue WHERE kind = 'invoice' AND id = :q1), 'another operator does not see the claimed invoice');
+SELECT isnt((SELECT id FROM crm.claim_next_call()), :q1::bigint, 'nor can she claim it');
+RESET ROLE;
 
 SELECT * FROM finish();
 ROLLBACK;
