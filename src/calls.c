@@ -3,8 +3,9 @@
  *	  Call outcomes, retry rules, call tasks and claiming from the call queue.
  *
  * Triggers:
- *	calls_10_schedule		(BEFORE INSERT on crm.calls) client, employee, next_call_at
- *	calls_90_apply			(AFTER INSERT on crm.calls) the invoice's or task's schedule,
+ *	calls_10_schedule		(BEFORE INSERT on crm.calls) client, employee, next_call_at,
+ *							and the invoice's or task's schedule
+ *	calls_90_apply			(AFTER INSERT on crm.calls)
  *							cancel on refused, contact flag, history, outbox + NOTIFY
  *	call_tasks_10_check		(BEFORE INSERT on crm.call_tasks) category rule, due at once
  *	clients_60_close_call_tasks (AFTER UPDATE OF category on crm.clients)
@@ -78,23 +79,48 @@ col_text(HeapTuple tuple, TupleDesc desc, const char *name)
 
 /* ---- calls_10_schedule ---- */
 
+/*
+ * The target's no_answer_streak counts the consecutive no_answer calls so far,
+ * so the rule needs no scan of earlier calls.
+ */
 static CrmPlan invoice_for_call = {
-	"SELECT i.client_id, i.status, $3 + a.no_answer_first_retry, $3 + a.no_answer_next_retry, "
-	"  (SELECT c.outcome FROM crm.calls c WHERE c.account_id = $1 AND c.invoice_id = $2 "
-	"    AND c.called_at <= $3 ORDER BY c.called_at DESC, c.id DESC LIMIT 1) "
+	"SELECT i.client_id, i.no_answer_streak, $3 + a.no_answer_first_retry, "
+	"  $3 + a.no_answer_next_retry "
 	"FROM crm.invoices i JOIN crm.accounts a ON a.id = i.account_id "
 	"WHERE i.account_id = $1 AND i.id = $2 FOR UPDATE OF i",
 	3, {INT8OID, INT8OID, TIMESTAMPTZOID}
 };
 static CrmPlan task_for_call = {
-	"SELECT t.client_id, CASE WHEN t.closed_at IS NULL THEN 'open' ELSE 'closed' END, "
-	"  $3 + a.no_answer_first_retry, $3 + a.no_answer_next_retry, "
-	"  (SELECT c.outcome FROM crm.calls c WHERE c.account_id = $1 AND c.task_id = $2 "
-	"    AND c.called_at <= $3 ORDER BY c.called_at DESC, c.id DESC LIMIT 1) "
+	"SELECT t.client_id, t.no_answer_streak, $3 + a.no_answer_first_retry, "
+	"  $3 + a.no_answer_next_retry "
 	"FROM crm.call_tasks t JOIN crm.accounts a ON a.id = t.account_id "
 	"WHERE t.account_id = $1 AND t.id = $2 FOR UPDATE OF t",
 	3, {INT8OID, INT8OID, TIMESTAMPTZOID}
 };
+
+/* The target's schedule, written while the BEFORE trigger holds its row lock. */
+static CrmPlan invoice_schedule = {
+	"UPDATE crm.invoices SET next_call_at = $3, call_attempts = call_attempts + 1, "
+	"  calls_stopped = $4, claimed_by = NULL, claimed_until = NULL, "
+	"  no_answer_streak = CASE WHEN $6 = 'no_answer' THEN no_answer_streak + 1 ELSE 0 END "
+	"WHERE account_id = $1 AND id = $2",
+	6, {INT8OID, INT8OID, TIMESTAMPTZOID, TEXTOID, TIMESTAMPTZOID, TEXTOID}
+};
+static CrmPlan task_schedule = {
+	"UPDATE crm.call_tasks SET next_call_at = $3, call_attempts = call_attempts + 1, "
+	"  calls_stopped = $4, claimed_by = NULL, claimed_until = NULL, "
+	"  closed_at = CASE WHEN $3 IS NULL THEN coalesce(closed_at, $5) END, "
+	"  closed_reason = CASE WHEN $3 IS NULL THEN coalesce(closed_reason, $6) END, "
+	"  no_answer_streak = CASE WHEN $6 = 'no_answer' THEN no_answer_streak + 1 ELSE 0 END "
+	"WHERE account_id = $1 AND id = $2",
+	6, {INT8OID, INT8OID, TIMESTAMPTZOID, TEXTOID, TIMESTAMPTZOID, TEXTOID}
+};
+static bool
+stops_calls(const char *outcome)
+{
+	return strcmp(outcome, "already_paid") == 0 || strcmp(outcome, "refused") == 0 ||
+		strcmp(outcome, "wrong_contact") == 0;
+}
 
 static bool
 has_suffix_ci(const char *s, const char *suffix)
@@ -128,7 +154,7 @@ crm_calls_schedule(PG_FUNCTION_ARGS)
 	Datum		callback_after = col(tuple, desc, "callback_after", &after_null);
 	Datum		next = (Datum) 0;
 	bool		next_null = true;
-	char	   *previous;
+	int64		streak;
 	Datum		first_retry,
 				next_retry;
 	Datum		args[3];
@@ -184,20 +210,16 @@ crm_calls_schedule(PG_FUNCTION_ARGS)
 				 errdetail("Account %lld has no %s with id %lld.", (long long) account_id,
 						   on_invoice ? "invoice" : "call task", (long long) target_id),
 				 errhint("Log calls on the account's own invoices and call tasks.")));
-	crm_restore_user(&u);
 	client_id = crm_get_int64(0, 1, NULL);
+	streak = DatumGetInt32(crm_get(0, 2, &isnull));
 	/* called_at + the account's retry intervals, computed by the query */
 	first_retry = crm_get(0, 3, &isnull);
 	next_retry = crm_get(0, 4, &isnull);
-	previous = crm_get_text(0, 5);
-	SPI_finish();
 
 	/* The retry rules. */
 	if (strcmp(outcome, "no_answer") == 0)
 	{
-		bool		consecutive = previous != NULL && strcmp(previous, "no_answer") == 0;
-
-		next = consecutive ? next_retry : first_retry;
+		next = streak > 0 ? next_retry : first_retry;
 		next_null = false;
 	}
 	else if (strcmp(outcome, "talked") == 0 || strcmp(outcome, "call_back") == 0)
@@ -221,6 +243,30 @@ crm_calls_schedule(PG_FUNCTION_ARGS)
 					 errhint("Give callback_at (at or after called_at) or callback_after.")));
 	}
 
+	/*
+	 * The target's schedule is written here, not in the AFTER trigger: AFTER
+	 * row triggers of a multi-row INSERT run only at the end of the statement,
+	 * and the next row's rule must already see this call's streak.
+	 */
+	{
+		Datum		sargs[6];
+		char		snulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+
+		sargs[0] = Int64GetDatum(account_id);
+		sargs[1] = Int64GetDatum(target_id);
+		sargs[2] = next;
+		snulls[2] = next_null ? 'n' : ' ';
+		if (stops_calls(outcome))
+			sargs[3] = CStringGetTextDatum(outcome);
+		else
+			snulls[3] = 'n';
+		sargs[4] = TimestampTzGetDatum(called_at);
+		sargs[5] = CStringGetTextDatum(outcome);
+		crm_exec(on_invoice ? &invoice_schedule : &task_schedule, sargs, snulls, false, 0);
+	}
+	crm_restore_user(&u);
+	SPI_finish();
+
 	employee_id = col_int64(tuple, desc, "employee_id", &emp_null);
 	if (emp_null)
 		employee_id = crm_employee_or_null(&emp_null);
@@ -239,24 +285,10 @@ crm_calls_schedule(PG_FUNCTION_ARGS)
 
 /* ---- calls_90_apply ---- */
 
-static CrmPlan invoice_schedule = {
-	"UPDATE crm.invoices SET next_call_at = $3, call_attempts = call_attempts + 1, "
-	"  calls_stopped = $4, claimed_by = NULL, claimed_until = NULL "
-	"WHERE account_id = $1 AND id = $2",
-	4, {INT8OID, INT8OID, TIMESTAMPTZOID, TEXTOID}
-};
 static CrmPlan invoice_cancel = {
 	"UPDATE crm.invoices SET status = 'cancelled' "
 	"WHERE account_id = $1 AND id = $2 AND status IN ('awaiting', 'prepaid')",
 	2, {INT8OID, INT8OID}
-};
-static CrmPlan task_schedule = {
-	"UPDATE crm.call_tasks SET next_call_at = $3, call_attempts = call_attempts + 1, "
-	"  calls_stopped = $4, claimed_by = NULL, claimed_until = NULL, "
-	"  closed_at = CASE WHEN $3 IS NULL THEN coalesce(closed_at, $5) END, "
-	"  closed_reason = CASE WHEN $3 IS NULL THEN coalesce(closed_reason, $6) END "
-	"WHERE account_id = $1 AND id = $2",
-	6, {INT8OID, INT8OID, TIMESTAMPTZOID, TEXTOID, TIMESTAMPTZOID, TEXTOID}
 };
 static CrmPlan client_flag = {
 	"UPDATE crm.clients SET contact_flagged = true WHERE account_id = $1 AND id = $2",
@@ -285,13 +317,6 @@ static CrmPlan outbox_insert = {
 static CrmPlan notify = {
 	"SELECT pg_catalog.pg_notify('crm_events', $1)", 1, {TEXTOID}
 };
-
-static bool
-stops_calls(const char *outcome)
-{
-	return strcmp(outcome, "already_paid") == 0 || strcmp(outcome, "refused") == 0 ||
-		strcmp(outcome, "wrong_contact") == 0;
-}
 
 static void
 queue_template_email(int64 account_id, int64 call_id, int64 template_id, int64 client_id,
@@ -368,7 +393,6 @@ crm_calls_apply(PG_FUNCTION_ARGS)
 	Datum		called_at = col(tuple, desc, "called_at", &isnull);
 	Datum		next = col(tuple, desc, "next_call_at", &next_null);
 	bool		copy = DatumGetBool(col(tuple, desc, "copy_to_manager", &isnull));
-	bool		stop = stops_calls(outcome);
 	Datum		args[6];
 	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
 	const char *keys[4] = {"call_id", "outcome", "employee_id", "next_call_at"};
@@ -384,15 +408,6 @@ crm_calls_apply(PG_FUNCTION_ARGS)
 
 	args[0] = Int64GetDatum(account_id);
 	args[1] = Int64GetDatum(target_id);
-	args[2] = next;
-	nulls[2] = next_null ? 'n' : ' ';
-	if (stop)
-		args[3] = CStringGetTextDatum(outcome);
-	else
-		nulls[3] = 'n';
-	args[4] = called_at;
-	args[5] = CStringGetTextDatum(outcome);
-	crm_exec(on_invoice ? &invoice_schedule : &task_schedule, args, nulls, false, 0);
 
 	if (on_invoice && strcmp(outcome, "refused") == 0)
 	{

@@ -56,8 +56,12 @@ GRANT INSERT ON crm.calls TO crm_manager;
 -- ==== calls: rules in calls.c
 
 ALTER TABLE crm.clients ADD COLUMN contact_flagged boolean NOT NULL DEFAULT false;
-ALTER TABLE crm.invoices ADD COLUMN claimed_by bigint, ADD COLUMN claimed_until timestamptz;
-ALTER TABLE crm.call_tasks ADD COLUMN claimed_by bigint, ADD COLUMN claimed_until timestamptz;
+-- claimed_by/claimed_until: who holds the item from crm.claim_next_call;
+-- no_answer_streak: consecutive no_answer calls so far (0 after any other outcome).
+ALTER TABLE crm.invoices ADD COLUMN claimed_by bigint, ADD COLUMN claimed_until timestamptz,
+    ADD COLUMN no_answer_streak integer NOT NULL DEFAULT 0;
+ALTER TABLE crm.call_tasks ADD COLUMN claimed_by bigint, ADD COLUMN claimed_until timestamptz,
+    ADD COLUMN no_answer_streak integer NOT NULL DEFAULT 0;
 
 -- A call task's history (invoices keep theirs in crm.invoice_events).
 CREATE TABLE crm.call_task_events (

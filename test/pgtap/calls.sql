@@ -1,5 +1,5 @@
 BEGIN;
-SELECT plan(31);
+SELECT plan(32);
 
 SELECT crm_test.company('Calls Co') AS a \gset
 SELECT set_config('crm.account_id', :'a', true);
@@ -35,6 +35,13 @@ SELECT throws_ok($$SELECT crm.log_call(invoice_id => $$ || :i || $$, outcome => 
           '22023', NULL, 'recording must be an .mp3');
 SELECT is((SELECT count(*)::int FROM crm.invoice_events WHERE invoice_id = :i AND kind = 'call' AND detail->>'employee_id' = current_setting('crm.employee_id')), 7,
           'every call is in the invoice history with the employee');
+-- one multi-row INSERT: the second row already sees the first's streak
+INSERT INTO crm.invoices (client_id, amount) VALUES (:c, 300) RETURNING id AS i3 \gset
+INSERT INTO crm.calls (invoice_id, outcome, called_at)
+VALUES (:i3, 'no_answer', '2026-03-02 10:05:00+00'), (:i3, 'no_answer', '2026-03-02 11:45:00+00');
+SELECT is(ARRAY(SELECT next_call_at FROM crm.calls WHERE invoice_id = :i3 ORDER BY id),
+          ARRAY['2026-03-02 11:05:00+00', '2026-03-03 11:45:00+00']::timestamptz[], 'the chain holds inside one INSERT of several calls');
+SELECT crm.log_call(invoice_id => :i3, outcome => 'already_paid', called_at => '2026-03-03 11:50:00+00');
 -- already_paid stops
 SELECT crm.log_call(invoice_id => :i, outcome => 'already_paid', called_at => '2026-03-08 15:31:00+00');
 SELECT is((SELECT calls_stopped FROM crm.invoices WHERE id = :i), 'already_paid', 'already_paid stops calls');
