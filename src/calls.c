@@ -616,6 +616,10 @@ static CrmPlan claim_task = {
 	"ORDER BY t.next_call_at, t.id LIMIT 1 FOR UPDATE OF t SKIP LOCKED",
 	2, {INT8OID, TIMESTAMPTZOID}
 };
+static CrmPlan operator_sees_clients = {
+	"SELECT can_see_customers AND active FROM crm.employees WHERE account_id = $1 AND id = $2",
+	2, {INT8OID, INT8OID}
+};
 static CrmPlan hold_invoice = {
 	"UPDATE crm.invoices SET claimed_by = $3, claimed_until = $4 "
 	"WHERE account_id = $1 AND id = $2",
@@ -668,6 +672,17 @@ crm_claim_next_call(PG_FUNCTION_ARGS)
 	args[1] = TimestampTzGetDatum(now);
 	SPI_connect();
 	crm_become_owner(&u);
+	/* the claim runs as the owner: the operator's own right is checked here */
+	args[1] = Int64GetDatum(employee_id);
+	if (crm_exec(&operator_sees_clients, args, NULL, true, 1) == 0 ||
+		!crm_get_bool(0, 1, NULL))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("employee %lld may not claim calls", (long long) employee_id),
+				 errdetail("Employee %lld of account %lld is inactive, unknown or without can_see_customers.",
+						   (long long) employee_id, (long long) account_id),
+				 errhint("Claim calls as an active employee with can_see_customers.")));
+	args[1] = TimestampTzGetDatum(now);
 	have_inv = crm_exec(&claim_invoice, args, NULL, false, 1) == 1;
 	if (have_inv)
 	{

@@ -1,5 +1,5 @@
 BEGIN;
-SELECT plan(32);
+SELECT plan(33);
 
 SELECT crm_test.company('Calls Co') AS a \gset
 SELECT set_config('crm.account_id', :'a', true);
@@ -87,6 +87,9 @@ RESET ROLE;
 SELECT crm_test.act('crm_test_manager', :a, 'Anna');
 SELECT ok(NOT EXISTS (SELECT 1 FROM crm.call_queue WHERE kind = 'invoice' AND id = :q1), 'another operator does not see the claimed invoice');
 SELECT isnt((SELECT id FROM crm.claim_next_call()), :q1::bigint, 'nor can she claim it');
+RESET ROLE;
+SELECT crm_test.act('crm_test_manager', :a, 'Hidden');
+SELECT throws_ok($$SELECT * FROM crm.claim_next_call()$$, '42501', NULL, 'an employee without can_see_customers cannot claim');
 RESET ROLE;
 
 SELECT * FROM finish();
