@@ -22,6 +22,7 @@ OBJS = \
 	src/payments.o \
 	src/calls.o \
 	src/templates.o \
+	src/templates_core.o \
 	src/chats.o \
 	src/alerts.o \
 	src/scheduler.o

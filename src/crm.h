@@ -189,6 +189,12 @@ extern void crm_payments_init(void);
 /* ---- calls.c ---- */
 
 /* ---- templates.c ---- */
+/* Raises 22023 when text has an unknown or unterminated {$...} variable. */
+extern void crm_template_check(const char *text, const char *where);
+/* Renders body for a client (and invoice); connected to SPI. */
+extern char *crm_template_render(int64 account_id, const char *body, int64 client_id,
+								 int64 invoice_id, bool invoice_null,
+								 char **client_email, char **manager_email);
 
 /* ---- chats.c ---- */
 

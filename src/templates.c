@@ -1,6 +1,243 @@
 /*
  * templates.c
+ *	  Message templates: the check at save time, crm.render_template, and the
+ *	  rendering used by call outcomes to fill crm.outbox.
+ *
+ * The parsing lives in templates_core.c (pure C, fuzzed); this file only
+ * looks the values up.  Trigger on crm.message_templates:
+ *	message_templates_10_check	every {$...} in subject and body is a known variable
  */
 #include "postgres.h"
 
+#include "catalog/pg_type_d.h"
+#include "commands/trigger.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+#include "utils/rel.h"
+
 #include "crm.h"
+#include "templates_core.h"
+
+/* Values of one client (and invoice) for the variables. */
+typedef struct TplValues
+{
+	char	   *name;
+	char	   *phone;
+	char	   *email;
+	char	   *manager_name;
+	char	   *invoice_number;
+	char	   *amount;
+	int			nattrs;
+	char	  **attr_keys;
+	char	  **attr_values;
+	StringInfo	out;
+} TplValues;
+
+static CrmPlan client_values = {
+	"SELECT c.name, "
+	"  (SELECT p.phone FROM crm.client_phones p "
+	"    WHERE p.account_id = c.account_id AND p.client_id = c.id ORDER BY p.id LIMIT 1), "
+	"  c.email, m.name, i.number, i.amount::text, m.email "
+	"FROM crm.clients c "
+	"LEFT JOIN crm.invoices i ON i.account_id = c.account_id AND i.id = $3 "
+	"LEFT JOIN crm.employees m ON m.account_id = c.account_id "
+	"  AND m.id = coalesce(i.manager_id, c.responsible_id) "
+	"WHERE c.account_id = $1 AND c.id = $2",
+	3, {INT8OID, INT8OID, INT8OID}
+};
+static CrmPlan client_attrs = {
+	"SELECT a.key, a.value #>> '{}' FROM crm.clients c, jsonb_each(c.attrs) a "
+	"WHERE c.account_id = $1 AND c.id = $2",
+	2, {INT8OID, INT8OID}
+};
+
+static void
+set_var(const char **value, size_t *value_len, const char *s)
+{
+	*value = s;
+	*value_len = s ? strlen(s) : 0;
+}
+
+static int
+tpl_lookup(void *ctx, const char *name, size_t len, const char **value, size_t *value_len)
+{
+	TplValues  *v = (TplValues *) ctx;
+
+#define IS(lit) (len == strlen(lit) && memcmp(name, lit, len) == 0)
+	if (IS("name"))
+		set_var(value, value_len, v->name);
+	else if (IS("phone"))
+		set_var(value, value_len, v->phone);
+	else if (IS("email"))
+		set_var(value, value_len, v->email);
+	else if (IS("manager_name"))
+		set_var(value, value_len, v->manager_name);
+	else if (IS("invoice_number"))
+		set_var(value, value_len, v->invoice_number);
+	else if (IS("amount"))
+		set_var(value, value_len, v->amount);
+	else if (len > 6 && memcmp(name, "attrs.", 6) == 0)
+	{
+		set_var(value, value_len, NULL);
+		for (int i = 0; i < v->nattrs; i++)
+			if (strlen(v->attr_keys[i]) == len - 6 &&
+				memcmp(v->attr_keys[i], name + 6, len - 6) == 0)
+				set_var(value, value_len, v->attr_values[i]);
+	}
+	else
+		return 0;
+#undef IS
+	return 1;
+}
+
+static int
+tpl_accept_all(void *ctx, const char *name, size_t len, const char **value, size_t *value_len)
+{
+	*value = NULL;
+	*value_len = 0;
+	return 1;
+}
+
+static void
+tpl_emit(void *ctx, const char *text, size_t len)
+{
+	appendBinaryStringInfo(((TplValues *) ctx)->out, text, (int) len);
+}
+
+static void
+report_template_error(CrmTplStatus st, const char *body, size_t pos, size_t len,
+					  const char *where)
+{
+	char	   *bad = pnstrdup(body + pos, Min(len, (size_t) 60));
+
+	if (st == CRM_TPL_UNTERMINATED)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unterminated variable \"%s\" in template %s", bad, where),
+				 errdetail("The text from byte %zu opens a variable with \"{$\" but never closes it with \"}\".", pos),
+				 errhint("Write variables as {$name}.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unknown variable \"%s\" in template %s", bad, where),
+			 errdetail("The template uses \"%s\", which crm does not know.", bad),
+			 errhint("Known variables: {$name}, {$phone}, {$email}, {$manager_name}, {$invoice_number}, {$amount}, {$attrs.KEY}.")));
+}
+
+/* Raises 22023 when text has an unknown or unterminated variable. */
+void
+crm_template_check(const char *text, const char *where)
+{
+	size_t		pos,
+				len;
+	CrmTplStatus st = crm_tpl_render(text, strlen(text), tpl_accept_all, NULL,
+									 NULL, &pos, &len);
+
+	if (st != CRM_TPL_OK)
+		report_template_error(st, text, pos, len, where);
+}
+
+/*
+ * Renders body for a client (and invoice, unless invoice_null); connected to
+ * SPI.  *manager_email (optional) gets the email of the invoice's manager or
+ * else the client's responsible employee, *client_email the client's.
+ */
+char *
+crm_template_render(int64 account_id, const char *body, int64 client_id,
+					int64 invoice_id, bool invoice_null,
+					char **client_email, char **manager_email)
+{
+	Datum		args[3] = {Int64GetDatum(account_id), Int64GetDatum(client_id),
+	Int64GetDatum(invoice_id)};
+	char		nulls[3] = {' ', ' ', invoice_null ? 'n' : ' '};
+	TplValues	v = {0};
+	StringInfoData out;
+	size_t		pos,
+				len;
+	CrmTplStatus st;
+
+	if (crm_exec(&client_values, args, nulls, true, 1) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("client %lld does not exist", (long long) client_id),
+				 errdetail("Account %lld has no client with id %lld.",
+						   (long long) account_id, (long long) client_id),
+				 errhint("Render templates for one of the account's clients.")));
+	v.name = crm_get_text(0, 1);
+	v.phone = crm_get_text(0, 2);
+	v.email = crm_get_text(0, 3);
+	v.manager_name = crm_get_text(0, 4);
+	v.invoice_number = crm_get_text(0, 5);
+	v.amount = crm_get_text(0, 6);
+	if (manager_email)
+		*manager_email = crm_get_text(0, 7);
+	if (client_email)
+		*client_email = v.email;
+
+	v.nattrs = (int) crm_exec(&client_attrs, args, NULL, true, 0);
+	v.attr_keys = palloc0(sizeof(char *) * (v.nattrs + 1));
+	v.attr_values = palloc0(sizeof(char *) * (v.nattrs + 1));
+	for (int i = 0; i < v.nattrs; i++)
+	{
+		v.attr_keys[i] = crm_get_text(i, 1);
+		v.attr_values[i] = crm_get_text(i, 2);
+	}
+
+	initStringInfo(&out);
+	v.out = &out;
+	st = crm_tpl_render(body, strlen(body), tpl_lookup, tpl_emit, &v, &pos, &len);
+	if (st != CRM_TPL_OK)
+		report_template_error(st, body, pos, len, "text");
+	return out.data;
+}
+
+PG_FUNCTION_INFO_V1(crm_render_template);
+Datum
+crm_render_template(PG_FUNCTION_ARGS)
+{
+	char	   *body;
+	int64		account_id = crm_require_account();
+	char	   *result;
+	text	   *t;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	body = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	SPI_connect();
+	result = crm_template_render(account_id, body, PG_GETARG_INT64(1),
+								 PG_ARGISNULL(2) ? 0 : PG_GETARG_INT64(2),
+								 PG_ARGISNULL(2), NULL, NULL);
+	/* result lives in SPI memory: copy it out before SPI_finish */
+	t = (text *) SPI_palloc(VARHDRSZ + strlen(result));
+	SET_VARSIZE(t, VARHDRSZ + strlen(result));
+	memcpy(VARDATA(t), result, strlen(result));
+	SPI_finish();
+	PG_RETURN_TEXT_P(t);
+}
+
+PG_FUNCTION_INFO_V1(crm_message_template_check);
+Datum
+crm_message_template_check(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	HeapTuple	tuple;
+	TupleDesc	desc;
+	char	   *subject;
+	char	   *body;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+		!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+		TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("crm_message_template_check: must be fired before insert or update for each row")));
+	tuple = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ? trigdata->tg_newtuple : trigdata->tg_trigtuple;
+	desc = trigdata->tg_relation->rd_att;
+	subject = SPI_getvalue(tuple, desc, SPI_fnumber(desc, "subject"));
+	body = SPI_getvalue(tuple, desc, SPI_fnumber(desc, "body"));
+	if (subject)
+		crm_template_check(subject, "subject");
+	if (body)
+		crm_template_check(body, "body");
+	return PointerGetDatum(tuple);
+}

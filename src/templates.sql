@@ -30,3 +30,15 @@ CREATE INDEX outbox_unsent_idx ON crm.outbox (account_id, id) WHERE sent_at IS N
 
 GRANT SELECT ON crm.message_templates, crm.outbox TO crm_reader;
 GRANT INSERT, UPDATE, DELETE ON crm.message_templates TO crm_admin;
+
+CREATE FUNCTION crm._message_template_check() RETURNS trigger
+    LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_message_template_check';
+CREATE TRIGGER message_templates_10_check BEFORE INSERT OR UPDATE OF subject, body ON crm.message_templates
+    FOR EACH ROW EXECUTE FUNCTION crm._message_template_check();
+
+-- Variables: {$name} {$phone} {$email} {$manager_name} {$invoice_number} {$amount} {$attrs.KEY}.
+CREATE FUNCTION crm.render_template(body text, client_id bigint, invoice_id bigint DEFAULT NULL)
+    RETURNS text LANGUAGE c STABLE SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'crm_render_template';
+GRANT EXECUTE ON FUNCTION crm.render_template(text, bigint, bigint) TO crm_reader;
+GRANT EXECUTE ON FUNCTION crm._message_template_check() TO crm_reader;
