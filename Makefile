@@ -22,7 +22,8 @@ OBJS = \
 	src/templates.o \
 	src/chats.o \
 	src/alerts.o \
-	src/scheduler.o
+	src/scheduler.o \
+	src/worker.o
 
 # The install script is the concept SQL files concatenated in dependency order.
 SQL_PARTS = \
