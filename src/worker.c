@@ -17,7 +17,8 @@
  * crm._due_changed trigger) lowers the slot's instant and sets the launcher's
  * latch, so the lag from due instant to action is the time to start a worker.
  *
- * The launcher is restarted by the postmaster after a crash or
+ * The launcher (connected to no database, like the logical replication
+ * launcher) is restarted by the postmaster after a crash or
  * pg_terminate_backend (bgw_restart_time); it exits on SIGTERM, rereads its
  * settings on SIGHUP and only starts once recovery has finished, so it does
  * nothing on a standby.
@@ -205,7 +206,7 @@ crm_worker_init(void)
 	shmem_startup_hook = scheduler_shmem_startup;
 
 	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS;
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
 	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
 	worker.bgw_restart_time = 1;
 	strlcpy(worker.bgw_library_name, "crm", BGW_MAXLEN);
@@ -256,10 +257,13 @@ void
 crm_scheduler_launcher_main(Datum arg)
 {
 	BackgroundWorkerHandle *handles[CRM_MAX_DATABASES] = {0};
+	TimestampTz last_start[CRM_MAX_DATABASES] = {0};
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
 	BackgroundWorkerUnblockSignals();
+	/* No database: shown in pg_stat_activity, reachable by pg_terminate_backend. */
+	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
 
 	SpinLockAcquire(&shared->mutex);
 	shared->launcher_latch = MyLatch;
@@ -289,8 +293,11 @@ crm_scheduler_launcher_main(Datum arg)
 			SpinLockAcquire(&shared->mutex);
 			next_run = shared->slots[i].next_run;
 			SpinLockRelease(&shared->mutex);
+			/* Look at least every max_sleep, as set now (it may have been reloaded). */
+			next_run = Min(next_run, TimestampTzPlusMilliseconds(last_start[i], crm_scheduler_max_sleep_ms));
 			if (next_run <= now)
 			{
+				last_start[i] = now;
 				/* If the worker dies without a word, try again after max_sleep. */
 				SpinLockAcquire(&shared->mutex);
 				shared->slots[i].next_run = wake;
