@@ -27,7 +27,7 @@ SELECT crm_test.act('crm_test_manager', :b, 'Boris');
 INSERT INTO crm.leads (contact_name, deadline) VALUES ('Other account', :d::timestamptz + interval '1 second') RETURNING id AS l_b \gset
 RESET ROLE;
 
-SELECT is((SELECT array_agg(kind ORDER BY kind) FROM crm.run_due(:'before', 100)), ARRAY['lead_overdue'],
+SELECT ok((SELECT count(*) = count(DISTINCT kind) AND bool_or(kind = 'lead_overdue') FROM crm.run_due(:'before', 100)),
     'run_due returns one row per kind, including lead_overdue');
 SELECT is((SELECT handled FROM crm.run_due(:'before', 100) WHERE kind = 'lead_overdue'), 0::bigint,
     'one microsecond before the deadline nothing is due');
@@ -101,7 +101,8 @@ SELECT is(crm.next_due(), NULL, 'with nothing pending next_due is NULL');
 SELECT throws_ok($$SELECT * FROM crm.run_due(now(), 0)$$, '22023', 'max_items must be positive',
     'max_items must be positive');
 SELECT crm_test.act('crm_test_admin', :a, 'Admin');
-SELECT is((SELECT count(*) FROM crm.run_due(:'after', 10)), 1::bigint, 'crm_admin may run due work by the clock');
+SELECT is((SELECT handled FROM crm.run_due(:'after', 10) WHERE kind = 'lead_overdue'), 0::bigint,
+    'crm_admin may run due work by the clock');
 SELECT throws_ok($$SELECT * FROM crm.run_due(now() + interval '1 hour')$$, '42501',
     'only the owner of schema crm may run due work ahead of time',
     'crm_admin may not act ahead of the clock on every account');
