@@ -25,7 +25,8 @@ OBJS = \
 	src/templates_core.o \
 	src/chats.o \
 	src/alerts.o \
-	src/scheduler.o
+	src/scheduler.o \
+	src/worker.o
 
 # The install script is the concept SQL files concatenated in dependency order.
 SQL_PARTS = \

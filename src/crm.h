@@ -20,7 +20,8 @@
  *	templates.c	template rendering and the outbox
  *	chats.c		conversations, messages, responsible manager, appointments
  *	alerts.c	failed-payment alert routing
- *	scheduler.c	run_due and the background worker
+ *	scheduler.c	run_due, lead deadlines, the trigger that wakes the worker
+ *	worker.c	the background workers: launcher and per-database runs
  */
 #ifndef CRM_H
 #define CRM_H
@@ -223,5 +224,16 @@ typedef struct CrmDueHandler
 extern void crm_register_due_handler(const CrmDueHandler *handler);
 extern int	crm_due_handler_count(void);
 extern const CrmDueHandler *crm_due_handler(int i);
+
+/* Runs every handler once (counts[i] per handler), connected to SPI as the owner. */
+extern void crm_run_due_handlers(TimestampTz now, int64 max_items, int64 *counts);
+/* The earliest pending instant over every handler; false when none. */
+extern bool crm_next_due(TimestampTz *at);
+
+/* ---- worker.c ---- */
+extern void crm_worker_init(void);
+extern bool crm_worker_active(void);
+extern int	crm_worker_slot(void);
+extern void crm_worker_wake_if_earlier(int slot, TimestampTz at);
 
 #endif							/* CRM_H */

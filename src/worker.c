@@ -1,0 +1,477 @@
+/*
+ * worker.c
+ *	  The crm background workers: a launcher, and a short-lived worker per
+ *	  database that runs the due handlers.
+ *
+ * With shared_preload_libraries = 'crm' and crm.database = 'db1, db2', the
+ * postmaster starts the launcher.  It is connected to no database; it keeps,
+ * in shared memory, one slot per listed database with the instant at which
+ * that database next needs a run, sleeps until the earliest one, and then
+ * starts a dynamic worker for that database.  The worker connects, handles
+ * everything due in batches of crm.scheduler_batch_size items with a commit
+ * between batches, writes the next due instant into its slot and exits.
+ *
+ * So between runs no process is connected to the database: DROP DATABASE,
+ * DROP EXTENSION and ALTER EXTENSION UPDATE never wait for the scheduler, and
+ * no lock is held.  A transaction that commits an earlier due instant (the
+ * crm._due_changed trigger) lowers the slot's instant and sets the launcher's
+ * latch, so the lag from due instant to action is the time to start a worker.
+ *
+ * The launcher (connected to no database, like the logical replication
+ * launcher) is restarted by the postmaster after a crash or
+ * pg_terminate_backend (bgw_restart_time); it exits on SIGTERM, rereads its
+ * settings on SIGHUP and only starts once recovery has finished, so it does
+ * nothing on a standby.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "catalog/namespace.h"
+#include "commands/dbcommands.h"
+#include "commands/extension.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/lwlock.h"
+#include "storage/proc.h"
+#include "storage/shmem.h"
+#include "storage/spin.h"
+#include "tcop/tcopprot.h"
+#include "utils/backend_status.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+#include "utils/varlena.h"
+
+#include "crm.h"
+
+#define CRM_MAX_DATABASES 32
+
+/* After a run that left locked items behind, try again this much later. */
+#define CRM_LOCKED_RETRY_US 200000
+
+typedef struct SchedulerSlot
+{
+	char		dbname[NAMEDATALEN];
+	Oid			dboid;			/* known once a worker has connected */
+	TimestampTz next_run;		/* when this database next needs a run */
+	int64		runs;			/* worker runs so far, for monitoring */
+} SchedulerSlot;
+
+typedef struct SchedulerShared
+{
+	slock_t		mutex;
+	Latch	   *launcher_latch;
+	pid_t		launcher_pid;
+	int			nslots;
+	SchedulerSlot slots[CRM_MAX_DATABASES];
+} SchedulerShared;
+
+static SchedulerShared *shared = NULL;
+static List *preload_databases = NIL;
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+PGDLLEXPORT void crm_scheduler_launcher_main(Datum arg);
+PGDLLEXPORT void crm_scheduler_database_main(Datum arg);
+
+/* ---- shared memory ---- */
+
+static void
+scheduler_shmem_request(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	RequestAddinShmemSpace(MAXALIGN(sizeof(SchedulerShared)));
+}
+
+static void
+scheduler_shmem_startup(void)
+{
+	bool		found;
+
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	shared = ShmemInitStruct("crm scheduler", sizeof(SchedulerShared), &found);
+	if (!found)
+	{
+		ListCell   *lc;
+
+		memset(shared, 0, sizeof(SchedulerShared));
+		SpinLockInit(&shared->mutex);
+		foreach(lc, preload_databases)
+		{
+			SchedulerSlot *slot = &shared->slots[shared->nslots++];
+
+			strlcpy(slot->dbname, (char *) lfirst(lc), NAMEDATALEN);
+			slot->next_run = 0; /* catch up at once */
+		}
+	}
+	LWLockRelease(AddinShmemInitLock);
+}
+
+/* True when the scheduler runs in this server (the library was preloaded). */
+bool
+crm_worker_active(void)
+{
+	return shared != NULL && shared->nslots > 0;
+}
+
+/*
+ * The slot of this backend's database, or -1 when the scheduler does not
+ * serve it.  Looked up by name once per backend (inside a transaction), so a
+ * database created after the server started is found too.
+ */
+int
+crm_worker_slot(void)
+{
+	static int	cached = -2;
+
+	if (cached == -2)
+	{
+		char	   *name;
+
+		if (!crm_worker_active() || !OidIsValid(MyDatabaseId))
+			return -1;
+		name = get_database_name(MyDatabaseId);
+		cached = -1;
+		for (int i = 0; name != NULL && i < shared->nslots; i++)
+			if (strcmp(shared->slots[i].dbname, name) == 0)
+				cached = i;
+	}
+	return cached;
+}
+
+/*
+ * Called at the commit of a transaction that wrote the due instant `at`:
+ * when that is earlier than the planned run of the database of slot i, bring
+ * the run forward and wake the launcher.
+ */
+void
+crm_worker_wake_if_earlier(int i, TimestampTz at)
+{
+	bool		wake = false;
+	Latch	   *latch = NULL;
+
+	if (i < 0 || !crm_worker_active())
+		return;
+	SpinLockAcquire(&shared->mutex);
+	if (at < shared->slots[i].next_run)
+	{
+		shared->slots[i].next_run = at;
+		wake = true;
+	}
+	latch = shared->launcher_latch;
+	SpinLockRelease(&shared->mutex);
+	if (wake && latch != NULL)
+		SetLatch(latch);
+}
+
+/* ---- registration at preload ---- */
+
+void
+crm_worker_init(void)
+{
+	BackgroundWorker worker;
+	char	   *raw;
+
+	if (!process_shared_preload_libraries_in_progress || crm_scheduler_databases == NULL)
+		return;
+	raw = pstrdup(crm_scheduler_databases);
+	if (!SplitGUCList(raw, ',', &preload_databases))
+		ereport(FATAL,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid list syntax in parameter \"crm.database\""),
+				 errhint("List database names separated by commas.")));
+	if (list_length(preload_databases) == 0)
+		return;
+	if (list_length(preload_databases) > CRM_MAX_DATABASES)
+		ereport(FATAL,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("crm.database lists %d databases", list_length(preload_databases)),
+				 errhint("List at most %d databases.", CRM_MAX_DATABASES)));
+
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = scheduler_shmem_request;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = scheduler_shmem_startup;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = 1;
+	strlcpy(worker.bgw_library_name, "crm", BGW_MAXLEN);
+	strlcpy(worker.bgw_function_name, "crm_scheduler_launcher_main", BGW_MAXLEN);
+	strlcpy(worker.bgw_name, "crm scheduler launcher", BGW_MAXLEN);
+	strlcpy(worker.bgw_type, "crm scheduler launcher", BGW_MAXLEN);
+	RegisterBackgroundWorker(&worker);
+}
+
+/* ---- the launcher ---- */
+
+static void
+launcher_detach(int code, Datum arg)
+{
+	SpinLockAcquire(&shared->mutex);
+	shared->launcher_latch = NULL;
+	shared->launcher_pid = 0;
+	SpinLockRelease(&shared->mutex);
+}
+
+static bool
+start_database_worker(int i, BackgroundWorkerHandle **handle)
+{
+	BackgroundWorker worker;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = BGW_NEVER_RESTART;
+	strlcpy(worker.bgw_library_name, "crm", BGW_MAXLEN);
+	strlcpy(worker.bgw_function_name, "crm_scheduler_database_main", BGW_MAXLEN);
+	snprintf(worker.bgw_name, BGW_MAXLEN, "crm scheduler %s", shared->slots[i].dbname);
+	strlcpy(worker.bgw_type, "crm scheduler", BGW_MAXLEN);
+	worker.bgw_main_arg = Int32GetDatum(i);
+	worker.bgw_notify_pid = MyProcPid;
+	return RegisterDynamicBackgroundWorker(&worker, handle);
+}
+
+static bool
+worker_running(BackgroundWorkerHandle *handle)
+{
+	pid_t		pid;
+
+	return handle != NULL && GetBackgroundWorkerPid(handle, &pid) != BGWH_STOPPED;
+}
+
+void
+crm_scheduler_launcher_main(Datum arg)
+{
+	BackgroundWorkerHandle *handles[CRM_MAX_DATABASES] = {0};
+	TimestampTz last_start[CRM_MAX_DATABASES] = {0};
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
+	BackgroundWorkerUnblockSignals();
+	/* No database: shown in pg_stat_activity, reachable by pg_terminate_backend. */
+	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
+
+	SpinLockAcquire(&shared->mutex);
+	shared->launcher_latch = MyLatch;
+	shared->launcher_pid = MyProcPid;
+	SpinLockRelease(&shared->mutex);
+	before_shmem_exit(launcher_detach, (Datum) 0);
+	ereport(LOG, (errmsg("crm scheduler launcher started for %d database(s)", shared->nslots)));
+
+	while (!ShutdownRequestPending)
+	{
+		TimestampTz now = GetCurrentTimestamp();
+		TimestampTz wake = TimestampTzPlusMilliseconds(now, crm_scheduler_max_sleep_ms);
+		long		timeout_ms;
+
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+
+		for (int i = 0; crm_scheduler_enabled && i < shared->nslots; i++)
+		{
+			TimestampTz next_run;
+
+			if (worker_running(handles[i]))
+				continue;		/* it publishes its next run when it is done */
+			SpinLockAcquire(&shared->mutex);
+			next_run = shared->slots[i].next_run;
+			SpinLockRelease(&shared->mutex);
+			/* Look at least every max_sleep, as set now (it may have been reloaded). */
+			next_run = Min(next_run, TimestampTzPlusMilliseconds(last_start[i], crm_scheduler_max_sleep_ms));
+			if (next_run <= now)
+			{
+				last_start[i] = now;
+				/* If the worker dies without a word, try again after max_sleep. */
+				SpinLockAcquire(&shared->mutex);
+				shared->slots[i].next_run = wake;
+				shared->slots[i].runs++;
+				SpinLockRelease(&shared->mutex);
+				if (handles[i] != NULL)
+					pfree(handles[i]);
+				handles[i] = NULL;
+				if (!start_database_worker(i, &handles[i]))
+				{
+					ereport(WARNING,
+							(errmsg("crm scheduler could not start a worker for database \"%s\"",
+									shared->slots[i].dbname),
+							 errhint("Raise max_worker_processes.")));
+					handles[i] = NULL;
+					SpinLockAcquire(&shared->mutex);
+					shared->slots[i].next_run = TimestampTzPlusMilliseconds(now, 1000);
+					SpinLockRelease(&shared->mutex);
+				}
+				continue;
+			}
+			if (next_run < wake)
+				wake = next_run;
+		}
+
+		timeout_ms = (long) ((wake - now + 999) / 1000);
+		if (timeout_ms < 0)
+			timeout_ms = 0;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 timeout_ms, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+
+	ereport(LOG, (errmsg("crm scheduler launcher shutting down")));
+	/* Exit code 1: after pg_terminate_backend the postmaster starts it again. */
+	proc_exit(1);
+}
+
+/* ---- the database worker ---- */
+
+static void
+publish_next_run(int i, TimestampTz at)
+{
+	SpinLockAcquire(&shared->mutex);
+	if (at < shared->slots[i].next_run)
+		shared->slots[i].next_run = at;
+	SpinLockRelease(&shared->mutex);
+}
+
+/* True when crm is installed in this database (it may have been dropped). */
+static bool
+extension_present(void)
+{
+	return OidIsValid(get_extension_oid("crm", true)) &&
+		OidIsValid(get_namespace_oid("crm", true));
+}
+
+/*
+ * One batch in its own transaction; returns whether a handler filled its
+ * batch (so more may be due).  *next gets the earliest pending instant, or
+ * stays unchanged when nothing is pending.
+ */
+static bool
+run_one_batch(int batch, TimestampTz *next, bool *have_next)
+{
+	int64		counts[CRM_MAX_DUE_HANDLERS];
+	bool		full = false;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	pgstat_report_activity(STATE_RUNNING, "crm.run_due");
+
+	*have_next = false;
+	if (extension_present())
+	{
+		crm_run_due_handlers(GetCurrentTimestamp(), batch, counts);
+		for (int h = 0; h < crm_due_handler_count(); h++)
+			if (counts[h] >= batch)
+				full = true;
+		if (!full)
+		{
+			/* A fresh snapshot sees what committed while the batch ran. */
+			PopActiveSnapshot();
+			CommandCounterIncrement();
+			PushActiveSnapshot(GetTransactionSnapshot());
+			*have_next = crm_next_due(next);
+		}
+	}
+
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_activity(STATE_IDLE, NULL);
+	return full;
+}
+
+void
+crm_scheduler_database_main(Datum arg)
+{
+	int			i = DatumGetInt32(arg);
+	TimestampTz next = 0;
+	bool		have_next = false;
+	TimestampTz now;
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+
+	BackgroundWorkerInitializeConnection(shared->slots[i].dbname, NULL, 0);
+	pgstat_report_appname("crm scheduler");
+
+	/*
+	 * From here on, commits lower next_run below the fallback; what they
+	 * wrote before our first snapshot is seen by the handlers anyway.
+	 */
+	SpinLockAcquire(&shared->mutex);
+	shared->slots[i].dboid = MyDatabaseId;
+	shared->slots[i].next_run = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+															crm_scheduler_max_sleep_ms);
+	SpinLockRelease(&shared->mutex);
+
+	if (RecoveryInProgress())
+		proc_exit(0);
+
+	while (run_one_batch(crm_scheduler_batch_size, &next, &have_next))
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+		if (!crm_scheduler_enabled)
+			break;
+	}
+
+	if (have_next)
+	{
+		now = GetCurrentTimestamp();
+		/* What is still due now was locked by another transaction: retry soon. */
+		if (next <= now)
+			next = now + CRM_LOCKED_RETRY_US;
+		publish_next_run(i, next);
+	}
+	proc_exit(0);
+}
+
+/* crm.scheduler_status(): one row per database the scheduler serves. */
+PG_FUNCTION_INFO_V1(crm_scheduler_status);
+Datum
+crm_scheduler_status(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (!crm_worker_active())
+		return (Datum) 0;
+	for (int i = 0; i < shared->nslots; i++)
+	{
+		Datum		values[4];
+		bool		nulls[4] = {false, false, false, false};
+		SchedulerSlot slot;
+
+		SpinLockAcquire(&shared->mutex);
+		slot = shared->slots[i];
+		values[3] = Int32GetDatum(shared->launcher_pid);
+		nulls[3] = shared->launcher_pid == 0;
+		SpinLockRelease(&shared->mutex);
+		values[0] = CStringGetTextDatum(slot.dbname);
+		values[1] = TimestampTzGetDatum(slot.next_run);
+		nulls[1] = slot.next_run == 0;
+		values[2] = Int64GetDatum(slot.runs);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
