@@ -34,7 +34,7 @@ SQL
 
 rel_snapshot $SRC > "$W/src.snap"
 ntables=$(grep -c '^table' "$W/src.snap"); nseq=$(grep -c '^sequence' "$W/src.snap")
-nrows=$(sed -n 's/^table .* rows=\([0-9]*\) .*/\1/p' "$W/src.snap" | paste -sd+ | bc)
+nrows=$(sed -n 's/^table .* rows=\([0-9]*\) .*/\1/p' "$W/src.snap" | awk '{s+=$1} END {print s}')
 rel_log "source: $ntables tables, $nrows rows, $nseq sequences"
 
 pg_dump -Fc -d $SRC -f "$W/crm.dump" 2> "$W/pg_dump.log"
