@@ -62,3 +62,49 @@ rel_cluster_init() {
 rel_cluster_start() { rel_as_pg "$PGBIN/pg_ctl" -D "$1/data" -l "$1/server.log" -w -t 120 start >/dev/null; }
 rel_cluster_stop() { [ -f "$1/data/postmaster.pid" ] && rel_as_pg "$PGBIN/pg_ctl" -D "$1/data" -m immediate stop >/dev/null 2>&1 || true; }
 rel_crashed() { grep -E 'terminated by signal|was terminated by exception|server process .* exited with exit code [^0]' "${1:--}" | grep -v 'signal 9: Killed' ; }
+
+# rel_load_setup DB BACKLOG: an account 'Load' filled through crm_test.fill, BACKLOG
+# leads whose deadlines have passed, and a login role rel_load (a crm_admin of that
+# account, as employee Anna).  Sets REL_PGBENCH_VARS (pgbench -D options).
+rel_load_setup() {
+  local db="$1" backlog="${2:-1000}" vars
+  rel_new_db "$db"
+  vars="$(rel_psql -At -F ' ' -d "$db" -v backlog="$backlog" <<'SQL'
+SET client_min_messages = warning;
+SELECT crm_test.company('Load') AS acc \gset
+SELECT crm_test.fill(:acc, 20);
+SELECT set_config('crm.account_id', :'acc', false);
+INSERT INTO crm.leads (account_id, type_id, contact_name, deadline)
+  SELECT :acc, crm_test.id('lead_types', :acc, 'Repair'), 'Backlog ' || g, now() - interval '1 day' + g * interval '1 second'
+  FROM generate_series(1, :backlog) g;
+DROP ROLE IF EXISTS rel_load;
+CREATE ROLE rel_load LOGIN IN ROLE crm_admin;
+SELECT format('ALTER ROLE rel_load SET crm.account_id = %L', :acc) \gexec
+SELECT format('ALTER ROLE rel_load SET crm.employee_id = %L', crm_test.id('employees', :acc, 'Anna')) \gexec
+SELECT 'acc=' || :acc, 't_repair=' || crm_test.id('lead_types', :acc, 'Repair'),
+       's1=' || crm_test.id('statuses', :acc, 'New'), 's2=' || crm_test.id('statuses', :acc, 'In work'),
+       's3=' || crm_test.id('statuses', :acc, 'Won'), 's4=' || crm_test.id('statuses', :acc, 'Lost'),
+       'emp=' || crm_test.id('employees', :acc, 'Anna'),
+       'lead_lo=' || min(l.id), 'lead_hi=' || max(l.id),
+       (SELECT 'client_lo=' || min(id) || ' client_hi=' || max(id) FROM crm.clients WHERE account_id = :acc)
+FROM crm.leads l WHERE l.account_id = :acc;
+SQL
+)"
+  REL_PGBENCH_VARS=""
+  local v; for v in $vars; do case "$v" in *=*) REL_PGBENCH_VARS+=" -D $v" ;; esac; done
+}
+
+# rel_pgbench DB CLIENTS SECONDS LOGFILE [extra pgbench args]: the mixed write load.
+rel_pgbench() {
+  local db="$1" clients="$2" seconds="$3" logf="$4"; shift 4
+  local s="$REL_DIR/pgbench"
+  # shellcheck disable=SC2086
+  pgbench -n -U rel_load -c "$clients" -j 2 -T "$seconds" --max-tries=20 $REL_PGBENCH_VARS \
+    -f "$s/new_lead.sql@4" -f "$s/new_sales_lead.sql@1" -f "$s/move_lead.sql@4" -f "$s/move_deadline.sql@2" \
+    -f "$s/client_order.sql@1" -f "$s/invoice_payment.sql@2" -f "$s/chat.sql@2" "$@" "$db" > "$logf" 2>&1
+}
+
+# rel_overdue_handled DB: whether run_due has a handler for overdue leads yet.
+rel_overdue_handled() {
+  [ "$(rel_val -d "$1" -c "SELECT count(*) FROM crm.run_due('-infinity', 0) WHERE kind ~ 'overdue|deadline|lead'")" -gt 0 ]
+}
