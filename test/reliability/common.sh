@@ -59,7 +59,7 @@ rel_cluster_init() {
     local l; for l in "$@"; do echo "$l"; done
   } | rel_as_pg tee -a "$dir/data/postgresql.conf" >/dev/null
 }
-rel_cluster_start() { rel_as_pg "$PGBIN/pg_ctl" -D "$1/data" -l "$1/server.log" -w -t 120 start >/dev/null; }
+rel_cluster_start() { rel_as_pg "$PGBIN/pg_ctl" -D "$1/data" -l "$1/server.log" -w -t 120 start >/dev/null 2>>"$1/pg_ctl.log"; }
 rel_cluster_stop() { [ -f "$1/data/postmaster.pid" ] && rel_as_pg "$PGBIN/pg_ctl" -D "$1/data" -m immediate stop >/dev/null 2>&1 || true; }
 rel_crashed() { grep -E 'terminated by signal|was terminated by exception|server process .* exited with exit code [^0]' "${1:--}" | grep -v 'signal 9: Killed' ; }
 
