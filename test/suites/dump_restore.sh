@@ -59,7 +59,8 @@ rel_psql -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF
 pg_restore -d $NAIVE "$W/crm.dump" > "$W/naive.log" 2>&1 || true
 rel_snapshot $NAIVE > "$W/naive.snap" 2>/dev/null || true
 ndiff=$(diff "$W/src.snap" "$W/naive.snap" | grep -c '^>' || true)
-rel_log "a plain pg_restore (no replica role): $ndiff tables/sequences differ, $(grep -c 'ERROR' "$W/naive.log" || true) errors"
+rel_log "a plain pg_restore (no replica role): $ndiff tables/sequences differ, $(grep -c 'ERROR' "$W/naive.log" || true) errors, e.g.:"
+grep -m 3 'ERROR' "$W/naive.log" | cut -c1-160 | sed 's/^/    /' >&2 || true
 rel_psql -d postgres -c "DROP DATABASE $NAIVE"
 
 # The restored database behaves: numbering, ids and history go on where they stopped.
