@@ -106,5 +106,5 @@ rel_pgbench() {
 
 # rel_overdue_handled DB: whether run_due has a handler for overdue leads yet.
 rel_overdue_handled() {
-  [ "$(rel_val -d "$1" -c "SELECT count(*) FROM crm.run_due('-infinity', 0) WHERE kind ~ 'overdue|deadline|lead'")" -gt 0 ]
+  [ "$(rel_val -d "$1" -c "SELECT count(*) FROM crm.run_due('-infinity', 1) WHERE kind ~ 'overdue|deadline|lead'")" -gt 0 ]
 }
