@@ -50,9 +50,10 @@ FROM (
 WHERE kind = 'status_changed' AND from_status_id IS DISTINCT FROM prev_to;
 
 -- Due work: handled at most once, and nothing due at :now left unhandled.
-SELECT format('lead %s/%s has %s deadline_expired events', account_id, lead_id, count(*))
+-- (A lead whose deadline moves may expire again: once per deadline.)
+SELECT format('lead %s/%s has %s deadline_expired events for deadline %s', account_id, lead_id, count(*), detail->>'deadline')
 FROM crm.lead_events WHERE kind = 'deadline_expired'
-GROUP BY account_id, lead_id HAVING count(*) > 1;
+GROUP BY account_id, lead_id, detail->>'deadline' HAVING count(*) > 1;
 
 SELECT format('lead %s/%s is overdue since %s but has no deadline_expired event', l.account_id, l.id, l.overdue_since)
 FROM crm.leads l

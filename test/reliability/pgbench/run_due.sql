@@ -1,1 +1,1 @@
-SELECT * FROM crm.run_due(now() + interval '10 minutes', 50);
+SELECT * FROM crm.run_due(now(), 50);
