@@ -152,7 +152,7 @@ GRANT ALL ON ALL TABLES IN SCHEMA evil TO crm_reader;
 CREATE FUNCTION evil.now() RETURNS timestamptz LANGUAGE sql AS $$ INSERT INTO evil.trap VALUES ('now') RETURNING '2000-01-01'::timestamptz $$;
 CREATE FUNCTION evil.lower(text) RETURNS text LANGUAGE sql AS $$ INSERT INTO evil.trap VALUES ('lower') RETURNING $1 $$;
 CREATE FUNCTION evil.lpad(text, integer, text) RETURNS text LANGUAGE sql AS $$ INSERT INTO evil.trap VALUES ('lpad') RETURNING 'EVIL' $$;
-CREATE FUNCTION evil.eq(bigint, bigint) RETURNS boolean LANGUAGE sql AS $$ INSERT INTO evil.trap VALUES ('=') RETURNING true $$;
+CREATE FUNCTION evil.eq(bigint, bigint) RETURNS boolean LANGUAGE sql AS $$ INSERT INTO evil.trap VALUES ('= as ' || current_user) RETURNING true $$;
 CREATE OPERATOR evil.= (LEFTARG = bigint, RIGHTARG = bigint, FUNCTION = evil.eq);
 SELECT crm_test.id('statuses', :a, 'In work') AS s_work \gset
 SELECT crm_test.act('crm_test_manager', :a, 'Anna');
@@ -163,10 +163,18 @@ SELECT count(*) AS allowed FROM crm.allowed_transitions(:evil_lead) \gset
 SELECT crm.current_account() AS acc \gset
 RESET search_path;
 RESET ROLE;
+-- Every table and view read through the hostile path, by an employee not acted as
+-- before in this transaction, so that rights cached per transaction are looked up.
+SELECT crm_test.act('crm_test_manager', :a, 'Boris');
+SET LOCAL search_path = evil, pg_catalog, crm, public;
+SELECT format('SELECT count(*) FROM %s', rel) FROM crm_sec.rels WHERE has_table_privilege('crm_test_manager', rel, 'SELECT') ORDER BY rel::text
+\gexec
+RESET search_path;
+RESET ROLE;
 SELECT ok(:'evil_number' ~ '^L-\d{5}$', 'a lead inserted with a hostile search_path gets its number');
 SELECT is((SELECT count(*) FROM crm.lead_events WHERE account_id = :a AND lead_id = :evil_lead), 2::bigint,
           'its creation and status change are recorded in crm.lead_events');
-SELECT is(ARRAY(SELECT what FROM evil.trap), '{}'::text[], 'no hostile function or operator was called');
+SELECT is(ARRAY(SELECT what FROM evil.trap), '{}'::text[], 'no hostile function or operator was called (writes, transitions, and a read of every table and view)');
 SELECT is((SELECT count(*) FROM evil.leads) + (SELECT count(*) FROM evil.lead_events)
           + (SELECT count(*) FROM evil.number_sequences), 0::bigint, 'no look-alike table was written');
 SELECT is(:allowed::bigint, 2::bigint, 'allowed_transitions answers normally with a hostile search_path');
