@@ -5,6 +5,7 @@
 # Environment:
 #   PG_CONFIG         pg_config of the PostgreSQL to use (default: the Debian 15 one)
 #   CRM_NO_APT=1      never call apt-get (for machines prepared by hand)
+#   CRM_SERVER_PRELOAD  LD_PRELOAD for the server only (the sanitizer suite's libasan)
 
 : "${PG_CONFIG:=/usr/lib/postgresql/15/bin/pg_config}"
 export PG_CONFIG
@@ -15,6 +16,7 @@ CRM_PACKAGES=(
   postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
   libphonenumber-dev
   clang llvm
+  sqlsmith
 )
 
 log() { printf '==> %s\n' "$*" >&2; }
@@ -79,11 +81,13 @@ crm_cluster_start() {
     echo "log_min_messages = warning"
     local line; for line in "$@"; do echo "$line"; done
   } | run_as_pg tee -a "$CRM_TMP/data/postgresql.conf" >/dev/null
-  run_as_pg "$PGBIN/pg_ctl" -D "$CRM_TMP/data" -l "$CRM_TMP/server.log" -w start >/dev/null
+  run_as_pg env ${CRM_SERVER_PRELOAD:+LD_PRELOAD=$CRM_SERVER_PRELOAD} \
+    "$PGBIN/pg_ctl" -D "$CRM_TMP/data" -l "$CRM_TMP/server.log" -w start >/dev/null
   export PGHOST="$CRM_TMP" PGPORT=5432 PGUSER=postgres PGDATABASE=postgres
   log "throwaway cluster at $CRM_TMP"
 }
 
 crm_cluster_restart() {
-  run_as_pg "$PGBIN/pg_ctl" -D "$CRM_TMP/data" -l "$CRM_TMP/server.log" -w restart >/dev/null
+  run_as_pg env ${CRM_SERVER_PRELOAD:+LD_PRELOAD=$CRM_SERVER_PRELOAD} \
+    "$PGBIN/pg_ctl" -D "$CRM_TMP/data" -l "$CRM_TMP/server.log" -w restart >/dev/null
 }

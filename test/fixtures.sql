@@ -70,3 +70,143 @@ BEGIN
   EXECUTE format('SET LOCAL ROLE %I', role);
 END $$;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA crm_test TO crm_reader;
+
+-- crm_test.fill(account, n): puts rows into every crm table for one account (made by
+-- crm_test.company), through the business paths where they exist: n clients with
+-- phones, 3n leads of both types in several states (some overdue, some urgent, some
+-- linked), orders, offers, invoices with items, payments (one failed), calls, call
+-- tasks, conversations, messages, appointments, templates.  Tables that only the
+-- system writes get a row directly when the concept that writes them has not landed.
+-- Used by the reliability suites (test/suites/*.sh) and test/pgtap/security.sql.
+CREATE FUNCTION crm_test.fill(account bigint, n integer DEFAULT 10) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+  old_account text := current_setting('crm.account_id', true);
+  old_employee text := current_setting('crm.employee_id', true);
+  anna bigint := crm_test.id('employees', account, 'Anna');
+  boris bigint := crm_test.id('employees', account, 'Boris');
+  s_work bigint := crm_test.id('statuses', account, 'In work');
+  s_won bigint := crm_test.id('statuses', account, 'Won');
+  s_lost bigint := crm_test.id('statuses', account, 'Lost');
+  t_sales bigint := crm_test.id('lead_types', account, 'Sales');
+  t_repair bigint := crm_test.id('lead_types', account, 'Repair');
+  camp bigint := crm_test.id('campaigns', account, 'Search');
+  loc bigint := crm_test.id('locations', account, 'Moscow');
+  c bigint; l bigint; o bigint; inv bigint; off1 bigint; off2 bigint; conv bigint;
+  task bigint; tpl bigint; pay bigint; i integer;
+  t0 timestamptz := now() - interval '30 days';
+BEGIN
+  PERFORM set_config('crm.account_id', account::text, true);
+  PERFORM set_config('crm.employee_id', anna::text, true);
+
+  INSERT INTO crm.message_templates (account_id, name, subject, body)
+    VALUES (account, 'Reminder', 'Invoice {$number}', 'Hello {$name}, your invoice is {$amount}.')
+    RETURNING id INTO tpl;
+  INSERT INTO crm.offers (account_id, name, price, notify_on_failed_payment)
+    VALUES (account, 'Course', 1000, true) RETURNING id INTO off1;
+  INSERT INTO crm.offers (account_id, name, price) VALUES (account, 'Book', 250) RETURNING id INTO off2;
+
+  FOR i IN 1..n LOOP
+    INSERT INTO crm.clients (account_id, name, email, responsible_id, tags, budget, birthday, city, ip, attrs)
+      VALUES (account, 'Client ' || i || ' Клиент 😀', 'client' || i || '@example.com',
+              CASE WHEN i % 2 = 0 THEN anna END, ARRAY['t' || (i % 3)], i * 100.5,
+              date '1980-01-01' + i, 'Москва', '10.0.0.1', jsonb_build_object('i', i))
+      RETURNING id INTO c;
+    BEGIN
+      INSERT INTO crm.client_phones (account_id, client_id, raw)
+        VALUES (account, c, format('8 (916) 123-%s-%s', lpad((i / 100)::text, 2, '0'), lpad((i % 100)::text, 2, '0')));
+    EXCEPTION WHEN not_null_violation THEN
+      -- Phones not normalised by a trigger yet: give the E.164 form too.
+      INSERT INTO crm.client_phones (account_id, client_id, raw, phone)
+        VALUES (account, c, format('8 (916) 123-%s-%s', lpad((i / 100)::text, 2, '0'), lpad((i % 100)::text, 2, '0')),
+                format('+7916123%s%s', lpad((i / 100)::text, 2, '0'), lpad((i % 100)::text, 2, '0')));
+    END;
+
+    -- Three leads per client: a Sales lead moved along its chain, a Repair lead, an overdue one.
+    INSERT INTO crm.leads (account_id, type_id, client_id, contact_name, contact_phone, campaign_id, location_id,
+                           comment, urgent, budget, tags, deadline)
+      VALUES (account, t_sales, c, 'Contact ' || i, format('+7 916 123-%s-%s', lpad((i / 100)::text, 2, '0'), lpad((i % 100)::text, 2, '0')),
+              camp, loc, 'comment ' || i, i % 4 = 0, i * 10, ARRAY['web'], now() + interval '10 days')
+      RETURNING id INTO l;
+    IF i % 3 <> 0 THEN
+      PERFORM crm.transition_lead(l, s_work, 'taken');
+      IF i % 3 = 1 THEN PERFORM crm.transition_lead(l, s_won, 'won it'); END IF;
+    ELSE
+      PERFORM crm.transition_lead(l, s_lost, 'lost it');
+    END IF;
+    UPDATE crm.leads SET deadline = now() + interval '20 days' WHERE account_id = account AND id = l;
+    INSERT INTO crm.leads (account_id, type_id, contact_name, manager_id, urgent)
+      VALUES (account, t_repair, 'Repair ' || i, boris, i % 2 = 0) RETURNING id INTO l;
+    UPDATE crm.leads SET status_id = s_work WHERE account_id = account AND id = l;
+    INSERT INTO crm.leads (account_id, contact_name, deadline, created_at)
+      VALUES (account, 'Late ' || i, t0 + i * interval '1 hour', t0) RETURNING id INTO l;
+
+    INSERT INTO crm.orders (account_id, client_id, phone, amount)
+      VALUES (account, c, format('+7 916 123-%s-%s', lpad((i / 100)::text, 2, '0'), lpad((i % 100)::text, 2, '0')), i * 50)
+      RETURNING id INTO o;
+
+    INSERT INTO crm.invoices (account_id, client_id, manager_id, amount, auto_cancel_at)
+      VALUES (account, c, anna, 1250, CASE WHEN i % 5 = 0 THEN now() + interval '3 days' END) RETURNING id INTO inv;
+    INSERT INTO crm.invoice_items (account_id, invoice_id, offer_id, quantity, price)
+      VALUES (account, inv, off1, 1, 1000), (account, inv, off2, 1, 250);
+
+    INSERT INTO crm.conversations (account_id, client_id, channel) VALUES (account, c, 'chat') RETURNING id INTO conv;
+    INSERT INTO crm.messages (account_id, conversation_id, direction, body, sent_at)
+      VALUES (account, conv, 'in', 'Привет! {$name} DROP TABLE crm.leads; --', t0);
+    INSERT INTO crm.messages (account_id, conversation_id, direction, employee_id, body, sent_at)
+      VALUES (account, conv, 'out', anna, 'Hello 👋', t0 + interval '1 minute');
+
+    IF i % 2 = 0 THEN
+      INSERT INTO crm.payments (account_id, invoice_id, kind, amount, succeeded, external_id, at)
+        VALUES (account, inv, 'payment', 1250, true, 'ext-' || account || '-' || i, t0 + interval '2 days');
+    ELSIF i % 3 = 0 THEN
+      INSERT INTO crm.payments (account_id, invoice_id, kind, amount, succeeded, failure_reason, at)
+        VALUES (account, inv, 'payment', 1250, false, 'card declined', t0 + interval '3 days');
+    END IF;
+
+    INSERT INTO crm.calls (account_id, invoice_id, client_id, employee_id, outcome, called_at, comment, template_id)
+      VALUES (account, inv, c, anna, 'no_answer', t0 + interval '1 day', 'no answer', tpl);
+    INSERT INTO crm.call_tasks (account_id, client_id, title, employee_id)
+      VALUES (account, c, 'Call about the course', boris) RETURNING id INTO task;
+    INSERT INTO crm.calls (account_id, task_id, client_id, employee_id, outcome, called_at, callback_at)
+      VALUES (account, task, c, boris, 'call_back', t0 + interval '1 day', t0 + interval '2 days');
+    INSERT INTO crm.appointments (account_id, client_id, employee_id, starts_at)
+      VALUES (account, c, anna, now() + interval '1 day');
+  END LOOP;
+
+  -- One order linked to an open lead (link_order when it exists).
+  SELECT id INTO l FROM crm.leads WHERE account_id = account AND type_id = t_repair AND closed_at IS NULL ORDER BY id LIMIT 1;
+  IF to_regprocedure('crm.link_order(bigint,bigint)') IS NOT NULL THEN
+    EXECUTE 'SELECT crm.link_order($1, $2)' USING o, l;
+  ELSE
+    UPDATE crm.orders SET lead_id = l WHERE account_id = account AND id = o;
+    UPDATE crm.leads SET order_id = o WHERE account_id = account AND id = l;
+  END IF;
+
+  -- Rows that only the system writes, when no concept has written them yet.
+  IF NOT EXISTS (SELECT 1 FROM crm.invoice_events WHERE account_id = account) THEN
+    INSERT INTO crm.invoice_events (account_id, invoice_id, employee_id, kind, from_status, to_status)
+      SELECT account, id, anna, 'created', NULL, status FROM crm.invoices WHERE account_id = account;
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM crm.client_contacts WHERE account_id = account) THEN
+    INSERT INTO crm.client_contacts (account_id, client_id, employee_id, conversation_id, first_out_at, last_out_at)
+      SELECT DISTINCT ON (cv.client_id) account, cv.client_id, m.employee_id, cv.id, m.sent_at, m.sent_at
+      FROM crm.messages m JOIN crm.conversations cv ON cv.account_id = m.account_id AND cv.id = m.conversation_id
+      WHERE m.account_id = account AND m.direction = 'out' ORDER BY cv.client_id, m.sent_at;
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM crm.alerts WHERE account_id = account) THEN
+    INSERT INTO crm.alerts (account_id, employee_id, client_id, conversation_id, offer_id, invoice_id, payment_id, happened_at)
+      SELECT account, cc.employee_id, i2.client_id, cc.conversation_id, off1, p.invoice_id, p.id, p.at
+      FROM crm.payments p
+      JOIN crm.invoices i2 ON i2.account_id = p.account_id AND i2.id = p.invoice_id
+      JOIN crm.client_contacts cc ON cc.account_id = p.account_id AND cc.client_id = i2.client_id
+      WHERE p.account_id = account AND NOT p.succeeded;
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM crm.outbox WHERE account_id = account) THEN
+    INSERT INTO crm.outbox (account_id, kind, recipient, subject, body, payload, dedup_key)
+      VALUES (account, 'email', 'client1@example.com', 'Invoice', 'Hello', '{"x": 1}', 'fill-' || account);
+  END IF;
+
+  PERFORM set_config('crm.account_id', coalesce(old_account, ''), true);
+  PERFORM set_config('crm.employee_id', coalesce(old_employee, ''), true);
+END $$;

@@ -1,0 +1,1 @@
+INSERT INTO crm.leads (contact_name) VALUES ('Load sales lead');

@@ -1,0 +1,1 @@
+SELECT * FROM crm.run_due(now(), 50);
