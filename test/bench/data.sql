@@ -3,6 +3,8 @@
 -- database with CREATE EXTENSION crm.  Rows are written with triggers off
 -- (session_replication_role = replica) and are consistent by construction:
 -- numbers, history 'created' events and counters as the rules would make them.
+-- Deadlines (30% of leads) fall from 2 days before the run to 12 days after it,
+-- so about one in seven of them is overdue.
 \set ON_ERROR_STOP 1
 SELECT setseed(0.4242);
 SELECT greatest(10, (10000 * :scale)::int) AS n_emp,
@@ -38,7 +40,7 @@ SELECT 1, g, 'L-' || lpad(g::text, 7, '0'), 1, g, 1, st,
        CASE WHEN random() < 0.5 THEN 1 + (random() * (:n_cli - 1))::bigint END,
        'Contact ' || g, '+7916' || lpad((g % 10000000)::text, 7, '0'), '+7916' || lpad((g % 10000000)::text, 7, '0'),
        1 + (random() * 19)::int, 1 + (random() * (:n_emp - 1))::int,
-       CASE WHEN random() < 0.3 THEN at + interval '2 days' END, random() < 0.05,
+       CASE WHEN random() < 0.3 THEN now() + (random() * 14 - 2) * interval '1 day' END, random() < 0.05,
        at, at, CASE WHEN st IN (3, 4) THEN at END
 FROM (SELECT g, timestamptz '2026-01-01' + g * interval '1 second' AS at,
              (ARRAY[1, 1, 2, 2, 3, 4])[1 + (random() * 5)::int] AS st

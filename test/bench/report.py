@@ -1,4 +1,4 @@
-"""report.py RAW NOTES OUTDIR SECONDS CLIENTS ROUNDS PGVERSION: writes report.md and results.csv.
+"""report.py RAW NOTES OUTDIR SECONDS CLIENTS ROUNDS PGVERSION COMMIT_MODE: writes report.md and results.csv.
 
 RAW rows (tab-separated): scale workload variant clients tps transactions p50_ms p95_ms mean_ms.
 Several rounds of one point are summarised by their median.
@@ -10,7 +10,7 @@ import statistics
 import subprocess
 import sys
 
-raw, notes, out, secs, clients, rounds, pgversion = sys.argv[1:8]
+raw, notes, out, secs, clients, rounds, pgversion, commit_mode = sys.argv[1:9]
 VARIANTS = ["bare", "crm", "plpgsql"]
 ORDER = ["lead_insert", "lead_transition", "lead_bulk", "read_board", "read_badges", "read_campaign"]
 TITLES = {
@@ -77,8 +77,9 @@ md.append(f"- Date: {datetime.datetime.utcnow().strftime('%Y-%m-%d %H:%M UTC')}"
 md.append(f"- Machine: {machine}")
 md.append(f"- Run: scales {', '.join(scales)}; {secs} s per point; clients {clients}; {rounds} round(s), "
           "variants interleaved point by point; pgbench -M prepared; medians over rounds")
-md.append("- Cluster: throwaway, fsync off, synchronous_commit off, shared_buffers 512MB (CPU cost of the "
-          "rules, not disk flushes); every variant is a database of the same cluster, copied from one "
+md.append(f"- Cluster: throwaway; {commit_mode}"
+          + (" (the CPU cost of the rules, no disk flush per commit)" if "synchronous_commit off" in commit_mode else "")
+          + "; every variant is a database of the same cluster, copied from one "
           "generated database, run as the superuser (row-level security bypassed in all three alike)")
 md.append("- Variants: `bare` = crm's tables, indexes and foreign keys with every trigger disabled, rows "
           "written whole by the client; `crm` = the extension; `plpgsql` = crm's tables with its triggers "

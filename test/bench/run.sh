@@ -4,6 +4,7 @@
 #
 #   test/bench/run.sh [--scale "0.01 0.1"] [--seconds 30] [--clients "1 8"] [--rounds 1] [--out DIR]
 #   test/bench/run.sh --quick          scale 0.001, 1 s per point (what the test suite runs)
+#   test/bench/run.sh --durable        fsync and synchronous_commit on (default: off, the CPU cost)
 #
 # With PGHOST set and --use-cluster, uses that cluster; otherwise builds,
 # installs and starts its own throwaway cluster.  Writes DIR/report.md and
@@ -11,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BENCH=test/bench
-SCALES="0.01 0.1"; SECS=30; CLIENTS="1 8"; ROUNDS=1; OUT="$BENCH/results"; USE_CLUSTER=0
+SCALES="0.01 0.1"; SECS=30; CLIENTS="1 8"; ROUNDS=1; OUT="$BENCH/results"; USE_CLUSTER=0; DURABLE=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --scale|--scales) SCALES="$2"; shift 2 ;;
@@ -21,6 +22,7 @@ while [ $# -gt 0 ]; do
     --out) OUT="$2"; shift 2 ;;
     --quick) SCALES=0.001; SECS=1; shift ;;
     --use-cluster) USE_CLUSTER=1; shift ;;
+    --durable) DURABLE=1; shift ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -42,8 +44,11 @@ PENDING=(
 if [ "$USE_CLUSTER" = 0 ]; then
   crm_install_packages
   crm_build_install
+  # Default: the CPU cost of the rules (no flush per commit).  --durable: fsync
+  # and synchronous commit on, as in production, where the commit dominates.
+  if [ "$DURABLE" = 1 ]; then sync=("fsync = on" "synchronous_commit = on"); else sync=("synchronous_commit = off"); fi
   crm_cluster_start "shared_buffers = 512MB" "max_wal_size = 4GB" "checkpoint_timeout = 30min" \
-                    "synchronous_commit = off" "max_connections = 50"
+                    "max_connections = 50" "${sync[@]}"
 else
   PGBIN="${PGBIN:-$("$PG_CONFIG" --bindir)}"; export PATH="$PGBIN:$PATH"
 fi
@@ -147,5 +152,6 @@ for p in "${PENDING[@]}"; do
     "$([ "$landed" = t ] && echo 'concept landed; workload not written yet' || echo 'concept not landed yet')" >> "$NOTES"
 done
 
-python3 "$BENCH/report.py" "$RAW" "$NOTES" "$OUT" "$SECS" "$CLIENTS" "$ROUNDS" "$("$PG_CONFIG" --version)"
+commit_mode="$(psql -X -At -c "SELECT 'fsync ' || current_setting('fsync') || ', synchronous_commit ' || current_setting('synchronous_commit') || ', shared_buffers ' || current_setting('shared_buffers')")"
+python3 "$BENCH/report.py" "$RAW" "$NOTES" "$OUT" "$SECS" "$CLIENTS" "$ROUNDS" "$("$PG_CONFIG" --version)" "$commit_mode"
 log "report: $OUT/report.md, $OUT/results.csv"
