@@ -75,6 +75,7 @@ md = []
 md.append("# crm benchmark report\n")
 md.append(f"- Date: {datetime.datetime.utcnow().strftime('%Y-%m-%d %H:%M UTC')}")
 md.append(f"- Machine: {machine}")
+md.append(f"- crm: commit {os.environ.get('BENCH_COMMIT', 'unknown')}")
 md.append(f"- Run: scales {', '.join(scales)}; {secs} s per point; clients {clients}; {rounds} round(s), "
           "variants interleaved point by point; pgbench -M prepared; medians over rounds")
 md.append(f"- Cluster: throwaway; {commit_mode}"

@@ -4,6 +4,7 @@
 #
 #   test/bench/run.sh [--scale "0.01 0.1"] [--seconds 30] [--clients "1 8"] [--rounds 1] [--out DIR]
 #   test/bench/run.sh --quick          scale 0.001, 1 s per point (what the test suite runs)
+#   test/bench/run.sh --workloads "lead_insert lead_bulk"   only these
 #   test/bench/run.sh --durable        fsync and synchronous_commit on (default: off, the CPU cost)
 #
 # With PGHOST set and --use-cluster, uses that cluster; otherwise builds,
@@ -12,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BENCH=test/bench
-SCALES="0.01 0.1"; SECS=30; CLIENTS="1 8"; ROUNDS=1; OUT="$BENCH/results"; USE_CLUSTER=0; DURABLE=0
+SCALES="0.01 0.1"; SECS=30; CLIENTS="1 8"; ROUNDS=1; OUT="$BENCH/results"; USE_CLUSTER=0; DURABLE=0; ONLY=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --scale|--scales) SCALES="$2"; shift 2 ;;
@@ -23,12 +24,18 @@ while [ $# -gt 0 ]; do
     --quick) SCALES=0.001; SECS=1; shift ;;
     --use-cluster) USE_CLUSTER=1; shift ;;
     --durable) DURABLE=1; shift ;;
+    --workloads) ONLY="$2"; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
 VARIANTS="bare crm plpgsql"
 WRITES="lead_insert lead_transition"
 READS="read_board read_badges read_campaign"
+BULK_LOAD=lead_bulk
+if [ -n "$ONLY" ]; then  # --workloads "lead_insert lead_bulk": only these
+  pick() { local w r=""; for w in "$@"; do [[ " $ONLY " == *" $w "* ]] && r="$r $w"; done; echo "$r"; }
+  WRITES="$(pick $WRITES)"; READS="$(pick $READS)"; BULK_LOAD="$(pick lead_bulk)"
+fi
 # Workloads of concepts not built here yet: name|what must exist|description.
 PENDING=(
   "lead_insert_phone|to_regproc('crm.normalize_phone') IS NOT NULL|single-row lead insert with phone normalisation and client matching"
@@ -140,7 +147,9 @@ for scale in $SCALES; do
       done
     done
     # Bulk load: the same statement once per variant per round (fresh rows each time).
-    for v in $VARIANTS; do point "$scale" lead_bulk "$v" 1 -t 1; done
+    for wl in $BULK_LOAD; do
+      for v in $VARIANTS; do point "$scale" "$wl" "$v" 1 -t 1; done
+    done
   done
 done
 
@@ -153,5 +162,6 @@ for p in "${PENDING[@]}"; do
 done
 
 commit_mode="$(psql -X -At -c "SELECT 'fsync ' || current_setting('fsync') || ', synchronous_commit ' || current_setting('synchronous_commit') || ', shared_buffers ' || current_setting('shared_buffers')")"
+BENCH_COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src test/bench 2>/dev/null || echo '+changes')" \
 python3 "$BENCH/report.py" "$RAW" "$NOTES" "$OUT" "$SECS" "$CLIENTS" "$ROUNDS" "$("$PG_CONFIG" --version)" "$commit_mode"
 log "report: $OUT/report.md, $OUT/results.csv"
