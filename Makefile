@@ -78,3 +78,12 @@ installcheck-isolation-only:
 	$(pg_isolation_regress_installcheck) $(ISOLATION_OPTS) $(ISOLATION)
 
 .PHONY: installcheck-regress-only installcheck-isolation-only
+
+# The benchmark: crm against a bare schema and against PL/pgSQL, in its own
+# throwaway cluster.  `make bench BENCH_ARGS="--scale '0.01 0.1' --seconds 30"`;
+# see doc/bench.md.
+BENCH_ARGS ?=
+bench:
+	PG_CONFIG="$(PG_CONFIG)" test/bench/run.sh $(BENCH_ARGS)
+
+.PHONY: bench

@@ -1,0 +1,222 @@
+-- plpgsql_variant.sql: crm's lead rules written in PL/pgSQL, as a careful DBA would.
+-- Applied to a database that already has CREATE EXTENSION crm: the same tables,
+-- indexes, foreign keys and policies; crm's C triggers on crm.leads and
+-- crm.lead_events are disabled and these take their place.
+--
+-- Numbering: the same "max + lock" scheme as crm (numbering.c): the counter
+-- row in crm.number_sequences is locked with SELECT ... FOR UPDATE (a lock the
+-- transaction already holds is not taken again, so a bulk insert leaves no row
+-- versions behind), and the next number is max(number_seq) + 1 read from the
+-- index (account_id, number_sequence_id, number_seq).  Plans are cached by
+-- PL/pgSQL; every function is SECURITY DEFINER with a pinned search_path,
+-- like crm's C functions that write history as the schema owner.
+
+CREATE SCHEMA IF NOT EXISTS crm_pl;
+
+-- Number of a template for a row created at `at` in timezone tz; returns
+-- (number, sequence id, seq).
+CREATE FUNCTION crm_pl.number_next(account bigint, tmpl text, tz text, at timestamptz,
+                                   OUT number text, OUT sequence_id bigint, OUT seq bigint)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  local timestamp := at AT TIME ZONE coalesce(tz, 'UTC');
+  seq_key text := replace(replace(tmpl, '{YYYY}', to_char(local, 'YYYY')), '{MM}', to_char(local, 'MM'));
+  token text := substring(seq_key from '\{N(?::[0-9]+)?\}');
+  width int := coalesce(substring(token from ':([0-9]+)')::int, 0);
+BEGIN
+  SELECT s.id INTO sequence_id FROM crm.number_sequences s
+   WHERE s.account_id = account AND s.key = seq_key FOR UPDATE;
+  IF NOT FOUND THEN
+    INSERT INTO crm.number_sequences (account_id, key) VALUES (account, seq_key)
+      ON CONFLICT (account_id, key) DO NOTHING RETURNING id INTO sequence_id;
+    IF sequence_id IS NULL THEN
+      SELECT s.id INTO sequence_id FROM crm.number_sequences s
+       WHERE s.account_id = account AND s.key = seq_key FOR UPDATE;
+    END IF;
+  END IF;
+  SELECT coalesce(max(l.number_seq), 0) + 1 INTO seq FROM crm.leads l
+   WHERE l.account_id = account AND l.number_sequence_id = number_next.sequence_id;
+  number := replace(seq_key, token, CASE WHEN width > 0 THEN lpad(seq::text, greatest(width, length(seq::text)), '0')
+                                     ELSE seq::text END);
+END $$;
+
+CREATE FUNCTION crm_pl.lead_before_insert() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  t record;
+  n record;
+  emp text;
+BEGIN
+  IF NEW.account_id IS NULL THEN RETURN NEW; END IF;
+  IF NEW.number IS NOT NULL THEN
+    RAISE EXCEPTION 'cannot insert a value into column "number" of crm.leads' USING ERRCODE = '428C9',
+      DETAIL = 'Lead numbers are made from the lead type''s number template.', HINT = 'Leave number out of the INSERT.';
+  END IF;
+  IF NEW.type_id IS NULL THEN
+    SELECT lt.id, lt.number_template, a.timezone, s.id AS status_id, s.kind INTO t
+      FROM crm.lead_types lt JOIN crm.accounts a ON a.id = lt.account_id
+      LEFT JOIN crm.statuses s ON s.account_id = lt.account_id AND s.id = coalesce(NEW.status_id, lt.initial_status_id)
+     WHERE lt.account_id = NEW.account_id AND lt.is_default;
+    IF NOT FOUND THEN
+      RAISE EXCEPTION 'lead has no type' USING ERRCODE = '23502';
+    END IF;
+  ELSE
+    SELECT lt.id, lt.number_template, a.timezone, s.id AS status_id, s.kind INTO t
+      FROM crm.lead_types lt JOIN crm.accounts a ON a.id = lt.account_id
+      LEFT JOIN crm.statuses s ON s.account_id = lt.account_id AND s.id = coalesce(NEW.status_id, lt.initial_status_id)
+     WHERE lt.account_id = NEW.account_id AND lt.id = NEW.type_id;
+    IF NOT FOUND THEN
+      RAISE EXCEPTION 'lead type % does not exist', NEW.type_id USING ERRCODE = '23503';
+    END IF;
+  END IF;
+  IF t.status_id IS NULL THEN
+    RAISE EXCEPTION 'status % does not exist', NEW.status_id USING ERRCODE = '23503';
+  END IF;
+  NEW.created_at := coalesce(NEW.created_at, transaction_timestamp());
+  n := crm_pl.number_next(NEW.account_id, t.number_template, t.timezone, NEW.created_at);
+  NEW.type_id := t.id;
+  NEW.status_id := t.status_id;
+  NEW.number := n.number;
+  NEW.number_sequence_id := n.sequence_id;
+  NEW.number_seq := n.seq;
+  NEW.status_changed_at := NEW.created_at;
+  NEW.closed_at := CASE WHEN t.kind = 'open' THEN NULL ELSE NEW.created_at END;
+  NEW.overdue_since := NULL;
+  IF NEW.manager_id IS NULL THEN
+    emp := nullif(current_setting('crm.employee_id', true), '');
+    NEW.manager_id := emp::bigint;
+  END IF;
+  RETURN NEW;
+END $$;
+
+CREATE FUNCTION crm_pl.lead_before_update() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  col text;
+  to_kind text;
+  to_name text;
+  from_name text;
+  allowed boolean;
+BEGIN
+  col := CASE WHEN NEW.account_id IS DISTINCT FROM OLD.account_id THEN 'account_id'
+              WHEN NEW.id IS DISTINCT FROM OLD.id THEN 'id'
+              WHEN NEW.number_sequence_id IS DISTINCT FROM OLD.number_sequence_id THEN 'number_sequence_id'
+              WHEN NEW.number_seq IS DISTINCT FROM OLD.number_seq THEN 'number_seq'
+              WHEN NEW.created_at IS DISTINCT FROM OLD.created_at THEN 'created_at'
+              WHEN NEW.number IS DISTINCT FROM OLD.number THEN 'number' END;
+  IF col IS NOT NULL THEN
+    RAISE EXCEPTION 'column "%" of a lead cannot be changed', col USING ERRCODE = '55000',
+      DETAIL = 'It is fixed when the lead is created.', HINT = format('Leave %s out of the UPDATE.', col);
+  END IF;
+  IF NEW.status_id IS DISTINCT FROM OLD.status_id OR NEW.type_id IS DISTINCT FROM OLD.type_id THEN
+    IF NEW.status_id IS NULL THEN
+      RAISE EXCEPTION 'a lead''s status cannot be set to NULL' USING ERRCODE = '23502';
+    END IF;
+    IF NEW.type_id IS NULL THEN
+      RAISE EXCEPTION 'a lead''s type cannot be set to NULL' USING ERRCODE = '23502';
+    END IF;
+    IF NEW.type_id IS DISTINCT FROM OLD.type_id
+       AND NOT EXISTS (SELECT 1 FROM crm.lead_types WHERE account_id = OLD.account_id AND id = NEW.type_id) THEN
+      RAISE EXCEPTION 'lead type % does not exist', NEW.type_id USING ERRCODE = '23503';
+    END IF;
+    SELECT kind, name INTO to_kind, to_name FROM crm.statuses WHERE account_id = OLD.account_id AND id = NEW.status_id;
+    IF NOT FOUND THEN
+      RAISE EXCEPTION 'status % does not exist', NEW.status_id USING ERRCODE = '23503';
+    END IF;
+    IF NEW.status_id <> OLD.status_id AND OLD.status_id IS NOT NULL THEN
+      SELECT count(*) = 0 OR coalesce(bool_or(to_status_id = NEW.status_id), false) INTO allowed
+        FROM crm.status_transitions
+       WHERE account_id = OLD.account_id AND from_status_id = OLD.status_id
+         AND (lead_type_id IS NULL OR lead_type_id = NEW.type_id);
+      IF NOT allowed THEN
+        SELECT name INTO from_name FROM crm.statuses WHERE account_id = OLD.account_id AND id = OLD.status_id;
+        RAISE EXCEPTION 'lead "%" cannot move from "%" to "%"', coalesce(OLD.number, '(no number)'), from_name, to_name
+          USING ERRCODE = '55000';
+      END IF;
+    END IF;
+    IF NEW.status_id <> OLD.status_id OR OLD.status_id IS NULL THEN
+      NEW.status_changed_at := transaction_timestamp();
+      IF to_kind = 'open' THEN
+        NEW.closed_at := NULL;
+      ELSIF OLD.closed_at IS NULL THEN
+        NEW.closed_at := transaction_timestamp();
+      END IF;
+    END IF;
+  END IF;
+  IF NEW.deadline IS DISTINCT FROM OLD.deadline THEN
+    NEW.overdue_since := NULL;
+  END IF;
+  RETURN NEW;
+END $$;
+
+CREATE FUNCTION crm_pl.utc_text(t timestamptz) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$ SELECT to_jsonb(t AT TIME ZONE 'UTC') #>> '{}' || '+00:00' $$;
+
+CREATE FUNCTION crm_pl.lead_after_write() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  emp bigint := nullif(current_setting('crm.employee_id', true), '')::bigint;
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO crm.lead_events (account_id, lead_id, employee_id, kind, from_status_id, to_status_id, detail)
+    VALUES (NEW.account_id, NEW.id, emp, 'created', NULL, NEW.status_id, jsonb_build_object('number', NEW.number));
+    RETURN NULL;
+  END IF;
+  IF NEW.status_id IS DISTINCT FROM OLD.status_id THEN
+    INSERT INTO crm.lead_events (account_id, lead_id, employee_id, kind, from_status_id, to_status_id, detail)
+    VALUES (NEW.account_id, NEW.id, emp, 'status_changed', OLD.status_id, NEW.status_id,
+            jsonb_build_object('comment', NULL, 'by', 'employee'));
+  END IF;
+  IF NEW.deadline IS DISTINCT FROM OLD.deadline THEN
+    INSERT INTO crm.lead_events (account_id, lead_id, employee_id, kind, detail)
+    VALUES (NEW.account_id, NEW.id, emp, 'deadline_changed',
+            jsonb_build_object('from', crm_pl.utc_text(OLD.deadline), 'to', crm_pl.utc_text(NEW.deadline)));
+  END IF;
+  IF OLD.overdue_since IS NULL AND NEW.overdue_since IS NOT NULL THEN
+    INSERT INTO crm.lead_events (account_id, lead_id, employee_id, kind, detail)
+    VALUES (NEW.account_id, NEW.id, emp, 'deadline_expired',
+            jsonb_build_object('deadline', crm_pl.utc_text(NEW.deadline), 'overdue_since', crm_pl.utc_text(NEW.overdue_since)));
+  END IF;
+  IF NEW.manager_id IS DISTINCT FROM OLD.manager_id THEN
+    INSERT INTO crm.lead_events (account_id, lead_id, employee_id, kind, detail)
+    VALUES (NEW.account_id, NEW.id, emp, 'manager_changed', jsonb_build_object('from', OLD.manager_id::text, 'to', NEW.manager_id::text));
+  END IF;
+  IF NEW.client_id IS DISTINCT FROM OLD.client_id THEN
+    INSERT INTO crm.lead_events (account_id, lead_id, employee_id, kind, detail)
+    VALUES (NEW.account_id, NEW.id, emp, 'client_linked', jsonb_build_object('from', OLD.client_id::text, 'to', NEW.client_id::text));
+  END IF;
+  IF NEW.order_id IS DISTINCT FROM OLD.order_id THEN
+    INSERT INTO crm.lead_events (account_id, lead_id, employee_id, kind, detail)
+    VALUES (NEW.account_id, NEW.id, emp, 'order_linked', jsonb_build_object('from', OLD.order_id::text, 'to', NEW.order_id::text));
+  END IF;
+  RETURN NULL;
+END $$;
+
+CREATE FUNCTION crm_pl.forbid_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'rows of "crm.%" cannot be %', TG_TABLE_NAME,
+    CASE TG_OP WHEN 'UPDATE' THEN 'updated' WHEN 'DELETE' THEN 'deleted' ELSE 'truncated' END
+    USING ERRCODE = '42501', HINT = TG_ARGV[0];
+END $$;
+
+GRANT USAGE ON SCHEMA crm_pl TO crm_reader;
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA crm_pl TO crm_reader;
+
+ALTER TABLE crm.leads DISABLE TRIGGER USER;
+ALTER TABLE crm.lead_events DISABLE TRIGGER USER;
+
+CREATE TRIGGER lead_pl_10_before_insert BEFORE INSERT ON crm.leads
+    FOR EACH ROW EXECUTE FUNCTION crm_pl.lead_before_insert();
+CREATE TRIGGER lead_pl_10_before_update BEFORE UPDATE ON crm.leads
+    FOR EACH ROW EXECUTE FUNCTION crm_pl.lead_before_update();
+CREATE TRIGGER lead_pl_90_history AFTER INSERT OR UPDATE ON crm.leads
+    FOR EACH ROW EXECUTE FUNCTION crm_pl.lead_after_write();
+CREATE TRIGGER lead_pl_no_delete BEFORE DELETE ON crm.leads
+    FOR EACH ROW EXECUTE FUNCTION crm_pl.forbid_change('Move the lead to a lost status instead; its history stays.');
+CREATE TRIGGER lead_pl_no_truncate BEFORE TRUNCATE ON crm.leads
+    FOR EACH STATEMENT EXECUTE FUNCTION crm_pl.forbid_change('Move the lead to a lost status instead; its history stays.');
+CREATE TRIGGER lead_events_pl_append_only BEFORE UPDATE OR DELETE ON crm.lead_events
+    FOR EACH ROW EXECUTE FUNCTION crm_pl.forbid_change('History is append-only.');
+CREATE TRIGGER lead_events_pl_no_truncate BEFORE TRUNCATE ON crm.lead_events
+    FOR EACH STATEMENT EXECUTE FUNCTION crm_pl.forbid_change('History is append-only.');

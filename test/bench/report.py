@@ -1,0 +1,165 @@
+"""report.py RAW NOTES OUTDIR SECONDS CLIENTS ROUNDS PGVERSION COMMIT_MODE: writes report.md and results.csv.
+
+RAW rows (tab-separated): scale workload variant clients tps transactions p50_ms p95_ms mean_ms.
+Several rounds of one point are summarised by their median.
+"""
+import csv
+import datetime
+import os
+import statistics
+import subprocess
+import sys
+
+raw, notes, out, secs, clients, rounds, pgversion, commit_mode = sys.argv[1:9]
+VARIANTS = ["bare", "crm", "plpgsql"]
+ORDER = ["lead_insert", "lead_transition", "lead_bulk", "read_board", "read_badges", "read_campaign"]
+TITLES = {
+    "lead_insert": "single-row lead insert (defaults, number, history)",
+    "lead_transition": "status transition (rules, closing, history)",
+    "lead_bulk": "bulk load, INSERT ... SELECT",
+    "read_board": "read: lead board page of one manager (50 rows)",
+    "read_badges": "read: badge counts of one manager",
+    "read_campaign": "read: campaign report",
+}
+
+
+def bulk_rows(scale):
+    return max(1000, int(1000000 * float(scale)))
+
+
+points = {}
+for row in csv.reader(open(raw), delimiter="\t"):
+    scale, wl, v, c, tps, n, p50, p95, mean = row
+    points.setdefault((scale, wl, v, int(c)), []).append(
+        (float(tps or 0), float(p50), float(p95), float(mean)))
+med = {k: tuple(statistics.median(x[i] for x in vals) for i in range(4)) for k, vals in points.items()}
+scales = sorted({k[0] for k in med}, key=float)
+behaviour, pending = [], []
+for row in csv.reader(open(notes), delimiter="\t"):
+    (behaviour if row[0] == "behaviour" else pending).append(row[1:])
+
+
+def sh(cmd):
+    try:
+        return subprocess.run(cmd, shell=True, capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return "?"
+
+
+cpu = sh("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2").strip() or sh("uname -m")
+mem = sh("awk '/MemTotal/ {printf \"%.1f GiB\", $2/1048576}' /proc/meminfo")
+machine = f"{os.cpu_count()} CPUs ({cpu}), {mem} RAM, {pgversion}, {sh('uname -sr')}"
+
+
+def fmt(x, d=2):
+    return "n/a" if x is None else f"{x:,.{d}f}"
+
+
+def ratio(a, b):
+    return a / b if a is not None and b else None
+
+
+def share(crm, bare, pl):
+    """crm's extra cost over bare as a fraction of PL/pgSQL's (lower is better)."""
+    if None in (crm, bare, pl) or pl - bare <= 0:
+        return None
+    return (crm - bare) / (pl - bare)
+
+
+def get(scale, wl, v, c):
+    return med.get((scale, wl, v, c))
+
+
+rows_csv = []
+md = []
+md.append("# crm benchmark report\n")
+md.append(f"- Date: {datetime.datetime.utcnow().strftime('%Y-%m-%d %H:%M UTC')}")
+md.append(f"- Machine: {machine}")
+md.append(f"- crm: commit {os.environ.get('BENCH_COMMIT', 'unknown')}")
+md.append(f"- Run: scales {', '.join(scales)}; {secs} s per point; clients {clients}; {rounds} round(s), "
+          "variants interleaved point by point; pgbench -M prepared; medians over rounds")
+md.append(f"- Cluster: throwaway; {commit_mode}"
+          + (" (the CPU cost of the rules, no disk flush per commit)" if "synchronous_commit off" in commit_mode else "")
+          + "; every variant is a database of the same cluster, copied from one "
+          "generated database, run as the superuser (row-level security bypassed in all three alike)")
+md.append("- Variants: `bare` = crm's tables, indexes and foreign keys with every trigger disabled, rows "
+          "written whole by the client; `crm` = the extension; `plpgsql` = crm's tables with its triggers "
+          "replaced by test/bench/plpgsql_variant.sql")
+md.append("- Behaviour tests (test/bench/behaviour.sql): " +
+          ", ".join(f"{v}: {r}" for v, r in behaviour))
+md.append("")
+md.append("Columns: tps, p50/p95 latency in ms per variant; `crm/bare` and `crm/plpgsql` are throughput "
+          "ratios (higher is better for crm); `overhead share` is crm's extra latency over bare divided by "
+          "PL/pgSQL's (target ≤ 0.67 for single-row writes, ≤ 0.5 for bulk).  For the bulk load, tps is "
+          "replaced by µs per row.\n")
+
+for scale in scales:
+    md.append(f"## Scale {scale}\n")
+    md.append("| workload | clients | bare tps | bare p50/p95 | crm tps | crm p50/p95 | plpgsql tps | plpgsql p50/p95 "
+              "| crm/bare | crm/plpgsql | overhead share |")
+    md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for wl in ORDER:
+        for c in sorted({k[3] for k in med if k[0] == scale and k[1] == wl}):
+            vals = {v: get(scale, wl, v, c) for v in VARIANTS}
+            cells = []
+            if wl == "lead_bulk":
+                per_row = {v: (vals[v][3] * 1000 / bulk_rows(scale) if vals[v] else None) for v in VARIANTS}
+                for v in VARIANTS:
+                    cells += [f"{fmt(per_row[v])} µs/row", f"{fmt(vals[v][3] if vals[v] else None, 0)} ms total"]
+                r1 = ratio(per_row["bare"], per_row["crm"])
+                r2 = ratio(per_row["plpgsql"], per_row["crm"])
+                sh_ = share(per_row["crm"], per_row["bare"], per_row["plpgsql"])
+            else:
+                for v in VARIANTS:
+                    x = vals[v]
+                    cells += [fmt(x[0] if x else None, 0), f"{fmt(x[1] if x else None)} / {fmt(x[2] if x else None)}"]
+                r1 = ratio(vals["crm"][0], vals["bare"][0]) if vals["crm"] and vals["bare"] else None
+                r2 = ratio(vals["crm"][0], vals["plpgsql"][0]) if vals["crm"] and vals["plpgsql"] else None
+                sh_ = share(*(vals[v][3] / c if vals[v] else None for v in ("crm", "bare", "plpgsql"))) \
+                    if wl.startswith("lead") else None
+                sh_ = share(*(1000.0 * c / vals[v][0] if vals[v] and vals[v][0] else None
+                              for v in ("crm", "bare", "plpgsql"))) if wl.startswith("lead") else None
+            md.append(f"| {wl} | {c} | " + " | ".join(cells) +
+                      f" | {fmt(r1)} | {fmt(r2)} | {fmt(sh_) if wl.startswith('lead') else '—'} |")
+            for v in VARIANTS:
+                x = vals[v]
+                if not x:
+                    continue
+                rows_csv.append([scale, wl, v, c, f"{x[0]:.1f}", f"{x[1]:.3f}", f"{x[2]:.3f}", f"{x[3]:.3f}",
+                                 f"{x[3] * 1000 / bulk_rows(scale):.3f}" if wl == "lead_bulk" else "",
+                                 fmt(r1, 3) if v == "crm" else "", fmt(r2, 3) if v == "crm" else "",
+                                 fmt(sh_, 3) if v == "crm" and wl.startswith("lead") else ""])
+    md.append("")
+
+if len(scales) > 1:
+    lo, hi = scales[0], scales[-1]
+    md.append(f"## Scale curve (crm, 1 client: mean latency in ms; bulk: µs per row)\n")
+    md.append("| workload | " + " | ".join(f"scale {s}" for s in scales) + f" | growth {lo} → {hi} |")
+    md.append("|---|" + "---:|" * (len(scales) + 1))
+    for wl in ORDER:
+        vals = []
+        for s in scales:
+            x = get(s, wl, "crm", 1)
+            vals.append(None if not x else (x[3] * 1000 / bulk_rows(s) if wl == "lead_bulk" else x[3]))
+        if all(v is None for v in vals):
+            continue
+        g = ratio(vals[-1], vals[0])
+        md.append(f"| {wl} | " + " | ".join(fmt(v, 3) for v in vals) + f" | {fmt(g)}× |")
+    md.append("")
+
+if pending:
+    md.append("## Not available\n")
+    md.append("| workload | what it measures | why |")
+    md.append("|---|---|---|")
+    for name, desc, why in pending:
+        md.append(f"| {name} | {desc} | {why} |")
+    md.append("")
+
+with open(os.path.join(out, "results.csv"), "w", newline="") as f:
+    w = csv.writer(f)
+    w.writerow(["scale", "workload", "variant", "clients", "tps", "p50_ms", "p95_ms", "mean_ms", "us_per_row",
+                "crm_over_bare", "crm_over_plpgsql", "overhead_share"])
+    w.writerows(rows_csv)
+with open(os.path.join(out, "report.md"), "w") as f:
+    f.write("\n".join(md) + "\n")
+print("\n".join(md))
