@@ -47,8 +47,14 @@ forget_right_on_subxact(SubXactEvent event, SubTransactionId mySubid,
 		right_valid = false;
 }
 
+/*
+ * crm.can_see_customers() runs in policies, per row, so it has no SET
+ * search_path; its query must resolve nothing through the caller's path,
+ * hence the schema-qualified operators.
+ */
 static CrmPlan employee_right = {
-	"SELECT can_see_customers FROM crm.employees WHERE account_id = $1 AND id = $2",
+	"SELECT can_see_customers FROM crm.employees "
+	"WHERE account_id OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2",
 	2, {INT8OID, INT8OID}
 };
 
