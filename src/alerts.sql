@@ -65,7 +65,7 @@ SELECT a.id,
        a.seen_at
 FROM crm.alerts a
 LEFT JOIN crm.clients c ON c.account_id = a.account_id AND c.id = a.client_id
-WHERE a.account_id = crm.current_account()
+WHERE a.account_id = crm.session_account()
   AND a.employee_id = crm.current_employee()
   AND a.resolved_at IS NULL;
 GRANT SELECT ON crm.important TO crm_reader;

@@ -124,6 +124,5 @@ JOIN crm.clients c ON c.account_id = v.account_id AND c.id = v.client_id
 LEFT JOIN LATERAL (
     SELECT m.direction, m.employee_id, m.body FROM crm.messages m
     WHERE m.account_id = v.account_id AND m.conversation_id = v.id
-    ORDER BY m.sent_at DESC, m.id DESC LIMIT 1) m ON true
-WHERE v.account_id = crm.current_account();
+    ORDER BY m.sent_at DESC, m.id DESC LIMIT 1) m ON true;
 GRANT SELECT ON crm.chat_list, crm.appointment_events TO crm_reader;

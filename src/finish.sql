@@ -1,6 +1,10 @@
 -- finish.sql: runs last.  Row-level security, the account policy and the pg_dump
 -- mark for every table, whichever file created it; EXECUTE for the crm roles only.
 
+CREATE FUNCTION crm._account_guard() RETURNS trigger
+    LANGUAGE c SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'crm_account_guard';
+
 CREATE FUNCTION crm._secure_all_tables() RETURNS void
     LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'crm_secure_all_tables';

@@ -41,4 +41,3 @@ CREATE FUNCTION crm.render_template(body text, client_id bigint, invoice_id bigi
     RETURNS text LANGUAGE c STABLE SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'crm_render_template';
 GRANT EXECUTE ON FUNCTION crm.render_template(text, bigint, bigint) TO crm_reader;
-GRANT EXECUTE ON FUNCTION crm._message_template_check() TO crm_reader;

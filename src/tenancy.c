@@ -10,7 +10,10 @@
  */
 #include "postgres.h"
 
+#include "commands/trigger.h"
 #include "fmgr.h"
+#include "utils/rel.h"
+#include "utils/rls.h"
 #include "pgtime.h"
 #include "utils/builtins.h"
 
@@ -75,6 +78,49 @@ crm_timezone_ok(PG_FUNCTION_ARGS)
 				 errdetail("An account's timezone must be a name from pg_timezone_names."),
 				 errhint("Use a name such as 'Europe/Moscow' or 'UTC'.")));
 	PG_RETURN_BOOL(true);
+}
+
+/*
+ * crm._account_guard(): fired first (its name sorts first) before every
+ * INSERT or UPDATE of every crm table.  Row-level security checks a new row
+ * only after the BEFORE triggers ran, and crm's triggers look rows up in the
+ * row's own account as the owner; so a row of another account is refused
+ * here, before any of them, for every role that row-level security applies to.
+ */
+PG_FUNCTION_INFO_V1(crm_account_guard);
+Datum
+crm_account_guard(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Relation	rel;
+	HeapTuple	row;
+	int			attnum;
+	bool		isnull;
+	Datum		account;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("crm_account_guard: must be fired before each row")));
+	rel = trigdata->tg_relation;
+	row = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ? trigdata->tg_newtuple : trigdata->tg_trigtuple;
+	if (check_enable_rls(RelationGetRelid(rel), InvalidOid, true) != RLS_ENABLED)
+		return PointerGetDatum(row);
+	attnum = SPI_fnumber(rel->rd_att, "account_id");
+	if (attnum <= 0)
+		return PointerGetDatum(row);
+	account = SPI_getbinval(row, rel->rd_att, attnum, &isnull);
+	if (isnull || (crm_account_is_set && DatumGetInt64(account) == crm_account_value))
+		return PointerGetDatum(row);
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("new row violates row-level security policy for table \"%s\"",
+					RelationGetRelationName(rel)),
+			 errdetail("The row's account_id %lld is not the session's account.",
+					   (long long) DatumGetInt64(account)),
+			 errhint("Write rows of the account named by crm.account_id only.")));
+	PG_RETURN_NULL();
 }
 
 static void
@@ -164,6 +210,9 @@ crm_secure_all_tables(PG_FUNCTION_ARGS)
 									"USING (%s = crm.session_account()) "
 									"WITH CHECK (%s = crm.session_account())",
 									qname, key, key));
+			if (!has_policy[i] && strcmp(key, "account_id") == 0)
+				exec_fixed(psprintf("CREATE TRIGGER _account_guard BEFORE INSERT OR UPDATE ON %s "
+									"FOR EACH ROW EXECUTE FUNCTION crm._account_guard()", qname));
 		}
 		exec_fixed(psprintf("SELECT pg_catalog.pg_extension_config_dump(%s, '')",
 							quote_literal_cstr(qname)));

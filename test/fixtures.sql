@@ -100,7 +100,7 @@ BEGIN
   PERFORM set_config('crm.employee_id', anna::text, true);
 
   INSERT INTO crm.message_templates (account_id, name, subject, body)
-    VALUES (account, 'Reminder', 'Invoice {$number}', 'Hello {$name}, your invoice is {$amount}.')
+    VALUES (account, 'Reminder', 'Invoice {$invoice_number}', 'Hello {$name}, your invoice is {$amount}.')
     RETURNING id INTO tpl;
   INSERT INTO crm.offers (account_id, name, price, notify_on_failed_payment)
     VALUES (account, 'Course', 1000, true) RETURNING id INTO off1;

@@ -47,11 +47,16 @@ SELECT c.oid::regclass AS rel, c.relkind::text AS kind,
 FROM pg_class c
 WHERE c.relnamespace = 'crm'::regnamespace AND c.relkind IN ('r', 'p', 'v');
 ALTER TABLE crm_sec.rels ADD b_rows bigint, ADD b_row jsonb;
+-- crm.important shows the session employee's alerts: count B's as an employee of B who has some.
+SELECT set_config('crm.account_id', :'b', true),
+       set_config('crm.employee_id', coalesce((SELECT min(employee_id)::text FROM crm.alerts
+                                               WHERE account_id = :b AND resolved_at IS NULL), ''), true);
 SELECT format('UPDATE crm_sec.rels SET b_rows = (SELECT count(*) FROM %1$s WHERE %2$I = %3$s), '
               'b_row = (SELECT to_jsonb(t) FROM %1$s t WHERE %2$I = %3$s LIMIT 1) WHERE rel = %4$L::regclass',
               rel, key, :b, rel::text)
 FROM crm_sec.rels
 \gexec
+SELECT set_config('crm.account_id', '', true), set_config('crm.employee_id', '', true);
 GRANT SELECT ON crm_sec.rels TO crm_reader;
 
 -- B's rows exist in every relation, so that not seeing them means something.

@@ -7,15 +7,16 @@ SET LOCAL timezone = 'UTC';
 INSERT INTO crm.clients (name, email, responsible_id, attrs)
 VALUES ('Иван "Ваня" O''Brien {$email}', 'ivan@example.com', crm_test.id('employees', :a, 'Anna'),
         '{"city": "Москва", "code": "{$name}"}') RETURNING id AS c \gset
-INSERT INTO crm.invoices (client_id, amount, number, manager_id)
-VALUES (:c, 1234.50, 'INV-7', crm_test.id('employees', :a, 'Boris')) RETURNING id AS i \gset
+UPDATE crm.accounts SET invoice_number_template = 'INV-{N}';
+INSERT INTO crm.invoices (client_id, amount, manager_id)
+VALUES (:c, 1234.50, crm_test.id('employees', :a, 'Boris')) RETURNING id AS i, number AS inv_number \gset
 
 SELECT is(crm.render_template('Здравствуйте, {$name}!', :c),
           'Здравствуйте, Иван "Ваня" O''Brien {$email}!', 'a value containing {$...} and quotes is not expanded again');
 SELECT is(crm.render_template('{$email} / {$manager_name}', :c),
           'ivan@example.com / Anna', 'email and the client''s responsible manager');
 SELECT is(crm.render_template('Счёт {$invoice_number} на {$amount} ({$manager_name})', :c, :i),
-          'Счёт INV-7 на 1234.50 (Boris)', 'invoice number, amount and the invoice''s manager');
+          'Счёт INV-1 на 1234.50 (Boris)', 'invoice number, amount and the invoice''s manager');
 SELECT is(crm.render_template('{$attrs.city}|{$attrs.code}|{$attrs.missing}|{$phone}', :c),
           'Москва|{$name}||', 'attributes (value with {$...} kept), missing values empty');
 SELECT is(crm.render_template('no variables { $ } {x} $', :c), 'no variables { $ } {x} $', 'text without variables unchanged');
@@ -37,7 +38,7 @@ SELECT crm.log_call(invoice_id => :i, outcome => 'talked', called_at => '2026-03
                     template_id => :tpl, copy_to_manager => true) AS k \gset
 RESET ROLE;
 SELECT is((SELECT recipient || '|' || cc || '|' || subject FROM crm.outbox WHERE dedup_key = 'call:' || :k),
-          'ivan@example.com|boris@example.com|Счёт INV-7', 'rendered email to the client, manager in cc');
+          'ivan@example.com|boris@example.com|Счёт INV-1', 'rendered email to the client, manager in cc');
 SELECT is((SELECT body FROM crm.outbox WHERE dedup_key = 'call:' || :k),
           'Dear Иван "Ваня" O''Brien {$email}, please pay 1234.50.', 'body rendered');
 SELECT is((SELECT count(*)::int FROM crm.outbox WHERE account_id = :a), 1, 'one email per call');
