@@ -166,6 +166,9 @@ crm_calls_schedule(PG_FUNCTION_ARGS)
 	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) || TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
 		elog(ERROR, "crm_calls_schedule: must be fired before insert");
 	called_at = DatumGetTimestampTz(col(tuple, desc, "called_at", &isnull));
+	/* A NULL outcome or call time is the NOT NULL constraint's to report. */
+	if (outcome == NULL || isnull)
+		return PointerGetDatum(tuple);
 	target_id = col_int64(tuple, desc, "invoice_id", &isnull);
 	on_invoice = !isnull;
 	if (!on_invoice)

@@ -205,8 +205,17 @@ crm_appointment_before_update(PG_FUNCTION_ARGS)
 
 	if (!TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
 		elog(ERROR, "crm_appointment_before_update: must be fired by UPDATE");
-	from = TextDatumGetCString(row_col(trigdata->tg_trigtuple, desc, "status", &isnull));
-	to = TextDatumGetCString(row_col(trigdata->tg_newtuple, desc, "status", &isnull));
+	{
+		Datum		old_status = row_col(trigdata->tg_trigtuple, desc, "status", &isnull);
+		bool		new_null;
+		Datum		new_status = row_col(trigdata->tg_newtuple, desc, "status", &new_null);
+
+		/* A NULL status is the NOT NULL constraint's to report. */
+		if (isnull || new_null)
+			return PointerGetDatum(trigdata->tg_newtuple);
+		from = TextDatumGetCString(old_status);
+		to = TextDatumGetCString(new_status);
+	}
 	if (appointment_move_allowed(from, to))
 		return PointerGetDatum(trigdata->tg_newtuple);
 

@@ -251,7 +251,13 @@ crm_payment_before_insert(PG_FUNCTION_ARGS)
 	succeeded = DatumGetBool(pcol(t, d, "succeeded", &succeeded_null));
 	if (isnull || amount_null || succeeded_null)
 		return PointerGetDatum(t);	/* NOT NULL reports it */
-	kind = TextDatumGetCString(pcol(t, d, "kind", &isnull));
+	{
+		Datum		k = pcol(t, d, "kind", &isnull);
+
+		if (isnull)
+			return PointerGetDatum(t);	/* NOT NULL reports it */
+		kind = TextDatumGetCString(k);
+	}
 	if (num_cmp(amount, DirectFunctionCall1(int4_numeric, Int32GetDatum(0))) <= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
