@@ -25,8 +25,11 @@ for r in $(seq 1 "$rounds"); do
   rel_pgbench $DB 8 30 "$C/pgbench.$r.log" &
   sleep "${CRM_CRASH_AFTER:-3}"
   pm=$(head -1 "$C/data/postmaster.pid")
+  # Freeze the postmaster first, so no backend forked after the list escapes the kill
+  # (one that did would wait forever on a lock of a killed one).
+  kill -STOP "$pm" 2>/dev/null || true
   kids=$(pgrep -P "$pm" || true)
-  kill -9 "$pm" $kids 2>/dev/null || true
+  kill -9 $kids "$pm" 2>/dev/null || true
   wait || true
   for p in $pm $kids; do while kill -0 "$p" 2>/dev/null; do sleep 0.2; done; done
   rel_cluster_start "$C" || { tail -5 "$C/server.log" >&2; rel_fail "restart after crash $r failed"; }
