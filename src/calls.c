@@ -29,24 +29,6 @@
 
 #include "crm.h"
 
-static TriggerData *
-check_trigger(FunctionCallInfo fcinfo, const char *name, bool before)
-{
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("%s: must be called as trigger", name)));
-	if (!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
-		(before != (bool) TRIGGER_FIRED_BEFORE(trigdata->tg_event)))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("%s: must be fired for each row, %s the event",
-						name, before ? "before" : "after")));
-	return trigdata;
-}
-
 static Datum
 col(HeapTuple tuple, TupleDesc desc, const char *name, bool *isnull)
 {
@@ -135,7 +117,7 @@ PG_FUNCTION_INFO_V1(crm_calls_schedule);
 Datum
 crm_calls_schedule(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = check_trigger(fcinfo, "crm_calls_schedule", true);
+	TriggerData *trigdata = crm_check_row_trigger(fcinfo, "crm_calls_schedule", true);
 	HeapTuple	tuple = trigdata->tg_trigtuple;
 	TupleDesc	desc = trigdata->tg_relation->rd_att;
 	int64		account_id = col_int64(tuple, desc, "account_id", NULL);
@@ -377,7 +359,7 @@ PG_FUNCTION_INFO_V1(crm_calls_apply);
 Datum
 crm_calls_apply(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = check_trigger(fcinfo, "crm_calls_apply", false);
+	TriggerData *trigdata = crm_check_row_trigger(fcinfo, "crm_calls_apply", false);
 	HeapTuple	tuple = trigdata->tg_trigtuple;
 	TupleDesc	desc = trigdata->tg_relation->rd_att;
 	int64		account_id = col_int64(tuple, desc, "account_id", NULL);
@@ -466,7 +448,7 @@ PG_FUNCTION_INFO_V1(crm_call_tasks_check);
 Datum
 crm_call_tasks_check(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = check_trigger(fcinfo, "crm_call_tasks_check", true);
+	TriggerData *trigdata = crm_check_row_trigger(fcinfo, "crm_call_tasks_check", true);
 	HeapTuple	tuple = trigdata->tg_trigtuple;
 	TupleDesc	desc = trigdata->tg_relation->rd_att;
 	int64		account_id = col_int64(tuple, desc, "account_id", NULL);
@@ -532,7 +514,7 @@ PG_FUNCTION_INFO_V1(crm_clients_close_call_tasks);
 Datum
 crm_clients_close_call_tasks(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = check_trigger(fcinfo, "crm_clients_close_call_tasks", false);
+	TriggerData *trigdata = crm_check_row_trigger(fcinfo, "crm_clients_close_call_tasks", false);
 	TupleDesc	desc = trigdata->tg_relation->rd_att;
 	HeapTuple	newt = trigdata->tg_newtuple;
 	char	   *old_cat = col_text(trigdata->tg_trigtuple, desc, "category");

@@ -28,24 +28,6 @@
 
 #include "crm.h"
 
-static TriggerData *
-check_row_trigger(FunctionCallInfo fcinfo, const char *name, bool before)
-{
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("%s: must be called as trigger", name)));
-	if (!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
-		(before != (bool) TRIGGER_FIRED_BEFORE(trigdata->tg_event)))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("%s: must be fired for each row, %s the event",
-						name, before ? "before" : "after")));
-	return trigdata;
-}
-
 static Datum
 row_col(HeapTuple tuple, TupleDesc desc, const char *name, bool *isnull)
 {
@@ -124,7 +106,7 @@ PG_FUNCTION_INFO_V1(crm_message_after_insert);
 Datum
 crm_message_after_insert(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = check_row_trigger(fcinfo, "crm_message_after_insert", false);
+	TriggerData *trigdata = crm_check_row_trigger(fcinfo, "crm_message_after_insert", false);
 	HeapTuple	tuple = trigdata->tg_trigtuple;
 	TupleDesc	desc = RelationGetDescr(trigdata->tg_relation);
 	bool		isnull,
@@ -195,7 +177,7 @@ PG_FUNCTION_INFO_V1(crm_appointment_before_update);
 Datum
 crm_appointment_before_update(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = check_row_trigger(fcinfo, "crm_appointment_before_update", true);
+	TriggerData *trigdata = crm_check_row_trigger(fcinfo, "crm_appointment_before_update", true);
 	TupleDesc	desc = RelationGetDescr(trigdata->tg_relation);
 	bool		isnull;
 	char	   *from,
@@ -241,7 +223,7 @@ PG_FUNCTION_INFO_V1(crm_appointment_history);
 Datum
 crm_appointment_history(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = check_row_trigger(fcinfo, "crm_appointment_history", false);
+	TriggerData *trigdata = crm_check_row_trigger(fcinfo, "crm_appointment_history", false);
 	TupleDesc	desc = RelationGetDescr(trigdata->tg_relation);
 	HeapTuple	new_row = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ?
 		trigdata->tg_newtuple : trigdata->tg_trigtuple;

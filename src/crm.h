@@ -67,6 +67,14 @@ typedef struct CrmPlan
 extern SPIPlanPtr crm_plan(CrmPlan *p);
 
 /*
+ * A row trigger's calling protocol: called as a trigger, for each row, before
+ * (or after) the event; raises 39P01 naming the function otherwise.
+ */
+struct FunctionCallInfoBaseData;
+extern struct TriggerData *crm_check_row_trigger(struct FunctionCallInfoBaseData *fcinfo,
+												 const char *name, bool before);
+
+/*
  * Runs a kept plan; returns SPI_processed.  nulls follows SPI's convention
  * (' ' not null, 'n' null) and may be NULL when no argument is null.
  */
@@ -169,7 +177,7 @@ extern void crm_invoice_event(int64 account_id, int64 invoice_id, const char *ki
 /* Shared by invoices.c and payments.c. */
 extern bool crm_invoice_by_scheduler;
 extern Datum crm_invoice_col(HeapTuple tuple, TupleDesc desc, const char *name, bool *isnull);
-extern struct TriggerData *crm_invoice_check_trigger(FunctionCallInfo fcinfo, const char *name,
+extern struct TriggerData *crm_check_row_trigger(FunctionCallInfo fcinfo, const char *name,
 													 bool before);
 extern void crm_invoice_not_found(int64 account_id, int64 invoice_id);
 extern Datum crm_invoice_row(int64 account_id, int64 invoice_id);

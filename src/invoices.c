@@ -148,24 +148,6 @@ apply(Row *r, Changes *ch)
 	return heap_modify_tuple_by_cols(r->tuple, r->desc, ch->n, ch->attnums, ch->values, ch->nulls);
 }
 
-TriggerData *
-crm_invoice_check_trigger(FunctionCallInfo fcinfo, const char *name, bool before)
-{
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("%s: must be called as trigger", name)));
-	if (!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
-		(before != (bool) TRIGGER_FIRED_BEFORE(trigdata->tg_event)))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("%s: must be fired for each row, %s the event",
-						name, before ? "before" : "after")));
-	return trigdata;
-}
-
 /* ---- events ---- */
 
 static CrmPlan insert_event = {
@@ -378,7 +360,7 @@ PG_FUNCTION_INFO_V1(crm_invoice_before_insert);
 Datum
 crm_invoice_before_insert(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = crm_invoice_check_trigger(fcinfo, "crm_invoice_before_insert", true);
+	TriggerData *trigdata = crm_check_row_trigger(fcinfo, "crm_invoice_before_insert", true);
 	Row			row = {trigdata->tg_trigtuple, trigdata->tg_relation->rd_att};
 	Changes		ch = {0};
 	CrmUserSwitch user;
@@ -501,7 +483,7 @@ PG_FUNCTION_INFO_V1(crm_invoice_before_update);
 Datum
 crm_invoice_before_update(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = crm_invoice_check_trigger(fcinfo, "crm_invoice_before_update", true);
+	TriggerData *trigdata = crm_check_row_trigger(fcinfo, "crm_invoice_before_update", true);
 	TupleDesc	desc = trigdata->tg_relation->rd_att;
 	Row			old = {trigdata->tg_trigtuple, desc};
 	Row			new = {trigdata->tg_newtuple, desc};
@@ -628,7 +610,7 @@ PG_FUNCTION_INFO_V1(crm_invoice_after_write);
 Datum
 crm_invoice_after_write(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = crm_invoice_check_trigger(fcinfo, "crm_invoice_after_write", false);
+	TriggerData *trigdata = crm_check_row_trigger(fcinfo, "crm_invoice_after_write", false);
 	TupleDesc	desc = trigdata->tg_relation->rd_att;
 	bool		is_update = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event);
 	Row			old = {trigdata->tg_trigtuple, desc};
@@ -751,7 +733,7 @@ PG_FUNCTION_INFO_V1(crm_invoice_item_before_write);
 Datum
 crm_invoice_item_before_write(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = crm_invoice_check_trigger(fcinfo, "crm_invoice_item_before_write", true);
+	TriggerData *trigdata = crm_check_row_trigger(fcinfo, "crm_invoice_item_before_write", true);
 	TupleDesc	desc = trigdata->tg_relation->rd_att;
 	bool		is_update = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event);
 	bool		is_delete = TRIGGER_FIRED_BY_DELETE(trigdata->tg_event);
@@ -800,7 +782,7 @@ PG_FUNCTION_INFO_V1(crm_invoice_item_after_write);
 Datum
 crm_invoice_item_after_write(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = crm_invoice_check_trigger(fcinfo, "crm_invoice_item_after_write", false);
+	TriggerData *trigdata = crm_check_row_trigger(fcinfo, "crm_invoice_item_after_write", false);
 	TupleDesc	desc = trigdata->tg_relation->rd_att;
 	bool		is_update = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event);
 	Row			old = {trigdata->tg_trigtuple, desc};

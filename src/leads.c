@@ -105,24 +105,6 @@ apply_changes(LeadRow *row, LeadChanges *ch)
 									 ch->attnums, ch->values, ch->nulls);
 }
 
-static TriggerData *
-check_trigger(FunctionCallInfo fcinfo, const char *name, bool before)
-{
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("%s: must be called as trigger", name)));
-	if (!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
-		(before != (bool) TRIGGER_FIRED_BEFORE(trigdata->tg_event)))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("%s: must be fired for each row, %s the event",
-						name, before ? "before" : "after")));
-	return trigdata;
-}
-
 /* ---- lookups ---- */
 
 /*
@@ -302,7 +284,7 @@ PG_FUNCTION_INFO_V1(crm_lead_before_insert);
 Datum
 crm_lead_before_insert(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = check_trigger(fcinfo, "crm_lead_before_insert", true);
+	TriggerData *trigdata = crm_check_row_trigger(fcinfo, "crm_lead_before_insert", true);
 	LeadRow		row = {trigdata->tg_trigtuple, trigdata->tg_relation->rd_att};
 	LeadChanges ch = {0};
 	CrmUserSwitch user;
@@ -390,7 +372,7 @@ PG_FUNCTION_INFO_V1(crm_lead_before_update);
 Datum
 crm_lead_before_update(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = check_trigger(fcinfo, "crm_lead_before_update", true);
+	TriggerData *trigdata = crm_check_row_trigger(fcinfo, "crm_lead_before_update", true);
 	TupleDesc	desc = trigdata->tg_relation->rd_att;
 	LeadRow		old = {trigdata->tg_trigtuple, desc};
 	LeadRow		new = {trigdata->tg_newtuple, desc};
@@ -509,7 +491,7 @@ PG_FUNCTION_INFO_V1(crm_lead_after_write);
 Datum
 crm_lead_after_write(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = check_trigger(fcinfo, "crm_lead_after_write", false);
+	TriggerData *trigdata = crm_check_row_trigger(fcinfo, "crm_lead_after_write", false);
 	TupleDesc	desc = trigdata->tg_relation->rd_att;
 	bool		is_update = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event);
 	LeadRow		old = {trigdata->tg_trigtuple, desc};

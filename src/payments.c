@@ -224,7 +224,7 @@ PG_FUNCTION_INFO_V1(crm_payment_before_insert);
 Datum
 crm_payment_before_insert(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = crm_invoice_check_trigger(fcinfo, "crm_payment_before_insert", true);
+	TriggerData *trigdata = crm_check_row_trigger(fcinfo, "crm_payment_before_insert", true);
 	HeapTuple	t = trigdata->tg_trigtuple;
 	TupleDesc	d = trigdata->tg_relation->rd_att;
 	CrmUserSwitch user;

@@ -6,6 +6,7 @@
 #include "postgres.h"
 
 #include "catalog/namespace.h"
+#include "commands/trigger.h"
 #include "catalog/pg_namespace.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
@@ -137,4 +138,22 @@ crm_json_object(int npairs, const char **keys, const char **values)
 	}
 	appendStringInfoChar(&buf, '}');
 	return DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
+}
+
+TriggerData *
+crm_check_row_trigger(FunctionCallInfo fcinfo, const char *name, bool before)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("%s: must be called as trigger", name)));
+	if (!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+		(before != (bool) TRIGGER_FIRED_BEFORE(trigdata->tg_event)))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("%s: must be fired for each row, %s the event",
+						name, before ? "before" : "after")));
+	return trigdata;
 }
