@@ -1,6 +1,9 @@
-"""report.py RAW NOTES OUTDIR SECONDS CLIENTS ROUNDS PGVERSION COMMIT_MODE: writes report.md and results.csv.
+"""report.py REGISTRY RAW NOTES OUTDIR SECONDS CLIENTS ROUNDS PGVERSION COMMIT_MODE: writes report.md and results.csv.
 
-RAW rows (tab-separated): scale workload variant clients tps transactions p50_ms p95_ms mean_ms.
+REGISTRY: test/bench/workloads.tsv (name kind items title).
+RAW rows (tab-separated): scale workload variant clients tps transactions p50_ms p95_ms mean_ms items
+(items: for a `once` workload, how many rows or due items its one transaction processed).
+NOTES rows: behaviour VARIANT RESULT | pending WORKLOAD | note SCALE WORKLOAD VARIANT TEXT.
 Several rounds of one point are summarised by their median.
 """
 import csv
@@ -10,33 +13,39 @@ import statistics
 import subprocess
 import sys
 
-raw, notes, out, secs, clients, rounds, pgversion, commit_mode = sys.argv[1:9]
+registry, raw, notes, out, secs, clients, rounds, pgversion, commit_mode = sys.argv[1:10]
 VARIANTS = ["bare", "crm", "plpgsql"]
-ORDER = ["lead_insert", "lead_transition", "lead_bulk", "read_board", "read_badges", "read_campaign"]
-TITLES = {
-    "lead_insert": "single-row lead insert (defaults, number, history)",
-    "lead_transition": "status transition (rules, closing, history)",
-    "lead_bulk": "bulk load, INSERT ... SELECT",
-    "read_board": "read: lead board page of one manager (50 rows)",
-    "read_badges": "read: badge counts of one manager",
-    "read_campaign": "read: campaign report",
-}
+ORDER, KIND, TITLES = [], {}, {}
+for line in open(registry):
+    if not line.strip() or line.startswith("#"):
+        continue
+    name, kind, _items, title = line.rstrip("\n").split("\t")
+    ORDER.append(name)
+    KIND[name], TITLES[name] = kind, title
 
-
-def bulk_rows(scale):
-    return max(1000, int(1000000 * float(scale)))
-
-
-points = {}
+points, items = {}, {}
 for row in csv.reader(open(raw), delimiter="\t"):
-    scale, wl, v, c, tps, n, p50, p95, mean = row
+    scale, wl, v, c, tps, n, p50, p95, mean, nitems = row
     points.setdefault((scale, wl, v, int(c)), []).append(
         (float(tps or 0), float(p50), float(p95), float(mean)))
+    if nitems:
+        items[(scale, wl)] = int(nitems)
 med = {k: tuple(statistics.median(x[i] for x in vals) for i in range(4)) for k, vals in points.items()}
 scales = sorted({k[0] for k in med}, key=float)
-behaviour, pending = [], []
+behaviour, pending, notes_rows = [], [], []
 for row in csv.reader(open(notes), delimiter="\t"):
-    (behaviour if row[0] == "behaviour" else pending).append(row[1:])
+    if row[0] == "behaviour":
+        behaviour.append(row[1:])
+    elif row[0] == "pending":
+        pending.append(row[1])
+    else:
+        notes_rows.append(row[1:])
+
+
+def per_item(scale, wl, x):
+    """µs per processed item of a `once` workload."""
+    n = items.get((scale, wl))
+    return x[3] * 1000 / n if x and n else None
 
 
 def sh(cmd):
@@ -84,14 +93,21 @@ md.append(f"- Cluster: throwaway; {commit_mode}"
           "generated database, run as the superuser (row-level security bypassed in all three alike)")
 md.append("- Variants: `bare` = crm's tables, indexes and foreign keys with every trigger disabled, rows "
           "written whole by the client; `crm` = the extension; `plpgsql` = crm's tables with its triggers "
-          "replaced by test/bench/plpgsql_variant.sql")
-md.append("- Behaviour tests (test/bench/behaviour.sql): " +
+          "replaced by test/bench/plpgsql/*.sql")
+md.append("- Behaviour tests (test/bench/behaviour/*.sql): " +
           ", ".join(f"{v}: {r}" for v, r in behaviour))
 md.append("")
 md.append("Columns: tps, p50/p95 latency in ms per variant; `crm/bare` and `crm/plpgsql` are throughput "
           "ratios (higher is better for crm); `overhead share` is crm's extra latency over bare divided by "
-          "PL/pgSQL's (target ≤ 0.67 for single-row writes, ≤ 0.5 for bulk).  For the bulk load, tps is "
-          "replaced by µs per row.\n")
+          "PL/pgSQL's (target ≤ 0.67 for single-row writes, ≤ 0.5 for bulk).  For a one-transaction "
+          "workload (bulk load, backlog), tps is replaced by µs per item and the total time.\n")
+
+md.append("| workload | what it measures |")
+md.append("|---|---|")
+for wl in ORDER:
+    if KIND[wl] != "pending":
+        md.append(f"| {wl} | {TITLES[wl]} |")
+md.append("")
 
 for scale in scales:
     md.append(f"## Scale {scale}\n")
@@ -102,62 +118,69 @@ for scale in scales:
         for c in sorted({k[3] for k in med if k[0] == scale and k[1] == wl}):
             vals = {v: get(scale, wl, v, c) for v in VARIANTS}
             cells = []
-            if wl == "lead_bulk":
-                per_row = {v: (vals[v][3] * 1000 / bulk_rows(scale) if vals[v] else None) for v in VARIANTS}
+            if KIND[wl] == "once":
+                unit = {v: per_item(scale, wl, vals[v]) for v in VARIANTS}
                 for v in VARIANTS:
-                    cells += [f"{fmt(per_row[v])} µs/row", f"{fmt(vals[v][3] if vals[v] else None, 0)} ms total"]
-                r1 = ratio(per_row["bare"], per_row["crm"])
-                r2 = ratio(per_row["plpgsql"], per_row["crm"])
-                sh_ = share(per_row["crm"], per_row["bare"], per_row["plpgsql"])
+                    cells += [f"{fmt(unit[v])} µs/item", f"{fmt(vals[v][3] if vals[v] else None, 0)} ms total"]
+                r1 = ratio(unit["bare"], unit["crm"])
+                r2 = ratio(unit["plpgsql"], unit["crm"])
+                sh_ = share(unit["crm"], unit["bare"], unit["plpgsql"])
             else:
+                unit = {v: None for v in VARIANTS}
                 for v in VARIANTS:
                     x = vals[v]
                     cells += [fmt(x[0] if x else None, 0), f"{fmt(x[1] if x else None)} / {fmt(x[2] if x else None)}"]
                 r1 = ratio(vals["crm"][0], vals["bare"][0]) if vals["crm"] and vals["bare"] else None
                 r2 = ratio(vals["crm"][0], vals["plpgsql"][0]) if vals["crm"] and vals["plpgsql"] else None
-                sh_ = share(*(vals[v][3] / c if vals[v] else None for v in ("crm", "bare", "plpgsql"))) \
-                    if wl.startswith("lead") else None
                 sh_ = share(*(1000.0 * c / vals[v][0] if vals[v] and vals[v][0] else None
-                              for v in ("crm", "bare", "plpgsql"))) if wl.startswith("lead") else None
+                              for v in ("crm", "bare", "plpgsql"))) if KIND[wl] == "write" else None
             md.append(f"| {wl} | {c} | " + " | ".join(cells) +
-                      f" | {fmt(r1)} | {fmt(r2)} | {fmt(sh_) if wl.startswith('lead') else '—'} |")
+                      f" | {fmt(r1)} | {fmt(r2)} | {fmt(sh_) if KIND[wl] != 'read' else '—'} |")
             for v in VARIANTS:
                 x = vals[v]
                 if not x:
                     continue
                 rows_csv.append([scale, wl, v, c, f"{x[0]:.1f}", f"{x[1]:.3f}", f"{x[2]:.3f}", f"{x[3]:.3f}",
-                                 f"{x[3] * 1000 / bulk_rows(scale):.3f}" if wl == "lead_bulk" else "",
+                                 items.get((scale, wl), ""), f"{unit[v]:.3f}" if unit[v] is not None else "",
                                  fmt(r1, 3) if v == "crm" else "", fmt(r2, 3) if v == "crm" else "",
-                                 fmt(sh_, 3) if v == "crm" and wl.startswith("lead") else ""])
+                                 fmt(sh_, 3) if v == "crm" and sh_ is not None else ""])
     md.append("")
 
 if len(scales) > 1:
     lo, hi = scales[0], scales[-1]
-    md.append(f"## Scale curve (crm, 1 client: mean latency in ms; bulk: µs per row)\n")
+    md.append(f"## Scale curve (crm, 1 client: mean latency in ms; one-transaction workloads: µs per item)\n")
     md.append("| workload | " + " | ".join(f"scale {s}" for s in scales) + f" | growth {lo} → {hi} |")
     md.append("|---|" + "---:|" * (len(scales) + 1))
     for wl in ORDER:
         vals = []
         for s in scales:
             x = get(s, wl, "crm", 1)
-            vals.append(None if not x else (x[3] * 1000 / bulk_rows(s) if wl == "lead_bulk" else x[3]))
+            vals.append(per_item(s, wl, x) if KIND[wl] == "once" else (x[3] if x else None))
         if all(v is None for v in vals):
             continue
         g = ratio(vals[-1], vals[0])
         md.append(f"| {wl} | " + " | ".join(fmt(v, 3) for v in vals) + f" | {fmt(g)}× |")
     md.append("")
 
+if notes_rows:
+    md.append("## Notes measured after the points\n")
+    md.append("| scale | workload | variant | note |")
+    md.append("|---|---|---|---|")
+    for scale, wl, v, text in notes_rows:
+        md.append(f"| {scale} | {wl} | {v} | {text} |")
+    md.append("")
+
 if pending:
     md.append("## Not available\n")
     md.append("| workload | what it measures | why |")
     md.append("|---|---|---|")
-    for name, desc, why in pending:
-        md.append(f"| {name} | {desc} | {why} |")
+    for name in pending:
+        md.append(f"| {name} | {TITLES[name]} | not wired into the benchmark yet |")
     md.append("")
 
 with open(os.path.join(out, "results.csv"), "w", newline="") as f:
     w = csv.writer(f)
-    w.writerow(["scale", "workload", "variant", "clients", "tps", "p50_ms", "p95_ms", "mean_ms", "us_per_row",
+    w.writerow(["scale", "workload", "variant", "clients", "tps", "p50_ms", "p95_ms", "mean_ms", "items", "us_per_item",
                 "crm_over_bare", "crm_over_plpgsql", "overhead_share"])
     w.writerows(rows_csv)
 with open(os.path.join(out, "report.md"), "w") as f:

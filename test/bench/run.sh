@@ -29,23 +29,19 @@ while [ $# -gt 0 ]; do
   esac
 done
 VARIANTS="bare crm plpgsql"
-WRITES="lead_insert lead_transition"
-READS="read_board read_badges read_campaign"
-BULK_LOAD=lead_bulk
-if [ -n "$ONLY" ]; then  # --workloads "lead_insert lead_bulk": only these
-  pick() { local w r=""; for w in "$@"; do [[ " $ONLY " == *" $w "* ]] && r="$r $w"; done; echo "$r"; }
-  WRITES="$(pick $WRITES)"; READS="$(pick $READS)"; BULK_LOAD="$(pick lead_bulk)"
-fi
-# Workloads of concepts not built here yet: name|what must exist|description.
-PENDING=(
-  "lead_insert_phone|to_regproc('crm.normalize_phone') IS NOT NULL|single-row lead insert with phone normalisation and client matching"
-  "order_insert|to_regproc('crm.order_candidates') IS NOT NULL|order insert with auto-linking"
-  "call_log|to_regproc('crm.log_call') IS NOT NULL|call logging with retry scheduling"
-  "payment_failed|to_regproc('crm.record_payment') IS NOT NULL|failed payment with alert routing"
-  "run_due|EXISTS (SELECT 1 FROM crm.run_due(now(), 0))|run_due over a backlog"
-  "read_call_queue|to_regclass('crm.call_queue') IS NOT NULL|the call-queue claim"
-  "read_inbox|to_regclass('crm.important_inbox') IS NOT NULL|the important inbox"
-)
+# The registry (test/bench/workloads.tsv): name kind items title.
+WRITES=""; READS=""; ONCE=""; PENDING=""
+while IFS=$'\t' read -r name kind items title; do
+  case "$name" in ''|'#'*) continue ;; esac
+  if [ -n "$ONLY" ] && [[ " $ONLY " != *" $name "* ]]; then continue; fi
+  case "$kind" in
+    write) WRITES="$WRITES $name" ;;
+    read) READS="$READS $name" ;;
+    once) ONCE="$ONCE $name"; eval "ITEMS_$name=$items" ;;
+    pending) PENDING="$PENDING $name" ;;
+    *) echo "workloads.tsv: unknown kind $kind of $name" >&2; exit 2 ;;
+  esac
+done < "$BENCH/workloads.tsv"
 
 . scripts/lib.sh
 if [ "$USE_CLUSTER" = 0 ]; then
@@ -71,17 +67,23 @@ latencies() { cat "$@" | awk '{print $3}' | sort -n | awk '{a[NR]=$1; s+=$1} END
   i50 = int(NR * 0.50); if (i50 < 1) i50 = 1; i95 = int(NR * 0.95); if (i95 < 1) i95 = 1;
   printf "%.3f %.3f %.3f\n", a[i50] / 1000, a[i95] / 1000, s / NR / 1000 }'; }
 
-script_for() {  # script_for WORKLOAD VARIANT
-  if [ -f "$BENCH/workloads/$1.$2.sql" ]; then echo "$BENCH/workloads/$1.$2.sql"; else echo "$BENCH/workloads/$1.sql"; fi
+# variant_file WORKLOAD VARIANT [SUFFIX]: workloads/NAME[.SUFFIX].VARIANT.sql if there is one,
+# else workloads/NAME[.SUFFIX].sql; empty when neither exists.
+variant_file() {
+  local base="$BENCH/workloads/$1${3:+.$3}"
+  if [ -f "$base.$2.sql" ]; then echo "$base.$2.sql"; elif [ -f "$base.sql" ]; then echo "$base.sql"; fi
 }
 
-# point SCALE WORKLOAD VARIANT CLIENTS [pgbench args...]
+# point SCALE WORKLOAD VARIANT CLIENTS ITEMS [pgbench args...]
 point() {
-  local scale="$1" wl="$2" v="$3" c="$4"; shift 4
+  local scale="$1" wl="$2" v="$3" c="$4" items="$5"; shift 5
   local dir="$W/log.$wl.$v.$c.$RANDOM"; mkdir -p "$dir"; chmod 777 "$dir"
-  local out rc=0
+  local out rc=0 f
+  f="$(variant_file "$wl" "$v" prepare)"
+  [ -z "$f" ] || "${PSQL[@]}" -d "b_$v" "${PSQL_VARS[@]}" -f "$f" >/dev/null
+  f="$PWD/$(variant_file "$wl" "$v")"
   out="$(cd "$dir" && pgbench -n -M prepared -c "$c" -j "$c" --log --log-prefix="$dir/l" \
-         -D nleads="$NLEADS" -D nemp="$NEMP" -D bulk="$BULK" "$@" -f "$OLDPWD/$(script_for "$wl" "$v")" "b_$v" 2>&1)" || rc=$?
+         "${PGBENCH_VARS[@]}" "$@" -f "$f" "b_$v" 2>&1)" || rc=$?
   if [ $rc != 0 ] || grep -q 'aborted in command' <<<"$out"; then
     echo "$out" >&2; echo "pgbench failed: $wl $v c=$c" >&2; return 1
   fi
@@ -89,18 +91,25 @@ point() {
   tps="$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' <<<"$out")"
   n="$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<<"$out")"
   lat="$(latencies "$dir"/l.*)"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scale" "$wl" "$v" "$c" "$tps" "$n" "${lat// /	}" >> "$RAW"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scale" "$wl" "$v" "$c" "$tps" "$n" "${lat// /	}" "$items" >> "$RAW"
   printf '  %-16s %-8s c=%-2s tps=%-10s p50/p95/mean ms=%s\n' "$wl" "$v" "$c" "$tps" "$lat" >&2
+  f="$(variant_file "$wl" "$v" note)"
+  if [ -n "$f" ]; then
+    "${PSQL[@]}" -At -d "b_$v" "${PSQL_VARS[@]}" -f "$f" | while IFS= read -r line; do
+      printf 'note\t%s\t%s\t%s\t%s\n' "$scale" "$wl" "$v" "$line" >> "$NOTES"
+    done
+  fi
   rm -rf "$dir"
 }
 
 setup_scale() {  # builds b_crm, then b_bare and b_plpgsql as copies of it
-  local scale="$1" v
+  local scale="$1" v f
   for v in $VARIANTS; do "${PSQL[@]}" -c "DROP DATABASE IF EXISTS b_$v"; done
   "${PSQL[@]}" -c "CREATE DATABASE b_crm"
   "${PSQL[@]}" -d b_crm -c 'CREATE EXTENSION crm'
   local t0=$SECONDS
-  "${PSQL[@]}" -d b_crm -v scale="$scale" -f "$BENCH/data.sql" >/dev/null
+  for f in "$BENCH"/data/*.sql; do "${PSQL[@]}" -d b_crm -v scale="$scale" -f "$f" >/dev/null; done
+  "${PSQL[@]}" -d b_crm -c 'VACUUM ANALYZE'
   log "scale $scale: data generated in $((SECONDS - t0)) s"
   "${PSQL[@]}" -c "CREATE DATABASE b_bare TEMPLATE b_crm" -c "CREATE DATABASE b_plpgsql TEMPLATE b_crm"
   # bare: every user trigger of the crm schema off (foreign keys stay).
@@ -109,23 +118,34 @@ setup_scale() {  # builds b_crm, then b_bare and b_plpgsql as copies of it
              JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'crm' AND NOT g.tgisinternal LOOP
       EXECUTE format('ALTER TABLE %s DISABLE TRIGGER USER', r.t);
     END LOOP; END \$\$"
-  "${PSQL[@]}" -d b_plpgsql -f "$BENCH/plpgsql_variant.sql" >/dev/null
+  plpgsql_variant b_plpgsql
   for v in $VARIANTS; do
     "${PSQL[@]}" -c "ALTER ROLE postgres IN DATABASE b_$v SET crm.account_id = 1" \
                  -c "ALTER ROLE postgres IN DATABASE b_$v SET crm.employee_id = 2"
   done
-  read -r NLEADS NEMP < <(psql -X -At -F ' ' -d b_crm -c "SELECT max(id), (SELECT max(id) FROM crm.employees) FROM crm.leads")
-  BULK="$(awk -v s="$scale" 'BEGIN { n = int(1000000 * s); if (n < 1000) n = 1000; print n }')"
+  # The variables every workload script gets: pgbench -D name=value, psql -v name=value.
+  PGBENCH_VARS=(); PSQL_VARS=()
+  local name value
+  while read -r name value; do
+    PGBENCH_VARS+=(-D "$name=$value"); PSQL_VARS+=(-v "$name=$value"); eval "VAR_$name=$value"
+  done < <(psql -X -At -F ' ' -d b_crm -c "SELECT name, value FROM public.bench_vars ORDER BY name")
 }
 
-# The PL/pgSQL variant must behave like crm: the shared behaviour tests on both.
+# The PL/pgSQL variant: test/bench/plpgsql/*.sql in name order, on a database with crm.
+plpgsql_variant() {
+  local f
+  for f in "$BENCH"/plpgsql/*.sql; do "${PSQL[@]}" -d "$1" -f "$f" >/dev/null; done
+}
+
+# The PL/pgSQL variant must behave like crm: the shared behaviour tests
+# (test/bench/behaviour/*.sql, pgTAP) on both.
 behaviour() {
   local v rc=0
   for v in crm plpgsql; do
     "${PSQL[@]}" -c "DROP DATABASE IF EXISTS tap_$v" -c "CREATE DATABASE tap_$v"
     "${PSQL[@]}" -d "tap_$v" -c 'CREATE EXTENSION pgtap' -c 'CREATE EXTENSION crm' -f test/fixtures.sql >/dev/null
-    [ "$v" = crm ] || "${PSQL[@]}" -d "tap_$v" -f "$BENCH/plpgsql_variant.sql" >/dev/null
-    if pg_prove -d "tap_$v" "$BENCH/behaviour.sql" >"$W/tap_$v.out" 2>&1; then
+    [ "$v" = crm ] || plpgsql_variant "tap_$v"
+    if pg_prove -d "tap_$v" "$BENCH"/behaviour/*.sql >"$W/tap_$v.out" 2>&1; then
       printf 'behaviour\t%s\tpass\n' "$v" >> "$NOTES"; log "behaviour tests on $v: pass"
     else
       cat "$W/tap_$v.out" >&2; printf 'behaviour\t%s\tFAIL\n' "$v" >> "$NOTES"; rc=1
@@ -139,29 +159,25 @@ behaviour
 
 for scale in $SCALES; do
   setup_scale "$scale"
-  log "scale $scale: $NLEADS leads, $NEMP employees; $SECS s per point, clients $CLIENTS, $ROUNDS round(s)"
+  log "scale $scale: $VAR_nleads leads, $VAR_nemp employees; $SECS s per point, clients $CLIENTS, $ROUNDS round(s)"
   for r in $(seq 1 "$ROUNDS"); do
     for wl in $WRITES $READS; do
       for c in $CLIENTS; do
-        for v in $VARIANTS; do point "$scale" "$wl" "$v" "$c" -T "$SECS"; done
+        for v in $VARIANTS; do point "$scale" "$wl" "$v" "$c" "" -T "$SECS"; done
       done
     done
-    # Bulk load: the same statement once per variant per round (fresh rows each time).
-    for wl in $BULK_LOAD; do
-      for v in $VARIANTS; do point "$scale" "$wl" "$v" 1 -t 1; done
+    # One transaction per variant per round (bulk loads, backlogs): fresh rows each time.
+    for wl in $ONCE; do
+      items_var="ITEMS_$wl"; items_var="VAR_${!items_var}"
+      for v in $VARIANTS; do point "$scale" "$wl" "$v" 1 "${!items_var}" -t 1; done
     done
   done
 done
 
-# Workloads whose concept is not here yet are reported as not available.
-for p in "${PENDING[@]}"; do
-  IFS='|' read -r name req desc <<<"$p"
-  landed="$(psql -X -At -d b_crm -c "BEGIN" -c "SELECT $req" -c "ROLLBACK" 2>/dev/null | grep -x '[tf]' || echo f)"
-  printf 'pending\t%s\t%s\t%s\n' "$name" "$desc" \
-    "$([ "$landed" = t ] && echo 'concept landed; workload not written yet' || echo 'concept not landed yet')" >> "$NOTES"
-done
+# Workloads not wired into the benchmark yet are reported as not available.
+for wl in $PENDING; do printf 'pending\t%s\n' "$wl" >> "$NOTES"; done
 
 commit_mode="$(psql -X -At -c "SELECT 'fsync ' || current_setting('fsync') || ', synchronous_commit ' || current_setting('synchronous_commit') || ', shared_buffers ' || current_setting('shared_buffers')")"
 BENCH_COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src test/bench 2>/dev/null || echo '+changes')" \
-python3 "$BENCH/report.py" "$RAW" "$NOTES" "$OUT" "$SECS" "$CLIENTS" "$ROUNDS" "$("$PG_CONFIG" --version)" "$commit_mode"
+python3 "$BENCH/report.py" "$BENCH/workloads.tsv" "$RAW" "$NOTES" "$OUT" "$SECS" "$CLIENTS" "$ROUNDS" "$("$PG_CONFIG" --version)" "$commit_mode"
 log "report: $OUT/report.md, $OUT/results.csv"

@@ -1,6 +1,8 @@
--- data.sql: the benchmark's data at :scale (1 = 10,000,000 leads, 1,000,000
--- clients, 10,000 employees), with a fixed seed.  Run as the owner in a
--- database with CREATE EXTENSION crm.  Rows are written with triggers off
+-- data/10_leads.sql: the benchmark's base data at :scale (1 = 10,000,000 leads,
+-- 1,000,000 clients, 10,000 employees), with a fixed seed.  The files of
+-- test/bench/data/ run in name order, each in its own session, as the owner in
+-- a database with CREATE EXTENSION crm; each records the pgbench variables its
+-- workloads need in public.bench_vars.  Rows are written with triggers off
 -- (session_replication_role = replica) and are consistent by construction:
 -- numbers, history 'created' events and counters as the rules would make them.
 -- Deadlines (30% of leads) fall from 2 days before the run to 12 days after it,
@@ -54,4 +56,7 @@ SELECT setval(pg_get_serial_sequence('crm.employees', 'id'), :n_emp + 1000),
 -- The bare variant's numbers come from a plain sequence.
 CREATE SEQUENCE public.bare_number_seq START 1;
 SELECT setval('public.bare_number_seq', :n_leads);
-VACUUM ANALYZE;
+-- Variables handed to every workload script (pgbench -D name=value, psql -v).
+CREATE TABLE public.bench_vars (name text PRIMARY KEY, value bigint NOT NULL);
+INSERT INTO public.bench_vars VALUES
+  ('nleads', :n_leads), ('nemp', :n_emp), ('ncli', :n_cli), ('bulk', greatest(1000, (1000000 * :scale)::int));
