@@ -60,3 +60,7 @@ INSERT INTO crm.lead_types (account_id, name, initial_status_id, number_template
 -- History cannot be rewritten, leads cannot be deleted, not even by the owner.
 UPDATE crm.lead_events SET kind = 'x' WHERE lead_id = 9101;
 DELETE FROM crm.leads WHERE id = 9101;
+-- Folding the kept-up lead counts needs a READ COMMITTED transaction.
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT crm.fold_lead_counts();
+ROLLBACK;

@@ -13,6 +13,7 @@
  *	phones.c	phone normalisation (phones_shim.cc wraps libphonenumber)
  *	clients.c	clients, client phones, the right to see customers
  *	linking.c	lead <-> client and order <-> lead matching
+ *	lead_reports.c	kept-up lead counts behind the funnel and the campaign report
  *	invoices.c	offers, invoices, items, invoice events, auto-cancel
  *	invoice_actions.c	confirm, cancel, delete, auto-cancel time, autopay switch, reissue
  *	payments.c	payments, refunds, autopay charges

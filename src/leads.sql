@@ -211,34 +211,31 @@ LEFT JOIN crm.clients c ON c.account_id = l.account_id AND c.id = l.client_id
 LEFT JOIN crm.campaigns cp ON cp.account_id = l.account_id AND cp.id = l.campaign_id;
 
 -- One row per manager with open overdue or urgent leads, and a total row (id NULL).
+-- Two branches, not GROUPING SETS, so that a filter on id reaches the partial
+-- indexes of one manager's open leads (and skips the total row) instead of
+-- aggregating the whole account.
 CREATE VIEW crm.lead_badges WITH (security_invoker = true) AS
 SELECT l.account_id,
        l.manager_id AS id,
-       CASE WHEN grouping(l.manager_id) = 1 THEN 'total' ELSE coalesce(m.name, 'not assigned') END AS manager,
+       coalesce(m.name, 'not assigned') AS manager,
        count(*) FILTER (WHERE l.deadline IS NOT NULL AND now() > l.deadline) AS overdue,
        count(*) FILTER (WHERE l.urgent) AS urgent
 FROM crm.leads l
 LEFT JOIN crm.employees m ON m.account_id = l.account_id AND m.id = l.manager_id
 WHERE l.closed_at IS NULL AND ((l.deadline IS NOT NULL AND now() > l.deadline) OR l.urgent)
-GROUP BY GROUPING SETS ((l.account_id, l.manager_id, m.name), (l.account_id));
-
-CREATE VIEW crm.funnel WITH (security_invoker = true) AS
+GROUP BY l.account_id, l.manager_id, m.name
+UNION ALL
 SELECT l.account_id,
-       s.id,
-       l.type_id,
-       t.name AS type,
-       s.id AS status_id,
-       s.name AS status,
-       s.kind,
-       s.position,
-       count(*) AS leads
+       NULL::bigint,
+       'total',
+       count(*) FILTER (WHERE l.deadline IS NOT NULL AND now() > l.deadline),
+       count(*) FILTER (WHERE l.urgent)
 FROM crm.leads l
-JOIN crm.lead_types t ON t.account_id = l.account_id AND t.id = l.type_id
-JOIN crm.statuses s ON s.account_id = l.account_id AND s.id = l.status_id
-GROUP BY l.account_id, l.type_id, t.name, s.id, s.name, s.kind, s.position;
+WHERE l.closed_at IS NULL AND ((l.deadline IS NOT NULL AND now() > l.deadline) OR l.urgent)
+GROUP BY l.account_id;
 
 GRANT SELECT ON crm.statuses, crm.lead_types, crm.status_transitions, crm.campaigns, crm.locations,
-                crm.leads, crm.lead_events, crm.lead_board, crm.lead_badges, crm.funnel TO crm_reader;
+                crm.leads, crm.lead_events, crm.lead_board, crm.lead_badges TO crm_reader;
 GRANT INSERT, UPDATE, DELETE ON crm.statuses, crm.lead_types, crm.status_transitions TO crm_admin;
 GRANT INSERT, UPDATE, DELETE ON crm.campaigns, crm.locations TO crm_admin;
 GRANT INSERT, UPDATE ON crm.leads TO crm_manager;

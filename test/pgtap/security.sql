@@ -18,6 +18,10 @@ SELECT plan((SELECT count(*)::int * 7 FROM pg_class WHERE relnamespace = 'crm'::
 SELECT crm_test.company('Security A') AS a \gset
 SELECT crm_test.company('Security B') AS b \gset
 SELECT crm_test.fill(:a, 3), crm_test.fill(:b, 3);
+-- Fold the lead counts, then write once more, so both crm.lead_counts and
+-- crm.lead_count_changes hold rows of each account.
+SELECT crm.fold_lead_counts() IS NOT NULL AS folded;
+INSERT INTO crm.leads (account_id, contact_name) VALUES (:a, 'After the fold'), (:b, 'After the fold');
 
 -- try(sql): 'rows N' when it runs, else its SQLSTATE; as the calling role.
 CREATE SCHEMA crm_sec;

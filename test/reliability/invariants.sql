@@ -79,6 +79,23 @@ SELECT format('alert for payment %s offer %s employee %s duplicated %s times', p
 FROM crm.alerts WHERE kind = 'failed_payment'
 GROUP BY account_id, payment_id, offer_id, employee_id HAVING count(*) > 1;
 
+-- The kept-up lead counts equal the leads (and their orders' amounts) they count.
+SELECT format('lead counts of account %s, type %s, status %s, campaign %s: kept %s leads / %s revenue, actual %s / %s',
+              account_id, type_id, status_id, campaign_id, kept_leads, kept_revenue, leads, revenue)
+FROM (
+  SELECT coalesce(k.account_id, a.account_id) AS account_id, coalesce(k.type_id, a.type_id) AS type_id,
+         coalesce(k.status_id, a.status_id) AS status_id, coalesce(k.campaign_id, a.campaign_id) AS campaign_id,
+         coalesce(k.leads, 0) AS kept_leads, coalesce(k.revenue, 0) AS kept_revenue,
+         coalesce(a.leads, 0) AS leads, coalesce(a.revenue, 0) AS revenue
+  FROM crm.lead_group_counts k
+  FULL JOIN (SELECT l.account_id, l.type_id, l.status_id, l.campaign_id, count(*) AS leads, coalesce(sum(o.amount), 0) AS revenue
+             FROM crm.leads l LEFT JOIN crm.orders o ON o.account_id = l.account_id AND o.id = l.order_id
+             GROUP BY 1, 2, 3, 4) a
+    ON a.account_id = k.account_id AND a.type_id = k.type_id AND a.status_id = k.status_id
+   AND a.campaign_id IS NOT DISTINCT FROM k.campaign_id
+) c
+WHERE kept_leads <> leads OR kept_revenue <> revenue;
+
 -- Payments reported twice with the same external id exist once.
 SELECT format('payment %s of account %s recorded %s times', external_id, account_id, count(*))
 FROM crm.payments WHERE external_id IS NOT NULL GROUP BY account_id, external_id HAVING count(*) > 1;

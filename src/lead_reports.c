@@ -1,0 +1,459 @@
+/*
+ * lead_reports.c
+ *	  Kept-up lead counts: how many leads each (account, lead type, status,
+ *	  campaign) group has, and the amount of their linked orders.  crm.funnel
+ *	  and crm.campaign_report read these few rows instead of every lead of the
+ *	  account, so their cost does not grow with the leads.
+ *
+ *	leads_95_counts_*	AFTER INSERT / AFTER UPDATE ... FOR EACH STATEMENT, with
+ *						the statement's transition tables: the statement's
+ *						changes are summed in memory per group and appended to
+ *						crm.lead_count_changes, one row per group that moved.
+ *	orders_95_counts	AFTER UPDATE OF amount, per row: a linked order's new
+ *						amount moves its lead's group revenue.
+ *
+ * The count of a group is its crm.lead_counts row plus its change rows.
+ * Writers only append changes: they never update a shared counter row, so
+ * they neither wait for each other on it nor deadlock with the other locks a
+ * transaction takes (a transaction holding a counter row while waiting for a
+ * lead number, the other the reverse).  Every so often a writer folds the
+ * committed changes into crm.lead_counts (compact_changes): under a
+ * try-lock, so at most one session folds at a time and nobody ever waits for
+ * it; the DELETE ... RETURNING and the upsert are one statement, so every
+ * snapshot sees each change exactly once, either as a change or folded.
+ *
+ * Status kinds and names are joined at read time, so renaming a status or
+ * changing its kind needs no recount.  Changes are written as the schema owner.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/tuptable.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/numeric.h"
+#include "utils/rel.h"
+#include "utils/tuplestore.h"
+
+#include "crm.h"
+
+/* The group a lead is counted in; campaign may be NULL. */
+typedef struct CountKey
+{
+	int64		account_id;
+	int64		type_id;
+	int64		status_id;
+	int64		campaign_id;
+	bool		no_campaign;
+} CountKey;
+
+typedef struct CountDelta
+{
+	CountKey	key;			/* hash key: must be first */
+	int64		leads;
+	Datum		revenue;		/* numeric */
+} CountDelta;
+
+/* Attribute numbers of the lead columns a group is made of. */
+typedef struct LeadColumns
+{
+	AttrNumber	account_id;
+	AttrNumber	type_id;
+	AttrNumber	status_id;
+	AttrNumber	campaign_id;
+	AttrNumber	order_id;
+} LeadColumns;
+
+static CrmPlan append_change = {
+	"INSERT INTO crm.lead_count_changes (account_id, type_id, status_id, campaign_id, leads, revenue) "
+	"VALUES ($1, $2, $3, $4, $5, $6)",
+	6, {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, NUMERICOID}
+};
+
+/*
+ * Folds every committed change into crm.lead_counts, in key order.  Only the
+ * session holding the try-lock folds, so no one waits on the counter rows.
+ */
+static CrmPlan fold_changes = {
+	"WITH moved AS (DELETE FROM crm.lead_count_changes "
+	"               RETURNING account_id, type_id, status_id, campaign_id, leads, revenue) "
+	"INSERT INTO crm.lead_counts AS c (account_id, type_id, status_id, campaign_id, leads, revenue) "
+	"SELECT account_id, type_id, status_id, campaign_id, sum(leads), sum(revenue) FROM moved "
+	"GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4 "
+	"ON CONFLICT (account_id, type_id, status_id, campaign_id) "
+	"DO UPDATE SET leads = c.leads + EXCLUDED.leads, revenue = c.revenue + EXCLUDED.revenue",
+	0, {}
+};
+
+static CrmPlan try_fold_lock = {
+	"SELECT pg_catalog.pg_try_advisory_xact_lock(0, $1)",
+	1, {INT4OID}
+};
+
+/* Account 0 never exists, so this key is apart from the per-account ones. */
+#define FOLD_LOCK_KEY 0x6c630000	/* "lc" */
+
+/* A session folds the changes after this many statements that wrote some. */
+#define FOLD_EVERY 128
+
+static int	statements_since_fold = 0;
+
+static CrmPlan order_amount = {
+	"SELECT amount FROM crm.orders WHERE account_id = $1 AND id = $2",
+	2, {INT8OID, INT8OID}
+};
+
+static CrmPlan lead_group = {
+	"SELECT type_id, status_id, campaign_id FROM crm.leads WHERE account_id = $1 AND id = $2",
+	2, {INT8OID, INT8OID}
+};
+
+static Datum
+numeric_zero(void)
+{
+	return DirectFunctionCall1(int8_numeric, Int64GetDatum(0));
+}
+
+static AttrNumber
+column_attnum(TupleDesc desc, const char *name)
+{
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0)
+			return att->attnum;
+	}
+	elog(ERROR, "lead_reports: no column \"%s\"", name);
+	return InvalidAttrNumber;	/* keep compiler quiet */
+}
+
+static int64
+slot_int64(TupleTableSlot *slot, AttrNumber attnum, bool *isnull)
+{
+	Datum		d = slot_getattr(slot, attnum, isnull);
+
+	return *isnull ? 0 : DatumGetInt64(d);
+}
+
+static void
+slot_key(TupleTableSlot *slot, const LeadColumns *cols, CountKey *key)
+{
+	bool		isnull;
+
+	memset(key, 0, sizeof(CountKey));
+	key->account_id = slot_int64(slot, cols->account_id, &isnull);
+	key->type_id = slot_int64(slot, cols->type_id, &isnull);
+	key->status_id = slot_int64(slot, cols->status_id, &isnull);
+	key->campaign_id = slot_int64(slot, cols->campaign_id, &key->no_campaign);
+}
+
+/* The amount of the lead's linked order, or NULL when it has none. */
+static Datum
+linked_order_amount(TupleTableSlot *slot, const LeadColumns *cols, bool *isnull)
+{
+	Datum		args[2];
+	bool		no_order;
+
+	args[1] = Int64GetDatum(slot_int64(slot, cols->order_id, &no_order));
+	*isnull = true;
+	if (no_order)
+		return (Datum) 0;
+	args[0] = Int64GetDatum(slot_int64(slot, cols->account_id, isnull));
+	if (crm_exec(&order_amount, args, NULL, true, 1) == 1)
+		return crm_get(0, 1, isnull);
+	*isnull = true;
+	return (Datum) 0;
+}
+
+static void
+add_delta(HTAB *deltas, const CountKey *key, int64 leads, Datum revenue, bool no_revenue)
+{
+	bool		found;
+	CountDelta *d = hash_search(deltas, key, HASH_ENTER, &found);
+
+	if (!found)
+	{
+		d->leads = 0;
+		d->revenue = numeric_zero();
+	}
+	d->leads += leads;
+	if (!no_revenue)
+		d->revenue = DirectFunctionCall2(leads > 0 ? numeric_add : numeric_sub, d->revenue, revenue);
+}
+
+/* Counts one row of a transition table into its group, with sign +1 or -1. */
+static void
+count_row(HTAB *deltas, TupleTableSlot *slot, const LeadColumns *cols, int sign)
+{
+	CountKey	key;
+	bool		no_revenue;
+	Datum		revenue = linked_order_amount(slot, cols, &no_revenue);
+
+	slot_key(slot, cols, &key);
+	add_delta(deltas, &key, sign, revenue, no_revenue);
+}
+
+/* Whether an updated lead stays in its group with the same order. */
+static bool
+same_group(TupleTableSlot *old, TupleTableSlot *new, const LeadColumns *cols)
+{
+	AttrNumber	attnums[] = {cols->type_id, cols->status_id, cols->campaign_id, cols->order_id};
+
+	for (int i = 0; i < lengthof(attnums); i++)
+	{
+		bool		on,
+					nn;
+		int64		o = slot_int64(old, attnums[i], &on);
+		int64		n = slot_int64(new, attnums[i], &nn);
+
+		if (on != nn || o != n)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Reads the statement's transition tables: new rows count +1, old rows -1.
+ * An UPDATE's old and new tables hold the rows in the same order, so a row
+ * whose group and order did not change is skipped without a lookup.
+ */
+static void
+count_statement(HTAB *deltas, TriggerData *trigdata, const LeadColumns *cols)
+{
+	TupleDesc	desc = RelationGetDescr(trigdata->tg_relation);
+	Tuplestorestate *olds = trigdata->tg_oldtable;
+	Tuplestorestate *news = trigdata->tg_newtable;
+	TupleTableSlot *old = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+	TupleTableSlot *new = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+
+	if (news)
+		tuplestore_rescan(news);
+	if (olds)
+		tuplestore_rescan(olds);
+	while (news && tuplestore_gettupleslot(news, true, false, new))
+	{
+		if (olds)
+		{
+			if (!tuplestore_gettupleslot(olds, true, false, old))
+				elog(ERROR, "leads_95_counts: transition tables of different sizes");
+			if (same_group(old, new, cols))
+				continue;
+			count_row(deltas, old, cols, -1);
+		}
+		count_row(deltas, new, cols, +1);
+	}
+	ExecDropSingleTupleTableSlot(old);
+	ExecDropSingleTupleTableSlot(new);
+}
+
+static int
+compare_keys(const void *a, const void *b)
+{
+	const CountKey *x = &(*(CountDelta *const *) a)->key;
+	const CountKey *y = &(*(CountDelta *const *) b)->key;
+	int64		xs[] = {x->account_id, x->type_id, x->status_id, x->no_campaign, x->campaign_id};
+	int64		ys[] = {y->account_id, y->type_id, y->status_id, y->no_campaign, y->campaign_id};
+
+	for (int i = 0; i < lengthof(xs); i++)
+		if (xs[i] != ys[i])
+			return xs[i] < ys[i] ? -1 : 1;
+	return 0;
+}
+
+static void
+write_delta(const CountDelta *d)
+{
+	Datum		args[6];
+	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+
+	args[0] = Int64GetDatum(d->key.account_id);
+	args[1] = Int64GetDatum(d->key.type_id);
+	args[2] = Int64GetDatum(d->key.status_id);
+	args[3] = Int64GetDatum(d->key.campaign_id);
+	if (d->key.no_campaign)
+		nulls[3] = 'n';
+	args[4] = Int64GetDatum(d->leads);
+	args[5] = d->revenue;
+	crm_exec(&append_change, args, nulls, false, 0);
+}
+
+/*
+ * Every FOLD_EVERY writing statements, folds the changes when no other session
+ * is folding.  Not under REPEATABLE READ or SERIALIZABLE: their snapshot may
+ * predate another session's fold, and deleting a change it already folded
+ * would fail the caller's transaction.
+ */
+static int64
+fold_if_free(void)
+{
+	Datum		key = Int32GetDatum(FOLD_LOCK_KEY);
+	bool		isnull;
+
+	crm_exec(&try_fold_lock, &key, NULL, false, 1);
+	if (!crm_get_bool(0, 1, &isnull))
+		return -1;
+	return (int64) crm_exec(&fold_changes, NULL, NULL, false, 0);
+}
+
+static void
+maybe_fold_changes(void)
+{
+	if (++statements_since_fold < FOLD_EVERY || IsolationUsesXactSnapshot())
+		return;
+	statements_since_fold = 0;
+	fold_if_free();
+}
+
+/* Appends a change for every group whose count or revenue moved, in key order. */
+static void
+write_deltas(HTAB *deltas)
+{
+	long		n = hash_get_num_entries(deltas);
+	CountDelta **sorted = palloc(sizeof(CountDelta *) * Max(n, 1));
+	HASH_SEQ_STATUS seq;
+	CountDelta *d;
+	long		k = 0;
+
+	hash_seq_init(&seq, deltas);
+	while ((d = hash_seq_search(&seq)) != NULL)
+	{
+		bool		no_change = d->leads == 0 &&
+			DatumGetInt32(DirectFunctionCall2(numeric_cmp, d->revenue, numeric_zero())) == 0;
+
+		if (!no_change)
+			sorted[k++] = d;
+	}
+	qsort(sorted, k, sizeof(CountDelta *), compare_keys);
+	for (long i = 0; i < k; i++)
+		write_delta(sorted[i]);
+	if (k > 0)
+		maybe_fold_changes();
+}
+
+static TriggerData *
+check_statement_trigger(FunctionCallInfo fcinfo)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("crm_lead_counts: must be called as trigger")));
+	if (!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event) || !TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
+		(trigdata->tg_newtable == NULL && trigdata->tg_oldtable == NULL))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("crm_lead_counts: must be fired for each statement, after the event, with transition tables")));
+	return trigdata;
+}
+
+PG_FUNCTION_INFO_V1(crm_lead_counts);
+Datum
+crm_lead_counts(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = check_statement_trigger(fcinfo);
+	TupleDesc	desc = RelationGetDescr(trigdata->tg_relation);
+	LeadColumns cols;
+	HASHCTL		ctl;
+	HTAB	   *deltas;
+	CrmUserSwitch user;
+
+	cols.account_id = column_attnum(desc, "account_id");
+	cols.type_id = column_attnum(desc, "type_id");
+	cols.status_id = column_attnum(desc, "status_id");
+	cols.campaign_id = column_attnum(desc, "campaign_id");
+	cols.order_id = column_attnum(desc, "order_id");
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(CountKey);
+	ctl.entrysize = sizeof(CountDelta);
+	ctl.hcxt = CurrentMemoryContext;
+	deltas = hash_create("crm lead count deltas", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+
+	SPI_connect();
+	crm_become_owner(&user);
+	count_statement(deltas, trigdata, &cols);
+	write_deltas(deltas);
+	crm_restore_user(&user);
+	SPI_finish();
+	hash_destroy(deltas);
+	return PointerGetDatum(NULL);
+}
+
+/* A linked order's amount changed: its lead's group revenue moves with it. */
+PG_FUNCTION_INFO_V1(crm_order_amount_counts);
+Datum
+crm_order_amount_counts(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = crm_check_row_trigger(fcinfo, "crm_order_amount_counts", false);
+	TupleDesc	desc = RelationGetDescr(trigdata->tg_relation);
+	HeapTuple	old = trigdata->tg_trigtuple;
+	HeapTuple	new = trigdata->tg_newtuple;
+	bool		isnull,
+				old_null,
+				new_null,
+				lead_null;
+	Datum		old_amount = heap_getattr(old, column_attnum(desc, "amount"), desc, &old_null);
+	Datum		new_amount = heap_getattr(new, column_attnum(desc, "amount"), desc, &new_null);
+	Datum		lead_id = heap_getattr(new, column_attnum(desc, "lead_id"), desc, &lead_null);
+	Datum		args[2];
+	CrmUserSwitch user;
+
+	if (!TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) || lead_null || old_null || new_null ||
+		DatumGetInt32(DirectFunctionCall2(numeric_cmp, old_amount, new_amount)) == 0)
+		return PointerGetDatum(NULL);
+	args[0] = heap_getattr(new, column_attnum(desc, "account_id"), desc, &isnull);
+	args[1] = lead_id;
+
+	SPI_connect();
+	crm_become_owner(&user);
+	if (crm_exec(&lead_group, args, NULL, false, 1) == 1)
+	{
+		CountDelta	d;
+
+		memset(&d, 0, sizeof(d));
+		d.key.account_id = DatumGetInt64(args[0]);
+		d.key.type_id = crm_get_int64(0, 1, &isnull);
+		d.key.status_id = crm_get_int64(0, 2, &isnull);
+		d.key.campaign_id = crm_get_int64(0, 3, &d.key.no_campaign);
+		d.leads = 0;
+		d.revenue = DirectFunctionCall2(numeric_sub, new_amount, old_amount);
+		write_delta(&d);
+		maybe_fold_changes();
+	}
+	crm_restore_user(&user);
+	SPI_finish();
+	return PointerGetDatum(NULL);
+}
+
+/*
+ * crm.fold_lead_counts() -> bigint: folds the committed changes now; returns
+ * how many counter rows it wrote, or NULL when another session is folding.
+ */
+PG_FUNCTION_INFO_V1(crm_fold_lead_counts);
+Datum
+crm_fold_lead_counts(PG_FUNCTION_ARGS)
+{
+	CrmUserSwitch user;
+	int64		written;
+
+	if (IsolationUsesXactSnapshot())
+		ereport(ERROR,
+				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				 errmsg("crm.fold_lead_counts() cannot run in a %s transaction",
+						XactIsoLevel == XACT_SERIALIZABLE ? "SERIALIZABLE" : "REPEATABLE READ"),
+				 errdetail("Its snapshot may predate another session's fold of the same changes."),
+				 errhint("Call it in a READ COMMITTED transaction.")));
+	SPI_connect();
+	crm_become_owner(&user);
+	written = fold_if_free();
+	crm_restore_user(&user);
+	SPI_finish();
+	if (written < 0)
+		PG_RETURN_NULL();
+	PG_RETURN_INT64(written);
+}
