@@ -3,7 +3,7 @@
 -- implementations of the same behaviour.  Transitions go through a plain
 -- UPDATE, which both implement; error texts are compared where both raise them.
 BEGIN;
-SELECT plan(26);
+SELECT plan(28);
 
 SELECT crm_test.company('Bench A') AS a \gset
 SELECT crm_test.id('statuses', :a, 'New') AS s_new, crm_test.id('statuses', :a, 'In work') AS s_work,
@@ -83,6 +83,19 @@ SELECT throws_ok(format($$DELETE FROM crm.leads WHERE id = %s$$, :l1), '42501',
     'rows of "crm.leads" cannot be deleted', 'not even the owner can delete a lead');
 SELECT throws_ok(format($$UPDATE crm.lead_events SET kind = 'x' WHERE lead_id = %s$$, :l1), '42501',
     'rows of "crm.lead_events" cannot be updated', 'not even the owner can rewrite history');
+
+-- Kept-up counts: the reports equal the same counts made from the leads.
+SET crm.account_id = :'a';
+SELECT results_eq('SELECT type_id, status_id, leads FROM crm.funnel ORDER BY 1, 2',
+    'SELECT type_id, status_id, count(*) FROM crm.leads GROUP BY 1, 2 ORDER BY 1, 2',
+    'the funnel is kept up through inserts and transitions');
+SELECT results_eq('SELECT id, leads, open, won, lost FROM crm.campaign_report ORDER BY id NULLS LAST',
+    $$SELECT l.campaign_id, count(*), count(*) FILTER (WHERE s.kind = 'open'), count(*) FILTER (WHERE s.kind = 'won'),
+             count(*) FILTER (WHERE s.kind = 'lost')
+      FROM crm.leads l JOIN crm.statuses s ON s.account_id = l.account_id AND s.id = l.status_id
+      GROUP BY 1 ORDER BY 1 NULLS LAST$$,
+    'the campaign report is kept up through inserts and transitions');
+RESET crm.account_id;
 
 SELECT * FROM finish();
 ROLLBACK;

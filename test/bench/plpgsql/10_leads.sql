@@ -220,3 +220,60 @@ CREATE TRIGGER lead_events_pl_append_only BEFORE UPDATE OR DELETE ON crm.lead_ev
     FOR EACH ROW EXECUTE FUNCTION crm_pl.forbid_change('History is append-only.');
 CREATE TRIGGER lead_events_pl_no_truncate BEFORE TRUNCATE ON crm.lead_events
     FOR EACH STATEMENT EXECUTE FUNCTION crm_pl.forbid_change('History is append-only.');
+
+-- Kept-up lead counts, as crm keeps them (src/lead_reports.c): statement-level
+-- triggers with transition tables append one change per group that moved to
+-- crm.lead_count_changes, and every 128 writing statements a session folds the
+-- committed changes into crm.lead_counts under a try-lock (READ COMMITTED only).
+CREATE FUNCTION crm_pl.fold_lead_counts_now_and_then() RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  k int := coalesce(nullif(current_setting('crm_pl.statements_since_fold', true), '')::int, 0) + 1;
+BEGIN
+  IF k >= 128 AND current_setting('transaction_isolation') = 'read committed' THEN
+    k := 0;
+    IF pg_try_advisory_xact_lock(0, 1818427392) THEN
+      WITH moved AS (DELETE FROM crm.lead_count_changes
+                     RETURNING account_id, type_id, status_id, campaign_id, leads, revenue)
+      INSERT INTO crm.lead_counts AS c (account_id, type_id, status_id, campaign_id, leads, revenue)
+      SELECT account_id, type_id, status_id, campaign_id, sum(leads), sum(revenue) FROM moved
+      GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+      ON CONFLICT (account_id, type_id, status_id, campaign_id)
+      DO UPDATE SET leads = c.leads + EXCLUDED.leads, revenue = c.revenue + EXCLUDED.revenue;
+    END IF;
+  END IF;
+  PERFORM set_config('crm_pl.statements_since_fold', k::text, false);
+END $$;
+
+CREATE FUNCTION crm_pl.lead_counts() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  n bigint;
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO crm.lead_count_changes (account_id, type_id, status_id, campaign_id, leads, revenue)
+    SELECT l.account_id, l.type_id, l.status_id, l.campaign_id, count(*), coalesce(sum(o.amount), 0)
+    FROM new_leads l LEFT JOIN crm.orders o ON o.account_id = l.account_id AND o.id = l.order_id
+    GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4;
+  ELSE
+    INSERT INTO crm.lead_count_changes (account_id, type_id, status_id, campaign_id, leads, revenue)
+    SELECT account_id, type_id, status_id, campaign_id, sum(d), sum(r)
+    FROM (SELECT l.account_id, l.type_id, l.status_id, l.campaign_id, 1 AS d, coalesce(o.amount, 0) AS r
+          FROM new_leads l LEFT JOIN crm.orders o ON o.account_id = l.account_id AND o.id = l.order_id
+          UNION ALL
+          SELECT l.account_id, l.type_id, l.status_id, l.campaign_id, -1, -coalesce(o.amount, 0)
+          FROM old_leads l LEFT JOIN crm.orders o ON o.account_id = l.account_id AND o.id = l.order_id) x
+    GROUP BY 1, 2, 3, 4 HAVING sum(d) <> 0 OR sum(r) <> 0 ORDER BY 1, 2, 3, 4;
+  END IF;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  IF n > 0 THEN
+    PERFORM crm_pl.fold_lead_counts_now_and_then();
+  END IF;
+  RETURN NULL;
+END $$;
+
+CREATE TRIGGER leads_pl_95_counts_insert AFTER INSERT ON crm.leads
+    REFERENCING NEW TABLE AS new_leads FOR EACH STATEMENT EXECUTE FUNCTION crm_pl.lead_counts();
+CREATE TRIGGER leads_pl_95_counts_update AFTER UPDATE ON crm.leads
+    REFERENCING OLD TABLE AS old_leads NEW TABLE AS new_leads FOR EACH STATEMENT EXECUTE FUNCTION crm_pl.lead_counts();
+GRANT EXECUTE ON FUNCTION crm_pl.fold_lead_counts_now_and_then(), crm_pl.lead_counts() TO crm_reader;
