@@ -17,6 +17,7 @@ OBJS = \
 	src/phones_shim.o \
 	src/clients.o \
 	src/linking.o \
+	src/lead_reports.o \
 	src/invoices.o \
 	src/invoice_actions.o \
 	src/payments.o \

@@ -438,10 +438,13 @@ crm_refund_invoice(PG_FUNCTION_ARGS)
  * One statement: claim due invoices (SKIP LOCKED: a row another session is
  * charging or paying is left to it), advance each by one charge, and queue
  * the charge.  The dedup_key makes a second queueing of the same charge a
- * no-op whatever happens.
+ * no-op whatever happens.  The UPDATE joins the claimed rows by key only:
+ * they were locked while due and stay locked, and repeating the due
+ * conditions there lets stale statistics (rows that have just fallen due)
+ * pick a plan that rescans the claim once per invoice.
  */
 static CrmPlan queue_charges = {
-	"WITH due AS ("
+	"WITH due AS MATERIALIZED ("
 	"  SELECT account_id, id FROM crm.invoices "
 	"  WHERE next_charge_at <= $1 AND autopay AND status IN ('awaiting', 'prepaid', 'paid') "
 	"  ORDER BY next_charge_at, account_id, id LIMIT $2 FOR UPDATE SKIP LOCKED), "
@@ -452,7 +455,6 @@ static CrmPlan queue_charges = {
 	"      AND i.autopay_count + i.autopay_pending + 1 >= i.autopay_limit THEN NULL "
 	"      ELSE i.next_charge_at + i.autopay_interval END "
 	"  FROM due WHERE i.account_id = due.account_id AND i.id = due.id "
-	"    AND i.autopay AND i.next_charge_at <= $1 "
 	"  RETURNING i.account_id, i.id, i.number, i.client_id, i.amount, i.autopay_queued, "
 	"    i.autopay_last_charge_at) "
 	"INSERT INTO crm.outbox (account_id, kind, payload, dedup_key) "

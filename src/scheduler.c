@@ -80,10 +80,12 @@ custom_plan(SPIPlanPtr *cache, const char *sql, int nargs, Oid *argtypes)
  * their deadline, oldest deadline first.  The lead history trigger records the
  * 'deadline_expired' event; a notification for the manager goes to the outbox,
  * keyed by lead and deadline so that the same deadline is never announced
- * twice (a new deadline is a new announcement).
+ * twice (a new deadline is a new announcement).  The UPDATE joins the
+ * claimed leads by key only: they were locked while due (FOR UPDATE re-checks
+ * a lead changed by a committed transaction) and stay locked.
  */
 static const char *lead_overdue_sql =
-"WITH due AS ("
+"WITH due AS MATERIALIZED ("
 "  SELECT account_id, id FROM crm.leads"
 "  WHERE deadline < $1 AND closed_at IS NULL AND overdue_since IS NULL"
 "  ORDER BY deadline LIMIT $2"
@@ -91,7 +93,6 @@ static const char *lead_overdue_sql =
 " marked AS ("
 "  UPDATE crm.leads l SET overdue_since = l.deadline"
 "  FROM due WHERE l.account_id = due.account_id AND l.id = due.id"
-"    AND l.deadline < $1 AND l.closed_at IS NULL AND l.overdue_since IS NULL"
 "  RETURNING l.account_id, l.id, l.number, l.contact_name, l.deadline, l.manager_id),"
 " queued AS ("
 "  INSERT INTO crm.outbox (account_id, kind, recipient, subject, body, payload, dedup_key)"

@@ -1,6 +1,6 @@
 -- Invoices: numbering, state machine, actions, payments, auto-cancel, autopay, history, views.
 BEGIN;
-SELECT plan(125);
+SELECT plan(128);
 
 SELECT crm_test.company('Invoices A') AS a \gset
 SELECT crm_test.id('employees', :a, 'Anna') AS anna, crm_test.id('employees', :a, 'Admin') AS admin \gset
@@ -199,7 +199,19 @@ SELECT is((SELECT handled FROM crm.run_due(now => '2031-01-01 12:00:00+00') WHER
     'at the time: the unpaid invoice is cancelled');
 SELECT is((SELECT handled FROM crm.run_due(now => '2031-01-01 12:00:00.000001+00') WHERE kind = 'invoice_auto_cancel'), 0::bigint,
     'after: nothing more to do');
+-- max_items caps the cancels of one call (the worker's batch size), oldest first.
 SELECT crm_test.act('crm_test_manager', :a, 'Anna');
+INSERT INTO crm.invoices (client_id, amount) SELECT :ivan, 10 FROM generate_series(1, 4);
+SELECT count(crm.set_auto_cancel(id, '2031-01-02 12:00:00+00'::timestamptz + id * interval '1 second'))
+FROM crm.invoices WHERE client_id = :ivan AND amount = 10 AND status = 'awaiting';
+RESET ROLE;
+SELECT is((SELECT handled FROM crm.run_due(now => '2031-01-03', max_items => 1) WHERE kind = 'invoice_auto_cancel'), 1::bigint,
+    'max_items 1: one invoice cancelled of four due');
+SELECT is((SELECT handled FROM crm.run_due(now => '2031-01-03', max_items => 2) WHERE kind = 'invoice_auto_cancel'), 2::bigint,
+    'max_items 2: two more');
+SELECT crm_test.act('crm_test_manager', :a, 'Anna');
+SELECT is((SELECT array_agg(status ORDER BY id) FROM crm.invoices WHERE client_id = :ivan AND amount = 10),
+    ARRAY['cancelled', 'cancelled', 'cancelled', 'awaiting'], '... the oldest auto-cancel times first');
 SELECT is((SELECT status FROM crm.invoices WHERE id = :ac1), 'cancelled', 'the awaiting invoice is cancelled');
 SELECT is((SELECT status FROM crm.invoices WHERE id = :ac2), 'paid', 'a paid invoice is never cancelled');
 SELECT is((SELECT status FROM crm.invoices WHERE id = :ac3), 'awaiting', 'a removed auto-cancel time cancels nothing');
