@@ -10,10 +10,16 @@
 --
 -- The existing orders ORD-000001... have phones +7905NNNNNNN (N = order id),
 -- a range no lead and no client uses, so they stay unlinked, as auto mode
--- leaves an order with no candidate lead; each has a client.  The order_insert
--- workload types the phone of a random existing lead (+7916..., data/10_leads):
--- about 70% of leads are open, so most new orders find their one candidate.
--- Records nord (existing orders) and ordseq (the orders' counter row).
+-- leaves an order with no candidate lead; each has a client.
+--
+-- The order_insert workload's candidate leads: open leads with phones
+-- +7917KKKKKKK, K = 1, 2, ... taken in turn by the workload
+-- (public.order_pool_seq), each K once.  workloads/order_insert.prepare.sql
+-- creates them before each point (not timed), at least poolmin ahead of the
+-- sequence and three times as many as the previous point used, so every order
+-- finds its one lead unless a point outruns the pool (the note says how many
+-- linked).  Records nord, ordseq (the orders' counter row), ordwon (the won
+-- status) and poolmin.
 \set ON_ERROR_STOP 1
 SET crm.account_id = 1;
 SELECT setseed(0.4040);
@@ -40,5 +46,11 @@ SELECT setval(pg_get_serial_sequence('crm.orders', 'id'), :n_ord + 1000);
 -- The bare variant's order numbers come from a plain sequence.
 CREATE SEQUENCE public.bare_order_seq START 1;
 SELECT setval('public.bare_order_seq', :n_ord);
+-- order_insert's pool of candidate leads: the last K handed out, the last K
+-- with a lead, and the last order before the current point.
+CREATE SEQUENCE public.order_pool_seq;
+CREATE TABLE public.order_pool (top bigint NOT NULL, last_order bigint NOT NULL);
+INSERT INTO public.order_pool VALUES (0, :n_ord);
 INSERT INTO public.bench_vars VALUES ('nord', :n_ord), ('ordseq', :ord_seq),
-  ('ordwon', (SELECT order_won_status_id FROM crm.accounts WHERE id = 1));
+  ('ordwon', (SELECT order_won_status_id FROM crm.accounts WHERE id = 1)),
+  ('poolmin', greatest(50000, (2000000 * :scale)::int));

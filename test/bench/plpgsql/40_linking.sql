@@ -205,8 +205,8 @@ DECLARE
   old_given text;
 BEGIN
   IF NEW.account_id IS NULL THEN RETURN NEW; END IF;
-  IF NOT crm_pl.linking() AND CASE WHEN is_update THEN NEW.order_id IS DISTINCT FROM OLD.order_id
-                                   ELSE NEW.order_id IS NOT NULL END THEN
+  IF NOT crm_pl.linking() AND ((is_update AND NEW.order_id IS DISTINCT FROM OLD.order_id)
+                               OR (NOT is_update AND NEW.order_id IS NOT NULL)) THEN
     PERFORM crm_pl.refuse_link_column('order_id', 'leads');
   END IF;
   raw := NEW.contact_phone;
