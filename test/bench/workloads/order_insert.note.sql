@@ -1,0 +1,4 @@
+-- How many of the point's new orders found their lead.
+SELECT format('orders inserted %s, linked to a lead %s (%s%%)', count(*), count(lead_id),
+              coalesce(round(100.0 * count(lead_id) / nullif(count(*), 0)), 0))
+FROM crm.orders WHERE account_id = 1 AND id > (SELECT last_order FROM public.order_pool);
