@@ -11,7 +11,7 @@
 --     last call's next_call_at, call_attempts = its calls, no_answer_streak = the trailing
 --     no_answers, updated_at = the last call's time.  An invoice without calls has a
 --     next_call_at set by hand within 3 days either side of T0.  No call stops calls.
---   * 100,000·s open call tasks (at least 100), without calls, created within 72 h before T0
+--   * 100,000·s open call tasks (at least 300), without calls, created within 72 h before T0
 --     and due at once (next_call_at = created_at).
 -- So about three quarters of the open invoices and every task are due at T0.  Records
 -- calls_now (T0 as a Unix time), calls_step (0: the seed of the per-client step counter of
@@ -23,7 +23,7 @@ SET datestyle = 'ISO, MDY';
 SELECT setseed(0.5050);
 SELECT value AS n_cli FROM public.bench_vars WHERE name = 'ncli' \gset
 SELECT value AS n_emp FROM public.bench_vars WHERE name = 'nemp' \gset
-SELECT greatest(100, (100000 * :scale)::int) AS n_tasks \gset
+SELECT greatest(300, (100000 * :scale)::int) AS n_tasks \gset
 \set t0 '''2026-06-01 09:00:00+00'''
 
 -- The open invoices and their number of calls.

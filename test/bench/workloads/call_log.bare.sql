@@ -1,6 +1,7 @@
 -- Call logging, bare: the client locks the invoice, computes next_call_at the simplest way
--- (the account's default retries, 1 h and 24 h, written in), inserts the whole call row and
--- updates the invoice's call columns: the same final rows as crm, without the event.
+-- (the account's default retries, 1 h and 24 h, written in), inserts the whole call row
+-- (employee 2, the preset crm.employee_id) and updates the invoice's call columns: the same
+-- final rows as crm, without the event.
 \set id 10 * random(1, :ninv / 10 - 1) + random(0, 4)
 \set o random(1, 10)
 \set at :calls_now - random(0, 259199)
