@@ -16,7 +16,8 @@ CREATE TABLE crm.call_tasks (
     FOREIGN KEY (account_id, client_id) REFERENCES crm.clients (account_id, id),
     FOREIGN KEY (account_id, employee_id) REFERENCES crm.employees (account_id, id)
 );
-CREATE INDEX call_tasks_due_idx ON crm.call_tasks (account_id, next_call_at) WHERE closed_at IS NULL;
+-- (next_call_at, id) is the queue order: a claim reads the index in order and stops at the first free item.
+CREATE INDEX call_tasks_due_idx ON crm.call_tasks (account_id, next_call_at, id) WHERE closed_at IS NULL;
 CREATE INDEX call_tasks_client_idx ON crm.call_tasks (account_id, client_id);
 
 CREATE TABLE crm.calls (

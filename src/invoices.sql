@@ -59,7 +59,8 @@ CREATE INDEX invoices_auto_cancel_due_idx ON crm.invoices (auto_cancel_at)
     WHERE auto_cancel_at IS NOT NULL AND status IN ('awaiting', 'prepaid');
 CREATE INDEX invoices_charge_due_idx ON crm.invoices (next_charge_at)
     WHERE next_charge_at IS NOT NULL AND autopay;
-CREATE INDEX invoices_call_due_idx ON crm.invoices (account_id, next_call_at)
+-- (next_call_at, id) is the call queue order, so a claim stops at the first free invoice.
+CREATE INDEX invoices_call_due_idx ON crm.invoices (account_id, next_call_at, id)
     WHERE next_call_at IS NOT NULL AND calls_stopped IS NULL AND status IN ('awaiting', 'prepaid');
 
 CREATE TABLE crm.invoice_items (

@@ -6,9 +6,11 @@
  * Triggers on crm.leads:
  *	lead_20_phone			BEFORE INSERT OR UPDATE OF contact_phone, phone, order_id:
  *							phone = E.164 of contact_phone (NULL when not valid);
- *							order_id only through crm.link_order
- *	lead_95_link			AFTER INSERT: in auto mode, links the one matching client,
- *							then the one matching unlinked order
+ *							order_id only through crm.link_order; in auto mode a
+ *							new lead gets the one client with its phone
+ *	lead_95_link			AFTER INSERT: records that client link (after the
+ *							'created' event), then in auto mode links the one
+ *							matching unlinked order
  * Triggers on crm.orders:
  *	order_10_before_write	number, phone_e164, fixed columns
  *	order_90_link			AFTER INSERT OR UPDATE OF lead_id: a lead_id written by
@@ -28,6 +30,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "catalog/pg_type_d.h"
 #include "commands/trigger.h"
 #include "common/hashfn.h"
@@ -35,6 +38,8 @@
 #include "funcapi.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 
 #include "crm.h"
@@ -156,6 +161,16 @@ set_text(HeapTuple tuple, TupleDesc desc, const char *name, const char *value)
 	int			attnum = SPI_fnumber(desc, name);
 	Datum		v = value ? CStringGetTextDatum(value) : (Datum) 0;
 	bool		isnull = (value == NULL);
+
+	return heap_modify_tuple_by_cols(tuple, desc, 1, &attnum, &v, &isnull);
+}
+
+static HeapTuple
+set_int64(HeapTuple tuple, TupleDesc desc, const char *name, int64 value)
+{
+	int			attnum = SPI_fnumber(desc, name);
+	Datum		v = Int64GetDatum(value);
+	bool		isnull = false;
 
 	return heap_modify_tuple_by_cols(tuple, desc, 1, &attnum, &v, &isnull);
 }
@@ -393,6 +408,102 @@ refused:
 
 /* ---- leads ---- */
 
+/* ---- linking a new lead to its client ---- */
+
+static CrmPlan clients_by_phone = {
+	"SELECT DISTINCT client_id FROM crm.client_phones WHERE account_id = $1 AND phone = $2 LIMIT 2",
+	2, {INT8OID, TEXTOID}
+};
+
+/*
+ * In auto mode a new lead gets its client in the BEFORE trigger, so the row is
+ * written once: linking it with an UPDATE after the insert wrote a second
+ * version and re-ran every foreign key check of a row inserted in the same
+ * transaction.  The 'client_linked' event must still follow 'created', which
+ * the history trigger writes after the insert; so the leads linked here are
+ * remembered until lead_95_link (which fires after the history trigger)
+ * records their event.  A client given in the INSERT itself is not an event,
+ * as before.  The set lives in the transaction's memory: a row whose insert
+ * fails never reaches lead_95_link and is forgotten at transaction end.
+ */
+typedef struct AutoLinkedLead
+{
+	int64		account_id;
+	int64		lead_id;
+} AutoLinkedLead;
+
+static HTAB *auto_linked_leads = NULL;
+static bool auto_link_callback_registered = false;
+
+static void
+forget_auto_linked_leads(XactEvent event, void *arg)
+{
+	auto_linked_leads = NULL;	/* its memory goes with the transaction */
+}
+
+static void
+remember_auto_linked(int64 account_id, int64 lead_id)
+{
+	AutoLinkedLead key = {account_id, lead_id};
+
+	if (auto_linked_leads == NULL)
+	{
+		HASHCTL		ctl;
+
+		if (!auto_link_callback_registered)
+		{
+			RegisterXactCallback(forget_auto_linked_leads, NULL);
+			auto_link_callback_registered = true;
+		}
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.keysize = sizeof(AutoLinkedLead);
+		ctl.entrysize = sizeof(AutoLinkedLead);
+		ctl.hcxt = TopTransactionContext;
+		auto_linked_leads = hash_create("crm auto-linked leads", 64, &ctl,
+										HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	(void) hash_search(auto_linked_leads, &key, HASH_ENTER, NULL);
+}
+
+/* Whether the BEFORE trigger linked this lead; forgets it. */
+static bool
+take_auto_linked(int64 account_id, int64 lead_id)
+{
+	AutoLinkedLead key = {account_id, lead_id};
+	bool		found = false;
+
+	if (auto_linked_leads != NULL)
+		(void) hash_search(auto_linked_leads, &key, HASH_REMOVE, &found);
+	return found;
+}
+
+/* The one client with this phone (auto mode, new lead without a client), or the row unchanged. */
+static HeapTuple
+link_new_lead_client(HeapTuple new, TupleDesc desc, int64 account_id, const char *e164)
+{
+	bool		isnull;
+	Datum		args[2];
+	int64		client_id;
+	CrmUserSwitch user;
+	bool		found;
+
+	(void) col(new, desc, "client_id", &isnull);
+	if (e164 == NULL || !isnull || strcmp(crm_phone_settings(account_id)->client_link_mode, "auto") != 0)
+		return new;
+	args[0] = Int64GetDatum(account_id);
+	args[1] = CStringGetTextDatum(e164);
+	SPI_connect();
+	crm_become_owner(&user);
+	found = crm_exec(&clients_by_phone, args, NULL, true, 2) == 1;
+	client_id = found ? crm_get_int64(0, 1, NULL) : 0;
+	crm_restore_user(&user);
+	SPI_finish();
+	if (!found)
+		return new;
+	remember_auto_linked(account_id, col_int64(new, desc, "id", &isnull));
+	return set_int64(new, desc, "client_id", client_id);
+}
+
 PG_FUNCTION_INFO_V1(crm_lead_phone_before_write);
 Datum
 crm_lead_phone_before_write(PG_FUNCTION_ARGS)
@@ -435,17 +546,12 @@ crm_lead_phone_before_write(PG_FUNCTION_ARGS)
 		given = NULL;
 	}
 	e164 = derived_phone(account_id, raw, given, old_given, is_update, "phone", "leads", "contact_phone");
-	return PointerGetDatum(set_text(new, desc, "phone", e164));
+	new = set_text(new, desc, "phone", e164);
+	if (!is_update)
+		new = link_new_lead_client(new, desc, account_id, e164);
+	return PointerGetDatum(new);
 }
 
-static CrmPlan clients_by_phone = {
-	"SELECT DISTINCT client_id FROM crm.client_phones WHERE account_id = $1 AND phone = $2 LIMIT 2",
-	2, {INT8OID, TEXTOID}
-};
-static CrmPlan set_lead_client = {
-	"UPDATE crm.leads SET client_id = $3 WHERE account_id = $1 AND id = $2",
-	3, {INT8OID, INT8OID, INT8OID}
-};
 static CrmPlan unlinked_orders_by_phone = {
 	"SELECT id FROM crm.orders WHERE account_id = $1 AND phone_e164 = $2 AND lead_id IS NULL "
 	"AND ($3::bigint IS NULL OR client_id IS NULL OR client_id = $3) ORDER BY id LIMIT 2",
@@ -465,7 +571,7 @@ crm_lead_after_insert_link(PG_FUNCTION_ARGS)
 	int64		lead_id = col_int64(lead, desc, "id", &isnull);
 	int64		client_id;
 	bool		client_null;
-	bool		client_auto,
+	bool		client_linked,
 				order_auto;
 	char	   *phone = crm_tuple_text(lead, desc, "phone");
 	Datum		args[3];
@@ -479,24 +585,23 @@ crm_lead_after_insert_link(PG_FUNCTION_ARGS)
 
 	settings = crm_phone_settings(account_id);
 	client_id = col_int64(lead, desc, "client_id", &client_null);
-	client_auto = client_null && strcmp(settings->client_link_mode, "auto") == 0;
+	client_linked = !client_null && take_auto_linked(account_id, lead_id);
 	(void) col(lead, desc, "closed_at", &isnull);
 	order_auto = isnull && strcmp(settings->order_link_mode, "auto") == 0;
-	if (!client_auto && !order_auto)
+	if (!client_linked && !order_auto)
 		return PointerGetDatum(NULL);
 
 	args[0] = Int64GetDatum(account_id);
 	args[1] = CStringGetTextDatum(phone);
 	SPI_connect();
 	crm_become_owner(&user);
-	if (client_auto && crm_exec(&clients_by_phone, args, NULL, false, 2) == 1)
+	if (client_linked)
 	{
-		Datum		link[3] = {args[0], Int64GetDatum(lead_id), 0};
+		const char *keys[2] = {"from", "to"};
+		const char *values[2] = {NULL, psprintf(INT64_FORMAT, client_id)};
 
-		client_id = crm_get_int64(0, 1, NULL);
-		client_null = false;
-		link[2] = Int64GetDatum(client_id);
-		crm_exec(&set_lead_client, link, NULL, false, 0);
+		crm_lead_event(account_id, lead_id, "client_linked", 0, true, 0, true,
+					   crm_json_object(2, keys, values), false);
 	}
 	if (order_auto)
 	{

@@ -8,9 +8,11 @@
 --           into phone alone is the contact phone; a phone that contradicts
 --           contact_phone is refused (428C9); order_id is written only by
 --           linking (428C9).
---           lead_pl_95_link (lead_95_link): in client_link_mode auto, a new
---           lead without a client is linked to the one client with its phone
---           (client_linked event); in order_link_mode auto, a new open lead is
+--           In client_link_mode auto, a new lead without a client gets the
+--           one client with its phone before it is written, and is remembered
+--           (in a temporary table, as crm remembers it in memory) until
+--           lead_pl_95_link (lead_95_link) records its client_linked event
+--           after the created event; in order_link_mode auto, a new open lead is
 --           linked to the one unlinked order with its phone and a compatible
 --           client, under the same advisory lock crm takes.
 --   orders  order_pl_10_before_write (order_10_before_write): number from the
@@ -203,8 +205,13 @@ DECLARE
   raw text;
   given text;
   old_given text;
+  found_id bigint;
+  n int;
 BEGIN
   IF NEW.account_id IS NULL THEN RETURN NEW; END IF;
+  IF NOT is_update AND to_regclass('pg_temp.crm_pl_auto_linked') IS NULL THEN
+    CREATE TEMP TABLE crm_pl_auto_linked (account_id bigint, lead_id bigint);
+  END IF;
   IF NOT crm_pl.linking() AND ((is_update AND NEW.order_id IS DISTINCT FROM OLD.order_id)
                                OR (NOT is_update AND NEW.order_id IS NOT NULL)) THEN
     PERFORM crm_pl.refuse_link_column('order_id', 'leads');
@@ -224,6 +231,16 @@ BEGIN
   END IF;
   NEW.phone := crm_pl.derived_phone(raw, given, old_given, is_update, NEW.account_id,
                                     'phone', 'leads', 'contact_phone');
+  IF NOT is_update AND NEW.phone IS NOT NULL AND NEW.client_id IS NULL
+     AND (crm_pl.settings(NEW.account_id)).client_mode = 'auto' THEN
+    SELECT min(p.client_id), count(*) INTO found_id, n
+      FROM (SELECT DISTINCT client_id FROM crm.client_phones
+             WHERE account_id = NEW.account_id AND phone = NEW.phone LIMIT 2) p;
+    IF n = 1 THEN
+      NEW.client_id := found_id;
+      INSERT INTO pg_temp.crm_pl_auto_linked VALUES (NEW.account_id, NEW.id);
+    END IF;
+  END IF;
   RETURN NEW;
 END $$;
 
@@ -309,22 +326,19 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   s record;
   client bigint := NEW.client_id;
-  client_auto boolean;
   order_auto boolean;
   found_id bigint;
   n int;
 BEGIN
   IF NEW.phone IS NULL THEN RETURN NULL; END IF;
   s := crm_pl.settings(NEW.account_id);
-  client_auto := NEW.client_id IS NULL AND s.client_mode = 'auto';
   order_auto := NEW.closed_at IS NULL AND s.order_mode = 'auto';
-  IF client_auto THEN
-    SELECT min(p.client_id), count(*) INTO found_id, n
-      FROM (SELECT DISTINCT client_id FROM crm.client_phones
-             WHERE account_id = NEW.account_id AND phone = NEW.phone LIMIT 2) p;
-    IF n = 1 THEN
-      client := found_id;
-      UPDATE crm.leads SET client_id = client WHERE account_id = NEW.account_id AND id = NEW.id;
+  IF NEW.client_id IS NOT NULL THEN
+    DELETE FROM pg_temp.crm_pl_auto_linked WHERE account_id = NEW.account_id AND lead_id = NEW.id;
+    IF FOUND THEN
+      INSERT INTO crm.lead_events (account_id, lead_id, employee_id, kind, detail)
+      VALUES (NEW.account_id, NEW.id, nullif(current_setting('crm.employee_id', true), '')::bigint, 'client_linked',
+              jsonb_build_object('from', NULL, 'to', NEW.client_id::text));
     END IF;
   END IF;
   IF order_auto THEN
