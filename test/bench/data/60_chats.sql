@@ -24,6 +24,10 @@
 SET crm.account_id = 1;
 SELECT value AS n_emp FROM public.bench_vars WHERE name = 'nemp' \gset
 SELECT greatest(1000, (1000000 * :scale)::int) AS n_msg \gset
+-- Ids follow any rows an earlier data file wrote.
+SELECT (SELECT coalesce(max(id), 0) FROM crm.conversations) AS conv_base,
+       (SELECT coalesce(max(id), 0) FROM crm.messages) AS msg_base,
+       (SELECT coalesce(max(id), 0) FROM crm.payments) AS pay_base \gset
 
 CREATE TABLE public.bench_fail_invoices (n bigint PRIMARY KEY, invoice_id bigint NOT NULL, client_id bigint NOT NULL,
                                          amount numeric(14, 2) NOT NULL, at timestamptz NOT NULL);
@@ -36,7 +40,7 @@ WHERE i.account_id = 1 AND i.status = 'awaiting'
 
 -- Contacted clients, their conversation (ids 1..) and time frame.
 CREATE TEMP TABLE cl AS
-SELECT row_number() OVER (ORDER BY client_id) AS conv_id, client_id, min(at) - interval '1 day' AS first_inv_at,
+SELECT :conv_base + row_number() OVER (ORDER BY client_id) AS conv_id, client_id, min(at) - interval '1 day' AS first_inv_at,
        max(at) - interval '1 day' AS last_inv_at
 FROM public.bench_fail_invoices GROUP BY client_id;
 CREATE TEMP TABLE cc AS
@@ -57,9 +61,9 @@ FROM cc, generate_series(0, 1) d;
 INSERT INTO msg
 SELECT cl.conv_id, 'in', NULL, cl.first_inv_at - interval '100 days' + g * interval '1 minute'
 FROM generate_series(0, greatest(0, :n_msg - (SELECT count(*) FROM msg)) - 1) g
-JOIN cl ON cl.conv_id = 1 + g % (SELECT count(*) FROM cl);
+JOIN cl ON cl.conv_id = :conv_base + 1 + g % (SELECT count(*) FROM cl);
 INSERT INTO crm.messages (account_id, id, conversation_id, direction, employee_id, body, sent_at)
-SELECT 1, row_number() OVER (ORDER BY sent_at, conv_id, employee_id), conv_id, direction, employee_id,
+SELECT 1, :msg_base + row_number() OVER (ORDER BY sent_at, conv_id, employee_id), conv_id, direction, employee_id,
        CASE direction WHEN 'in' THEN 'Hello, a question about my invoice' ELSE 'Hello, how can I help?' END, sent_at
 FROM msg;
 UPDATE crm.conversations v SET last_message_at = m.last
@@ -73,7 +77,7 @@ WHERE c.account_id = 1 AND c.id = f.client_id;
 
 -- The backlog: one past failed payment per listed invoice, its event, its alerts.
 CREATE TEMP TABLE pay AS
-SELECT f.n AS id, f.invoice_id, f.client_id, f.amount, f.at - interval '12 hours' AS at FROM public.bench_fail_invoices f;
+SELECT :pay_base + f.n AS id, f.invoice_id, f.client_id, f.amount, f.at - interval '12 hours' AS at FROM public.bench_fail_invoices f;
 INSERT INTO crm.payments (account_id, id, invoice_id, kind, amount, succeeded, failure_reason, at, created_at)
 SELECT 1, id, invoice_id, 'payment', amount, false, 'declined', at, at FROM pay;
 INSERT INTO crm.invoice_events (account_id, invoice_id, at, employee_id, kind, detail)
@@ -92,8 +96,10 @@ JOIN crm.offers o ON o.account_id = 1 AND o.id = it.offer_id AND o.notify_on_fai
 JOIN cc ON cc.client_id = p.client_id AND cc.first_out_at < p.at
 ORDER BY p.id, cc.employee_id, it.offer_id;
 RESET session_replication_role;
-SELECT setval(pg_get_serial_sequence('crm.conversations', 'id'), (SELECT count(*) FROM cl) + 1000),
-       setval(pg_get_serial_sequence('crm.messages', 'id'), (SELECT count(*) FROM msg) + 1000),
-       setval(pg_get_serial_sequence('crm.payments', 'id'), (SELECT count(*) FROM pay) + 1000);
+SELECT setval(pg_get_serial_sequence('crm.conversations', 'id'), (SELECT max(id) FROM crm.conversations) + 1000),
+       setval(pg_get_serial_sequence('crm.messages', 'id'), (SELECT max(id) FROM crm.messages) + 1000),
+       setval(pg_get_serial_sequence('crm.payments', 'id'), (SELECT max(id) FROM crm.payments) + 1000);
+-- nfailinv: rows of bench_fail_invoices; paylast: payments with larger ids are the workload's.
 INSERT INTO public.bench_vars VALUES ('nfailinv', (SELECT count(*) FROM public.bench_fail_invoices)),
-                                     ('nmsg', (SELECT count(*) FROM msg));
+                                     ('nmsg', (SELECT count(*) FROM msg)),
+                                     ('paylast', (SELECT max(id) FROM crm.payments) + 1000);
