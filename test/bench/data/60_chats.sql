@@ -13,13 +13,15 @@
 -- last); the rest of the messages are incoming ones spread over the
 -- conversations.  responsible_id: the employee who wrote first.
 --
--- Backlog: each such invoice had one failed payment 12 hours after it was
--- created ('declined', no employee set), with its 'payment_failed' invoice event
--- and one alert per "before" contact (the "later" ones wrote after it); about
--- half the alerts are seen and a quarter resolved.  public.bench_fail_invoices
--- lists the invoices for the workload (n = 1..nfailinv), with the invoice amount
--- and a failure time window start one day after creation (the workload adds up
--- to a day): "before" contacts are before any such time, "later" ones after.
+-- Backlog: each such invoice had three failed payments 6, 12 and 18 hours after
+-- it was created ('declined', no employee set), each with its 'payment_failed'
+-- invoice event and one alert per "before" contact (the "later" ones wrote after
+-- it): about 96 alerts per employee at every scale, of which about half are seen
+-- and a quarter resolved, so a typical inbox page is full (50 rows) whatever ran
+-- before.  public.bench_fail_invoices lists the invoices for the workload
+-- (n = 1..nfailinv) with the invoice amount and the start of a failure time
+-- window one day after creation (the workload adds up to a day): "before"
+-- contacts are before any such time, "later" ones after.
 \set ON_ERROR_STOP 1
 SET crm.account_id = 1;
 SELECT value AS n_emp FROM public.bench_vars WHERE name = 'nemp' \gset
@@ -75,9 +77,10 @@ UPDATE crm.clients c SET responsible_id = f.employee_id
 FROM (SELECT DISTINCT ON (client_id) client_id, employee_id FROM cc ORDER BY client_id, first_out_at) f
 WHERE c.account_id = 1 AND c.id = f.client_id;
 
--- The backlog: one past failed payment per listed invoice, its event, its alerts.
+-- The backlog: three past failed payments per listed invoice, their events, their alerts.
 CREATE TEMP TABLE pay AS
-SELECT :pay_base + f.n AS id, f.invoice_id, f.client_id, f.amount, f.at - interval '12 hours' AS at FROM public.bench_fail_invoices f;
+SELECT :pay_base + 3 * (f.n - 1) + r AS id, f.invoice_id, f.client_id, f.amount, f.at - interval '1 day' + r * interval '6 hours' AS at
+FROM public.bench_fail_invoices f, generate_series(1, 3) r;
 INSERT INTO crm.payments (account_id, id, invoice_id, kind, amount, succeeded, failure_reason, at, created_at)
 SELECT 1, id, invoice_id, 'payment', amount, false, 'declined', at, at FROM pay;
 INSERT INTO crm.invoice_events (account_id, invoice_id, at, employee_id, kind, detail)
