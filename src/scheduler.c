@@ -163,6 +163,32 @@ crm_scheduler_init(void)
  * owner of the crm schema; counts[i] receives what handler i did.  Called by
  * crm.run_due and by the worker, inside a transaction.
  */
+/*
+ * A handler is run in statements of at most this many items: each statement's
+ * AFTER-trigger events (history, foreign keys) are queued until it ends, so
+ * one statement over a large backlog would hold memory in proportion to it.
+ */
+#define DUE_STATEMENT_ITEMS 1000
+
+/* Up to max_items of one handler, in statements of DUE_STATEMENT_ITEMS. */
+static int64
+run_handler(const CrmDueHandler *handler, TimestampTz now, int64 max_items)
+{
+	int64		total = 0;
+
+	while (total < max_items)
+	{
+		int64		ask = Min(DUE_STATEMENT_ITEMS, max_items - total);
+		int64		got = handler->run(now, ask);
+
+		total += got;
+		if (got < ask)
+			break;
+		CHECK_FOR_INTERRUPTS();
+	}
+	return total;
+}
+
 void
 crm_run_due_handlers(TimestampTz now, int64 max_items, int64 *counts)
 {
@@ -171,7 +197,7 @@ crm_run_due_handlers(TimestampTz now, int64 max_items, int64 *counts)
 	SPI_connect();
 	crm_become_owner(&user);
 	for (int i = 0; i < n_due_handlers; i++)
-		counts[i] = due_handlers[i]->run(now, max_items);
+		counts[i] = run_handler(due_handlers[i], now, max_items);
 	crm_restore_user(&user);
 	SPI_finish();
 }
