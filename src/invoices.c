@@ -820,19 +820,20 @@ crm_invoice_pending_comment(const char *comment)
  */
 /*
  * The claim is a materialized CTE, run once: as a subquery in FROM the planner
- * may re-run it per row, claiming more than max_items.  The UPDATE joins the
- * claimed rows by key only: they were locked while matching (FOR UPDATE
- * re-checks a row changed by a committed transaction) and stay locked, and
- * repeating the due conditions there lets stale statistics (rows that have
- * just fallen due) pick a plan that rescans the claim per invoice.
+ * may re-run it per row, claiming more than max_items.  The UPDATE finds the
+ * claimed rows by ctid: they were locked while matching (FOR UPDATE re-checks
+ * a row changed by a committed transaction) and stay locked, so the version
+ * claimed is the one updated.  A join by key (and the due conditions again)
+ * lets the planner, which cannot estimate the claim, hash the whole table or
+ * rescan the claim per invoice.
  */
 static CrmPlan auto_cancel_due = {
 	"WITH d AS MATERIALIZED ("
-	"  SELECT account_id, id FROM crm.invoices "
+	"  SELECT ctid FROM crm.invoices "
 	"  WHERE auto_cancel_at <= $1 AND status IN ('awaiting', 'prepaid') "
 	"  ORDER BY auto_cancel_at, account_id, id LIMIT $2 FOR UPDATE SKIP LOCKED) "
 	"UPDATE crm.invoices AS i SET status = 'cancelled' "
-	"FROM d WHERE i.account_id = d.account_id AND i.id = d.id",
+	"FROM d WHERE i.ctid = d.ctid",
 	2, {TIMESTAMPTZOID, INT8OID}
 };
 static CrmPlan auto_cancel_next = {

@@ -438,14 +438,14 @@ crm_refund_invoice(PG_FUNCTION_ARGS)
  * One statement: claim due invoices (SKIP LOCKED: a row another session is
  * charging or paying is left to it), advance each by one charge, and queue
  * the charge.  The dedup_key makes a second queueing of the same charge a
- * no-op whatever happens.  The UPDATE joins the claimed rows by key only:
- * they were locked while due and stay locked, and repeating the due
- * conditions there lets stale statistics (rows that have just fallen due)
- * pick a plan that rescans the claim once per invoice.
+ * no-op whatever happens.  The UPDATE finds the claimed rows by ctid: they
+ * were locked while due and stay locked, so the version claimed is the one
+ * updated; a join by key (and the due conditions again) lets stale
+ * statistics pick a plan that rescans the claim once per invoice.
  */
 static CrmPlan queue_charges = {
 	"WITH due AS MATERIALIZED ("
-	"  SELECT account_id, id FROM crm.invoices "
+	"  SELECT ctid FROM crm.invoices "
 	"  WHERE next_charge_at <= $1 AND autopay AND status IN ('awaiting', 'prepaid', 'paid') "
 	"  ORDER BY next_charge_at, account_id, id LIMIT $2 FOR UPDATE SKIP LOCKED), "
 	"charged AS ("
@@ -454,7 +454,7 @@ static CrmPlan queue_charges = {
 	"    next_charge_at = CASE WHEN i.autopay_limit IS NOT NULL "
 	"      AND i.autopay_count + i.autopay_pending + 1 >= i.autopay_limit THEN NULL "
 	"      ELSE i.next_charge_at + i.autopay_interval END "
-	"  FROM due WHERE i.account_id = due.account_id AND i.id = due.id "
+	"  FROM due WHERE i.ctid = due.ctid "
 	"  RETURNING i.account_id, i.id, i.number, i.client_id, i.amount, i.autopay_queued, "
 	"    i.autopay_last_charge_at) "
 	"INSERT INTO crm.outbox (account_id, kind, payload, dedup_key) "

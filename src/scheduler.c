@@ -80,19 +80,21 @@ custom_plan(SPIPlanPtr *cache, const char *sql, int nargs, Oid *argtypes)
  * their deadline, oldest deadline first.  The lead history trigger records the
  * 'deadline_expired' event; a notification for the manager goes to the outbox,
  * keyed by lead and deadline so that the same deadline is never announced
- * twice (a new deadline is a new announcement).  The UPDATE joins the
- * claimed leads by key only: they were locked while due (FOR UPDATE re-checks
- * a lead changed by a committed transaction) and stay locked.
+ * twice (a new deadline is a new announcement).  The UPDATE finds the
+ * claimed leads by their ctid: they were locked while due (FOR UPDATE re-checks
+ * a lead changed by a committed transaction) and stay locked, so the version
+ * claimed is the one updated; a join by key lets the planner, which cannot
+ * estimate the claim, hash the whole table for a batch.
  */
 static const char *lead_overdue_sql =
 "WITH due AS MATERIALIZED ("
-"  SELECT account_id, id FROM crm.leads"
+"  SELECT ctid FROM crm.leads"
 "  WHERE deadline < $1 AND closed_at IS NULL AND overdue_since IS NULL"
 "  ORDER BY deadline LIMIT $2"
 "  FOR UPDATE SKIP LOCKED),"
 " marked AS ("
 "  UPDATE crm.leads l SET overdue_since = l.deadline"
-"  FROM due WHERE l.account_id = due.account_id AND l.id = due.id"
+"  FROM due WHERE l.ctid = due.ctid"
 "  RETURNING l.account_id, l.id, l.number, l.contact_name, l.deadline, l.manager_id),"
 " queued AS ("
 "  INSERT INTO crm.outbox (account_id, kind, recipient, subject, body, payload, dedup_key)"
