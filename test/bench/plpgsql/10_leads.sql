@@ -89,6 +89,39 @@ BEGIN
   RETURN NEW;
 END $$;
 
+-- Status moves made by linking (plpgsql/40_linking.sql): crm's C triggers know
+-- them by a flag of the backend; here the transaction-local setting
+-- crm_pl.linking = 'on' (set only inside crm_pl.link_order_lead).  It lets the
+-- lead's order_id be written and skips the transition rules, and the history
+-- records "by": "system".
+
+CREATE FUNCTION crm_pl.linking() RETURNS boolean
+LANGUAGE sql STABLE AS $$ SELECT coalesce(current_setting('crm_pl.linking', true), '') = 'on' $$;
+
+-- The advisory lock crm takes on (account, bucket of the phone): key 1 the
+-- account, key 2 0x63720000 | (hash of the E.164 text mod 64); hashtext is the
+-- same hash_bytes crm uses, and mod 64 of its unsigned value is its low 6 bits.
+CREATE FUNCTION crm_pl.lock_phone(account bigint, e164 text) RETURNS void
+LANGUAGE sql AS $$ SELECT pg_advisory_xact_lock(account::int, 1668415488 | (hashtext(e164) & 63)) $$;
+
+
+
+-- The account's phone settings (crm reads them once per transaction; here one
+-- primary-key lookup per trigger call).
+CREATE FUNCTION crm_pl.settings(account bigint, OUT region text, OUT client_mode text, OUT order_mode text,
+                                OUT won_status bigint, OUT order_template text, OUT tz text)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  SELECT a.default_region, a.client_link_mode, a.order_link_mode, a.order_won_status_id,
+         a.order_number_template, a.timezone
+    INTO region, client_mode, order_mode, won_status, order_template, tz
+    FROM crm.accounts a WHERE a.id = account;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'account % does not exist', account USING ERRCODE = '23503',
+      HINT = 'Set crm.account_id to the id of an account in crm.accounts.';
+  END IF;
+END $$;
+
 CREATE FUNCTION crm_pl.lead_before_update() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -123,7 +156,8 @@ BEGIN
     IF NOT FOUND THEN
       RAISE EXCEPTION 'status % does not exist', NEW.status_id USING ERRCODE = '23503';
     END IF;
-    IF NEW.status_id <> OLD.status_id AND OLD.status_id IS NOT NULL THEN
+    -- A move made by linking is not held to the transition rules.
+    IF NEW.status_id <> OLD.status_id AND OLD.status_id IS NOT NULL AND NOT crm_pl.linking() THEN
       SELECT count(*) = 0 OR coalesce(bool_or(to_status_id = NEW.status_id), false) INTO allowed
         FROM crm.status_transitions
        WHERE account_id = OLD.account_id AND from_status_id = OLD.status_id
@@ -165,7 +199,7 @@ BEGIN
   IF NEW.status_id IS DISTINCT FROM OLD.status_id THEN
     INSERT INTO crm.lead_events (account_id, lead_id, employee_id, kind, from_status_id, to_status_id, detail)
     VALUES (NEW.account_id, NEW.id, emp, 'status_changed', OLD.status_id, NEW.status_id,
-            jsonb_build_object('comment', NULL, 'by', 'employee'));
+            jsonb_build_object('comment', NULL, 'by', CASE WHEN crm_pl.linking() THEN 'system' ELSE 'employee' END));
   END IF;
   IF NEW.deadline IS DISTINCT FROM OLD.deadline THEN
     INSERT INTO crm.lead_events (account_id, lead_id, employee_id, kind, detail)
