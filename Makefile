@@ -82,7 +82,7 @@ installcheck-isolation-only:
 
 # The benchmark: crm against a bare schema and against PL/pgSQL, in its own
 # throwaway cluster.  `make bench BENCH_ARGS="--scale '0.01 0.1' --seconds 30"`;
-# see doc/bench.md.
+# see "The benchmark" in README.md.
 BENCH_ARGS ?=
 bench:
 	PG_CONFIG="$(PG_CONFIG)" test/bench/run.sh $(BENCH_ARGS)

@@ -211,28 +211,40 @@ LEFT JOIN crm.clients c ON c.account_id = l.account_id AND c.id = l.client_id
 LEFT JOIN crm.campaigns cp ON cp.account_id = l.account_id AND cp.id = l.campaign_id;
 
 -- One row per manager with open overdue or urgent leads, and a total row (id NULL).
--- Two branches, not GROUPING SETS, so that a filter on id reaches the partial
--- indexes of one manager's open leads (and skips the total row) instead of
--- aggregating the whole account.
+-- Overdue and urgent leads are counted apart, each from its own partial index
+-- (index-only where the pages are all-visible), and a filter on id reaches
+-- both: one manager's badges read that manager's index entries, not the
+-- account's leads.  The total row is a branch of its own, skipped when
+-- filtering by a manager.
 CREATE VIEW crm.lead_badges WITH (security_invoker = true) AS
-SELECT l.account_id,
-       l.manager_id AS id,
+SELECT b.account_id,
+       b.manager_id AS id,
        coalesce(m.name, 'not assigned') AS manager,
-       count(*) FILTER (WHERE l.deadline IS NOT NULL AND now() > l.deadline) AS overdue,
-       count(*) FILTER (WHERE l.urgent) AS urgent
-FROM crm.leads l
-LEFT JOIN crm.employees m ON m.account_id = l.account_id AND m.id = l.manager_id
-WHERE l.closed_at IS NULL AND ((l.deadline IS NOT NULL AND now() > l.deadline) OR l.urgent)
-GROUP BY l.account_id, l.manager_id, m.name
+       sum(b.overdue)::bigint AS overdue,
+       sum(b.urgent)::bigint AS urgent
+FROM (SELECT l.account_id, l.manager_id, count(*) AS overdue, 0 AS urgent
+      FROM crm.leads l
+      WHERE l.closed_at IS NULL AND l.deadline IS NOT NULL AND l.deadline < now()
+      GROUP BY l.account_id, l.manager_id
+      UNION ALL
+      SELECT l.account_id, l.manager_id, 0, count(*)
+      FROM crm.leads l
+      WHERE l.closed_at IS NULL AND l.urgent
+      GROUP BY l.account_id, l.manager_id) b
+LEFT JOIN crm.employees m ON m.account_id = b.account_id AND m.id = b.manager_id
+GROUP BY b.account_id, b.manager_id, m.name
 UNION ALL
-SELECT l.account_id,
-       NULL::bigint,
-       'total',
-       count(*) FILTER (WHERE l.deadline IS NOT NULL AND now() > l.deadline),
-       count(*) FILTER (WHERE l.urgent)
-FROM crm.leads l
-WHERE l.closed_at IS NULL AND ((l.deadline IS NOT NULL AND now() > l.deadline) OR l.urgent)
-GROUP BY l.account_id;
+SELECT t.account_id, NULL::bigint, 'total', sum(t.overdue)::bigint, sum(t.urgent)::bigint
+FROM (SELECT l.account_id, count(*) AS overdue, 0 AS urgent
+      FROM crm.leads l
+      WHERE l.closed_at IS NULL AND l.deadline IS NOT NULL AND l.deadline < now()
+      GROUP BY l.account_id
+      UNION ALL
+      SELECT l.account_id, 0, count(*)
+      FROM crm.leads l
+      WHERE l.closed_at IS NULL AND l.urgent
+      GROUP BY l.account_id) t
+GROUP BY t.account_id;
 
 GRANT SELECT ON crm.statuses, crm.lead_types, crm.status_transitions, crm.campaigns, crm.locations,
                 crm.leads, crm.lead_events, crm.lead_board, crm.lead_badges TO crm_reader;

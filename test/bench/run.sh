@@ -6,6 +6,7 @@
 #   test/bench/run.sh --quick          scale 0.001, 1 s per point (what the test suite runs)
 #   test/bench/run.sh --workloads "lead_insert lead_bulk"   only these
 #   test/bench/run.sh --durable        fsync and synchronous_commit on (default: off, the CPU cost)
+#   test/bench/run.sh --warmup 2       seconds of unrecorded run before each timed point (default 2)
 #
 # With PGHOST set and --use-cluster, uses that cluster; otherwise builds,
 # installs and starts its own throwaway cluster.  Writes DIR/report.md and
@@ -13,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BENCH=test/bench
-SCALES="0.01 0.1"; SECS=30; CLIENTS="1 8"; ROUNDS=1; OUT="$BENCH/results"; USE_CLUSTER=0; DURABLE=0; ONLY=""
+SCALES="0.01 0.1"; SECS=30; CLIENTS="1 8"; ROUNDS=1; OUT="$BENCH/results"; USE_CLUSTER=0; DURABLE=0; ONLY=""; WARMUP=2
 while [ $# -gt 0 ]; do
   case "$1" in
     --scale|--scales) SCALES="$2"; shift 2 ;;
@@ -21,7 +22,8 @@ while [ $# -gt 0 ]; do
     --clients) CLIENTS="$2"; shift 2 ;;
     --rounds) ROUNDS="$2"; shift 2 ;;
     --out) OUT="$2"; shift 2 ;;
-    --quick) SCALES=0.001; SECS=1; shift ;;
+    --quick) SCALES=0.001; SECS=1; WARMUP=0; shift ;;
+    --warmup) WARMUP="$2"; shift 2 ;;
     --use-cluster) USE_CLUSTER=1; shift ;;
     --durable) DURABLE=1; shift ;;
     --workloads) ONLY="$2"; shift 2 ;;
@@ -82,6 +84,11 @@ point() {
   f="$(variant_file "$wl" "$v" prepare)"
   [ -z "$f" ] || "${PSQL[@]}" -d "b_$v" "${PSQL_VARS[@]}" -f "$f" >/dev/null
   f="$PWD/$(variant_file "$wl" "$v")"
+  # Timed points (-T) first run unrecorded for WARMUP seconds: caches filled,
+  # plans made, the same for every variant.
+  if [ "$1" = -T ] && [ "$WARMUP" -gt 0 ]; then
+    pgbench -n -M prepared -c "$c" -j "$c" "${PGBENCH_VARS[@]}" -T "$WARMUP" -f "$f" "b_$v" >/dev/null 2>&1 || true
+  fi
   out="$(cd "$dir" && pgbench -n -M prepared -c "$c" -j "$c" --log --log-prefix="$dir/l" \
          "${PGBENCH_VARS[@]}" "$@" -f "$f" "b_$v" 2>&1)" || rc=$?
   if [ $rc != 0 ] || grep -q 'aborted in command' <<<"$out"; then
@@ -111,7 +118,10 @@ setup_scale() {  # builds b_crm, then b_bare and b_plpgsql as copies of it
   for f in "$BENCH"/data/*.sql; do "${PSQL[@]}" -d b_crm -v scale="$scale" -f "$f" >/dev/null; done
   "${PSQL[@]}" -d b_crm -c 'VACUUM ANALYZE'
   log "scale $scale: data generated in $((SECONDS - t0)) s"
-  "${PSQL[@]}" -c "CREATE DATABASE b_bare TEMPLATE b_crm" -c "CREATE DATABASE b_plpgsql TEMPLATE b_crm"
+  # FILE_COPY: the copies do not pass through shared buffers, so they leave no
+  # dirty pages behind to be written during the first points.
+  "${PSQL[@]}" -c "CREATE DATABASE b_bare TEMPLATE b_crm STRATEGY FILE_COPY" \
+               -c "CREATE DATABASE b_plpgsql TEMPLATE b_crm STRATEGY FILE_COPY"
   # bare: every user trigger of the crm schema off (foreign keys stay).
   "${PSQL[@]}" -d b_bare -c "DO \$\$ DECLARE r record; BEGIN
     FOR r IN SELECT DISTINCT c.oid::regclass AS t FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid
@@ -123,6 +133,7 @@ setup_scale() {  # builds b_crm, then b_bare and b_plpgsql as copies of it
     "${PSQL[@]}" -c "ALTER ROLE postgres IN DATABASE b_$v SET crm.account_id = 1" \
                  -c "ALTER ROLE postgres IN DATABASE b_$v SET crm.employee_id = 2"
   done
+  "${PSQL[@]}" -c CHECKPOINT
   # The variables every workload script gets: pgbench -D name=value, psql -v name=value.
   PGBENCH_VARS=(); PSQL_VARS=()
   local name value
