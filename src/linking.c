@@ -12,10 +12,11 @@
  *							'created' event), then in auto mode links the one
  *							matching unlinked order
  * Triggers on crm.orders:
- *	order_10_before_write	number, phone_e164, fixed columns
- *	order_90_link			AFTER INSERT OR UPDATE OF lead_id: a lead_id written by
- *							hand is linked as crm.link_order does; in auto mode a
- *							new order is linked to the one matching open lead
+ *	order_10_before_write	number, phone_e164, fixed columns; in auto mode a new
+ *							order is given the one matching open lead
+ *	order_90_link			AFTER INSERT OR UPDATE OF lead_id: the lead of a new
+ *							order, or a lead_id written by hand, is linked as
+ *							crm.link_order does
  * Functions: crm.client_candidates, crm.link_lead_client, crm.order_candidates,
  * crm.link_order.
  *
@@ -649,6 +650,72 @@ refuse_order_change(HeapTuple old, HeapTuple new, TupleDesc desc, const char *co
 				 errhint("Leave %s out of the UPDATE.", column)));
 }
 
+/* ---- giving a new order its lead ---- */
+
+static CrmPlan open_leads_by_phone = {
+	"SELECT id FROM crm.leads WHERE account_id = $1 AND phone = $2 AND closed_at IS NULL "
+	"AND order_id IS NULL AND ($3::bigint IS NULL OR client_id IS NULL OR client_id = $3) "
+	"ORDER BY id LIMIT 2",
+	3, {INT8OID, TEXTOID, INT8OID}
+};
+
+/*
+ * In auto mode a new order is given its lead before it is written: the one
+ * open lead without an order with its phone (and a compatible client), taken
+ * under the phone's advisory lock as every automatic link is, then locked and
+ * checked again under that lock.  order_90_link links the lead as for a
+ * lead_id written in the INSERT, and the order row is written once: linking it
+ * with an UPDATE after the insert wrote a second version and re-ran its
+ * foreign key checks.  The order takes the lead's client when it has none.
+ */
+static HeapTuple
+choose_order_lead(HeapTuple new, TupleDesc desc, int64 account_id, const char *e164)
+{
+	bool		client_null;
+	bool		isnull;
+	int64		client_id = col_int64(new, desc, "client_id", &client_null);
+	Datum		args[3];
+	char		nulls[4] = "   ";
+	CrmUserSwitch user;
+	int64		lead_id = 0;
+	int64		lead_client = 0;
+	bool		lead_client_null = true;
+	bool		chosen = false;
+
+	(void) col(new, desc, "lead_id", &isnull);
+	if (e164 == NULL || !isnull || strcmp(crm_phone_settings(account_id)->order_link_mode, "auto") != 0)
+		return new;
+	args[0] = Int64GetDatum(account_id);
+	args[1] = CStringGetTextDatum(e164);
+	args[2] = Int64GetDatum(client_id);
+	nulls[2] = client_null ? 'n' : ' ';
+	lock_phone(account_id, e164);
+	SPI_connect();
+	crm_become_owner(&user);
+	if (crm_exec(&open_leads_by_phone, args, nulls, false, 2) == 1)
+	{
+		bool		no_order;
+
+		lead_id = crm_get_int64(0, 1, NULL);
+		args[1] = Int64GetDatum(lead_id);
+		if (crm_exec(&lock_lead, args, NULL, false, 1) == 1)
+		{
+			(void) crm_get(0, 2, &no_order);
+			lead_client = crm_get_int64(0, 3, &lead_client_null);
+			chosen = no_order && !crm_get_bool(0, 4, NULL) &&
+				(client_null || lead_client_null || lead_client == client_id);
+		}
+	}
+	crm_restore_user(&user);
+	SPI_finish();
+	if (!chosen)
+		return new;
+	new = set_int64(new, desc, "lead_id", lead_id);
+	if (client_null && !lead_client_null)
+		new = set_int64(new, desc, "client_id", lead_client);
+	return new;
+}
+
 PG_FUNCTION_INFO_V1(crm_order_before_write);
 Datum
 crm_order_before_write(PG_FUNCTION_ARGS)
@@ -744,16 +811,10 @@ crm_order_before_write(PG_FUNCTION_ARGS)
 		attnums[4] = SPI_fnumber(desc, "phone_e164");
 		values[4] = e164 ? CStringGetTextDatum(e164) : (Datum) 0;
 		nulls[4] = (e164 == NULL);
-		return PointerGetDatum(heap_modify_tuple_by_cols(new, desc, 5, attnums, values, nulls));
+		new = heap_modify_tuple_by_cols(new, desc, 5, attnums, values, nulls);
+		return PointerGetDatum(choose_order_lead(new, desc, account_id, e164));
 	}
 }
-
-static CrmPlan open_leads_by_phone = {
-	"SELECT id FROM crm.leads WHERE account_id = $1 AND phone = $2 AND closed_at IS NULL "
-	"AND order_id IS NULL AND ($3::bigint IS NULL OR client_id IS NULL OR client_id = $3) "
-	"ORDER BY id LIMIT 2",
-	3, {INT8OID, TEXTOID, INT8OID}
-};
 
 PG_FUNCTION_INFO_V1(crm_order_after_write_link);
 Datum
@@ -768,37 +829,16 @@ crm_order_after_write_link(PG_FUNCTION_ARGS)
 	int64		account_id = col_int64(new, desc, "account_id", &isnull);
 	int64		order_id = col_int64(new, desc, "id", &isnull);
 	int64		lead_id = col_int64(new, desc, "lead_id", &lead_null);
-	char	   *phone;
 
 	if (linking_now)
 		return PointerGetDatum(NULL);
 	if (is_update && same_int64(trigdata->tg_trigtuple, new, desc, "lead_id"))
 		return PointerGetDatum(NULL);
 
+	if (lead_null)
+		return PointerGetDatum(NULL);
 	SPI_connect();
-	if (!lead_null)
-		(void) link_order_lead(account_id, order_id, lead_id, LINK_BY_WRITE);
-	else if (!is_update && (phone = crm_tuple_text(new, desc, "phone_e164")) != NULL &&
-			 strcmp(crm_phone_settings(account_id)->order_link_mode, "auto") == 0)
-	{
-		CrmUserSwitch user;
-		int64		client_id = col_int64(new, desc, "client_id", &isnull);
-		Datum		args[3] = {Int64GetDatum(account_id), CStringGetTextDatum(phone),
-		Int64GetDatum(client_id)};
-		char		nulls[4] = "   ";
-
-		nulls[2] = isnull ? 'n' : ' ';
-		lock_phone(account_id, phone);
-		crm_become_owner(&user);
-		if (crm_exec(&open_leads_by_phone, args, nulls, false, 2) == 1)
-		{
-			lead_id = crm_get_int64(0, 1, NULL);
-			crm_restore_user(&user);
-			(void) link_order_lead(account_id, order_id, lead_id, LINK_AUTO);
-		}
-		else
-			crm_restore_user(&user);
-	}
+	(void) link_order_lead(account_id, order_id, lead_id, LINK_BY_WRITE);
 	SPI_finish();
 	return PointerGetDatum(NULL);
 }

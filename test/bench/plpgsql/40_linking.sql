@@ -20,10 +20,12 @@
 --           plpgsql/10_leads.sql, created_at, phone_e164 (428C9 when
 --           contradicted or when number is given); on UPDATE the fixed columns
 --           (55000) and a link that is never moved (55000).
---           order_pl_90_link (order_90_link): a lead_id written by the client
---           is linked as crm does (55000 refusals with crm's texts); in
---           order_link_mode auto a new order is linked to the one open,
---           unlinked lead with its phone and a compatible client.
+--           In order_link_mode auto a new order is given the one open,
+--           unlinked lead with its phone and a compatible client before it is
+--           written (under the advisory lock, the lead locked and rechecked).
+--           order_pl_90_link (order_90_link): that lead, or a lead_id written
+--           by the client, is linked as crm does (55000 refusals with crm's
+--           texts).
 --   The link itself: order row locked, then the lead row, both rechecked;
 --   orders.lead_id and leads.order_id, each side takes the client the other
 --   knows, the lead moves to order_won_status_id regardless of the transition
@@ -257,6 +259,10 @@ DECLARE
   col text;
   raw text;
   given text;
+  found_id bigint;
+  k int;
+  lead_client bigint;
+  free boolean;
 BEGIN
   IF NEW.account_id IS NULL THEN RETURN NEW; END IF;
   IF TG_OP = 'UPDATE' THEN
@@ -302,31 +308,36 @@ BEGIN
   NEW.number := n.number;
   NEW.number_sequence_id := n.sequence_id;
   NEW.number_seq := n.seq;
+  -- Auto mode: the one open lead with the phone is chosen and locked before the
+  -- order is written (as crm's order_10_before_write does); order_pl_90_link then
+  -- links it as a lead_id written in the INSERT.
+  IF NEW.lead_id IS NULL AND NEW.phone_e164 IS NOT NULL AND s.order_mode = 'auto' THEN
+    PERFORM crm_pl.lock_phone(NEW.account_id, NEW.phone_e164);
+    SELECT min(l.id), count(*) INTO found_id, k
+      FROM (SELECT id FROM crm.leads
+             WHERE account_id = NEW.account_id AND phone = NEW.phone_e164 AND closed_at IS NULL
+               AND order_id IS NULL AND (NEW.client_id IS NULL OR client_id IS NULL OR client_id = NEW.client_id)
+             ORDER BY id LIMIT 2) l;
+    IF k = 1 THEN
+      SELECT x.client_id, x.order_id IS NULL AND x.closed_at IS NULL INTO lead_client, free
+        FROM crm.leads x WHERE x.account_id = NEW.account_id AND x.id = found_id FOR UPDATE;
+      IF free AND (NEW.client_id IS NULL OR lead_client IS NULL OR lead_client = NEW.client_id) THEN
+        NEW.lead_id := found_id;
+        NEW.client_id := coalesce(NEW.client_id, lead_client);
+      END IF;
+    END IF;
+  END IF;
   RETURN NEW;
 END $$;
 
 -- order_90_link
 CREATE FUNCTION crm_pl.order_after_write_link() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-  found_id bigint;
-  n int;
 BEGIN
   IF crm_pl.linking() THEN RETURN NULL; END IF;
   IF TG_OP = 'UPDATE' AND NEW.lead_id IS NOT DISTINCT FROM OLD.lead_id THEN RETURN NULL; END IF;
   IF NEW.lead_id IS NOT NULL THEN
     PERFORM crm_pl.link_order_lead(NEW.account_id, NEW.id, NEW.lead_id, 'write');
-  ELSIF TG_OP = 'INSERT' AND NEW.phone_e164 IS NOT NULL
-        AND (crm_pl.settings(NEW.account_id)).order_mode = 'auto' THEN
-    PERFORM crm_pl.lock_phone(NEW.account_id, NEW.phone_e164);
-    SELECT min(l.id), count(*) INTO found_id, n
-      FROM (SELECT id FROM crm.leads
-             WHERE account_id = NEW.account_id AND phone = NEW.phone_e164 AND closed_at IS NULL
-               AND order_id IS NULL AND (NEW.client_id IS NULL OR client_id IS NULL OR client_id = NEW.client_id)
-             ORDER BY id LIMIT 2) l;
-    IF n = 1 THEN
-      PERFORM crm_pl.link_order_lead(NEW.account_id, NEW.id, found_id, 'auto');
-    END IF;
   END IF;
   RETURN NULL;
 END $$;
