@@ -38,7 +38,7 @@ INSERT INTO crm.clients (id, name, email, city)
 INSERT INTO crm.leads (account_id, id, number, number_sequence_id, number_seq, type_id, status_id, client_id,
                        contact_name, contact_phone, phone, campaign_id, manager_id, deadline, urgent,
                        created_at, status_changed_at, closed_at)
-SELECT 1, g, 'L-' || lpad(g::text, 7, '0'), 1, g, 1, st,
+SELECT 1, g, 'L-' || lpad(g::text, greatest(7, length(g::text)), '0'), 1, g, 1, st,
        CASE WHEN random() < 0.5 THEN 1 + (random() * (:n_cli - 1))::bigint END,
        'Contact ' || g, '+7916' || lpad((g % 10000000)::text, 7, '0'), '+7916' || lpad((g % 10000000)::text, 7, '0'),
        1 + (random() * 19)::int, 1 + (random() * (:n_emp - 1))::int,

@@ -21,14 +21,14 @@ SELECT g AS id, 1 + (random() * (:n_cli - 1))::bigint AS client_id, 1 + (random(
 FROM generate_series(1, :n_inv) g;
 INSERT INTO crm.invoices (account_id, id, number, number_sequence_id, number_seq, client_id, manager_id, status, amount,
                           paid_amount, created_at, updated_at, status_changed_at)
-SELECT 1, i.id, 'INV-' || lpad(i.id::text, 6, '0'), 2, i.id, i.client_id, i.manager_id, i.status, o.price,
+SELECT 1, i.id, 'INV-' || lpad(i.id::text, greatest(6, length(i.id::text)), '0'), 2, i.id, i.client_id, i.manager_id, i.status, o.price,
        CASE i.status WHEN 'paid' THEN o.price WHEN 'prepaid' THEN o.price / 2 ELSE 0 END, i.at, i.at, i.at
 FROM inv i JOIN crm.offers o ON o.account_id = 1 AND o.id = i.offer_id;
 INSERT INTO crm.invoice_items (account_id, invoice_id, offer_id, quantity, price)
 SELECT 1, i.id, i.offer_id, 1, 100 * i.offer_id FROM inv i;
 INSERT INTO crm.invoice_events (account_id, invoice_id, at, employee_id, kind, to_status, detail)
 SELECT 1, i.id, i.at, i.manager_id, 'created', 'awaiting',
-       jsonb_build_object('number', 'INV-' || lpad(i.id::text, 6, '0'), 'amount', (100 * i.offer_id)::numeric(14, 2)::text, 'comment', NULL)
+       jsonb_build_object('number', 'INV-' || lpad(i.id::text, greatest(6, length(i.id::text)), '0'), 'amount', (100 * i.offer_id)::numeric(14, 2)::text, 'comment', NULL)
 FROM inv i;
 RESET session_replication_role;
 SELECT setval(pg_get_serial_sequence('crm.offers', 'id'), 1000),

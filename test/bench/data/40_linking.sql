@@ -39,7 +39,7 @@ INSERT INTO crm.number_sequences (account_id, key)
 SET session_replication_role = replica;
 INSERT INTO crm.orders (account_id, id, number, number_sequence_id, number_seq, client_id, phone, phone_e164,
                         lead_id, amount, created_at)
-SELECT 1, g, 'ORD-' || lpad(g::text, 6, '0'), :ord_seq, g, 1 + (random() * (:n_cli - 1))::bigint,
+SELECT 1, g, 'ORD-' || lpad(g::text, greatest(6, length(g::text)), '0'), :ord_seq, g, 1 + (random() * (:n_cli - 1))::bigint,
        '8 (905) ' || lpad(g::text, 7, '0'), '+7905' || lpad(g::text, 7, '0'), NULL,
        (100 + random() * 9900)::numeric(14, 2), timestamptz '2026-01-01' + g * interval '30 seconds'
 FROM generate_series(1, :n_ord) g;

@@ -43,7 +43,7 @@ SET session_replication_role = replica;
 -- Leads: deadline one second apart, the last one a second before due_now.
 INSERT INTO crm.leads (account_id, id, number, number_sequence_id, number_seq, type_id, status_id, contact_name,
                        manager_id, deadline, created_at, status_changed_at)
-SELECT 1, g, 'D-' || lpad((g - :lead_lo + 1)::text, 7, '0'), :due_seq, g - :lead_lo + 1, :due_type, 1,
+SELECT 1, g, 'D-' || lpad((g - :lead_lo + 1)::text, greatest(7, length((g - :lead_lo + 1)::text)), '0'), :due_seq, g - :lead_lo + 1, :due_type, 1,
        'Due ' || (g - :lead_lo + 1), :due_emp,
        to_timestamp(:due_now) - (:lead_hi - g + 1) * interval '1 second',
        to_timestamp(:due_now) - interval '30 days', to_timestamp(:due_now) - interval '30 days'
@@ -57,7 +57,7 @@ FROM crm.leads WHERE account_id = 1 AND id BETWEEN :lead_lo AND :lead_hi;
 INSERT INTO crm.invoices (account_id, id, number, number_sequence_id, number_seq, client_id, manager_id, status, amount,
                           auto_cancel_at, autopay, autopay_interval, autopay_limit, next_charge_at,
                           created_at, updated_at, status_changed_at)
-SELECT 1, g, 'INV-' || lpad(g::text, 6, '0'), 2, g, 1 + (random() * (:n_cli - 1))::bigint, :due_emp, 'awaiting', 100,
+SELECT 1, g, 'INV-' || lpad(g::text, greatest(6, length(g::text)), '0'), 2, g, 1 + (random() * (:n_cli - 1))::bigint, :due_emp, 'awaiting', 100,
        CASE WHEN g <= :cancel_hi THEN to_timestamp(:due_now) - (:cancel_hi - g + 1) * interval '1 second' END,
        g > :cancel_hi, CASE WHEN g > :cancel_hi THEN interval '1 month' END,
        CASE WHEN g > :cancel_hi AND g % 5 = 0 THEN 1 END,

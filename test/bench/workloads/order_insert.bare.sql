@@ -10,7 +10,7 @@ WITH o AS (SELECT nextval('crm.orders_id_seq') AS id, nextval('public.bare_order
               RETURNING l.id, l.client_id)
 INSERT INTO crm.orders (account_id, id, number, number_sequence_id, number_seq, client_id, phone, phone_e164,
                         lead_id, amount, created_at)
-SELECT 1, o.id, 'ORD-' || lpad(o.n::text, 6, '0'), :ordseq, o.n, lead.client_id,
+SELECT 1, o.id, 'ORD-' || lpad(o.n::text, greatest(6, length(o.n::text)), '0'), :ordseq, o.n, lead.client_id,
        '8 (917) ' || overlay(overlay(o.k placing '-' from 4 for 0) placing '-' from 7 for 0),
        '+7917' || o.k, lead.id, :a, now()
 FROM o LEFT JOIN lead ON true;

@@ -12,7 +12,7 @@ SET session_replication_role = replica;
 WITH new AS (
   INSERT INTO crm.leads (account_id, number, number_sequence_id, number_seq, type_id, status_id, contact_name,
                          contact_phone, phone, created_at, status_changed_at)
-  SELECT 1, 'L-' || lpad((:nmax + k - :top)::text, 7, '0'), 1, :nmax + k - :top, 1, 1, 'Order lead ' || k,
+  SELECT 1, 'L-' || lpad((:nmax + k - :top)::text, greatest(7, length((:nmax + k - :top)::text)), '0'), 1, :nmax + k - :top, 1, 1, 'Order lead ' || k,
          '8 (917) ' || lpad(k::text, 7, '0'), '+7917' || lpad(k::text, 7, '0'), now(), now()
   FROM generate_series(:top + 1, :want) k
   RETURNING id, number, created_at)
