@@ -33,6 +33,7 @@
 #include "commands/trigger.h"
 #include "executor/tuptable.h"
 #include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
 #include "utils/hsearch.h"
 #include "utils/numeric.h"
 #include "utils/rel.h"
@@ -88,11 +89,6 @@ static CrmPlan fold_changes = {
 	0, {}
 };
 
-static CrmPlan try_fold_lock = {
-	"SELECT pg_catalog.pg_try_advisory_xact_lock(0, $1)",
-	1, {INT4OID}
-};
-
 /* Account 0 never exists, so this key is apart from the per-account ones. */
 #define FOLD_LOCK_KEY 0x6c630000	/* "lc" */
 
@@ -120,15 +116,11 @@ numeric_zero(void)
 static AttrNumber
 column_attnum(TupleDesc desc, const char *name)
 {
-	for (int i = 0; i < desc->natts; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
+	int			attnum = SPI_fnumber(desc, name);
 
-		if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0)
-			return att->attnum;
-	}
-	elog(ERROR, "lead_reports: no column \"%s\"", name);
-	return InvalidAttrNumber;	/* keep compiler quiet */
+	if (attnum <= 0)
+		elog(ERROR, "lead_reports: no column \"%s\"", name);
+	return (AttrNumber) attnum;
 }
 
 static int64
@@ -281,24 +273,22 @@ write_delta(const CountDelta *d)
 	crm_exec(&append_change, args, nulls, false, 0);
 }
 
+/* Folds the changes unless another session is folding (then -1). */
+static int64
+fold_if_free(void)
+{
+	if (!DatumGetBool(DirectFunctionCall2(pg_try_advisory_xact_lock_int4,
+										  Int32GetDatum(0), Int32GetDatum(FOLD_LOCK_KEY))))
+		return -1;
+	return (int64) crm_exec(&fold_changes, NULL, NULL, false, 0);
+}
+
 /*
  * Every FOLD_EVERY writing statements, folds the changes when no other session
  * is folding.  Not under REPEATABLE READ or SERIALIZABLE: their snapshot may
  * predate another session's fold, and deleting a change it already folded
  * would fail the caller's transaction.
  */
-static int64
-fold_if_free(void)
-{
-	Datum		key = Int32GetDatum(FOLD_LOCK_KEY);
-	bool		isnull;
-
-	crm_exec(&try_fold_lock, &key, NULL, false, 1);
-	if (!crm_get_bool(0, 1, &isnull))
-		return -1;
-	return (int64) crm_exec(&fold_changes, NULL, NULL, false, 0);
-}
-
 static void
 maybe_fold_changes(void)
 {

@@ -156,24 +156,25 @@ derived_phone(int64 account_id, const char *raw, const char *given, const char *
 	return e164;
 }
 
+/* A copy of tuple with one column replaced. */
+static HeapTuple
+set_column(HeapTuple tuple, TupleDesc desc, const char *name, Datum value, bool isnull)
+{
+	int			attnum = SPI_fnumber(desc, name);
+
+	return heap_modify_tuple_by_cols(tuple, desc, 1, &attnum, &value, &isnull);
+}
+
 static HeapTuple
 set_text(HeapTuple tuple, TupleDesc desc, const char *name, const char *value)
 {
-	int			attnum = SPI_fnumber(desc, name);
-	Datum		v = value ? CStringGetTextDatum(value) : (Datum) 0;
-	bool		isnull = (value == NULL);
-
-	return heap_modify_tuple_by_cols(tuple, desc, 1, &attnum, &v, &isnull);
+	return set_column(tuple, desc, name, value ? CStringGetTextDatum(value) : (Datum) 0, value == NULL);
 }
 
 static HeapTuple
 set_int64(HeapTuple tuple, TupleDesc desc, const char *name, int64 value)
 {
-	int			attnum = SPI_fnumber(desc, name);
-	Datum		v = Int64GetDatum(value);
-	bool		isnull = false;
-
-	return heap_modify_tuple_by_cols(tuple, desc, 1, &attnum, &v, &isnull);
+	return set_column(tuple, desc, name, Int64GetDatum(value), false);
 }
 
 /* ---- locking a phone ---- */
