@@ -13,9 +13,9 @@
 
 CREATE SCHEMA IF NOT EXISTS crm_pl;
 
--- Number of a template for a row created at `at` in timezone tz; returns
--- (number, sequence id, seq).
-CREATE FUNCTION crm_pl.number_next(account bigint, tmpl text, tz text, at timestamptz,
+-- Number of a template for a row of `numbered` (crm.leads or crm.orders)
+-- created at `at` in timezone tz; returns (number, sequence id, seq).
+CREATE FUNCTION crm_pl.number_next(account bigint, tmpl text, tz text, at timestamptz, numbered text,
                                    OUT number text, OUT sequence_id bigint, OUT seq bigint)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -34,8 +34,13 @@ BEGIN
        WHERE s.account_id = account AND s.key = seq_key FOR UPDATE;
     END IF;
   END IF;
-  SELECT coalesce(max(l.number_seq), 0) + 1 INTO seq FROM crm.leads l
-   WHERE l.account_id = account AND l.number_sequence_id = number_next.sequence_id;
+  IF numbered = 'orders' THEN
+    SELECT coalesce(max(o.number_seq), 0) + 1 INTO seq FROM crm.orders o
+     WHERE o.account_id = account AND o.number_sequence_id = number_next.sequence_id;
+  ELSE
+    SELECT coalesce(max(l.number_seq), 0) + 1 INTO seq FROM crm.leads l
+     WHERE l.account_id = account AND l.number_sequence_id = number_next.sequence_id;
+  END IF;
   number := replace(seq_key, token, CASE WHEN width > 0 THEN lpad(seq::text, greatest(width, length(seq::text)), '0')
                                      ELSE seq::text END);
 END $$;
@@ -73,7 +78,7 @@ BEGIN
     RAISE EXCEPTION 'status % does not exist', NEW.status_id USING ERRCODE = '23503';
   END IF;
   NEW.created_at := coalesce(NEW.created_at, transaction_timestamp());
-  n := crm_pl.number_next(NEW.account_id, t.number_template, t.timezone, NEW.created_at);
+  n := crm_pl.number_next(NEW.account_id, t.number_template, t.timezone, NEW.created_at, 'leads');
   NEW.type_id := t.id;
   NEW.status_id := t.status_id;
   NEW.number := n.number;

@@ -17,7 +17,7 @@
 --           client, under the same advisory lock crm takes.
 --   orders  order_pl_10_before_write (order_10_before_write): number from the
 --           account's order_number_template with the "max + lock" scheme of
---           plpgsql/10_leads.sql, created_at, phone_e164 (428C9 when
+--           plpgsql/10_leads.sql (crm_pl.number_next), created_at, phone_e164 (428C9 when
 --           contradicted or when number is given); on UPDATE the fixed columns
 --           (55000) and a link that is never moved (55000).
 --           In order_link_mode auto a new order is given the one open,
@@ -224,32 +224,6 @@ BEGIN
   RETURN NULL;
 END $$;
 
--- Order numbers: crm_pl.number_next of plpgsql/10_leads.sql, counting orders.
-CREATE FUNCTION crm_pl.order_number_next(account bigint, tmpl text, tz text, at timestamptz,
-                                         OUT number text, OUT sequence_id bigint, OUT seq bigint)
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-  local timestamp := at AT TIME ZONE coalesce(tz, 'UTC');
-  seq_key text := replace(replace(tmpl, '{YYYY}', to_char(local, 'YYYY')), '{MM}', to_char(local, 'MM'));
-  token text := substring(seq_key from '\{N(?::[0-9]+)?\}');
-  width int := coalesce(substring(token from ':([0-9]+)')::int, 0);
-BEGIN
-  SELECT s.id INTO sequence_id FROM crm.number_sequences s
-   WHERE s.account_id = account AND s.key = seq_key FOR UPDATE;
-  IF NOT FOUND THEN
-    INSERT INTO crm.number_sequences (account_id, key) VALUES (account, seq_key)
-      ON CONFLICT (account_id, key) DO NOTHING RETURNING id INTO sequence_id;
-    IF sequence_id IS NULL THEN
-      SELECT s.id INTO sequence_id FROM crm.number_sequences s
-       WHERE s.account_id = account AND s.key = seq_key FOR UPDATE;
-    END IF;
-  END IF;
-  SELECT coalesce(max(o.number_seq), 0) + 1 INTO seq FROM crm.orders o
-   WHERE o.account_id = account AND o.number_sequence_id = order_number_next.sequence_id;
-  number := replace(seq_key, token, CASE WHEN width > 0 THEN lpad(seq::text, greatest(width, length(seq::text)), '0')
-                                     ELSE seq::text END);
-END $$;
-
 -- order_10_before_write
 CREATE FUNCTION crm_pl.order_before_write() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -304,7 +278,7 @@ BEGIN
     given := NULL;
   END IF;
   NEW.phone_e164 := crm_pl.derived_phone(raw, given, NULL, false, NEW.account_id, 'phone_e164', 'orders', 'phone');
-  n := crm_pl.order_number_next(NEW.account_id, s.order_template, s.tz, NEW.created_at);
+  n := crm_pl.number_next(NEW.account_id, s.order_template, s.tz, NEW.created_at, 'orders');
   NEW.number := n.number;
   NEW.number_sequence_id := n.sequence_id;
   NEW.number_seq := n.seq;
