@@ -8,6 +8,7 @@ MODULE_big = crm
 OBJS = \
 	src/crm.o \
 	src/guc.o \
+	src/kit/trigger.o \
 	src/spi_util.o \
 	src/tenancy.o \
 	src/history.o \

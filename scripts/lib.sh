@@ -6,6 +6,9 @@
 #   PG_CONFIG         pg_config of the PostgreSQL to use (default: the Debian 15 one)
 #   CRM_NO_APT=1      never call apt-get (for machines prepared by hand)
 #   CRM_SERVER_PRELOAD  LD_PRELOAD for the server only (the sanitizer suite's libasan)
+#   CRM_MALLOC_PERTURB  MALLOC_PERTURB_ for the server only: glibc fills freed memory
+#                     with this byte, so a value read after it was freed is garbage
+#                     at once instead of by chance (scripts/test.sh sets it)
 
 : "${PG_CONFIG:=/usr/lib/postgresql/15/bin/pg_config}"
 export PG_CONFIG
@@ -81,13 +84,13 @@ crm_cluster_start() {
     echo "log_min_messages = warning"
     local line; for line in "$@"; do echo "$line"; done
   } | run_as_pg tee -a "$CRM_TMP/data/postgresql.conf" >/dev/null
-  run_as_pg env ${CRM_SERVER_PRELOAD:+LD_PRELOAD=$CRM_SERVER_PRELOAD} \
+  run_as_pg env ${CRM_SERVER_PRELOAD:+LD_PRELOAD=$CRM_SERVER_PRELOAD} ${CRM_MALLOC_PERTURB:+MALLOC_PERTURB_=$CRM_MALLOC_PERTURB} \
     "$PGBIN/pg_ctl" -D "$CRM_TMP/data" -l "$CRM_TMP/server.log" -w start >/dev/null
   export PGHOST="$CRM_TMP" PGPORT=5432 PGUSER=postgres PGDATABASE=postgres
   log "throwaway cluster at $CRM_TMP"
 }
 
 crm_cluster_restart() {
-  run_as_pg env ${CRM_SERVER_PRELOAD:+LD_PRELOAD=$CRM_SERVER_PRELOAD} \
+  run_as_pg env ${CRM_SERVER_PRELOAD:+LD_PRELOAD=$CRM_SERVER_PRELOAD} ${CRM_MALLOC_PERTURB:+MALLOC_PERTURB_=$CRM_MALLOC_PERTURB} \
     "$PGBIN/pg_ctl" -D "$CRM_TMP/data" -l "$CRM_TMP/server.log" -w restart >/dev/null
 }

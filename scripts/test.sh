@@ -9,6 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
+# Freed memory is clobbered in the test servers, so a use after free shows at once.
+export CRM_MALLOC_PERTURB="${CRM_MALLOC_PERTURB-165}"
+
 crm_install_packages
 crm_build_install
 crm_cluster_start
@@ -17,8 +20,20 @@ wanted=("$@")
 want() { [ ${#wanted[@]} -eq 0 ] && return 0; local w; for w in "${wanted[@]}"; do [ "$w" = "$1" ] && return 0; done; return 1; }
 
 passed=0; failed=0; failed_names=()
+# A suite fails when the shared server's log shows a backend killed by a signal
+# while it ran, even if every assertion held (a crash ends other sessions too).
+log_seen=0
+server_crashed() {
+  local log="$CRM_TMP/server.log" lines crashed=1
+  lines=$(wc -l < "$log")
+  if tail -n +"$((log_seen + 1))" "$log" | grep -E 'terminated by signal|was terminated by exception' >&2; then crashed=0; fi
+  log_seen=$lines
+  return $crashed
+}
 record() {  # record NAME STATUS
-  if [ "$2" = 0 ]; then passed=$((passed + 1)); log "suite $1: ok"
+  local rc="$2"
+  if server_crashed; then log "suite $1: the server log shows a crash"; rc=1; fi
+  if [ "$rc" = 0 ]; then passed=$((passed + 1)); log "suite $1: ok"
   else failed=$((failed + 1)); failed_names+=("$1"); log "suite $1: FAILED"; fi
 }
 

@@ -32,6 +32,8 @@
 #include "fmgr.h"
 #include "utils/timestamp.h"
 
+#include "kit/trigger.h"
+
 /* ---- guc.c ---- */
 extern void crm_guc_init(void);
 extern bool crm_account_is_set;
@@ -114,6 +116,7 @@ extern void crm_lead_event(int64 account_id, int64 lead_id, const char *kind,
 
 /* ---- numbering.c ---- */
 extern void crm_number_template_check(const char *tmpl, const char *what);
+/* The next number of tmpl; connected to SPI, returned in the caller's memory. */
 extern char *crm_number_next(int64 account_id, const char *tmpl, const char *timezone,
 							 TimestampTz at, CrmPlan *max_plan,
 							 int64 *sequence_id, int64 *seq);

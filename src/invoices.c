@@ -360,8 +360,8 @@ PG_FUNCTION_INFO_V1(crm_invoice_before_insert);
 Datum
 crm_invoice_before_insert(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = crm_check_row_trigger(fcinfo, "crm_invoice_before_insert", true);
-	Row			row = {trigdata->tg_trigtuple, trigdata->tg_relation->rd_att};
+	CrmTrigger	trig;
+	Row			row;
 	Changes		ch = {0};
 	CrmUserSwitch user;
 	bool		isnull;
@@ -373,10 +373,10 @@ crm_invoice_before_insert(PG_FUNCTION_ARGS)
 			   *tz,
 			   *number,
 			   *status;
-	HeapTuple	result;
 
-	if (!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
-		elog(ERROR, "crm_invoice_before_insert: must be fired by INSERT");
+	crm_trigger_start(&trig, fcinfo, "crm_invoice_before_insert", CRM_BEFORE, CRM_ON_INSERT);
+	row.tuple = trig.new;
+	row.desc = trig.desc;
 	account_id = col_int64(&row, "account_id", &isnull);
 	if (isnull)
 		return PointerGetDatum(row.tuple);	/* NOT NULL reports it */
@@ -402,7 +402,7 @@ crm_invoice_before_insert(PG_FUNCTION_ARGS)
 	if (isnull)
 		created_at = GetCurrentTransactionStartTimestamp();
 
-	SPI_connect();
+	crm_trigger_connect(&trig);
 	crm_become_owner(&user);
 	{
 		Datum		arg = Int64GetDatum(account_id);
@@ -431,9 +431,7 @@ crm_invoice_before_insert(PG_FUNCTION_ARGS)
 		change(&ch, row.desc, "manager_id", Int64GetDatum(employee), no_employee);
 	}
 	normalise_autopay(&row, &ch, created_at);
-	result = apply(&row, &ch);
-	SPI_finish();
-	return PointerGetDatum(result);
+	return crm_trigger_return(&trig, apply(&row, &ch));
 }
 
 static void
@@ -483,20 +481,26 @@ PG_FUNCTION_INFO_V1(crm_invoice_before_update);
 Datum
 crm_invoice_before_update(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = crm_check_row_trigger(fcinfo, "crm_invoice_before_update", true);
-	TupleDesc	desc = trigdata->tg_relation->rd_att;
-	Row			old = {trigdata->tg_trigtuple, desc};
-	Row			new = {trigdata->tg_newtuple, desc};
+	CrmTrigger	trig;
+	TupleDesc	desc;
+	Row			old;
+	Row			new;
 	Changes		ch = {0};
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
-	char	   *from = col_text(&old, "status");
-	char	   *to = col_text(&new, "status");
+	char	   *from;
+	char	   *to;
 	bool		isnull;
 
-	if (!TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
-		elog(ERROR, "crm_invoice_before_update: must be fired by UPDATE");
+	crm_trigger_start(&trig, fcinfo, "crm_invoice_before_update", CRM_BEFORE, CRM_ON_UPDATE);
+	desc = trig.desc;
+	old.tuple = trig.old;
+	old.desc = desc;
+	new.tuple = trig.new;
+	new.desc = desc;
+	from = col_text(&old, "status");
+	to = col_text(&new, "status");
 	if (to == NULL)
-		return PointerGetDatum(new.tuple);	/* NOT NULL reports it */
+		return crm_trigger_return(&trig, new.tuple);	/* NOT NULL reports it */
 
 	refuse_change(&old, &new, "account_id");
 	refuse_change(&old, &new, "id");
@@ -541,7 +545,7 @@ crm_invoice_before_update(PG_FUNCTION_ARGS)
 		Changes		more = {0};
 
 		normalise_autopay(&r, &more, now);
-		return PointerGetDatum(apply(&r, &more));
+		return crm_trigger_return(&trig, apply(&r, &more));
 	}
 }
 
@@ -733,21 +737,30 @@ PG_FUNCTION_INFO_V1(crm_invoice_item_before_write);
 Datum
 crm_invoice_item_before_write(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = crm_check_row_trigger(fcinfo, "crm_invoice_item_before_write", true);
-	TupleDesc	desc = trigdata->tg_relation->rd_att;
-	bool		is_update = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event);
-	bool		is_delete = TRIGGER_FIRED_BY_DELETE(trigdata->tg_event);
-	Row			old = {trigdata->tg_trigtuple, desc};
-	Row			new = {is_update ? trigdata->tg_newtuple : trigdata->tg_trigtuple, desc};
+	CrmTrigger	trig;
+	TupleDesc	desc;
+	bool		is_update;
+	bool		is_delete;
+	Row			old;
+	Row			new;
 	Changes		ch = {0};
 	CrmUserSwitch user;
 	bool		isnull;
-	int64		account_id = col_int64(&new, "account_id", &isnull);
-	HeapTuple	result;
+	int64		account_id;
 
+	crm_trigger_start(&trig, fcinfo, "crm_invoice_item_before_write", CRM_BEFORE,
+					  CRM_ON_INSERT | CRM_ON_UPDATE | CRM_ON_DELETE);
+	desc = trig.desc;
+	is_update = trig.is_update;
+	is_delete = trig.is_delete;
+	old.tuple = trig.data->tg_trigtuple;
+	old.desc = desc;
+	new.tuple = is_update ? trig.new : trig.data->tg_trigtuple;
+	new.desc = desc;
+	account_id = col_int64(&new, "account_id", &isnull);
 	if (isnull)
-		return PointerGetDatum(new.tuple);
-	SPI_connect();
+		return crm_trigger_return(&trig, new.tuple);
+	crm_trigger_connect(&trig);
 	crm_become_owner(&user);
 	require_awaiting_invoice(account_id, col_int64(&new, "invoice_id", &isnull));
 	if (is_update && !same(&old, &new, "invoice_id"))
@@ -765,9 +778,7 @@ crm_invoice_item_before_write(PG_FUNCTION_ARGS)
 		}
 	}
 	crm_restore_user(&user);
-	result = is_delete ? old.tuple : apply(&new, &ch);
-	SPI_finish();
-	return PointerGetDatum(result);
+	return crm_trigger_return(&trig, is_delete ? old.tuple : apply(&new, &ch));
 }
 
 static void

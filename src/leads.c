@@ -284,8 +284,8 @@ PG_FUNCTION_INFO_V1(crm_lead_before_insert);
 Datum
 crm_lead_before_insert(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = crm_check_row_trigger(fcinfo, "crm_lead_before_insert", true);
-	LeadRow		row = {trigdata->tg_trigtuple, trigdata->tg_relation->rd_att};
+	CrmTrigger	trig;
+	LeadRow		row;
 	LeadChanges ch = {0};
 	CrmUserSwitch user;
 	LeadType	type;
@@ -300,11 +300,10 @@ crm_lead_before_insert(PG_FUNCTION_ARGS)
 	TimestampTz created_at;
 	char	   *kind;
 	char	   *number;
-	HeapTuple	result;
 
-	if (!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
-		elog(ERROR, "crm_lead_before_insert: must be fired by INSERT");
-
+	crm_trigger_start(&trig, fcinfo, "crm_lead_before_insert", CRM_BEFORE, CRM_ON_INSERT);
+	row.tuple = trig.new;
+	row.desc = trig.desc;
 	account_id = lead_int64(&row, "account_id", &isnull);
 	if (isnull)
 		return PointerGetDatum(row.tuple);	/* the NOT NULL constraint reports it */
@@ -322,7 +321,7 @@ crm_lead_before_insert(PG_FUNCTION_ARGS)
 	if (isnull)
 		created_at = GetCurrentTransactionStartTimestamp();
 
-	SPI_connect();
+	crm_trigger_connect(&trig);
 	crm_become_owner(&user);
 
 	lookup_type(account_id, type_id, type_null, status_id, status_null, &type);
@@ -352,9 +351,7 @@ crm_lead_before_insert(PG_FUNCTION_ARGS)
 
 		change_col(&ch, row.desc, "manager_id", Int64GetDatum(employee), no_employee);
 	}
-	result = apply_changes(&row, &ch);
-	SPI_finish();
-	return PointerGetDatum(result);
+	return crm_trigger_return(&trig, apply_changes(&row, &ch));
 }
 
 static void
@@ -372,16 +369,20 @@ PG_FUNCTION_INFO_V1(crm_lead_before_update);
 Datum
 crm_lead_before_update(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = crm_check_row_trigger(fcinfo, "crm_lead_before_update", true);
-	TupleDesc	desc = trigdata->tg_relation->rd_att;
-	LeadRow		old = {trigdata->tg_trigtuple, desc};
-	LeadRow		new = {trigdata->tg_newtuple, desc};
+	CrmTrigger	trig;
+	TupleDesc	desc;
+	LeadRow		old;
+	LeadRow		new;
 	LeadChanges ch = {0};
 	bool		isnull;
 	int64		account_id;
 
-	if (!TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
-		elog(ERROR, "crm_lead_before_update: must be fired by UPDATE");
+	crm_trigger_start(&trig, fcinfo, "crm_lead_before_update", CRM_BEFORE, CRM_ON_UPDATE);
+	desc = trig.desc;
+	old.tuple = trig.old;
+	old.desc = desc;
+	new.tuple = trig.new;
+	new.desc = desc;
 
 	refuse_change(&old, &new, "account_id");
 	refuse_change(&old, &new, "id");
@@ -416,7 +417,7 @@ crm_lead_before_update(PG_FUNCTION_ARGS)
 					 errmsg("a lead's type cannot be set to NULL"),
 					 errhint("Set type_id to one of the account's lead types.")));
 
-		SPI_connect();
+		crm_trigger_connect(&trig);
 		crm_become_owner(&user);
 		if (!lead_same(&old, &new, "type_id"))
 		{
@@ -441,13 +442,12 @@ crm_lead_before_update(PG_FUNCTION_ARGS)
 			else if (!old_closed)
 				change_col(&ch, desc, "closed_at", TimestampTzGetDatum(now), false);
 		}
-		SPI_finish();
 	}
 
 	if (!lead_same(&old, &new, "deadline"))
 		change_col(&ch, desc, "overdue_since", (Datum) 0, true);
 
-	return PointerGetDatum(apply_changes(&new, &ch));
+	return crm_trigger_return(&trig, apply_changes(&new, &ch));
 }
 
 static const char *

@@ -297,5 +297,6 @@ crm_number_next(int64 account_id, const char *tmpl, const char *timezone,
 	appendStringInfoString(&number, parsed.prefix.data);
 	appendStringInfo(&number, "%0*lld", parsed.width, (long long) *seq);
 	appendStringInfoString(&number, parsed.suffix.data);
-	return number.data;
+	/* in the caller's memory, so the number outlives SPI_finish */
+	return strcpy(SPI_palloc(number.len + 1), number.data);
 }

@@ -224,9 +224,9 @@ PG_FUNCTION_INFO_V1(crm_payment_before_insert);
 Datum
 crm_payment_before_insert(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = crm_check_row_trigger(fcinfo, "crm_payment_before_insert", true);
-	HeapTuple	t = trigdata->tg_trigtuple;
-	TupleDesc	d = trigdata->tg_relation->rd_att;
+	CrmTrigger	trig;
+	HeapTuple	t;
+	TupleDesc	d;
 	CrmUserSwitch user;
 	InvoiceState inv;
 	bool		isnull,
@@ -239,10 +239,11 @@ crm_payment_before_insert(PG_FUNCTION_ARGS)
 				ext;
 	bool		succeeded;
 	char	   *kind;
-	HeapTuple	result = t;
+	HeapTuple	result;
 
-	if (!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
-		elog(ERROR, "crm_payment_before_insert: must be fired by INSERT");
+	crm_trigger_start(&trig, fcinfo, "crm_payment_before_insert", CRM_BEFORE, CRM_ON_INSERT);
+	t = result = trig.new;
+	d = trig.desc;
 	account_id = DatumGetInt64(pcol(t, d, "account_id", &isnull));
 	if (isnull)
 		return PointerGetDatum(t);
@@ -265,7 +266,7 @@ crm_payment_before_insert(PG_FUNCTION_ARGS)
 				 errdetail("The amount given is %s.", num_text(amount)),
 				 errhint("Record a refund as kind 'refund' with a positive amount.")));
 
-	SPI_connect();
+	crm_trigger_connect(&trig);
 	crm_become_owner(&user);
 	if (!load_invoice(account_id, invoice_id, &inv))
 		ereport(ERROR,
@@ -301,8 +302,7 @@ crm_payment_before_insert(PG_FUNCTION_ARGS)
 		result = t;
 	}
 	crm_restore_user(&user);
-	SPI_finish();
-	return PointerGetDatum(result);
+	return crm_trigger_return(&trig, result);
 }
 
 static CrmPlan insert_payment = {

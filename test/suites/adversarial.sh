@@ -2,8 +2,10 @@
 # adversarial: every public crm function called and every crm table written (INSERT and
 # UPDATE of each column) with NULLs, empty and 1 MB strings, huge and negative numbers,
 # far-past/far-future/infinite times, Cyrillic and emoji, SQL- and template-looking
-# strings, as an admin of one account.  Each statement must work or raise a SQLSTATE
-# on the allow-list below; an internal error (XX...) or a crash fails the suite.
+# strings, as an admin of one account; then every text, text[] and jsonb column with
+# incompressible values of 0 B, 16 kB, 200 kB and 2 MB (large_values.sql).
+# Each statement must work or raise a SQLSTATE on the allow-list below; an internal
+# error (XX...) or a crash fails the suite.
 REL_SUITE=adversarial
 . "$(dirname "$0")/../reliability/common.sh"
 DB=rel_adversarial
@@ -14,7 +16,8 @@ rel_new_db $DB
 rel_fill $DB 2
 read -r acc emp < <(rel_val -F ' ' -d $DB -c "SELECT a.id, e.id FROM crm.accounts a JOIN crm.employees e ON e.account_id = a.id AND e.name = 'Admin' WHERE a.name = 'Reliability A'")
 log="$CRM_TMP/server.log"; before=$(wc -l < "$log")
-rel_psql -d $DB -v acc="$acc" -v emp="$emp" -f "${ADV_SQL:-$REL_DIR/adversarial.sql}" >/dev/null ||
+rel_psql -d $DB -v acc="$acc" -v emp="$emp" -f "${ADV_SQL:-$REL_DIR/adversarial.sql}" \
+  -f "${ADV_LARGE_SQL:-$REL_DIR/large_values.sql}" >/dev/null ||
   rel_fail "the adversarial run stopped (server crash or harness error)"
 if tail -n +"$((before + 1))" "$log" | rel_crashed; then rel_fail "the server crashed under adversarial input"; fi
 

@@ -1,0 +1,291 @@
+/*
+ * kit/trigger.c
+ *	  The trigger protocol, column maps, row access and changes shared by
+ *	  every crm trigger; see kit/trigger.h.
+ */
+#include "postgres.h"
+
+#include "access/detoast.h"
+#include "access/htup_details.h"
+#include "executor/spi.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "kit/trigger.h"
+
+/* ---- protocol ---- */
+
+static const char *
+events_text(int events)
+{
+	switch (events)
+	{
+		case CRM_ON_INSERT:
+			return "INSERT";
+		case CRM_ON_UPDATE:
+			return "UPDATE";
+		case CRM_ON_DELETE:
+			return "DELETE";
+		case CRM_ON_INSERT | CRM_ON_UPDATE:
+			return "INSERT or UPDATE";
+		case CRM_ON_UPDATE | CRM_ON_DELETE:
+			return "UPDATE or DELETE";
+		case CRM_ON_INSERT | CRM_ON_DELETE:
+			return "INSERT or DELETE";
+		default:
+			return "INSERT, UPDATE or DELETE";
+	}
+}
+
+void
+crm_trigger_start(CrmTrigger *t, FunctionCallInfo fcinfo, const char *name,
+				  CrmTriggerWhen when, int events)
+{
+	TriggerData *data = (TriggerData *) fcinfo->context;
+	TriggerEvent ev;
+	int			fired;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" was not called by trigger manager", name)));
+	ev = data->tg_event;
+	fired = TRIGGER_FIRED_BY_INSERT(ev) ? CRM_ON_INSERT :
+		TRIGGER_FIRED_BY_UPDATE(ev) ? CRM_ON_UPDATE :
+		TRIGGER_FIRED_BY_DELETE(ev) ? CRM_ON_DELETE : 0;
+	if (!TRIGGER_FIRED_FOR_ROW(ev) ||
+		(when == CRM_BEFORE) != (bool) TRIGGER_FIRED_BEFORE(ev) ||
+		(fired & events) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" must be fired for each row, %s %s",
+						name, when == CRM_BEFORE ? "before" : "after", events_text(events))));
+
+	t->data = data;
+	t->desc = RelationGetDescr(data->tg_relation);
+	t->relid = RelationGetRelid(data->tg_relation);
+	t->is_insert = fired == CRM_ON_INSERT;
+	t->is_update = fired == CRM_ON_UPDATE;
+	t->is_delete = fired == CRM_ON_DELETE;
+	t->old = t->is_insert ? NULL : data->tg_trigtuple;
+	t->new = t->is_insert ? data->tg_trigtuple : t->is_update ? data->tg_newtuple : NULL;
+	t->caller = CurrentMemoryContext;
+	t->connected = false;
+}
+
+void
+crm_trigger_connect(CrmTrigger *t)
+{
+	if (t->connected)
+		return;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "crm: SPI_connect failed");
+	t->connected = true;
+}
+
+Datum
+crm_trigger_return(CrmTrigger *t, HeapTuple tuple)
+{
+	if (tuple != NULL && tuple != t->old && tuple != t->new &&
+		GetMemoryChunkContext(tuple) != t->caller)
+	{
+		MemoryContext old = MemoryContextSwitchTo(t->caller);
+
+		tuple = heap_copytuple(tuple);
+		MemoryContextSwitchTo(old);
+	}
+	if (t->connected)
+	{
+		t->connected = false;
+		SPI_finish();
+	}
+	return PointerGetDatum(tuple);
+}
+
+/* ---- column maps ---- */
+
+/*
+ * Every map resolved in this backend, so that a relcache invalidation (ALTER
+ * TABLE, DROP and CREATE again) makes it resolve again.
+ */
+#define CRM_MAX_MAPS 64
+static CrmColumnMap *known_maps[CRM_MAX_MAPS];
+static int	n_known_maps = 0;
+static bool callback_registered = false;
+
+static void
+forget_columns(Datum arg, Oid relid)
+{
+	for (int i = 0; i < n_known_maps; i++)
+		if (relid == InvalidOid || known_maps[i]->relid == relid)
+			known_maps[i]->valid = false;
+}
+
+const CrmColumnMap *
+crm_columns(CrmColumnMap *map, Oid relid, TupleDesc desc)
+{
+	if (map->valid && map->relid == relid)
+		return map;
+	if (!callback_registered)
+	{
+		CacheRegisterRelcacheCallback(forget_columns, (Datum) 0);
+		callback_registered = true;
+	}
+	if (!map->registered)
+	{
+		if (n_known_maps >= CRM_MAX_MAPS)
+			elog(ERROR, "crm: more than %d column maps", CRM_MAX_MAPS);
+		known_maps[n_known_maps++] = map;
+		map->registered = true;
+	}
+	Assert(map->ncolumns <= CRM_MAX_MAP_COLUMNS);
+	for (int i = 0; i < map->ncolumns; i++)
+	{
+		int			attnum = SPI_fnumber(desc, map->names[i]);
+
+		if (attnum <= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("column \"%s\" of %s does not exist", map->names[i], map->table),
+					 errdetail("crm reads this column; the table was changed by hand."),
+					 errhint("Restore the column, or reinstall the extension.")));
+		map->attnum[i] = (AttrNumber) attnum;
+	}
+	map->relid = relid;
+	map->valid = true;
+	return map;
+}
+
+/* ---- row access ---- */
+
+Datum
+crm_row_get(const CrmRow *row, int col, bool *isnull)
+{
+	Assert(col >= 0 && col < row->map->ncolumns);
+	return heap_getattr(row->tuple, row->map->attnum[col], row->desc, isnull);
+}
+
+bool
+crm_row_isnull(const CrmRow *row, int col)
+{
+	return heap_attisnull(row->tuple, row->map->attnum[col], row->desc);
+}
+
+int64
+crm_row_int64(const CrmRow *row, int col, bool *isnull)
+{
+	bool		null;
+	Datum		d = crm_row_get(row, col, &null);
+
+	if (isnull)
+		*isnull = null;
+	return null ? 0 : DatumGetInt64(d);
+}
+
+int32
+crm_row_int32(const CrmRow *row, int col, bool *isnull)
+{
+	bool		null;
+	Datum		d = crm_row_get(row, col, &null);
+
+	if (isnull)
+		*isnull = null;
+	return null ? 0 : DatumGetInt32(d);
+}
+
+bool
+crm_row_bool(const CrmRow *row, int col)
+{
+	bool		null;
+	Datum		d = crm_row_get(row, col, &null);
+
+	return !null && DatumGetBool(d);
+}
+
+char *
+crm_row_text(const CrmRow *row, int col)
+{
+	bool		null;
+	Datum		d = crm_row_get(row, col, &null);
+
+	return null ? NULL : TextDatumGetCString(d);
+}
+
+char *
+crm_row_out(const CrmRow *row, int col)
+{
+	bool		null;
+	Datum		d = crm_row_get(row, col, &null);
+	Oid			typoutput;
+	bool		varlena;
+
+	if (null)
+		return NULL;
+	getTypeOutputInfo(TupleDescAttr(row->desc, row->map->attnum[col] - 1)->atttypid,
+					  &typoutput, &varlena);
+	return OidOutputFunctionCall(typoutput, d);
+}
+
+bool
+crm_row_same(const CrmRow *a, const CrmRow *b, int col)
+{
+	Form_pg_attribute att = TupleDescAttr(a->desc, a->map->attnum[col] - 1);
+	bool		an,
+				bn;
+	Datum		ad = crm_row_get(a, col, &an);
+	Datum		bd = crm_row_get(b, col, &bn);
+
+	if (an || bn)
+		return an == bn;
+	if (att->attlen == -1)
+	{
+		struct varlena *av = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(ad));
+		struct varlena *bv = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(bd));
+
+		return VARSIZE_ANY_EXHDR(av) == VARSIZE_ANY_EXHDR(bv) &&
+			memcmp(VARDATA_ANY(av), VARDATA_ANY(bv), VARSIZE_ANY_EXHDR(av)) == 0;
+	}
+	return datumIsEqual(ad, bd, att->attbyval, att->attlen);
+}
+
+/* ---- changes ---- */
+
+void
+crm_change(CrmChanges *ch, const CrmRow *row, int col, Datum value, bool isnull)
+{
+	int			attnum = row->map->attnum[col];
+
+	for (int i = 0; i < ch->n; i++)
+		if (ch->attnums[i] == attnum)
+		{
+			ch->values[i] = value;
+			ch->nulls[i] = isnull;
+			return;
+		}
+	if (ch->n >= CRM_MAX_CHANGES)
+		elog(ERROR, "crm: more than %d changes to a row of %s", CRM_MAX_CHANGES, row->map->table);
+	ch->attnums[ch->n] = attnum;
+	ch->values[ch->n] = value;
+	ch->nulls[ch->n] = isnull;
+	ch->n++;
+}
+
+void
+crm_change_text(CrmChanges *ch, const CrmRow *row, int col, const char *value)
+{
+	crm_change(ch, row, col, value ? CStringGetTextDatum(value) : (Datum) 0, value == NULL);
+}
+
+HeapTuple
+crm_changes_apply(const CrmRow *row, const CrmChanges *ch)
+{
+	if (ch->n == 0)
+		return row->tuple;
+	return heap_modify_tuple_by_cols(row->tuple, row->desc, ch->n,
+									 (int *) ch->attnums, (Datum *) ch->values,
+									 (bool *) ch->nulls);
+}
