@@ -8,8 +8,11 @@ MODULE_big = crm
 OBJS = \
 	src/crm.o \
 	src/guc.o \
+	src/kit/errors.o \
+	src/kit/spi.o \
+	src/kit/system_write.o \
 	src/kit/trigger.o \
-	src/spi_util.o \
+	src/kit/xact_cache.o \
 	src/tenancy.o \
 	src/history.o \
 	src/numbering.o \

@@ -5,7 +5,8 @@
  * Map of the concepts (each has src/NAME.c and, where it defines SQL, src/NAME.sql):
  *	crm.c		module magic and _PG_init
  *	guc.c		every crm.* setting
- *	spi_util.c	cached SPI plans and running internal queries as the extension owner
+ *	kit/		the shared kit: trigger protocol and rows, SPI, errors,
+ *				per-transaction caches, crm's own writes
  *	tenancy.c	current account and employee, roles, row-level security of every table
  *	history.c	append-only guard for history and fact tables
  *	numbering.c	number templates ({N}, {N:5}, {YYYY}, {MM}) and gapless counters
@@ -32,7 +33,11 @@
 #include "fmgr.h"
 #include "utils/timestamp.h"
 
+#include "kit/errors.h"
+#include "kit/spi.h"
+#include "kit/system_write.h"
 #include "kit/trigger.h"
+#include "kit/xact_cache.h"
 
 /* ---- guc.c ---- */
 extern void crm_guc_init(void);
@@ -50,62 +55,6 @@ extern int	crm_scheduler_batch_size;
 extern int64 crm_require_account(void);
 /* The employee named by crm.employee_id, or *isnull. */
 extern int64 crm_employee_or_null(bool *isnull);
-
-/* ---- spi_util.c ---- */
-
-/*
- * A statement prepared once per backend and kept (SPI_prepare + SPI_keepplan).
- * Declare one as a static with its text and argument types; crm_plan() prepares
- * it on first use.
- */
-#define CRM_PLAN_MAX_ARGS 12
-typedef struct CrmPlan
-{
-	const char *sql;
-	int			nargs;
-	Oid			argtypes[CRM_PLAN_MAX_ARGS];
-	SPIPlanPtr	plan;
-} CrmPlan;
-
-extern SPIPlanPtr crm_plan(CrmPlan *p);
-
-/*
- * A row trigger's calling protocol: called as a trigger, for each row, before
- * (or after) the event; raises 39P01 naming the function otherwise.
- */
-struct FunctionCallInfoBaseData;
-extern struct TriggerData *crm_check_row_trigger(struct FunctionCallInfoBaseData *fcinfo,
-												 const char *name, bool before);
-
-/*
- * Runs a kept plan; returns SPI_processed.  nulls follows SPI's convention
- * (' ' not null, 'n' null) and may be NULL when no argument is null.
- */
-extern uint64 crm_exec(CrmPlan *p, Datum *values, const char *nulls,
-					   bool read_only, long tcount);
-
-/* Result accessors for row `row` of SPI_tuptable. */
-extern Datum crm_get(uint64 row, int col, bool *isnull);
-extern int64 crm_get_int64(uint64 row, int col, bool *isnull);
-extern char *crm_get_text(uint64 row, int col);	/* palloc'd in the caller's context, or NULL */
-extern bool crm_get_bool(uint64 row, int col, bool *isnull);
-
-/*
- * Internal writes (history, counters, outbox) run as the owner of the crm
- * schema, as PostgreSQL's RI triggers do: the caller's grants and policies
- * decide what it may touch, the rules then record what follows from it.
- */
-typedef struct CrmUserSwitch
-{
-	Oid			saved_userid;
-	int			saved_sec_context;
-} CrmUserSwitch;
-
-extern void crm_become_owner(CrmUserSwitch *save);
-extern void crm_restore_user(CrmUserSwitch *save);
-
-/* Builds a small JSON object from key/value pairs; values NULL become null. */
-extern Datum crm_json_object(int npairs, const char **keys, const char **values);
 
 /* ---- history.c ---- */
 /* Appends a lead event; detail may be (Datum) 0 for none. */
@@ -181,8 +130,6 @@ extern void crm_invoice_event(int64 account_id, int64 invoice_id, const char *ki
 /* Shared by invoices.c and payments.c. */
 extern bool crm_invoice_by_scheduler;
 extern Datum crm_invoice_col(HeapTuple tuple, TupleDesc desc, const char *name, bool *isnull);
-extern struct TriggerData *crm_check_row_trigger(FunctionCallInfo fcinfo, const char *name,
-													 bool before);
 extern void crm_invoice_not_found(int64 account_id, int64 invoice_id);
 extern Datum crm_invoice_row(int64 account_id, int64 invoice_id);
 extern Datum crm_invoice_move(int64 account_id, int64 invoice_id, const char *to,
