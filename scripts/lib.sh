@@ -9,6 +9,8 @@
 #   CRM_MALLOC_PERTURB  MALLOC_PERTURB_ for the server only: glibc fills freed memory
 #                     with this byte, so a value read after it was freed is garbage
 #                     at once instead of by chance (scripts/test.sh sets it)
+#   CRM_SERVER_WRAPPER  a program pg_ctl starts instead of postgres, given postgres's
+#                     arguments (the valgrind suite's wrapper)
 
 : "${PG_CONFIG:=/usr/lib/postgresql/15/bin/pg_config}"
 export PG_CONFIG
@@ -85,12 +87,12 @@ crm_cluster_start() {
     local line; for line in "$@"; do echo "$line"; done
   } | run_as_pg tee -a "$CRM_TMP/data/postgresql.conf" >/dev/null
   run_as_pg env ${CRM_SERVER_PRELOAD:+LD_PRELOAD=$CRM_SERVER_PRELOAD} ${CRM_MALLOC_PERTURB:+MALLOC_PERTURB_=$CRM_MALLOC_PERTURB} \
-    "$PGBIN/pg_ctl" -D "$CRM_TMP/data" -l "$CRM_TMP/server.log" -w start >/dev/null
+    "$PGBIN/pg_ctl" ${CRM_SERVER_WRAPPER:+-p "$CRM_SERVER_WRAPPER" -t 600} -D "$CRM_TMP/data" -l "$CRM_TMP/server.log" -w start >/dev/null
   export PGHOST="$CRM_TMP" PGPORT=5432 PGUSER=postgres PGDATABASE=postgres
   log "throwaway cluster at $CRM_TMP"
 }
 
 crm_cluster_restart() {
   run_as_pg env ${CRM_SERVER_PRELOAD:+LD_PRELOAD=$CRM_SERVER_PRELOAD} ${CRM_MALLOC_PERTURB:+MALLOC_PERTURB_=$CRM_MALLOC_PERTURB} \
-    "$PGBIN/pg_ctl" -D "$CRM_TMP/data" -l "$CRM_TMP/server.log" -w restart >/dev/null
+    "$PGBIN/pg_ctl" ${CRM_SERVER_WRAPPER:+-p "$CRM_SERVER_WRAPPER" -t 600} -D "$CRM_TMP/data" -l "$CRM_TMP/server.log" -w restart >/dev/null
 }

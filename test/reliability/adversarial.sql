@@ -4,7 +4,7 @@
 -- rel_adv_results.  Run by test/suites/adversarial.sh, which judges the outcomes.
 \set ON_ERROR_STOP 1
 SET client_min_messages = warning;
-SET statement_timeout = '20s';
+SET statement_timeout = :'stmt_timeout';
 DROP TABLE IF EXISTS rel_adv_results, rel_adv_values;
 CREATE TABLE rel_adv_results (target text, what text, value_label text, outcome text, message text);
 GRANT ALL ON rel_adv_results TO PUBLIC;

@@ -6,7 +6,6 @@
 -- pg_temp.try); run by test/suites/adversarial.sh after it.
 \set ON_ERROR_STOP 1
 SET client_min_messages = warning;
-SET statement_timeout = '60s';
 
 CREATE TEMP TABLE rel_large_sizes (label text, bytes int);
 INSERT INTO rel_large_sizes VALUES ('0 B', 0), ('16 kB', 16384), ('200 kB', 204800), ('2 MB', 2097152);

@@ -16,7 +16,8 @@ rel_new_db $DB
 rel_fill $DB 2
 read -r acc emp < <(rel_val -F ' ' -d $DB -c "SELECT a.id, e.id FROM crm.accounts a JOIN crm.employees e ON e.account_id = a.id AND e.name = 'Admin' WHERE a.name = 'Reliability A'")
 log="$CRM_TMP/server.log"; before=$(wc -l < "$log")
-rel_psql -d $DB -v acc="$acc" -v emp="$emp" -f "${ADV_SQL:-$REL_DIR/adversarial.sql}" \
+rel_psql -d $DB -v acc="$acc" -v emp="$emp" -v stmt_timeout="${ADV_STATEMENT_TIMEOUT:-60s}" \
+  -f "${ADV_SQL:-$REL_DIR/adversarial.sql}" \
   -f "${ADV_LARGE_SQL:-$REL_DIR/large_values.sql}" >/dev/null ||
   rel_fail "the adversarial run stopped (server crash or harness error)"
 if tail -n +"$((before + 1))" "$log" | rel_crashed; then rel_fail "the server crashed under adversarial input"; fi
