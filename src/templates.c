@@ -34,7 +34,11 @@ typedef struct TplValues
 	StringInfo	out;
 } TplValues;
 
-/* The first CRM_TPL_NVARIABLES columns are the variables, in the table's order. */
+/*
+ * The first CRM_TPL_NVARIABLES columns are the variables, in the order of the
+ * table in templates_core.c; then the manager's email.
+ */
+StaticAssertDecl(CRM_TPL_NVARIABLES == 6, "client_values selects six variables");
 static CrmPlan client_values = {
 	"SELECT c.name, "
 	"  (SELECT p.phone FROM crm.client_phones p "
