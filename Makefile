@@ -30,7 +30,8 @@ OBJS = \
 	src/templates_core.o \
 	src/chats.o \
 	src/alerts.o \
-	src/scheduler.o \
+	src/due.o \
+	src/lead_deadlines.o \
 	src/worker.o
 
 # The install script is the concept SQL files concatenated in dependency order.
@@ -46,7 +47,8 @@ SQL_PARTS = \
 	src/calls.sql \
 	src/chats.sql \
 	src/alerts.sql \
-	src/scheduler.sql \
+	src/due.sql \
+	src/worker.sql \
 	src/finish.sql
 
 DATA_built = crm--$(EXTVERSION).sql

@@ -2,27 +2,27 @@
  * alerts.c
  *	  Failed-payment alert routing and the Important inbox.
  *
- * payments_50_alerts (AFTER INSERT on crm.payments, failed payments only):
- * when the invoice holds offers marked notify_on_failed_payment, one
- * crm.alerts row per (payment, flagged offer, employee) for every active
- * employee whose first message to the client is strictly before the
- * failure, linking the conversation the employee wrote in; then one
- * NOTIFY crm_events naming the employees (up to 500; beyond that the
- * payload, limited to 8000 bytes, gives only their count: read crm.alerts
- * by payment_id).  The same failure reported twice
- * (same payment, or same invoice and failure time) alerts once: the unique
- * indexes on crm.alerts and ON CONFLICT DO NOTHING.
- *
- * Functions: crm.mark_alert_seen(id, at), crm.resolve_alert(id, at).
+ * Map:
+ *	payments_50_alerts	(AFTER INSERT on crm.payments, failed payments only;
+ *		crm_payment_alerts) when the invoice holds offers marked
+ *		notify_on_failed_payment, one crm.alerts row per (payment, flagged
+ *		offer, employee) for every active employee whose first message to the
+ *		client is strictly before the failure, linking the conversation the
+ *		employee wrote in; then one NOTIFY crm_events naming the employees
+ *		(up to 500; beyond that the payload, limited to 8000 bytes, gives
+ *		only their count: read crm.alerts by payment_id).  The same failure
+ *		reported twice (same payment, or same invoice and failure time)
+ *		alerts once: the unique indexes on crm.alerts and ON CONFLICT DO
+ *		NOTHING.
+ *	crm.mark_alert_seen(id, at)	crm_mark_alert_seen
+ *	crm.resolve_alert(id, at)	crm_resolve_alert
  */
 #include "postgres.h"
 
 #include "catalog/pg_type_d.h"
-#include "commands/trigger.h"
 #include "fmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/rel.h"
 #include "utils/timestamp.h"
 
 #include "crm.h"
@@ -70,62 +70,48 @@ static CrmPlan route_alerts = {
 	6, {INT8OID, INT8OID, INT8OID, INT8OID, TIMESTAMPTZOID, INT8ARRAYOID}
 };
 
-static Datum
-payment_col(TriggerData *trigdata, const char *name, bool *isnull)
+enum
 {
-	TupleDesc	desc = RelationGetDescr(trigdata->tg_relation);
-	int			attnum = SPI_fnumber(desc, name);
-
-	if (attnum <= 0)
-		elog(ERROR, "crm: crm.payments has no column \"%s\"", name);
-	return SPI_getbinval(trigdata->tg_trigtuple, desc, attnum, isnull);
-}
+	PAYMENT_ACCOUNT_ID, PAYMENT_ID, PAYMENT_INVOICE_ID, PAYMENT_AT, PAYMENT_SUCCEEDED,
+	PAYMENT_NCOLUMNS
+};
+static const char *const payment_names[] = {"account_id", "id", "invoice_id", "at", "succeeded"};
+static CrmColumnMap payment_columns = {"crm.payments", PAYMENT_NCOLUMNS, payment_names};
 
 PG_FUNCTION_INFO_V1(crm_payment_alerts);
 Datum
 crm_payment_alerts(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-	bool		isnull,
-				failed_null;
+	CrmTrigger	t;
+	CrmRow		payment;
+	bool		isnull;
 	Datum		args[6];
+	Datum		find[2];
 	CrmUserSwitch user;
 
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("crm_payment_alerts: must be called as trigger")));
-	if (!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
-		!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
-		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("crm_payment_alerts: must be fired for each row, after INSERT")));
+	crm_trigger_start(&t, fcinfo, "crm_payment_alerts", CRM_AFTER, CRM_ON_INSERT);
+	payment = (CrmRow) {t.new, t.desc, crm_trigger_columns(&t, &payment_columns)};
+	if (crm_row_isnull(&payment, PAYMENT_SUCCEEDED) || crm_row_bool(&payment, PAYMENT_SUCCEEDED))
+		return crm_trigger_return(&t, NULL);
 
-	if (DatumGetBool(payment_col(trigdata, "succeeded", &failed_null)) || failed_null)
-		return PointerGetDatum(NULL);
+	args[0] = crm_row_get(&payment, PAYMENT_ACCOUNT_ID, &isnull);
+	args[2] = crm_row_get(&payment, PAYMENT_INVOICE_ID, &isnull);
+	args[3] = crm_row_get(&payment, PAYMENT_ID, &isnull);
+	args[4] = crm_row_get(&payment, PAYMENT_AT, &isnull);
+	find[0] = args[0];
+	find[1] = args[2];
 
-	args[0] = payment_col(trigdata, "account_id", &isnull);
-	args[2] = payment_col(trigdata, "invoice_id", &isnull);
-	args[3] = payment_col(trigdata, "id", &isnull);
-	args[4] = payment_col(trigdata, "at", &isnull);
-
-	SPI_connect();
+	crm_trigger_connect(&t);
 	crm_become_owner(&user);
+	if (crm_exec(&flagged_offers, find, NULL, false, 1) == 1)
 	{
-		Datum		find[2] = {args[0], args[2]};
-
-		if (crm_exec(&flagged_offers, find, NULL, false, 1) == 1)
-		{
-			args[1] = Int64GetDatum(crm_get_int64(0, 1, NULL));
-			args[5] = crm_get(0, 2, &isnull);
-			crm_exec(&share_client, args, NULL, false, 1);
-			crm_exec(&route_alerts, args, NULL, false, 1);
-		}
+		args[1] = Int64GetDatum(crm_get_int64(0, 1, NULL));
+		args[5] = crm_get(0, 2, &isnull);
+		crm_exec(&share_client, args, NULL, false, 1);
+		crm_exec(&route_alerts, args, NULL, false, 1);
 	}
 	crm_restore_user(&user);
-	SPI_finish();
-	return PointerGetDatum(NULL);
+	return crm_trigger_return(&t, NULL);
 }
 
 /* ---- the inbox ---- */

@@ -3,40 +3,29 @@
  *	  Conversations, messages, the responsible manager, appointments.
  *
  * Triggers:
- *	messages_50_contacts		(AFTER INSERT on crm.messages) keeps
- *		conversations.last_message_at and, for outgoing messages,
- *		crm.client_contacts (first/last time each employee wrote to each
- *		client), so alert routing never scans messages.  The first outgoing
- *		message of an employee to a client without a responsible manager
- *		makes that employee responsible, and gives the client's leads without
- *		a manager the same manager.
- *	appointments_10_transition	(BEFORE UPDATE on crm.appointments) allows
- *		waiting -> confirmed -> came and waiting/confirmed -> cancelled.
- *	appointments_90_history		(AFTER INSERT OR UPDATE) appends to
- *		crm.appointment_events.
+ *	messages_50_contacts		(AFTER INSERT on crm.messages,
+ *		crm_message_after_insert) keeps conversations.last_message_at and,
+ *		for outgoing messages, crm.client_contacts (first/last time each
+ *		employee wrote to each client), so alert routing never scans
+ *		messages.  The first outgoing message of an employee to a client
+ *		without a responsible manager makes that employee responsible, and
+ *		gives the client's leads without a manager the same manager.
+ *	appointments_10_transition	(BEFORE UPDATE on crm.appointments,
+ *		crm_appointment_before_update) allows waiting -> confirmed -> came
+ *		and waiting/confirmed -> cancelled.
+ *	appointments_90_history		(AFTER INSERT OR UPDATE,
+ *		crm_appointment_history) appends to crm.appointment_events.
  *
  * Internal writes run as the schema owner and always name the account.
  */
 #include "postgres.h"
 
 #include "catalog/pg_type_d.h"
-#include "commands/trigger.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
-#include "utils/rel.h"
 #include "utils/timestamp.h"
 
 #include "crm.h"
-
-static Datum
-row_col(HeapTuple tuple, TupleDesc desc, const char *name, bool *isnull)
-{
-	int			attnum = SPI_fnumber(desc, name);
-
-	if (attnum <= 0)
-		elog(ERROR, "crm: table has no column \"%s\"", name);
-	return SPI_getbinval(tuple, desc, attnum, isnull);
-}
 
 /* ---- messages ---- */
 
@@ -102,28 +91,42 @@ record_first_contact(int64 account_id, int64 client_id, int64 employee_id,
 	}
 }
 
+enum
+{
+	MESSAGE_ACCOUNT_ID, MESSAGE_CONVERSATION_ID, MESSAGE_SENT_AT, MESSAGE_EMPLOYEE_ID,
+	MESSAGE_DIRECTION, MESSAGE_NCOLUMNS
+};
+static const char *const message_names[] = {
+	"account_id", "conversation_id", "sent_at", "employee_id", "direction"
+};
+static CrmColumnMap message_columns = {"crm.messages", MESSAGE_NCOLUMNS, message_names};
+
 PG_FUNCTION_INFO_V1(crm_message_after_insert);
 Datum
 crm_message_after_insert(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = crm_check_row_trigger(fcinfo, "crm_message_after_insert", false);
-	HeapTuple	tuple = trigdata->tg_trigtuple;
-	TupleDesc	desc = RelationGetDescr(trigdata->tg_relation);
+	CrmTrigger	t;
+	CrmRow		row;
 	bool		isnull,
 				no_employee;
-	int64		account_id = DatumGetInt64(row_col(tuple, desc, "account_id", &isnull));
-	int64		conversation_id = DatumGetInt64(row_col(tuple, desc, "conversation_id", &isnull));
-	Datum		sent_at = row_col(tuple, desc, "sent_at", &isnull);
-	Datum		employee = row_col(tuple, desc, "employee_id", &no_employee);
-	char	   *direction = TextDatumGetCString(row_col(tuple, desc, "direction", &isnull));
+	int64		account_id,
+				conversation_id,
+				client_id;
+	Datum		sent_at,
+				employee;
+	char	   *direction;
 	Datum		args[4];
-	int64		client_id;
 	CrmUserSwitch user;
 
-	if (!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
-		elog(ERROR, "crm_message_after_insert: must be fired by INSERT");
+	crm_trigger_start(&t, fcinfo, "crm_message_after_insert", CRM_AFTER, CRM_ON_INSERT);
+	row = (CrmRow) {t.new, t.desc, crm_trigger_columns(&t, &message_columns)};
+	account_id = crm_row_int64(&row, MESSAGE_ACCOUNT_ID, NULL);
+	conversation_id = crm_row_int64(&row, MESSAGE_CONVERSATION_ID, NULL);
+	sent_at = crm_row_get(&row, MESSAGE_SENT_AT, &isnull);
+	employee = crm_row_get(&row, MESSAGE_EMPLOYEE_ID, &no_employee);
+	direction = crm_row_text(&row, MESSAGE_DIRECTION);
 
-	SPI_connect();
+	crm_trigger_connect(&t);
 	crm_become_owner(&user);
 
 	args[0] = Int64GetDatum(account_id);
@@ -145,8 +148,7 @@ crm_message_after_insert(PG_FUNCTION_ARGS)
 	}
 
 	crm_restore_user(&user);
-	SPI_finish();
-	return PointerGetDatum(NULL);
+	return crm_trigger_return(&t, NULL);
 }
 
 /* ---- appointments ---- */
@@ -173,35 +175,35 @@ appointment_allowed_list(const char *from)
 	return NULL;
 }
 
+enum
+{
+	APPOINTMENT_ACCOUNT_ID, APPOINTMENT_ID, APPOINTMENT_STATUS, APPOINTMENT_NCOLUMNS
+};
+static const char *const appointment_names[] = {"account_id", "id", "status"};
+static CrmColumnMap appointment_columns = {"crm.appointments", APPOINTMENT_NCOLUMNS, appointment_names};
+
 PG_FUNCTION_INFO_V1(crm_appointment_before_update);
 Datum
 crm_appointment_before_update(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = crm_check_row_trigger(fcinfo, "crm_appointment_before_update", true);
-	TupleDesc	desc = RelationGetDescr(trigdata->tg_relation);
-	bool		isnull;
+	CrmTrigger	t;
+	CrmRow		old,
+				new;
 	char	   *from,
 			   *to;
 	int64		id;
 	const char *allowed;
 
-	if (!TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
-		elog(ERROR, "crm_appointment_before_update: must be fired by UPDATE");
-	{
-		Datum		old_status = row_col(trigdata->tg_trigtuple, desc, "status", &isnull);
-		bool		new_null;
-		Datum		new_status = row_col(trigdata->tg_newtuple, desc, "status", &new_null);
+	crm_trigger_start(&t, fcinfo, "crm_appointment_before_update", CRM_BEFORE, CRM_ON_UPDATE);
+	old = (CrmRow) {t.old, t.desc, crm_trigger_columns(&t, &appointment_columns)};
+	new = (CrmRow) {t.new, t.desc, old.map};
+	from = crm_row_text(&old, APPOINTMENT_STATUS);
+	to = crm_row_text(&new, APPOINTMENT_STATUS);
+	/* A NULL status is the NOT NULL constraint's to report. */
+	if (from == NULL || to == NULL || appointment_move_allowed(from, to))
+		return crm_trigger_return(&t, t.new);
 
-		/* A NULL status is the NOT NULL constraint's to report. */
-		if (isnull || new_null)
-			return PointerGetDatum(trigdata->tg_newtuple);
-		from = TextDatumGetCString(old_status);
-		to = TextDatumGetCString(new_status);
-	}
-	if (appointment_move_allowed(from, to))
-		return PointerGetDatum(trigdata->tg_newtuple);
-
-	id = DatumGetInt64(row_col(trigdata->tg_trigtuple, desc, "id", &isnull));
+	id = crm_row_int64(&old, APPOINTMENT_ID, NULL);
 	allowed = appointment_allowed_list(from);
 	ereport(ERROR,
 			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -223,38 +225,38 @@ PG_FUNCTION_INFO_V1(crm_appointment_history);
 Datum
 crm_appointment_history(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = crm_check_row_trigger(fcinfo, "crm_appointment_history", false);
-	TupleDesc	desc = RelationGetDescr(trigdata->tg_relation);
-	HeapTuple	new_row = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ?
-		trigdata->tg_newtuple : trigdata->tg_trigtuple;
+	CrmTrigger	t;
+	CrmRow		new,
+				old;
 	bool		isnull,
 				from_null = true,
 				no_employee;
-	Datum		from = (Datum) 0;
-	Datum		to = row_col(new_row, desc, "status", &isnull);
 	Datum		args[5];
 	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
 	CrmUserSwitch user;
 	int64		employee = crm_employee_or_null(&no_employee);
 
-	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+	crm_trigger_start(&t, fcinfo, "crm_appointment_history", CRM_AFTER,
+					  CRM_ON_INSERT | CRM_ON_UPDATE);
+	new = (CrmRow) {t.new, t.desc, crm_trigger_columns(&t, &appointment_columns)};
+	args[3] = (Datum) 0;
+	if (t.is_update)
 	{
-		from = row_col(trigdata->tg_trigtuple, desc, "status", &from_null);
-		if (strcmp(TextDatumGetCString(from), TextDatumGetCString(to)) == 0)
-			return PointerGetDatum(NULL);
+		old = (CrmRow) {t.old, t.desc, new.map};
+		if (crm_row_same(&old, &new, APPOINTMENT_STATUS))
+			return crm_trigger_return(&t, NULL);
+		args[3] = crm_row_get(&old, APPOINTMENT_STATUS, &from_null);
 	}
-	args[0] = row_col(new_row, desc, "account_id", &isnull);
-	args[1] = row_col(new_row, desc, "id", &isnull);
+	args[0] = crm_row_get(&new, APPOINTMENT_ACCOUNT_ID, &isnull);
+	args[1] = crm_row_get(&new, APPOINTMENT_ID, &isnull);
 	args[2] = Int64GetDatum(employee);
 	nulls[2] = no_employee ? 'n' : ' ';
-	args[3] = from;
 	nulls[3] = from_null ? 'n' : ' ';
-	args[4] = to;
+	args[4] = crm_row_get(&new, APPOINTMENT_STATUS, &isnull);
 
-	SPI_connect();
+	crm_trigger_connect(&t);
 	crm_become_owner(&user);
 	crm_exec(&insert_appointment_event, args, nulls, false, 0);
 	crm_restore_user(&user);
-	SPI_finish();
-	return PointerGetDatum(NULL);
+	return crm_trigger_return(&t, NULL);
 }

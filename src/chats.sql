@@ -77,10 +77,6 @@ GRANT SELECT ON crm.appointment_events TO crm_reader;
 CREATE INDEX appointments_client_idx ON crm.appointments (account_id, client_id, starts_at);
 CREATE INDEX messages_employee_idx ON crm.messages (account_id, employee_id) WHERE employee_id IS NOT NULL;
 CREATE INDEX client_contacts_employee_idx ON crm.client_contacts (account_id, employee_id);
--- Chat search without pg_trgm: name prefix (case-insensitive) and phone suffix.
-CREATE INDEX clients_name_prefix_idx ON crm.clients (account_id, lower(name) text_pattern_ops);
-CREATE INDEX clients_funnel_idx ON crm.clients (account_id, (CASE WHEN category = 'employee' THEN 'employees' ELSE 'clients' END));
-CREATE INDEX client_phones_suffix_idx ON crm.client_phones (account_id, reverse(phone) text_pattern_ops);
 
 CREATE FUNCTION crm._message_after_insert() RETURNS trigger
     LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_message_after_insert';
@@ -100,7 +96,8 @@ CREATE TRIGGER appointment_events_append_only BEFORE UPDATE OR DELETE ON crm.app
 CREATE TRIGGER appointment_events_no_truncate BEFORE TRUNCATE ON crm.appointment_events
     FOR EACH STATEMENT EXECUTE FUNCTION crm._append_only();
 
--- The chat list: one row per conversation with its client and last message.
+-- The chat list: one row per conversation with its client and last message
+-- (its search indexes on crm.clients and crm.client_phones are in clients.sql).
 -- funnel is 'employees' for clients of category 'employee', else 'clients'.
 -- Search: lower(client) LIKE lower('ann') || '%' (name prefix, index
 -- clients_name_prefix_idx) or a phone suffix: client_id IN (SELECT client_id FROM

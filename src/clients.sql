@@ -63,3 +63,8 @@ CREATE POLICY customers_visible ON crm.client_phones AS RESTRICTIVE
 GRANT SELECT ON crm.clients, crm.client_phones TO crm_reader;
 GRANT INSERT, UPDATE, DELETE ON crm.clients, crm.client_phones TO crm_manager;
 GRANT EXECUTE ON FUNCTION crm.can_see_customers() TO crm_reader;
+
+-- The chat list's search (chats.sql) without pg_trgm: name prefix (case-insensitive) and phone suffix.
+CREATE INDEX clients_name_prefix_idx ON crm.clients (account_id, lower(name) text_pattern_ops);
+CREATE INDEX clients_funnel_idx ON crm.clients (account_id, (CASE WHEN category = 'employee' THEN 'employees' ELSE 'clients' END));
+CREATE INDEX client_phones_suffix_idx ON crm.client_phones (account_id, reverse(phone) text_pattern_ops);

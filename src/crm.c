@@ -2,14 +2,17 @@
  * crm.c
  *	  Module magic and load-time initialisation of the crm extension.
  *
- * Each concept registers what it needs at load time (settings, the background
- * worker); everything else is created by the extension's SQL script.
+ * Each concept registers what it needs at load time (settings, its due
+ * handlers, the background worker); everything else is created by the
+ * extension's SQL script.
  */
 #include "postgres.h"
 
 #include "fmgr.h"
 
 #include "crm.h"
+#include "lead_deadlines.h"
+#include "worker.h"
 
 PG_MODULE_MAGIC;
 
@@ -18,7 +21,16 @@ void		_PG_init(void);
 void
 _PG_init(void)
 {
+	/* Settings first: the worker reads crm.database when it registers. */
 	crm_guc_init();
+
+	/*
+	 * The due handlers.  Registration order is run_due's output order:
+	 * lead deadlines, invoice auto-cancel, autopay.
+	 */
+	crm_lead_deadlines_init();
 	crm_invoices_init();
-	crm_scheduler_init();
+
+	/* The worker last: it runs the handlers registered above. */
+	crm_worker_init();
 }

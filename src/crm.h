@@ -19,11 +19,14 @@
  *	invoice_actions.c	confirm, cancel, delete, auto-cancel time, autopay switch, reissue
  *	payments.c	payments, refunds, autopay charges
  *	calls.c		call outcomes, retry rules, call tasks, the call queue
- *	templates.c	template rendering and the outbox
+ *	templates.c	message templates: the check and the rendering
+ *				(templates_core.c: the table of variables and the parser)
  *	chats.c		conversations, messages, responsible manager, appointments
  *	alerts.c	failed-payment alert routing
- *	scheduler.c	run_due, lead deadlines, the trigger that wakes the worker
- *	worker.c	the background workers: launcher and per-database runs
+ *	due.c		the registry of due handlers, crm.run_due and crm.next_due
+ *	lead_deadlines.c	the lead deadline handler (overdue leads)
+ *	worker.c	the background workers (launcher and per-database runs) and
+ *				the trigger that wakes them
  */
 #ifndef CRM_H
 #define CRM_H
@@ -39,16 +42,16 @@
 #include "kit/trigger.h"
 #include "kit/xact_cache.h"
 
+/* Several rooms register due handlers (due.h) or render templates (templates.h). */
+#include "due.h"
+#include "templates.h"
+
 /* ---- guc.c ---- */
 extern void crm_guc_init(void);
 extern bool crm_account_is_set;
 extern int64 crm_account_value;
 extern bool crm_employee_is_set;
 extern int64 crm_employee_value;
-extern char *crm_scheduler_databases;
-extern bool crm_scheduler_enabled;
-extern int	crm_scheduler_max_sleep_ms;
-extern int	crm_scheduler_batch_size;
 
 /* ---- tenancy.c ---- */
 /* The account of the session; raises 42501 with a hint when crm.account_id is unset. */
@@ -145,54 +148,5 @@ extern uint64 crm_invoice_system_exec(CrmPlan *plan, Datum *args, const char *nu
 
 /* ---- payments.c ---- */
 extern void crm_payments_init(void);
-
-/* ---- calls.c ---- */
-
-/* ---- templates.c ---- */
-/* Raises 22023 when text has an unknown or unterminated {$...} variable. */
-extern void crm_template_check(const char *text, const char *where);
-/* Renders body for a client (and invoice); connected to SPI. */
-extern char *crm_template_render(int64 account_id, const char *body, int64 client_id,
-								 int64 invoice_id, bool invoice_null,
-								 char **client_email, char **manager_email);
-
-/* ---- chats.c ---- */
-
-/* ---- alerts.c ---- */
-
-/* ---- scheduler.c ---- */
-extern void crm_scheduler_init(void);
-
-/*
- * Time-based work is a list of handlers, one per kind of due item; each
- * concept registers its own at load time and crm.run_due() runs them all.
- * run() handles at most max_items items due at `now` (a deadline when
- * now > deadline, other instants when now >= instant), each exactly once even
- * when several sessions run it at once, and returns how many it handled; it
- * is called connected to SPI, as the schema owner.  next_due() gives the
- * earliest instant still pending (any account), false when none.
- */
-typedef struct CrmDueHandler
-{
-	const char *kind;
-	int64		(*run) (TimestampTz now, int64 max_items);
-	bool		(*next_due) (TimestampTz *at);
-} CrmDueHandler;
-
-#define CRM_MAX_DUE_HANDLERS 16
-extern void crm_register_due_handler(const CrmDueHandler *handler);
-extern int	crm_due_handler_count(void);
-extern const CrmDueHandler *crm_due_handler(int i);
-
-/* Runs every handler once (counts[i] per handler), connected to SPI as the owner. */
-extern void crm_run_due_handlers(TimestampTz now, int64 max_items, int64 *counts);
-/* The earliest pending instant over every handler; false when none. */
-extern bool crm_next_due(TimestampTz *at);
-
-/* ---- worker.c ---- */
-extern void crm_worker_init(void);
-extern bool crm_worker_active(void);
-extern int	crm_worker_slot(void);
-extern void crm_worker_wake_if_earlier(int slot, TimestampTz at);
 
 #endif							/* CRM_H */

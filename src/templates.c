@@ -3,37 +3,42 @@
  *	  Message templates: the check at save time, crm.render_template, and the
  *	  rendering used by call outcomes to fill crm.outbox.
  *
- * The parsing lives in templates_core.c (pure C, fuzzed); this file only
- * looks the values up.  Trigger on crm.message_templates:
- *	message_templates_10_check	every {$...} in subject and body is a known variable
+ * The parsing and the table of variables live in templates_core.c (pure C,
+ * fuzzed); this file only looks the values up.
+ *
+ * Map:
+ *	message_templates_10_check	(BEFORE INSERT OR UPDATE OF subject, body on
+ *		crm.message_templates, crm_message_template_check) every {$...} in
+ *		subject and body is a known variable
+ *	crm.render_template(body, client_id, invoice_id)	crm_render_template
+ *	crm_template_render		the rendering, for other rooms (templates.h)
  */
 #include "postgres.h"
 
 #include "catalog/pg_type_d.h"
-#include "commands/trigger.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
-#include "utils/rel.h"
 
 #include "crm.h"
+#include "templates.h"
 #include "templates_core.h"
 
 /* Values of one client (and invoice) for the variables. */
 typedef struct TplValues
 {
-	char	   *name;
-	char	   *phone;
-	char	   *email;
-	char	   *manager_name;
-	char	   *invoice_number;
-	char	   *amount;
+	char	   *values[CRM_TPL_NVARIABLES];	/* by CrmTplVariable */
 	int			nattrs;
 	char	  **attr_keys;
 	char	  **attr_values;
 	StringInfo	out;
 } TplValues;
 
+/*
+ * The first CRM_TPL_NVARIABLES columns are the variables, in the order of the
+ * table in templates_core.c; then the manager's email.
+ */
+StaticAssertDecl(CRM_TPL_NVARIABLES == 6, "client_values selects six variables");
 static CrmPlan client_values = {
 	"SELECT c.name, "
 	"  (SELECT p.phone FROM crm.client_phones p "
@@ -63,31 +68,21 @@ static int
 tpl_lookup(void *ctx, const char *name, size_t len, const char **value, size_t *value_len)
 {
 	TplValues  *v = (TplValues *) ctx;
+	int			var = crm_tpl_variable(name, len);
 
-#define IS(lit) (len == strlen(lit) && memcmp(name, lit, len) == 0)
-	if (IS("name"))
-		set_var(value, value_len, v->name);
-	else if (IS("phone"))
-		set_var(value, value_len, v->phone);
-	else if (IS("email"))
-		set_var(value, value_len, v->email);
-	else if (IS("manager_name"))
-		set_var(value, value_len, v->manager_name);
-	else if (IS("invoice_number"))
-		set_var(value, value_len, v->invoice_number);
-	else if (IS("amount"))
-		set_var(value, value_len, v->amount);
-	else if (len > 6 && memcmp(name, "attrs.", 6) == 0)
-	{
-		set_var(value, value_len, NULL);
-		for (int i = 0; i < v->nattrs; i++)
-			if (strlen(v->attr_keys[i]) == len - 6 &&
-				memcmp(v->attr_keys[i], name + 6, len - 6) == 0)
-				set_var(value, value_len, v->attr_values[i]);
-	}
-	else
+	if (var < 0)
 		return 0;
-#undef IS
+	if (var != CRM_TPL_ATTR)
+	{
+		set_var(value, value_len, v->values[var]);
+		return 1;
+	}
+	name += CRM_TPL_ATTRS_PREFIX_LEN;
+	len -= CRM_TPL_ATTRS_PREFIX_LEN;
+	set_var(value, value_len, NULL);
+	for (int i = 0; i < v->nattrs; i++)
+		if (strlen(v->attr_keys[i]) == len && memcmp(v->attr_keys[i], name, len) == 0)
+			set_var(value, value_len, v->attr_values[i]);
 	return 1;
 }
 
@@ -103,6 +98,19 @@ static void
 tpl_emit(void *ctx, const char *text, size_t len)
 {
 	appendBinaryStringInfo(((TplValues *) ctx)->out, text, (int) len);
+}
+
+/* "{$name}, {$phone}, ..., {$attrs.KEY}": the table of variables, for the hint. */
+static char *
+known_variables(void)
+{
+	StringInfoData list;
+
+	initStringInfo(&list);
+	for (int i = 0; i < CRM_TPL_NVARIABLES; i++)
+		appendStringInfo(&list, "{$%s}, ", crm_tpl_variables[i]);
+	appendStringInfoString(&list, "{$" CRM_TPL_ATTRS_PREFIX "KEY}");
+	return list.data;
 }
 
 static void
@@ -121,12 +129,12 @@ report_template_error(CrmTplStatus st, const char *body, size_t pos, size_t len,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("unknown variable \"%s\" in template %s", bad, where),
 			 errdetail("The template uses \"%s\", which crm does not know.", bad),
-			 errhint("Known variables: {$name}, {$phone}, {$email}, {$manager_name}, {$invoice_number}, {$amount}, {$attrs.KEY}.")));
+			 errhint("Known variables: %s.", known_variables())));
 }
 
 /* Raises 22023 when text has an unknown or unterminated variable. */
-void
-crm_template_check(const char *text, const char *where)
+static void
+template_check(const char *text, const char *where)
 {
 	size_t		pos,
 				len;
@@ -137,11 +145,7 @@ crm_template_check(const char *text, const char *where)
 		report_template_error(st, text, pos, len, where);
 }
 
-/*
- * Renders body for a client (and invoice, unless invoice_null); connected to
- * SPI.  *manager_email (optional) gets the email of the invoice's manager or
- * else the client's responsible employee, *client_email the client's.
- */
+/* See templates.h. */
 char *
 crm_template_render(int64 account_id, const char *body, int64 client_id,
 					int64 invoice_id, bool invoice_null,
@@ -163,16 +167,12 @@ crm_template_render(int64 account_id, const char *body, int64 client_id,
 				 errdetail("Account %lld has no client with id %lld.",
 						   (long long) account_id, (long long) client_id),
 				 errhint("Render templates for one of the account's clients.")));
-	v.name = crm_get_text(0, 1);
-	v.phone = crm_get_text(0, 2);
-	v.email = crm_get_text(0, 3);
-	v.manager_name = crm_get_text(0, 4);
-	v.invoice_number = crm_get_text(0, 5);
-	v.amount = crm_get_text(0, 6);
+	for (int i = 0; i < CRM_TPL_NVARIABLES; i++)
+		v.values[i] = crm_get_text(0, i + 1);
 	if (manager_email)
-		*manager_email = crm_get_text(0, 7);
+		*manager_email = crm_get_text(0, CRM_TPL_NVARIABLES + 1);
 	if (client_email)
-		*client_email = v.email;
+		*client_email = v.values[CRM_TPL_EMAIL];
 
 	v.nattrs = (int) crm_exec(&client_attrs, args, NULL, true, 0);
 	v.attr_keys = palloc0(sizeof(char *) * (v.nattrs + 1));
@@ -215,29 +215,30 @@ crm_render_template(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(t);
 }
 
+enum
+{
+	TEMPLATE_SUBJECT, TEMPLATE_BODY, TEMPLATE_NCOLUMNS
+};
+static const char *const template_names[] = {"subject", "body"};
+static CrmColumnMap template_columns = {"crm.message_templates", TEMPLATE_NCOLUMNS, template_names};
+
 PG_FUNCTION_INFO_V1(crm_message_template_check);
 Datum
 crm_message_template_check(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-	HeapTuple	tuple;
-	TupleDesc	desc;
+	CrmTrigger	t;
+	CrmRow		row;
 	char	   *subject;
 	char	   *body;
 
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
-		!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
-		TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("crm_message_template_check: must be fired before insert or update for each row")));
-	tuple = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ? trigdata->tg_newtuple : trigdata->tg_trigtuple;
-	desc = trigdata->tg_relation->rd_att;
-	subject = SPI_getvalue(tuple, desc, SPI_fnumber(desc, "subject"));
-	body = SPI_getvalue(tuple, desc, SPI_fnumber(desc, "body"));
+	crm_trigger_start(&t, fcinfo, "crm_message_template_check", CRM_BEFORE,
+					  CRM_ON_INSERT | CRM_ON_UPDATE);
+	row = (CrmRow) {t.new, t.desc, crm_trigger_columns(&t, &template_columns)};
+	subject = crm_row_text(&row, TEMPLATE_SUBJECT);
+	body = crm_row_text(&row, TEMPLATE_BODY);
 	if (subject)
-		crm_template_check(subject, "subject");
+		template_check(subject, "subject");
 	if (body)
-		crm_template_check(body, "body");
-	return PointerGetDatum(tuple);
+		template_check(body, "body");
+	return crm_trigger_return(&t, t.new);
 }

@@ -1,14 +1,20 @@
 /*
  * templates_core.c
- *	  The template renderer's pure C core (see templates_core.h).  Only the C
- *	  library: it is linked into the extension and into the fuzz harness.
+ *	  The template renderer's pure C core (see templates_core.h): the table
+ *	  of variables and the walk over a template.  Only the C library: it is
+ *	  linked into the extension and into the fuzz harness.
  */
 #include <string.h>
 
 #include "templates_core.h"
 
-static const char *const crm_tpl_names[] = {
-	"name", "phone", "email", "manager_name", "invoice_number", "amount"
+const char *const crm_tpl_variables[CRM_TPL_NVARIABLES] = {
+	[CRM_TPL_NAME] = "name",
+	[CRM_TPL_PHONE] = "phone",
+	[CRM_TPL_EMAIL] = "email",
+	[CRM_TPL_MANAGER_NAME] = "manager_name",
+	[CRM_TPL_INVOICE_NUMBER] = "invoice_number",
+	[CRM_TPL_AMOUNT] = "amount"
 };
 
 /* An attribute key: letters, digits, '_' and '-', at least one. */
@@ -29,14 +35,16 @@ attr_key_ok(const char *key, size_t len)
 }
 
 int
-crm_tpl_known_name(const char *name, size_t len)
+crm_tpl_variable(const char *name, size_t len)
 {
-	for (size_t i = 0; i < sizeof(crm_tpl_names) / sizeof(crm_tpl_names[0]); i++)
-		if (strlen(crm_tpl_names[i]) == len && memcmp(crm_tpl_names[i], name, len) == 0)
-			return 1;
-	if (len > 6 && memcmp(name, "attrs.", 6) == 0)
-		return attr_key_ok(name + 6, len - 6);
-	return 0;
+	for (int i = 0; i < CRM_TPL_NVARIABLES; i++)
+		if (strlen(crm_tpl_variables[i]) == len && memcmp(crm_tpl_variables[i], name, len) == 0)
+			return i;
+	if (len > CRM_TPL_ATTRS_PREFIX_LEN &&
+		memcmp(name, CRM_TPL_ATTRS_PREFIX, CRM_TPL_ATTRS_PREFIX_LEN) == 0 &&
+		attr_key_ok(name + CRM_TPL_ATTRS_PREFIX_LEN, len - CRM_TPL_ATTRS_PREFIX_LEN))
+		return CRM_TPL_ATTR;
+	return -1;
 }
 
 CrmTplStatus
@@ -68,7 +76,7 @@ crm_tpl_render(const char *body, size_t len, CrmTplLookup lookup, CrmTplEmit emi
 			return CRM_TPL_UNTERMINATED;
 		}
 		name_len = (size_t) (close - (body + name_start));
-		if (!crm_tpl_known_name(body + name_start, name_len) ||
+		if (crm_tpl_variable(body + name_start, name_len) < 0 ||
 			!lookup(ctx, body + name_start, name_len, &value, &value_len))
 		{
 			*err_pos = i;

@@ -38,7 +38,29 @@ extern CrmTplStatus crm_tpl_render(const char *body, size_t len,
 								   CrmTplLookup lookup, CrmTplEmit emit, void *ctx,
 								   size_t *err_pos, size_t *err_len);
 
-/* 1 when name/len is one of the variables crm knows ({$attrs.KEY} included). */
-extern int	crm_tpl_known_name(const char *name, size_t len);
+/*
+ * The variables crm knows: the table below, in this order (the order of the
+ * error hint that lists them), then {$attrs.KEY} for any key of the client's
+ * attrs (letters, digits, '_' and '-').
+ */
+typedef enum CrmTplVariable
+{
+	CRM_TPL_NAME,
+	CRM_TPL_PHONE,
+	CRM_TPL_EMAIL,
+	CRM_TPL_MANAGER_NAME,
+	CRM_TPL_INVOICE_NUMBER,
+	CRM_TPL_AMOUNT,
+	CRM_TPL_NVARIABLES,
+	CRM_TPL_ATTR = CRM_TPL_NVARIABLES	/* {$attrs.KEY} */
+} CrmTplVariable;
+
+extern const char *const crm_tpl_variables[CRM_TPL_NVARIABLES];
+
+#define CRM_TPL_ATTRS_PREFIX "attrs."
+#define CRM_TPL_ATTRS_PREFIX_LEN (sizeof(CRM_TPL_ATTRS_PREFIX) - 1)
+
+/* The variable name/len is (a CrmTplVariable), or -1 when crm does not know it. */
+extern int	crm_tpl_variable(const char *name, size_t len);
 
 #endif							/* CRM_TEMPLATES_CORE_H */

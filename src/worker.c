@@ -1,7 +1,8 @@
 /*
  * worker.c
  *	  The crm background workers: a launcher, and a short-lived worker per
- *	  database that runs the due handlers.
+ *	  database that runs the due handlers (due.c); and the trigger that wakes
+ *	  the launcher when a transaction commits an earlier due instant.
  *
  * With shared_preload_libraries = 'crm' and crm.database = 'db1, db2', the
  * postmaster starts the launcher.  It is connected to no database; it keeps,
@@ -22,12 +23,23 @@
  * pg_terminate_backend (bgw_restart_time); it exits on SIGTERM, rereads its
  * settings on SIGHUP and only starts once recovery has finished, so it does
  * nothing on a standby.
+ *
+ * Map:
+ *	crm_worker_init				registers the launcher and the shared memory (_PG_init)
+ *	crm_scheduler_launcher_main	the launcher: sleeps, starts database workers
+ *	crm_scheduler_database_main	a database worker: runs the due handlers in batches
+ *	crm.scheduler_status()		crm_scheduler_status: the slots, for monitoring
+ *	crm._due_changed(columns...)	crm_due_changed: AFTER INSERT OR UPDATE row
+ *		trigger (lead_95_wake_scheduler, invoice_95_wake_scheduler in
+ *		worker.sql) remembering the earliest due instant a transaction
+ *		writes; its commit callback wakes the launcher
  */
 #include "postgres.h"
 
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_type_d.h"
 #include "commands/dbcommands.h"
 #include "commands/extension.h"
 #include "funcapi.h"
@@ -51,6 +63,8 @@
 #include "utils/varlena.h"
 
 #include "crm.h"
+#include "due.h"
+#include "worker.h"
 
 #define CRM_MAX_DATABASES 32
 
@@ -120,8 +134,8 @@ scheduler_shmem_startup(void)
 }
 
 /* True when the scheduler runs in this server (the library was preloaded). */
-bool
-crm_worker_active(void)
+static bool
+worker_active(void)
 {
 	return shared != NULL && shared->nslots > 0;
 }
@@ -131,8 +145,8 @@ crm_worker_active(void)
  * serve it.  Looked up by name once per backend (inside a transaction), so a
  * database created after the server started is found too.
  */
-int
-crm_worker_slot(void)
+static int
+worker_slot(void)
 {
 	static int	cached = -2;
 
@@ -140,7 +154,7 @@ crm_worker_slot(void)
 	{
 		char	   *name;
 
-		if (!crm_worker_active() || !OidIsValid(MyDatabaseId))
+		if (!worker_active() || !OidIsValid(MyDatabaseId))
 			return -1;
 		name = get_database_name(MyDatabaseId);
 		cached = -1;
@@ -156,13 +170,13 @@ crm_worker_slot(void)
  * when that is earlier than the planned run of the database of slot i, bring
  * the run forward and wake the launcher.
  */
-void
-crm_worker_wake_if_earlier(int i, TimestampTz at)
+static void
+wake_if_earlier(int i, TimestampTz at)
 {
 	bool		wake = false;
 	Latch	   *latch = NULL;
 
-	if (i < 0 || !crm_worker_active())
+	if (i < 0 || !worker_active())
 		return;
 	SpinLockAcquire(&shared->mutex);
 	if (at < shared->slots[i].next_run)
@@ -177,6 +191,21 @@ crm_worker_wake_if_earlier(int i, TimestampTz at)
 }
 
 /* ---- registration at preload ---- */
+
+/* A worker of this library that runs function; its name is its type. */
+static void
+describe_worker(BackgroundWorker *worker, const char *function, const char *type,
+				int restart_time)
+{
+	memset(worker, 0, sizeof(*worker));
+	worker->bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker->bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker->bgw_restart_time = restart_time;
+	strlcpy(worker->bgw_library_name, "crm", BGW_MAXLEN);
+	strlcpy(worker->bgw_function_name, function, BGW_MAXLEN);
+	strlcpy(worker->bgw_name, type, BGW_MAXLEN);
+	strlcpy(worker->bgw_type, type, BGW_MAXLEN);
+}
 
 void
 crm_worker_init(void)
@@ -205,14 +234,7 @@ crm_worker_init(void)
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = scheduler_shmem_startup;
 
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	worker.bgw_restart_time = 1;
-	strlcpy(worker.bgw_library_name, "crm", BGW_MAXLEN);
-	strlcpy(worker.bgw_function_name, "crm_scheduler_launcher_main", BGW_MAXLEN);
-	strlcpy(worker.bgw_name, "crm scheduler launcher", BGW_MAXLEN);
-	strlcpy(worker.bgw_type, "crm scheduler launcher", BGW_MAXLEN);
+	describe_worker(&worker, "crm_scheduler_launcher_main", "crm scheduler launcher", 1);
 	RegisterBackgroundWorker(&worker);
 }
 
@@ -232,14 +254,8 @@ start_database_worker(int i, BackgroundWorkerHandle **handle)
 {
 	BackgroundWorker worker;
 
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	worker.bgw_restart_time = BGW_NEVER_RESTART;
-	strlcpy(worker.bgw_library_name, "crm", BGW_MAXLEN);
-	strlcpy(worker.bgw_function_name, "crm_scheduler_database_main", BGW_MAXLEN);
+	describe_worker(&worker, "crm_scheduler_database_main", "crm scheduler", BGW_NEVER_RESTART);
 	snprintf(worker.bgw_name, BGW_MAXLEN, "crm scheduler %s", shared->slots[i].dbname);
-	strlcpy(worker.bgw_type, "crm scheduler", BGW_MAXLEN);
 	worker.bgw_main_arg = Int32GetDatum(i);
 	worker.bgw_notify_pid = MyProcPid;
 	return RegisterDynamicBackgroundWorker(&worker, handle);
@@ -454,7 +470,7 @@ crm_scheduler_status(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 
 	InitMaterializedSRF(fcinfo, 0);
-	if (!crm_worker_active())
+	if (!worker_active())
 		return (Datum) 0;
 	for (int i = 0; i < shared->nslots; i++)
 	{
@@ -474,4 +490,76 @@ crm_scheduler_status(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
+}
+
+/* ---- waking the launcher ---- */
+
+/* The earliest due instant written by this transaction, if any. */
+static bool pending_set = false;
+static TimestampTz pending_at = 0;
+static bool callback_registered = false;
+
+static void
+due_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+			if (pending_set)
+				wake_if_earlier(worker_slot(), pending_at);
+			pending_set = false;
+			break;
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+			pending_set = false;
+			break;
+		default:
+			break;
+	}
+}
+
+/*
+ * AFTER INSERT OR UPDATE row trigger; its arguments name the timestamptz
+ * columns that hold due instants.  It only remembers the earliest of them;
+ * at commit the worker is woken when that is earlier than its planned wake.
+ * Without the worker (no preload) it costs one comparison per row.
+ */
+PG_FUNCTION_INFO_V1(crm_due_changed);
+Datum
+crm_due_changed(PG_FUNCTION_ARGS)
+{
+	CrmTrigger	t;
+	CrmRow		row;
+
+	crm_trigger_start(&t, fcinfo, "crm_due_changed", CRM_AFTER, CRM_ON_INSERT | CRM_ON_UPDATE);
+	if (worker_slot() < 0)
+		return crm_trigger_return(&t, NULL);
+
+	row.tuple = t.new;
+	row.desc = t.desc;
+	row.map = crm_trigger_arg_columns(&t);
+	for (int i = 0; i < row.map->ncolumns; i++)
+	{
+		bool		isnull;
+		TimestampTz at;
+
+		if (TupleDescAttr(t.desc, row.map->attnum[i] - 1)->atttypid != TIMESTAMPTZOID)
+			elog(ERROR, "crm_due_changed: \"%s\" is not a timestamptz column", row.map->names[i]);
+		at = DatumGetTimestampTz(crm_row_get(&row, i, &isnull));
+		if (isnull)
+			continue;
+		at += 1;				/* a deadline is due just after it */
+		if (!pending_set || at < pending_at)
+		{
+			pending_at = at;
+			pending_set = true;
+		}
+	}
+	if (pending_set && !callback_registered)
+	{
+		RegisterXactCallback(due_xact_callback, NULL);
+		callback_registered = true;
+	}
+	return crm_trigger_return(&t, NULL);
 }

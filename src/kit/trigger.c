@@ -160,6 +160,60 @@ crm_columns(CrmColumnMap *map, Oid relid, TupleDesc desc)
 	return map;
 }
 
+/*
+ * The maps of triggers whose arguments name their columns, one per trigger;
+ * with more such triggers than slots, the first slot is taken over.
+ */
+#define CRM_MAX_ARG_TRIGGERS 16
+#define CRM_MAX_ARG_COLUMNS 16
+
+typedef struct ArgColumns
+{
+	Oid			tgoid;
+	char		table[2 * NAMEDATALEN];
+	char		names[CRM_MAX_ARG_COLUMNS][NAMEDATALEN];
+	const char *name_ptrs[CRM_MAX_ARG_COLUMNS];
+	CrmColumnMap map;
+} ArgColumns;
+
+static ArgColumns arg_columns[CRM_MAX_ARG_TRIGGERS];
+static int	n_arg_columns = 0;
+
+const CrmColumnMap *
+crm_trigger_arg_columns(CrmTrigger *t)
+{
+	Trigger    *trigger = t->data->tg_trigger;
+	Relation	rel = t->data->tg_relation;
+	ArgColumns *a = NULL;
+
+	for (int i = 0; i < n_arg_columns && a == NULL; i++)
+		if (arg_columns[i].tgoid == trigger->tgoid)
+			a = &arg_columns[i];
+	if (a == NULL)
+	{
+		a = &arg_columns[n_arg_columns < CRM_MAX_ARG_TRIGGERS ? n_arg_columns++ : 0];
+		a->tgoid = trigger->tgoid;
+		a->map.valid = false;
+	}
+	if (!a->map.valid)
+	{
+		if (trigger->tgnargs > CRM_MAX_ARG_COLUMNS)
+			elog(ERROR, "crm: trigger \"%s\" names more than %d columns",
+				 trigger->tgname, CRM_MAX_ARG_COLUMNS);
+		snprintf(a->table, sizeof(a->table), "%s.%s",
+				 get_namespace_name(RelationGetNamespace(rel)), RelationGetRelationName(rel));
+		for (int i = 0; i < trigger->tgnargs; i++)
+		{
+			strlcpy(a->names[i], trigger->tgargs[i], NAMEDATALEN);
+			a->name_ptrs[i] = a->names[i];
+		}
+		a->map.table = a->table;
+		a->map.ncolumns = trigger->tgnargs;
+		a->map.names = a->name_ptrs;
+	}
+	return crm_trigger_columns(t, &a->map);
+}
+
 /* ---- row access ---- */
 
 Datum

@@ -97,6 +97,14 @@ crm_trigger_columns(CrmTrigger *t, CrmColumnMap *map)
 	return crm_columns(map, t->relid, t->desc);
 }
 
+/*
+ * The columns a trigger's arguments name (a trigger told which columns to
+ * read, as crm._due_changed('deadline') is), as a map of its relation: kept
+ * per trigger, and taken again from the trigger's arguments after a relcache
+ * invalidation (CREATE OR REPLACE TRIGGER sends one too).
+ */
+extern const CrmColumnMap *crm_trigger_arg_columns(CrmTrigger *t);
+
 /* ---- a row and its columns ---- */
 
 typedef struct CrmRow

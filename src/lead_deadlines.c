@@ -1,0 +1,110 @@
+/*
+ * lead_deadlines.c
+ *	  Lead deadlines as due work: the "lead_overdue" handler of crm.run_due().
+ *
+ * An open lead whose deadline has passed (now > deadline) is marked overdue
+ * since its deadline, and its manager is told through the outbox.  The rules
+ * for a deadline itself (a new deadline clears overdue_since, the
+ * 'deadline_expired' event) live with the leads (leads.c); the trigger that
+ * wakes the worker when a deadline is written lives with the worker
+ * (worker.sql).
+ *
+ * Functions:
+ *	crm_lead_deadlines_init	registers the handler (from _PG_init)
+ *	lead_overdue_run		marks a batch of overdue leads, queues notifications
+ *	lead_overdue_next_due	the earliest instant a lead becomes overdue
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type_d.h"
+#include "utils/timestamp.h"
+
+#include "crm.h"
+#include "due.h"
+#include "lead_deadlines.h"
+
+/*
+ * Marks open leads whose deadline has passed (now > deadline) as overdue since
+ * their deadline, oldest deadline first.  The lead history trigger records the
+ * 'deadline_expired' event; a notification for the manager goes to the outbox,
+ * keyed by lead and deadline so that the same deadline is never announced
+ * twice (a new deadline is a new announcement).  The UPDATE finds the
+ * claimed leads by their ctid: they were locked while due (FOR UPDATE re-checks
+ * a lead changed by a committed transaction) and stay locked, so the version
+ * claimed is the one updated; a join by key lets the planner, which cannot
+ * estimate the claim, hash the whole table for a batch.
+ *
+ * The plan is made for each call's arguments: the LIMIT of the claim must be
+ * known to the planner, or a generic plan may choose to scan every lead for a
+ * batch of a thousand.
+ */
+static CrmPlan mark_overdue = {
+	.sql =
+	"WITH due AS MATERIALIZED ("
+	"  SELECT ctid FROM crm.leads"
+	"  WHERE deadline < $1 AND closed_at IS NULL AND overdue_since IS NULL"
+	"  ORDER BY deadline LIMIT $2"
+	"  FOR UPDATE SKIP LOCKED),"
+	" marked AS ("
+	"  UPDATE crm.leads l SET overdue_since = l.deadline"
+	"  FROM due WHERE l.ctid = due.ctid"
+	"  RETURNING l.account_id, l.id, l.number, l.contact_name, l.deadline, l.manager_id),"
+	" queued AS ("
+	"  INSERT INTO crm.outbox (account_id, kind, recipient, subject, body, payload, dedup_key)"
+	"  SELECT m.account_id, 'notification', e.email,"
+	"         pg_catalog.format('Lead %s is overdue', m.number),"
+	"         pg_catalog.format('The deadline of lead %s (%s) passed at %s %s.', m.number,"
+	"                 coalesce(m.contact_name, 'no contact name'),"
+	"                 pg_catalog.to_char(m.deadline AT TIME ZONE a.timezone, 'YYYY-MM-DD HH24:MI:SS'), a.timezone),"
+	"         pg_catalog.jsonb_build_object('event', 'lead_overdue', 'lead_id', m.id, 'number', m.number,"
+	"                 'manager_id', m.manager_id, 'deadline', m.deadline),"
+	"         pg_catalog.format('lead_overdue:%s:%s', m.id, pg_catalog.date_part('epoch', m.deadline))"
+	"  FROM marked m"
+	"  JOIN crm.accounts a ON a.id = m.account_id"
+	"  LEFT JOIN crm.employees e ON e.account_id = m.account_id AND e.id = m.manager_id"
+	"  ON CONFLICT (account_id, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING"
+	"  RETURNING 1)"
+	" SELECT (SELECT count(*) FROM marked), (SELECT count(*) FROM queued)",
+	.nargs = 2,
+	.argtypes = {TIMESTAMPTZOID, INT8OID},
+	.custom = true
+};
+
+static int64
+lead_overdue_run(TimestampTz now, int64 max_items)
+{
+	Datum		values[2] = {TimestampTzGetDatum(now), Int64GetDatum(max_items)};
+
+	crm_exec(&mark_overdue, values, NULL, false, 0);
+	return crm_get_int64(0, 1, NULL);
+}
+
+/* The earliest instant at which an open lead becomes overdue: just after its deadline. */
+static bool
+lead_overdue_next_due(TimestampTz *at)
+{
+	static CrmPlan next = {
+		"SELECT min(deadline) FROM crm.leads"
+		" WHERE deadline IS NOT NULL AND closed_at IS NULL AND overdue_since IS NULL",
+		0, {InvalidOid}
+	};
+	bool		isnull;
+	Datum		d;
+
+	crm_exec(&next, NULL, NULL, true, 1);
+	d = crm_get(0, 1, &isnull);
+	if (isnull)
+		return false;
+	*at = DatumGetTimestampTz(d) + 1;
+	return true;
+}
+
+static const CrmDueHandler lead_overdue_handler = {
+	"lead_overdue", lead_overdue_run, lead_overdue_next_due
+};
+
+void
+crm_lead_deadlines_init(void)
+{
+	crm_register_due_handler(&lead_overdue_handler);
+}
