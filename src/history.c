@@ -28,15 +28,9 @@
 #define GUARDED_EVENTS (CRM_ON_UPDATE | CRM_ON_DELETE | CRM_ON_TRUNCATE)
 
 static const char *
-event_verb(TriggerEvent event)
+event_verb(const CrmTrigger *trig)
 {
-	if (TRIGGER_FIRED_BY_UPDATE(event))
-		return "updated";
-	if (TRIGGER_FIRED_BY_DELETE(event))
-		return "deleted";
-	if (TRIGGER_FIRED_BY_TRUNCATE(event))
-		return "truncated";
-	return "changed";
+	return trig->is_update ? "updated" : trig->is_delete ? "deleted" : "truncated";
 }
 
 PG_FUNCTION_INFO_V1(crm_append_only);
@@ -44,16 +38,13 @@ Datum
 crm_append_only(PG_FUNCTION_ARGS)
 {
 	CrmTrigger	trig;
-	TriggerData *trigdata;
 	const char *table;
 
 	crm_trigger_start(&trig, fcinfo, "crm_append_only", CRM_BEFORE, GUARDED_EVENTS);
-	trigdata = trig.data;
-	table = RelationGetRelationName(trigdata->tg_relation);
-
+	table = RelationGetRelationName(trig.data->tg_relation);
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			 errmsg("rows of \"crm.%s\" cannot be %s", table, event_verb(trigdata->tg_event)),
+			 errmsg("rows of \"crm.%s\" cannot be %s", table, event_verb(&trig)),
 			 errdetail("crm.%s is append-only: it records what happened.", table),
 			 errhint("Record a correction as a new row.")));
 	PG_RETURN_NULL();
@@ -64,18 +55,15 @@ Datum
 crm_forbid_delete(PG_FUNCTION_ARGS)
 {
 	CrmTrigger	trig;
-	TriggerData *trigdata;
 	const char *table;
 	Trigger    *trigger;
 
 	crm_trigger_start(&trig, fcinfo, "crm_forbid_delete", CRM_BEFORE, GUARDED_EVENTS);
-	trigdata = trig.data;
-	table = RelationGetRelationName(trigdata->tg_relation);
-	trigger = trigdata->tg_trigger;
-
+	table = RelationGetRelationName(trig.data->tg_relation);
+	trigger = trig.data->tg_trigger;
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			 errmsg("rows of \"crm.%s\" cannot be %s", table, event_verb(trigdata->tg_event)),
+			 errmsg("rows of \"crm.%s\" cannot be %s", table, event_verb(&trig)),
 			 errdetail("Their numbers and history must stay."),
 			 trigger->tgnargs > 0 ? errhint("%s", trigger->tgargs[0]) : 0));
 	PG_RETURN_NULL();

@@ -140,17 +140,17 @@ lookup_name(CrmPlan *plan, int64 account_id, int64 id)
 	return name ? name : psprintf("%lld", (long long) id);
 }
 
-static CrmPlan write_order_link = {
-	"UPDATE crm.orders SET lead_id = $3, client_id = coalesce(client_id, $4) "
-	"WHERE account_id = $1 AND id = $2",
-	4, {INT8OID, INT8OID, INT8OID, INT8OID}
-};
 /*
  * The link's own writes: they set orders.lead_id and leads.order_id, and move
  * the lead to the account's order status whatever its transition rules say.
  */
 static const CrmWriteScope link_scope = {CRM_WRITE_STATUS_MOVE | CRM_WRITE_LINK, NULL, NULL};
 
+static CrmPlan write_order_link = {
+	"UPDATE crm.orders SET lead_id = $3, client_id = coalesce(client_id, $4) "
+	"WHERE account_id = $1 AND id = $2",
+	4, {INT8OID, INT8OID, INT8OID, INT8OID}
+};
 static CrmPlan write_lead_link = {
 	"UPDATE crm.leads SET order_id = $3, client_id = coalesce(client_id, $4), "
 	"status_id = coalesce($5, status_id) WHERE account_id = $1 AND id = $2",
@@ -218,7 +218,7 @@ link_order_lead(int64 account_id, int64 order_id, int64 lead_id, LinkBy by)
 		if (by == LINK_AUTO)
 			goto refused;
 		crm_error_not_found("lead", account_id, lead_id,
-				  by == LINK_BY_HAND ? ERRCODE_NO_DATA_FOUND : ERRCODE_FOREIGN_KEY_VIOLATION);
+							by == LINK_BY_HAND ? ERRCODE_NO_DATA_FOUND : ERRCODE_FOREIGN_KEY_VIOLATION);
 	}
 	lead_number = crm_get_text(0, 1);
 	lead_order = crm_get_int64(0, 2, &isnull);
