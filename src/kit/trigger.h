@@ -48,7 +48,8 @@ typedef struct CrmTrigger
 /*
  * Checks the calling protocol, as contrib/tcn does: called as a trigger, for
  * each row, before or after, by one of the events in the mask; raises 39P01
- * naming the function otherwise.
+ * naming the function otherwise.  With CRM_ON_TRUNCATE in the mask it also
+ * accepts TRUNCATE, which fires for each statement (t->old and t->new NULL).
  */
 extern void crm_trigger_start(CrmTrigger *t, FunctionCallInfo fcinfo, const char *name,
 							  CrmTriggerWhen when, int events);
