@@ -20,7 +20,9 @@ OBJS = \
 	src/phones.o \
 	src/phones_shim.o \
 	src/clients.o \
+	src/orders.o \
 	src/linking.o \
+	src/linking_by_hand.o \
 	src/lead_reports.o \
 	src/invoices.o \
 	src/invoice_actions.o \
@@ -37,9 +39,12 @@ OBJS = \
 # The install script is the concept SQL files concatenated in dependency order.
 SQL_PARTS = \
 	src/tenancy.sql \
+	src/history.sql \
+	src/numbering.sql \
 	src/clients.sql \
 	src/leads.sql \
 	src/phones.sql \
+	src/orders.sql \
 	src/linking.sql \
 	src/lead_reports.sql \
 	src/templates.sql \

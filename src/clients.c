@@ -3,22 +3,23 @@
  *	  Client phones (raw and E.164) and the right to see customers.
  *
  * Triggers:
- *	client_phones_10_phone	BEFORE INSERT OR UPDATE: phone = E.164 of raw in the
- *							account's region; a number that is not valid is refused
+ *	client_phones_10_phone		BEFORE INSERT OR UPDATE: phone = E.164 of raw in
+ *								the account's region; a number that is not valid
+ *								is refused
+ *	employees_20_customer_right	AFTER UPDATE (statement) on crm.employees: the
+ *								right is asked again
  * Functions: crm.can_see_customers(), used by the RESTRICTIVE policies on
  * crm.clients and crm.client_phones and by the candidates functions.
+ * C API (clients.h): crm_can_see_customers.
  */
 #include "postgres.h"
 
-#include "access/xact.h"
-#include "catalog/pg_collation_d.h"
 #include "catalog/pg_type_d.h"
-#include "commands/trigger.h"
 #include "fmgr.h"
-#include "utils/builtins.h"
-#include "utils/rel.h"
 
+#include "clients.h"
 #include "crm.h"
+#include "phones.h"
 
 /* ---- the right to see customers ---- */
 
@@ -27,25 +28,10 @@
  * query.  Forgotten at transaction end, on subtransaction abort, and when
  * this session updates crm.employees (employees_20_customer_right).
  */
-static bool right_valid = false;
+static CrmXactCache right_cache = {"right to see customers"};
 static int64 right_account;
 static int64 right_employee;
 static bool right_value;
-static bool right_callbacks = false;
-
-static void
-forget_right_on_xact(XactEvent event, void *arg)
-{
-	right_valid = false;
-}
-
-static void
-forget_right_on_subxact(SubXactEvent event, SubTransactionId mySubid,
-						SubTransactionId parentSubid, void *arg)
-{
-	if (event == SUBXACT_EVENT_ABORT_SUB)
-		right_valid = false;
-}
 
 /*
  * crm.can_see_customers() runs in policies, per row, so it has no SET
@@ -68,19 +54,13 @@ crm_can_see_customers(void)
 		return true;			/* readers read through their grants */
 	if (!crm_account_is_set)
 		return false;			/* the account policy hides everything anyway */
-	if (right_valid && right_account == crm_account_value &&
+	if (crm_xact_cache_valid(&right_cache) && right_account == crm_account_value &&
 		right_employee == crm_employee_value)
 		return right_value;
-	if (!right_callbacks)
-	{
-		RegisterXactCallback(forget_right_on_xact, NULL);
-		RegisterSubXactCallback(forget_right_on_subxact, NULL);
-		right_callbacks = true;
-	}
 
 	args[0] = Int64GetDatum(crm_account_value);
 	args[1] = Int64GetDatum(crm_employee_value);
-	right_valid = false;
+	crm_xact_cache_forget(&right_cache);
 	SPI_connect();
 	crm_become_owner(&user);
 	/* An employee id that names no employee sees nothing. */
@@ -90,7 +70,7 @@ crm_can_see_customers(void)
 	SPI_finish();
 	right_account = crm_account_value;
 	right_employee = crm_employee_value;
-	right_valid = true;
+	crm_xact_cache_set_valid(&right_cache);
 	return right_value;
 }
 
@@ -101,102 +81,76 @@ crm_can_see_customers_sql(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(crm_can_see_customers());
 }
 
-/* AFTER UPDATE (statement) on crm.employees: ask again. */
+/* employees_20_customer_right, AFTER UPDATE (statement) on crm.employees: ask again. */
 PG_FUNCTION_INFO_V1(crm_customer_right_changed);
 Datum
 crm_customer_right_changed(PG_FUNCTION_ARGS)
 {
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("crm_customer_right_changed: must be called as trigger")));
-	right_valid = false;
-	return PointerGetDatum(NULL);
+	CrmTrigger	trig;
+
+	crm_trigger_start_statement(&trig, fcinfo, "crm_customer_right_changed", CRM_AFTER,
+								CRM_ON_UPDATE, false);
+	crm_xact_cache_forget(&right_cache);
+	return crm_trigger_return(&trig, NULL);
 }
 
 /* ---- client phones ---- */
 
-static void
-refuse_derived_phone(const char *given, const char *raw)
+enum
 {
-	ereport(ERROR,
-			(errcode(ERRCODE_GENERATED_ALWAYS),
-			 errmsg("cannot write \"%s\" into column \"phone\" of crm.client_phones", given),
-			 errdetail("phone is the E.164 form of raw \"%s\" and is filled from it.", raw),
-			 errhint("Write the number into raw only.")));
-}
+	PHONE_ACCOUNT_ID, PHONE_RAW, PHONE_PHONE, PHONE_NCOLUMNS
+};
+static const char *const phone_names[] = {"account_id", "raw", "phone"};
+static CrmColumnMap phone_columns = {"crm.client_phones", PHONE_NCOLUMNS, phone_names};
 
+static const CrmPhoneColumn client_phone = {"client_phones", "phone", "raw", true};
+
+/*
+ * client_phones_10_phone: phone is the E.164 form of raw in the account's
+ * region; a number that is not valid is refused, and so is a phone written
+ * that is not raw's.  On INSERT a number written into phone alone is the raw
+ * input.
+ */
 PG_FUNCTION_INFO_V1(crm_client_phone_before_write);
 Datum
 crm_client_phone_before_write(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-	TupleDesc	desc;
-	HeapTuple	tuple;
-	bool		is_update;
+	CrmTrigger	trig;
+	CrmRow		row;
+	CrmChanges	ch = {0};
 	bool		isnull;
 	int64		account_id;
 	char	   *raw;
-	char	   *given;
-	char	   *e164;
-	const char *region;
-	int			attnums[2];
-	Datum		values[2];
-	bool		nulls[2] = {false, false};
+	char	   *written;
 
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("crm_client_phone_before_write: must be called as trigger")));
-	if (!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) || !TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
-		TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("crm_client_phone_before_write: must be fired for each row, before INSERT or UPDATE")));
-
-	desc = trigdata->tg_relation->rd_att;
-	is_update = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event);
-	tuple = is_update ? trigdata->tg_newtuple : trigdata->tg_trigtuple;
-
-	account_id = DatumGetInt64(SPI_getbinval(tuple, desc, SPI_fnumber(desc, "account_id"), &isnull));
+	crm_trigger_start(&trig, fcinfo, "crm_client_phone_before_write", CRM_BEFORE,
+					  CRM_ON_INSERT | CRM_ON_UPDATE);
+	row = (CrmRow) {trig.new, trig.desc, crm_trigger_columns(&trig, &phone_columns)};
+	account_id = crm_row_int64(&row, PHONE_ACCOUNT_ID, &isnull);
 	if (isnull)
-		return PointerGetDatum(tuple);	/* the NOT NULL constraint reports it */
-	raw = crm_tuple_text(tuple, desc, "raw");
-	given = crm_tuple_text(tuple, desc, "phone");
-	if (is_update)
+		return crm_trigger_return(&trig, trig.new); /* the NOT NULL constraint reports it */
+	raw = crm_row_text(&row, PHONE_RAW);
+	written = crm_row_text(&row, PHONE_PHONE);
+	if (trig.is_update)
 	{
-		HeapTuple	old = trigdata->tg_trigtuple;
+		CrmRow		old = {trig.old, trig.desc, row.map};
 
 		/* Only a changed phone counts as written by the writer. */
-		if (crm_same_text(given, crm_tuple_text(old, desc, "phone")))
-			given = NULL;
-		if (raw != NULL && crm_same_text(raw, crm_tuple_text(old, desc, "raw")) && given == NULL)
-			return PointerGetDatum(tuple);
+		if (crm_row_same(&old, &row, PHONE_PHONE))
+			written = NULL;
+		if (raw != NULL && crm_row_same(&old, &row, PHONE_RAW) && written == NULL)
+			return crm_trigger_return(&trig, trig.new);
 	}
-	else if (raw == NULL && given != NULL)
+	else if (raw == NULL && written != NULL)
 	{
-		raw = given;			/* a number typed into phone is the raw input */
-		given = NULL;
+		raw = written;			/* a number typed into phone is the raw input */
+		written = NULL;
 	}
 	if (raw == NULL)
-		return PointerGetDatum(tuple);	/* the NOT NULL constraint reports it */
+		return crm_trigger_return(&trig, trig.new); /* the NOT NULL constraint reports it */
 
-	region = crm_phone_settings(account_id)->region;
-	e164 = crm_phone_e164(raw, region);
-	if (e164 == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("phone number \"%s\" is not valid", raw),
-				 errdetail("\"%s\" is not a valid phone number in region %s or in international format.",
-						   raw, region),
-				 errhint("Write the number as dialled in %s or with its country code, for example +7 916 123-45-67.",
-						 region)));
-	if (given != NULL && strcmp(given, e164) != 0)
-		refuse_derived_phone(given, raw);
-
-	attnums[0] = SPI_fnumber(desc, "raw");
-	values[0] = CStringGetTextDatum(raw);
-	attnums[1] = SPI_fnumber(desc, "phone");
-	values[1] = CStringGetTextDatum(e164);
-	return PointerGetDatum(heap_modify_tuple_by_cols(tuple, desc, 2, attnums, values, nulls));
+	crm_change_text(&ch, &row, PHONE_RAW, raw);
+	crm_change_text(&ch, &row, PHONE_PHONE,
+					crm_phone_derive(&client_phone, account_id, raw, written));
+	return crm_trigger_return(&trig, crm_changes_apply(&row, &ch));
 }

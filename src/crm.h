@@ -7,13 +7,18 @@
  *	guc.c		every crm.* setting
  *	kit/		the shared kit: trigger protocol and rows, SPI, errors,
  *				per-transaction caches, crm's own writes
- *	tenancy.c	current account and employee, roles, row-level security of every table
- *	history.c	append-only guard for history and fact tables
+ *	tenancy.c	current account and employee, account settings, roles,
+ *				row-level security of every table (tenancy.h)
+ *	history.c	append-only guard for history and fact tables, lead events (history.h)
  *	numbering.c	number templates ({N}, {N:5}, {YYYY}, {MM}) and gapless counters
+ *				(numbering.h)
  *	leads.c		lead defaults, status transitions, lead events
- *	phones.c	phone normalisation (phones_shim.cc wraps libphonenumber)
- *	clients.c	clients, client phones, the right to see customers
- *	linking.c	lead <-> client and order <-> lead matching
+ *	phones.c	phone normalisation (phones_shim.cc wraps libphonenumber), derived
+ *				E.164 columns (phones.h)
+ *	clients.c	clients, client phones, the right to see customers (clients.h)
+ *	orders.c	orders: numbers, fixed columns, derived phone
+ *	linking.c	lead <-> client and order <-> lead matching, the link (linking.h);
+ *				linking_by_hand.c: candidates and links made by hand
  *	lead_reports.c	kept-up lead counts behind the funnel and the campaign report
  *	invoices.c	offers, invoices, items, invoice events, auto-cancel
  *	invoice_actions.c	confirm, cancel, delete, auto-cancel time, autopay switch, reissue
@@ -42,9 +47,17 @@
 #include "kit/trigger.h"
 #include "kit/xact_cache.h"
 
-/* Several rooms register due handlers (due.h) or render templates (templates.h). */
+/*
+ * What other rooms call of tenancy, history, numbering and clients, and the
+ * due-handler registry (due.h) and template rendering (templates.h); each
+ * concept's header declares its own.
+ */
+#include "clients.h"
 #include "due.h"
+#include "history.h"
+#include "numbering.h"
 #include "templates.h"
+#include "tenancy.h"
 
 /* ---- guc.c ---- */
 extern void crm_guc_init(void);
@@ -52,66 +65,6 @@ extern bool crm_account_is_set;
 extern int64 crm_account_value;
 extern bool crm_employee_is_set;
 extern int64 crm_employee_value;
-
-/* ---- tenancy.c ---- */
-/* The account of the session; raises 42501 with a hint when crm.account_id is unset. */
-extern int64 crm_require_account(void);
-/* The employee named by crm.employee_id, or *isnull. */
-extern int64 crm_employee_or_null(bool *isnull);
-
-/* ---- history.c ---- */
-/* Appends a lead event; detail may be (Datum) 0 for none. */
-extern void crm_lead_event(int64 account_id, int64 lead_id, const char *kind,
-						   int64 from_status, bool from_null,
-						   int64 to_status, bool to_null,
-						   Datum detail_jsonb, bool detail_null);
-
-/* ---- numbering.c ---- */
-extern void crm_number_template_check(const char *tmpl, const char *what);
-/* The next number of tmpl; connected to SPI, returned in the caller's memory. */
-extern char *crm_number_next(int64 account_id, const char *tmpl, const char *timezone,
-							 TimestampTz at, CrmPlan *max_plan,
-							 int64 *sequence_id, int64 *seq);
-
-/* ---- leads.c ---- */
-/*
- * While set, a status change made by the system itself (linking an order)
- * skips the transition rules; the change is still recorded.
- */
-extern bool crm_system_status_move;
-extern const char *crm_pending_event_comment;
-
-/* ---- phones.c ---- */
-/* E.164 of raw in region (ISO alpha-2), or NULL when not a valid number. */
-extern char *crm_phone_e164(const char *raw, const char *region);
-
-/* The settings of an account that phones, clients and linking read. */
-typedef struct CrmPhoneSettings
-{
-	int64		account_id;
-	char		region[8];			/* default_region */
-	char		client_link_mode[8];	/* off, suggest, auto */
-	char		order_link_mode[8];
-	bool		has_won_status;
-	int64		order_won_status_id;
-	char	   *order_number_template;	/* kept in the cache's own memory */
-	char	   *timezone;
-} CrmPhoneSettings;
-
-/*
- * Read once per transaction (as the owner; connects to SPI itself) and
- * forgotten when this session updates crm.accounts.
- */
-extern const CrmPhoneSettings *crm_phone_settings(int64 account_id);
-
-/* ---- clients.c ---- */
-/* The right of the current employee to see clients; true with no employee set. */
-extern bool crm_can_see_customers(void);
-
-/* ---- linking.c ---- */
-/* Text of a column of a trigger tuple, or NULL; and NULL-aware text equality. */
-extern char *crm_tuple_text(HeapTuple tuple, TupleDesc desc, const char *name);
-extern bool crm_same_text(const char *a, const char *b);
 
 /* ---- invoices.c ---- */
 extern void crm_invoices_init(void);

@@ -6,6 +6,11 @@
  * crm._append_only(): no UPDATE, DELETE or TRUNCATE from any role, the owner
  * included.  Numbered business rows (leads) carry crm._forbid_delete(), so
  * their history and numbers are never lost.
+ *
+ * Trigger functions (attached in each concept's SQL; defined in history.sql):
+ *	crm._append_only()		BEFORE UPDATE OR DELETE (row) and BEFORE TRUNCATE
+ *	crm._forbid_delete(hint)	BEFORE DELETE (row) and BEFORE TRUNCATE
+ * C API (history.h): crm_lead_event, one row of crm.lead_events.
  */
 #include "postgres.h"
 
@@ -16,45 +21,30 @@
 #include "utils/rel.h"
 
 #include "crm.h"
+#include "history.h"
+#include "tenancy.h"
 
-static TriggerData *
-check_before_trigger(FunctionCallInfo fcinfo, const char *name)
-{
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("%s: must be called as trigger", name)));
-	if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("%s: must be fired before the event", name)));
-	return trigdata;
-}
+/* The events these guards refuse: UPDATE and DELETE per row, TRUNCATE per statement. */
+#define GUARDED_EVENTS (CRM_ON_UPDATE | CRM_ON_DELETE | CRM_ON_TRUNCATE)
 
 static const char *
-event_verb(TriggerEvent event)
+event_verb(const CrmTrigger *trig)
 {
-	if (TRIGGER_FIRED_BY_UPDATE(event))
-		return "updated";
-	if (TRIGGER_FIRED_BY_DELETE(event))
-		return "deleted";
-	if (TRIGGER_FIRED_BY_TRUNCATE(event))
-		return "truncated";
-	return "changed";
+	return trig->is_update ? "updated" : trig->is_delete ? "deleted" : "truncated";
 }
 
 PG_FUNCTION_INFO_V1(crm_append_only);
 Datum
 crm_append_only(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = check_before_trigger(fcinfo, "crm_append_only");
-	const char *table = RelationGetRelationName(trigdata->tg_relation);
+	CrmTrigger	trig;
+	const char *table;
 
+	crm_trigger_start(&trig, fcinfo, "crm_append_only", CRM_BEFORE, GUARDED_EVENTS);
+	table = RelationGetRelationName(trig.data->tg_relation);
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			 errmsg("rows of \"crm.%s\" cannot be %s", table, event_verb(trigdata->tg_event)),
+			 errmsg("rows of \"crm.%s\" cannot be %s", table, event_verb(&trig)),
 			 errdetail("crm.%s is append-only: it records what happened.", table),
 			 errhint("Record a correction as a new row.")));
 	PG_RETURN_NULL();
@@ -64,13 +54,16 @@ PG_FUNCTION_INFO_V1(crm_forbid_delete);
 Datum
 crm_forbid_delete(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = check_before_trigger(fcinfo, "crm_forbid_delete");
-	const char *table = RelationGetRelationName(trigdata->tg_relation);
-	Trigger    *trigger = trigdata->tg_trigger;
+	CrmTrigger	trig;
+	const char *table;
+	Trigger    *trigger;
 
+	crm_trigger_start(&trig, fcinfo, "crm_forbid_delete", CRM_BEFORE, GUARDED_EVENTS);
+	table = RelationGetRelationName(trig.data->tg_relation);
+	trigger = trig.data->tg_trigger;
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			 errmsg("rows of \"crm.%s\" cannot be %s", table, event_verb(trigdata->tg_event)),
+			 errmsg("rows of \"crm.%s\" cannot be %s", table, event_verb(&trig)),
 			 errdetail("Their numbers and history must stay."),
 			 trigger->tgnargs > 0 ? errhint("%s", trigger->tgargs[0]) : 0));
 	PG_RETURN_NULL();
@@ -82,10 +75,7 @@ static CrmPlan insert_lead_event = {
 	7, {INT8OID, INT8OID, INT8OID, TEXTOID, INT8OID, INT8OID, JSONBOID}
 };
 
-/*
- * Appends a lead event by the current employee at the transaction time.
- * Caller is connected to SPI and runs as owner.
- */
+/* See history.h. */
 void
 crm_lead_event(int64 account_id, int64 lead_id, const char *kind,
 			   int64 from_status, bool from_null, int64 to_status, bool to_null,

@@ -11,6 +11,7 @@
  *						crm.lead_count_changes, one row per group that moved.
  *	orders_95_counts	AFTER UPDATE OF amount, per row: a linked order's new
  *						amount moves its lead's group revenue.
+ * Functions: crm.fold_lead_counts.
  *
  * The count of a group is its crm.lead_counts row plus its change rows.
  * Writers only append changes: they never update a shared counter row, so
@@ -27,16 +28,13 @@
  */
 #include "postgres.h"
 
-#include "access/htup_details.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
-#include "commands/trigger.h"
 #include "executor/tuptable.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/hsearch.h"
 #include "utils/numeric.h"
-#include "utils/rel.h"
 #include "utils/tuplestore.h"
 
 #include "crm.h"
@@ -58,15 +56,23 @@ typedef struct CountDelta
 	Datum		revenue;		/* numeric */
 } CountDelta;
 
-/* Attribute numbers of the lead columns a group is made of. */
-typedef struct LeadColumns
+/* The lead columns a group is made of, and the order that brings its revenue. */
+enum
 {
-	AttrNumber	account_id;
-	AttrNumber	type_id;
-	AttrNumber	status_id;
-	AttrNumber	campaign_id;
-	AttrNumber	order_id;
-} LeadColumns;
+	LEAD_ACCOUNT_ID, LEAD_TYPE_ID, LEAD_STATUS_ID, LEAD_CAMPAIGN_ID, LEAD_ORDER_ID,
+	LEAD_NCOLUMNS
+};
+static const char *const lead_names[] = {
+	"account_id", "type_id", "status_id", "campaign_id", "order_id"
+};
+static CrmColumnMap lead_columns = {"crm.leads", LEAD_NCOLUMNS, lead_names};
+
+enum
+{
+	ORDER_ACCOUNT_ID, ORDER_LEAD_ID, ORDER_AMOUNT, ORDER_NCOLUMNS
+};
+static const char *const order_names[] = {"account_id", "lead_id", "amount"};
+static CrmColumnMap order_columns = {"crm.orders", ORDER_NCOLUMNS, order_names};
 
 static CrmPlan append_change = {
 	"INSERT INTO crm.lead_count_changes (account_id, type_id, status_id, campaign_id, leads, revenue) "
@@ -113,48 +119,39 @@ numeric_zero(void)
 	return DirectFunctionCall1(int8_numeric, Int64GetDatum(0));
 }
 
-static AttrNumber
-column_attnum(TupleDesc desc, const char *name)
-{
-	int			attnum = SPI_fnumber(desc, name);
-
-	if (attnum <= 0)
-		elog(ERROR, "lead_reports: no column \"%s\"", name);
-	return (AttrNumber) attnum;
-}
-
+/* Column col of the map of a lead in a transition table's slot. */
 static int64
-slot_int64(TupleTableSlot *slot, AttrNumber attnum, bool *isnull)
+slot_int64(TupleTableSlot *slot, const CrmColumnMap *cols, int col, bool *isnull)
 {
-	Datum		d = slot_getattr(slot, attnum, isnull);
+	Datum		d = slot_getattr(slot, cols->attnum[col], isnull);
 
 	return *isnull ? 0 : DatumGetInt64(d);
 }
 
 static void
-slot_key(TupleTableSlot *slot, const LeadColumns *cols, CountKey *key)
+slot_key(TupleTableSlot *slot, const CrmColumnMap *cols, CountKey *key)
 {
 	bool		isnull;
 
 	memset(key, 0, sizeof(CountKey));
-	key->account_id = slot_int64(slot, cols->account_id, &isnull);
-	key->type_id = slot_int64(slot, cols->type_id, &isnull);
-	key->status_id = slot_int64(slot, cols->status_id, &isnull);
-	key->campaign_id = slot_int64(slot, cols->campaign_id, &key->no_campaign);
+	key->account_id = slot_int64(slot, cols, LEAD_ACCOUNT_ID, &isnull);
+	key->type_id = slot_int64(slot, cols, LEAD_TYPE_ID, &isnull);
+	key->status_id = slot_int64(slot, cols, LEAD_STATUS_ID, &isnull);
+	key->campaign_id = slot_int64(slot, cols, LEAD_CAMPAIGN_ID, &key->no_campaign);
 }
 
 /* The amount of the lead's linked order, or NULL when it has none. */
 static Datum
-linked_order_amount(TupleTableSlot *slot, const LeadColumns *cols, bool *isnull)
+linked_order_amount(TupleTableSlot *slot, const CrmColumnMap *cols, bool *isnull)
 {
 	Datum		args[2];
 	bool		no_order;
 
-	args[1] = Int64GetDatum(slot_int64(slot, cols->order_id, &no_order));
+	args[1] = Int64GetDatum(slot_int64(slot, cols, LEAD_ORDER_ID, &no_order));
 	*isnull = true;
 	if (no_order)
 		return (Datum) 0;
-	args[0] = Int64GetDatum(slot_int64(slot, cols->account_id, isnull));
+	args[0] = Int64GetDatum(slot_int64(slot, cols, LEAD_ACCOUNT_ID, isnull));
 	if (crm_exec(&order_amount, args, NULL, true, 1) == 1)
 		return crm_get(0, 1, isnull);
 	*isnull = true;
@@ -179,7 +176,7 @@ add_delta(HTAB *deltas, const CountKey *key, int64 leads, Datum revenue, bool no
 
 /* Counts one row of a transition table into its group, with sign +1 or -1. */
 static void
-count_row(HTAB *deltas, TupleTableSlot *slot, const LeadColumns *cols, int sign)
+count_row(HTAB *deltas, TupleTableSlot *slot, const CrmColumnMap *cols, int sign)
 {
 	CountKey	key;
 	bool		no_revenue;
@@ -191,16 +188,16 @@ count_row(HTAB *deltas, TupleTableSlot *slot, const LeadColumns *cols, int sign)
 
 /* Whether an updated lead stays in its group with the same order. */
 static bool
-same_group(TupleTableSlot *old, TupleTableSlot *new, const LeadColumns *cols)
+same_group(TupleTableSlot *old, TupleTableSlot *new, const CrmColumnMap *cols)
 {
-	AttrNumber	attnums[] = {cols->type_id, cols->status_id, cols->campaign_id, cols->order_id};
+	static const int group[] = {LEAD_TYPE_ID, LEAD_STATUS_ID, LEAD_CAMPAIGN_ID, LEAD_ORDER_ID};
 
-	for (int i = 0; i < lengthof(attnums); i++)
+	for (int i = 0; i < lengthof(group); i++)
 	{
 		bool		on,
 					nn;
-		int64		o = slot_int64(old, attnums[i], &on);
-		int64		n = slot_int64(new, attnums[i], &nn);
+		int64		o = slot_int64(old, cols, group[i], &on);
+		int64		n = slot_int64(new, cols, group[i], &nn);
 
 		if (on != nn || o != n)
 			return false;
@@ -214,11 +211,11 @@ same_group(TupleTableSlot *old, TupleTableSlot *new, const LeadColumns *cols)
  * whose group and order did not change is skipped without a lookup.
  */
 static void
-count_statement(HTAB *deltas, TriggerData *trigdata, const LeadColumns *cols)
+count_statement(HTAB *deltas, CrmTrigger *trig, const CrmColumnMap *cols)
 {
-	TupleDesc	desc = RelationGetDescr(trigdata->tg_relation);
-	Tuplestorestate *olds = trigdata->tg_oldtable;
-	Tuplestorestate *news = trigdata->tg_newtable;
+	TupleDesc	desc = trig->desc;
+	Tuplestorestate *olds = trig->data->tg_oldtable;
+	Tuplestorestate *news = trig->data->tg_newtable;
 	TupleTableSlot *old = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
 	TupleTableSlot *new = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
 
@@ -324,39 +321,23 @@ write_deltas(HTAB *deltas)
 		maybe_fold_changes();
 }
 
-static TriggerData *
-check_statement_trigger(FunctionCallInfo fcinfo)
-{
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("crm_lead_counts: must be called as trigger")));
-	if (!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event) || !TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
-		(trigdata->tg_newtable == NULL && trigdata->tg_oldtable == NULL))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("crm_lead_counts: must be fired for each statement, after the event, with transition tables")));
-	return trigdata;
-}
-
+/*
+ * leads_95_counts_insert and leads_95_counts_update: the statement's changes
+ * summed per group, one change row per group that moved.
+ */
 PG_FUNCTION_INFO_V1(crm_lead_counts);
 Datum
 crm_lead_counts(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = check_statement_trigger(fcinfo);
-	TupleDesc	desc = RelationGetDescr(trigdata->tg_relation);
-	LeadColumns cols;
+	CrmTrigger	trig;
+	const CrmColumnMap *cols;
 	HASHCTL		ctl;
 	HTAB	   *deltas;
 	CrmUserSwitch user;
 
-	cols.account_id = column_attnum(desc, "account_id");
-	cols.type_id = column_attnum(desc, "type_id");
-	cols.status_id = column_attnum(desc, "status_id");
-	cols.campaign_id = column_attnum(desc, "campaign_id");
-	cols.order_id = column_attnum(desc, "order_id");
+	crm_trigger_start_statement(&trig, fcinfo, "crm_lead_counts", CRM_AFTER,
+								CRM_ON_INSERT | CRM_ON_UPDATE, true);
+	cols = crm_trigger_columns(&trig, &lead_columns);
 
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = sizeof(CountKey);
@@ -364,42 +345,44 @@ crm_lead_counts(PG_FUNCTION_ARGS)
 	ctl.hcxt = CurrentMemoryContext;
 	deltas = hash_create("crm lead count deltas", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 
-	SPI_connect();
+	crm_trigger_connect(&trig);
 	crm_become_owner(&user);
-	count_statement(deltas, trigdata, &cols);
+	count_statement(deltas, &trig, cols);
 	write_deltas(deltas);
 	crm_restore_user(&user);
-	SPI_finish();
 	hash_destroy(deltas);
-	return PointerGetDatum(NULL);
+	return crm_trigger_return(&trig, NULL);
 }
 
-/* A linked order's amount changed: its lead's group revenue moves with it. */
+/* orders_95_counts: a linked order's amount changed; its lead's group revenue moves with it. */
 PG_FUNCTION_INFO_V1(crm_order_amount_counts);
 Datum
 crm_order_amount_counts(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = crm_check_row_trigger(fcinfo, "crm_order_amount_counts", false);
-	TupleDesc	desc = RelationGetDescr(trigdata->tg_relation);
-	HeapTuple	old = trigdata->tg_trigtuple;
-	HeapTuple	new = trigdata->tg_newtuple;
+	CrmTrigger	trig;
+	CrmRow		old;
+	CrmRow		new;
 	bool		isnull,
 				old_null,
 				new_null,
 				lead_null;
-	Datum		old_amount = heap_getattr(old, column_attnum(desc, "amount"), desc, &old_null);
-	Datum		new_amount = heap_getattr(new, column_attnum(desc, "amount"), desc, &new_null);
-	Datum		lead_id = heap_getattr(new, column_attnum(desc, "lead_id"), desc, &lead_null);
+	Datum		old_amount,
+				new_amount;
 	Datum		args[2];
 	CrmUserSwitch user;
 
-	if (!TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) || lead_null || old_null || new_null ||
+	crm_trigger_start(&trig, fcinfo, "crm_order_amount_counts", CRM_AFTER, CRM_ON_UPDATE);
+	new = (CrmRow) {trig.new, trig.desc, crm_trigger_columns(&trig, &order_columns)};
+	old = (CrmRow) {trig.old, trig.desc, new.map};
+	old_amount = crm_row_get(&old, ORDER_AMOUNT, &old_null);
+	new_amount = crm_row_get(&new, ORDER_AMOUNT, &new_null);
+	args[1] = crm_row_get(&new, ORDER_LEAD_ID, &lead_null);
+	if (lead_null || old_null || new_null ||
 		DatumGetInt32(DirectFunctionCall2(numeric_cmp, old_amount, new_amount)) == 0)
-		return PointerGetDatum(NULL);
-	args[0] = heap_getattr(new, column_attnum(desc, "account_id"), desc, &isnull);
-	args[1] = lead_id;
+		return crm_trigger_return(&trig, NULL);
+	args[0] = crm_row_get(&new, ORDER_ACCOUNT_ID, &isnull);
 
-	SPI_connect();
+	crm_trigger_connect(&trig);
 	crm_become_owner(&user);
 	if (crm_exec(&lead_group, args, NULL, false, 1) == 1)
 	{
@@ -416,8 +399,7 @@ crm_order_amount_counts(PG_FUNCTION_ARGS)
 		maybe_fold_changes();
 	}
 	crm_restore_user(&user);
-	SPI_finish();
-	return PointerGetDatum(NULL);
+	return crm_trigger_return(&trig, NULL);
 }
 
 /*

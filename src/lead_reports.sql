@@ -1,5 +1,5 @@
 -- lead_reports.sql: kept-up lead counts and the reports that read them
--- (they need orders, defined in linking.sql).
+-- (they need orders, defined in orders.sql).
 
 -- How many leads each (type, status, campaign) group of an account has, and the
 -- amount of their linked orders: a group's crm.lead_counts row plus its

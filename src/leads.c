@@ -4,106 +4,51 @@
  *
  * Triggers on crm.leads:
  *	lead_10_before_insert	type, initial status, number, manager, closed_at
- *	lead_10_before_update	immutable columns, transition rules, closed_at
+ *	lead_10_before_update	immutable columns, transition rules (passed by a
+ *							write of crm itself that allows CRM_WRITE_STATUS_MOVE),
+ *							closed_at
  *	lead_90_history			one crm.lead_events row per change worth keeping
  * Functions: crm.transition_lead, crm.allowed_transitions.
+ * Elsewhere on crm.leads: lead_20_phone and lead_95_link (linking.c),
+ * leads_95_counts_* (lead_reports.c), lead_no_delete (history.c).
  *
  * Internal queries run as the schema owner and always name the account.
  */
 #include "postgres.h"
 
-#include "access/htup_details.h"
-#include "catalog/pg_collation_d.h"
 #include "catalog/pg_type_d.h"
-#include "commands/trigger.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
-#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
-#include "utils/rel.h"
 #include "utils/timestamp.h"
 
 #include "crm.h"
+#include "history.h"
+#include "numbering.h"
+#include "tenancy.h"
 
-bool		crm_system_status_move = false;
-const char *crm_pending_event_comment = NULL;
+/* ---- the columns of crm.leads read here ---- */
 
-/* ---- tuple access ---- */
-
-typedef struct LeadRow
+enum
 {
-	HeapTuple	tuple;
-	TupleDesc	desc;
-} LeadRow;
+	LEAD_ACCOUNT_ID, LEAD_ID, LEAD_NUMBER, LEAD_NUMBER_SEQUENCE_ID, LEAD_NUMBER_SEQ,
+	LEAD_TYPE_ID, LEAD_STATUS_ID, LEAD_MANAGER_ID, LEAD_CLIENT_ID, LEAD_ORDER_ID,
+	LEAD_CREATED_AT, LEAD_STATUS_CHANGED_AT, LEAD_CLOSED_AT, LEAD_DEADLINE, LEAD_OVERDUE_SINCE,
+	LEAD_NCOLUMNS
+};
+static const char *const lead_names[] = {
+	"account_id", "id", "number", "number_sequence_id", "number_seq",
+	"type_id", "status_id", "manager_id", "client_id", "order_id",
+	"created_at", "status_changed_at", "closed_at", "deadline", "overdue_since"
+};
+static CrmColumnMap lead_columns = {"crm.leads", LEAD_NCOLUMNS, lead_names};
 
-static Datum
-lead_col(LeadRow *row, const char *name, bool *isnull)
-{
-	int			attnum = SPI_fnumber(row->desc, name);
-
-	if (attnum <= 0)
-		elog(ERROR, "crm: crm.leads has no column \"%s\"", name);
-	return SPI_getbinval(row->tuple, row->desc, attnum, isnull);
-}
-
-static int64
-lead_int64(LeadRow *row, const char *name, bool *isnull)
-{
-	Datum		d = lead_col(row, name, isnull);
-
-	return *isnull ? 0 : DatumGetInt64(d);
-}
-
-/* Same value in both rows (both NULL, or equal): text as text, others as by-value datums. */
-static bool
-lead_same(LeadRow *a, LeadRow *b, const char *name)
-{
-	int			attnum = SPI_fnumber(a->desc, name);
-	bool		an,
-				bn;
-	Datum		ad,
-				bd;
-
-	if (attnum <= 0)
-		elog(ERROR, "crm: crm.leads has no column \"%s\"", name);
-	ad = SPI_getbinval(a->tuple, a->desc, attnum, &an);
-	bd = SPI_getbinval(b->tuple, b->desc, attnum, &bn);
-	if (an || bn)
-		return an == bn;
-	if (TupleDescAttr(a->desc, attnum - 1)->atttypid == TEXTOID)
-		return DatumGetBool(DirectFunctionCall2Coll(texteq, C_COLLATION_OID, ad, bd));
-	return ad == bd;
-}
-
-#define LEAD_MAX_CHANGES 12
-typedef struct LeadChanges
-{
-	int			n;
-	int			attnums[LEAD_MAX_CHANGES];
-	Datum		values[LEAD_MAX_CHANGES];
-	bool		nulls[LEAD_MAX_CHANGES];
-} LeadChanges;
-
-static void
-change_col(LeadChanges *ch, TupleDesc desc, const char *name, Datum value, bool isnull)
-{
-	Assert(ch->n < LEAD_MAX_CHANGES);
-	ch->attnums[ch->n] = SPI_fnumber(desc, name);
-	ch->values[ch->n] = value;
-	ch->nulls[ch->n] = isnull;
-	ch->n++;
-}
-
-static HeapTuple
-apply_changes(LeadRow *row, LeadChanges *ch)
-{
-	if (ch->n == 0)
-		return row->tuple;
-	return heap_modify_tuple_by_cols(row->tuple, row->desc, ch->n,
-									 ch->attnums, ch->values, ch->nulls);
-}
+/* The columns fixed when a lead is created, in the order they are checked. */
+static const int fixed_columns[] = {
+	LEAD_ACCOUNT_ID, LEAD_ID, LEAD_NUMBER_SEQUENCE_ID, LEAD_NUMBER_SEQ, LEAD_CREATED_AT, LEAD_NUMBER
+};
 
 /* ---- lookups ---- */
 
@@ -250,13 +195,12 @@ allowed_names(int64 account_id, int64 type_id, int64 from_status)
 }
 
 static void
-check_transition(int64 account_id, LeadRow *old, int64 type_id, int64 from_status,
+check_transition(int64 account_id, const CrmRow *old, int64 type_id, int64 from_status,
 				 int64 to_status, const char *to_name)
 {
 	Datum		args[4] = {Int64GetDatum(account_id), Int64GetDatum(type_id),
 	Int64GetDatum(from_status), Int64GetDatum(to_status)};
 	char	   *from_name;
-	bool		isnull;
 	char	   *number;
 
 	crm_exec(&transition_allowed, args, NULL, true, 1);
@@ -264,14 +208,11 @@ check_transition(int64 account_id, LeadRow *old, int64 type_id, int64 from_statu
 		return;
 
 	lookup_status(account_id, from_status, &from_name);
-	{
-		Datum		d = lead_col(old, "number", &isnull);
-
-		number = isnull ? "(no number)" : TextDatumGetCString(d);
-	}
+	number = crm_row_text(old, LEAD_NUMBER);
 	ereport(ERROR,
 			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-			 errmsg("lead \"%s\" cannot move from \"%s\" to \"%s\"", number, from_name, to_name),
+			 errmsg("lead \"%s\" cannot move from \"%s\" to \"%s\"",
+					number ? number : "(no number)", from_name, to_name),
 			 errdetail("The transition rules of lead type %lld have no move from status %lld to status %lld.",
 					   (long long) type_id, (long long) from_status, (long long) to_status),
 			 errhint("Allowed from \"%s\": %s.", from_name,
@@ -280,13 +221,14 @@ check_transition(int64 account_id, LeadRow *old, int64 type_id, int64 from_statu
 
 /* ---- triggers ---- */
 
+/* lead_10_before_insert: type, starting status, number, times, manager. */
 PG_FUNCTION_INFO_V1(crm_lead_before_insert);
 Datum
 crm_lead_before_insert(PG_FUNCTION_ARGS)
 {
 	CrmTrigger	trig;
-	LeadRow		row;
-	LeadChanges ch = {0};
+	CrmRow		row;
+	CrmChanges	ch = {0};
 	CrmUserSwitch user;
 	LeadType	type;
 	bool		isnull,
@@ -298,275 +240,256 @@ crm_lead_before_insert(PG_FUNCTION_ARGS)
 				sequence_id,
 				seq;
 	TimestampTz created_at;
-	char	   *kind;
 	char	   *number;
 
 	crm_trigger_start(&trig, fcinfo, "crm_lead_before_insert", CRM_BEFORE, CRM_ON_INSERT);
-	row.tuple = trig.new;
-	row.desc = trig.desc;
-	account_id = lead_int64(&row, "account_id", &isnull);
+	row = (CrmRow) {trig.new, trig.desc, crm_trigger_columns(&trig, &lead_columns)};
+	account_id = crm_row_int64(&row, LEAD_ACCOUNT_ID, &isnull);
 	if (isnull)
-		return PointerGetDatum(row.tuple);	/* the NOT NULL constraint reports it */
-	(void) lead_col(&row, "number", &isnull);
-	if (!isnull)
-		ereport(ERROR,
-				(errcode(ERRCODE_GENERATED_ALWAYS),
-				 errmsg("cannot insert a value into column \"number\" of crm.leads"),
-				 errdetail("Lead numbers are made from the lead type's number template."),
-				 errhint("Leave number out of the INSERT.")));
+		return crm_trigger_return(&trig, trig.new); /* the NOT NULL constraint reports it */
+	if (!crm_row_isnull(&row, LEAD_NUMBER))
+		crm_error_generated_column("crm.leads", "number",
+								   "Lead numbers are made from the lead type's number template.");
 
-	type_id = lead_int64(&row, "type_id", &type_null);
-	status_id = lead_int64(&row, "status_id", &status_null);
-	created_at = DatumGetTimestampTz(lead_col(&row, "created_at", &isnull));
+	type_id = crm_row_int64(&row, LEAD_TYPE_ID, &type_null);
+	status_id = crm_row_int64(&row, LEAD_STATUS_ID, &status_null);
+	created_at = DatumGetTimestampTz(crm_row_get(&row, LEAD_CREATED_AT, &isnull));
 	if (isnull)
 		created_at = GetCurrentTransactionStartTimestamp();
 
 	crm_trigger_connect(&trig);
 	crm_become_owner(&user);
-
 	lookup_type(account_id, type_id, type_null, status_id, status_null, &type);
 	if (!type.status_found)
 		status_not_found(account_id, status_id);
-	status_id = type.status_id;
-	kind = type.status_kind;
 	number = crm_number_next(account_id, type.number_template, type.timezone, created_at,
 							 &lead_max_number, &sequence_id, &seq);
-
 	crm_restore_user(&user);
 
-	change_col(&ch, row.desc, "type_id", Int64GetDatum(type.id), false);
-	change_col(&ch, row.desc, "status_id", Int64GetDatum(status_id), false);
-	change_col(&ch, row.desc, "number", CStringGetTextDatum(number), false);
-	change_col(&ch, row.desc, "number_sequence_id", Int64GetDatum(sequence_id), false);
-	change_col(&ch, row.desc, "number_seq", Int64GetDatum(seq), false);
-	change_col(&ch, row.desc, "created_at", TimestampTzGetDatum(created_at), false);
-	change_col(&ch, row.desc, "status_changed_at", TimestampTzGetDatum(created_at), false);
-	change_col(&ch, row.desc, "closed_at", TimestampTzGetDatum(created_at), strcmp(kind, "open") == 0);
-	change_col(&ch, row.desc, "overdue_since", (Datum) 0, true);
-	(void) lead_col(&row, "manager_id", &isnull);
-	if (isnull)
+	crm_change(&ch, &row, LEAD_TYPE_ID, Int64GetDatum(type.id), false);
+	crm_change(&ch, &row, LEAD_STATUS_ID, Int64GetDatum(type.status_id), false);
+	crm_change_text(&ch, &row, LEAD_NUMBER, number);
+	crm_change(&ch, &row, LEAD_NUMBER_SEQUENCE_ID, Int64GetDatum(sequence_id), false);
+	crm_change(&ch, &row, LEAD_NUMBER_SEQ, Int64GetDatum(seq), false);
+	crm_change(&ch, &row, LEAD_CREATED_AT, TimestampTzGetDatum(created_at), false);
+	crm_change(&ch, &row, LEAD_STATUS_CHANGED_AT, TimestampTzGetDatum(created_at), false);
+	crm_change(&ch, &row, LEAD_CLOSED_AT, TimestampTzGetDatum(created_at),
+			   strcmp(type.status_kind, "open") == 0);
+	crm_change(&ch, &row, LEAD_OVERDUE_SINCE, (Datum) 0, true);
+	if (crm_row_isnull(&row, LEAD_MANAGER_ID))
 	{
 		bool		no_employee;
 		int64		employee = crm_employee_or_null(&no_employee);
 
-		change_col(&ch, row.desc, "manager_id", Int64GetDatum(employee), no_employee);
+		crm_change(&ch, &row, LEAD_MANAGER_ID, Int64GetDatum(employee), no_employee);
 	}
-	return crm_trigger_return(&trig, apply_changes(&row, &ch));
+	return crm_trigger_return(&trig, crm_changes_apply(&row, &ch));
 }
 
+/*
+ * A new status or type: both exist, the move follows the transition rules
+ * (unless crm itself moves the lead, as linking an order does), and the
+ * status times follow the move.
+ */
 static void
-refuse_change(LeadRow *old, LeadRow *new, const char *column)
+check_status_move(CrmTrigger *trig, const CrmRow *old, const CrmRow *new, CrmChanges *ch)
 {
-	if (!lead_same(old, new, column))
+	CrmUserSwitch user;
+	bool		isnull,
+				type_null,
+				from_null,
+				to_null;
+	int64		account_id = crm_row_int64(old, LEAD_ACCOUNT_ID, &isnull);
+	int64		type_id = crm_row_int64(new, LEAD_TYPE_ID, &type_null);
+	int64		from_status = crm_row_int64(old, LEAD_STATUS_ID, &from_null);
+	int64		to_status = crm_row_int64(new, LEAD_STATUS_ID, &to_null);
+	char	   *to_name;
+	char	   *to_kind;
+
+	if (to_null)
 		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("column \"%s\" of a lead cannot be changed", column),
-				 errdetail("It is fixed when the lead is created."),
-				 errhint("Leave %s out of the UPDATE.", column)));
+				(errcode(ERRCODE_NOT_NULL_VIOLATION),
+				 errmsg("a lead's status cannot be set to NULL"),
+				 errhint("Move the lead to another status with crm.transition_lead.")));
+	if (type_null)
+		ereport(ERROR,
+				(errcode(ERRCODE_NOT_NULL_VIOLATION),
+				 errmsg("a lead's type cannot be set to NULL"),
+				 errhint("Set type_id to one of the account's lead types.")));
+
+	crm_trigger_connect(trig);
+	crm_become_owner(&user);
+	if (!crm_row_same(old, new, LEAD_TYPE_ID))
+	{
+		LeadType	type;
+
+		lookup_type(account_id, type_id, false, to_status, false, &type);
+	}
+	to_kind = lookup_status(account_id, to_status, &to_name);
+	if (from_status != to_status && !from_null && !crm_write_allows(CRM_WRITE_STATUS_MOVE))
+		check_transition(account_id, old, type_id, from_status, to_status, to_name);
+	crm_restore_user(&user);
+
+	if (from_status != to_status)
+	{
+		TimestampTz now = GetCurrentTransactionStartTimestamp();
+
+		crm_change(ch, new, LEAD_STATUS_CHANGED_AT, TimestampTzGetDatum(now), false);
+		if (strcmp(to_kind, "open") == 0)
+			crm_change(ch, new, LEAD_CLOSED_AT, (Datum) 0, true);
+		else if (crm_row_isnull(old, LEAD_CLOSED_AT))
+			crm_change(ch, new, LEAD_CLOSED_AT, TimestampTzGetDatum(now), false);
+	}
 }
 
+/* lead_10_before_update: fixed columns, transition rules, status times, overdue. */
 PG_FUNCTION_INFO_V1(crm_lead_before_update);
 Datum
 crm_lead_before_update(PG_FUNCTION_ARGS)
 {
 	CrmTrigger	trig;
-	TupleDesc	desc;
-	LeadRow		old;
-	LeadRow		new;
-	LeadChanges ch = {0};
-	bool		isnull;
-	int64		account_id;
+	CrmRow		old;
+	CrmRow		new;
+	CrmChanges	ch = {0};
 
 	crm_trigger_start(&trig, fcinfo, "crm_lead_before_update", CRM_BEFORE, CRM_ON_UPDATE);
-	desc = trig.desc;
-	old.tuple = trig.old;
-	old.desc = desc;
-	new.tuple = trig.new;
-	new.desc = desc;
+	old = (CrmRow) {trig.old, trig.desc, crm_trigger_columns(&trig, &lead_columns)};
+	new = (CrmRow) {trig.new, trig.desc, old.map};
 
-	refuse_change(&old, &new, "account_id");
-	refuse_change(&old, &new, "id");
-	refuse_change(&old, &new, "number_sequence_id");
-	refuse_change(&old, &new, "number_seq");
-	refuse_change(&old, &new, "created_at");
-	refuse_change(&old, &new, "number");
+	for (int i = 0; i < lengthof(fixed_columns); i++)
+		if (!crm_row_same(&old, &new, fixed_columns[i]))
+			crm_error_fixed_column("a lead", lead_names[fixed_columns[i]], NULL);
 
-	account_id = lead_int64(&old, "account_id", &isnull);
+	if (!crm_row_same(&old, &new, LEAD_STATUS_ID) || !crm_row_same(&old, &new, LEAD_TYPE_ID))
+		check_status_move(&trig, &old, &new, &ch);
+	if (!crm_row_same(&old, &new, LEAD_DEADLINE))
+		crm_change(&ch, &new, LEAD_OVERDUE_SINCE, (Datum) 0, true);
 
-	if (!lead_same(&old, &new, "status_id") || !lead_same(&old, &new, "type_id"))
-	{
-		CrmUserSwitch user;
-		bool		type_null,
-					from_null,
-					to_null;
-		int64		type_id = lead_int64(&new, "type_id", &type_null);
-		int64		from_status = lead_int64(&old, "status_id", &from_null);
-		int64		to_status = lead_int64(&new, "status_id", &to_null);
-		char	   *to_name;
-		char	   *to_kind;
-		bool		old_closed;
-
-		if (to_null)
-			ereport(ERROR,
-					(errcode(ERRCODE_NOT_NULL_VIOLATION),
-					 errmsg("a lead's status cannot be set to NULL"),
-					 errhint("Move the lead to another status with crm.transition_lead.")));
-		if (type_null)
-			ereport(ERROR,
-					(errcode(ERRCODE_NOT_NULL_VIOLATION),
-					 errmsg("a lead's type cannot be set to NULL"),
-					 errhint("Set type_id to one of the account's lead types.")));
-
-		crm_trigger_connect(&trig);
-		crm_become_owner(&user);
-		if (!lead_same(&old, &new, "type_id"))
-		{
-			LeadType	type;
-
-			lookup_type(account_id, type_id, false, to_status, false, &type);
-		}
-		to_kind = lookup_status(account_id, to_status, &to_name);
-		if (from_status != to_status && !from_null && !crm_system_status_move)
-			check_transition(account_id, &old, type_id, from_status, to_status, to_name);
-		crm_restore_user(&user);
-
-		if (from_status != to_status)
-		{
-			TimestampTz now = GetCurrentTransactionStartTimestamp();
-
-			(void) lead_col(&old, "closed_at", &old_closed);
-			old_closed = !old_closed;
-			change_col(&ch, desc, "status_changed_at", TimestampTzGetDatum(now), false);
-			if (strcmp(to_kind, "open") == 0)
-				change_col(&ch, desc, "closed_at", (Datum) 0, true);
-			else if (!old_closed)
-				change_col(&ch, desc, "closed_at", TimestampTzGetDatum(now), false);
-		}
-	}
-
-	if (!lead_same(&old, &new, "deadline"))
-		change_col(&ch, desc, "overdue_since", (Datum) 0, true);
-
-	return crm_trigger_return(&trig, apply_changes(&new, &ch));
+	return crm_trigger_return(&trig, crm_changes_apply(&new, &ch));
 }
 
+/* ISO 8601 in UTC, as JSON writes it, whatever the session's TimeZone; or NULL. */
 static const char *
-timestamptz_text(LeadRow *row, const char *name)
+timestamptz_text(const CrmRow *row, int col)
 {
 	bool		isnull;
-	Datum		d = lead_col(row, name, &isnull);
-
+	Datum		d = crm_row_get(row, col, &isnull);
 	int			utc = 0;
 
-	/* ISO 8601 in UTC, as JSON writes it, whatever the session's TimeZone. */
 	return isnull ? NULL : JsonEncodeDateTime(NULL, d, TIMESTAMPTZOID, &utc);
 }
 
 static const char *
-int64_text(LeadRow *row, const char *name)
+int64_text(const CrmRow *row, int col)
 {
 	bool		isnull;
-	int64		v = lead_int64(row, name, &isnull);
+	int64		v = crm_row_int64(row, col, &isnull);
 
 	return isnull ? NULL : psprintf("%lld", (long long) v);
 }
 
 /* Records the change of one reference column (manager, client, order) as an event. */
 static void
-reference_event(int64 account_id, int64 lead_id, LeadRow *old, LeadRow *new,
-				const char *column, const char *kind)
+reference_event(int64 account_id, int64 lead_id, const CrmRow *old, const CrmRow *new,
+				int col, const char *kind)
 {
 	const char *keys[2] = {"from", "to"};
 	const char *values[2];
 
-	if (lead_same(old, new, column))
+	if (crm_row_same(old, new, col))
 		return;
-	values[0] = int64_text(old, column);
-	values[1] = int64_text(new, column);
+	values[0] = int64_text(old, col);
+	values[1] = int64_text(new, col);
 	crm_lead_event(account_id, lead_id, kind, 0, true, 0, true,
 				   crm_json_object(2, keys, values), false);
 }
 
+static void
+created_event(int64 account_id, int64 lead_id, const CrmRow *new)
+{
+	const char *keys[1] = {"number"};
+	const char *values[1] = {crm_row_text(new, LEAD_NUMBER)};
+	bool		no_status;
+	int64		status = crm_row_int64(new, LEAD_STATUS_ID, &no_status);
+
+	crm_lead_event(account_id, lead_id, "created", 0, true, status, no_status,
+				   crm_json_object(1, keys, values), false);
+}
+
+/*
+ * The events of an update: the status move (with the comment of
+ * crm.transition_lead, and "by" the system when crm itself moved it), the
+ * deadline, its expiry, and the reference columns.
+ */
+static void
+update_events(int64 account_id, int64 lead_id, const CrmRow *old, const CrmRow *new)
+{
+	if (!crm_row_same(old, new, LEAD_STATUS_ID))
+	{
+		const char *keys[2] = {"comment", "by"};
+		const char *values[2] = {crm_write_comment(),
+		crm_write_allows(CRM_WRITE_STATUS_MOVE) ? "system" : "employee"};
+		bool		from_null,
+					to_null;
+		int64		from_status = crm_row_int64(old, LEAD_STATUS_ID, &from_null);
+		int64		to_status = crm_row_int64(new, LEAD_STATUS_ID, &to_null);
+
+		crm_lead_event(account_id, lead_id, "status_changed",
+					   from_status, from_null, to_status, to_null,
+					   crm_json_object(2, keys, values), false);
+	}
+	if (!crm_row_same(old, new, LEAD_DEADLINE))
+	{
+		const char *keys[2] = {"from", "to"};
+		const char *values[2] = {timestamptz_text(old, LEAD_DEADLINE),
+		timestamptz_text(new, LEAD_DEADLINE)};
+
+		crm_lead_event(account_id, lead_id, "deadline_changed", 0, true, 0, true,
+					   crm_json_object(2, keys, values), false);
+	}
+	if (crm_row_isnull(old, LEAD_OVERDUE_SINCE) && !crm_row_isnull(new, LEAD_OVERDUE_SINCE))
+	{
+		const char *keys[2] = {"deadline", "overdue_since"};
+		const char *values[2] = {timestamptz_text(new, LEAD_DEADLINE),
+		timestamptz_text(new, LEAD_OVERDUE_SINCE)};
+
+		crm_lead_event(account_id, lead_id, "deadline_expired", 0, true, 0, true,
+					   crm_json_object(2, keys, values), false);
+	}
+	reference_event(account_id, lead_id, old, new, LEAD_MANAGER_ID, "manager_changed");
+	reference_event(account_id, lead_id, old, new, LEAD_CLIENT_ID, "client_linked");
+	reference_event(account_id, lead_id, old, new, LEAD_ORDER_ID, "order_linked");
+}
+
+/* lead_90_history: one crm.lead_events row per change worth keeping. */
 PG_FUNCTION_INFO_V1(crm_lead_after_write);
 Datum
 crm_lead_after_write(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = crm_check_row_trigger(fcinfo, "crm_lead_after_write", false);
-	TupleDesc	desc = trigdata->tg_relation->rd_att;
-	bool		is_update = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event);
-	LeadRow		old = {trigdata->tg_trigtuple, desc};
-	LeadRow		new = {is_update ? trigdata->tg_newtuple : trigdata->tg_trigtuple, desc};
+	CrmTrigger	trig;
+	CrmRow		new;
 	CrmUserSwitch user;
 	bool		isnull;
-	int64		account_id = lead_int64(&new, "account_id", &isnull);
-	int64		lead_id = lead_int64(&new, "id", &isnull);
-	int64		to_status = lead_int64(&new, "status_id", &isnull);
+	int64		account_id,
+				lead_id;
 
-	SPI_connect();
+	crm_trigger_start(&trig, fcinfo, "crm_lead_after_write", CRM_AFTER, CRM_ON_INSERT | CRM_ON_UPDATE);
+	new = (CrmRow) {trig.new, trig.desc, crm_trigger_columns(&trig, &lead_columns)};
+	account_id = crm_row_int64(&new, LEAD_ACCOUNT_ID, &isnull);
+	lead_id = crm_row_int64(&new, LEAD_ID, &isnull);
+
+	crm_trigger_connect(&trig);
 	crm_become_owner(&user);
-
-	if (!is_update)
-	{
-		const char *keys[1] = {"number"};
-		const char *values[1];
-		bool		no_status;
-		Datum		number = lead_col(&new, "number", &isnull);
-
-		values[0] = isnull ? NULL : TextDatumGetCString(number);
-		(void) lead_col(&new, "status_id", &no_status);
-		crm_lead_event(account_id, lead_id, "created", 0, true, to_status, no_status,
-					   crm_json_object(1, keys, values), false);
-	}
+	if (trig.is_insert)
+		created_event(account_id, lead_id, &new);
 	else
 	{
-		if (!lead_same(&old, &new, "status_id"))
-		{
-			const char *keys[2] = {"comment", "by"};
-			const char *values[2] = {crm_pending_event_comment,
-			crm_system_status_move ? "system" : "employee"};
+		CrmRow		old = {trig.old, trig.desc, new.map};
 
-			bool		from_null,
-						to_null;
-			int64		from_status = lead_int64(&old, "status_id", &from_null);
-
-			(void) lead_col(&new, "status_id", &to_null);
-			crm_lead_event(account_id, lead_id, "status_changed",
-						   from_status, from_null, to_status, to_null,
-						   crm_json_object(2, keys, values), false);
-		}
-		if (!lead_same(&old, &new, "deadline"))
-		{
-			const char *keys[2] = {"from", "to"};
-			const char *values[2] = {timestamptz_text(&old, "deadline"),
-			timestamptz_text(&new, "deadline")};
-
-			crm_lead_event(account_id, lead_id, "deadline_changed", 0, true, 0, true,
-						   crm_json_object(2, keys, values), false);
-		}
-		(void) lead_col(&old, "overdue_since", &isnull);
-		if (isnull)
-		{
-			bool		now_overdue;
-
-			(void) lead_col(&new, "overdue_since", &now_overdue);
-			if (!now_overdue)
-			{
-				const char *keys[2] = {"deadline", "overdue_since"};
-				const char *values[2] = {timestamptz_text(&new, "deadline"),
-				timestamptz_text(&new, "overdue_since")};
-
-				crm_lead_event(account_id, lead_id, "deadline_expired", 0, true, 0, true,
-							   crm_json_object(2, keys, values), false);
-			}
-		}
-		reference_event(account_id, lead_id, &old, &new, "manager_id", "manager_changed");
-		reference_event(account_id, lead_id, &old, &new, "client_id", "client_linked");
-		reference_event(account_id, lead_id, &old, &new, "order_id", "order_linked");
+		update_events(account_id, lead_id, &old, &new);
 	}
-
 	crm_restore_user(&user);
-	SPI_finish();
-	return PointerGetDatum(NULL);
+	return crm_trigger_return(&trig, NULL);
 }
 
 /* ---- SQL functions ---- */
@@ -580,20 +503,10 @@ static CrmPlan visible_lead = {
 	2, {INT8OID, INT8OID}
 };
 
-static void
-lead_not_found(int64 account_id, int64 lead_id)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_NO_DATA_FOUND),
-			 errmsg("lead %lld does not exist", (long long) lead_id),
-			 errdetail("Account %lld has no lead with id %lld that you can see.",
-					   (long long) account_id, (long long) lead_id),
-			 errhint("Check the lead id and crm.account_id.")));
-}
-
 /*
  * crm.transition_lead(lead_id, to_status, comment): the UPDATE runs as the
- * caller, so grants and policies apply; the trigger enforces the rules.
+ * caller, so grants and policies apply; the trigger enforces the rules, the
+ * history trigger records the comment.
  */
 PG_FUNCTION_INFO_V1(crm_transition_lead);
 Datum
@@ -604,29 +517,20 @@ crm_transition_lead(PG_FUNCTION_ARGS)
 	Datum		args[3];
 	Datum		result;
 	bool		isnull;
+	CrmWriteScope scope = {0, NULL, NULL};
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("lead_id and to_status must not be NULL"),
-				 errhint("Pass the lead's id and the id of the status to move it to.")));
+		crm_error_null_argument("lead_id and to_status",
+								"Pass the lead's id and the id of the status to move it to.");
 	lead_id = PG_GETARG_INT64(0);
 	args[0] = Int64GetDatum(account_id);
 	args[1] = Int64GetDatum(lead_id);
 	args[2] = PG_GETARG_DATUM(1);
+	scope.comment = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
 
 	SPI_connect();
-	PG_TRY();
-	{
-		crm_pending_event_comment = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
-		if (crm_exec(&move_lead, args, NULL, false, 0) != 1)
-			lead_not_found(account_id, lead_id);
-	}
-	PG_FINALLY();
-	{
-		crm_pending_event_comment = NULL;
-	}
-	PG_END_TRY();
+	if (crm_write_exec(&scope, &move_lead, args, NULL) != 1)
+		crm_error_not_found("lead", account_id, lead_id, ERRCODE_NO_DATA_FOUND);
 	result = SPI_datumTransfer(crm_get(0, 1, &isnull), false, -1);
 	SPI_finish();
 	PG_RETURN_DATUM(result);
@@ -651,7 +555,7 @@ crm_allowed_transitions(PG_FUNCTION_ARGS)
 	SPI_connect();
 	/* As the caller: a lead the caller cannot see does not exist. */
 	if (crm_exec(&visible_lead, args, NULL, true, 1) == 0)
-		lead_not_found(account_id, lead_id);
+		crm_error_not_found("lead", account_id, lead_id, ERRCODE_NO_DATA_FOUND);
 	type_id = crm_get_int64(0, 1, NULL);
 	status_id = crm_get_int64(0, 2, NULL);
 

@@ -1,24 +1,24 @@
 /*
  * linking.c
- *	  Orders, and the matching by phone of leads to clients and of orders to
- *	  leads.
+ *	  The matching by phone of leads to clients and of orders to leads, and
+ *	  the link between an order and a lead.
  *
  * Triggers on crm.leads:
  *	lead_20_phone			BEFORE INSERT OR UPDATE OF contact_phone, phone, order_id:
  *							phone = E.164 of contact_phone (NULL when not valid);
- *							order_id only through crm.link_order; in auto mode a
- *							new lead gets the one client with its phone
+ *							order_id only through the link; in auto mode a new
+ *							lead gets the one client with its phone
  *	lead_95_link			AFTER INSERT: records that client link (after the
  *							'created' event), then in auto mode links the one
  *							matching unlinked order
  * Triggers on crm.orders:
- *	order_10_before_write	number, phone_e164, fixed columns; in auto mode a new
- *							order is given the one matching open lead
  *	order_90_link			AFTER INSERT OR UPDATE OF lead_id: the lead of a new
  *							order, or a lead_id written by hand, is linked as
  *							crm.link_order does
- * Functions: crm.client_candidates, crm.link_lead_client, crm.order_candidates,
- * crm.link_order.
+ * C API (linking.h): crm_link_lead_for_new_order, which order_10_before_write
+ * (orders.c) asks in auto mode; crm_link_order_by_hand, the link of
+ * crm.link_order (linking_by_hand.c, with the candidate functions and
+ * crm.link_lead_client).
  *
  * A lead and an order for the same phone may arrive at once, each unable to
  * see the other.  Both sides therefore take a transaction advisory lock on
@@ -26,155 +26,54 @@
  * then searches with a fresh snapshot (READ COMMITTED) and finds the first,
  * so the pair is linked exactly once.  Buckets bound the number of locks a
  * bulk load holds.  Linking locks the order row, then the lead row (always in
- * that order), and checks the lead again once it holds the lock.
+ * that order), and checks the lead again once it holds the lock.  The link's
+ * own writes run in a scope that allows CRM_WRITE_LINK (orders.lead_id,
+ * leads.order_id) and CRM_WRITE_STATUS_MOVE (the lead's move to the order
+ * status).
  */
 #include "postgres.h"
 
-#include "access/htup_details.h"
-#include "access/xact.h"
 #include "catalog/pg_type_d.h"
-#include "commands/trigger.h"
 #include "common/hashfn.h"
 #include "fmgr.h"
-#include "funcapi.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/hsearch.h"
-#include "utils/memutils.h"
-#include "utils/rel.h"
 
 #include "crm.h"
-
-/* While set, the link itself writes orders.lead_id and leads.order_id. */
-static bool linking_now = false;
+#include "history.h"
+#include "linking.h"
+#include "phones.h"
+#include "tenancy.h"
 
 #define LINK_LOCK_BUCKETS 64
 #define LINK_LOCK_CLASS 0x63720000	/* "cr": keeps crm's advisory keys apart */
 
-/* ---- tuple helpers ---- */
+/* ---- the columns read here ---- */
 
-static Datum
-col(HeapTuple tuple, TupleDesc desc, const char *name, bool *isnull)
+enum
 {
-	int			attnum = SPI_fnumber(desc, name);
+	LEAD_ACCOUNT_ID, LEAD_ID, LEAD_CONTACT_PHONE, LEAD_PHONE, LEAD_ORDER_ID, LEAD_CLIENT_ID,
+	LEAD_CLOSED_AT, LEAD_NCOLUMNS
+};
+static const char *const lead_names[] = {
+	"account_id", "id", "contact_phone", "phone", "order_id", "client_id", "closed_at"
+};
+static CrmColumnMap lead_columns = {"crm.leads", LEAD_NCOLUMNS, lead_names};
 
-	if (attnum <= 0)
-		elog(ERROR, "crm: row has no column \"%s\"", name);
-	return SPI_getbinval(tuple, desc, attnum, isnull);
-}
-
-static int64
-col_int64(HeapTuple tuple, TupleDesc desc, const char *name, bool *isnull)
+enum
 {
-	Datum		d = col(tuple, desc, name, isnull);
+	ORDER_ACCOUNT_ID, ORDER_ID, ORDER_LEAD_ID, ORDER_NCOLUMNS
+};
+static const char *const order_names[] = {"account_id", "id", "lead_id"};
+static CrmColumnMap order_columns = {"crm.orders", ORDER_NCOLUMNS, order_names};
 
-	return *isnull ? 0 : DatumGetInt64(d);
-}
-
-char *
-crm_tuple_text(HeapTuple tuple, TupleDesc desc, const char *name)
-{
-	bool		isnull;
-	Datum		d = col(tuple, desc, name, &isnull);
-
-	return isnull ? NULL : TextDatumGetCString(d);
-}
-
-bool
-crm_same_text(const char *a, const char *b)
-{
-	if (a == NULL || b == NULL)
-		return a == b;
-	return strcmp(a, b) == 0;
-}
+static const CrmPhoneColumn lead_phone = {"leads", "phone", "contact_phone", false};
 
 static bool
-same_int64(HeapTuple a, HeapTuple b, TupleDesc desc, const char *name)
+mode_is(const char *mode, const char *want)
 {
-	bool		an,
-				bn;
-	int64		av = col_int64(a, desc, name, &an);
-	int64		bv = col_int64(b, desc, name, &bn);
-
-	return an == bn && av == bv;
-}
-
-static TriggerData *
-check_trigger(FunctionCallInfo fcinfo, const char *name, bool before)
-{
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("%s: must be called as trigger", name)));
-	if (!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
-		before != (bool) TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
-		TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("%s: must be fired for each row, %s INSERT or UPDATE",
-						name, before ? "before" : "after")));
-	return trigdata;
-}
-
-static void
-refuse_derived(const char *column, const char *table, const char *given,
-			   const char *source, const char *source_value)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_GENERATED_ALWAYS),
-			 errmsg("cannot write \"%s\" into column \"%s\" of crm.%s", given, column, table),
-			 errdetail("%s is the E.164 form of %s \"%s\" and is filled from it.",
-					   column, source, source_value ? source_value : "(null)"),
-			 errhint("Write the number into %s only.", source)));
-}
-
-static void
-refuse_link_column(const char *column, const char *table)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_GENERATED_ALWAYS),
-			 errmsg("column \"%s\" of crm.%s is set by linking", column, table),
-			 errdetail("A lead and an order are linked both ways at once, with the lead's status move."),
-			 errhint("Use crm.link_order(order_id, lead_id), or set lead_id of a crm.orders row that has none.")));
-}
-
-/*
- * The E.164 form of a phone column of a new or updated row: NULL when not
- * valid.  A value written into the derived column itself must agree with it.
- */
-static char *
-derived_phone(int64 account_id, const char *raw, const char *given, const char *old_given,
-			  bool is_update, const char *column, const char *table, const char *source)
-{
-	char	   *e164 = raw ? crm_phone_e164(raw, crm_phone_settings(account_id)->region) : NULL;
-
-	if (given != NULL && !(is_update && crm_same_text(given, old_given)) &&
-		!crm_same_text(given, e164))
-		refuse_derived(column, table, given, source, raw);
-	return e164;
-}
-
-/* A copy of tuple with one column replaced. */
-static HeapTuple
-set_column(HeapTuple tuple, TupleDesc desc, const char *name, Datum value, bool isnull)
-{
-	int			attnum = SPI_fnumber(desc, name);
-
-	return heap_modify_tuple_by_cols(tuple, desc, 1, &attnum, &value, &isnull);
-}
-
-static HeapTuple
-set_text(HeapTuple tuple, TupleDesc desc, const char *name, const char *value)
-{
-	return set_column(tuple, desc, name, value ? CStringGetTextDatum(value) : (Datum) 0, value == NULL);
-}
-
-static HeapTuple
-set_int64(HeapTuple tuple, TupleDesc desc, const char *name, int64 value)
-{
-	return set_column(tuple, desc, name, Int64GetDatum(value), false);
+	return strcmp(mode, want) == 0;
 }
 
 /* ---- locking a phone ---- */
@@ -241,6 +140,12 @@ lookup_name(CrmPlan *plan, int64 account_id, int64 id)
 	return name ? name : psprintf("%lld", (long long) id);
 }
 
+/*
+ * The link's own writes: they set orders.lead_id and leads.order_id, and move
+ * the lead to the account's order status whatever its transition rules say.
+ */
+static const CrmWriteScope link_scope = {CRM_WRITE_STATUS_MOVE | CRM_WRITE_LINK, NULL, NULL};
+
 static CrmPlan write_order_link = {
 	"UPDATE crm.orders SET lead_id = $3, client_id = coalesce(client_id, $4) "
 	"WHERE account_id = $1 AND id = $2",
@@ -252,17 +157,6 @@ static CrmPlan write_lead_link = {
 	5, {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID}
 };
 
-static void
-not_found(const char *what, int64 account_id, int64 id, int sqlstate)
-{
-	ereport(ERROR,
-			(errcode(sqlstate),
-			 errmsg("%s %lld does not exist", what, (long long) id),
-			 errdetail("Account %lld has no %s with id %lld that you can see.",
-					   (long long) account_id, what, (long long) id),
-			 errhint("Check the %s id and crm.account_id.", what)));
-}
-
 /*
  * Links order and lead both ways and moves the lead to the account's order
  * status.  Caller is connected to SPI.  Returns false only for LINK_AUTO.
@@ -270,7 +164,7 @@ not_found(const char *what, int64 account_id, int64 id, int sqlstate)
 static bool
 link_order_lead(int64 account_id, int64 order_id, int64 lead_id, LinkBy by)
 {
-	const CrmPhoneSettings *settings = crm_phone_settings(account_id);
+	const CrmAccountSettings *settings = crm_account_settings(account_id);
 	Datum		args[5];
 	char		nulls[6] = "     ";
 	CrmUserSwitch user = {0};
@@ -300,7 +194,7 @@ link_order_lead(int64 account_id, int64 order_id, int64 lead_id, LinkBy by)
 	{
 		if (by == LINK_AUTO)
 			goto refused;
-		not_found("order", account_id, order_id, ERRCODE_NO_DATA_FOUND);
+		crm_error_not_found("order", account_id, order_id, ERRCODE_NO_DATA_FOUND);
 	}
 	order_number = crm_get_text(0, 1);
 	order_lead = crm_get_int64(0, 2, &order_lead_null);
@@ -323,8 +217,8 @@ link_order_lead(int64 account_id, int64 order_id, int64 lead_id, LinkBy by)
 	{
 		if (by == LINK_AUTO)
 			goto refused;
-		not_found("lead", account_id, lead_id,
-				  by == LINK_BY_HAND ? ERRCODE_NO_DATA_FOUND : ERRCODE_FOREIGN_KEY_VIOLATION);
+		crm_error_not_found("lead", account_id, lead_id,
+							by == LINK_BY_HAND ? ERRCODE_NO_DATA_FOUND : ERRCODE_FOREIGN_KEY_VIOLATION);
 	}
 	lead_number = crm_get_text(0, 1);
 	lead_order = crm_get_int64(0, 2, &isnull);
@@ -377,28 +271,17 @@ link_order_lead(int64 account_id, int64 order_id, int64 lead_id, LinkBy by)
 
 	if (!as_owner)
 		crm_become_owner(&user);
-	linking_now = true;
-	crm_system_status_move = true;
-	PG_TRY();
-	{
-		args[1] = Int64GetDatum(order_id);
-		args[2] = Int64GetDatum(lead_id);
-		args[3] = Int64GetDatum(client);
-		nulls[3] = client_null ? 'n' : ' ';
-		if (order_lead_null || (order_client_null && !client_null))
-			crm_exec(&write_order_link, args, nulls, false, 0);
-		args[1] = Int64GetDatum(lead_id);
-		args[2] = Int64GetDatum(order_id);
-		args[4] = Int64GetDatum(settings->order_won_status_id);
-		nulls[4] = settings->has_won_status ? ' ' : 'n';
-		crm_exec(&write_lead_link, args, nulls, false, 0);
-	}
-	PG_FINALLY();
-	{
-		linking_now = false;
-		crm_system_status_move = false;
-	}
-	PG_END_TRY();
+	args[1] = Int64GetDatum(order_id);
+	args[2] = Int64GetDatum(lead_id);
+	args[3] = Int64GetDatum(client);
+	nulls[3] = client_null ? 'n' : ' ';
+	if (order_lead_null || (order_client_null && !client_null))
+		crm_write_exec(&link_scope, &write_order_link, args, nulls);
+	args[1] = Int64GetDatum(lead_id);
+	args[2] = Int64GetDatum(order_id);
+	args[4] = Int64GetDatum(settings->order_won_status_id);
+	nulls[4] = settings->has_won_status ? ' ' : 'n';
+	crm_write_exec(&link_scope, &write_lead_link, args, nulls);
 	crm_restore_user(&user);
 	return true;
 
@@ -408,7 +291,12 @@ refused:
 	return false;
 }
 
-/* ---- leads ---- */
+/* See linking.h. */
+void
+crm_link_order_by_hand(int64 account_id, int64 order_id, int64 lead_id)
+{
+	(void) link_order_lead(account_id, order_id, lead_id, LINK_BY_HAND);
+}
 
 /* ---- linking a new lead to its client ---- */
 
@@ -425,8 +313,9 @@ static CrmPlan clients_by_phone = {
  * the history trigger writes after the insert; so the leads linked here are
  * remembered until lead_95_link (which fires after the history trigger)
  * records their event.  A client given in the INSERT itself is not an event,
- * as before.  The set lives in the transaction's memory: a row whose insert
- * fails never reaches lead_95_link and is forgotten at transaction end.
+ * as before.  The set is forgotten at transaction end only: a row whose
+ * insert fails never reaches lead_95_link, and a subtransaction's abort
+ * leaves the others' entries.
  */
 typedef struct AutoLinkedLead
 {
@@ -435,34 +324,31 @@ typedef struct AutoLinkedLead
 } AutoLinkedLead;
 
 static HTAB *auto_linked_leads = NULL;
-static bool auto_link_callback_registered = false;
 
 static void
-forget_auto_linked_leads(XactEvent event, void *arg)
+forget_auto_linked_leads(void)
 {
-	auto_linked_leads = NULL;	/* its memory goes with the transaction */
+	auto_linked_leads = NULL;	/* its memory goes with the cache's */
 }
+
+static CrmXactCache auto_linked_cache = {"auto-linked leads", true, forget_auto_linked_leads};
 
 static void
 remember_auto_linked(int64 account_id, int64 lead_id)
 {
 	AutoLinkedLead key = {account_id, lead_id};
 
-	if (auto_linked_leads == NULL)
+	if (!crm_xact_cache_valid(&auto_linked_cache))
 	{
 		HASHCTL		ctl;
 
-		if (!auto_link_callback_registered)
-		{
-			RegisterXactCallback(forget_auto_linked_leads, NULL);
-			auto_link_callback_registered = true;
-		}
 		memset(&ctl, 0, sizeof(ctl));
 		ctl.keysize = sizeof(AutoLinkedLead);
 		ctl.entrysize = sizeof(AutoLinkedLead);
-		ctl.hcxt = TopTransactionContext;
+		ctl.hcxt = crm_xact_cache_memory(&auto_linked_cache);
 		auto_linked_leads = hash_create("crm auto-linked leads", 64, &ctl,
 										HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		crm_xact_cache_set_valid(&auto_linked_cache);
 	}
 	(void) hash_search(auto_linked_leads, &key, HASH_ENTER, NULL);
 }
@@ -474,84 +360,99 @@ take_auto_linked(int64 account_id, int64 lead_id)
 	AutoLinkedLead key = {account_id, lead_id};
 	bool		found = false;
 
-	if (auto_linked_leads != NULL)
+	if (crm_xact_cache_valid(&auto_linked_cache))
 		(void) hash_search(auto_linked_leads, &key, HASH_REMOVE, &found);
 	return found;
 }
 
-/* The one client with this phone (auto mode, new lead without a client), or the row unchanged. */
-static HeapTuple
-link_new_lead_client(HeapTuple new, TupleDesc desc, int64 account_id, const char *e164)
+/* The one client with this phone (auto mode, new lead without a client). */
+static void
+link_new_lead_client(CrmTrigger *trig, const CrmRow *row, CrmChanges *ch, int64 account_id,
+					 const char *e164)
 {
-	bool		isnull;
 	Datum		args[2];
 	int64		client_id;
 	CrmUserSwitch user;
+	bool		isnull;
 	bool		found;
 
-	(void) col(new, desc, "client_id", &isnull);
-	if (e164 == NULL || !isnull || strcmp(crm_phone_settings(account_id)->client_link_mode, "auto") != 0)
-		return new;
+	if (e164 == NULL || !crm_row_isnull(row, LEAD_CLIENT_ID) ||
+		!mode_is(crm_account_settings(account_id)->client_link_mode, "auto"))
+		return;
 	args[0] = Int64GetDatum(account_id);
 	args[1] = CStringGetTextDatum(e164);
-	SPI_connect();
+	crm_trigger_connect(trig);
 	crm_become_owner(&user);
 	found = crm_exec(&clients_by_phone, args, NULL, true, 2) == 1;
 	client_id = found ? crm_get_int64(0, 1, NULL) : 0;
 	crm_restore_user(&user);
-	SPI_finish();
 	if (!found)
-		return new;
-	remember_auto_linked(account_id, col_int64(new, desc, "id", &isnull));
-	return set_int64(new, desc, "client_id", client_id);
+		return;
+	remember_auto_linked(account_id, crm_row_int64(row, LEAD_ID, &isnull));
+	crm_change(ch, row, LEAD_CLIENT_ID, Int64GetDatum(client_id), false);
 }
 
+static void
+refuse_link_column(const char *column, const char *table)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_GENERATED_ALWAYS),
+			 errmsg("column \"%s\" of crm.%s is set by linking", column, table),
+			 errdetail("A lead and an order are linked both ways at once, with the lead's status move."),
+			 errhint("Use crm.link_order(order_id, lead_id), or set lead_id of a crm.orders row that has none.")));
+}
+
+/* lead_20_phone: phone from contact_phone, order_id only by the link, auto client. */
 PG_FUNCTION_INFO_V1(crm_lead_phone_before_write);
 Datum
 crm_lead_phone_before_write(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = check_trigger(fcinfo, "crm_lead_phone_before_write", true);
-	TupleDesc	desc = trigdata->tg_relation->rd_att;
-	bool		is_update = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event);
-	HeapTuple	old = trigdata->tg_trigtuple;
-	HeapTuple	new = is_update ? trigdata->tg_newtuple : trigdata->tg_trigtuple;
+	CrmTrigger	trig;
+	CrmRow		row;
+	CrmRow		old;
+	CrmChanges	ch = {0};
 	bool		isnull;
-	int64		account_id = col_int64(new, desc, "account_id", &isnull);
+	int64		account_id;
 	char	   *raw;
-	char	   *given;
-	char	   *old_given = NULL;
+	char	   *written;
 	char	   *e164;
 
+	crm_trigger_start(&trig, fcinfo, "crm_lead_phone_before_write", CRM_BEFORE,
+					  CRM_ON_INSERT | CRM_ON_UPDATE);
+	row = (CrmRow) {trig.new, trig.desc, crm_trigger_columns(&trig, &lead_columns)};
+	old = (CrmRow) {trig.old, trig.desc, row.map};
+	account_id = crm_row_int64(&row, LEAD_ACCOUNT_ID, &isnull);
 	if (isnull)
-		return PointerGetDatum(new);	/* the NOT NULL constraint reports it */
+		return crm_trigger_return(&trig, trig.new); /* the NOT NULL constraint reports it */
 
-	if (!linking_now)
-	{
-		(void) col(new, desc, "order_id", &isnull);
-		if (is_update ? !same_int64(old, new, desc, "order_id") : !isnull)
-			refuse_link_column("order_id", "leads");
-	}
+	if (!crm_write_allows(CRM_WRITE_LINK) &&
+		(trig.is_update ? !crm_row_same(&old, &row, LEAD_ORDER_ID) :
+		 !crm_row_isnull(&row, LEAD_ORDER_ID)))
+		refuse_link_column("order_id", "leads");
 
-	raw = crm_tuple_text(new, desc, "contact_phone");
-	given = crm_tuple_text(new, desc, "phone");
-	if (is_update)
+	raw = crm_row_text(&row, LEAD_CONTACT_PHONE);
+	written = crm_row_text(&row, LEAD_PHONE);
+	if (trig.is_update)
 	{
-		old_given = crm_tuple_text(old, desc, "phone");
-		if (crm_same_text(raw, crm_tuple_text(old, desc, "contact_phone")) && crm_same_text(given, old_given))
-			return PointerGetDatum(new);
+		if (crm_row_same(&old, &row, LEAD_PHONE))
+		{
+			if (crm_row_same(&old, &row, LEAD_CONTACT_PHONE))
+				return crm_trigger_return(&trig, trig.new);
+			written = NULL;		/* the phone as it was: not written by the writer */
+		}
 	}
-	else if (raw == NULL && given != NULL)
+	else if (raw == NULL && written != NULL)
 	{
 		/* A number typed into phone is the contact phone. */
-		new = set_text(new, desc, "contact_phone", given);
-		raw = given;
-		given = NULL;
+		crm_change_text(&ch, &row, LEAD_CONTACT_PHONE, written);
+		raw = written;
+		written = NULL;
 	}
-	e164 = derived_phone(account_id, raw, given, old_given, is_update, "phone", "leads", "contact_phone");
-	new = set_text(new, desc, "phone", e164);
-	if (!is_update)
-		new = link_new_lead_client(new, desc, account_id, e164);
-	return PointerGetDatum(new);
+	e164 = crm_phone_derive(&lead_phone, account_id, raw, written);
+	crm_change_text(&ch, &row, LEAD_PHONE, e164);
+	if (trig.is_insert)
+		link_new_lead_client(&trig, &row, &ch, account_id, e164);
+	return crm_trigger_return(&trig, crm_changes_apply(&row, &ch));
 }
 
 static CrmPlan unlinked_orders_by_phone = {
@@ -560,42 +461,42 @@ static CrmPlan unlinked_orders_by_phone = {
 	3, {INT8OID, TEXTOID, INT8OID}
 };
 
+/* lead_95_link: the auto client link's event, then in auto mode the one matching order. */
 PG_FUNCTION_INFO_V1(crm_lead_after_insert_link);
 Datum
 crm_lead_after_insert_link(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = check_trigger(fcinfo, "crm_lead_after_insert_link", false);
-	TupleDesc	desc = trigdata->tg_relation->rd_att;
-	HeapTuple	lead = trigdata->tg_trigtuple;
-	const CrmPhoneSettings *settings;
+	CrmTrigger	trig;
+	CrmRow		lead;
 	bool		isnull;
-	int64		account_id = col_int64(lead, desc, "account_id", &isnull);
-	int64		lead_id = col_int64(lead, desc, "id", &isnull);
-	int64		client_id;
+	int64		account_id,
+				lead_id,
+				client_id;
 	bool		client_null;
 	bool		client_linked,
 				order_auto;
-	char	   *phone = crm_tuple_text(lead, desc, "phone");
+	char	   *phone;
 	Datum		args[3];
 	char		nulls[4] = "   ";
 	CrmUserSwitch user;
 
-	if (!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
-		elog(ERROR, "crm_lead_after_insert_link: must be fired by INSERT");
+	crm_trigger_start(&trig, fcinfo, "crm_lead_after_insert_link", CRM_AFTER, CRM_ON_INSERT);
+	lead = (CrmRow) {trig.new, trig.desc, crm_trigger_columns(&trig, &lead_columns)};
+	phone = crm_row_text(&lead, LEAD_PHONE);
 	if (phone == NULL)
-		return PointerGetDatum(NULL);
-
-	settings = crm_phone_settings(account_id);
-	client_id = col_int64(lead, desc, "client_id", &client_null);
+		return crm_trigger_return(&trig, NULL);
+	account_id = crm_row_int64(&lead, LEAD_ACCOUNT_ID, &isnull);
+	lead_id = crm_row_int64(&lead, LEAD_ID, &isnull);
+	client_id = crm_row_int64(&lead, LEAD_CLIENT_ID, &client_null);
 	client_linked = !client_null && take_auto_linked(account_id, lead_id);
-	(void) col(lead, desc, "closed_at", &isnull);
-	order_auto = isnull && strcmp(settings->order_link_mode, "auto") == 0;
+	order_auto = crm_row_isnull(&lead, LEAD_CLOSED_AT) &&
+		mode_is(crm_account_settings(account_id)->order_link_mode, "auto");
 	if (!client_linked && !order_auto)
-		return PointerGetDatum(NULL);
+		return crm_trigger_return(&trig, NULL);
 
 	args[0] = Int64GetDatum(account_id);
 	args[1] = CStringGetTextDatum(phone);
-	SPI_connect();
+	crm_trigger_connect(&trig);
 	crm_become_owner(&user);
 	if (client_linked)
 	{
@@ -614,44 +515,10 @@ crm_lead_after_insert_link(PG_FUNCTION_ARGS)
 			(void) link_order_lead(account_id, crm_get_int64(0, 1, NULL), lead_id, LINK_AUTO);
 	}
 	crm_restore_user(&user);
-	SPI_finish();
-	return PointerGetDatum(NULL);
+	return crm_trigger_return(&trig, NULL);
 }
 
 /* ---- orders ---- */
-
-static CrmPlan order_max_number = {
-	"SELECT max(number_seq) FROM crm.orders WHERE account_id = $1 AND number_sequence_id = $2",
-	2, {INT8OID, INT8OID}
-};
-
-static void
-refuse_order_change(HeapTuple old, HeapTuple new, TupleDesc desc, const char *column)
-{
-	bool		changed;
-
-	if (strcmp(column, "number") == 0)
-		changed = !crm_same_text(crm_tuple_text(old, desc, column), crm_tuple_text(new, desc, column));
-	else if (strcmp(column, "created_at") == 0)
-	{
-		bool		an,
-					bn;
-		Datum		a = col(old, desc, column, &an);
-		Datum		b = col(new, desc, column, &bn);
-
-		changed = an != bn || (!an && a != b);
-	}
-	else
-		changed = !same_int64(old, new, desc, column);
-	if (changed)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("column \"%s\" of an order cannot be changed", column),
-				 errdetail("It is fixed when the order is created."),
-				 errhint("Leave %s out of the UPDATE.", column)));
-}
-
-/* ---- giving a new order its lead ---- */
 
 static CrmPlan open_leads_by_phone = {
 	"SELECT id FROM crm.leads WHERE account_id = $1 AND phone = $2 AND closed_at IS NULL "
@@ -660,372 +527,71 @@ static CrmPlan open_leads_by_phone = {
 	3, {INT8OID, TEXTOID, INT8OID}
 };
 
-/*
- * In auto mode a new order is given its lead before it is written: the one
- * open lead without an order with its phone (and a compatible client), taken
- * under the phone's advisory lock as every automatic link is, then locked and
- * checked again under that lock.  order_90_link links the lead as for a
- * lead_id written in the INSERT, and the order row is written once: linking it
- * with an UPDATE after the insert wrote a second version and re-ran its
- * foreign key checks.  The order takes the lead's client when it has none.
- */
-static HeapTuple
-choose_order_lead(HeapTuple new, TupleDesc desc, int64 account_id, const char *e164)
+/* See linking.h. */
+bool
+crm_link_lead_for_new_order(int64 account_id, const char *e164, int64 client_id, bool client_null,
+							int64 *lead_id, int64 *lead_client, bool *lead_client_null)
 {
-	bool		client_null;
-	bool		isnull;
-	int64		client_id = col_int64(new, desc, "client_id", &client_null);
 	Datum		args[3];
 	char		nulls[4] = "   ";
 	CrmUserSwitch user;
-	int64		lead_id = 0;
-	int64		lead_client = 0;
-	bool		lead_client_null = true;
 	bool		chosen = false;
 
-	(void) col(new, desc, "lead_id", &isnull);
-	if (e164 == NULL || !isnull || strcmp(crm_phone_settings(account_id)->order_link_mode, "auto") != 0)
-		return new;
+	if (e164 == NULL || !mode_is(crm_account_settings(account_id)->order_link_mode, "auto"))
+		return false;
 	args[0] = Int64GetDatum(account_id);
 	args[1] = CStringGetTextDatum(e164);
 	args[2] = Int64GetDatum(client_id);
 	nulls[2] = client_null ? 'n' : ' ';
 	lock_phone(account_id, e164);
-	SPI_connect();
 	crm_become_owner(&user);
 	if (crm_exec(&open_leads_by_phone, args, nulls, false, 2) == 1)
 	{
 		bool		no_order;
 
-		lead_id = crm_get_int64(0, 1, NULL);
-		args[1] = Int64GetDatum(lead_id);
+		*lead_id = crm_get_int64(0, 1, NULL);
+		args[1] = Int64GetDatum(*lead_id);
 		if (crm_exec(&lock_lead, args, NULL, false, 1) == 1)
 		{
 			(void) crm_get(0, 2, &no_order);
-			lead_client = crm_get_int64(0, 3, &lead_client_null);
+			*lead_client = crm_get_int64(0, 3, lead_client_null);
 			chosen = no_order && !crm_get_bool(0, 4, NULL) &&
-				(client_null || lead_client_null || lead_client == client_id);
+				(client_null || *lead_client_null || *lead_client == client_id);
 		}
 	}
 	crm_restore_user(&user);
-	SPI_finish();
-	if (!chosen)
-		return new;
-	new = set_int64(new, desc, "lead_id", lead_id);
-	if (client_null && !lead_client_null)
-		new = set_int64(new, desc, "client_id", lead_client);
-	return new;
+	return chosen;
 }
 
-PG_FUNCTION_INFO_V1(crm_order_before_write);
-Datum
-crm_order_before_write(PG_FUNCTION_ARGS)
-{
-	TriggerData *trigdata = check_trigger(fcinfo, "crm_order_before_write", true);
-	TupleDesc	desc = trigdata->tg_relation->rd_att;
-	bool		is_update = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event);
-	HeapTuple	old = trigdata->tg_trigtuple;
-	HeapTuple	new = is_update ? trigdata->tg_newtuple : trigdata->tg_trigtuple;
-	bool		isnull;
-	int64		account_id = col_int64(new, desc, "account_id", &isnull);
-	char	   *raw;
-	char	   *given;
-	char	   *e164;
-
-	if (isnull)
-		return PointerGetDatum(new);	/* the NOT NULL constraint reports it */
-
-	if (is_update)
-	{
-		bool		old_lead_null;
-
-		refuse_order_change(old, new, desc, "account_id");
-		refuse_order_change(old, new, desc, "id");
-		refuse_order_change(old, new, desc, "number");
-		refuse_order_change(old, new, desc, "number_sequence_id");
-		refuse_order_change(old, new, desc, "number_seq");
-		refuse_order_change(old, new, desc, "created_at");
-		(void) col(old, desc, "lead_id", &old_lead_null);
-		if (!linking_now && !old_lead_null && !same_int64(old, new, desc, "lead_id"))
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("order \"%s\" is already linked to lead %lld",
-							crm_tuple_text(old, desc, "number"),
-							(long long) col_int64(old, desc, "lead_id", &isnull)),
-					 errdetail("A link between an order and a lead is not undone or moved."),
-					 errhint("Leave lead_id out of the UPDATE.")));
-		raw = crm_tuple_text(new, desc, "phone");
-		given = crm_tuple_text(new, desc, "phone_e164");
-		if (crm_same_text(raw, crm_tuple_text(old, desc, "phone")) &&
-			crm_same_text(given, crm_tuple_text(old, desc, "phone_e164")))
-			return PointerGetDatum(new);
-		e164 = derived_phone(account_id, raw, given, crm_tuple_text(old, desc, "phone_e164"), true,
-							 "phone_e164", "orders", "phone");
-		return PointerGetDatum(set_text(new, desc, "phone_e164", e164));
-	}
-	else
-	{
-		const CrmPhoneSettings *settings = crm_phone_settings(account_id);
-		CrmUserSwitch user;
-		TimestampTz created_at;
-		int64		sequence_id,
-					seq;
-		char	   *number;
-		int			attnums[5];
-		Datum		values[5];
-		bool		nulls[5] = {false, false, false, false, false};
-
-		if (crm_tuple_text(new, desc, "number") != NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_GENERATED_ALWAYS),
-					 errmsg("cannot insert a value into column \"number\" of crm.orders"),
-					 errdetail("Order numbers are made from the account's order_number_template."),
-					 errhint("Leave number out of the INSERT.")));
-		created_at = DatumGetTimestampTz(col(new, desc, "created_at", &isnull));
-		if (isnull)
-			created_at = GetCurrentTransactionStartTimestamp();
-		raw = crm_tuple_text(new, desc, "phone");
-		given = crm_tuple_text(new, desc, "phone_e164");
-		if (raw == NULL && given != NULL)
-		{
-			new = set_text(new, desc, "phone", given);
-			raw = given;
-			given = NULL;
-		}
-		e164 = derived_phone(account_id, raw, given, NULL, false, "phone_e164", "orders", "phone");
-
-		SPI_connect();
-		crm_become_owner(&user);
-		number = crm_number_next(account_id, settings->order_number_template, settings->timezone,
-								 created_at, &order_max_number, &sequence_id, &seq);
-		crm_restore_user(&user);
-		SPI_finish();
-
-		attnums[0] = SPI_fnumber(desc, "number");
-		values[0] = CStringGetTextDatum(number);
-		attnums[1] = SPI_fnumber(desc, "number_sequence_id");
-		values[1] = Int64GetDatum(sequence_id);
-		attnums[2] = SPI_fnumber(desc, "number_seq");
-		values[2] = Int64GetDatum(seq);
-		attnums[3] = SPI_fnumber(desc, "created_at");
-		values[3] = TimestampTzGetDatum(created_at);
-		attnums[4] = SPI_fnumber(desc, "phone_e164");
-		values[4] = e164 ? CStringGetTextDatum(e164) : (Datum) 0;
-		nulls[4] = (e164 == NULL);
-		new = heap_modify_tuple_by_cols(new, desc, 5, attnums, values, nulls);
-		return PointerGetDatum(choose_order_lead(new, desc, account_id, e164));
-	}
-}
-
+/* order_90_link: a lead_id given or written by hand is linked as crm.link_order does. */
 PG_FUNCTION_INFO_V1(crm_order_after_write_link);
 Datum
 crm_order_after_write_link(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = check_trigger(fcinfo, "crm_order_after_write_link", false);
-	TupleDesc	desc = trigdata->tg_relation->rd_att;
-	bool		is_update = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event);
-	HeapTuple	new = is_update ? trigdata->tg_newtuple : trigdata->tg_trigtuple;
+	CrmTrigger	trig;
+	CrmRow		order;
 	bool		isnull;
 	bool		lead_null;
-	int64		account_id = col_int64(new, desc, "account_id", &isnull);
-	int64		order_id = col_int64(new, desc, "id", &isnull);
-	int64		lead_id = col_int64(new, desc, "lead_id", &lead_null);
+	int64		lead_id;
 
-	if (linking_now)
-		return PointerGetDatum(NULL);
-	if (is_update && same_int64(trigdata->tg_trigtuple, new, desc, "lead_id"))
-		return PointerGetDatum(NULL);
-
-	if (lead_null)
-		return PointerGetDatum(NULL);
-	SPI_connect();
-	(void) link_order_lead(account_id, order_id, lead_id, LINK_BY_WRITE);
-	SPI_finish();
-	return PointerGetDatum(NULL);
-}
-
-/* ---- SQL functions ---- */
-
-/* Copies the n rows of SPI_tuptable into the function's result set (same columns). */
-static void
-put_result_rows(ReturnSetInfo *rsinfo, uint64 n)
-{
-	MemoryContext old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-
-	for (uint64 i = 0; i < n; i++)
-		tuplestore_puttuple(rsinfo->setResult, SPI_tuptable->vals[i]);
-	MemoryContextSwitchTo(old);
-}
-
-static bool
-mode_is(const char *mode, const char *want)
-{
-	return strcmp(mode, want) == 0;
-}
-
-static CrmPlan client_candidates = {
-	"SELECT DISTINCT ON (c.id) c.id, c.name, p.phone, c.category "
-	"FROM crm.client_phones p "
-	"JOIN crm.clients c ON c.account_id = p.account_id AND c.id = p.client_id "
-	"WHERE p.account_id = $1 AND p.phone = $2 ORDER BY c.id",
-	2, {INT8OID, TEXTOID}
-};
-
-/*
- * crm.client_candidates(phone): the clients with this phone.  Nothing with
- * client_link_mode off, for an employee who may not see customers (as if no
- * client matched), or for a phone that is not valid.  Reads as the caller.
- */
-PG_FUNCTION_INFO_V1(crm_client_candidates);
-Datum
-crm_client_candidates(PG_FUNCTION_ARGS)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	int64		account_id = crm_require_account();
-	const CrmPhoneSettings *settings;
-	char	   *e164;
-	Datum		args[2];
-	uint64		n;
-
-	InitMaterializedSRF(fcinfo, 0);
-	if (PG_ARGISNULL(0) || !crm_can_see_customers())
-		return (Datum) 0;
-	settings = crm_phone_settings(account_id);
-	if (mode_is(settings->client_link_mode, "off"))
-		return (Datum) 0;
-	e164 = crm_phone_e164(text_to_cstring(PG_GETARG_TEXT_PP(0)), settings->region);
-	if (e164 == NULL)
-		return (Datum) 0;
-
-	args[0] = Int64GetDatum(account_id);
-	args[1] = CStringGetTextDatum(e164);
-	SPI_connect();
-	n = crm_exec(&client_candidates, args, NULL, true, 0);
-	put_result_rows(rsinfo, n);
-	SPI_finish();
-	return (Datum) 0;
-}
-
-static CrmPlan visible_client = {
-	"SELECT 1 FROM crm.clients WHERE account_id = $1 AND id = $2",
-	2, {INT8OID, INT8OID}
-};
-static CrmPlan link_client = {
-	"UPDATE crm.leads AS l SET client_id = $3 WHERE l.account_id = $1 AND l.id = $2 RETURNING l",
-	3, {INT8OID, INT8OID, INT8OID}
-};
-
-/* crm.link_lead_client(lead_id, client_id): as the caller; the history trigger records it. */
-PG_FUNCTION_INFO_V1(crm_link_lead_client);
-Datum
-crm_link_lead_client(PG_FUNCTION_ARGS)
-{
-	int64		account_id = crm_require_account();
-	Datum		args[3];
-	Datum		result;
-	bool		isnull;
-
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("lead_id and client_id must not be NULL"),
-				 errhint("Pass the lead's id and the id of the client to link it to.")));
-	args[0] = Int64GetDatum(account_id);
-	args[1] = PG_GETARG_DATUM(1);
-	SPI_connect();
-	/* As the caller: a client the caller may not see does not exist for it. */
-	if (crm_exec(&visible_client, args, NULL, true, 1) == 0)
-		not_found("client", account_id, PG_GETARG_INT64(1), ERRCODE_FOREIGN_KEY_VIOLATION);
-	args[1] = PG_GETARG_DATUM(0);
-	args[2] = PG_GETARG_DATUM(1);
-	if (crm_exec(&link_client, args, NULL, false, 0) != 1)
-		not_found("lead", account_id, PG_GETARG_INT64(0), ERRCODE_NO_DATA_FOUND);
-	result = SPI_datumTransfer(crm_get(0, 1, &isnull), false, -1);
-	SPI_finish();
-	PG_RETURN_DATUM(result);
-}
-
-static CrmPlan visible_order = {
-	"SELECT phone_e164, client_id FROM crm.orders WHERE account_id = $1 AND id = $2",
-	2, {INT8OID, INT8OID}
-};
-static CrmPlan order_candidates = {
-	"SELECT l.id, l.number, l.contact_name, l.phone, s.name, l.status_id, l.client_id, l.created_at "
-	"FROM crm.leads l "
-	"JOIN crm.statuses s ON s.account_id = l.account_id AND s.id = l.status_id "
-	"WHERE l.account_id = $1 AND l.phone = $2 AND l.closed_at IS NULL AND l.order_id IS NULL "
-	"AND ($3::bigint IS NULL OR l.client_id IS NULL OR l.client_id = $3) "
-	"ORDER BY l.created_at DESC, l.id DESC",
-	3, {INT8OID, TEXTOID, INT8OID}
-};
-
-/*
- * crm.order_candidates(order_id): the open, unlinked leads with the order's
- * phone that crm.link_order would accept.  Nothing with order_link_mode off
- * or for an employee who may not see customers.
- */
-PG_FUNCTION_INFO_V1(crm_order_candidates);
-Datum
-crm_order_candidates(PG_FUNCTION_ARGS)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	int64		account_id = crm_require_account();
-	int64		order_id = PG_GETARG_INT64(0);
-	Datum		args[3] = {Int64GetDatum(account_id), Int64GetDatum(order_id), 0};
-	char		nulls[4] = "   ";
-	bool		isnull;
-	bool		no_client;
-	uint64		n;
-
-	InitMaterializedSRF(fcinfo, 0);
-	SPI_connect();
-	if (crm_exec(&visible_order, args, NULL, true, 1) == 0)
-		not_found("order", account_id, order_id, ERRCODE_NO_DATA_FOUND);
-	args[1] = crm_get(0, 1, &isnull);
-	args[2] = Int64GetDatum(crm_get_int64(0, 2, &no_client));
-	nulls[2] = no_client ? 'n' : ' ';
-	if (isnull || !crm_can_see_customers() ||
-		mode_is(crm_phone_settings(account_id)->order_link_mode, "off"))
+	crm_trigger_start(&trig, fcinfo, "crm_order_after_write_link", CRM_AFTER,
+					  CRM_ON_INSERT | CRM_ON_UPDATE);
+	if (crm_write_allows(CRM_WRITE_LINK))
+		return crm_trigger_return(&trig, NULL); /* the link's own write */
+	order = (CrmRow) {trig.new, trig.desc, crm_trigger_columns(&trig, &order_columns)};
+	if (trig.is_update)
 	{
-		SPI_finish();
-		return (Datum) 0;
+		CrmRow		old = {trig.old, trig.desc, order.map};
+
+		if (crm_row_same(&old, &order, ORDER_LEAD_ID))
+			return crm_trigger_return(&trig, NULL);
 	}
-	args[1] = CStringGetTextDatum(TextDatumGetCString(args[1]));
-	n = crm_exec(&order_candidates, args, nulls, true, 0);
-	put_result_rows(rsinfo, n);
-	SPI_finish();
-	return (Datum) 0;
+	lead_id = crm_row_int64(&order, ORDER_LEAD_ID, &lead_null);
+	if (lead_null)
+		return crm_trigger_return(&trig, NULL);
+	crm_trigger_connect(&trig);
+	(void) link_order_lead(crm_row_int64(&order, ORDER_ACCOUNT_ID, &isnull),
+						   crm_row_int64(&order, ORDER_ID, &isnull), lead_id, LINK_BY_WRITE);
+	return crm_trigger_return(&trig, NULL);
 }
 
-static CrmPlan lead_row = {
-	"SELECT l FROM crm.leads l WHERE l.account_id = $1 AND l.id = $2",
-	2, {INT8OID, INT8OID}
-};
-
-/*
- * crm.link_order(order_id, lead_id): links both ways and moves the lead to
- * the account's order_won_status_id; returns the lead.
- */
-PG_FUNCTION_INFO_V1(crm_link_order);
-Datum
-crm_link_order(PG_FUNCTION_ARGS)
-{
-	int64		account_id = crm_require_account();
-	Datum		args[2];
-	Datum		result;
-	bool		isnull;
-
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("order_id and lead_id must not be NULL"),
-				 errhint("Pass the order's id and the id of the open lead to link it to.")));
-	SPI_connect();
-	(void) link_order_lead(account_id, PG_GETARG_INT64(0), PG_GETARG_INT64(1), LINK_BY_HAND);
-	args[0] = Int64GetDatum(account_id);
-	args[1] = PG_GETARG_DATUM(1);
-	crm_exec(&lead_row, args, NULL, false, 1);
-	result = SPI_datumTransfer(crm_get(0, 1, &isnull), false, -1);
-	SPI_finish();
-	PG_RETURN_DATUM(result);
-}

@@ -18,10 +18,14 @@
  * remembers that it holds it.  A rolled-back insert leaves no
  * number behind, so numbers stay gapless; rows that carry numbers cannot be
  * deleted, so no number is handed out twice.
+ *
+ * Functions: crm.number_template_ok (the CHECK of every template column).
+ * C API (numbering.h): crm_number_next.
+ * SQL: numbering.sql (crm.number_sequences); crm.number_template_ok is
+ * declared in tenancy.sql, before the crm.accounts CHECKs that use it.
  */
 #include "postgres.h"
 
-#include "access/xact.h"
 #include "catalog/pg_type_d.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
@@ -31,6 +35,7 @@
 #include "utils/memutils.h"
 
 #include "crm.h"
+#include "numbering.h"
 
 #define NUMBER_MAX_WIDTH 18
 
@@ -142,8 +147,8 @@ parse_template(const char *tmpl, const char *what, struct pg_tm *tm, ParsedTempl
 					   : "The template has more than one {N} counter.");
 }
 
-void
-crm_number_template_check(const char *tmpl, const char *what)
+static void
+number_template_check(const char *tmpl, const char *what)
 {
 	ParsedTemplate parsed;
 
@@ -154,7 +159,7 @@ PG_FUNCTION_INFO_V1(crm_number_template_ok);
 Datum
 crm_number_template_ok(PG_FUNCTION_ARGS)
 {
-	crm_number_template_check(text_to_cstring(PG_GETARG_TEXT_PP(0)), "number template");
+	number_template_check(text_to_cstring(PG_GETARG_TEXT_PP(0)), "number template");
 	PG_RETURN_BOOL(true);
 }
 
@@ -194,30 +199,25 @@ typedef struct HeldSequence
 {
 	int64		account_id;
 	int64		sequence_id;
-	char	   *key;			/* in TopTransactionContext */
+	char	   *key;			/* in the cache's memory */
 } HeldSequence;
 
 static HeldSequence held[HELD_MAX];
 static int	n_held = 0;
-static bool callbacks_registered = false;
 
 static void
-forget_held_on_xact(XactEvent event, void *arg)
+forget_held(void)
 {
 	n_held = 0;
 }
 
-static void
-forget_held_on_subxact(SubXactEvent event, SubTransactionId mySubid,
-					   SubTransactionId parentSubid, void *arg)
-{
-	if (event == SUBXACT_EVENT_ABORT_SUB)
-		n_held = 0;
-}
+static CrmXactCache held_cache = {"held number counters", false, forget_held};
 
 static int64
 held_sequence(int64 account_id, const char *key)
 {
+	if (!crm_xact_cache_valid(&held_cache))
+		return 0;
 	for (int i = 0; i < n_held; i++)
 		if (held[i].account_id == account_id && strcmp(held[i].key, key) == 0)
 			return held[i].sequence_id;
@@ -227,18 +227,15 @@ held_sequence(int64 account_id, const char *key)
 static void
 remember_held(int64 account_id, const char *key, int64 sequence_id)
 {
-	if (!callbacks_registered)
-	{
-		RegisterXactCallback(forget_held_on_xact, NULL);
-		RegisterSubXactCallback(forget_held_on_subxact, NULL);
-		callbacks_registered = true;
-	}
+	if (!crm_xact_cache_valid(&held_cache))
+		n_held = 0;
 	if (n_held == HELD_MAX)
 		n_held = 0;
 	held[n_held].account_id = account_id;
 	held[n_held].sequence_id = sequence_id;
-	held[n_held].key = MemoryContextStrdup(TopTransactionContext, key);
+	held[n_held].key = MemoryContextStrdup(crm_xact_cache_memory(&held_cache), key);
 	n_held++;
+	crm_xact_cache_set_valid(&held_cache);
 }
 
 /*
@@ -266,11 +263,7 @@ lock_sequence(int64 account_id, const char *key)
 	return id;
 }
 
-/*
- * The next number of tmpl for a row created at `at`.  max_plan takes
- * (account_id, number_sequence_id) and returns the largest number_seq used.
- * Caller is connected to SPI and runs as owner.
- */
+/* See numbering.h. */
 char *
 crm_number_next(int64 account_id, const char *tmpl, const char *timezone,
 				TimestampTz at, CrmPlan *max_plan, int64 *sequence_id, int64 *seq)

@@ -1,26 +1,26 @@
 /*
  * phones.c
  *	  Phone normalisation to E.164 (libphonenumber through phones_shim.cc), and
- *	  the account settings that phones, clients and linking read.
+ *	  the columns crm derives from a raw phone.
  *
  * crm_phone_e164() is what every trigger uses; crm.normalize_phone() is its
- * SQL face.  The account settings (default region, link modes, the order
- * status and numbering) are read once per transaction and account: a lead
- * insert reads them in two triggers, a bulk load in every row.  An UPDATE of
- * crm.accounts in this session forgets them at once (accounts_20_phone_settings).
+ * SQL face.  crm_phone_derive() fills an E.164 column from its raw column in
+ * the account's default region (leads.phone, orders.phone_e164,
+ * client_phones.phone) and refuses a different value written into it.
+ *
+ * Functions: crm.normalize_phone.
+ * C API (phones.h): crm_phone_e164, crm_phone_derive.
  */
 #include "postgres.h"
 
-#include "access/xact.h"
-#include "catalog/pg_type_d.h"
-#include "commands/trigger.h"
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
-#include "utils/memutils.h"
 
 #include "crm.h"
+#include "phones.h"
 #include "phones_shim.h"
+#include "tenancy.h"
 
 /* ---- normalisation ---- */
 
@@ -66,92 +66,47 @@ checked_region(const char *given)
 	return region;
 }
 
-/* ---- account settings ---- */
-
-static CrmPhoneSettings cached;
-static bool cached_valid = false;
-static MemoryContext settings_memory = NULL;
-static bool callbacks_registered = false;
+/* ---- derived columns ---- */
 
 static void
-forget_on_xact(XactEvent event, void *arg)
+refuse_invalid(const char *raw, const char *region)
 {
-	cached_valid = false;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("phone number \"%s\" is not valid", raw),
+			 errdetail("\"%s\" is not a valid phone number in region %s or in international format.",
+					   raw, region),
+			 errhint("Write the number as dialled in %s or with its country code, for example +7 916 123-45-67.",
+					 region)));
 }
 
 static void
-forget_on_subxact(SubXactEvent event, SubTransactionId mySubid,
-				  SubTransactionId parentSubid, void *arg)
+refuse_written(const CrmPhoneColumn *col, const char *written, const char *raw)
 {
-	if (event == SUBXACT_EVENT_ABORT_SUB)
-		cached_valid = false;
+	ereport(ERROR,
+			(errcode(ERRCODE_GENERATED_ALWAYS),
+			 errmsg("cannot write \"%s\" into column \"%s\" of crm.%s", written, col->column, col->table),
+			 errdetail("%s is the E.164 form of %s \"%s\" and is filled from it.",
+					   col->column, col->source, raw ? raw : "(null)"),
+			 errhint("Write the number into %s only.", col->source)));
 }
 
-static CrmPlan account_settings = {
-	"SELECT default_region, client_link_mode, order_link_mode, order_won_status_id, "
-	"order_number_template, timezone FROM crm.accounts WHERE id = $1",
-	1, {INT8OID}
-};
-
-static void
-copy_setting(char *dst, size_t size, const char *src)
+char *
+crm_phone_derive(const CrmPhoneColumn *col, int64 account_id, const char *raw, const char *written)
 {
-	strlcpy(dst, src ? src : "", size);
-}
+	char	   *e164 = NULL;
 
-const CrmPhoneSettings *
-crm_phone_settings(int64 account_id)
-{
-	CrmUserSwitch user;
-	Datum		arg = Int64GetDatum(account_id);
-	bool		isnull;
-
-	if (cached_valid && cached.account_id == account_id)
-		return &cached;
-	if (!callbacks_registered)
+	if (raw != NULL)
 	{
-		RegisterXactCallback(forget_on_xact, NULL);
-		RegisterSubXactCallback(forget_on_subxact, NULL);
-		callbacks_registered = true;
+		const char *region = crm_account_settings(account_id)->region;
+
+		e164 = crm_phone_e164(raw, region);
+		if (e164 == NULL && col->required)
+			refuse_invalid(raw, region);
 	}
-
-	cached_valid = false;
-	SPI_connect();
-	crm_become_owner(&user);
-	if (crm_exec(&account_settings, &arg, NULL, true, 1) == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-				 errmsg("account %lld does not exist", (long long) account_id),
-				 errhint("Set crm.account_id to the id of an account in crm.accounts.")));
-	cached.account_id = account_id;
-	copy_setting(cached.region, sizeof(cached.region), crm_get_text(0, 1));
-	copy_setting(cached.client_link_mode, sizeof(cached.client_link_mode), crm_get_text(0, 2));
-	copy_setting(cached.order_link_mode, sizeof(cached.order_link_mode), crm_get_text(0, 3));
-	cached.order_won_status_id = crm_get_int64(0, 4, &isnull);
-	cached.has_won_status = !isnull;
-	if (settings_memory == NULL)
-		settings_memory = AllocSetContextCreate(CacheMemoryContext, "crm phone settings",
-												ALLOCSET_SMALL_SIZES);
-	MemoryContextReset(settings_memory);
-	cached.order_number_template = MemoryContextStrdup(settings_memory, crm_get_text(0, 5));
-	cached.timezone = MemoryContextStrdup(settings_memory, crm_get_text(0, 6));
-	crm_restore_user(&user);
-	SPI_finish();
-	cached_valid = true;
-	return &cached;
-}
-
-/* AFTER UPDATE (statement) on crm.accounts: this session reads the settings again. */
-PG_FUNCTION_INFO_V1(crm_phone_settings_changed);
-Datum
-crm_phone_settings_changed(PG_FUNCTION_ARGS)
-{
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("crm_phone_settings_changed: must be called as trigger")));
-	cached_valid = false;
-	return PointerGetDatum(NULL);
+	if (written != NULL && (e164 == NULL || strcmp(written, e164) != 0))
+		refuse_written(col, written, raw);
+	return e164;
 }
 
 /* ---- SQL ---- */
@@ -171,7 +126,7 @@ crm_normalize_phone(PG_FUNCTION_ARGS)
 	if (!PG_ARGISNULL(1))
 		region = checked_region(text_to_cstring(PG_GETARG_TEXT_PP(1)));
 	else if (crm_account_is_set)
-		region = crm_phone_settings(crm_account_value)->region;
+		region = crm_account_settings(crm_account_value)->region;
 	else
 		region = "ZZ";			/* no account: international format only */
 	e164 = crm_phone_e164(raw, region);

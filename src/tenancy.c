@@ -1,15 +1,31 @@
 /*
  * tenancy.c
- *	  The current account and employee, the crm roles, and row-level security
- *	  of every crm table.
+ *	  The current account and employee, the settings of an account, the crm
+ *	  roles, and row-level security of every crm table.
  *
  * crm.current_account() is the default of every account_id column and fails
  * closed: with crm.account_id unset it raises 42501, so a write never lands in
  * no account.  Policies use crm.session_account(), which returns NULL instead,
  * so that a role without the setting simply sees no rows.
+ *
+ * The account settings (default region, link modes, the order status and
+ * numbering) are read once per transaction and account: a lead insert reads
+ * them in two triggers, a bulk load in every row.
+ *
+ * Triggers:
+ *	_account_guard				BEFORE INSERT OR UPDATE of every table with
+ *								account_id: refuses a row of another account
+ *	accounts_20_phone_settings	AFTER UPDATE (statement) on crm.accounts: this
+ *								session reads the settings again
+ * Functions: crm.current_account, crm.session_account, crm.current_employee,
+ * crm.timezone_ok, crm._ensure_roles, crm._secure_all_tables.
+ * C API (tenancy.h): crm_require_account, crm_employee_or_null,
+ * crm_account_settings.
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
+#include "catalog/pg_type_d.h"
 #include "commands/trigger.h"
 #include "fmgr.h"
 #include "utils/rel.h"
@@ -18,6 +34,7 @@
 #include "utils/builtins.h"
 
 #include "crm.h"
+#include "tenancy.h"
 
 int64
 crm_require_account(void)
@@ -80,48 +97,110 @@ crm_timezone_ok(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(true);
 }
 
+/* ---- account settings ---- */
+
+static CrmAccountSettings settings;
+static CrmXactCache settings_cache = {"account settings"};
+
+static CrmPlan account_settings = {
+	"SELECT default_region, client_link_mode, order_link_mode, order_won_status_id, "
+	"order_number_template, timezone FROM crm.accounts WHERE id = $1",
+	1, {INT8OID}
+};
+
+static void
+copy_setting(char *dst, size_t size, const char *src)
+{
+	strlcpy(dst, src ? src : "", size);
+}
+
+const CrmAccountSettings *
+crm_account_settings(int64 account_id)
+{
+	CrmUserSwitch user;
+	Datum		arg = Int64GetDatum(account_id);
+	MemoryContext memory;
+	bool		isnull;
+
+	if (crm_xact_cache_valid(&settings_cache) && settings.account_id == account_id)
+		return &settings;
+
+	crm_xact_cache_forget(&settings_cache);
+	memory = crm_xact_cache_memory(&settings_cache);
+	SPI_connect();
+	crm_become_owner(&user);
+	if (crm_exec(&account_settings, &arg, NULL, true, 1) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+				 errmsg("account %lld does not exist", (long long) account_id),
+				 errhint("Set crm.account_id to the id of an account in crm.accounts.")));
+	settings.account_id = account_id;
+	copy_setting(settings.region, sizeof(settings.region), crm_get_text(0, 1));
+	copy_setting(settings.client_link_mode, sizeof(settings.client_link_mode), crm_get_text(0, 2));
+	copy_setting(settings.order_link_mode, sizeof(settings.order_link_mode), crm_get_text(0, 3));
+	settings.order_won_status_id = crm_get_int64(0, 4, &isnull);
+	settings.has_won_status = !isnull;
+	settings.order_number_template = MemoryContextStrdup(memory, crm_get_text(0, 5));
+	settings.timezone = MemoryContextStrdup(memory, crm_get_text(0, 6));
+	crm_restore_user(&user);
+	SPI_finish();
+	crm_xact_cache_set_valid(&settings_cache);
+	return &settings;
+}
+
+/* accounts_20_phone_settings, AFTER UPDATE (statement) on crm.accounts: read them again. */
+PG_FUNCTION_INFO_V1(crm_phone_settings_changed);
+Datum
+crm_phone_settings_changed(PG_FUNCTION_ARGS)
+{
+	CrmTrigger	trig;
+
+	crm_trigger_start_statement(&trig, fcinfo, "crm_phone_settings_changed", CRM_AFTER,
+								CRM_ON_UPDATE, false);
+	crm_xact_cache_forget(&settings_cache);
+	return crm_trigger_return(&trig, NULL);
+}
+
+/* ---- row-level security ---- */
+
 /*
  * crm._account_guard(): fired first (its name sorts first) before every
  * INSERT or UPDATE of every crm table.  Row-level security checks a new row
  * only after the BEFORE triggers ran, and crm's triggers look rows up in the
  * row's own account as the owner; so a row of another account is refused
  * here, before any of them, for every role that row-level security applies to.
+ * It serves every table, so it finds account_id by name in the row's own
+ * descriptor rather than through the column map of one table.
  */
 PG_FUNCTION_INFO_V1(crm_account_guard);
 Datum
 crm_account_guard(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-	Relation	rel;
-	HeapTuple	row;
+	CrmTrigger	trig;
 	int			attnum;
 	bool		isnull;
 	Datum		account;
 
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("crm_account_guard: must be fired before each row")));
-	rel = trigdata->tg_relation;
-	row = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ? trigdata->tg_newtuple : trigdata->tg_trigtuple;
-	if (check_enable_rls(RelationGetRelid(rel), InvalidOid, true) != RLS_ENABLED)
-		return PointerGetDatum(row);
-	attnum = SPI_fnumber(rel->rd_att, "account_id");
+	crm_trigger_start(&trig, fcinfo, "crm_account_guard", CRM_BEFORE, CRM_ON_INSERT | CRM_ON_UPDATE);
+	if (check_enable_rls(trig.relid, InvalidOid, true) != RLS_ENABLED)
+		return crm_trigger_return(&trig, trig.new);
+	attnum = SPI_fnumber(trig.desc, "account_id");
 	if (attnum <= 0)
-		return PointerGetDatum(row);
-	account = SPI_getbinval(row, rel->rd_att, attnum, &isnull);
+		return crm_trigger_return(&trig, trig.new);
+	account = heap_getattr(trig.new, attnum, trig.desc, &isnull);
 	if (isnull || (crm_account_is_set && DatumGetInt64(account) == crm_account_value))
-		return PointerGetDatum(row);
+		return crm_trigger_return(&trig, trig.new);
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("new row violates row-level security policy for table \"%s\"",
-					RelationGetRelationName(rel)),
+					RelationGetRelationName(trig.data->tg_relation)),
 			 errdetail("The row's account_id %lld is not the session's account.",
 					   (long long) DatumGetInt64(account)),
 			 errhint("Write rows of the account named by crm.account_id only.")));
 	PG_RETURN_NULL();
 }
+
+/* ---- roles and policies ---- */
 
 static void
 exec_fixed(const char *sql)

@@ -1,4 +1,5 @@
--- tenancy.sql: accounts, employees, the current account and employee, roles.
+-- tenancy.sql: accounts, employees, the current account and employee, roles,
+-- the per-transaction account settings.
 -- Every function pins its search_path; every table gets row-level security by
 -- account from crm._secure_all_tables() in finish.sql.
 
@@ -32,6 +33,8 @@ CREATE FUNCTION crm.timezone_ok(text) RETURNS boolean
     LANGUAGE c IMMUTABLE STRICT SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'crm_timezone_ok';
 
+-- Numbering's check of a template (numbering.c); here, because the CHECKs of
+-- crm.accounts below need it and numbering.sql needs crm.accounts.
 CREATE FUNCTION crm.number_template_ok(text) RETURNS boolean
     LANGUAGE c IMMUTABLE STRICT SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'crm_number_template_ok';
@@ -65,6 +68,13 @@ CREATE TABLE crm.employees (
     created_at        timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (account_id, id)
 );
+
+-- The account settings read by phones, clients, linking and orders are kept
+-- per transaction (tenancy.c); this session forgets them when it changes them.
+CREATE FUNCTION crm._phone_settings_changed() RETURNS trigger
+    LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_phone_settings_changed';
+CREATE TRIGGER accounts_20_phone_settings AFTER UPDATE ON crm.accounts
+    FOR EACH STATEMENT EXECUTE FUNCTION crm._phone_settings_changed();
 
 GRANT SELECT ON crm.accounts, crm.employees TO crm_reader;
 GRANT UPDATE (name, default_region, timezone, client_link_mode, order_link_mode, order_won_status_id,

@@ -41,40 +41,93 @@ events_text(int events)
 	}
 }
 
-void
-crm_trigger_start(CrmTrigger *t, FunctionCallInfo fcinfo, const char *name,
-				  CrmTriggerWhen when, int events)
+static TriggerData *
+called_as_trigger(FunctionCallInfo fcinfo, const char *name)
 {
-	TriggerData *data = (TriggerData *) fcinfo->context;
-	TriggerEvent ev;
-	int			fired;
-
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("function \"%s\" was not called by trigger manager", name)));
-	ev = data->tg_event;
-	fired = TRIGGER_FIRED_BY_INSERT(ev) ? CRM_ON_INSERT :
-		TRIGGER_FIRED_BY_UPDATE(ev) ? CRM_ON_UPDATE :
-		TRIGGER_FIRED_BY_DELETE(ev) ? CRM_ON_DELETE : 0;
-	if (!TRIGGER_FIRED_FOR_ROW(ev) ||
-		(when == CRM_BEFORE) != (bool) TRIGGER_FIRED_BEFORE(ev) ||
-		(fired & events) == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function \"%s\" must be fired for each row, %s %s",
-						name, when == CRM_BEFORE ? "before" : "after", events_text(events))));
+	return (TriggerData *) fcinfo->context;
+}
 
+static int
+fired_event(TriggerEvent ev)
+{
+	return TRIGGER_FIRED_BY_INSERT(ev) ? CRM_ON_INSERT :
+		TRIGGER_FIRED_BY_UPDATE(ev) ? CRM_ON_UPDATE :
+		TRIGGER_FIRED_BY_DELETE(ev) ? CRM_ON_DELETE :
+		TRIGGER_FIRED_BY_TRUNCATE(ev) ? CRM_ON_TRUNCATE : 0;
+}
+
+static void
+start(CrmTrigger *t, TriggerData *data, int fired)
+{
 	t->data = data;
 	t->desc = RelationGetDescr(data->tg_relation);
 	t->relid = RelationGetRelid(data->tg_relation);
 	t->is_insert = fired == CRM_ON_INSERT;
 	t->is_update = fired == CRM_ON_UPDATE;
 	t->is_delete = fired == CRM_ON_DELETE;
-	t->old = t->is_insert ? NULL : data->tg_trigtuple;
-	t->new = t->is_insert ? data->tg_trigtuple : t->is_update ? data->tg_newtuple : NULL;
+	t->old = NULL;
+	t->new = NULL;
 	t->caller = CurrentMemoryContext;
 	t->connected = false;
+}
+
+void
+crm_trigger_start(CrmTrigger *t, FunctionCallInfo fcinfo, const char *name,
+				  CrmTriggerWhen when, int events)
+{
+	TriggerData *data = called_as_trigger(fcinfo, name);
+	TriggerEvent ev = data->tg_event;
+	int			fired = fired_event(ev);
+	int			row_events = events & ~CRM_ON_TRUNCATE;
+	const char *when_text = when == CRM_BEFORE ? "before" : "after";
+
+	/* A TRUNCATE trigger is always for each statement, the others here for each row. */
+	if ((fired == CRM_ON_TRUNCATE) == (bool) TRIGGER_FIRED_FOR_ROW(ev) ||
+		(when == CRM_BEFORE) != (bool) TRIGGER_FIRED_BEFORE(ev) ||
+		(fired & events) == 0)
+	{
+		if (row_events == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+					 errmsg("function \"%s\" must be fired %s TRUNCATE", name, when_text)));
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" must be fired for each row, %s %s%s",
+						name, when_text, events_text(row_events),
+						(events & CRM_ON_TRUNCATE) ?
+						psprintf(", or for each statement, %s TRUNCATE", when_text) : "")));
+	}
+
+	start(t, data, fired);
+	if (fired != CRM_ON_TRUNCATE)
+	{
+		t->old = t->is_insert ? NULL : data->tg_trigtuple;
+		t->new = t->is_insert ? data->tg_trigtuple : t->is_update ? data->tg_newtuple : NULL;
+	}
+}
+
+void
+crm_trigger_start_statement(CrmTrigger *t, FunctionCallInfo fcinfo, const char *name,
+							CrmTriggerWhen when, int events, bool transition_tables)
+{
+	TriggerData *data = called_as_trigger(fcinfo, name);
+	TriggerEvent ev = data->tg_event;
+	int			fired = fired_event(ev);
+
+	if (!TRIGGER_FIRED_FOR_STATEMENT(ev) ||
+		(when == CRM_BEFORE) != (bool) TRIGGER_FIRED_BEFORE(ev) ||
+		(fired & events) == 0 ||
+		(transition_tables && data->tg_oldtable == NULL && data->tg_newtable == NULL))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" must be fired for each statement, %s %s%s",
+						name, when == CRM_BEFORE ? "before" : "after", events_text(events),
+						transition_tables ? ", with transition tables" : "")));
+	start(t, data, fired);
 }
 
 void

@@ -23,6 +23,7 @@
 #define CRM_ON_INSERT	0x01
 #define CRM_ON_UPDATE	0x02
 #define CRM_ON_DELETE	0x04
+#define CRM_ON_TRUNCATE 0x08		/* fired for each statement, as TRUNCATE triggers are */
 
 typedef enum CrmTriggerWhen
 {
@@ -47,10 +48,20 @@ typedef struct CrmTrigger
 /*
  * Checks the calling protocol, as contrib/tcn does: called as a trigger, for
  * each row, before or after, by one of the events in the mask; raises 39P01
- * naming the function otherwise.
+ * naming the function otherwise.  With CRM_ON_TRUNCATE in the mask it also
+ * accepts TRUNCATE, which fires for each statement (t->old and t->new NULL).
  */
 extern void crm_trigger_start(CrmTrigger *t, FunctionCallInfo fcinfo, const char *name,
 							  CrmTriggerWhen when, int events);
+
+/*
+ * The same check for a statement trigger: for each statement, before or after
+ * one of the events in the mask, and with the statement's transition tables
+ * when transition_tables is set.  t->old and t->new are NULL; the transition
+ * tables are t->data->tg_oldtable and tg_newtable.
+ */
+extern void crm_trigger_start_statement(CrmTrigger *t, FunctionCallInfo fcinfo, const char *name,
+										CrmTriggerWhen when, int events, bool transition_tables);
 
 /* Connects to SPI for the rest of the trigger (once; later calls do nothing). */
 extern void crm_trigger_connect(CrmTrigger *t);

@@ -1,0 +1,9 @@
+-- history.sql: the guards of numbered rows and of history (history.c); each
+-- concept attaches them to its own tables.
+
+-- No DELETE or TRUNCATE of numbered rows; the trigger's argument is the hint.
+CREATE FUNCTION crm._forbid_delete() RETURNS trigger
+    LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_forbid_delete';
+-- No UPDATE, DELETE or TRUNCATE of an event or fact table, from any role.
+CREATE FUNCTION crm._append_only() RETURNS trigger
+    LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_append_only';

@@ -1,0 +1,31 @@
+/*
+ * linking.h
+ *	  The link between an order and a lead, and the lead a new order is given
+ *	  in auto mode (see linking.c).
+ */
+#ifndef CRM_LINKING_H
+#define CRM_LINKING_H
+
+#include "postgres.h"
+
+/*
+ * crm.link_order's link: order and lead both ways, the lead moved to the
+ * account's order status; as the caller, every refusal raised.  Caller is
+ * connected to SPI.
+ */
+extern void crm_link_order_by_hand(int64 account_id, int64 order_id, int64 lead_id);
+
+/*
+ * In order_link_mode auto, the lead a new order with phone e164 (and client,
+ * unless client_null) is given before it is written: the one open lead
+ * without an order with that phone and a compatible client, found under the
+ * phone's advisory lock, then locked and checked again.  false (and nothing
+ * set) when there is none or the mode is not auto; else *lead_id and the
+ * lead's client.  Caller is connected to SPI.
+ */
+extern bool crm_link_lead_for_new_order(int64 account_id, const char *e164,
+										int64 client_id, bool client_null,
+										int64 *lead_id, int64 *lead_client,
+										bool *lead_client_null);
+
+#endif							/* CRM_LINKING_H */

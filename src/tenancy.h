@@ -1,0 +1,35 @@
+/*
+ * tenancy.h
+ *	  The session's account and employee, and the settings of an account that
+ *	  phones, clients, linking and orders read (see tenancy.c).
+ */
+#ifndef CRM_TENANCY_H
+#define CRM_TENANCY_H
+
+#include "postgres.h"
+
+/* The account of the session; raises 42501 with a hint when crm.account_id is unset. */
+extern int64 crm_require_account(void);
+/* The employee named by crm.employee_id, or *isnull. */
+extern int64 crm_employee_or_null(bool *isnull);
+
+/* The settings of an account that phones, clients, linking and orders read. */
+typedef struct CrmAccountSettings
+{
+	int64		account_id;
+	char		region[8];		/* default_region */
+	char		client_link_mode[8];	/* off, suggest, auto */
+	char		order_link_mode[8];
+	bool		has_won_status;
+	int64		order_won_status_id;
+	char	   *order_number_template;	/* kept in the cache's own memory */
+	char	   *timezone;
+} CrmAccountSettings;
+
+/*
+ * Read once per transaction (as the owner; connects to SPI itself) and
+ * forgotten when this session updates crm.accounts.
+ */
+extern const CrmAccountSettings *crm_account_settings(int64 account_id);
+
+#endif							/* CRM_TENANCY_H */
