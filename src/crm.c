@@ -19,6 +19,12 @@ void
 _PG_init(void)
 {
 	crm_guc_init();
+
+	/*
+	 * Due handlers: the order of registration is the order of crm.run_due()'s
+	 * output (invoice auto-cancel, autopay charges, then lead deadlines).
+	 */
 	crm_invoices_init();
+	crm_autopay_init();
 	crm_scheduler_init();
 }

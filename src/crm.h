@@ -15,10 +15,11 @@
  *	clients.c	clients, client phones, the right to see customers
  *	linking.c	lead <-> client and order <-> lead matching
  *	lead_reports.c	kept-up lead counts behind the funnel and the campaign report
- *	invoices.c	offers, invoices, items, invoice events, auto-cancel
- *	invoice_actions.c	confirm, cancel, delete, auto-cancel time, autopay switch, reissue
- *	payments.c	payments, refunds, autopay charges
+ *	invoices/	offers, invoices, items, invoice events, auto-cancel, actions,
+ *				payments, refunds, autopay charges (map in invoices/invoices.h;
+ *				other rooms use invoices/public.h)
  *	calls.c		call outcomes, retry rules, call tasks, the call queue
+ *	outbox.c	the outbox: emails queued for delivery and their NOTIFY (outbox.h)
  *	templates.c	template rendering and the outbox
  *	chats.c		conversations, messages, responsible manager, appointments
  *	alerts.c	failed-payment alert routing
@@ -110,43 +111,10 @@ extern bool crm_can_see_customers(void);
 extern char *crm_tuple_text(HeapTuple tuple, TupleDesc desc, const char *name);
 extern bool crm_same_text(const char *a, const char *b);
 
-/* ---- invoices.c ---- */
+/* ---- invoices/ ---- */
+/* Each registers its due handler: auto-cancel, then autopay charges. */
 extern void crm_invoices_init(void);
-/*
- * Why the system changes an invoice ("auto_cancel", "call_refused", ...):
- * set around an UPDATE of crm.invoices, recorded in the invoice event's
- * detail; NULL for a change by an employee.
- */
-extern const char *crm_invoice_event_reason;
-
-/*
- * Appends an invoice event by the current employee at the transaction time,
- * with crm_invoice_event_reason (when set) as "reason" in the detail plus the
- * given pairs.  Caller is connected to SPI and runs as owner.
- */
-extern void crm_invoice_event(int64 account_id, int64 invoice_id, const char *kind,
-							  const char *from_status, const char *to_status,
-							  int npairs, const char **keys, const char **values);
-/* Shared by invoices.c and payments.c. */
-extern bool crm_invoice_by_scheduler;
-extern Datum crm_invoice_col(HeapTuple tuple, TupleDesc desc, const char *name, bool *isnull);
-extern void crm_invoice_not_found(int64 account_id, int64 invoice_id);
-extern Datum crm_invoice_row(int64 account_id, int64 invoice_id);
-extern Datum crm_invoice_move(int64 account_id, int64 invoice_id, const char *to,
-							  const char *comment);
-extern const char *crm_invoice_pending_comment(const char *comment);
-extern bool crm_min_timestamp(CrmPlan *plan, TimestampTz *at);
-/*
- * Runs a system write of crm.invoices with crm_invoice_event_reason set (and
- * no employee on its events when by_scheduler); restores both afterwards.
- */
-extern uint64 crm_invoice_system_exec(CrmPlan *plan, Datum *args, const char *nulls,
-									  const char *reason, bool by_scheduler);
-
-/* ---- payments.c ---- */
-extern void crm_payments_init(void);
-
-/* ---- calls.c ---- */
+extern void crm_autopay_init(void);
 
 /* ---- templates.c ---- */
 /* Raises 22023 when text has an unknown or unterminated {$...} variable. */
