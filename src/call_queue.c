@@ -86,9 +86,7 @@ crm_call_tasks_check(PG_FUNCTION_ARGS)
 	CrmUserSwitch u;
 
 	crm_trigger_start(&trig, fcinfo, "crm_call_tasks_check", CRM_BEFORE, CRM_ON_INSERT);
-	row.tuple = trig.new;
-	row.desc = trig.desc;
-	row.map = crm_trigger_columns(&trig, &task_columns);
+	row = crm_trigger_row(&trig, trig.new, &task_columns);
 	crm_trigger_connect(&trig);
 	crm_become_owner(&u);
 	check_task_client(crm_row_int64(&row, TASK_ACCOUNT_ID, NULL),
@@ -125,7 +123,6 @@ Datum
 crm_clients_close_call_tasks(PG_FUNCTION_ARGS)
 {
 	CrmTrigger	trig;
-	const CrmColumnMap *map;
 	CrmRow		old;
 	CrmRow		new;
 	char	   *new_cat;
@@ -133,13 +130,8 @@ crm_clients_close_call_tasks(PG_FUNCTION_ARGS)
 	CrmUserSwitch u;
 
 	crm_trigger_start(&trig, fcinfo, "crm_clients_close_call_tasks", CRM_AFTER, CRM_ON_UPDATE);
-	map = crm_trigger_columns(&trig, &client_columns);
-	old.tuple = trig.old;
-	old.desc = trig.desc;
-	old.map = map;
-	new.tuple = trig.new;
-	new.desc = trig.desc;
-	new.map = map;
+	old = crm_trigger_row(&trig, trig.old, &client_columns);
+	new = crm_trigger_row(&trig, trig.new, &client_columns);
 	new_cat = crm_row_text(&new, CLIENT_CATEGORY);
 	if (strcmp(crm_row_text(&old, CLIENT_CATEGORY), new_cat) == 0 ||
 		(strcmp(new_cat, "not_client") != 0 && strcmp(new_cat, "spam") != 0))

@@ -246,9 +246,7 @@ crm_calls_schedule(PG_FUNCTION_ARGS)
 	Datum		next;
 
 	crm_trigger_start(&trig, fcinfo, "crm_calls_schedule", CRM_BEFORE, CRM_ON_INSERT);
-	row.tuple = trig.new;
-	row.desc = trig.desc;
-	row.map = crm_trigger_columns(&trig, &call_columns);
+	row = crm_trigger_row(&trig, trig.new, &call_columns);
 	account_id = crm_row_int64(&row, CALL_ACCOUNT_ID, NULL);
 	outcome = crm_row_text(&row, CALL_OUTCOME);
 	called_at = DatumGetTimestampTz(crm_row_get(&row, CALL_CALLED_AT, &isnull));
@@ -393,9 +391,7 @@ crm_calls_apply(PG_FUNCTION_ARGS)
 	char	   *outcome;
 
 	crm_trigger_start(&trig, fcinfo, "crm_calls_apply", CRM_AFTER, CRM_ON_INSERT);
-	row.tuple = trig.new;
-	row.desc = trig.desc;
-	row.map = crm_trigger_columns(&trig, &call_columns);
+	row = crm_trigger_row(&trig, trig.new, &call_columns);
 	account_id = crm_row_int64(&row, CALL_ACCOUNT_ID, NULL);
 	call_id = crm_row_int64(&row, CALL_ID, NULL);
 	client_id = crm_row_int64(&row, CALL_CLIENT_ID, NULL);

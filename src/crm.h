@@ -18,7 +18,8 @@
  *	invoices/	offers, invoices, items, invoice events, auto-cancel, actions,
  *				payments, refunds, autopay charges (map in invoices/invoices.h;
  *				other rooms use invoices/public.h)
- *	calls.c		call outcomes, retry rules, call tasks, the call queue
+ *	calls.c		call outcomes and retry rules
+ *	call_queue.c	call tasks and the call queue (both in calls.sql)
  *	outbox.c	the outbox: emails queued for delivery and their NOTIFY (outbox.h)
  *	templates.c	template rendering and the outbox
  *	chats.c		conversations, messages, responsible manager, appointments

@@ -148,8 +148,7 @@ crm_reissue_invoice(PG_FUNCTION_ARGS)
 	char	   *new_number;
 	Datum		result;
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "crm: SPI_connect failed");
+	SPI_connect();
 	if (crm_exec(&old_number, args, NULL, false, 1) != 1)
 		crm_error_not_found("invoice", account_id, invoice_id, ERRCODE_NO_DATA_FOUND);
 	scope.comment = psprintf("reissued from %s", crm_get_text(0, 1));
@@ -164,8 +163,7 @@ crm_reissue_invoice(PG_FUNCTION_ARGS)
 		SPI_finish();
 		(void) crm_invoice_move(account_id, invoice_id, "cancelled",
 								psprintf("reissued as %s", new_number));
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "crm: SPI_connect failed");
+		SPI_connect();
 	}
 	result = crm_invoice_row(account_id, new_id);
 	SPI_finish();

@@ -188,7 +188,6 @@ Datum
 crm_invoice_after_write(PG_FUNCTION_ARGS)
 {
 	CrmTrigger	trig;
-	const CrmColumnMap *map;
 	CrmRow		new;
 	CrmUserSwitch user;
 	int64		account_id;
@@ -196,10 +195,7 @@ crm_invoice_after_write(PG_FUNCTION_ARGS)
 
 	crm_trigger_start(&trig, fcinfo, "crm_invoice_after_write", CRM_AFTER,
 					  CRM_ON_INSERT | CRM_ON_UPDATE);
-	map = crm_trigger_columns(&trig, &crm_invoice_columns);
-	new.tuple = trig.new;
-	new.desc = trig.desc;
-	new.map = map;
+	new = crm_trigger_row(&trig, trig.new, &crm_invoice_columns);
 	account_id = crm_row_int64(&new, INV_ACCOUNT_ID, NULL);
 	invoice_id = crm_row_int64(&new, INV_ID, NULL);
 
@@ -209,7 +205,7 @@ crm_invoice_after_write(PG_FUNCTION_ARGS)
 		created_events(&new, account_id, invoice_id);
 	else
 	{
-		CrmRow		old = {trig.old, trig.desc, map};
+		CrmRow		old = crm_trigger_row(&trig, trig.old, &crm_invoice_columns);
 
 		updated_events(&old, &new, account_id, invoice_id);
 	}

@@ -270,9 +270,7 @@ crm_invoice_before_insert(PG_FUNCTION_ARGS)
 	char	   *status;
 
 	crm_trigger_start(&trig, fcinfo, "crm_invoice_before_insert", CRM_BEFORE, CRM_ON_INSERT);
-	row.tuple = trig.new;
-	row.desc = trig.desc;
-	row.map = crm_trigger_columns(&trig, &crm_invoice_columns);
+	row = crm_trigger_row(&trig, trig.new, &crm_invoice_columns);
 	account_id = crm_row_int64(&row, INV_ACCOUNT_ID, &isnull);
 	if (isnull)
 		return crm_trigger_return(&trig, row.tuple);	/* NOT NULL reports it */
@@ -366,7 +364,6 @@ Datum
 crm_invoice_before_update(PG_FUNCTION_ARGS)
 {
 	CrmTrigger	trig;
-	const CrmColumnMap *map;
 	CrmRow		old;
 	CrmRow		new;
 	CrmChanges	ch = {0};
@@ -375,13 +372,8 @@ crm_invoice_before_update(PG_FUNCTION_ARGS)
 	char	   *to;
 
 	crm_trigger_start(&trig, fcinfo, "crm_invoice_before_update", CRM_BEFORE, CRM_ON_UPDATE);
-	map = crm_trigger_columns(&trig, &crm_invoice_columns);
-	old.tuple = trig.old;
-	old.desc = trig.desc;
-	old.map = map;
-	new.tuple = trig.new;
-	new.desc = trig.desc;
-	new.map = map;
+	old = crm_trigger_row(&trig, trig.old, &crm_invoice_columns);
+	new = crm_trigger_row(&trig, trig.new, &crm_invoice_columns);
 	from = crm_row_text(&old, INV_STATUS);
 	to = crm_row_text(&new, INV_STATUS);
 	if (to == NULL)
@@ -420,9 +412,10 @@ crm_invoice_before_update(PG_FUNCTION_ARGS)
 
 	/* normalise the row as it will be stored */
 	{
-		CrmRow		staged = {crm_changes_apply(&new, &ch), trig.desc, map};
+		CrmRow		staged = new;
 		CrmChanges	more = {0};
 
+		staged.tuple = crm_changes_apply(&new, &ch);
 		normalise_autopay(&staged, &more, now);
 		return crm_trigger_return(&trig, crm_changes_apply(&staged, &more));
 	}
@@ -460,8 +453,7 @@ crm_invoice_update(CrmPlan *plan, int64 account_id, int64 invoice_id, Datum valu
 	Datum		result;
 	bool		isnull;
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "crm: SPI_connect failed");
+	SPI_connect();
 	if (crm_write_exec(&scope, plan, args, nulls) != 1)
 		crm_error_not_found("invoice", account_id, invoice_id, ERRCODE_NO_DATA_FOUND);
 	result = SPI_datumTransfer(crm_get(0, 1, &isnull), false, -1);

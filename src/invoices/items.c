@@ -25,7 +25,9 @@ enum
 	ITEM_PRICE,
 	ITEM_NCOLUMNS
 };
-static const char *const item_names[ITEM_NCOLUMNS] = {"account_id", "invoice_id", "offer_id", "price"};
+static const char *const item_names[ITEM_NCOLUMNS] = {
+	"account_id", "invoice_id", "offer_id", "price"
+};
 static CrmColumnMap item_columns = {"crm.invoice_items", ITEM_NCOLUMNS, item_names};
 
 static CrmPlan lock_invoice_status = {
@@ -47,14 +49,8 @@ static CrmPlan items_total = {
 static void
 item_rows(CrmTrigger *trig, CrmRow *row, CrmRow *before)
 {
-	const CrmColumnMap *map = crm_trigger_columns(trig, &item_columns);
-
-	row->tuple = trig->new ? trig->new : trig->old;
-	row->desc = trig->desc;
-	row->map = map;
-	before->tuple = trig->old ? trig->old : trig->new;
-	before->desc = trig->desc;
-	before->map = map;
+	*row = crm_trigger_row(trig, trig->new ? trig->new : trig->old, &item_columns);
+	*before = crm_trigger_row(trig, trig->old ? trig->old : trig->new, &item_columns);
 }
 
 static void

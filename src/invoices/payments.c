@@ -280,9 +280,7 @@ crm_payment_before_insert(PG_FUNCTION_ARGS)
 	HeapTuple	result = NULL;
 
 	crm_trigger_start(&trig, fcinfo, "crm_payment_before_insert", CRM_BEFORE, CRM_ON_INSERT);
-	row.tuple = trig.new;
-	row.desc = trig.desc;
-	row.map = crm_trigger_columns(&trig, &payment_columns);
+	row = crm_trigger_row(&trig, trig.new, &payment_columns);
 	account_id = crm_row_int64(&row, PAY_ACCOUNT_ID, &isnull);
 	if (isnull)
 		return crm_trigger_return(&trig, row.tuple);
@@ -359,8 +357,7 @@ crm_record_payment(PG_FUNCTION_ARGS)
 		nulls[4] = ' ';
 	}
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "crm: SPI_connect failed");
+	SPI_connect();
 	if (crm_exec(&insert_payment, args, nulls, false, 0) == 0)
 	{
 		/* already reported: the first row stands */
@@ -414,8 +411,7 @@ crm_refund_invoice(PG_FUNCTION_ARGS)
 	args[0] = Int64GetDatum(account_id);
 	args[1] = Int64GetDatum(invoice_id);
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "crm: SPI_connect failed");
+	SPI_connect();
 	if (crm_exec(&refundable, args, NULL, false, 1) != 1)
 		crm_error_not_found("invoice", account_id, invoice_id, ERRCODE_NO_DATA_FOUND);
 	{
