@@ -24,10 +24,16 @@ OBJS = \
 	src/linking.o \
 	src/linking_by_hand.o \
 	src/lead_reports.o \
-	src/invoices.o \
-	src/invoice_actions.o \
-	src/payments.o \
+	src/invoices/invoices.o \
+	src/invoices/events.o \
+	src/invoices/items.o \
+	src/invoices/auto_cancel.o \
+	src/invoices/actions.o \
+	src/invoices/payments.o \
+	src/invoices/autopay.o \
+	src/outbox.o \
 	src/calls.o \
+	src/call_queue.o \
 	src/templates.o \
 	src/templates_core.o \
 	src/chats.o \
@@ -47,8 +53,10 @@ SQL_PARTS = \
 	src/orders.sql \
 	src/linking.sql \
 	src/lead_reports.sql \
+	src/outbox.sql \
 	src/templates.sql \
-	src/invoices.sql \
+	src/invoices/invoices.sql \
+	src/invoices/payments.sql \
 	src/calls.sql \
 	src/chats.sql \
 	src/alerts.sql \

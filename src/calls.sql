@@ -1,4 +1,6 @@
--- calls.sql: call tasks, calls, retry scheduling, the call queue.
+-- calls.sql: call tasks, calls, retry scheduling, the call queue.  The call
+-- centre's columns of crm.invoices (next_call_at ... no_answer_streak) are in
+-- invoices/invoices.sql, crm.clients.contact_flagged in clients.sql.
 
 CREATE TABLE crm.call_tasks (
     account_id    bigint NOT NULL DEFAULT crm.current_account() REFERENCES crm.accounts (id),
@@ -12,6 +14,11 @@ CREATE TABLE crm.call_tasks (
     created_at    timestamptz NOT NULL DEFAULT now(),
     closed_at     timestamptz,
     closed_reason text,
+    -- claimed_by/claimed_until: who holds the task from crm.claim_next_call;
+    -- no_answer_streak: consecutive no_answer calls so far (0 after any other outcome).
+    claimed_by    bigint,
+    claimed_until timestamptz,
+    no_answer_streak integer NOT NULL DEFAULT 0,
     PRIMARY KEY (account_id, id),
     FOREIGN KEY (account_id, client_id) REFERENCES crm.clients (account_id, id),
     FOREIGN KEY (account_id, employee_id) REFERENCES crm.employees (account_id, id)
@@ -54,15 +61,7 @@ GRANT SELECT ON crm.call_tasks, crm.calls TO crm_reader;
 GRANT INSERT, UPDATE ON crm.call_tasks TO crm_manager;
 GRANT INSERT ON crm.calls TO crm_manager;
 
--- ==== calls: rules in calls.c
-
-ALTER TABLE crm.clients ADD COLUMN contact_flagged boolean NOT NULL DEFAULT false;
--- claimed_by/claimed_until: who holds the item from crm.claim_next_call;
--- no_answer_streak: consecutive no_answer calls so far (0 after any other outcome).
-ALTER TABLE crm.invoices ADD COLUMN claimed_by bigint, ADD COLUMN claimed_until timestamptz,
-    ADD COLUMN no_answer_streak integer NOT NULL DEFAULT 0;
-ALTER TABLE crm.call_tasks ADD COLUMN claimed_by bigint, ADD COLUMN claimed_until timestamptz,
-    ADD COLUMN no_answer_streak integer NOT NULL DEFAULT 0;
+-- ==== calls: rules in calls.c (outcomes, retries) and call_queue.c (tasks, the queue)
 
 -- A call task's history (invoices keep theirs in crm.invoice_events).
 CREATE TABLE crm.call_task_events (

@@ -17,6 +17,7 @@ CREATE TABLE crm.clients (
     ip             inet,
     attrs          jsonb NOT NULL DEFAULT '{}',
     created_at     timestamptz NOT NULL DEFAULT now(),
+    contact_flagged boolean NOT NULL DEFAULT false,  -- a call found the contact wrong (calls.c)
     PRIMARY KEY (account_id, id),
     FOREIGN KEY (account_id, responsible_id) REFERENCES crm.employees (account_id, id)
 );

@@ -25,11 +25,13 @@ _PG_init(void)
 	crm_guc_init();
 
 	/*
-	 * The due handlers.  Registration order is run_due's output order:
-	 * lead deadlines, invoice auto-cancel, autopay.
+	 * The due handlers: the order of registration is the order of
+	 * crm.run_due()'s output (invoice auto-cancel, autopay charges, then lead
+	 * deadlines).
 	 */
-	crm_lead_deadlines_init();
 	crm_invoices_init();
+	crm_autopay_init();
+	crm_lead_deadlines_init();
 
 	/* The worker last: it runs the handlers registered above. */
 	crm_worker_init();

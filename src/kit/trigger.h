@@ -136,6 +136,18 @@ extern char *crm_row_out(const CrmRow *row, int col);	/* the type's output text,
 /* Same value in both rows: both NULL, or equal bytes once detoasted. */
 extern bool crm_row_same(const CrmRow *a, const CrmRow *b, int col);
 
+/* A tuple of a trigger's relation (t->old, t->new, ...) read through map. */
+static inline CrmRow
+crm_trigger_row(CrmTrigger *t, HeapTuple tuple, CrmColumnMap *map)
+{
+	CrmRow		row;
+
+	row.tuple = tuple;
+	row.desc = t->desc;
+	row.map = crm_trigger_columns(t, map);
+	return row;
+}
+
 /* ---- changes to a row ---- */
 
 #define CRM_MAX_CHANGES 24

@@ -1,45 +1,52 @@
 /*
- * payments.c
- *	  Payments and autopay: the payment trigger that moves invoices,
- *	  crm.record_payment, crm.refund_invoice, and the autopay charge handler.
+ * invoices/payments.c
+ *	  Payments: the payment trigger that moves invoices, crm.record_payment
+ *	  and crm.refund_invoice.
+ *
+ * Trigger on crm.payments:
+ *	payment_10_before_insert	crm_payment_before_insert: judges the payment
+ *								against its invoice, records it, moves the invoice
+ * Functions:
+ *	crm.record_payment(...)		crm_record_payment
+ *	crm.refund_invoice(id, comment)	crm_refund_invoice
  *
  * A payment row is a fact: its BEFORE INSERT trigger locks the invoice, judges
  * the payment against the invoice as it is now (so several payments in one
  * statement, or in racing sessions, are judged one after the other), and
- * moves the invoice.  A payment whose external_id was already reported is
- * skipped: the first row stands and nothing happens again.
- *
- * Autopay: each due invoice gets one 'charge' row in crm.outbox (its
- * dedup_key names the invoice and the charge's ordinal) and its next charge
- * moves one interval on.  autopay_pending counts charges queued whose result
- * has not been reported; autopay_count counts successful ones.  Once count
- * plus pending reach the limit there is no next charge; a failed charge frees
- * its place; after the last success autopay is off (see normalise_autopay in
- * invoices.c).
+ * moves the invoice as crm itself (reason payment, autopay or refund).  A
+ * payment whose external_id was already reported is skipped: the first row
+ * stands and nothing happens again.  The charges themselves are queued by
+ * autopay.c.
  */
 #include "postgres.h"
 
 #include "catalog/pg_type_d.h"
-#include "commands/trigger.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/numeric.h"
-#include "utils/rel.h"
 #include "utils/timestamp.h"
 
-#include "crm.h"
+#include "invoices/invoices.h"
 
-static Datum
-pcol(HeapTuple t, TupleDesc d, const char *name, bool *isnull)
+enum
 {
-	return crm_invoice_col(t, d, name, isnull);
-}
-
-static const char *
-pout(HeapTuple t, TupleDesc d, const char *name)
-{
-	return SPI_getvalue(t, d, SPI_fnumber(d, name));
-}
+	PAY_ACCOUNT_ID,
+	PAY_ID,
+	PAY_INVOICE_ID,
+	PAY_KIND,
+	PAY_AMOUNT,
+	PAY_SUCCEEDED,
+	PAY_FAILURE_REASON,
+	PAY_EXTERNAL_ID,
+	PAY_AT,
+	PAY_EMPLOYEE_ID,
+	PAY_NCOLUMNS
+};
+static const char *const payment_names[PAY_NCOLUMNS] = {
+	"account_id", "id", "invoice_id", "kind", "amount", "succeeded", "failure_reason",
+	"external_id", "at", "employee_id"
+};
+static CrmColumnMap payment_columns = {"crm.payments", PAY_NCOLUMNS, payment_names};
 
 static int
 num_cmp(Datum a, Datum b)
@@ -181,12 +188,13 @@ status_after(InvoiceState *inv, Datum paid, Datum refunded, bool is_refund)
 }
 
 static void
-payment_event(int64 account_id, int64 invoice_id, HeapTuple t, TupleDesc d, const char *kind,
+payment_event(int64 account_id, int64 invoice_id, const CrmRow *payment, const char *kind,
 			  bool succeeded)
 {
 	const char *keys[6] = {"payment_id", "kind", "amount", "at", "failure_reason", "external_id"};
-	const char *values[6] = {pout(t, d, "id"), kind, pout(t, d, "amount"), pout(t, d, "at"),
-	pout(t, d, "failure_reason"), pout(t, d, "external_id")};
+	const char *values[6] = {crm_row_out(payment, PAY_ID), kind, crm_row_out(payment, PAY_AMOUNT),
+		crm_row_out(payment, PAY_AT), crm_row_out(payment, PAY_FAILURE_REASON),
+	crm_row_out(payment, PAY_EXTERNAL_ID)};
 
 	crm_invoice_event(account_id, invoice_id,
 					  !succeeded ? "payment_failed" : strcmp(kind, "refund") == 0 ? "refund" : "payment",
@@ -202,6 +210,7 @@ move_invoice_by_payment(int64 account_id, int64 invoice_id, InvoiceState *inv, c
 	Datum		paid = inv->paid;
 	Datum		refunded = inv->refunded;
 	Datum		args[7];
+	CrmWriteScope scope = {CRM_WRITE_DERIVED, NULL, NULL};
 
 	if (!succeeded && !is_autopay)
 		return;					/* a failed payment changes nothing */
@@ -216,8 +225,40 @@ move_invoice_by_payment(int64 account_id, int64 invoice_id, InvoiceState *inv, c
 	args[4] = refunded;
 	args[5] = Int32GetDatum(succeeded && is_autopay ? 1 : 0);
 	args[6] = Int32GetDatum(is_autopay ? 1 : 0);
-	crm_invoice_system_exec(&apply_payment, args, NULL,
-							is_refund ? "refund" : is_autopay ? "autopay" : "payment", false);
+	/* as crm itself; a refund's comment (crm.refund_invoice) goes on to the status move */
+	scope.reason = is_refund ? "refund" : is_autopay ? "autopay" : "payment";
+	scope.comment = crm_write_comment();
+	crm_write_exec(&scope, &apply_payment, args, NULL);
+}
+
+/* The employee recording the payment, when the row names none. */
+static HeapTuple
+with_employee(const CrmRow *payment)
+{
+	CrmChanges	ch = {0};
+	bool		no_employee;
+	int64		employee;
+
+	if (!crm_row_isnull(payment, PAY_EMPLOYEE_ID))
+		return payment->tuple;
+	employee = crm_employee_or_null(&no_employee);
+	if (!no_employee)
+		crm_change(&ch, payment, PAY_EMPLOYEE_ID, Int64GetDatum(employee), false);
+	return crm_changes_apply(payment, &ch);
+}
+
+/* Whether a payment with this external_id is already recorded. */
+static bool
+already_reported(int64 account_id, const CrmRow *payment)
+{
+	bool		isnull;
+	Datum		ext = crm_row_get(payment, PAY_EXTERNAL_ID, &isnull);
+	Datum		args[2] = {Int64GetDatum(account_id), ext};
+
+	if (isnull)
+		return false;
+	/* after the invoice lock, so a racing report of the same id is seen */
+	return crm_exec(&payment_by_external_id, args, NULL, false, 1) == 1;
 }
 
 PG_FUNCTION_INFO_V1(crm_payment_before_insert);
@@ -225,40 +266,30 @@ Datum
 crm_payment_before_insert(PG_FUNCTION_ARGS)
 {
 	CrmTrigger	trig;
-	HeapTuple	t;
-	TupleDesc	d;
+	CrmRow		row;
 	CrmUserSwitch user;
 	InvoiceState inv;
 	bool		isnull,
 				amount_null,
-				succeeded_null,
-				ext_null;
+				succeeded_null;
 	int64		account_id,
 				invoice_id;
-	Datum		amount,
-				ext;
+	Datum		amount;
 	bool		succeeded;
 	char	   *kind;
-	HeapTuple	result;
+	HeapTuple	result = NULL;
 
 	crm_trigger_start(&trig, fcinfo, "crm_payment_before_insert", CRM_BEFORE, CRM_ON_INSERT);
-	t = result = trig.new;
-	d = trig.desc;
-	account_id = DatumGetInt64(pcol(t, d, "account_id", &isnull));
+	row = crm_trigger_row(&trig, trig.new, &payment_columns);
+	account_id = crm_row_int64(&row, PAY_ACCOUNT_ID, &isnull);
 	if (isnull)
-		return PointerGetDatum(t);
-	invoice_id = DatumGetInt64(pcol(t, d, "invoice_id", &isnull));
-	amount = pcol(t, d, "amount", &amount_null);
-	succeeded = DatumGetBool(pcol(t, d, "succeeded", &succeeded_null));
-	if (isnull || amount_null || succeeded_null)
-		return PointerGetDatum(t);	/* NOT NULL reports it */
-	{
-		Datum		k = pcol(t, d, "kind", &isnull);
-
-		if (isnull)
-			return PointerGetDatum(t);	/* NOT NULL reports it */
-		kind = TextDatumGetCString(k);
-	}
+		return crm_trigger_return(&trig, row.tuple);
+	invoice_id = crm_row_int64(&row, PAY_INVOICE_ID, &isnull);
+	amount = crm_row_get(&row, PAY_AMOUNT, &amount_null);
+	succeeded = DatumGetBool(crm_row_get(&row, PAY_SUCCEEDED, &succeeded_null));
+	kind = crm_row_text(&row, PAY_KIND);
+	if (isnull || amount_null || succeeded_null || kind == NULL)
+		return crm_trigger_return(&trig, row.tuple);	/* NOT NULL reports it */
 	if (num_cmp(amount, DirectFunctionCall1(int4_numeric, Int32GetDatum(0))) <= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -274,32 +305,13 @@ crm_payment_before_insert(PG_FUNCTION_ARGS)
 				 errmsg("invoice %lld does not exist", (long long) invoice_id),
 				 errdetail("Account %lld has no invoice with id %lld.", (long long) account_id, (long long) invoice_id),
 				 errhint("Use the id of one of the account's invoices.")));
-	ext = pcol(t, d, "external_id", &ext_null);
-	if (!ext_null)
-	{
-		Datum		args[2] = {Int64GetDatum(account_id), ext};
-
-		/* after the invoice lock, so a racing report of the same id is seen */
-		if (crm_exec(&payment_by_external_id, args, NULL, false, 1) == 1)
-			result = NULL;
-	}
-	if (result != NULL)
+	if (!already_reported(account_id, &row))
 	{
 		judge_payment(&inv, invoice_id, kind, amount);
-		(void) pcol(t, d, "employee_id", &isnull);
-		if (isnull)
-		{
-			bool		no_employee;
-			int64		employee = crm_employee_or_null(&no_employee);
-			int			attnum = SPI_fnumber(d, "employee_id");
-			Datum		v = Int64GetDatum(employee);
-
-			if (!no_employee)
-				t = heap_modify_tuple_by_cols(t, d, 1, &attnum, &v, &no_employee);
-		}
-		payment_event(account_id, invoice_id, t, d, kind, succeeded);
+		row.tuple = with_employee(&row);
+		payment_event(account_id, invoice_id, &row, kind, succeeded);
 		move_invoice_by_payment(account_id, invoice_id, &inv, kind, amount, succeeded);
-		result = t;
+		result = row.tuple;
 	}
 	crm_restore_user(&user);
 	return crm_trigger_return(&trig, result);
@@ -327,10 +339,8 @@ crm_record_payment(PG_FUNCTION_ARGS)
 	bool		isnull;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("invoice_id, amount and succeeded must not be NULL"),
-				 errhint("Pass the invoice, the amount and whether the payment succeeded.")));
+		crm_error_null_argument("invoice_id, amount and succeeded",
+								"Pass the invoice, the amount and whether the payment succeeded.");
 	for (int i = 0; i < 7; i++)
 	{
 		args[i] = PG_ARGISNULL(i) ? (Datum) 0 : PG_GETARG_DATUM(i);
@@ -373,18 +383,10 @@ static CrmPlan insert_refund = {
 static void
 record_refund(int64 invoice_id, Datum amount, const char *comment)
 {
+	CrmWriteScope scope = {0, NULL, comment};
 	Datum		a[2] = {Int64GetDatum(invoice_id), amount};
-	const char *saved = crm_invoice_pending_comment(comment);
 
-	PG_TRY();
-	{
-		crm_exec(&insert_refund, a, NULL, false, 0);
-	}
-	PG_FINALLY();
-	{
-		crm_invoice_pending_comment(saved);
-	}
-	PG_END_TRY();
+	crm_write_exec(&scope, &insert_refund, a, NULL);
 }
 
 /*
@@ -404,17 +406,14 @@ crm_refund_invoice(PG_FUNCTION_ARGS)
 	bool		isnull;
 
 	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("invoice_id must not be NULL"),
-				 errhint("Pass the id of the invoice.")));
+		crm_error_null_argument("invoice_id", "Pass the id of the invoice.");
 	invoice_id = PG_GETARG_INT64(0);
 	args[0] = Int64GetDatum(account_id);
 	args[1] = Int64GetDatum(invoice_id);
 
 	SPI_connect();
 	if (crm_exec(&refundable, args, NULL, false, 1) != 1)
-		crm_invoice_not_found(account_id, invoice_id);
+		crm_error_not_found("invoice", account_id, invoice_id, ERRCODE_NO_DATA_FOUND);
 	{
 		char	   *status = crm_get_text(0, 1);
 		Datum		held = SPI_datumTransfer(crm_get(0, 2, &isnull), false, -1);
@@ -430,66 +429,4 @@ crm_refund_invoice(PG_FUNCTION_ARGS)
 	result = crm_invoice_row(account_id, invoice_id);
 	SPI_finish();
 	PG_RETURN_DATUM(result);
-}
-
-/* ---- autopay charges ---- */
-
-/*
- * One statement: claim due invoices (SKIP LOCKED: a row another session is
- * charging or paying is left to it), advance each by one charge, and queue
- * the charge.  The dedup_key makes a second queueing of the same charge a
- * no-op whatever happens.  The UPDATE finds the claimed rows by ctid: they
- * were locked while due and stay locked, so the version claimed is the one
- * updated; a join by key (and the due conditions again) lets stale
- * statistics pick a plan that rescans the claim once per invoice.
- */
-static CrmPlan queue_charges = {
-	"WITH due AS MATERIALIZED ("
-	"  SELECT ctid FROM crm.invoices "
-	"  WHERE next_charge_at <= $1 AND autopay AND status IN ('awaiting', 'prepaid', 'paid') "
-	"  ORDER BY next_charge_at, account_id, id LIMIT $2 FOR UPDATE SKIP LOCKED), "
-	"charged AS ("
-	"  UPDATE crm.invoices AS i SET autopay_pending = i.autopay_pending + 1, "
-	"    autopay_queued = i.autopay_queued + 1, autopay_last_charge_at = i.next_charge_at, "
-	"    next_charge_at = CASE WHEN i.autopay_limit IS NOT NULL "
-	"      AND i.autopay_count + i.autopay_pending + 1 >= i.autopay_limit THEN NULL "
-	"      ELSE i.next_charge_at + i.autopay_interval END "
-	"  FROM due WHERE i.ctid = due.ctid "
-	"  RETURNING i.account_id, i.id, i.number, i.client_id, i.amount, i.autopay_queued, "
-	"    i.autopay_last_charge_at) "
-	"INSERT INTO crm.outbox (account_id, kind, payload, dedup_key) "
-	"SELECT account_id, 'charge', "
-	"  jsonb_build_object('invoice_id', id, 'number', number, 'client_id', client_id, "
-	"    'amount', amount, 'charge', autopay_queued, 'due_at', autopay_last_charge_at), "
-	"  'charge:' || id || ':' || autopay_queued "
-	"FROM charged ON CONFLICT (account_id, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING",
-	2, {TIMESTAMPTZOID, INT8OID}
-};
-static CrmPlan charge_next = {
-	"SELECT min(next_charge_at) FROM crm.invoices WHERE next_charge_at IS NOT NULL AND autopay",
-	0, {InvalidOid}
-};
-
-static int64
-autopay_run(TimestampTz now, int64 max_items)
-{
-	Datum		args[2] = {TimestampTzGetDatum(now), Int64GetDatum(max_items)};
-
-	return (int64) crm_invoice_system_exec(&queue_charges, args, NULL, "autopay", true);
-}
-
-static bool
-autopay_next_due(TimestampTz *at)
-{
-	return crm_min_timestamp(&charge_next, at);
-}
-
-static const CrmDueHandler autopay_handler = {
-	"autopay_charge", autopay_run, autopay_next_due
-};
-
-void
-crm_payments_init(void)
-{
-	crm_register_due_handler(&autopay_handler);
 }

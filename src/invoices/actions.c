@@ -1,0 +1,171 @@
+/*
+ * invoices/actions.c
+ *	  The invoice actions an employee calls.
+ *
+ * Functions:
+ *	crm.confirm_invoice(id, comment)	crm_confirm_invoice: -> paid
+ *	crm.cancel_invoice(id, comment)		crm_cancel_invoice: -> cancelled
+ *	crm.delete_invoice(id, comment)		crm_delete_invoice: -> deleted
+ *	crm.set_auto_cancel(id, at)			crm_set_auto_cancel
+ *	crm.set_autopay(id, on)				crm_set_autopay
+ *	crm.reissue_invoice(id, cancel_old)	crm_reissue_invoice
+ * (crm.refund_invoice is in payments.c.)
+ *
+ * Each runs its write as the caller, so grants and policies apply; the
+ * invoice triggers (invoices.c, events.c) enforce the rules and write the
+ * history, with the action's comment (invoices.h).
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type_d.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+
+#include "invoices/invoices.h"
+
+static CrmPlan set_auto_cancel = {
+	"UPDATE crm.invoices AS i SET auto_cancel_at = $3 WHERE i.account_id = $1 AND i.id = $2 RETURNING i",
+	3, {INT8OID, INT8OID, TIMESTAMPTZOID}
+};
+static CrmPlan set_autopay = {
+	"UPDATE crm.invoices AS i SET autopay = $3 WHERE i.account_id = $1 AND i.id = $2 RETURNING i",
+	3, {INT8OID, INT8OID, BOOLOID}
+};
+
+static int64
+invoice_arg(FunctionCallInfo fcinfo)
+{
+	if (PG_ARGISNULL(0))
+		crm_error_null_argument("invoice_id", "Pass the id of the invoice.");
+	return PG_GETARG_INT64(0);
+}
+
+static Datum
+move_invoice(FunctionCallInfo fcinfo, const char *to)
+{
+	int64		account_id = crm_require_account();
+	int64		invoice_id = invoice_arg(fcinfo);
+	const char *comment = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
+
+	return crm_invoice_move(account_id, invoice_id, to, comment);
+}
+
+PG_FUNCTION_INFO_V1(crm_confirm_invoice);
+Datum
+crm_confirm_invoice(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_DATUM(move_invoice(fcinfo, "paid"));
+}
+
+PG_FUNCTION_INFO_V1(crm_cancel_invoice);
+Datum
+crm_cancel_invoice(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_DATUM(move_invoice(fcinfo, "cancelled"));
+}
+
+PG_FUNCTION_INFO_V1(crm_delete_invoice);
+Datum
+crm_delete_invoice(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_DATUM(move_invoice(fcinfo, "deleted"));
+}
+
+PG_FUNCTION_INFO_V1(crm_set_auto_cancel);
+Datum
+crm_set_auto_cancel(PG_FUNCTION_ARGS)
+{
+	int64		account_id = crm_require_account();
+	int64		invoice_id = invoice_arg(fcinfo);
+
+	PG_RETURN_DATUM(crm_invoice_update(&set_auto_cancel, account_id, invoice_id,
+									   PG_ARGISNULL(1) ? (Datum) 0 : PG_GETARG_DATUM(1),
+									   PG_ARGISNULL(1), NULL));
+}
+
+PG_FUNCTION_INFO_V1(crm_set_autopay);
+Datum
+crm_set_autopay(PG_FUNCTION_ARGS)
+{
+	int64		account_id = crm_require_account();
+	int64		invoice_id = invoice_arg(fcinfo);
+
+	if (PG_ARGISNULL(1))
+		crm_error_null_argument("on", "Pass true to turn autopay on, false to turn it off.");
+	PG_RETURN_DATUM(crm_invoice_update(&set_autopay, account_id, invoice_id,
+									   PG_GETARG_DATUM(1), false, NULL));
+}
+
+/* ---- crm.reissue_invoice ---- */
+
+static CrmPlan copy_invoice = {
+	"INSERT INTO crm.invoices AS n (client_id, manager_id, amount, income, expenses, "
+	"  autopay_interval, autopay_limit, source, channel, partner, tag, delivery, ip, note) "
+	"SELECT client_id, manager_id, amount, income, expenses, autopay_interval, autopay_limit, "
+	"  source, channel, partner, tag, delivery, ip, note "
+	"FROM crm.invoices WHERE account_id = $1 AND id = $2 RETURNING n.id, n.number",
+	2, {INT8OID, INT8OID}
+};
+static CrmPlan copy_items = {
+	"INSERT INTO crm.invoice_items (invoice_id, offer_id, quantity, price) "
+	"SELECT $3, offer_id, quantity, price FROM crm.invoice_items "
+	"WHERE account_id = $1 AND invoice_id = $2 ORDER BY id",
+	3, {INT8OID, INT8OID, INT8OID}
+};
+static CrmPlan old_number = {
+	"SELECT number FROM crm.invoices WHERE account_id = $1 AND id = $2",
+	2, {INT8OID, INT8OID}
+};
+
+/* Records on the old invoice which one replaces it. */
+static void
+reissued_event(int64 account_id, int64 invoice_id, int64 new_id, const char *new_number)
+{
+	const char *keys[2] = {"new_invoice_id", "new_number"};
+	const char *values[2] = {psprintf("%lld", (long long) new_id), new_number};
+	CrmUserSwitch user;
+
+	crm_become_owner(&user);
+	crm_invoice_event(account_id, invoice_id, "reissued", NULL, NULL, 2, keys, values);
+	crm_restore_user(&user);
+}
+
+/*
+ * crm.reissue_invoice(invoice_id, cancel_old): a new awaiting invoice for the
+ * same client, manager and items (autopay settings copied, autopay off).
+ * Writes run as the caller.
+ */
+PG_FUNCTION_INFO_V1(crm_reissue_invoice);
+Datum
+crm_reissue_invoice(PG_FUNCTION_ARGS)
+{
+	int64		account_id = crm_require_account();
+	int64		invoice_id = invoice_arg(fcinfo);
+	bool		cancel_old = !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
+	Datum		args[3] = {Int64GetDatum(account_id), Int64GetDatum(invoice_id), 0};
+	CrmWriteScope scope = {0, NULL, NULL};
+	int64		new_id;
+	char	   *new_number;
+	Datum		result;
+
+	SPI_connect();
+	if (crm_exec(&old_number, args, NULL, false, 1) != 1)
+		crm_error_not_found("invoice", account_id, invoice_id, ERRCODE_NO_DATA_FOUND);
+	scope.comment = psprintf("reissued from %s", crm_get_text(0, 1));
+	crm_write_exec(&scope, &copy_invoice, args, NULL);
+	new_id = crm_get_int64(0, 1, NULL);
+	new_number = crm_get_text(0, 2);
+	args[2] = Int64GetDatum(new_id);
+	crm_exec(&copy_items, args, NULL, false, 0);
+	reissued_event(account_id, invoice_id, new_id, new_number);
+	if (cancel_old)
+	{
+		SPI_finish();
+		(void) crm_invoice_move(account_id, invoice_id, "cancelled",
+								psprintf("reissued as %s", new_number));
+		SPI_connect();
+	}
+	result = crm_invoice_row(account_id, new_id);
+	SPI_finish();
+	PG_RETURN_DATUM(result);
+}

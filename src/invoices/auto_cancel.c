@@ -1,0 +1,87 @@
+/*
+ * invoices/auto_cancel.c
+ *	  Cancelling an unpaid invoice as crm itself: by the clock (the
+ *	  auto-cancel due handler) and for the call centre (a refused call).
+ *
+ * Due handler (registered by crm_invoices_init):
+ *	invoice_auto_cancel		awaiting and prepaid invoices whose auto_cancel_at has
+ *							come are cancelled, reason "auto_cancel", by no employee
+ * For other rooms (invoices/public.h):
+ *	crm_invoice_cancel_unpaid	cancels an awaiting or prepaid invoice with a reason
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type_d.h"
+#include "utils/timestamp.h"
+
+#include "invoices/invoices.h"
+
+/*
+ * Claims due invoices with SKIP LOCKED, so two sessions never cancel the same
+ * one, and re-checks the status on the row it updates: a payment that got
+ * there first leaves it paid.
+ *
+ * The claim is a materialized CTE, run once: as a subquery in FROM the planner
+ * may re-run it per row, claiming more than max_items.  The UPDATE finds the
+ * claimed rows by ctid: they were locked while matching (FOR UPDATE re-checks
+ * a row changed by a committed transaction) and stay locked, so the version
+ * claimed is the one updated.  A join by key (and the due conditions again)
+ * lets the planner, which cannot estimate the claim, hash the whole table or
+ * rescan the claim per invoice.
+ */
+static CrmPlan auto_cancel_due = {
+	"WITH d AS MATERIALIZED ("
+	"  SELECT ctid FROM crm.invoices "
+	"  WHERE auto_cancel_at <= $1 AND status IN ('awaiting', 'prepaid') "
+	"  ORDER BY auto_cancel_at, account_id, id LIMIT $2 FOR UPDATE SKIP LOCKED) "
+	"UPDATE crm.invoices AS i SET status = 'cancelled' "
+	"FROM d WHERE i.ctid = d.ctid",
+	2, {TIMESTAMPTZOID, INT8OID}
+};
+static CrmPlan auto_cancel_next = {
+	"SELECT min(auto_cancel_at) FROM crm.invoices "
+	"WHERE auto_cancel_at IS NOT NULL AND status IN ('awaiting', 'prepaid')",
+	0, {InvalidOid}
+};
+
+static int64
+auto_cancel_run(TimestampTz now, int64 max_items)
+{
+	CrmWriteScope scope = {CRM_WRITE_DERIVED | CRM_WRITE_BY_SCHEDULER, "auto_cancel", NULL};
+	Datum		args[2] = {TimestampTzGetDatum(now), Int64GetDatum(max_items)};
+
+	return (int64) crm_write_exec(&scope, &auto_cancel_due, args, NULL);
+}
+
+static bool
+auto_cancel_next_due(TimestampTz *at)
+{
+	return crm_invoices_earliest(&auto_cancel_next, at);
+}
+
+static const CrmDueHandler auto_cancel_handler = {
+	"invoice_auto_cancel", auto_cancel_run, auto_cancel_next_due
+};
+
+void
+crm_invoices_init(void)
+{
+	crm_register_due_handler(&auto_cancel_handler);
+}
+
+/* ---- for the call centre ---- */
+
+static CrmPlan cancel_unpaid = {
+	"UPDATE crm.invoices SET status = 'cancelled' "
+	"WHERE account_id = $1 AND id = $2 AND status IN ('awaiting', 'prepaid')",
+	2, {INT8OID, INT8OID}
+};
+
+bool
+crm_invoice_cancel_unpaid(int64 account_id, int64 invoice_id, const char *reason)
+{
+	CrmWriteScope scope = {CRM_WRITE_DERIVED, reason, NULL};
+	Datum		args[2] = {Int64GetDatum(account_id), Int64GetDatum(invoice_id)};
+
+	return crm_write_exec(&scope, &cancel_unpaid, args, NULL) == 1;
+}

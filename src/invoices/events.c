@@ -1,0 +1,214 @@
+/*
+ * invoices/events.c
+ *	  Invoice events: the history of every invoice in crm.invoice_events.
+ *
+ * Trigger on crm.invoices:
+ *	invoice_90_history	crm_invoice_after_write: one event per change worth
+ *						keeping (created, status_changed, note,
+ *						auto_cancel_changed, manager_changed, amount_changed,
+ *						charge_queued, next_charge_changed, autopay_on,
+ *						autopay_off)
+ * Shared by the family: crm_invoice_event (payments, refunds and reissues
+ * append their own events with it).
+ *
+ * An event names the current employee, or none when the scheduler writes;
+ * the reason of a write by crm itself is the detail's "reason", and an
+ * action's comment is the "comment" of the created or status_changed event
+ * (see invoices.h).
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type_d.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+
+#include "invoices/invoices.h"
+
+static CrmPlan insert_event = {
+	"INSERT INTO crm.invoice_events (account_id, invoice_id, employee_id, kind, "
+	"from_status, to_status, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+	7, {INT8OID, INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID, JSONBOID}
+};
+
+void
+crm_invoice_event(int64 account_id, int64 invoice_id, const char *kind,
+				  const char *from_status, const char *to_status,
+				  int npairs, const char **keys, const char **values)
+{
+	Datum		args[7];
+	char		nulls[8] = "       ";
+	bool		no_employee;
+	const char *reason = crm_write_reason();
+	const char *k[12];
+	const char *v[12];
+	int			n = 0;
+
+	Assert(npairs < 11);
+	if (reason)
+	{
+		k[n] = "reason";
+		v[n++] = reason;
+	}
+	for (int i = 0; i < npairs; i++)
+	{
+		k[n] = keys[i];
+		v[n++] = values[i];
+	}
+	args[0] = Int64GetDatum(account_id);
+	args[1] = Int64GetDatum(invoice_id);
+	args[2] = Int64GetDatum(crm_employee_or_null(&no_employee));
+	if (crm_write_allows(CRM_WRITE_BY_SCHEDULER))
+		no_employee = true;
+	args[3] = CStringGetTextDatum(kind);
+	args[4] = from_status ? CStringGetTextDatum(from_status) : (Datum) 0;
+	args[5] = to_status ? CStringGetTextDatum(to_status) : (Datum) 0;
+	args[6] = crm_json_object(n, k, v);
+	nulls[2] = no_employee ? 'n' : ' ';
+	nulls[4] = from_status ? ' ' : 'n';
+	nulls[5] = to_status ? ' ' : 'n';
+	crm_exec(&insert_event, args, nulls, false, 0);
+}
+
+/* A "from"/"to" event when column changed. */
+static void
+change_event(const CrmRow *old, const CrmRow *new, InvoiceColumn col, const char *kind)
+{
+	const char *keys[2] = {"from", "to"};
+	const char *values[2];
+
+	if (crm_row_same(old, new, col))
+		return;
+	values[0] = crm_row_out(old, col);
+	values[1] = crm_row_out(new, col);
+	crm_invoice_event(crm_row_int64(new, INV_ACCOUNT_ID, NULL), crm_row_int64(new, INV_ID, NULL),
+					  kind, NULL, NULL, 2, keys, values);
+}
+
+static bool
+limit_reached(const CrmRow *r)
+{
+	bool		isnull;
+	int32		limit = crm_row_int32(r, INV_AUTOPAY_LIMIT, &isnull);
+
+	return !isnull && crm_row_int32(r, INV_AUTOPAY_COUNT, NULL) >= limit;
+}
+
+static void
+autopay_on_event(const CrmRow *new, int64 account_id, int64 invoice_id)
+{
+	const char *keys[3] = {"next_charge_at", "interval", "limit"};
+	const char *values[3] = {crm_row_out(new, INV_NEXT_CHARGE_AT),
+		crm_row_out(new, INV_AUTOPAY_INTERVAL), crm_row_out(new, INV_AUTOPAY_LIMIT)};
+
+	crm_invoice_event(account_id, invoice_id, "autopay_on", NULL, NULL, 3, keys, values);
+}
+
+/* Why autopay went off: its limit, the invoice's new status, or by hand. */
+static const char *
+autopay_off_why(const CrmRow *old, const CrmRow *new)
+{
+	char	   *to = crm_row_text(new, INV_STATUS);
+
+	if (limit_reached(new))
+		return "limit_reached";
+	if (!crm_invoice_status_is(crm_row_text(old, INV_STATUS), to))
+		return to;
+	return "turned_off";
+}
+
+static void
+autopay_events(const CrmRow *old, const CrmRow *new, int64 account_id, int64 invoice_id)
+{
+	bool		was = crm_row_bool(old, INV_AUTOPAY);
+	bool		is = crm_row_bool(new, INV_AUTOPAY);
+
+	if (!crm_row_same(old, new, INV_AUTOPAY_QUEUED))
+	{
+		const char *keys[4] = {"charge", "due_at", "amount", "next_charge_at"};
+		const char *values[4] = {crm_row_out(new, INV_AUTOPAY_QUEUED),
+			crm_row_out(new, INV_AUTOPAY_LAST_CHARGE_AT), crm_row_out(new, INV_AMOUNT),
+		crm_row_out(new, INV_NEXT_CHARGE_AT)};
+
+		crm_invoice_event(account_id, invoice_id, "charge_queued", NULL, NULL, 4, keys, values);
+	}
+	else if (was && is && !crm_row_same(old, new, INV_NEXT_CHARGE_AT))
+		change_event(old, new, INV_NEXT_CHARGE_AT, "next_charge_changed");
+	if (!was && is)
+		autopay_on_event(new, account_id, invoice_id);
+	else if (was && !is)
+	{
+		const char *keys[2] = {"charges", "why"};
+		const char *values[2] = {crm_row_out(new, INV_AUTOPAY_COUNT), autopay_off_why(old, new)};
+
+		crm_invoice_event(account_id, invoice_id, "autopay_off", NULL, NULL, 2, keys, values);
+	}
+}
+
+static void
+created_events(const CrmRow *new, int64 account_id, int64 invoice_id)
+{
+	const char *keys[3] = {"number", "amount", "comment"};
+	const char *values[3] = {crm_row_text(new, INV_NUMBER), crm_row_out(new, INV_AMOUNT),
+	crm_write_comment()};
+
+	crm_invoice_event(account_id, invoice_id, "created", NULL, crm_row_text(new, INV_STATUS),
+					  3, keys, values);
+	if (crm_row_bool(new, INV_AUTOPAY))
+		autopay_on_event(new, account_id, invoice_id);
+}
+
+static void
+updated_events(const CrmRow *old, const CrmRow *new, int64 account_id, int64 invoice_id)
+{
+	char	   *from = crm_row_text(old, INV_STATUS);
+	char	   *to = crm_row_text(new, INV_STATUS);
+
+	if (!crm_invoice_status_is(from, to))
+	{
+		const char *keys[1] = {"comment"};
+		const char *values[1] = {crm_write_comment()};
+
+		crm_invoice_event(account_id, invoice_id, "status_changed", from, to, 1, keys, values);
+	}
+	if (!crm_row_same(old, new, INV_NOTE))
+	{
+		const char *keys[1] = {"note"};
+		const char *values[1] = {crm_row_text(new, INV_NOTE)};
+
+		crm_invoice_event(account_id, invoice_id, "note", NULL, NULL, 1, keys, values);
+	}
+	change_event(old, new, INV_AUTO_CANCEL_AT, "auto_cancel_changed");
+	change_event(old, new, INV_MANAGER_ID, "manager_changed");
+	change_event(old, new, INV_AMOUNT, "amount_changed");
+	autopay_events(old, new, account_id, invoice_id);
+}
+
+PG_FUNCTION_INFO_V1(crm_invoice_after_write);
+Datum
+crm_invoice_after_write(PG_FUNCTION_ARGS)
+{
+	CrmTrigger	trig;
+	CrmRow		new;
+	CrmUserSwitch user;
+	int64		account_id;
+	int64		invoice_id;
+
+	crm_trigger_start(&trig, fcinfo, "crm_invoice_after_write", CRM_AFTER,
+					  CRM_ON_INSERT | CRM_ON_UPDATE);
+	new = crm_trigger_row(&trig, trig.new, &crm_invoice_columns);
+	account_id = crm_row_int64(&new, INV_ACCOUNT_ID, NULL);
+	invoice_id = crm_row_int64(&new, INV_ID, NULL);
+
+	crm_trigger_connect(&trig);
+	crm_become_owner(&user);
+	if (trig.is_insert)
+		created_events(&new, account_id, invoice_id);
+	else
+	{
+		CrmRow		old = crm_trigger_row(&trig, trig.old, &crm_invoice_columns);
+
+		updated_events(&old, &new, account_id, invoice_id);
+	}
+	crm_restore_user(&user);
+	return crm_trigger_return(&trig, NULL);
+}

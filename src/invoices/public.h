@@ -1,0 +1,17 @@
+/*
+ * invoices/public.h
+ *	  What other rooms use of the invoices family.
+ */
+#ifndef CRM_INVOICES_PUBLIC_H
+#define CRM_INVOICES_PUBLIC_H
+
+#include "postgres.h"
+
+/*
+ * Cancels an awaiting or prepaid invoice as crm itself, recording why
+ * ("call_refused") in its history; an invoice in any other status is left as
+ * it is.  Connected to SPI, as the owner.  Returns whether it was cancelled.
+ */
+extern bool crm_invoice_cancel_unpaid(int64 account_id, int64 invoice_id, const char *reason);
+
+#endif							/* CRM_INVOICES_PUBLIC_H */

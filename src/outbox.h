@@ -1,0 +1,38 @@
+/*
+ * outbox.h
+ *	  The outbox: messages crm queues in crm.outbox, in the transaction that
+ *	  decides to send them, for a deliverer outside the database; listeners
+ *	  on the channel crm_events hear of each new one.
+ */
+#ifndef CRM_OUTBOX_H
+#define CRM_OUTBOX_H
+
+#include "postgres.h"
+
+#define CRM_OUTBOX_MAX_PAIRS 15
+
+typedef struct CrmOutboxEmail
+{
+	const char *recipient;
+	const char *cc;				/* NULL: none */
+	const char *subject;
+	const char *body;
+	const char *dedup_key;		/* queued once per account and key; NULL: none */
+	/* the row's payload: a JSON object of text values */
+	int			npairs;
+	const char **keys;
+	const char **values;
+} CrmOutboxEmail;
+
+/*
+ * Queues an email for account_id and, when queued, notifies crm_events with
+ * its payload plus "outbox_id".  Returns the new row's id, or 0 when its
+ * dedup_key was queued before (then nothing is notified).  Connected to SPI,
+ * as the owner.
+ */
+extern int64 crm_outbox_email(int64 account_id, const CrmOutboxEmail *email);
+
+/* Notifies crm_events with a JSON object of text values.  Connected to SPI. */
+extern void crm_outbox_notify(int npairs, const char **keys, const char **values);
+
+#endif							/* CRM_OUTBOX_H */
