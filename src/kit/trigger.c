@@ -396,25 +396,3 @@ crm_changes_apply(const CrmRow *row, const CrmChanges *ch)
 									 (int *) ch->attnums, (Datum *) ch->values,
 									 (bool *) ch->nulls);
 }
-
-/*
- * The protocol check of triggers not yet on crm_trigger_start: for each row,
- * before or after.
- */
-TriggerData *
-crm_check_row_trigger(FunctionCallInfo fcinfo, const char *name, bool before)
-{
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function \"%s\" was not called by trigger manager", name)));
-	if (!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
-		(before != (bool) TRIGGER_FIRED_BEFORE(trigdata->tg_event)))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function \"%s\" must be fired for each row, %s the event",
-						name, before ? "before" : "after")));
-	return trigdata;
-}

@@ -167,7 +167,4 @@ extern void crm_change_text(CrmChanges *ch, const CrmRow *row, int col, const ch
 /* The row with the changes applied (the row itself when there are none). */
 extern HeapTuple crm_changes_apply(const CrmRow *row, const CrmChanges *ch);
 
-/* The old protocol check (for each row, before or after); being replaced by crm_trigger_start. */
-extern TriggerData *crm_check_row_trigger(FunctionCallInfo fcinfo, const char *name, bool before);
-
 #endif							/* CRM_KIT_TRIGGER_H */
