@@ -4,7 +4,7 @@
 # time (FUZZ_SECONDS, default 30) from the seed corpus in test/fuzz/corpus.
 # Fails on any crash, sanitizer report or harness assertion.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../../.."
 SECS="${FUZZ_SECONDS:-30}"
 OUT="${CRM_TMP:-$(mktemp -d)}/fuzz_phones"
 mkdir -p "$OUT/corpus"

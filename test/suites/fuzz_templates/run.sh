@@ -3,7 +3,7 @@
 # bounded to ~30 s.  Needs clang; fails on any crash, sanitizer report or
 # broken invariant (see test/fuzz/templates_fuzz.c).
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../../.."
 out="${CRM_TMP:-$(mktemp -d)}/fuzz_templates"
 mkdir -p "$out/corpus"
 cp test/fuzz/templates_corpus/* "$out/corpus/"

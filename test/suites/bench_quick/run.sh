@@ -5,7 +5,7 @@
 # test/bench/workloads.tsv ran on every variant (or is listed as not
 # available), and that the report was written.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../../.."
 out="$CRM_TMP/bench-quick"
 rm -rf "$out"
 test/bench/run.sh --quick --use-cluster --clients "1 2" --out "$out" >/dev/null

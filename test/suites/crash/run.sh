@@ -5,7 +5,7 @@
 # history, no due item handled twice, no alert or payment duplicated; then run_due
 # finishes the backlog and nothing due is left.  CRM_CRASH_ROUNDS (default 2).
 REL_SUITE=crash
-. "$(dirname "$0")/../reliability/common.sh"
+. "$(dirname "$0")/../lib/common.sh"
 C="$CRM_TMP/crash"
 rounds="${CRM_CRASH_ROUNDS:-2}"
 rel_cluster_init "$C" "fsync = off"

@@ -1,10 +1,14 @@
-# test/reliability/common.sh: shared by the reliability suites in test/suites/.
+# test/suites/lib/common.sh: shared by the reliability suites, test/suites/NAME/run.sh.
 # scripts/test.sh runs each suite with PGHOST/PGPORT/PGUSER exported and
 # $PGBIN and $CRM_TMP set (the throwaway cluster's directory).
+#   REL_ROOT        the repository
+#   REL_LIB         this folder: invariants.sql, snapshot.sql, the pgbench write load
+#   REL_SUITE_DIR   the running suite's own folder (its run.sh and its SQL)
 set -euo pipefail
 
-REL_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-REL_DIR="$REL_ROOT/test/reliability"
+REL_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
+REL_LIB="$REL_ROOT/test/suites/lib"
+REL_SUITE_DIR="$(cd "$(dirname "$0")" && pwd)"
 : "${PGBIN:?run through scripts/test.sh}" "${CRM_TMP:?run through scripts/test.sh}"
 export PATH="$PGBIN:$PATH"
 
@@ -32,13 +36,13 @@ SQL
 # rel_snapshot DB: one line per crm table (row count and md5 of its rows in
 # order) and per crm sequence (last_value, is_called).
 rel_snapshot() {
-  rel_val -d "$1" -f "$REL_DIR/snapshot.sql"
+  rel_val -d "$1" -f "$REL_LIB/snapshot.sql"
 }
 
 # rel_invariants DB [NOW]: prints the violations of the invariants; fails if any.
 rel_invariants() {
   local out
-  out="$(rel_val -d "$1" -v now="${2:-now()}" -v check_overdue="${REL_CHECK_OVERDUE:-false}" -f "$REL_DIR/invariants.sql")" || return 1
+  out="$(rel_val -d "$1" -v now="${2:-now()}" -v check_overdue="${REL_CHECK_OVERDUE:-false}" -f "$REL_LIB/invariants.sql")" || return 1
   if [ -n "$out" ]; then rel_log "invariant violations in $1:"; printf '%s\n' "$out" | head -40 >&2; return 1; fi
 }
 
@@ -97,7 +101,7 @@ SQL
 # rel_pgbench DB CLIENTS SECONDS LOGFILE [extra pgbench args]: the mixed write load.
 rel_pgbench() {
   local db="$1" clients="$2" seconds="$3" logf="$4"; shift 4
-  local s="$REL_DIR/pgbench"
+  local s="$REL_LIB/pgbench"
   # shellcheck disable=SC2086
   pgbench -n -U rel_load -c "$clients" -j 2 -T "$seconds" --max-tries=20 $REL_PGBENCH_VARS \
     -f "$s/new_lead.sql@4" -f "$s/new_sales_lead.sql@1" -f "$s/move_lead.sql@4" -f "$s/move_deadline.sql@2" \

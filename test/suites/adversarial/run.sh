@@ -7,7 +7,7 @@
 # Each statement must work or raise a SQLSTATE on the allow-list below; an internal
 # error (XX...) or a crash fails the suite.
 REL_SUITE=adversarial
-. "$(dirname "$0")/../reliability/common.sh"
+. "$(dirname "$0")/../lib/common.sh"
 DB=rel_adversarial
 # crm's documented SQLSTATEs, and PostgreSQL's own for values a column or type refuses.
 ALLOWED="42501 55000 23503 22023 428C9 P0002 23502 23505 23514 22001 22003 22008 22007 22P02 22P05 54000 22021 22004 22015 22009 2201E 22012 2202E 54001"
@@ -16,8 +16,8 @@ rel_new_db $DB
 rel_fill $DB 2
 read -r acc emp < <(rel_val -F ' ' -d $DB -c "SELECT a.id, e.id FROM crm.accounts a JOIN crm.employees e ON e.account_id = a.id AND e.name = 'Admin' WHERE a.name = 'Reliability A'")
 log="$CRM_TMP/server.log"; before=$(wc -l < "$log")
-rel_psql -d $DB -v acc="$acc" -v emp="$emp" -f "${ADV_SQL:-$REL_DIR/adversarial.sql}" \
-  -f "${ADV_LARGE_SQL:-$REL_DIR/large_values.sql}" >/dev/null ||
+rel_psql -d $DB -v acc="$acc" -v emp="$emp" -f "${ADV_SQL:-$REL_SUITE_DIR/adversarial.sql}" \
+  -f "${ADV_LARGE_SQL:-$REL_SUITE_DIR/large_values.sql}" >/dev/null ||
   rel_fail "the adversarial run stopped (server crash or harness error)"
 if tail -n +"$((before + 1))" "$log" | rel_crashed; then rel_fail "the server crashed under adversarial input"; fi
 

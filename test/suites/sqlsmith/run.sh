@@ -4,7 +4,7 @@
 # time; the server must never crash.  Full mode: CRM_SQLSMITH_QUERIES=100000
 # CRM_SQLSMITH_SECONDS=1800.
 REL_SUITE=sqlsmith
-. "$(dirname "$0")/../reliability/common.sh"
+. "$(dirname "$0")/../lib/common.sh"
 W="$CRM_TMP/sqlsmith"; mkdir -p "$W"
 DB=rel_smith
 command -v sqlsmith >/dev/null || rel_fail "sqlsmith is not installed (Debian package sqlsmith)"

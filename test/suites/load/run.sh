@@ -4,13 +4,13 @@
 # run_due) for a few seconds, then the invariants.  Full mode:
 #   CRM_LOAD_SECONDS=300 scripts/test.sh load
 REL_SUITE=load
-. "$(dirname "$0")/../reliability/common.sh"
+. "$(dirname "$0")/../lib/common.sh"
 W="$CRM_TMP/load"; mkdir -p "$W"
 DB=rel_load
 seconds="${CRM_LOAD_SECONDS:-8}" clients="${CRM_LOAD_CLIENTS:-16}"
 rel_load_setup $DB 500
 rc=0
-rel_pgbench $DB "$clients" "$seconds" "$W/pgbench.log" -f "$REL_DIR/pgbench/run_due.sql@1" || rc=$?
+rel_pgbench $DB "$clients" "$seconds" "$W/pgbench.log" -f "$REL_SUITE_DIR/run_due.sql@1" || rc=$?
 grep -E '^(number of (transactions actually processed|failed|retried)|tps|.*aborted)' "$W/pgbench.log" | sed 's/^/    /' >&2 || true
 [ $rc = 0 ] || { tail -20 "$W/pgbench.log" >&2; [ $rc = 2 ] || rel_fail "pgbench failed ($rc)"; rel_log "WARNING: some pgbench clients stopped on an error"; }
 n=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$W/pgbench.log")

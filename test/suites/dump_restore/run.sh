@@ -2,11 +2,11 @@
 # dump_restore: every crm table filled, pg_dump / pg_restore into a fresh
 # database, every row and sequence position compared, and the restored
 # database still behaves (next numbers, next ids, history, invariants).
-# The restore recipe (doc/reliability.md): as a superuser, with
+# The restore recipe (README, "Dump and restore"): as a superuser, with
 #   PGOPTIONS='-c session_replication_role=replica' pg_restore -d NEWDB DUMP
 # so that no crm trigger (and no foreign-key check) fires while rows load.
 REL_SUITE=dump_restore
-. "$(dirname "$0")/../reliability/common.sh"
+. "$(dirname "$0")/../lib/common.sh"
 W="$CRM_TMP/dump_restore"; mkdir -p "$W"
 SRC=rel_dump_src DST=rel_dump_dst NAIVE=rel_dump_naive
 

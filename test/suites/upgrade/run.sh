@@ -9,7 +9,7 @@
 #  - the updated database behaves: numbering goes on, the invariants hold, and the
 #    pgTAP suites pass in an updated database.
 REL_SUITE=upgrade
-. "$(dirname "$0")/../reliability/common.sh"
+. "$(dirname "$0")/../lib/common.sh"
 W="$CRM_TMP/upgrade"; mkdir -p "$W"
 OLD=rel_upgrade_old FRESH=rel_upgrade_fresh
 default="$(rel_val -d postgres -c "SELECT default_version FROM pg_available_extensions WHERE name = 'crm'")"

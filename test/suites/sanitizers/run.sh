@@ -8,12 +8,12 @@
 # (LD_PRELOAD) hangs it at start-up (a deadlock on glibc's _nl_state_lock inside
 # bindtextdomain, with gcc's and clang's runtimes alike), so the runtime is loaded
 # with crm.so instead (verify_asan_link_order=0, and the options compiled in from
-# test/reliability/sanitizer_options.c.in): UBSan checks everything crm runs;
+# test/suites/sanitizers/sanitizer_options.c.in): UBSan checks everything crm runs;
 # ASan checks crm's accesses to global memory, while stack and heap memory (palloc, libc
 # malloc) stays unchecked.  Set CRM_ASAN_PRELOAD=1 to try the preload on a server
 # where it works.
 REL_SUITE=sanitizers
-. "$(dirname "$0")/../reliability/common.sh"
+. "$(dirname "$0")/../lib/common.sh"
 W="$CRM_TMP/sanitizers"; mkdir -p "$W/reports"; chmod 777 "$W/reports"
 
 # A copy of the installation that PG_CONFIG points at (bin, lib, share, include).
@@ -29,11 +29,10 @@ ASAN_PG_CONFIG="$W/usr/lib/postgresql/$major/bin/pg_config"
 
 # A copy of the sources, built from clean.
 mkdir -p "$W/src"
-(cd "$REL_ROOT" && cp -a Makefile crm.control scripts src test "$W/src/" &&
-  for d in sql expected; do [ -d "$d" ] && cp -a "$d" "$W/src/"; done; true)
+(cd "$REL_ROOT" && cp -a Makefile crm.control scripts src test "$W/src/")
 find "$W/src" -name '*.o' -o -name '*.so' -o -name '*.bc' | xargs -r rm -f
 rm -f "$W/src"/crm--*.sql
-sed "s|@REPORTS@|$W/reports|" "$REL_DIR/sanitizer_options.c.in" > "$W/src/src/sanitizer_options.c"
+sed "s|@REPORTS@|$W/reports|" "$REL_SUITE_DIR/sanitizer_options.c.in" > "$W/src/src/sanitizer_options.c"
 sed -i '/^PG_CONFIG ?=/i OBJS += src/sanitizer_options.o' "$W/src/Makefile"
 
 libasan="$(gcc -print-file-name=libasan.so)"
