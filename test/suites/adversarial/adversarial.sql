@@ -1,7 +1,7 @@
 -- adversarial.sql: calls every public crm function and writes every crm table with
 -- hostile values, as an admin of account :acc; every statement runs in its own
 -- subtransaction and is rolled back; the outcome ('ok' or the SQLSTATE) goes to
--- rel_adv_results.  Run by test/suites/adversarial.sh, which judges the outcomes.
+-- rel_adv_results.  Run by run.sh beside it, which judges the outcomes.
 \set ON_ERROR_STOP 1
 SET client_min_messages = warning;
 SET statement_timeout = '20s';

@@ -3,7 +3,7 @@
 -- at full size), by INSERT of a copy of one of the account's rows and by UPDATE of that
 -- row, one column at a time and every such column at once, as an admin of account :acc.
 -- Outcomes go to rel_adv_results like adversarial.sql's (which creates the tables and
--- pg_temp.try); run by test/suites/adversarial.sh after it.
+-- pg_temp.try); run by run.sh beside it, after adversarial.sql.
 \set ON_ERROR_STOP 1
 SET client_min_messages = warning;
 SET statement_timeout = '60s';

@@ -108,7 +108,3 @@ rel_pgbench() {
     -f "$s/client_order.sql@1" -f "$s/invoice_payment.sql@2" -f "$s/chat.sql@2" "$@" "$db" > "$logf" 2>&1
 }
 
-# rel_overdue_handled DB: whether run_due has a handler for overdue leads yet.
-rel_overdue_handled() {
-  [ "$(rel_val -d "$1" -c "SELECT count(*) FROM crm.run_due('-infinity', 1) WHERE kind ~ 'overdue|deadline|lead'")" -gt 0 ]
-}

@@ -1,8 +1,7 @@
 -- invariants.sql: prints one line per violation of what must hold after any
 -- load, crash or restore; prints nothing when all hold.  :now is the time the
--- due work was last run to; :check_overdue says whether a handler for overdue
--- leads is registered (then nothing due at :now may be left).  Parts whose tables or columns a concept has not
--- filled yet simply find nothing to check.
+-- due work was last run to; :check_overdue says whether run_due has run to :now
+-- (then no open lead whose deadline passed before :now may be left unmarked).
 
 -- Numbers: unique per account and gapless per number sequence (1..n).
 SELECT format('%s: number sequence %s of account %s has %s rows, numbers %s..%s, %s distinct numbers',
@@ -65,13 +64,15 @@ SELECT format('lead %s/%s: deadline %s passed at %s but it is not marked overdue
 FROM crm.leads l
 WHERE :check_overdue AND l.closed_at IS NULL AND l.overdue_since IS NULL AND l.deadline < :now;
 
--- Invoices: the history of each ends in its status (once invoice events exist for it).
-SELECT format('invoice %s/%s is %s but its history ends in %s', i.account_id, i.id, i.status, last.to_status)
+-- Invoices: each has a history, and it ends in the invoice's status.
+SELECT CASE WHEN last.to_status IS NULL
+            THEN format('invoice %s/%s is %s but has no history', i.account_id, i.id, i.status)
+            ELSE format('invoice %s/%s is %s but its history ends in %s', i.account_id, i.id, i.status, last.to_status) END
 FROM crm.invoices i
-CROSS JOIN LATERAL (
+LEFT JOIN LATERAL (
   SELECT e.to_status FROM crm.invoice_events e
   WHERE e.account_id = i.account_id AND e.invoice_id = i.id AND e.to_status IS NOT NULL
-  ORDER BY e.id DESC LIMIT 1) last
+  ORDER BY e.id DESC LIMIT 1) last ON true
 WHERE last.to_status IS DISTINCT FROM i.status;
 
 -- Alerts: one per (failed payment, offer, employee).
