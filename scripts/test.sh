@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every crm test suite against a throwaway PostgreSQL 15 cluster:
-# pg_regress, pgTAP through pg_prove, isolation specs, and the scripted suites
-# in test/suites/.  Installs what it needs first.  Exits non-zero on any failure.
+# pg_regress (test/sql), isolation specs (test/isolation/specs), pgTAP through
+# pg_prove (test/pgtap), and the scripted suites, each test/suites/NAME/run.sh
+# (test/suites/lib holds what they share).  Installs what it needs first.  Logs
+# each suite with its time in seconds; exits non-zero on any failure.
 #
 #   scripts/test.sh            everything
 #   scripts/test.sh pgtap      only the named suites (regress, isolation, pgtap, or a test/suites name)
@@ -30,27 +32,29 @@ server_crashed() {
   log_seen=$lines
   return $crashed
 }
-record() {  # record NAME STATUS
-  local rc="$2"
+suite_started=$SECONDS
+start_suite() { suite_started=$SECONDS; }
+record() {  # record NAME STATUS: after start_suite, when the suite has ended
+  local rc="$2" took=$((SECONDS - suite_started))
   if server_crashed; then log "suite $1: the server log shows a crash"; rc=1; fi
-  if [ "$rc" = 0 ]; then passed=$((passed + 1)); log "suite $1: ok"
-  else failed=$((failed + 1)); failed_names+=("$1"); log "suite $1: FAILED"; fi
+  if [ "$rc" = 0 ]; then passed=$((passed + 1)); log "suite $1: ok (${took} s)"
+  else failed=$((failed + 1)); failed_names+=("$1"); log "suite $1: FAILED (${took} s)"; fi
 }
 
 if want regress; then
-  rc=0; make -s PG_CONFIG="$PG_CONFIG" installcheck-regress-only || rc=$?
-  [ $rc = 0 ] || { [ -f regression.diffs ] && head -c 20000 regression.diffs; }
+  start_suite; rc=0; make -s PG_CONFIG="$PG_CONFIG" installcheck-regress-only || rc=$?
+  [ $rc = 0 ] || { [ -f test/output_regress/regression.diffs ] && head -c 20000 test/output_regress/regression.diffs; }
   record regress $rc
 fi
 
 if want isolation; then
-  rc=0; make -s PG_CONFIG="$PG_CONFIG" installcheck-isolation-only || rc=$?
-  [ $rc = 0 ] || { [ -f test/output_iso/regression.diffs ] && head -c 20000 test/output_iso/regression.diffs; }
+  start_suite; rc=0; make -s PG_CONFIG="$PG_CONFIG" installcheck-isolation-only || rc=$?
+  [ $rc = 0 ] || { [ -f test/output_isolation/regression.diffs ] && head -c 20000 test/output_isolation/regression.diffs; }
   record isolation $rc
 fi
 
 if want pgtap; then
-  rc=0
+  start_suite; rc=0
   psql -q -X -v ON_ERROR_STOP=1 -c 'CREATE DATABASE crm_tap' &&
   psql -q -X -v ON_ERROR_STOP=1 -d crm_tap -c 'CREATE EXTENSION pgtap' -c 'CREATE EXTENSION crm' \
        -f test/fixtures.sql || rc=$?
@@ -58,11 +62,11 @@ if want pgtap; then
   record pgtap $rc
 fi
 
-for suite in test/suites/*.sh; do
+for suite in test/suites/*/run.sh; do
   [ -e "$suite" ] || continue
-  name="$(basename "$suite" .sh)"
+  name="$(basename "$(dirname "$suite")")"
   want "$name" || continue
-  rc=0; CRM_TMP="$CRM_TMP" PGBIN="$PGBIN" bash "$suite" || rc=$?
+  start_suite; rc=0; CRM_TMP="$CRM_TMP" PGBIN="$PGBIN" bash "$suite" || rc=$?
   record "$name" $rc
 done
 

@@ -3,7 +3,7 @@
 REGISTRY: test/bench/workloads.tsv (name kind items title).
 RAW rows (tab-separated): scale workload variant clients tps transactions p50_ms p95_ms mean_ms items
 (items: for a `once` workload, how many rows or due items its one transaction processed).
-NOTES rows: behaviour VARIANT RESULT | pending WORKLOAD | note SCALE WORKLOAD VARIANT TEXT.
+NOTES rows: behaviour VARIANT RESULT | note SCALE WORKLOAD VARIANT TEXT.
 Several rounds of one point are summarised by their median.
 """
 import csv
@@ -32,12 +32,10 @@ for row in csv.reader(open(raw), delimiter="\t"):
         items[(scale, wl)] = int(nitems)
 med = {k: tuple(statistics.median(x[i] for x in vals) for i in range(4)) for k, vals in points.items()}
 scales = sorted({k[0] for k in med}, key=float)
-behaviour, pending, notes_rows = [], [], []
+behaviour, notes_rows = [], []
 for row in csv.reader(open(notes), delimiter="\t"):
     if row[0] == "behaviour":
         behaviour.append(row[1:])
-    elif row[0] == "pending":
-        pending.append(row[1])
     else:
         notes_rows.append(row[1:])
 
@@ -105,8 +103,7 @@ md.append("Columns: tps, p50/p95 latency in ms per variant; `crm/bare` and `crm/
 md.append("| workload | what it measures |")
 md.append("|---|---|")
 for wl in ORDER:
-    if KIND[wl] != "pending":
-        md.append(f"| {wl} | {TITLES[wl]} |")
+    md.append(f"| {wl} | {TITLES[wl]} |")
 md.append("")
 
 for scale in scales:
@@ -168,14 +165,6 @@ if notes_rows:
     md.append("|---|---|---|---|")
     for scale, wl, v, text in notes_rows:
         md.append(f"| {scale} | {wl} | {v} | {text} |")
-    md.append("")
-
-if pending:
-    md.append("## Not available\n")
-    md.append("| workload | what it measures | why |")
-    md.append("|---|---|---|")
-    for name in pending:
-        md.append(f"| {name} | {TITLES[name]} | not wired into the benchmark yet |")
     md.append("")
 
 with open(os.path.join(out, "results.csv"), "w", newline="") as f:

@@ -32,7 +32,7 @@ while [ $# -gt 0 ]; do
 done
 VARIANTS="bare crm plpgsql"
 # The registry (test/bench/workloads.tsv): name kind items title.
-WRITES=""; READS=""; ONCE=""; PENDING=""
+WRITES=""; READS=""; ONCE=""
 while IFS=$'\t' read -r name kind items title; do
   case "$name" in ''|'#'*) continue ;; esac
   if [ -n "$ONLY" ] && [[ " $ONLY " != *" $name "* ]]; then continue; fi
@@ -40,7 +40,6 @@ while IFS=$'\t' read -r name kind items title; do
     write) WRITES="$WRITES $name" ;;
     read) READS="$READS $name" ;;
     once) ONCE="$ONCE $name"; eval "ITEMS_$name=$items" ;;
-    pending) PENDING="$PENDING $name" ;;
     *) echo "workloads.tsv: unknown kind $kind of $name" >&2; exit 2 ;;
   esac
 done < "$BENCH/workloads.tsv"
@@ -184,9 +183,6 @@ for scale in $SCALES; do
     done
   done
 done
-
-# Workloads not wired into the benchmark yet are reported as not available.
-for wl in $PENDING; do printf 'pending\t%s\n' "$wl" >> "$NOTES"; done
 
 commit_mode="$(psql -X -At -c "SELECT 'fsync ' || current_setting('fsync') || ', synchronous_commit ' || current_setting('synchronous_commit') || ', shared_buffers ' || current_setting('shared_buffers')")"
 BENCH_COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src test/bench 2>/dev/null || echo '+changes')" \
