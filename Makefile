@@ -14,6 +14,7 @@ OBJS = \
 	src/kit/trigger.o \
 	src/kit/xact_cache.o \
 	src/tenancy.o \
+	src/identity.o \
 	src/history.o \
 	src/numbering.o \
 	src/leads.o \
@@ -45,6 +46,7 @@ OBJS = \
 # The install script is the concept SQL files concatenated in dependency order.
 SQL_PARTS = \
 	src/tenancy.sql \
+	src/identity.sql \
 	src/history.sql \
 	src/numbering.sql \
 	src/clients.sql \

@@ -16,7 +16,7 @@ psql -X -q -v ON_ERROR_STOP=1 -c 'CREATE DATABASE crm_demo'
 q -c 'CREATE EXTENSION crm'
 q -f test/demo/sample_company.sql >/dev/null
 q -c "CREATE ROLE demo_reader LOGIN IN ROLE crm_reader" \
-  -c "ALTER ROLE demo_reader SET crm.account_id = 1"
+  -c "SELECT crm.bind_login('demo_reader', 1)"
 
 show() {  # show TITLE SQL
   printf '\n### %s\n\n' "$1"

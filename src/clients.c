@@ -19,6 +19,7 @@
 
 #include "clients.h"
 #include "crm.h"
+#include "identity.h"
 #include "phones.h"
 
 /* ---- the right to see customers ---- */
@@ -49,17 +50,22 @@ crm_can_see_customers(void)
 {
 	CrmUserSwitch user;
 	Datum		args[2];
+	bool		no_account,
+				no_employee;
+	int64		account_id,
+				employee_id = crm_actor_employee(&no_employee);
 
-	if (!crm_employee_is_set)
+	if (no_employee)
 		return true;			/* readers read through their grants */
-	if (!crm_account_is_set)
+	account_id = crm_actor_account(&no_account);
+	if (no_account)
 		return false;			/* the account policy hides everything anyway */
-	if (crm_xact_cache_valid(&right_cache) && right_account == crm_account_value &&
-		right_employee == crm_employee_value)
+	if (crm_xact_cache_valid(&right_cache) && right_account == account_id &&
+		right_employee == employee_id)
 		return right_value;
 
-	args[0] = Int64GetDatum(crm_account_value);
-	args[1] = Int64GetDatum(crm_employee_value);
+	args[0] = Int64GetDatum(account_id);
+	args[1] = Int64GetDatum(employee_id);
 	crm_xact_cache_forget(&right_cache);
 	SPI_connect();
 	crm_become_owner(&user);
@@ -68,8 +74,8 @@ crm_can_see_customers(void)
 		crm_get_bool(0, 1, NULL);
 	crm_restore_user(&user);
 	SPI_finish();
-	right_account = crm_account_value;
-	right_employee = crm_employee_value;
+	right_account = account_id;
+	right_employee = employee_id;
 	crm_xact_cache_set_valid(&right_cache);
 	return right_value;
 }

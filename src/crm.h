@@ -11,6 +11,7 @@
  *				per-transaction caches, crm's own writes
  *	tenancy.c	current account and employee, account settings, roles,
  *				row-level security of every table (tenancy.h)
+ *	identity.c	who is acting: bound logins, crm_service, the owner (identity.h)
  *	history.c	append-only guard for history and fact tables, lead events (history.h)
  *	numbering.c	number templates ({N}, {N:5}, {YYYY}, {MM}) and gapless counters
  *				(numbering.h)
@@ -65,10 +66,6 @@
 
 /* ---- guc.c ---- */
 extern void crm_guc_init(void);
-extern bool crm_account_is_set;
-extern int64 crm_account_value;
-extern bool crm_employee_is_set;
-extern int64 crm_employee_value;
 
 /* ---- invoices/ ---- */
 /* Each registers its due handler: auto-cancel, then autopay charges. */

@@ -16,6 +16,7 @@
 #include "utils/guc.h"
 
 #include "crm.h"
+#include "guc.h"
 #include "worker.h"
 
 static char *account_id_text = NULL;

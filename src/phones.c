@@ -18,6 +18,7 @@
 #include "utils/builtins.h"
 
 #include "crm.h"
+#include "identity.h"
 #include "phones.h"
 #include "phones_shim.h"
 #include "tenancy.h"
@@ -125,10 +126,14 @@ crm_normalize_phone(PG_FUNCTION_ARGS)
 	raw = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	if (!PG_ARGISNULL(1))
 		region = checked_region(text_to_cstring(PG_GETARG_TEXT_PP(1)));
-	else if (crm_account_is_set)
-		region = crm_account_settings(crm_account_value)->region;
 	else
-		region = "ZZ";			/* no account: international format only */
+	{
+		bool		no_account;
+		int64		account_id = crm_actor_account(&no_account);
+
+		/* no account: international format only */
+		region = no_account ? "ZZ" : crm_account_settings(account_id)->region;
+	}
 	e164 = crm_phone_e164(raw, region);
 	if (e164 == NULL)
 		PG_RETURN_NULL();

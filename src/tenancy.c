@@ -28,32 +28,43 @@
 #include "catalog/pg_type_d.h"
 #include "commands/trigger.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/rel.h"
 #include "utils/rls.h"
 #include "pgtime.h"
 #include "utils/builtins.h"
 
 #include "crm.h"
+#include "identity.h"
 #include "tenancy.h"
 
 int64
 crm_require_account(void)
 {
-	if (!crm_account_is_set)
+	bool		isnull;
+	int64		account_id = crm_actor_account(&isnull);
+
+	if (!isnull)
+		return account_id;
+	if (crm_actor_kind() == CRM_ACTOR_NONE)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("no crm account is selected"),
-				 errdetail("The setting crm.account_id is not set in this session."),
-				 errhint("Set crm.account_id to your account's id, for example with "
-						 "SET crm.account_id = 1, SET LOCAL in a transaction, or ALTER ROLE ... SET.")));
-	return crm_account_value;
+				 errmsg("role \"%s\" acts in no crm account", GetUserNameFromId(GetOuterUserId(), false)),
+				 errdetail("The role is not bound to an account and is not a member of crm_service."),
+				 errhint("Ask the database administrator to bind the login with crm.bind_login(role, account_id, employee_id).")));
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("no crm account is selected"),
+			 errdetail("The setting crm.account_id is not set in this session."),
+			 errhint("Set crm.account_id to your account's id, for example with "
+					 "SET LOCAL crm.account_id = 1 in a transaction.")));
+	return 0;					/* not reached */
 }
 
 int64
 crm_employee_or_null(bool *isnull)
 {
-	*isnull = !crm_employee_is_set;
-	return crm_employee_value;
+	return crm_actor_employee(isnull);
 }
 
 PG_FUNCTION_INFO_V1(crm_current_account);
@@ -67,18 +78,24 @@ PG_FUNCTION_INFO_V1(crm_session_account);
 Datum
 crm_session_account(PG_FUNCTION_ARGS)
 {
-	if (!crm_account_is_set)
+	bool		isnull;
+	int64		account_id = crm_actor_account(&isnull);
+
+	if (isnull)
 		PG_RETURN_NULL();
-	PG_RETURN_INT64(crm_account_value);
+	PG_RETURN_INT64(account_id);
 }
 
 PG_FUNCTION_INFO_V1(crm_current_employee);
 Datum
 crm_current_employee(PG_FUNCTION_ARGS)
 {
-	if (!crm_employee_is_set)
+	bool		isnull;
+	int64		employee_id = crm_actor_employee(&isnull);
+
+	if (isnull)
 		PG_RETURN_NULL();
-	PG_RETURN_INT64(crm_employee_value);
+	PG_RETURN_INT64(employee_id);
 }
 
 /* CHECK helper for accounts.timezone: raises with a hint instead of returning false. */
@@ -179,6 +196,8 @@ crm_account_guard(PG_FUNCTION_ARGS)
 	CrmTrigger	trig;
 	int			attnum;
 	bool		isnull;
+	bool		no_session_account = true;
+	int64		session_account = 0;
 	Datum		account;
 
 	crm_trigger_start(&trig, fcinfo, "crm_account_guard", CRM_BEFORE, CRM_ON_INSERT | CRM_ON_UPDATE);
@@ -188,7 +207,9 @@ crm_account_guard(PG_FUNCTION_ARGS)
 	if (attnum <= 0)
 		return crm_trigger_return(&trig, trig.new);
 	account = heap_getattr(trig.new, attnum, trig.desc, &isnull);
-	if (isnull || (crm_account_is_set && DatumGetInt64(account) == crm_account_value))
+	if (!isnull)
+		session_account = crm_actor_account(&no_session_account);
+	if (isnull || (!no_session_account && DatumGetInt64(account) == session_account))
 		return crm_trigger_return(&trig, trig.new);
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
@@ -212,12 +233,14 @@ exec_fixed(const char *sql)
 /*
  * Creates the group roles when missing (roles are cluster-wide, so a second
  * database with crm reuses them) and nests them: admin > manager > reader.
+ * crm_service stands apart: it grants no table, only the trust to choose the
+ * account and employee per transaction (identity.c).
  */
 PG_FUNCTION_INFO_V1(crm_ensure_roles);
 Datum
 crm_ensure_roles(PG_FUNCTION_ARGS)
 {
-	static const char *const roles[] = {"crm_reader", "crm_manager", "crm_admin"};
+	static const char *const roles[] = {"crm_reader", "crm_manager", "crm_admin", "crm_service"};
 
 	SPI_connect();
 	for (int i = 0; i < lengthof(roles); i++)

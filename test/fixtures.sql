@@ -12,9 +12,9 @@ CREATE SCHEMA crm_test;
 DO $$
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'crm_test_admin') THEN
-    CREATE ROLE crm_test_admin NOLOGIN IN ROLE crm_admin;
-    CREATE ROLE crm_test_manager NOLOGIN IN ROLE crm_manager;
-    CREATE ROLE crm_test_reader NOLOGIN IN ROLE crm_reader;
+    CREATE ROLE crm_test_admin NOLOGIN IN ROLE crm_admin, crm_service;
+    CREATE ROLE crm_test_manager NOLOGIN IN ROLE crm_manager, crm_service;
+    CREATE ROLE crm_test_reader NOLOGIN IN ROLE crm_reader, crm_service;
   END IF;
 END $$;
 GRANT USAGE ON SCHEMA crm_test TO crm_reader;
@@ -174,6 +174,12 @@ BEGIN
   -- One order linked to an open lead.
   SELECT id INTO l FROM crm.leads WHERE account_id = account AND type_id = t_repair AND closed_at IS NULL ORDER BY id LIMIT 1;
   PERFORM crm.link_order(o, l);
+
+  -- A login bound to the account and Anna (a role per account id, cluster-wide).
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'crm_test_login_' || account) THEN
+    EXECUTE format('CREATE ROLE %I NOLOGIN IN ROLE crm_manager', 'crm_test_login_' || account);
+  END IF;
+  PERFORM crm.bind_login(('crm_test_login_' || account)::regrole, account, anna);
 
   -- The tables only crm's triggers write got their rows through them; an empty one
   -- means a trigger no longer writes it.

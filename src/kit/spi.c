@@ -94,7 +94,7 @@ crm_get_text(uint64 row, int col)
 	return strcpy(SPI_palloc(strlen(s) + 1), s);
 }
 
-static Oid
+Oid
 crm_schema_owner(void)
 {
 	Oid			nsp = get_namespace_oid("crm", false);

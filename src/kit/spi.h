@@ -58,6 +58,8 @@ typedef struct CrmUserSwitch
 	int			saved_sec_context;
 } CrmUserSwitch;
 
+/* The owner of schema crm (who runs crm's internal writes). */
+extern Oid	crm_schema_owner(void);
 extern void crm_become_owner(CrmUserSwitch *save);
 extern void crm_restore_user(CrmUserSwitch *save);
 

@@ -10,7 +10,7 @@ SET datestyle = 'ISO, YMD';
 SET intervalstyle = 'postgres';
 DO $$ BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'crm_regress_manager') THEN
-    CREATE ROLE crm_regress_manager NOLOGIN IN ROLE crm_manager;
+    CREATE ROLE crm_regress_manager NOLOGIN IN ROLE crm_manager, crm_service;
   END IF;
 END $$;
 INSERT INTO crm.accounts (id, name) VALUES (9801, 'Chats A');

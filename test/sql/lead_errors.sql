@@ -3,7 +3,7 @@
 SET client_min_messages = warning;
 DO $$ BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'crm_regress_manager') THEN
-    CREATE ROLE crm_regress_manager NOLOGIN IN ROLE crm_manager;
+    CREATE ROLE crm_regress_manager NOLOGIN IN ROLE crm_manager, crm_service;
   END IF;
 END $$;
 INSERT INTO crm.accounts (id, name) VALUES (9101, 'Regress A'), (9102, 'Regress B');

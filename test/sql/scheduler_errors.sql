@@ -9,7 +9,7 @@ SET datestyle = 'ISO, YMD';
 SET intervalstyle = 'postgres';
 DO $$ BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'crm_regress_admin') THEN
-    CREATE ROLE crm_regress_admin NOLOGIN IN ROLE crm_admin;
+    CREATE ROLE crm_regress_admin NOLOGIN IN ROLE crm_admin, crm_service;
   END IF;
 END $$;
 

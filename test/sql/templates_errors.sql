@@ -11,7 +11,7 @@ SET datestyle = 'ISO, YMD';
 SET intervalstyle = 'postgres';
 DO $$ BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'crm_regress_admin') THEN
-    CREATE ROLE crm_regress_admin NOLOGIN IN ROLE crm_admin;
+    CREATE ROLE crm_regress_admin NOLOGIN IN ROLE crm_admin, crm_service;
   END IF;
 END $$;
 INSERT INTO crm.accounts (id, name) VALUES (9901, 'Templates A');

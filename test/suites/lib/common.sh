@@ -83,8 +83,7 @@ INSERT INTO crm.leads (account_id, type_id, contact_name, deadline)
   FROM generate_series(1, :backlog) g;
 DROP ROLE IF EXISTS rel_load;
 CREATE ROLE rel_load LOGIN IN ROLE crm_admin;
-SELECT format('ALTER ROLE rel_load SET crm.account_id = %L', :acc) \gexec
-SELECT format('ALTER ROLE rel_load SET crm.employee_id = %L', crm_test.id('employees', :acc, 'Anna')) \gexec
+SELECT crm.bind_login('rel_load', :acc, crm_test.id('employees', :acc, 'Anna'));
 SELECT 'acc=' || :acc, 't_repair=' || crm_test.id('lead_types', :acc, 'Repair'),
        's1=' || crm_test.id('statuses', :acc, 'New'), 's2=' || crm_test.id('statuses', :acc, 'In work'),
        's3=' || crm_test.id('statuses', :acc, 'Won'), 's4=' || crm_test.id('statuses', :acc, 'Lost'),

@@ -17,7 +17,7 @@ rel_psql -d $DB <<SQL
 SET client_min_messages = warning;
 DROP ROLE IF EXISTS rel_smith;
 CREATE ROLE rel_smith LOGIN IN ROLE crm_admin;
-ALTER ROLE rel_smith IN DATABASE $DB SET crm.account_id = '$acc';
+SELECT crm.bind_login('rel_smith', $acc);
 ALTER ROLE rel_smith IN DATABASE $DB SET statement_timeout = '2s';
 SQL
 log="$CRM_TMP/server.log"
