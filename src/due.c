@@ -24,6 +24,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "utils/resowner.h"
 #include "catalog/namespace.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -34,6 +35,7 @@
 
 #include "crm.h"
 #include "due.h"
+#include "identity.h"
 
 /* ---- the registry ---- */
 
@@ -60,6 +62,224 @@ crm_due_handler(int i)
 	return due_handlers[i];
 }
 
+/* ---- the arguments of the handlers' statements ---- */
+
+void
+crm_due_args(const char *kind, const CrmDueScope *scope, Datum *args, char *nulls)
+{
+	args[0] = TimestampTzGetDatum(scope->now);
+	args[1] = Int64GetDatum(scope->max_items);
+	args[2] = Int64GetDatum(scope->account_id);
+	args[3] = Int64GetDatum(scope->item_id);
+	args[4] = CStringGetTextDatum(kind);
+	memset(nulls, ' ', CRM_DUE_NARGS);
+	nulls[2] = scope->account_null ? 'n' : ' ';
+	nulls[3] = scope->item_null ? 'n' : ' ';
+	nulls[CRM_DUE_NARGS] = '\0';
+}
+
+bool
+crm_due_earliest(CrmPlan *plan, const CrmDueScope *scope, TimestampTz *at)
+{
+	Datum		arg = Int64GetDatum(scope->account_id);
+	bool		isnull;
+	Datum		d;
+
+	crm_exec(plan, &arg, scope->account_null ? "n" : " ", true, 1);
+	d = crm_get(0, 1, &isnull);
+	if (isnull)
+		return false;
+	*at = DatumGetTimestampTz(d);
+	return true;
+}
+
+/* ---- items set aside ---- */
+
+/*
+ * An item whose handling fails is set aside in crm.due_failures: the claims
+ * skip it, so it stops neither the other items nor the other kinds nor the
+ * other accounts, and it is tried alone again after a backoff that doubles
+ * with each attempt (one minute to one day).  It is forgotten when it
+ * succeeds or is no longer due.  The first failure of an item is logged.
+ */
+#define DUE_RETRY_FIRST_SECS 60
+#define DUE_RETRY_MAX_SECS 86400
+#define DUE_RETRIES_PER_RUN 100
+
+static CrmPlan record_failure = {
+	"INSERT INTO crm.due_failures AS f (account_id, kind, item_id, sqlstate, message, "
+	"  first_seen, last_seen, attempts, next_attempt_at) "
+	"VALUES ($1, $2, $3, $4, $5, $6, $6, 1, $6 + make_interval(secs => $7)) "
+	"ON CONFLICT (account_id, kind, item_id) DO UPDATE SET sqlstate = EXCLUDED.sqlstate, "
+	"  message = EXCLUDED.message, last_seen = EXCLUDED.last_seen, attempts = f.attempts + 1, "
+	"  next_attempt_at = EXCLUDED.last_seen + make_interval(secs => "
+	"    least($8::float8, $7 * power(2, f.attempts))) "
+	"RETURNING f.attempts::bigint",
+	8, {INT8OID, TEXTOID, INT8OID, TEXTOID, TEXTOID, TIMESTAMPTZOID, FLOAT8OID, FLOAT8OID}
+};
+static CrmPlan forget_failure = {
+	"DELETE FROM crm.due_failures WHERE account_id = $1 AND kind = $2 AND item_id = $3",
+	3, {INT8OID, TEXTOID, INT8OID}
+};
+static CrmPlan failures_to_retry = {
+	"SELECT account_id, item_id FROM crm.due_failures "
+	"WHERE kind = $1 AND next_attempt_at <= $2 AND ($3::bigint IS NULL OR account_id = $3) "
+	"ORDER BY next_attempt_at LIMIT $4",
+	4, {TEXTOID, TIMESTAMPTZOID, INT8OID, INT8OID}
+};
+
+static void
+set_aside(const CrmDueHandler *handler, const CrmDueScope *item, ErrorData *edata)
+{
+	Datum		args[8];
+	int64		attempts;
+
+	args[0] = Int64GetDatum(item->account_id);
+	args[1] = CStringGetTextDatum(handler->kind);
+	args[2] = Int64GetDatum(item->item_id);
+	args[3] = CStringGetTextDatum(unpack_sql_state(edata->sqlerrcode));
+	args[4] = CStringGetTextDatum(edata->message ? edata->message : "");
+	args[5] = TimestampTzGetDatum(item->now);
+	args[6] = Float8GetDatum(DUE_RETRY_FIRST_SECS);
+	args[7] = Float8GetDatum(DUE_RETRY_MAX_SECS);
+	crm_exec(&record_failure, args, NULL, false, 1);
+	attempts = crm_get_int64(0, 1, NULL);
+	if (attempts == 1)
+		ereport(LOG,
+				(errmsg("crm: due item set aside: %s %lld of account %lld",
+						handler->kind, (long long) item->item_id, (long long) item->account_id),
+				 errdetail("SQLSTATE %s: %s", unpack_sql_state(edata->sqlerrcode),
+						   edata->message ? edata->message : ""),
+				 errhint("See crm.due_failures; it is tried again with a backoff.")));
+}
+
+static void
+forget_set_aside(const CrmDueHandler *handler, const CrmDueScope *item)
+{
+	Datum		args[3] = {Int64GetDatum(item->account_id), CStringGetTextDatum(handler->kind),
+	Int64GetDatum(item->item_id)};
+
+	crm_exec(&forget_failure, args, NULL, false, 0);
+}
+
+/*
+ * Runs one call of the handler in a subtransaction.  Returns the items it
+ * handled, or -1 when it failed; then *edata (in the caller's memory) says
+ * why and everything the call did is undone.
+ */
+static int64
+run_in_subtransaction(const CrmDueHandler *handler, const CrmDueScope *scope, ErrorData **edata)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	int64		handled = -1;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(caller);
+	PG_TRY();
+	{
+		handled = handler->run(scope);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(caller);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(caller);
+		*edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(caller);
+		CurrentResourceOwner = owner;
+		handled = -1;
+	}
+	PG_END_TRY();
+	return handled;
+}
+
+/* One item alone; sets it aside when it fails.  Returns 1 when it was handled. */
+static int64
+run_one_item(const CrmDueHandler *handler, const CrmDueScope *scope, int64 account_id, int64 item_id)
+{
+	CrmDueScope item = *scope;
+	ErrorData  *edata = NULL;
+	int64		handled;
+
+	item.max_items = 1;
+	item.account_null = false;
+	item.account_id = account_id;
+	item.item_null = false;
+	item.item_id = item_id;
+	handled = run_in_subtransaction(handler, &item, &edata);
+	if (handled < 0)
+	{
+		set_aside(handler, &item, edata);
+		FreeErrorData(edata);
+		return 0;
+	}
+	forget_set_aside(handler, &item);
+	return handled;
+}
+
+/* Lists the items run() would take now: SPI_tuptable rows (account_id, id). */
+static uint64
+list_due_items(const CrmDueHandler *handler, const CrmDueScope *scope)
+{
+	Datum		args[CRM_DUE_NARGS];
+	char		nulls[CRM_DUE_NARGS + 1];
+
+	crm_due_args(handler->kind, scope, args, nulls);
+	return crm_exec(handler->due_items, args, nulls, true, 0);
+}
+
+/*
+ * A batch failed: each of its items alone, so only the failing ones are set
+ * aside.  *listed gets how many items the batch had.
+ */
+static int64
+run_item_by_item(const CrmDueHandler *handler, const CrmDueScope *scope, uint64 *listed)
+{
+	uint64		n = list_due_items(handler, scope);
+	int64	   *keys = palloc(sizeof(int64) * 2 * (n + 1));
+	int64		handled = 0;
+
+	for (uint64 i = 0; i < n; i++)
+	{
+		keys[2 * i] = crm_get_int64(i, 1, NULL);
+		keys[2 * i + 1] = crm_get_int64(i, 2, NULL);
+	}
+	for (uint64 i = 0; i < n; i++)
+	{
+		handled += run_one_item(handler, scope, keys[2 * i], keys[2 * i + 1]);
+		CHECK_FOR_INTERRUPTS();
+	}
+	pfree(keys);
+	*listed = n;
+	return handled;
+}
+
+/* Items set aside whose backoff has passed, each alone. */
+static int64
+retry_set_aside(const CrmDueHandler *handler, const CrmDueScope *scope)
+{
+	Datum		args[4] = {CStringGetTextDatum(handler->kind), TimestampTzGetDatum(scope->now),
+	Int64GetDatum(scope->account_id), Int64GetDatum(DUE_RETRIES_PER_RUN)};
+	char		nulls[5] = {' ', ' ', scope->account_null ? 'n' : ' ', ' ', '\0'};
+	uint64		n = crm_exec(&failures_to_retry, args, nulls, true, 0);
+	int64	   *keys = palloc(sizeof(int64) * 2 * (n + 1));
+	int64		handled = 0;
+
+	for (uint64 i = 0; i < n; i++)
+	{
+		keys[2 * i] = crm_get_int64(i, 1, NULL);
+		keys[2 * i + 1] = crm_get_int64(i, 2, NULL);
+	}
+	for (uint64 i = 0; i < n; i++)
+		handled += run_one_item(handler, scope, keys[2 * i], keys[2 * i + 1]);
+	pfree(keys);
+	return handled;
+}
+
 /* ---- running the handlers ---- */
 
 /*
@@ -69,48 +289,61 @@ crm_due_handler(int i)
  */
 #define DUE_STATEMENT_ITEMS 1000
 
-/* Up to max_items of one handler, in statements of DUE_STATEMENT_ITEMS. */
+/*
+ * Up to max_items of one handler, in batches of DUE_STATEMENT_ITEMS, each in
+ * a subtransaction; a batch that fails is undone and tried item by item.
+ */
 static int64
-run_handler(const CrmDueHandler *handler, TimestampTz now, int64 max_items)
+run_handler(const CrmDueHandler *handler, const CrmDueScope *scope)
 {
-	int64		total = 0;
+	int64		total = retry_set_aside(handler, scope);
 
-	while (total < max_items)
+	while (total < scope->max_items)
 	{
-		int64		ask = Min(DUE_STATEMENT_ITEMS, max_items - total);
-		int64		got = handler->run(now, ask);
+		CrmDueScope batch = *scope;
+		ErrorData  *edata = NULL;
+		int64		got;
 
+		batch.max_items = Min(DUE_STATEMENT_ITEMS, scope->max_items - total);
+		got = run_in_subtransaction(handler, &batch, &edata);
+		if (got < 0)
+		{
+			uint64		listed;
+
+			FreeErrorData(edata);
+			total += run_item_by_item(handler, &batch, &listed);
+			if (listed < (uint64) batch.max_items)
+				break;
+			continue;			/* the failing items are set aside now */
+		}
 		total += got;
-		if (got < ask)
+		if (got < batch.max_items)
 			break;
 		CHECK_FOR_INTERRUPTS();
 	}
 	return total;
 }
 
-/*
- * Runs every handler once at `now`, each for at most max_items items, as the
- * owner of the crm schema; counts[i] receives what handler i did.  Called by
- * crm.run_due and by the worker, inside a transaction.
- */
 void
-crm_run_due_handlers(TimestampTz now, int64 max_items, int64 *counts)
+crm_run_due_handlers(TimestampTz now, int64 max_items, bool account_null, int64 account_id,
+					 int64 *counts)
 {
 	CrmUserSwitch user;
+	CrmDueScope scope = {now, max_items, account_null, account_id, true, 0};
 
 	SPI_connect();
 	crm_become_owner(&user);
 	for (int i = 0; i < n_due_handlers; i++)
-		counts[i] = run_handler(due_handlers[i], now, max_items);
+		counts[i] = run_handler(due_handlers[i], &scope);
 	crm_restore_user(&user);
 	SPI_finish();
 }
 
-/* The earliest pending instant over every handler, false when nothing is pending. */
 bool
-crm_next_due(TimestampTz *at)
+crm_next_due(bool account_null, int64 account_id, TimestampTz *at)
 {
 	CrmUserSwitch user;
+	CrmDueScope scope = {0, 0, account_null, account_id, true, 0};
 	bool		found = false;
 
 	SPI_connect();
@@ -119,7 +352,7 @@ crm_next_due(TimestampTz *at)
 	{
 		TimestampTz t;
 
-		if (due_handlers[i]->next_due != NULL && due_handlers[i]->next_due(&t) &&
+		if (due_handlers[i]->next_due != NULL && due_handlers[i]->next_due(&scope, &t) &&
 			(!found || t < *at))
 		{
 			*at = t;
@@ -131,14 +364,54 @@ crm_next_due(TimestampTz *at)
 	return found;
 }
 
+int64
+crm_due_failure_count(bool account_null, int64 account_id)
+{
+	static CrmPlan count_failures = {
+		"SELECT count(*) FROM crm.due_failures WHERE $1::bigint IS NULL OR account_id = $1",
+		1, {INT8OID}
+	};
+	Datum		arg = Int64GetDatum(account_id);
+	CrmUserSwitch user;
+	int64		n;
+
+	SPI_connect();
+	crm_become_owner(&user);
+	crm_exec(&count_failures, &arg, account_null ? "n" : " ", true, 1);
+	n = crm_get_int64(0, 1, NULL);
+	crm_restore_user(&user);
+	SPI_finish();
+	return n;
+}
+
 /* ---- SQL ---- */
 
 /*
+ * Whose due work a call of crm.run_due or crm.next_due is: a bound login's
+ * (or a crm_service session's that names an account) is its account's only,
+ * so that a tenant neither acts on, nor sees, nor locks another tenant's
+ * items; the owner's (the worker, pg_cron as the owner) and a crm_service
+ * session's without an account are every account's.
+ */
+static void
+caller_accounts(bool *account_null, int64 *account_id)
+{
+	if (crm_actor_kind() == CRM_ACTOR_OWNER)
+	{
+		*account_null = true;
+		*account_id = 0;
+		return;
+	}
+	*account_id = crm_actor_account(account_null);
+	if (*account_null && crm_actor_kind() != CRM_ACTOR_SERVICE)
+		(void) crm_require_account();	/* raises 42501: no account */
+}
+
+/*
  * Only the owner of the crm schema (or a superuser) may act ahead of the
- * clock: run_due works across every account, so a `now` in the future from a
- * tenant's admin would cancel other tenants' invoices early.  Anyone granted
- * EXECUTE may do what is due by the clock, which is what the worker does
- * anyway.
+ * clock: a `now` in the future from a tenant's admin would cancel invoices
+ * early.  Anyone granted EXECUTE may do what is due by the clock, which is
+ * what the worker does anyway.
  */
 static void
 check_run_due_time(TimestampTz now)
@@ -152,8 +425,8 @@ check_run_due_time(TimestampTz now)
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("only the owner of schema crm may run due work ahead of time"),
-			 errdetail("now is \"%s\", later than the current time \"%s\"; run_due acts on every account.",
-					   timestamptz_to_str(now), timestamptz_to_str(clock)),
+			 errdetail("now is \"%s\", later than the current time \"%s\".",
+					   pstrdup(timestamptz_to_str(now)), pstrdup(timestamptz_to_str(clock))),
 			 errhint("Call crm.run_due() without now, or with a time that is not in the future.")));
 }
 
@@ -166,6 +439,8 @@ crm_run_due(PG_FUNCTION_ARGS)
 	TimestampTz now = PG_ARGISNULL(0) ? GetCurrentTransactionStartTimestamp() : PG_GETARG_TIMESTAMPTZ(0);
 	int64		max_items = PG_ARGISNULL(1) ? 10000 : PG_GETARG_INT32(1);
 	int64		counts[CRM_MAX_DUE_HANDLERS];
+	bool		account_null;
+	int64		account_id;
 
 	if (max_items <= 0)
 		ereport(ERROR,
@@ -174,9 +449,10 @@ crm_run_due(PG_FUNCTION_ARGS)
 				 errdetail("max_items is %lld.", (long long) max_items),
 				 errhint("Pass the largest number of items of each kind to handle in this call, for example 10000.")));
 	check_run_due_time(now);
+	caller_accounts(&account_null, &account_id);
 
 	InitMaterializedSRF(fcinfo, 0);
-	crm_run_due_handlers(now, max_items, counts);
+	crm_run_due_handlers(now, max_items, account_null, account_id, counts);
 	for (int i = 0; i < n_due_handlers; i++)
 	{
 		Datum		values[2];
@@ -189,14 +465,17 @@ crm_run_due(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-/* crm.next_due() -> the earliest pending due instant, NULL when nothing is pending */
+/* crm.next_due() -> the caller's earliest pending due instant, NULL when nothing is pending */
 PG_FUNCTION_INFO_V1(crm_next_due_sql);
 Datum
 crm_next_due_sql(PG_FUNCTION_ARGS)
 {
 	TimestampTz at;
+	bool		account_null;
+	int64		account_id;
 
-	if (!crm_next_due(&at))
+	caller_accounts(&account_null, &account_id);
+	if (!crm_next_due(account_null, account_id, &at))
 		PG_RETURN_NULL();
 	PG_RETURN_TIMESTAMPTZ(at);
 }

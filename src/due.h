@@ -9,23 +9,66 @@
 
 #include "postgres.h"
 
+#include "catalog/pg_type_d.h"
 #include "utils/timestamp.h"
 
 /*
- * Time-based work is a list of handlers, one per kind of due item; each
- * concept registers its own at load time and crm.run_due() runs them all.
- * run() handles at most max_items items due at `now` (a deadline when
- * now > deadline, other instants when now >= instant), each exactly once even
- * when several sessions run it at once, and returns how many it handled; it
- * is called connected to SPI, as the schema owner.  next_due() gives the
- * earliest instant still pending (any account), false when none.
+ * What one call of a handler may take: the items due at `now` (a deadline
+ * when now > deadline, other instants when now >= instant), at most
+ * max_items; of one account when account_null is false (a tenant's run); one
+ * item when item_null is false too (trying an item again).  Items set aside in
+ * crm.due_failures are skipped unless named.
+ */
+typedef struct CrmDueScope
+{
+	TimestampTz now;
+	int64		max_items;
+	bool		account_null;
+	int64		account_id;
+	bool		item_null;
+	int64		item_id;
+} CrmDueScope;
+
+/*
+ * A kind of due item.  run() handles the items of scope, each exactly once
+ * even when several sessions run it at once, and returns how many it
+ * handled; next_due() gives the earliest instant still pending in scope's
+ * accounts (false when none); due_items is a statement listing the items
+ * run() would take, as rows (account_id, id), so that a failing batch can be
+ * tried item by item.  All are called connected to SPI, as the schema owner,
+ * and take the arguments of crm_due_args (CRM_DUE_NARGS, CRM_DUE_ARGTYPES).
  */
 typedef struct CrmDueHandler
 {
 	const char *kind;
-	int64		(*run) (TimestampTz now, int64 max_items);
-	bool		(*next_due) (TimestampTz *at);
+	int64		(*run) (const CrmDueScope *scope);
+	bool		(*next_due) (const CrmDueScope *scope, TimestampTz *at);
+	struct CrmPlan *due_items;
 } CrmDueHandler;
+
+/*
+ * The arguments of every handler's statements: $1 now, $2 max_items, $3 the
+ * account (NULL: every account), $4 the item (NULL: any), $5 the kind.
+ */
+#define CRM_DUE_NARGS 5
+#define CRM_DUE_ARGTYPES {TIMESTAMPTZOID, INT8OID, INT8OID, INT8OID, TEXTOID}
+extern void crm_due_args(const char *kind, const CrmDueScope *scope, Datum *args, char *nulls);
+
+/*
+ * The condition every claim adds for its table alias `x` (with columns
+ * account_id and id): the scope's account and item, and not set aside.
+ */
+#define CRM_DUE_SCOPE(x) \
+	" AND ($3::bigint IS NULL OR " x ".account_id = $3)" \
+	" AND ($4::bigint IS NULL OR " x ".id = $4)" \
+	" AND ($4::bigint IS NOT NULL OR NOT EXISTS (SELECT 1 FROM crm.due_failures f" \
+	"      WHERE f.account_id = " x ".account_id AND f.kind = $5 AND f.item_id = " x ".id))"
+
+/*
+ * For next_due(): the instant a one-column query gives (min(...), NULL when
+ * nothing is pending), whose $1 is the scope's account (NULL: every account).
+ */
+extern bool crm_due_earliest(struct CrmPlan *plan, const CrmDueScope *scope, TimestampTz *at);
 
 #define CRM_MAX_DUE_HANDLERS 16
 
@@ -34,9 +77,16 @@ extern void crm_register_due_handler(const CrmDueHandler *handler);
 extern int	crm_due_handler_count(void);
 extern const CrmDueHandler *crm_due_handler(int i);
 
-/* Runs every handler once (counts[i] per handler), connected to SPI as the owner. */
-extern void crm_run_due_handlers(TimestampTz now, int64 max_items, int64 *counts);
-/* The earliest pending instant over every handler; false when none. */
-extern bool crm_next_due(TimestampTz *at);
+/*
+ * Runs every handler once (counts[i] per handler) at now, for at most
+ * max_items items each, of one account unless account_null; connects to SPI
+ * and runs as the owner.  A failing item never stops the others: see due.c.
+ */
+extern void crm_run_due_handlers(TimestampTz now, int64 max_items, bool account_null,
+								 int64 account_id, int64 *counts);
+/* The earliest pending instant over every handler (of one account unless account_null). */
+extern bool crm_next_due(bool account_null, int64 account_id, TimestampTz *at);
+/* Items set aside in crm.due_failures (of one account unless account_null). */
+extern int64 crm_due_failure_count(bool account_null, int64 account_id);
 
 #endif							/* CRM_DUE_H */

@@ -41,9 +41,10 @@
 static CrmPlan mark_overdue = {
 	.sql =
 	"WITH due AS MATERIALIZED ("
-	"  SELECT ctid FROM crm.leads"
-	"  WHERE deadline < $1 AND closed_at IS NULL AND overdue_since IS NULL"
-	"  ORDER BY deadline LIMIT $2"
+	"  SELECT x.ctid FROM crm.leads x"
+	"  WHERE x.deadline < $1 AND x.closed_at IS NULL AND x.overdue_since IS NULL"
+	CRM_DUE_SCOPE("x")
+	"  ORDER BY x.deadline LIMIT $2"
 	"  FOR UPDATE SKIP LOCKED),"
 	" marked AS ("
 	"  UPDATE crm.leads l SET overdue_since = l.deadline"
@@ -65,42 +66,53 @@ static CrmPlan mark_overdue = {
 	"  ON CONFLICT (account_id, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING"
 	"  RETURNING 1)"
 	" SELECT (SELECT count(*) FROM marked), (SELECT count(*) FROM queued)",
-	.nargs = 2,
-	.argtypes = {TIMESTAMPTZOID, INT8OID},
+	.nargs = CRM_DUE_NARGS,
+	.argtypes = CRM_DUE_ARGTYPES,
+	.custom = true
+};
+
+/* The leads mark_overdue would take, for trying a failing batch lead by lead. */
+static CrmPlan overdue_leads = {
+	.sql =
+	"SELECT x.account_id, x.id FROM crm.leads x"
+	" WHERE x.deadline < $1 AND x.closed_at IS NULL AND x.overdue_since IS NULL"
+	CRM_DUE_SCOPE("x")
+	" ORDER BY x.deadline LIMIT $2",
+	.nargs = CRM_DUE_NARGS,
+	.argtypes = CRM_DUE_ARGTYPES,
 	.custom = true
 };
 
 static int64
-lead_overdue_run(TimestampTz now, int64 max_items)
+lead_overdue_run(const CrmDueScope *scope)
 {
-	Datum		values[2] = {TimestampTzGetDatum(now), Int64GetDatum(max_items)};
+	Datum		args[CRM_DUE_NARGS];
+	char		nulls[CRM_DUE_NARGS + 1];
 
-	crm_exec(&mark_overdue, values, NULL, false, 0);
+	crm_due_args("lead_overdue", scope, args, nulls);
+	crm_exec(&mark_overdue, args, nulls, false, 0);
 	return crm_get_int64(0, 1, NULL);
 }
 
 /* The earliest instant at which an open lead becomes overdue: just after its deadline. */
 static bool
-lead_overdue_next_due(TimestampTz *at)
+lead_overdue_next_due(const CrmDueScope *scope, TimestampTz *at)
 {
 	static CrmPlan next = {
 		"SELECT min(deadline) FROM crm.leads"
-		" WHERE deadline IS NOT NULL AND closed_at IS NULL AND overdue_since IS NULL",
-		0, {InvalidOid}
+		" WHERE deadline IS NOT NULL AND closed_at IS NULL AND overdue_since IS NULL"
+		" AND ($1::bigint IS NULL OR account_id = $1)",
+		1, {INT8OID}, .custom = true
 	};
-	bool		isnull;
-	Datum		d;
 
-	crm_exec(&next, NULL, NULL, true, 1);
-	d = crm_get(0, 1, &isnull);
-	if (isnull)
+	if (!crm_due_earliest(&next, scope, at))
 		return false;
-	*at = DatumGetTimestampTz(d) + 1;
+	*at += 1;
 	return true;
 }
 
 static const CrmDueHandler lead_overdue_handler = {
-	"lead_overdue", lead_overdue_run, lead_overdue_next_due
+	"lead_overdue", lead_overdue_run, lead_overdue_next_due, &overdue_leads
 };
 
 void

@@ -63,6 +63,7 @@
 #include "utils/varlena.h"
 
 #include "crm.h"
+#include "identity.h"
 #include "due.h"
 #include "worker.h"
 
@@ -391,7 +392,7 @@ run_one_batch(int batch, TimestampTz *next, bool *have_next)
 	*have_next = false;
 	if (extension_present())
 	{
-		crm_run_due_handlers(GetCurrentTimestamp(), batch, counts);
+		crm_run_due_handlers(GetCurrentTimestamp(), batch, true, 0, counts);
 		for (int h = 0; h < crm_due_handler_count(); h++)
 			if (counts[h] >= batch)
 				full = true;
@@ -401,7 +402,7 @@ run_one_batch(int batch, TimestampTz *next, bool *have_next)
 			PopActiveSnapshot();
 			CommandCounterIncrement();
 			PushActiveSnapshot(GetTransactionSnapshot());
-			*have_next = crm_next_due(next);
+			*have_next = crm_next_due(true, 0, next);
 		}
 	}
 
@@ -468,14 +469,26 @@ Datum
 crm_scheduler_status(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	const char *here = get_database_name(MyDatabaseId);
+	int64		failing = 0;
+	bool		account_null = true;
+	int64		account_id = 0;
 
 	InitMaterializedSRF(fcinfo, 0);
 	if (!worker_active())
 		return (Datum) 0;
+	/* The caller's own items set aside: a tenant counts only its account's. */
+	if (crm_actor_kind() == CRM_ACTOR_OWNER)
+		account_null = true;
+	else
+		account_id = crm_actor_account(&account_null);
+	if (account_null && crm_actor_kind() != CRM_ACTOR_OWNER && crm_actor_kind() != CRM_ACTOR_SERVICE)
+		(void) crm_require_account();
+	failing = crm_due_failure_count(account_null, account_id);
 	for (int i = 0; i < shared->nslots; i++)
 	{
-		Datum		values[4];
-		bool		nulls[4] = {false, false, false, false};
+		Datum		values[5];
+		bool		nulls[5] = {false, false, false, false, false};
 		SchedulerSlot slot;
 
 		SpinLockAcquire(&shared->mutex);
@@ -487,6 +500,9 @@ crm_scheduler_status(PG_FUNCTION_ARGS)
 		values[1] = TimestampTzGetDatum(slot.next_run);
 		nulls[1] = slot.next_run == 0;
 		values[2] = Int64GetDatum(slot.runs);
+		/* crm.due_failures is read in this database only */
+		values[4] = Int64GetDatum(failing);
+		nulls[4] = here == NULL || strcmp(slot.dbname, here) != 0;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;

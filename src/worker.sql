@@ -2,11 +2,11 @@
 -- when a transaction commits an earlier due instant.
 
 CREATE FUNCTION crm.scheduler_status()
-    RETURNS TABLE (database text, next_run timestamptz, runs bigint, launcher_pid integer)
+    RETURNS TABLE (database text, next_run timestamptz, runs bigint, launcher_pid integer, failing_items bigint)
     LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'crm_scheduler_status';
 COMMENT ON FUNCTION crm.scheduler_status() IS
-    'The background worker''s plan: per database in crm.database, its next run and runs so far; no rows without preloading.';
+    'The background worker''s plan: per database in crm.database, its next run, runs so far, and (for this database) the due items set aside in crm.due_failures; no rows without preloading.';
 GRANT EXECUTE ON FUNCTION crm.scheduler_status() TO crm_admin;
 
 -- Wake-up triggers: each remembers the earliest due instant its transaction

@@ -72,6 +72,23 @@ BEGIN
 END $$;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA crm_test TO crm_reader;
 
+-- crm_test.poison(): a test-only trigger on crm.leads that fails the overdue marking of
+-- any lead whose contact_name is 'Poisoned' (SQLSTATE 22P05), so that crm.run_due meets a
+-- due item it cannot handle; crm_test.unpoison() removes it.
+CREATE FUNCTION crm_test.refuse_poisoned() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.contact_name = 'Poisoned' AND NEW.overdue_since IS NOT NULL THEN
+    RAISE EXCEPTION 'lead % is poisoned', NEW.number USING ERRCODE = '22P05';
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE FUNCTION crm_test.poison() RETURNS void LANGUAGE sql AS $$
+  CREATE TRIGGER crm_test_poison BEFORE UPDATE ON crm.leads FOR EACH ROW EXECUTE FUNCTION crm_test.refuse_poisoned();
+$$;
+CREATE FUNCTION crm_test.unpoison() RETURNS void LANGUAGE sql AS $$
+  DROP TRIGGER crm_test_poison ON crm.leads;
+$$;
+
 -- crm_test.fill(account, n): puts rows into every crm table for one account (made by
 -- crm_test.company), through the business paths where they exist: n clients with
 -- phones, 3n leads of both types in several states (some overdue, some urgent, some

@@ -29,38 +29,48 @@
  * lets the planner, which cannot estimate the claim, hash the whole table or
  * rescan the claim per invoice.
  */
+#define AUTO_CANCEL_DUE \
+	"  FROM crm.invoices x WHERE x.auto_cancel_at <= $1 AND x.status IN ('awaiting', 'prepaid') " \
+	CRM_DUE_SCOPE("x") \
+	"  ORDER BY x.auto_cancel_at, x.account_id, x.id LIMIT $2"
 static CrmPlan auto_cancel_due = {
-	"WITH d AS MATERIALIZED ("
-	"  SELECT ctid FROM crm.invoices "
-	"  WHERE auto_cancel_at <= $1 AND status IN ('awaiting', 'prepaid') "
-	"  ORDER BY auto_cancel_at, account_id, id LIMIT $2 FOR UPDATE SKIP LOCKED) "
+	.sql =
+	"WITH d AS MATERIALIZED (SELECT x.ctid " AUTO_CANCEL_DUE " FOR UPDATE SKIP LOCKED) "
 	"UPDATE crm.invoices AS i SET status = 'cancelled' "
 	"FROM d WHERE i.ctid = d.ctid",
-	2, {TIMESTAMPTZOID, INT8OID}
+	.nargs = CRM_DUE_NARGS, .argtypes = CRM_DUE_ARGTYPES, .custom = true
+};
+/* The invoices auto_cancel_due would take, for trying a failing batch one by one. */
+static CrmPlan auto_cancel_items = {
+	.sql = "SELECT x.account_id, x.id " AUTO_CANCEL_DUE,
+	.nargs = CRM_DUE_NARGS, .argtypes = CRM_DUE_ARGTYPES, .custom = true
 };
 static CrmPlan auto_cancel_next = {
 	"SELECT min(auto_cancel_at) FROM crm.invoices "
-	"WHERE auto_cancel_at IS NOT NULL AND status IN ('awaiting', 'prepaid')",
-	0, {InvalidOid}
+	"WHERE auto_cancel_at IS NOT NULL AND status IN ('awaiting', 'prepaid') "
+	"AND ($1::bigint IS NULL OR account_id = $1)",
+	1, {INT8OID}, .custom = true
 };
 
 static int64
-auto_cancel_run(TimestampTz now, int64 max_items)
+auto_cancel_run(const CrmDueScope *due)
 {
 	CrmWriteScope scope = {CRM_WRITE_DERIVED | CRM_WRITE_BY_SCHEDULER, "auto_cancel", NULL};
-	Datum		args[2] = {TimestampTzGetDatum(now), Int64GetDatum(max_items)};
+	Datum		args[CRM_DUE_NARGS];
+	char		nulls[CRM_DUE_NARGS + 1];
 
-	return (int64) crm_write_exec(&scope, &auto_cancel_due, args, NULL);
+	crm_due_args("invoice_auto_cancel", due, args, nulls);
+	return (int64) crm_write_exec(&scope, &auto_cancel_due, args, nulls);
 }
 
 static bool
-auto_cancel_next_due(TimestampTz *at)
+auto_cancel_next_due(const CrmDueScope *due, TimestampTz *at)
 {
-	return crm_invoices_earliest(&auto_cancel_next, at);
+	return crm_due_earliest(&auto_cancel_next, due, at);
 }
 
 static const CrmDueHandler auto_cancel_handler = {
-	"invoice_auto_cancel", auto_cancel_run, auto_cancel_next_due
+	"invoice_auto_cancel", auto_cancel_run, auto_cancel_next_due, &auto_cancel_items
 };
 
 void

@@ -30,11 +30,14 @@
  * updated; a join by key (and the due conditions again) lets stale
  * statistics pick a plan that rescans the claim once per invoice.
  */
+#define CHARGES_DUE \
+	"  FROM crm.invoices x " \
+	"  WHERE x.next_charge_at <= $1 AND x.autopay AND x.status IN ('awaiting', 'prepaid', 'paid') " \
+	CRM_DUE_SCOPE("x") \
+	"  ORDER BY x.next_charge_at, x.account_id, x.id LIMIT $2"
 static CrmPlan queue_charges = {
-	"WITH due AS MATERIALIZED ("
-	"  SELECT ctid FROM crm.invoices "
-	"  WHERE next_charge_at <= $1 AND autopay AND status IN ('awaiting', 'prepaid', 'paid') "
-	"  ORDER BY next_charge_at, account_id, id LIMIT $2 FOR UPDATE SKIP LOCKED), "
+	.sql =
+	"WITH due AS MATERIALIZED (SELECT x.ctid " CHARGES_DUE " FOR UPDATE SKIP LOCKED), "
 	"charged AS ("
 	"  UPDATE crm.invoices AS i SET autopay_pending = i.autopay_pending + 1, "
 	"    autopay_queued = i.autopay_queued + 1, autopay_last_charge_at = i.next_charge_at, "
@@ -50,30 +53,38 @@ static CrmPlan queue_charges = {
 	"    'amount', amount, 'charge', autopay_queued, 'due_at', autopay_last_charge_at), "
 	"  'charge:' || id || ':' || autopay_queued "
 	"FROM charged ON CONFLICT (account_id, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING",
-	2, {TIMESTAMPTZOID, INT8OID}
+	.nargs = CRM_DUE_NARGS, .argtypes = CRM_DUE_ARGTYPES, .custom = true
+};
+/* The invoices queue_charges would take, for trying a failing batch one by one. */
+static CrmPlan charge_items = {
+	.sql = "SELECT x.account_id, x.id " CHARGES_DUE,
+	.nargs = CRM_DUE_NARGS, .argtypes = CRM_DUE_ARGTYPES, .custom = true
 };
 static CrmPlan charge_next = {
-	"SELECT min(next_charge_at) FROM crm.invoices WHERE next_charge_at IS NOT NULL AND autopay",
-	0, {InvalidOid}
+	"SELECT min(next_charge_at) FROM crm.invoices WHERE next_charge_at IS NOT NULL AND autopay "
+	"AND ($1::bigint IS NULL OR account_id = $1)",
+	1, {INT8OID}, .custom = true
 };
 
 static int64
-autopay_run(TimestampTz now, int64 max_items)
+autopay_run(const CrmDueScope *due)
 {
 	CrmWriteScope scope = {CRM_WRITE_DERIVED | CRM_WRITE_BY_SCHEDULER, "autopay", NULL};
-	Datum		args[2] = {TimestampTzGetDatum(now), Int64GetDatum(max_items)};
+	Datum		args[CRM_DUE_NARGS];
+	char		nulls[CRM_DUE_NARGS + 1];
 
-	return (int64) crm_write_exec(&scope, &queue_charges, args, NULL);
+	crm_due_args("autopay_charge", due, args, nulls);
+	return (int64) crm_write_exec(&scope, &queue_charges, args, nulls);
 }
 
 static bool
-autopay_next_due(TimestampTz *at)
+autopay_next_due(const CrmDueScope *due, TimestampTz *at)
 {
-	return crm_invoices_earliest(&charge_next, at);
+	return crm_due_earliest(&charge_next, due, at);
 }
 
 static const CrmDueHandler autopay_handler = {
-	"autopay_charge", autopay_run, autopay_next_due
+	"autopay_charge", autopay_run, autopay_next_due, &charge_items
 };
 
 void

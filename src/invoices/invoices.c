@@ -11,7 +11,7 @@
  *								transitions, autopay rules
  *	(invoice_90_history is in events.c.)
  * Shared by the family: crm_invoice_row, crm_invoice_update, crm_invoice_move,
- * crm_invoices_earliest.
+ * and the rest of invoices.h.
  *
  * Status moves (the same for the actions and a plain UPDATE):
  *	awaiting -> prepaid (only from a payment) | paid | cancelled | deleted
@@ -466,18 +466,4 @@ crm_invoice_move(int64 account_id, int64 invoice_id, const char *to, const char 
 {
 	return crm_invoice_update(&set_status, account_id, invoice_id, CStringGetTextDatum(to),
 							  false, comment);
-}
-
-bool
-crm_invoices_earliest(CrmPlan *plan, TimestampTz *at)
-{
-	bool		isnull;
-	Datum		d;
-
-	crm_exec(plan, NULL, NULL, true, 1);
-	d = crm_get(0, 1, &isnull);
-	if (isnull)
-		return false;
-	*at = DatumGetTimestampTz(d);
-	return true;
 }

@@ -96,9 +96,6 @@ extern Datum crm_invoice_update(CrmPlan *plan, int64 account_id, int64 invoice_i
 extern Datum crm_invoice_move(int64 account_id, int64 invoice_id, const char *to,
 							  const char *comment);
 
-/* The earliest instant a one-column query gives; false when NULL.  Connected to SPI. */
-extern bool crm_invoices_earliest(CrmPlan *plan, TimestampTz *at);
-
 /* ---- events.c ---- */
 
 /*
