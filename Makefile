@@ -9,6 +9,7 @@ OBJS = \
 	src/crm.o \
 	src/guc.o \
 	src/kit/errors.o \
+	src/kit/locks.o \
 	src/kit/spi.o \
 	src/kit/system_write.o \
 	src/kit/trigger.o \
@@ -47,6 +48,7 @@ OBJS = \
 SQL_PARTS = \
 	src/tenancy.sql \
 	src/identity.sql \
+	src/locks.sql \
 	src/history.sql \
 	src/numbering.sql \
 	src/clients.sql \

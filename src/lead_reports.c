@@ -38,6 +38,7 @@
 #include "utils/tuplestore.h"
 
 #include "crm.h"
+#include "kit/locks.h"
 
 /* The group a lead is counted in; campaign may be NULL. */
 typedef struct CountKey
@@ -96,7 +97,6 @@ static CrmPlan fold_changes = {
 };
 
 /* Account 0 never exists, so this key is apart from the per-account ones. */
-#define FOLD_LOCK_KEY 0x6c630000	/* "lc" */
 
 /* A session folds the changes after this many statements that wrote some. */
 #define FOLD_EVERY 128
@@ -274,8 +274,7 @@ write_delta(const CountDelta *d)
 static int64
 fold_if_free(void)
 {
-	if (!DatumGetBool(DirectFunctionCall2(pg_try_advisory_xact_lock_int4,
-										  Int32GetDatum(0), Int32GetDatum(FOLD_LOCK_KEY))))
+	if (!crm_try_lock(0, CRM_LOCK_FOLD_COUNTS))
 		return -1;
 	return (int64) crm_exec(&fold_changes, NULL, NULL, false, 0);
 }

@@ -21,8 +21,9 @@
  * crm.link_lead_client).
  *
  * A lead and an order for the same phone may arrive at once, each unable to
- * see the other.  Both sides therefore take a transaction advisory lock on
- * (account, bucket of the phone) before searching: whoever comes second waits,
+ * see the other.  Both sides therefore take crm's own lock (kit/locks.h: a
+ * row lock no tenant can take) on (account, bucket of the phone) before
+ * searching: whoever comes second waits,
  * then searches with a fresh snapshot (READ COMMITTED) and finds the first,
  * so the pair is linked exactly once.  Buckets bound the number of locks a
  * bulk load holds.  Linking locks the order row, then the lead row (always in
@@ -41,13 +42,12 @@
 #include "utils/hsearch.h"
 
 #include "crm.h"
+#include "kit/locks.h"
 #include "history.h"
 #include "linking.h"
 #include "phones.h"
 #include "tenancy.h"
 
-#define LINK_LOCK_BUCKETS 64
-#define LINK_LOCK_CLASS 0x63720000	/* "cr": keeps crm's advisory keys apart */
 
 /* ---- the columns read here ---- */
 
@@ -78,14 +78,13 @@ mode_is(const char *mode, const char *want)
 
 /* ---- locking a phone ---- */
 
+/* Connected to SPI. */
 static void
 lock_phone(int64 account_id, const char *e164)
 {
-	uint32		bucket = hash_bytes((const unsigned char *) e164, strlen(e164)) % LINK_LOCK_BUCKETS;
+	uint32		bucket = hash_bytes((const unsigned char *) e164, strlen(e164)) % CRM_LOCK_PHONE_BUCKETS;
 
-	DirectFunctionCall2(pg_advisory_xact_lock_int4,
-						Int32GetDatum((int32) account_id),
-						Int32GetDatum((int32) (LINK_LOCK_CLASS | bucket)));
+	crm_lock(account_id, (int32) bucket);
 }
 
 /* ---- the link itself ---- */

@@ -19,7 +19,7 @@ extern void crm_link_order_by_hand(int64 account_id, int64 order_id, int64 lead_
  * In order_link_mode auto, the lead a new order with phone e164 (and client,
  * unless client_null) is given before it is written: the one open lead
  * without an order with that phone and a compatible client, found under the
- * phone's advisory lock, then locked and checked again.  false (and nothing
+ * phone's lock (kit/locks.h), then locked and checked again.  false (and nothing
  * set) when there is none or the mode is not auto; else *lead_id and the
  * lead's client.  Caller is connected to SPI.
  */

@@ -28,6 +28,11 @@ INSERT INTO crm.leads (account_id, contact_name, deadline)
   VALUES (:a, 'Poisoned', now() - interval '1 hour'), (:b, 'Poisoned', now() - interval '1 hour');
 SELECT count(*) FROM crm.run_due();
 SELECT crm_test.unpoison();
+-- A lead with a phone in auto mode takes crm's own phone lock, so crm.locks holds rows.
+UPDATE crm.accounts SET order_link_mode = 'auto' WHERE id IN (:a, :b);
+INSERT INTO crm.leads (account_id, contact_name, contact_phone)
+  VALUES (:a, 'Locked', '+79160000001'), (:b, 'Locked', '+79160000001');
+UPDATE crm.accounts SET order_link_mode = 'suggest' WHERE id IN (:a, :b);
 
 -- try(sql): 'rows N' when it runs, else its SQLSTATE; as the calling role.
 CREATE SCHEMA crm_sec;
