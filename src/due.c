@@ -339,15 +339,22 @@ crm_run_due_handlers(TimestampTz now, int64 max_items, bool account_null, int64 
 	SPI_finish();
 }
 
+/* The earliest instant an item set aside is tried again. */
+static CrmPlan next_retry = {
+	"SELECT min(next_attempt_at) FROM crm.due_failures WHERE $1::bigint IS NULL OR account_id = $1",
+	1, {INT8OID}
+};
+
 bool
 crm_next_due(bool account_null, int64 account_id, TimestampTz *at)
 {
 	CrmUserSwitch user;
 	CrmDueScope scope = {0, 0, account_null, account_id, true, 0};
-	bool		found = false;
+	bool		found;
 
 	SPI_connect();
 	crm_become_owner(&user);
+	found = crm_due_earliest(&next_retry, &scope, at);
 	for (int i = 0; i < n_due_handlers; i++)
 	{
 		TimestampTz t;

@@ -67,8 +67,15 @@ extern void crm_due_args(const char *kind, const CrmDueScope *scope, Datum *args
 /*
  * For next_due(): the instant a one-column query gives (min(...), NULL when
  * nothing is pending), whose $1 is the scope's account (NULL: every account).
+ * Items set aside are left out (CRM_DUE_NOT_SET_ASIDE): crm_next_due adds the
+ * instants at which they are tried again.
  */
 extern bool crm_due_earliest(struct CrmPlan *plan, const CrmDueScope *scope, TimestampTz *at);
+
+/* For next_due()'s query over alias `x`: not set aside (kind as an SQL literal). */
+#define CRM_DUE_NOT_SET_ASIDE(x, kind) \
+	" AND NOT EXISTS (SELECT 1 FROM crm.due_failures f" \
+	"     WHERE f.account_id = " x ".account_id AND f.kind = '" kind "' AND f.item_id = " x ".id)"
 
 #define CRM_MAX_DUE_HANDLERS 16
 

@@ -99,9 +99,10 @@ static bool
 lead_overdue_next_due(const CrmDueScope *scope, TimestampTz *at)
 {
 	static CrmPlan next = {
-		"SELECT min(deadline) FROM crm.leads"
-		" WHERE deadline IS NOT NULL AND closed_at IS NULL AND overdue_since IS NULL"
-		" AND ($1::bigint IS NULL OR account_id = $1)",
+		"SELECT min(x.deadline) FROM crm.leads x"
+		" WHERE x.deadline IS NOT NULL AND x.closed_at IS NULL AND x.overdue_since IS NULL"
+		" AND ($1::bigint IS NULL OR x.account_id = $1)"
+		CRM_DUE_NOT_SET_ASIDE("x", "lead_overdue"),
 		1, {INT8OID}, .custom = true
 	};
 

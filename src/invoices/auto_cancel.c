@@ -46,9 +46,10 @@ static CrmPlan auto_cancel_items = {
 	.nargs = CRM_DUE_NARGS, .argtypes = CRM_DUE_ARGTYPES, .custom = true
 };
 static CrmPlan auto_cancel_next = {
-	"SELECT min(auto_cancel_at) FROM crm.invoices "
-	"WHERE auto_cancel_at IS NOT NULL AND status IN ('awaiting', 'prepaid') "
-	"AND ($1::bigint IS NULL OR account_id = $1)",
+	"SELECT min(x.auto_cancel_at) FROM crm.invoices x "
+	"WHERE x.auto_cancel_at IS NOT NULL AND x.status IN ('awaiting', 'prepaid') "
+	"AND ($1::bigint IS NULL OR x.account_id = $1)"
+	CRM_DUE_NOT_SET_ASIDE("x", "invoice_auto_cancel"),
 	1, {INT8OID}, .custom = true
 };
 

@@ -61,8 +61,9 @@ static CrmPlan charge_items = {
 	.nargs = CRM_DUE_NARGS, .argtypes = CRM_DUE_ARGTYPES, .custom = true
 };
 static CrmPlan charge_next = {
-	"SELECT min(next_charge_at) FROM crm.invoices WHERE next_charge_at IS NOT NULL AND autopay "
-	"AND ($1::bigint IS NULL OR account_id = $1)",
+	"SELECT min(x.next_charge_at) FROM crm.invoices x WHERE x.next_charge_at IS NOT NULL AND x.autopay "
+	"AND ($1::bigint IS NULL OR x.account_id = $1)"
+	CRM_DUE_NOT_SET_ASIDE("x", "autopay_charge"),
 	1, {INT8OID}, .custom = true
 };
 

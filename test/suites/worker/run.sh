@@ -7,7 +7,8 @@
 #   3. pg_terminate_backend and kill -9 of the launcher: it comes back and acts;
 #   4. the server is stopped while deadlines fall due: after the restart each
 #      is handled exactly once, in due order;
-#   5. DROP EXTENSION and DROP DATABASE of a served database are not blocked.
+#   5. DROP EXTENSION and DROP DATABASE of a served database are not blocked;
+#   6. (run before 5) a poisoned item in one account stops no other account's work.
 # Polls with short sleeps: it measures a real-time worker.
 set -euo pipefail
 : "${CRM_TMP:?}" "${PGBIN:?}"
@@ -146,6 +147,44 @@ ok "after the downtime every due lead is handled exactly once"
            WHERE l.contact_name LIKE 'down %' AND e.kind = 'deadline_expired' AND e.at >= '$START_AT') s")" = t ] ||
   fail "catch-up in due order"
 ok "the catch-up went in due order"
+
+# 6. A poisoned item in account A stops nothing: account B's deadline, auto-cancel and
+#    charge are acted on by the worker, the item is set aside, and the worker keeps going.
+LOG6="$(wc -l < "$W/server.log")"
+B2="$(q -c "SELECT crm_test.company('Worker B')")"
+q -c "SELECT crm_test.poison()" >/dev/null
+PA="$(q -c "INSERT INTO crm.leads (account_id, contact_name, deadline) VALUES ($A, 'Poisoned', clock_timestamp() + interval '1 s') RETURNING id")"
+CB="$(q -c "INSERT INTO crm.clients (account_id, name) VALUES ($B2, 'Client B') RETURNING id")"
+LB="$(q -c "INSERT INTO crm.leads (account_id, contact_name, deadline) VALUES ($B2, 'Healthy B', clock_timestamp() + interval '1 s') RETURNING id")"
+IB="$(q -c "INSERT INTO crm.invoices (account_id, client_id, amount, auto_cancel_at) VALUES ($B2, $CB, 10, clock_timestamp() + interval '1 s') RETURNING id")"
+JB="$(q -c "INSERT INTO crm.invoices (account_id, client_id, amount, autopay, autopay_interval, next_charge_at)
+            VALUES ($B2, $CB, 10, true, '1 month', clock_timestamp() + interval '1 s') RETURNING id")"
+P6="$(launcher_pid)"
+wait_for 5 "SELECT (SELECT overdue_since IS NOT NULL FROM crm.leads WHERE account_id = $B2 AND id = $LB)
+              AND (SELECT status = 'cancelled' FROM crm.invoices WHERE account_id = $B2 AND id = $IB)
+              AND (SELECT count(*) = 1 FROM crm.outbox WHERE account_id = $B2 AND kind = 'charge' AND payload->>'invoice_id' = '$JB')" ||
+  fail "account B's deadline, auto-cancel and charge are acted on despite a poisoned item in A"
+ok "a poisoned lead in account A: account B's deadline, auto-cancel and charge are acted on by the worker"
+wait_for 3 "SELECT count(*) = 1 FROM crm.due_failures WHERE account_id = $A AND kind = 'lead_overdue' AND item_id = $PA" ||
+  fail "the poisoned lead is set aside in crm.due_failures"
+[ "$(q -c "SELECT failing_items FROM crm.scheduler_status() WHERE database = 'crm_w'")" = 1 ] ||
+  fail "crm.scheduler_status() shows the item set aside"
+ok "the poisoned lead is set aside in crm.due_failures and shown by crm.scheduler_status()"
+sleep 1.5
+[ "$(launcher_pid)" = "$P6" ] || fail "the launcher did not restart"
+[ "$(tail -n +"$LOG6" "$W/server.log" | grep -c "crm: due item set aside: lead_overdue $PA ")" = 1 ] ||
+  fail "the failure is logged once"
+if tail -n +"$LOG6" "$W/server.log" | grep -E 'crm scheduler.*exited with exit code [^0]'; then
+  fail "no worker exited because of the item"
+fi
+ok "the worker keeps going: no exit, the failure logged once"
+q -c "SELECT crm_test.unpoison()" >/dev/null
+# The worker sleeps until the retry (a minute); an operator who fixed the cause tries at once.
+q -c "UPDATE crm.due_failures SET next_attempt_at = now() WHERE account_id = $A" >/dev/null
+q -c "SELECT count(*) FROM crm.run_due()" >/dev/null
+wait_for 5 "$(marked "$PA") AND NOT EXISTS (SELECT FROM crm.due_failures)" ||
+  fail "once it can be handled, the worker handles it and forgets the failure"
+ok "once the cause is gone the worker handles the item and forgets it"
 
 # 5. DROP EXTENSION and DROP DATABASE of a served database are not blocked.
 q -d crm_drop -c 'CREATE EXTENSION crm' -f test/fixtures.sql >/dev/null
