@@ -22,17 +22,6 @@ SELECT crm_test.fill(:a, 3), crm_test.fill(:b, 3);
 -- crm.lead_count_changes hold rows of each account.
 SELECT crm.fold_lead_counts() IS NOT NULL AS folded;
 INSERT INTO crm.leads (account_id, contact_name) VALUES (:a, 'After the fold'), (:b, 'After the fold');
--- A due item of each account that crm.run_due cannot handle, so crm.due_failures holds rows.
-SELECT crm_test.poison();
-INSERT INTO crm.leads (account_id, contact_name, deadline)
-  VALUES (:a, 'Poisoned', now() - interval '1 hour'), (:b, 'Poisoned', now() - interval '1 hour');
-SELECT count(*) FROM crm.run_due();
-SELECT crm_test.unpoison();
--- A lead with a phone in auto mode takes crm's own phone lock, so crm.locks holds rows.
-UPDATE crm.accounts SET order_link_mode = 'auto' WHERE id IN (:a, :b);
-INSERT INTO crm.leads (account_id, contact_name, contact_phone)
-  VALUES (:a, 'Locked', '+79160000001'), (:b, 'Locked', '+79160000001');
-UPDATE crm.accounts SET order_link_mode = 'suggest' WHERE id IN (:a, :b);
 
 -- try(sql): 'rows N' when it runs, else its SQLSTATE; as the calling role.
 CREATE SCHEMA crm_sec;

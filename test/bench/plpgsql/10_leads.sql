@@ -103,11 +103,28 @@ END $$;
 CREATE FUNCTION crm_pl.linking() RETURNS boolean
 LANGUAGE sql STABLE AS $$ SELECT coalesce(current_setting('crm_pl.linking', true), '') = 'on' $$;
 
--- The advisory lock crm takes on (account, bucket of the phone): key 1 the
--- account, key 2 0x63720000 | (hash of the E.164 text mod 64); hashtext is the
--- same hash_bytes crm uses, and mod 64 of its unsigned value is its low 6 bits.
+-- crm's own locks (kit/locks.c): a row of crm.locks per (account, key), made
+-- when first taken and locked FOR UPDATE (or, to try, SKIP LOCKED), as the owner.
+CREATE FUNCTION crm_pl.lock_row(account bigint, k integer, try boolean DEFAULT false) RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  FOR attempt IN 1 .. 2 LOOP
+    IF try THEN
+      PERFORM 1 FROM crm.locks WHERE account_id = account AND key = k FOR UPDATE SKIP LOCKED;
+    ELSE
+      PERFORM 1 FROM crm.locks WHERE account_id = account AND key = k FOR UPDATE;
+    END IF;
+    IF FOUND THEN RETURN true; END IF;
+    INSERT INTO crm.locks (account_id, key) VALUES (account, k) ON CONFLICT DO NOTHING;
+    IF NOT FOUND AND try THEN RETURN false; END IF;   -- the row is there: someone holds it
+  END LOOP;
+  RETURN false;
+END $$;
+
+-- The phone lock: key = the bucket of the phone, the hash of the E.164 text mod 64;
+-- hashtext is the same hash_bytes crm uses, and mod 64 of its unsigned value is its low 6 bits.
 CREATE FUNCTION crm_pl.lock_phone(account bigint, e164 text) RETURNS void
-LANGUAGE sql AS $$ SELECT pg_advisory_xact_lock(account::int, 1668415488 | (hashtext(e164) & 63)) $$;
+LANGUAGE sql AS $$ SELECT crm_pl.lock_row(account, hashtext(e164) & 63) $$;
 
 
 
@@ -271,7 +288,7 @@ DECLARE
 BEGIN
   IF k >= 128 AND current_setting('transaction_isolation') = 'read committed' THEN
     k := 0;
-    IF pg_try_advisory_xact_lock(0, 1818427392) THEN
+    IF crm_pl.lock_row(0, 1000, true) THEN
       WITH moved AS (DELETE FROM crm.lead_count_changes
                      RETURNING account_id, type_id, status_id, campaign_id, leads, revenue)
       INSERT INTO crm.lead_counts AS c (account_id, type_id, status_id, campaign_id, leads, revenue)

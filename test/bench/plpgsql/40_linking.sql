@@ -14,7 +14,7 @@
 --           lead_pl_95_link (lead_95_link) records its client_linked event
 --           after the created event; in order_link_mode auto, a new open lead is
 --           linked to the one unlinked order with its phone and a compatible
---           client, under the same advisory lock crm takes.
+--           client, under the same phone lock crm takes (crm.locks).
 --   orders  order_pl_10_before_write (order_10_before_write): number from the
 --           account's order_number_template with the "max + lock" scheme of
 --           plpgsql/10_leads.sql (crm_pl.number_next), created_at, phone_e164 (428C9 when
@@ -22,7 +22,7 @@
 --           (55000) and a link that is never moved (55000).
 --           In order_link_mode auto a new order is given the one open,
 --           unlinked lead with its phone and a compatible client before it is
---           written (under the advisory lock, the lead locked and rechecked).
+--           written (under the phone lock, the lead locked and rechecked).
 --           order_pl_90_link (order_90_link): that lead, or a lead_id written
 --           by the client, is linked as crm does (55000 refusals with crm's
 --           texts).

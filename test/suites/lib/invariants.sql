@@ -105,9 +105,11 @@ FROM crm.payments WHERE external_id IS NOT NULL GROUP BY account_id, external_id
 SELECT format('outbox key %s of account %s used %s times', dedup_key, account_id, count(*))
 FROM crm.outbox WHERE dedup_key IS NOT NULL GROUP BY account_id, dedup_key HAVING count(*) > 1;
 
--- Every row belongs to an existing account (tenancy survives everything).
-SELECT format('SELECT ''%s: '' || count(*) || '' rows of missing accounts'' FROM %s t WHERE NOT EXISTS (SELECT 1 FROM crm.accounts a WHERE a.id = t.account_id) HAVING count(*) > 0',
-              c.oid::regclass, c.oid::regclass)
+-- Every row belongs to an existing account (tenancy survives everything); crm.locks
+-- also has the locks of the whole database, under account 0.
+SELECT format('SELECT ''%s: '' || count(*) || '' rows of missing accounts'' FROM %s t WHERE NOT EXISTS (SELECT 1 FROM crm.accounts a WHERE a.id = t.account_id) %s HAVING count(*) > 0',
+              c.oid::regclass, c.oid::regclass,
+              CASE WHEN c.oid = 'crm.locks'::regclass THEN 'AND t.account_id <> 0' ELSE '' END)
 FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'account_id'
 WHERE c.relnamespace = 'crm'::regnamespace AND c.relkind IN ('r', 'p')
 ORDER BY 1
