@@ -233,13 +233,12 @@ list_due_items(const CrmDueHandler *handler, const CrmDueScope *scope)
 }
 
 /*
- * A batch failed: each of its items alone, so only the failing ones are set
- * aside.  *listed gets how many items the batch had.
+ * Each of the n items listed in SPI_tuptable as (account_id, id), alone; the
+ * keys are copied first, since every run replaces SPI_tuptable.
  */
 static int64
-run_item_by_item(const CrmDueHandler *handler, const CrmDueScope *scope, uint64 *listed)
+run_listed_items(const CrmDueHandler *handler, const CrmDueScope *scope, uint64 n)
 {
-	uint64		n = list_due_items(handler, scope);
 	int64	   *keys = palloc(sizeof(int64) * 2 * (n + 1));
 	int64		handled = 0;
 
@@ -254,8 +253,18 @@ run_item_by_item(const CrmDueHandler *handler, const CrmDueScope *scope, uint64 
 		CHECK_FOR_INTERRUPTS();
 	}
 	pfree(keys);
-	*listed = n;
 	return handled;
+}
+
+/*
+ * A batch failed: each of its items alone, so only the failing ones are set
+ * aside.  *listed gets how many items the batch had.
+ */
+static int64
+run_item_by_item(const CrmDueHandler *handler, const CrmDueScope *scope, uint64 *listed)
+{
+	*listed = list_due_items(handler, scope);
+	return run_listed_items(handler, scope, *listed);
 }
 
 /* Items set aside whose backoff has passed, each alone. */
@@ -265,19 +274,8 @@ retry_set_aside(const CrmDueHandler *handler, const CrmDueScope *scope)
 	Datum		args[4] = {CStringGetTextDatum(handler->kind), TimestampTzGetDatum(scope->now),
 	Int64GetDatum(scope->account_id), Int64GetDatum(DUE_RETRIES_PER_RUN)};
 	char		nulls[5] = {' ', ' ', scope->account_null ? 'n' : ' ', ' ', '\0'};
-	uint64		n = crm_exec(&failures_to_retry, args, nulls, true, 0);
-	int64	   *keys = palloc(sizeof(int64) * 2 * (n + 1));
-	int64		handled = 0;
 
-	for (uint64 i = 0; i < n; i++)
-	{
-		keys[2 * i] = crm_get_int64(i, 1, NULL);
-		keys[2 * i + 1] = crm_get_int64(i, 2, NULL);
-	}
-	for (uint64 i = 0; i < n; i++)
-		handled += run_one_item(handler, scope, keys[2 * i], keys[2 * i + 1]);
-	pfree(keys);
-	return handled;
+	return run_listed_items(handler, scope, crm_exec(&failures_to_retry, args, nulls, true, 0));
 }
 
 /* ---- running the handlers ---- */

@@ -56,12 +56,7 @@ static CrmPlan auto_cancel_next = {
 static int64
 auto_cancel_run(const CrmDueScope *due)
 {
-	CrmWriteScope scope = {CRM_WRITE_DERIVED | CRM_WRITE_BY_SCHEDULER, "auto_cancel", NULL};
-	Datum		args[CRM_DUE_NARGS];
-	char		nulls[CRM_DUE_NARGS + 1];
-
-	crm_due_args("invoice_auto_cancel", due, args, nulls);
-	return (int64) crm_write_exec(&scope, &auto_cancel_due, args, nulls);
+	return crm_invoices_due_write("invoice_auto_cancel", "auto_cancel", &auto_cancel_due, due);
 }
 
 static bool

@@ -70,12 +70,7 @@ static CrmPlan charge_next = {
 static int64
 autopay_run(const CrmDueScope *due)
 {
-	CrmWriteScope scope = {CRM_WRITE_DERIVED | CRM_WRITE_BY_SCHEDULER, "autopay", NULL};
-	Datum		args[CRM_DUE_NARGS];
-	char		nulls[CRM_DUE_NARGS + 1];
-
-	crm_due_args("autopay_charge", due, args, nulls);
-	return (int64) crm_write_exec(&scope, &queue_charges, args, nulls);
+	return crm_invoices_due_write("autopay_charge", "autopay", &queue_charges, due);
 }
 
 static bool

@@ -96,6 +96,14 @@ extern Datum crm_invoice_update(CrmPlan *plan, int64 account_id, int64 invoice_i
 extern Datum crm_invoice_move(int64 account_id, int64 invoice_id, const char *to,
 							  const char *comment);
 
+/*
+ * Runs one of the family's due statements (auto-cancel, autopay) for scope,
+ * as the scheduler's write of kind with reason; returns the rows it wrote.
+ */
+struct CrmDueScope;
+extern int64 crm_invoices_due_write(const char *kind, const char *reason, CrmPlan *plan,
+									const struct CrmDueScope *due);
+
 /* ---- events.c ---- */
 
 /*
