@@ -59,7 +59,7 @@ UPDATE crm.invoice_items SET quantity = 2 WHERE id = 9502; \echo SQLSTATE :SQLST
 DELETE FROM crm.invoice_items WHERE id = 9502; \echo SQLSTATE :SQLSTATE
 -- Auto-cancel is for awaiting and prepaid invoices.
 SELECT crm.set_auto_cancel(9502, '2030-01-01 00:00:00+00'); \echo SQLSTATE :SQLSTATE
--- Autopay: it needs a positive interval, only an administrator turns it off, and it
+-- Autopay: it needs an interval that moves time forward, only an administrator turns it off, and it
 -- is not turned on for a final invoice or past its limit.
 SELECT crm.set_autopay(9505, true); \echo SQLSTATE :SQLSTATE
 UPDATE crm.invoices SET autopay = true, autopay_interval = '-1 day' WHERE id = 9505; \echo SQLSTATE :SQLSTATE
