@@ -42,7 +42,8 @@ OBJS = \
 	src/alerts.o \
 	src/due.o \
 	src/lead_deadlines.o \
-	src/worker.o
+	src/worker.o \
+	src/values.o
 
 # The install script is the concept SQL files concatenated in dependency order.
 SQL_PARTS = \
@@ -66,6 +67,7 @@ SQL_PARTS = \
 	src/alerts.sql \
 	src/due.sql \
 	src/worker.sql \
+	src/values.sql \
 	src/finish.sql
 
 DATA_built = crm--$(EXTVERSION).sql

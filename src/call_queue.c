@@ -22,6 +22,7 @@
 #include "utils/timestamp.h"
 
 #include "crm.h"
+#include "values.h"
 
 enum
 {
@@ -183,10 +184,15 @@ static CrmPlan hold_task = {
 	4, {INT8OID, INT8OID, INT8OID, TIMESTAMPTZOID}
 };
 
+/* A claim holds an item for the length of a call, at most a day. */
+static const Interval hold_max = {.time = 0, .day = 1, .month = 0};
+
 /*
  * Claims the oldest due item for the current employee until now + hold:
  * rows locked by another claimer are skipped, and the claim stays recorded
- * after commit, so two operators never get the same item.
+ * after commit, so two operators never get the same item.  now is a business
+ * time and hold moves it forward by at most a day (values.h), so a claim
+ * always ends.
  */
 PG_FUNCTION_INFO_V1(crm_claim_next_call);
 Datum
@@ -219,6 +225,8 @@ crm_claim_next_call(PG_FUNCTION_ARGS)
 				 errhint("Set crm.employee_id to the operator's employee id.")));
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "crm_claim_next_call: return type must be a row type");
+	crm_check_time(now, "now");
+	crm_check_forward_interval(DatumGetIntervalP(hold), "hold", &hold_max, "1 day");
 
 	args[0] = Int64GetDatum(account_id);
 	args[1] = TimestampTzGetDatum(now);

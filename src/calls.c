@@ -26,6 +26,7 @@
 #include "crm.h"
 #include "invoices/public.h"
 #include "outbox.h"
+#include "values.h"
 
 enum
 {
@@ -118,7 +119,11 @@ has_suffix_ci(const char *s, const char *suffix)
 	return n >= m && pg_strcasecmp(s + n - m, suffix) == 0;
 }
 
-/* The recording and the call-back time, as given. */
+/*
+ * The recording, the call's times and the call-back interval, as given: the
+ * times and the interval before anything is computed from them (the CHECK
+ * constraints of values.sql run only after this trigger).
+ */
 static void
 check_call(const CrmRow *row, TimestampTz called_at)
 {
@@ -134,19 +139,24 @@ check_call(const CrmRow *row, TimestampTz called_at)
 				 errmsg("recording \"%s\" is not an .mp3 file", recording),
 				 errdetail("The recording reference \"%s\" does not end in \".mp3\".", recording),
 				 errhint("Reference the call recording as an .mp3 file, or leave recording NULL.")));
+	crm_check_time(called_at, "crm.calls.called_at");
+	if (!cb_null)
+		crm_check_time(DatumGetTimestampTz(callback_at), "crm.calls.callback_at");
 	if (!cb_null && DatumGetTimestampTz(callback_at) < called_at)
+	{
+		/* timestamptz_to_str returns one static buffer: copy each result */
+		char	   *callback_text = pstrdup(timestamptz_to_str(DatumGetTimestampTz(callback_at)));
+		char	   *called_text = pstrdup(timestamptz_to_str(called_at));
+
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("call-back time is before the call"),
-				 errdetail("callback_at %s is before called_at %s.",
-						   timestamptz_to_str(DatumGetTimestampTz(callback_at)),
-						   timestamptz_to_str(called_at)),
+				 errdetail("callback_at %s is before called_at %s.", callback_text, called_text),
 				 errhint("Choose a call-back time at or after the call.")));
-	if (!after_null && DatumGetIntervalP(callback_after)->time < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("call-back interval is negative"),
-				 errhint("Choose a positive interval.")));
+	}
+	if (!after_null)
+		crm_check_forward_interval(DatumGetIntervalP(callback_after), "crm.calls.callback_after",
+								   NULL, NULL);
 }
 
 /* Locks the call's invoice or task and reads what the rules need; connected to SPI. */
@@ -363,7 +373,7 @@ call_event(const CrmRow *row, int64 account_id, int64 call_id, bool on_invoice, 
 	vals[0] = psprintf("%lld", (long long) call_id);
 	vals[1] = crm_row_text(row, CALL_OUTCOME);
 	vals[2] = emp_null ? NULL : psprintf("%lld", (long long) employee_id);
-	vals[3] = next_null ? NULL : timestamptz_to_str(DatumGetTimestampTz(next));
+	vals[3] = next_null ? NULL : pstrdup(timestamptz_to_str(DatumGetTimestampTz(next)));
 	args[0] = Int64GetDatum(account_id);
 	args[1] = Int64GetDatum(target_id);
 	args[2] = crm_row_get(row, CALL_CALLED_AT, &isnull);

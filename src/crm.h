@@ -37,6 +37,8 @@
  *	lead_deadlines.c	the lead deadline handler (overdue leads)
  *	worker.c	the background workers (launcher and per-database runs) and
  *				the trigger that wakes them (worker.h)
+ *	values.c	the values crm stores: business times, amounts, forward
+ *				intervals (values.h; the CHECK constraints in values.sql)
  */
 #ifndef CRM_H
 #define CRM_H

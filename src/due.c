@@ -36,6 +36,7 @@
 #include "crm.h"
 #include "due.h"
 #include "identity.h"
+#include "values.h"
 
 /* ---- the registry ---- */
 
@@ -109,13 +110,14 @@ crm_due_earliest(CrmPlan *plan, const CrmDueScope *scope, TimestampTz *at)
 static CrmPlan record_failure = {
 	"INSERT INTO crm.due_failures AS f (account_id, kind, item_id, sqlstate, message, "
 	"  first_seen, last_seen, attempts, next_attempt_at) "
-	"VALUES ($1, $2, $3, $4, $5, $6, $6, 1, $6 + make_interval(secs => $7)) "
+	"VALUES ($1, $2, $3, $4, $5, $6, $6, 1, least($6 + make_interval(secs => $7), $9)) "
 	"ON CONFLICT (account_id, kind, item_id) DO UPDATE SET sqlstate = EXCLUDED.sqlstate, "
 	"  message = EXCLUDED.message, last_seen = EXCLUDED.last_seen, attempts = f.attempts + 1, "
-	"  next_attempt_at = EXCLUDED.last_seen + make_interval(secs => "
-	"    least($8::float8, $7 * power(2, f.attempts))) "
+	"  next_attempt_at = least(EXCLUDED.last_seen + make_interval(secs => "
+	"    least($8::float8, $7 * power(2, f.attempts))), $9) "
 	"RETURNING f.attempts::bigint",
-	8, {INT8OID, TEXTOID, INT8OID, TEXTOID, TEXTOID, TIMESTAMPTZOID, FLOAT8OID, FLOAT8OID}
+	9, {INT8OID, TEXTOID, INT8OID, TEXTOID, TEXTOID, TIMESTAMPTZOID, FLOAT8OID, FLOAT8OID,
+	TIMESTAMPTZOID}
 };
 static CrmPlan forget_failure = {
 	"DELETE FROM crm.due_failures WHERE account_id = $1 AND kind = $2 AND item_id = $3",
@@ -131,7 +133,7 @@ static CrmPlan failures_to_retry = {
 static void
 set_aside(const CrmDueHandler *handler, const CrmDueScope *item, ErrorData *edata)
 {
-	Datum		args[8];
+	Datum		args[9];
 	int64		attempts;
 
 	args[0] = Int64GetDatum(item->account_id);
@@ -142,6 +144,7 @@ set_aside(const CrmDueHandler *handler, const CrmDueScope *item, ErrorData *edat
 	args[5] = TimestampTzGetDatum(item->now);
 	args[6] = Float8GetDatum(DUE_RETRY_FIRST_SECS);
 	args[7] = Float8GetDatum(DUE_RETRY_MAX_SECS);
+	args[8] = DirectFunctionCall3(timestamptz_in, CStringGetDatum(CRM_TIME_MAX_TEXT), ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));	/* a retry stays a business time */
 	crm_exec(&record_failure, args, NULL, false, 1);
 	attempts = crm_get_int64(0, 1, NULL);
 	if (attempts == 1)
@@ -422,16 +425,23 @@ static void
 check_run_due_time(TimestampTz now)
 {
 	TimestampTz clock = GetCurrentTimestamp();
+	char	   *now_text;
+	char	   *clock_text;
 
+	/* a due instant is a business time: every handler computes from now */
+	crm_check_time(now, "now");
 	if (now <= clock)
 		return;
 	if (pg_namespace_ownercheck(get_namespace_oid("crm", false), GetUserId()))
 		return;
+	/* timestamptz_to_str returns one static buffer: copy each before the next */
+	now_text = pstrdup(timestamptz_to_str(now));
+	clock_text = pstrdup(timestamptz_to_str(clock));
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("only the owner of schema crm may run due work ahead of time"),
 			 errdetail("now is \"%s\", later than the current time \"%s\".",
-					   pstrdup(timestamptz_to_str(now)), pstrdup(timestamptz_to_str(clock))),
+					   now_text, clock_text),
 			 errhint("Call crm.run_due() without now, or with a time that is not in the future.")));
 }
 

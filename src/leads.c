@@ -28,6 +28,7 @@
 #include "history.h"
 #include "numbering.h"
 #include "tenancy.h"
+#include "values.h"
 
 /* ---- the columns of crm.leads read here ---- */
 
@@ -256,6 +257,7 @@ crm_lead_before_insert(PG_FUNCTION_ARGS)
 	created_at = DatumGetTimestampTz(crm_row_get(&row, LEAD_CREATED_AT, &isnull));
 	if (isnull)
 		created_at = GetCurrentTransactionStartTimestamp();
+	crm_check_time(created_at, "crm.leads.created_at");	/* before it is numbered */
 
 	crm_trigger_connect(&trig);
 	crm_become_owner(&user);

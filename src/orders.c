@@ -25,6 +25,7 @@
 #include "numbering.h"
 #include "phones.h"
 #include "tenancy.h"
+#include "values.h"
 
 enum
 {
@@ -78,6 +79,7 @@ before_insert(CrmTrigger *trig, const CrmRow *row, int64 account_id)
 	created_at = DatumGetTimestampTz(crm_row_get(row, ORDER_CREATED_AT, &isnull));
 	if (isnull)
 		created_at = GetCurrentTransactionStartTimestamp();
+	crm_check_time(created_at, "crm.orders.created_at");	/* before it is numbered */
 	raw = crm_row_text(row, ORDER_PHONE);
 	written = crm_row_text(row, ORDER_PHONE_E164);
 	if (raw == NULL && written != NULL)

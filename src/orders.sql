@@ -1,5 +1,6 @@
 -- orders.sql: orders, their numbers and derived phone (orders.c).  Linking an
 -- order to a lead is in linking.sql, the counts of its amount in lead_reports.sql.
+-- The ranges of its amount and times are CHECK constraints in values.sql.
 
 CREATE TABLE crm.orders (
     account_id   bigint NOT NULL DEFAULT crm.current_account() REFERENCES crm.accounts (id),
@@ -11,7 +12,7 @@ CREATE TABLE crm.orders (
     phone        text,
     phone_e164   text,
     lead_id      bigint,
-    amount       numeric(14, 2) NOT NULL DEFAULT 0 CHECK (amount >= 0),
+    amount       numeric(14, 2) NOT NULL DEFAULT 0,
     created_at   timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (account_id, id),
     UNIQUE (account_id, number),

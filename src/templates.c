@@ -18,6 +18,7 @@
 #include "catalog/pg_type_d.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 
 #include "crm.h"
@@ -117,7 +118,8 @@ static void
 report_template_error(CrmTplStatus st, const char *body, size_t pos, size_t len,
 					  const char *where)
 {
-	char	   *bad = pnstrdup(body + pos, Min(len, (size_t) 60));
+	/* at most 60 bytes, cut between characters: the client may convert it */
+	char	   *bad = pnstrdup(body + pos, pg_mbcliplen(body + pos, (int) len, 60));
 
 	if (st == CRM_TPL_UNTERMINATED)
 		ereport(ERROR,

@@ -20,7 +20,7 @@
  * Functions: crm.current_account, crm.session_account, crm.current_employee,
  * crm.timezone_ok, crm._ensure_roles, crm._secure_all_tables.
  * C API (tenancy.h): crm_require_account, crm_employee_or_null,
- * crm_account_settings.
+ * crm_error_no_account, crm_account_settings.
  */
 #include "postgres.h"
 
@@ -98,6 +98,16 @@ crm_current_employee(PG_FUNCTION_ARGS)
 	PG_RETURN_INT64(employee_id);
 }
 
+void
+crm_error_no_account(int64 account_id)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+			 errmsg("account %lld does not exist", (long long) account_id),
+			 errdetail("crm.accounts has no account with id %lld.", (long long) account_id),
+			 errhint("Set crm.account_id to the id of an account in crm.accounts.")));
+}
+
 /* CHECK helper for accounts.timezone: raises with a hint instead of returning false. */
 PG_FUNCTION_INFO_V1(crm_timezone_ok);
 Datum
@@ -147,10 +157,7 @@ crm_account_settings(int64 account_id)
 	SPI_connect();
 	crm_become_owner(&user);
 	if (crm_exec(&account_settings, &arg, NULL, true, 1) == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-				 errmsg("account %lld does not exist", (long long) account_id),
-				 errhint("Set crm.account_id to the id of an account in crm.accounts.")));
+		crm_error_no_account(account_id);
 	settings.account_id = account_id;
 	copy_setting(settings.region, sizeof(settings.region), crm_get_text(0, 1));
 	copy_setting(settings.client_link_mode, sizeof(settings.client_link_mode), crm_get_text(0, 2));

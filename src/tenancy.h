@@ -12,6 +12,12 @@
 extern int64 crm_require_account(void);
 /* The employee named by crm.employee_id, or *isnull. */
 extern int64 crm_employee_or_null(bool *isnull);
+/*
+ * Raises 23503 for an account id that crm.accounts does not hold (a
+ * crm_service member may select any id): what a row or a call refers to
+ * does not exist, as a foreign key would say.
+ */
+extern void crm_error_no_account(int64 account_id) pg_attribute_noreturn();
 
 /* The settings of an account that phones, clients, linking and orders read. */
 typedef struct CrmAccountSettings

@@ -2,6 +2,7 @@
 -- the per-transaction account settings.
 -- Every function pins its search_path; every table gets row-level security by
 -- account from crm._secure_all_tables() in finish.sql.
+-- The ranges of times and intervals are CHECK constraints in values.sql.
 
 CREATE FUNCTION crm._ensure_roles() RETURNS void
     LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
@@ -49,8 +50,8 @@ CREATE TABLE crm.accounts (
     client_link_mode       text NOT NULL DEFAULT 'suggest' CHECK (client_link_mode IN ('off', 'suggest', 'auto')),
     order_link_mode        text NOT NULL DEFAULT 'suggest' CHECK (order_link_mode IN ('off', 'suggest', 'auto')),
     order_won_status_id    bigint,
-    no_answer_first_retry  interval NOT NULL DEFAULT '1 hour' CHECK (no_answer_first_retry > '0'),
-    no_answer_next_retry   interval NOT NULL DEFAULT '24 hours' CHECK (no_answer_next_retry > '0'),
+    no_answer_first_retry  interval NOT NULL DEFAULT '1 hour',
+    no_answer_next_retry   interval NOT NULL DEFAULT '24 hours',
     invoice_number_template text NOT NULL DEFAULT 'INV-{N:6}' CHECK (crm.number_template_ok(invoice_number_template)),
     order_number_template  text NOT NULL DEFAULT 'ORD-{N:6}' CHECK (crm.number_template_ok(order_number_template)),
     created_at             timestamptz NOT NULL DEFAULT now()

@@ -7,8 +7,13 @@
  *						'charge' row in crm.outbox, reason "autopay", by no employee
  *
  * Each due invoice gets one 'charge' row in crm.outbox (its dedup_key names
- * the invoice and the charge's ordinal) and its next charge moves one
- * interval on.  autopay_pending counts charges queued whose result has not
+ * the invoice and the charge's ordinal), however long ago its next charge
+ * fell due: a charge missed is queued once, never once per interval missed.
+ * The next charge is one interval after the due time of the charge queued
+ * when that is still to come, else one interval after the run's `now`; as
+ * every autopay_interval moves time forward (values.c), it is always later
+ * than `now`, so one run queues at most one charge per invoice and the
+ * schedule keeps its step.  autopay_pending counts charges queued whose result has not
  * been reported; autopay_count counts successful ones (the results come back
  * as payments of kind 'autopay', payments.c).  Once count plus pending reach
  * the limit there is no next charge; a failed charge frees its place; after
@@ -43,7 +48,8 @@ static CrmPlan queue_charges = {
 	"    autopay_queued = i.autopay_queued + 1, autopay_last_charge_at = i.next_charge_at, "
 	"    next_charge_at = CASE WHEN i.autopay_limit IS NOT NULL "
 	"      AND i.autopay_count + i.autopay_pending + 1 >= i.autopay_limit THEN NULL "
-	"      ELSE i.next_charge_at + i.autopay_interval END "
+	"      WHEN i.next_charge_at + i.autopay_interval > $1 THEN i.next_charge_at + i.autopay_interval "
+	"      ELSE $1 + i.autopay_interval END "
 	"  FROM due WHERE i.ctid = due.ctid "
 	"  RETURNING i.account_id, i.id, i.number, i.client_id, i.amount, i.autopay_queued, "
 	"    i.autopay_last_charge_at) "

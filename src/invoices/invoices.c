@@ -34,6 +34,7 @@
 #include "utils/timestamp.h"
 
 #include "invoices/invoices.h"
+#include "values.h"
 
 static const char *const invoice_names[INV_NCOLUMNS] = {
 	[INV_ACCOUNT_ID] = "account_id",
@@ -189,18 +190,15 @@ normalise_autopay(const CrmRow *new, CrmChanges *ch, TimestampTz now)
 			crm_change(ch, new, INV_NEXT_CHARGE_AT, (Datum) 0, true);
 		return;
 	}
-	if (interval_null ||
-		DatumGetBool(DirectFunctionCall2(interval_le, interval,
-										 DirectFunctionCall3(interval_in, CStringGetDatum("0"),
-															 ObjectIdGetDatum(InvalidOid),
-															 Int32GetDatum(-1)))))
+	if (interval_null)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("autopay of invoice \"%s\" needs a positive autopay_interval",
+				 errmsg("autopay of invoice \"%s\" needs an autopay_interval",
 						crm_row_isnull(new, INV_NUMBER) ? "new" : crm_row_text(new, INV_NUMBER)),
-				 errdetail("autopay_interval is %s.",
-						   interval_null ? "NULL" : crm_row_out(new, INV_AUTOPAY_INTERVAL)),
+				 errdetail("autopay_interval is NULL."),
 				 errhint("Set autopay_interval, for example to '1 month', before turning autopay on.")));
+	/* before it is added to anything (the CHECK constraint comes after the triggers) */
+	crm_check_forward_interval(DatumGetIntervalP(interval), "crm.invoices.autopay_interval", NULL, NULL);
 	if (!limit_null && count + pending >= limit)
 	{
 		if (!next_null)
@@ -216,6 +214,24 @@ normalise_autopay(const CrmRow *new, CrmChanges *ch, TimestampTz now)
 			crm_change(ch, new, INV_NEXT_CHARGE_AT,
 					   DirectFunctionCall2(timestamptz_pl_interval, last, interval), false);
 	}
+}
+
+/*
+ * A next charge the writer gives is a business time (values.h).  crm itself
+ * (a CRM_WRITE_DERIVED scope) moves it one interval past the charge it
+ * queues, which may lie past the range by up to one interval, so this is the
+ * trigger's rule rather than a CHECK constraint.
+ */
+static void
+check_next_charge(const CrmRow *old, const CrmRow *new)
+{
+	bool		isnull;
+	Datum		next = crm_row_get(new, INV_NEXT_CHARGE_AT, &isnull);
+
+	if (isnull || crm_write_allows(CRM_WRITE_DERIVED) ||
+		(old != NULL && crm_row_same(old, new, INV_NEXT_CHARGE_AT)))
+		return;
+	crm_check_time(DatumGetTimestampTz(next), "crm.invoices.next_charge_at");
 }
 
 /* ---- invoice_10_before_insert ---- */
@@ -245,7 +261,7 @@ assign_number(CrmTrigger *trig, const CrmRow *row, CrmChanges *ch, int64 account
 	crm_trigger_connect(trig);
 	crm_become_owner(&user);
 	if (crm_exec(&account_template, &arg, NULL, true, 1) != 1)
-		elog(ERROR, "crm: account %lld not found", (long long) account_id);
+		crm_error_no_account(account_id);
 	tmpl = crm_get_text(0, 1);
 	tz = crm_get_text(0, 2);
 	number = crm_number_next(account_id, tmpl, tz, created_at, &invoice_max_number,
@@ -291,6 +307,8 @@ crm_invoice_before_insert(PG_FUNCTION_ARGS)
 	created_at = DatumGetTimestampTz(crm_row_get(&row, INV_CREATED_AT, &isnull));
 	if (isnull)
 		created_at = GetCurrentTransactionStartTimestamp();
+	crm_check_time(created_at, "crm.invoices.created_at");	/* before it is numbered */
+	check_next_charge(NULL, &row);
 
 	assign_number(&trig, &row, &ch, account_id, created_at);
 	crm_change(&ch, &row, INV_CREATED_AT, TimestampTzGetDatum(created_at), false);
@@ -309,13 +327,23 @@ crm_invoice_before_insert(PG_FUNCTION_ARGS)
 
 /* ---- invoice_10_before_update ---- */
 
-static void
-check_autopay_change(const CrmRow *old, const CrmRow *new, const char *to_status)
-{
-	bool		was = crm_row_bool(old, INV_AUTOPAY);
-	bool		now_on = crm_row_bool(new, INV_AUTOPAY);
+/* The schedule of a running autopay: changing it can delay or stop the charges. */
+static const InvoiceColumn schedule_columns[] = {
+	INV_AUTOPAY_INTERVAL, INV_AUTOPAY_LIMIT, INV_NEXT_CHARGE_AT
+};
 
-	if (was && !now_on && !crm_write_allows(CRM_WRITE_DERIVED) && !is_crm_admin())
+/*
+ * Turning autopay off is for crm_admin, and so is changing the schedule
+ * while autopay is on (a next charge in the year 9999 or a limit already
+ * reached is autopay off by another name).  A manager sets the schedule
+ * while autopay is off and turns it on.
+ */
+static void
+check_autopay_admin(const CrmRow *old, const CrmRow *new)
+{
+	if (!crm_row_bool(old, INV_AUTOPAY) || crm_write_allows(CRM_WRITE_DERIVED) || is_crm_admin())
+		return;
+	if (!crm_row_bool(new, INV_AUTOPAY))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("only an administrator can turn off autopay of invoice \"%s\"",
@@ -323,6 +351,32 @@ check_autopay_change(const CrmRow *old, const CrmRow *new, const char *to_status
 				 errdetail("Turning autopay off stops the client's recurring charges."),
 				 errhint("Ask a member of crm_admin to run crm.set_autopay(%s, false).",
 						 crm_row_out(old, INV_ID))));
+	for (int i = 0; i < lengthof(schedule_columns); i++)
+	{
+		InvoiceColumn col = schedule_columns[i];
+		const char *was;
+
+		if (crm_row_same(old, new, col))
+			continue;
+		was = crm_row_out(old, col);
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("only an administrator can change %s of invoice \"%s\" while autopay is on",
+						invoice_names[col], crm_row_text(old, INV_NUMBER)),
+				 errdetail("%s is %s; a change to the schedule of a running autopay can delay or stop the client's recurring charges.",
+						   invoice_names[col], was ? was : "NULL"),
+				 errhint("Ask a member of crm_admin to change it.")));
+	}
+}
+
+static void
+check_autopay_change(const CrmRow *old, const CrmRow *new, const char *to_status)
+{
+	bool		was = crm_row_bool(old, INV_AUTOPAY);
+	bool		now_on = crm_row_bool(new, INV_AUTOPAY);
+
+	check_autopay_admin(old, new);
+	check_next_charge(old, new);
 	if (!was && now_on)
 	{
 		bool		isnull;

@@ -27,6 +27,7 @@
 #include "utils/timestamp.h"
 
 #include "invoices/invoices.h"
+#include "values.h"
 
 enum
 {
@@ -290,6 +291,9 @@ crm_payment_before_insert(PG_FUNCTION_ARGS)
 	kind = crm_row_text(&row, PAY_KIND);
 	if (isnull || amount_null || succeeded_null || kind == NULL)
 		return crm_trigger_return(&trig, row.tuple);	/* NOT NULL reports it */
+	/* NaN sorts above every number: refused before any comparison */
+	if (numeric_is_nan(DatumGetNumeric(amount)))
+		crm_check_amount(amount, "crm.payments.amount", true);
 	if (num_cmp(amount, DirectFunctionCall1(int4_numeric, Int32GetDatum(0))) <= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -360,10 +364,16 @@ crm_record_payment(PG_FUNCTION_ARGS)
 	SPI_connect();
 	if (crm_exec(&insert_payment, args, nulls, false, 0) == 0)
 	{
-		/* already reported: the first row stands */
+		/*
+		 * Already reported: the first row stands.  The trigger saw it in a
+		 * snapshot taken after it waited for the invoice lock, so it may have
+		 * been committed by a concurrent report after this statement began:
+		 * read it in a new snapshot too (read_only false), not in the
+		 * statement's.  Nothing else makes the trigger skip a row.
+		 */
 		Datum		a[2] = {Int64GetDatum(account_id), args[6]};
 
-		if (nulls[6] == 'n' || crm_exec(&payment_row_by_external_id, a, NULL, true, 1) != 1)
+		if (nulls[6] == 'n' || crm_exec(&payment_row_by_external_id, a, NULL, false, 1) != 1)
 			elog(ERROR, "crm: payment was not recorded");
 	}
 	result = SPI_datumTransfer(crm_get(0, 1, &isnull), false, -1);

@@ -128,19 +128,22 @@ SELECT is((SELECT count(*) FROM crm.lead_board WHERE client IS NOT NULL), 0::big
           'an employee without can_see_customers sees no client names on the lead board');
 RESET ROLE;
 
--- Every function pins its search_path, except the three that policies call per row, which
--- are C: two run no query, crm.can_see_customers() runs one that names every object and
+-- Every function pins its search_path, except the three that policies call per row and the
+-- CHECK helpers of values.sql, called per row written, which are C: the helpers and two of
+-- the three run no query, crm.can_see_customers() runs one that names every object and
 -- operator with its schema (the hostile-path checks below prove it cannot be tricked).
+CREATE TEMP TABLE unpinned (f regprocedure);
+INSERT INTO unpinned VALUES ('crm.session_account()'), ('crm.current_employee()'), ('crm.can_see_customers()'),
+    ('crm._time_ok(timestamptz, text)'), ('crm._date_ok(date, text)'), ('crm._amount_ok(numeric, text)'),
+    ('crm._positive_amount_ok(numeric, text)'), ('crm._forward_interval_ok(interval, text)');
 SELECT is(ARRAY(SELECT p.oid::regprocedure::text FROM pg_proc p
                 WHERE p.pronamespace = 'crm'::regnamespace
                   AND NOT coalesce(p.proconfig::text[] && ARRAY['search_path=pg_catalog, pg_temp'], false)
-                  AND p.oid NOT IN ('crm.session_account()'::regprocedure, 'crm.current_employee()'::regprocedure,
-                                    'crm.can_see_customers()'::regprocedure)
+                  AND p.oid NOT IN (SELECT f FROM unpinned)
                 ORDER BY 1),
           '{}'::text[], 'every crm function has SET search_path = pg_catalog, pg_temp');
 SELECT is(ARRAY(SELECT DISTINCT l.lanname::text FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
-                WHERE p.oid IN ('crm.session_account()'::regprocedure, 'crm.current_employee()'::regprocedure,
-                                'crm.can_see_customers()'::regprocedure)),
+                WHERE p.oid IN (SELECT f FROM unpinned)),
           ARRAY['c'], 'the functions without a pinned search_path are C');
 
 -- A hostile schema first on the path, with look-alike tables, functions and an operator that

@@ -26,7 +26,8 @@ SET crm.employee_id = 9501;
 -- has made its one charge.
 INSERT INTO crm.invoices (id, client_id) VALUES (9501, 9501), (9502, 9501), (9503, 9501);
 INSERT INTO crm.invoice_items (id, invoice_id, offer_id, price) VALUES (9501, 9501, 9501, 100), (9502, 9502, 9501, 100);
-INSERT INTO crm.invoices (id, client_id, amount, autopay, autopay_interval) VALUES (9504, 9501, 100, true, '1 month');
+INSERT INTO crm.invoices (id, client_id, amount, autopay, autopay_interval, next_charge_at)
+  VALUES (9504, 9501, 100, true, '1 month', '2030-01-01 00:00:00+00');
 INSERT INTO crm.invoices (id, client_id, amount) VALUES (9505, 9501, 100), (9506, 9501, 100);
 INSERT INTO crm.invoices (id, client_id, amount, autopay, autopay_interval, autopay_limit)
   VALUES (9507, 9501, 100, true, '1 month', 1);
@@ -59,11 +60,16 @@ UPDATE crm.invoice_items SET quantity = 2 WHERE id = 9502; \echo SQLSTATE :SQLST
 DELETE FROM crm.invoice_items WHERE id = 9502; \echo SQLSTATE :SQLSTATE
 -- Auto-cancel is for awaiting and prepaid invoices.
 SELECT crm.set_auto_cancel(9502, '2030-01-01 00:00:00+00'); \echo SQLSTATE :SQLSTATE
--- Autopay: it needs a positive interval, only an administrator turns it off, and it
+-- Autopay: it needs an interval that moves time forward, only an administrator turns it off, and it
 -- is not turned on for a final invoice or past its limit.
 SELECT crm.set_autopay(9505, true); \echo SQLSTATE :SQLSTATE
 UPDATE crm.invoices SET autopay = true, autopay_interval = '-1 day' WHERE id = 9505; \echo SQLSTATE :SQLSTATE
 SELECT crm.set_autopay(9504, false); \echo SQLSTATE :SQLSTATE
+-- While autopay is on its schedule is the administrator's too: a charge put off to the
+-- year 9999, a longer interval or a limit already reached stop charges as well.
+UPDATE crm.invoices SET next_charge_at = '9999-01-01 00:00:00+00' WHERE id = 9504; \echo SQLSTATE :SQLSTATE
+UPDATE crm.invoices SET autopay_interval = '99 years' WHERE id = 9504; \echo SQLSTATE :SQLSTATE
+UPDATE crm.invoices SET autopay_limit = 1 WHERE id = 9504; \echo SQLSTATE :SQLSTATE
 SELECT crm.set_autopay(9503, true); \echo SQLSTATE :SQLSTATE
 SELECT crm.set_autopay(9507, true); \echo SQLSTATE :SQLSTATE
 -- An invoice that does not exist, and NULL.

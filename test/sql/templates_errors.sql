@@ -31,6 +31,19 @@ SELECT crm.render_template('Hello {$name}', 9901) AS rendered;
 SELECT crm.render_template('Hello {$surname}', 9901); \echo SQLSTATE :SQLSTATE
 SELECT crm.render_template('Hello {$name', 9901); \echo SQLSTATE :SQLSTATE
 SELECT crm.render_template('Hello {$name}', 9999); \echo SQLSTATE :SQLSTATE
+-- A long variable is quoted up to 60 bytes, cut between characters: "{$x" and 28
+-- two-byte letters (59 bytes), not half of the 29th.
+SELECT crm.render_template('{$x' || repeat(chr(1078), 40) || '}', 9901); \echo SQLSTATE :SQLSTATE
+-- So a client in another encoding gets the error itself (22023), not an invalid byte
+-- sequence (22021).  Only the SQLSTATE is shown: the text is in the client's encoding.
+\set VERBOSITY sqlstate
+SET client_encoding = 'WIN1251';
+SELECT crm.render_template('{$x' || repeat(chr(1078), 40) || '}', 9901); \echo SQLSTATE :SQLSTATE
+SET client_encoding = 'LATIN1';
+SELECT crm.render_template('{$x' || repeat(chr(233), 40) || '}', 9901); \echo SQLSTATE :SQLSTATE
+INSERT INTO crm.message_templates (name, body) VALUES ('Long', 'Dear {$x' || repeat(chr(233), 40)); \echo SQLSTATE :SQLSTATE
+RESET client_encoding;
+\set VERBOSITY default
 RESET ROLE;
 
 -- Nothing changed.

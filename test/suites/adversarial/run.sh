@@ -31,4 +31,34 @@ bad="$(rel_val -d $DB -c "SELECT target || ' ' || what || ' [' || value_label ||
 if [ -n "$bad" ]; then printf '%s\n' "$bad" | head -30 >&2; rel_fail "$(printf '%s\n' "$bad" | wc -l) outcomes outside the allow-list"; fi
 rel_invariants $DB || rel_fail "invariants broken by adversarial input"
 rel_log "every outcome is ok or an allowed SQLSTATE; invariants hold"
+
+# The value sweep (values_sweep.sql): no statement may leave a value crm never holds
+# ('stored'), every outcome is ok or on the allow-list, and the sweep reached the column
+# of every CHECK of values.sql: the CHECK (or the trigger before it) refused a hostile
+# value, or, for a column crm fills itself, no writer's value got through (428C9, too
+# large for the column, or replaced by crm's own).
+rel_psql -d $DB -v acc="$acc" -v emp="$emp" -v stmt_timeout="${ADV_STATEMENT_TIMEOUT:-60s}" \
+  -f "${ADV_VALUES_SQL:-$REL_SUITE_DIR/values_sweep.sql}" >/dev/null ||
+  rel_fail "the value sweep stopped (server crash or harness error)"
+if tail -n +"$((before + 1))" "$log" | rel_crashed; then rel_fail "the server crashed in the value sweep"; fi
+rel_val -d $DB -F ' ' -c "SELECT count(*), count(*) FILTER (WHERE outcome = 'ok'), count(DISTINCT target || what) FROM rel_values_results" |
+  { read -r n ok cols; rel_log "value sweep: $n statements on $cols table columns: $ok worked"; }
+rel_val -d $DB -c "SELECT '    ' || outcome || ': ' || count(*) FROM rel_values_results WHERE outcome <> 'ok' GROUP BY outcome ORDER BY count(*) DESC" >&2
+bad="$(rel_val -d $DB -c "SELECT who || ' ' || target || ' ' || what || ' [' || value_label || ']: ' || outcome || ' ' || coalesce(message, '')
+                          FROM rel_values_results WHERE outcome <> 'ok' AND (outcome = 'stored' OR outcome <> ALL ($allowed_sql)) ORDER BY 1")"
+if [ -n "$bad" ]; then printf '%s\n' "$bad" | head -30 >&2; rel_fail "$(printf '%s\n' "$bad" | wc -l) value-sweep outcomes stored a bad value or are outside the allow-list"; fi
+unreached="$(rel_val -d $DB -c "
+  SELECT c.conname FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+  WHERE c.connamespace = 'crm'::regnamespace AND c.contype = 'c' AND c.conname LIKE '%\_valid'
+    AND NOT EXISTS (SELECT 1 FROM rel_values_results r
+                    WHERE r.target = c.conrelid::regclass::text AND r.outcome IN ('22008', '22023')
+                      AND r.what IN ('insert ' || a.attname, 'insert copy ' || a.attname, 'update ' || a.attname))
+    AND NOT (EXISTS (SELECT 1 FROM rel_values_results r
+                     WHERE r.target = c.conrelid::regclass::text AND r.what = 'update ' || a.attname)
+             AND NOT EXISTS (SELECT 1 FROM rel_values_results r
+                             WHERE r.target = c.conrelid::regclass::text AND r.what = 'update ' || a.attname
+                               AND r.outcome NOT IN ('ok', '428C9', '42501', '55000', '22003')))
+  ORDER BY 1")"
+if [ -n "$unreached" ]; then printf '    %s\n' $unreached >&2; rel_fail "value checks the sweep never saw refuse a value"; fi
+rel_log "value sweep: no bad value stored, every outcome allowed, every value check reached"
 [ "${CRM_KEEP_CLUSTER:-0}" = 1 ] || rel_psql -d postgres -c "DROP DATABASE $DB"
