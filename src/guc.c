@@ -5,7 +5,10 @@
  * crm.account_id and crm.employee_id name the tenant and the acting employee.
  * They are strings so that ids keep the full bigint range; the check hook
  * accepts an empty value (unset) or a positive integer, so a typo fails at SET
- * time rather than silently hiding every row.
+ * time rather than silently hiding every row.  crm_account_is_local and
+ * crm_employee_is_local tell identity.c whether the value in force was set for
+ * the current transaction only (SET LOCAL, set_config(..., true), a function's
+ * SET clause): PostgreSQL's stack of values of the setting says so.
  */
 #include "postgres.h"
 
@@ -14,6 +17,7 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/guc_tables.h"
 
 #include "crm.h"
 #include "guc.h"
@@ -21,6 +25,8 @@
 
 static char *account_id_text = NULL;
 static char *employee_id_text = NULL;
+static struct config_generic *account_id_guc = NULL;
+static struct config_generic *employee_id_guc = NULL;
 
 bool		crm_account_is_set = false;
 int64		crm_account_value = 0;
@@ -82,13 +88,53 @@ assign_employee_id(const char *newval, void *extra)
 	(void) parse_id_setting(newval, &crm_employee_is_set, &crm_employee_value);
 }
 
+/* The definition of a setting, found once: its address stays fixed. */
+static struct config_generic *
+find_setting(const char *name)
+{
+	struct config_generic **vars = get_guc_variables();
+	int			n = GetNumConfigOptions();
+
+	for (int i = 0; i < n; i++)
+		if (strcmp(vars[i]->name, name) == 0)
+			return vars[i];
+	elog(ERROR, "setting \"%s\" is not defined", name);
+	return NULL;				/* not reached */
+}
+
+/*
+ * Whether the value in force was set for this transaction only.  A value of the
+ * transaction has an entry on the setting's stack: GUC_LOCAL (SET LOCAL),
+ * GUC_SET_LOCAL (SET, then SET LOCAL) or GUC_SAVE (a function's SET clause).
+ * GUC_SET (a plain SET in this transaction) outlives the transaction, and no
+ * entry means the value comes from before it: the role's or the database's
+ * defaults, the connection's options, or a SET of an earlier transaction.
+ */
+static bool
+is_transaction_local(const struct config_generic *gconf)
+{
+	return gconf->stack != NULL && gconf->stack->state != GUC_SET;
+}
+
+bool
+crm_account_is_local(void)
+{
+	return is_transaction_local(account_id_guc);
+}
+
+bool
+crm_employee_is_local(void)
+{
+	return is_transaction_local(employee_id_guc);
+}
+
 void
 crm_guc_init(void)
 {
 	DefineCustomStringVariable("crm.account_id",
 							   "The account whose rows this session reads and writes.",
-							   "Set per role or database with ALTER ROLE/DATABASE ... SET, "
-							   "per session, or per transaction with SET LOCAL.",
+							   "Members of crm_service set it per transaction with SET LOCAL; "
+							   "a login bound with crm.bind_login acts in its binding.",
 							   &account_id_text, "",
 							   PGC_USERSET, 0,
 							   check_id_setting, assign_account_id, NULL);
@@ -99,6 +145,8 @@ crm_guc_init(void)
 							   &employee_id_text, "",
 							   PGC_USERSET, 0,
 							   check_id_setting, assign_employee_id, NULL);
+	account_id_guc = find_setting("crm.account_id");
+	employee_id_guc = find_setting("crm.employee_id");
 
 	/* The worker's databases are fixed at server start, so only a preload defines it. */
 	if (process_shared_preload_libraries_in_progress)

@@ -13,4 +13,11 @@ extern int64 crm_account_value;
 extern bool crm_employee_is_set;
 extern int64 crm_employee_value;
 
+/*
+ * Whether the value in force was set for this transaction only (SET LOCAL,
+ * set_config(..., true), a function's SET clause), not for the session.
+ */
+extern bool crm_account_is_local(void);
+extern bool crm_employee_is_local(void);
+
 #endif							/* CRM_GUC_H */

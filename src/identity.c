@@ -13,8 +13,12 @@
  *					account and the employee, whatever the session sets;
  *					setting either to anything else raises 42501 at first use;
  *	crm_service		a member of the group role crm_service (an application
- *					server, a pooler's user): the settings are used as set, per
- *					transaction with SET LOCAL;
+ *					server, a pooler's user): the settings are used as set for
+ *					the transaction (SET LOCAL); a value set for the session
+ *					raises 42501 at first use, since behind a transaction pooler
+ *					it may be another client's (only a session whose login is a
+ *					superuser or the owner, which may act anywhere anyway, may
+ *					SET ROLE to a service role and keep session values);
  *	none			any other role: no account, so it sees no row and every
  *					write fails with 42501.
  * The answer is kept per backend and forgotten when bindings change (a
@@ -46,7 +50,9 @@ typedef struct Actor
 {
 	bool		valid;
 	Oid			role;
+	Oid			login;			/* the session user the answer was made for */
 	CrmActorKind kind;
+	bool		login_trusted;	/* the login is a superuser or the owner */
 	int64		account_id;		/* bound */
 	int64		employee_id;	/* bound, unless employee_null */
 	bool		employee_null;
@@ -125,12 +131,15 @@ static const Actor *
 current_actor(void)
 {
 	Oid			role = GetOuterUserId();
+	Oid			login = GetSessionUserId();
 
-	if (actor.valid && actor.role == role)
+	if (actor.valid && actor.role == role && actor.login == login)
 		return &actor;
 	register_callbacks();
 	actor.valid = false;
 	actor.role = role;
+	actor.login = login;
+	actor.login_trusted = superuser_arg(login) || login == crm_schema_owner();
 	if (superuser_arg(role) || role == crm_schema_owner())
 		actor.kind = CRM_ACTOR_OWNER;
 	else if (read_binding(role))
@@ -165,6 +174,25 @@ role_name(Oid role)
 	return name ? name : "?";
 }
 
+/*
+ * A crm_service member's setting counts only for the transaction that set it,
+ * unless the login is trusted (see the header).
+ */
+static void
+require_transaction_value(const Actor *a, const char *name, int64 value, bool is_local)
+{
+	if (a->kind != CRM_ACTOR_SERVICE || a->login_trusted || is_local)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("%s = %lld was set for the session, not for this transaction", name, (long long) value),
+			 errdetail("Role \"%s\" is a member of crm_service, which chooses the account and the employee per transaction; "
+					   "behind a connection pooler a session's value may be another client's.",
+					   role_name(a->role)),
+			 errhint("Set it inside the transaction: SET LOCAL %s = ..., or set_config('%s', ..., true).",
+					 name, name)));
+}
+
 int64
 crm_actor_account(bool *isnull)
 {
@@ -187,6 +215,8 @@ crm_actor_account(bool *isnull)
 			*isnull = false;
 			return a->account_id;
 		default:
+			if (crm_account_is_set)
+				require_transaction_value(a, "crm.account_id", crm_account_value, crm_account_is_local());
 			*isnull = !crm_account_is_set;
 			return crm_account_value;
 	}
@@ -223,6 +253,8 @@ crm_actor_employee(bool *isnull)
 			*isnull = a->employee_null;
 			return a->employee_id;
 		default:
+			if (crm_employee_is_set)
+				require_transaction_value(a, "crm.employee_id", crm_employee_value, crm_employee_is_local());
 			*isnull = !crm_employee_is_set;
 			return crm_employee_value;
 	}

@@ -7,6 +7,12 @@
 #   test/bench/run.sh --workloads "lead_insert lead_bulk"   only these
 #   test/bench/run.sh --durable        fsync and synchronous_commit on (default: off, the CPU cost)
 #   test/bench/run.sh --warmup 2       seconds of unrecorded run before each timed point (default 2)
+#   test/bench/run.sh --as service     the workloads as a login of crm_service that sets account 1
+#                                      and employee 2 per transaction (each script wrapped in BEGIN;
+#                                      set_config(..., true); ...; COMMIT); --as bound: as a login
+#                                      bound to them (crm.bind_login; where bindings do not exist yet,
+#                                      ALTER ROLE ... IN DATABASE ... SET); default --as owner:
+#                                      postgres, the settings from ALTER ROLE ... IN DATABASE ... SET
 #
 # With PGHOST set and --use-cluster, uses that cluster; otherwise builds,
 # installs and starts its own throwaway cluster.  Writes DIR/report.md and
@@ -14,7 +20,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BENCH=test/bench
-SCALES="0.01 0.1"; SECS=30; CLIENTS="1 8"; ROUNDS=1; OUT="$BENCH/results"; USE_CLUSTER=0; DURABLE=0; ONLY=""; WARMUP=2
+SCALES="0.01 0.1"; SECS=30; CLIENTS="1 8"; ROUNDS=1; OUT="$BENCH/results"; USE_CLUSTER=0; DURABLE=0; ONLY=""; WARMUP=2; AS=owner
 while [ $# -gt 0 ]; do
   case "$1" in
     --scale|--scales) SCALES="$2"; shift 2 ;;
@@ -27,9 +33,11 @@ while [ $# -gt 0 ]; do
     --use-cluster) USE_CLUSTER=1; shift ;;
     --durable) DURABLE=1; shift ;;
     --workloads) ONLY="$2"; shift 2 ;;
+    --as) AS="$2"; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
+case "$AS" in owner|service|bound) ;; *) echo "--as: owner, service or bound, not $AS" >&2; exit 2 ;; esac
 VARIANTS="bare crm plpgsql"
 # The registry (test/bench/workloads.tsv): name kind items title.
 WRITES=""; READS=""; ONCE=""
@@ -83,13 +91,14 @@ point() {
   f="$(variant_file "$wl" "$v" prepare)"
   [ -z "$f" ] || "${PSQL[@]}" -d "b_$v" "${PSQL_VARS[@]}" -f "$f" >/dev/null
   f="$PWD/$(variant_file "$wl" "$v")"
+  [ "$AS" != service ] || f="$(per_transaction "$f")"
   # Timed points (-T) first run unrecorded for WARMUP seconds: caches filled,
   # plans made, the same for every variant.
   if [ "$1" = -T ] && [ "$WARMUP" -gt 0 ]; then
-    pgbench -n -M prepared -c "$c" -j "$c" "${PGBENCH_VARS[@]}" -T "$WARMUP" -f "$f" "b_$v" >/dev/null 2>&1 || true
+    pgbench -n -M prepared -c "$c" -j "$c" "${AS_USER[@]}" "${PGBENCH_VARS[@]}" -T "$WARMUP" -f "$f" "b_$v" >/dev/null 2>&1 || true
   fi
   out="$(cd "$dir" && pgbench -n -M prepared -c "$c" -j "$c" --log --log-prefix="$dir/l" \
-         "${PGBENCH_VARS[@]}" "$@" -f "$f" "b_$v" 2>&1)" || rc=$?
+         "${AS_USER[@]}" "${PGBENCH_VARS[@]}" "$@" -f "$f" "b_$v" 2>&1)" || rc=$?
   if [ $rc != 0 ] || grep -q 'aborted in command' <<<"$out"; then
     echo "$out" >&2; echo "pgbench failed: $wl $v c=$c" >&2; return 1
   fi
@@ -132,6 +141,7 @@ setup_scale() {  # builds b_crm, then b_bare and b_plpgsql as copies of it
     "${PSQL[@]}" -c "ALTER ROLE postgres IN DATABASE b_$v SET crm.account_id = 1" \
                  -c "ALTER ROLE postgres IN DATABASE b_$v SET crm.employee_id = 2"
   done
+  [ "$AS" = owner ] || as_role
   "${PSQL[@]}" -c CHECKPOINT
   # The variables every workload script gets: pgbench -D name=value, psql -v name=value.
   PGBENCH_VARS=(); PSQL_VARS=()
@@ -139,6 +149,44 @@ setup_scale() {  # builds b_crm, then b_bare and b_plpgsql as copies of it
   while read -r name value; do
     PGBENCH_VARS+=(-D "$name=$value"); PSQL_VARS+=(-v "$name=$value"); eval "VAR_$name=$value"
   done < <(psql -X -At -F ' ' -d b_crm -c "SELECT name, value FROM public.bench_vars ORDER BY name")
+}
+
+# --as service|bound: the login bench_service or bench_bound (a crm_admin) the
+# workloads run as, with read access to the bench's own objects in schema public.
+AS_USER=()
+as_role() {
+  local role="bench_$AS" v
+  "${PSQL[@]}" -c "SET client_min_messages = warning" -c "DROP ROLE IF EXISTS $role" \
+               -c "CREATE ROLE $role LOGIN IN ROLE crm_admin"
+  if [ "$AS" = service ] && [ -n "$(psql -X -At -c "SELECT 1 FROM pg_roles WHERE rolname = 'crm_service'")" ]; then
+    "${PSQL[@]}" -c "GRANT crm_service TO $role"
+  fi
+  for v in $VARIANTS; do
+    "${PSQL[@]}" -d "b_$v" -c "GRANT USAGE ON SCHEMA public TO $role" \
+                 -c "GRANT SELECT ON ALL TABLES IN SCHEMA public TO $role" \
+                 -c "GRANT SELECT, USAGE, UPDATE ON ALL SEQUENCES IN SCHEMA public TO $role"
+    [ "$AS" = bound ] || continue
+    if [ -n "$(psql -X -At -d "b_$v" -c "SELECT 1 FROM pg_proc WHERE proname = 'bind_login'")" ]; then
+      "${PSQL[@]}" -d "b_$v" -c "SELECT crm.bind_login('$role', 1, 2)" >/dev/null
+    else
+      "${PSQL[@]}" -c "ALTER ROLE $role IN DATABASE b_$v SET crm.account_id = 1" \
+                   -c "ALTER ROLE $role IN DATABASE b_$v SET crm.employee_id = 2"
+    fi
+  done
+  AS_USER=(-U "$role")
+}
+
+# per_transaction FILE: a copy of the script that sets the account and employee for its
+# transaction, as an application behind a pooler does (after the script's own BEGIN, or
+# in a BEGIN ... COMMIT of its own).
+per_transaction() {
+  local out="$W/tx.$(basename "$1")" set="SELECT set_config('crm.account_id', '1', true), set_config('crm.employee_id', '2', true);"
+  if grep -qi '^BEGIN' "$1"; then
+    awk -v set="$set" '{ print } toupper($0) ~ /^BEGIN/ { print set }' "$1" > "$out"
+  else
+    { echo "BEGIN;"; echo "$set"; cat "$1"; echo; echo "COMMIT;"; } > "$out"
+  fi
+  echo "$out"
 }
 
 # The PL/pgSQL variant: test/bench/plpgsql/*.sql in name order, on a database with crm.
