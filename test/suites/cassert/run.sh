@@ -8,7 +8,11 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../../.." && pwd)"
 : "${CRM_TMP:?run through scripts/test.sh}"
-pg_config="$(bash "$root/scripts/cassert.sh")"
+cached="$(bash "$root/scripts/cassert.sh")"
+# A private copy of the cached build (PostgreSQL is relocatable): crm is installed into it,
+# so two test runs on one machine never install into the same server.
+cp -a "$(dirname "$(dirname "$cached")")" "$CRM_TMP/pg-cassert"
+pg_config="$CRM_TMP/pg-cassert/bin/pg_config"
 tree="$CRM_TMP/cassert-tree"
 mkdir -p "$tree"
 (cd "$root" && tar --exclude=.git --exclude='*.o' --exclude='*.so' --exclude='*.bc' -cf - .) | tar -C "$tree" -xf -

@@ -7,7 +7,11 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../../.." && pwd)"
 : "${CRM_TMP:?run through scripts/test.sh}"
-pg_config="$(bash "$root/scripts/cassert.sh")"
+cached="$(bash "$root/scripts/cassert.sh")"
+# A private copy of the cached build (PostgreSQL is relocatable): crm is installed into it,
+# so two test runs on one machine never install into the same server.
+cp -a "$(dirname "$(dirname "$cached")")" "$CRM_TMP/pg-valgrind"
+pg_config="$CRM_TMP/pg-valgrind/bin/pg_config"
 prefix="$(dirname "$(dirname "$pg_config")")"
 tree="$CRM_TMP/valgrind-tree"
 logs="$CRM_TMP/valgrind-logs"
