@@ -8,8 +8,9 @@
  *								is refused
  *	employees_20_customer_right	AFTER UPDATE (statement) on crm.employees: the
  *								right is asked again
- * Functions: crm.can_see_customers(), used by the RESTRICTIVE policies on
- * crm.clients and crm.client_phones and by the candidates functions.
+ * Functions: crm.can_see_customers(), used by the RESTRICTIVE policies of
+ * every table that holds customer data (customers.sql) and by the candidates
+ * functions.
  * C API (clients.h): crm_can_see_customers.
  */
 #include "postgres.h"

@@ -15,12 +15,17 @@
  *	crm._customer_guard(column, ...)	BEFORE INSERT OR UPDATE (its name sorts
  *										after _account_guard, before the
  *										table's own triggers)
+ * Functions: crm._hide_customer_data (customers.sql, at install).
  * C API (customers.h): crm_customers_hidden.
  */
 #include "postgres.h"
 
+#include "catalog/pg_type_d.h"
+#include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/rls.h"
@@ -87,4 +92,70 @@ crm_customer_guard(PG_FUNCTION_ARGS)
 		if (!crm_row_isnull(&row, i))
 			refuse_customer_data(&trig, row.map->names[i]);
 	return crm_trigger_return(&trig, trig.new);
+}
+
+/* ---- crm._hide_customer_data ---- */
+
+static void
+exec_install(const char *sql)
+{
+	if (SPI_execute(sql, false, 0) < 0)
+		elog(ERROR, "crm: failed: %s", sql);
+}
+
+/*
+ * crm._hide_customer_data(tab regclass, whole_row boolean, VARIADIC columns name[]):
+ * the customer columns of a table, hidden from an employee without
+ * can_see_customers.  Creates the RESTRICTIVE policy customers_visible (with
+ * whole_row every row is hidden, else a row that sets one of the columns),
+ * its comment naming the columns, and the trigger _customer_guard (no
+ * arguments for a whole row, else the columns).  Run by customers.sql at
+ * install; the names come from the catalog and the script, and are quoted.
+ */
+PG_FUNCTION_INFO_V1(crm_hide_customer_data);
+Datum
+crm_hide_customer_data(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	bool		whole_row = PG_GETARG_BOOL(1);
+	char	   *rel = DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(relid)));
+	Datum	   *names;
+	int			n;
+	StringInfoData cond,
+				list,
+				args;
+
+	deconstruct_array(PG_GETARG_ARRAYTYPE_P(2), NAMEOID, NAMEDATALEN, false, TYPALIGN_CHAR,
+					  &names, NULL, &n);
+	initStringInfo(&cond);
+	initStringInfo(&list);
+	initStringInfo(&args);
+	appendStringInfoString(&cond, "(SELECT crm.can_see_customers())");
+	for (int i = 0; i < n; i++)
+	{
+		const char *col = NameStr(*DatumGetName(names[i]));
+
+		if (get_attnum(relid, col) == InvalidAttrNumber)
+			elog(ERROR, "crm: %s has no column \"%s\"", rel, col);
+		appendStringInfo(&list, "%s%s", i > 0 ? ", " : "", col);
+		if (whole_row)
+			continue;
+		appendStringInfo(&cond, "%s%s IS NULL", i > 0 ? " AND " : " OR (", quote_identifier(col));
+		appendStringInfo(&args, "%s%s", i > 0 ? ", " : "", quote_literal_cstr(col));
+	}
+	if (!whole_row && n > 0)
+		appendStringInfoChar(&cond, ')');
+
+	SPI_connect();
+	exec_install(psprintf("CREATE POLICY customers_visible ON %s AS RESTRICTIVE USING (%s) WITH CHECK (%s)",
+						  rel, cond.data, cond.data));
+	exec_install(psprintf("COMMENT ON POLICY customers_visible ON %s IS %s", rel,
+						  quote_literal_cstr(psprintf(whole_row ?
+													  "Customer data (%s): hidden with the whole row from employees without can_see_customers." :
+													  "Customer data (%s): a row that sets one of them is hidden from employees without can_see_customers.",
+													  list.data))));
+	exec_install(psprintf("CREATE TRIGGER _customer_guard BEFORE INSERT OR UPDATE ON %s "
+						  "FOR EACH ROW EXECUTE FUNCTION crm._customer_guard(%s)", rel, args.data));
+	SPI_finish();
+	PG_RETURN_VOID();
 }

@@ -23,7 +23,7 @@ INSERT INTO ca_cols SELECT ('crm.' || t)::regclass, c FROM (VALUES
   ('outbox', ARRAY['recipient', 'cc', 'subject', 'body', 'payload'])) v(t, cs), unnest(cs) c;
 GRANT SELECT ON ca_rels, ca_cols TO crm_reader;
 
-SELECT plan((SELECT count(*)::int FROM ca_rels) + (SELECT count(*)::int * 2 FROM ca_cols) + 76);
+SELECT plan((SELECT count(*)::int FROM ca_rels) + (SELECT count(*)::int * 2 FROM ca_cols) + 78);
 
 SELECT crm_test.company('Actor A') AS a \gset
 SELECT crm_test.fill(:a, 3);
@@ -187,6 +187,12 @@ SELECT results_eq(format($$SELECT employee_id FROM crm.client_contacts WHERE acc
                   'first to write: the import of 2000, then the bound login, then the message 4 minutes ahead');
 
 -- ==== 4. can_see_customers holds on every path
+
+-- The list above is the tables customers.sql hides data of, no more, no less.
+SELECT is(ARRAY(SELECT polrelid::regclass::text FROM pg_policy WHERE polname = 'customers_visible' ORDER BY 1),
+          ARRAY(SELECT DISTINCT rel::text FROM ca_cols ORDER BY 1), 'the customer columns tested are those of every customers_visible policy');
+SELECT is(ARRAY(SELECT tgrelid::regclass::text FROM pg_trigger WHERE tgname = '_customer_guard' ORDER BY 1),
+          ARRAY(SELECT DISTINCT rel::text FROM ca_cols ORDER BY 1), 'each of those tables has the write guard');
 
 -- The owner sees every customer column set, so that Hidden seeing none of them means something.
 CREATE FUNCTION pg_temp.has_value(rel regclass, col name, account bigint) RETURNS boolean LANGUAGE plpgsql AS $$
