@@ -44,8 +44,8 @@ CREATE TRIGGER client_phones_10_phone BEFORE INSERT OR UPDATE ON crm.client_phon
 -- The right to see customers: an employee (crm.employee_id) without
 -- can_see_customers sees no client, no phone and no other customer data
 -- (customers.sql).  With no employee set, readers read through their grants.
--- Cached per transaction.  No SET clause: policies call it (once per
--- statement), and its one internal query names every object in full.
+-- Cached per backend, asked again when crm.employees changes.  No SET clause:
+-- policies call it, and its one internal query names every object in full.
 CREATE FUNCTION crm.can_see_customers() RETURNS boolean
     LANGUAGE c STABLE PARALLEL RESTRICTED
     AS 'MODULE_PATHNAME', 'crm_can_see_customers_sql';
@@ -53,7 +53,9 @@ COMMENT ON FUNCTION crm.can_see_customers() IS
     'Whether the employee named by crm.employee_id may see clients (true with no employee set).';
 CREATE FUNCTION crm._customer_right_changed() RETURNS trigger
     LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_customer_right_changed';
-CREATE TRIGGER employees_20_customer_right AFTER UPDATE ON crm.employees
+CREATE TRIGGER employees_20_customer_right AFTER INSERT OR UPDATE OR DELETE ON crm.employees
+    FOR EACH STATEMENT EXECUTE FUNCTION crm._customer_right_changed();
+CREATE TRIGGER employees_20_customer_right_truncate AFTER TRUNCATE ON crm.employees
     FOR EACH STATEMENT EXECUTE FUNCTION crm._customer_right_changed();
 
 -- The policies customers_visible of crm.clients, crm.client_phones and the

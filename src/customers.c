@@ -15,7 +15,8 @@
  *	crm._customer_guard(column, ...)	BEFORE INSERT OR UPDATE (its name sorts
  *										after _account_guard, before the
  *										table's own triggers)
- * Functions: crm._hide_customer_data (customers.sql, at install).
+ * Functions: crm.customer_data_account (the policies), crm._hide_customer_data
+ * (customers.sql, at install).
  * C API (customers.h): crm_customers_hidden.
  */
 #include "postgres.h"
@@ -35,6 +36,27 @@
 #include "crm.h"
 #include "customers.h"
 #include "identity.h"
+
+/*
+ * crm.customer_data_account(): the session's account when it may see
+ * customers, else NULL.  A policy "account_id = crm.customer_data_account()"
+ * joins the account policy's "account_id = crm.session_account()" in one
+ * equivalence class, so the planner checks the right once per statement
+ * (a one-time filter "session_account() = customer_data_account()") and the
+ * rows cost nothing more; a policy qual "crm.can_see_customers()" would be
+ * evaluated for each row.  No SET clause, like crm.session_account().
+ */
+PG_FUNCTION_INFO_V1(crm_customer_data_account);
+Datum
+crm_customer_data_account(PG_FUNCTION_ARGS)
+{
+	bool		isnull;
+	int64		account_id = crm_actor_account(&isnull);
+
+	if (isnull || !crm_can_see_customers())
+		PG_RETURN_NULL();
+	PG_RETURN_INT64(account_id);
+}
 
 bool
 crm_customers_hidden(void)
@@ -130,7 +152,9 @@ crm_hide_customer_data(PG_FUNCTION_ARGS)
 	initStringInfo(&cond);
 	initStringInfo(&list);
 	initStringInfo(&args);
-	appendStringInfoString(&cond, "(SELECT crm.can_see_customers())");
+	/* see crm_customer_data_account; a row-wise condition cannot be an equality */
+	appendStringInfoString(&cond, whole_row ? "account_id OPERATOR(pg_catalog.=) crm.customer_data_account()"
+						   : "(SELECT crm.can_see_customers())");
 	for (int i = 0; i < n; i++)
 	{
 		const char *col = NameStr(*DatumGetName(names[i]));

@@ -128,19 +128,20 @@ SELECT is((SELECT count(*) FROM crm.lead_board WHERE client IS NOT NULL), 0::big
           'an employee without can_see_customers sees no client names on the lead board');
 RESET ROLE;
 
--- Every function pins its search_path, except the three that policies call per row, which
+-- Every function pins its search_path, except the four that policies call per row, which
 -- are C: two run no query, crm.can_see_customers() runs one that names every object and
--- operator with its schema (the hostile-path checks below prove it cannot be tricked).
+-- operator with its schema, and crm.customer_data_account() runs only that one (the
+-- hostile-path checks below prove they cannot be tricked).
 SELECT is(ARRAY(SELECT p.oid::regprocedure::text FROM pg_proc p
                 WHERE p.pronamespace = 'crm'::regnamespace
                   AND NOT coalesce(p.proconfig::text[] && ARRAY['search_path=pg_catalog, pg_temp'], false)
                   AND p.oid NOT IN ('crm.session_account()'::regprocedure, 'crm.current_employee()'::regprocedure,
-                                    'crm.can_see_customers()'::regprocedure)
+                                    'crm.can_see_customers()'::regprocedure, 'crm.customer_data_account()'::regprocedure)
                 ORDER BY 1),
           '{}'::text[], 'every crm function has SET search_path = pg_catalog, pg_temp');
 SELECT is(ARRAY(SELECT DISTINCT l.lanname::text FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
                 WHERE p.oid IN ('crm.session_account()'::regprocedure, 'crm.current_employee()'::regprocedure,
-                                'crm.can_see_customers()'::regprocedure)),
+                                'crm.can_see_customers()'::regprocedure, 'crm.customer_data_account()'::regprocedure)),
           ARRAY['c'], 'the functions without a pinned search_path are C');
 
 -- A hostile schema first on the path, with look-alike tables, functions and an operator that
