@@ -16,12 +16,14 @@ OBJS = \
 	src/kit/xact_cache.o \
 	src/tenancy.o \
 	src/identity.o \
+	src/actor.o \
 	src/history.o \
 	src/numbering.o \
 	src/leads.o \
 	src/phones.o \
 	src/phones_shim.o \
 	src/clients.o \
+	src/customers.o \
 	src/orders.o \
 	src/linking.o \
 	src/linking_by_hand.o \
@@ -65,6 +67,7 @@ SQL_PARTS = \
 	src/calls.sql \
 	src/chats.sql \
 	src/alerts.sql \
+	src/customers.sql \
 	src/due.sql \
 	src/worker.sql \
 	src/values.sql \

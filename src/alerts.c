@@ -16,15 +16,20 @@
  *		NOTHING.
  *	crm.mark_alert_seen(id, at)	crm_mark_alert_seen
  *	crm.resolve_alert(id, at)	crm_resolve_alert
+ *	alerts_10_marked	(BEFORE UPDATE on crm.alerts; crm_alert_before_update)
+ *		only the employee an alert was sent to marks it seen or resolved,
+ *		through the functions or a plain UPDATE (the owner may mark any).
  */
 #include "postgres.h"
 
 #include "catalog/pg_type_d.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
+#include "actor.h"
 #include "crm.h"
 
 static CrmPlan flagged_offers = {
@@ -131,6 +136,26 @@ static CrmPlan alert_resolved = {
 	3, {INT8OID, INT8OID, TIMESTAMPTZOID}
 };
 
+/* Raises 42501 unless the session acts as the employee the alert was sent to. */
+static void
+check_alert_employee(int64 alert_id, int64 employee_id)
+{
+	const char *acting;
+	char	   *role;
+
+	if (crm_actor_is(employee_id))
+		return;
+	acting = crm_actor_employee_text();
+	role = GetUserNameFromId(GetOuterUserId(), true);
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("alert %lld was sent to employee %lld, and the session acts as %s",
+					(long long) alert_id, (long long) employee_id, acting),
+			 errdetail("Only the employee an alert was sent to marks it seen or resolved, and role \"%s\" marks only its own.",
+					   role ? role : "?"),
+			 errhint("Mark the alerts listed in crm.important, which are the acting employee's own.")));
+}
+
 /*
  * Marks one of the current employee's alerts; runs as the caller, so grants
  * and the account policy apply.  Returns the time recorded (the first one
@@ -140,8 +165,6 @@ static Datum
 mark_alert(int64 alert_id, Datum at, CrmPlan *plan)
 {
 	int64		account_id = crm_require_account();
-	bool		no_employee;
-	int64		employee = crm_employee_or_null(&no_employee);
 	Datum		args[3] = {Int64GetDatum(account_id), Int64GetDatum(alert_id), at};
 	bool		isnull;
 	Datum		result;
@@ -154,12 +177,7 @@ mark_alert(int64 alert_id, Datum at, CrmPlan *plan)
 				 errdetail("Account %lld has no alert with id %lld.",
 						   (long long) account_id, (long long) alert_id),
 				 errhint("Use an id from crm.important.")));
-	if (no_employee || crm_get_int64(0, 1, NULL) != employee)
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("alert %lld belongs to another employee", (long long) alert_id),
-				 errdetail("Only the employee the alert was sent to may mark it."),
-				 errhint("Set crm.employee_id to the alert's employee.")));
+	check_alert_employee(alert_id, crm_get_int64(0, 1, NULL));
 	crm_exec(plan, args, NULL, false, 1);
 	result = crm_get(0, 1, &isnull);
 	SPI_finish();
@@ -178,4 +196,29 @@ Datum
 crm_resolve_alert(PG_FUNCTION_ARGS)
 {
 	return mark_alert(PG_GETARG_INT64(0), PG_GETARG_DATUM(1), &alert_resolved);
+}
+
+enum
+{
+	ALERT_ID, ALERT_EMPLOYEE_ID, ALERT_SEEN_AT, ALERT_RESOLVED_AT, ALERT_NCOLUMNS
+};
+static const char *const alert_names[] = {"id", "employee_id", "seen_at", "resolved_at"};
+static CrmColumnMap alert_columns = {"crm.alerts", ALERT_NCOLUMNS, alert_names};
+
+/* alerts_10_marked: seen_at and resolved_at are the alert's employee's to write. */
+PG_FUNCTION_INFO_V1(crm_alert_before_update);
+Datum
+crm_alert_before_update(PG_FUNCTION_ARGS)
+{
+	CrmTrigger	t;
+	CrmRow		old,
+				new;
+
+	crm_trigger_start(&t, fcinfo, "crm_alert_before_update", CRM_BEFORE, CRM_ON_UPDATE);
+	old = crm_trigger_row(&t, t.old, &alert_columns);
+	new = crm_trigger_row(&t, t.new, &alert_columns);
+	if (!crm_row_same(&old, &new, ALERT_SEEN_AT) || !crm_row_same(&old, &new, ALERT_RESOLVED_AT))
+		check_alert_employee(crm_row_int64(&old, ALERT_ID, NULL),
+							 crm_row_int64(&old, ALERT_EMPLOYEE_ID, NULL));
+	return crm_trigger_return(&t, t.new);
 }

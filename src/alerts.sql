@@ -39,6 +39,12 @@ CREATE FUNCTION crm._payment_alerts() RETURNS trigger
 CREATE TRIGGER payments_50_alerts AFTER INSERT ON crm.payments
     FOR EACH ROW WHEN (NOT NEW.succeeded) EXECUTE FUNCTION crm._payment_alerts();
 
+-- Only the employee an alert was sent to marks it, through the functions below or a plain UPDATE.
+CREATE FUNCTION crm._alert_before_update() RETURNS trigger
+    LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_alert_before_update';
+CREATE TRIGGER alerts_10_marked BEFORE UPDATE ON crm.alerts
+    FOR EACH ROW EXECUTE FUNCTION crm._alert_before_update();
+
 CREATE FUNCTION crm.mark_alert_seen(alert_id bigint, at timestamptz DEFAULT now()) RETURNS timestamptz
     LANGUAGE c VOLATILE STRICT SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'crm_mark_alert_seen';

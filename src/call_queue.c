@@ -22,6 +22,7 @@
 #include "utils/timestamp.h"
 
 #include "crm.h"
+#include "customers.h"
 #include "values.h"
 
 enum
@@ -67,11 +68,13 @@ check_task_client(int64 account_id, int64 client_id)
 	if (crm_exec(&client_category, args, NULL, true, 1) != 1)
 		return;
 	category = crm_get_text(0, 1);
-	name = crm_get_text(0, 2);
+	/* read as the owner: the name only for an employee who may see it */
+	name = crm_customers_hidden() ? psprintf("%lld", (long long) client_id)
+		: psprintf("\"%s\"", crm_get_text(0, 2));
 	if (strcmp(category, "not_client") == 0 || strcmp(category, "spam") == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("client \"%s\" is in category \"%s\"", name, category),
+				 errmsg("client %s is in category \"%s\"", name, category),
 				 errdetail("Client %lld is in category \"%s\", which takes no call tasks.",
 						   (long long) client_id, category),
 				 errhint("Call tasks are for clients in any category but \"not_client\" and \"spam\".")));

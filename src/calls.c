@@ -4,7 +4,8 @@
  *	  the call queue are in call_queue.c; both read src/calls.sql.
  *
  * Triggers on crm.calls:
- *	calls_10_schedule		(BEFORE INSERT) crm_calls_schedule: client, employee,
+ *	calls_10_schedule		(BEFORE INSERT) crm_calls_schedule: the employee who
+ *							called is the acting one (actor.h), client, employee,
  *							next_call_at, and the invoice's or task's schedule
  *	calls_90_apply			(AFTER INSERT) crm_calls_apply: cancel the invoice on
  *							refused, contact flag, history, template email
@@ -23,6 +24,7 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
+#include "actor.h"
 #include "crm.h"
 #include "invoices/public.h"
 #include "outbox.h"
@@ -274,6 +276,9 @@ crm_calls_schedule(PG_FUNCTION_ARGS)
 				 errdetail("invoice_id and task_id are both NULL."),
 				 errhint("Give exactly one of invoice_id and task_id.")));
 	check_call(&row, called_at);
+	employee_id = crm_row_int64(&row, CALL_EMPLOYEE_ID, &emp_null);
+	if (!emp_null)
+		crm_actor_check_named(employee_id, "a call");
 
 	crm_trigger_connect(&trig);
 	crm_become_owner(&u);
@@ -282,7 +287,6 @@ crm_calls_schedule(PG_FUNCTION_ARGS)
 	write_schedule(account_id, &target, outcome, called_at, next, next_null);
 	crm_restore_user(&u);
 
-	employee_id = crm_row_int64(&row, CALL_EMPLOYEE_ID, &emp_null);
 	if (emp_null)
 		employee_id = crm_employee_or_null(&emp_null);
 	crm_change(&ch, &row, CALL_CLIENT_ID, Int64GetDatum(target.client_id), false);

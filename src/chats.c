@@ -3,6 +3,10 @@
  *	  Conversations, messages, the responsible manager, appointments.
  *
  * Triggers:
+ *	messages_10_check			(BEFORE INSERT on crm.messages,
+ *		crm_message_before_insert) an outgoing message names the acting
+ *		employee, and sent_at is a sane time (actor.h): it decides who wrote
+ *		to a client first, so alert routing and the responsible manager.
  *	messages_50_contacts		(AFTER INSERT on crm.messages,
  *		crm_message_after_insert) keeps conversations.last_message_at and,
  *		for outgoing messages, crm.client_contacts (first/last time each
@@ -25,6 +29,7 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
+#include "actor.h"
 #include "crm.h"
 
 /* ---- messages ---- */
@@ -100,6 +105,29 @@ static const char *const message_names[] = {
 	"account_id", "conversation_id", "sent_at", "employee_id", "direction"
 };
 static CrmColumnMap message_columns = {"crm.messages", MESSAGE_NCOLUMNS, message_names};
+
+PG_FUNCTION_INFO_V1(crm_message_before_insert);
+Datum
+crm_message_before_insert(PG_FUNCTION_ARGS)
+{
+	CrmTrigger	t;
+	CrmRow		row;
+	bool		isnull;
+	int64		employee;
+	char	   *direction;
+	Datum		sent_at;
+
+	crm_trigger_start(&t, fcinfo, "crm_message_before_insert", CRM_BEFORE, CRM_ON_INSERT);
+	row = crm_trigger_row(&t, t.new, &message_columns);
+	direction = crm_row_text(&row, MESSAGE_DIRECTION);
+	employee = crm_row_int64(&row, MESSAGE_EMPLOYEE_ID, &isnull);
+	if (!isnull && direction != NULL && strcmp(direction, "out") == 0)
+		crm_actor_check_named(employee, "a message");
+	sent_at = crm_row_get(&row, MESSAGE_SENT_AT, &isnull);
+	if (!isnull)				/* NULL is the NOT NULL constraint's to report */
+		crm_actor_check_time(DatumGetTimestampTz(sent_at), "sent_at", "a message");
+	return crm_trigger_return(&t, t.new);
+}
 
 PG_FUNCTION_INFO_V1(crm_message_after_insert);
 Datum

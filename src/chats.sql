@@ -78,6 +78,8 @@ CREATE INDEX appointments_client_idx ON crm.appointments (account_id, client_id,
 CREATE INDEX messages_employee_idx ON crm.messages (account_id, employee_id) WHERE employee_id IS NOT NULL;
 CREATE INDEX client_contacts_employee_idx ON crm.client_contacts (account_id, employee_id);
 
+CREATE FUNCTION crm._message_before_insert() RETURNS trigger
+    LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_message_before_insert';
 CREATE FUNCTION crm._message_after_insert() RETURNS trigger
     LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_message_after_insert';
 CREATE FUNCTION crm._appointment_before_update() RETURNS trigger
@@ -85,6 +87,9 @@ CREATE FUNCTION crm._appointment_before_update() RETURNS trigger
 CREATE FUNCTION crm._appointment_history() RETURNS trigger
     LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_appointment_history';
 
+-- The employee is the actor, and sent_at a sane time (actor.c).
+CREATE TRIGGER messages_10_check BEFORE INSERT ON crm.messages
+    FOR EACH ROW EXECUTE FUNCTION crm._message_before_insert();
 CREATE TRIGGER messages_50_contacts AFTER INSERT ON crm.messages
     FOR EACH ROW EXECUTE FUNCTION crm._message_after_insert();
 CREATE TRIGGER appointments_10_transition BEFORE UPDATE OF status ON crm.appointments

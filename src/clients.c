@@ -6,16 +6,20 @@
  *	client_phones_10_phone		BEFORE INSERT OR UPDATE: phone = E.164 of raw in
  *								the account's region; a number that is not valid
  *								is refused
- *	employees_20_customer_right	AFTER UPDATE (statement) on crm.employees: the
- *								right is asked again
- * Functions: crm.can_see_customers(), used by the RESTRICTIVE policies on
- * crm.clients and crm.client_phones and by the candidates functions.
+ *	employees_20_customer_right	AFTER each statement on crm.employees: every
+ *								backend asks the right again
+ * Functions: crm.can_see_customers(), used by the RESTRICTIVE policies of
+ * every table that holds customer data (customers.sql) and by the candidates
+ * functions.
  * C API (clients.h): crm_can_see_customers.
  */
 #include "postgres.h"
 
+#include "catalog/namespace.h"
 #include "catalog/pg_type_d.h"
 #include "fmgr.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
 
 #include "clients.h"
 #include "crm.h"
@@ -25,14 +29,25 @@
 /* ---- the right to see customers ---- */
 
 /*
- * Answer for (account, employee), kept for the transaction: policies ask per
- * query.  Forgotten at transaction end, on subtransaction abort, and when
- * this session updates crm.employees (employees_20_customer_right).
+ * Answer for (account, employee), kept by the backend: the policies ask once
+ * per statement, the write guard once per row.  Forgotten when crm.employees
+ * changes in any session: employees_20_customer_right sends a relcache
+ * invalidation of the table, which every backend receives when the change
+ * commits (this one at once, and again if the change rolls back).
  */
-static CrmXactCache right_cache = {"right to see customers"};
+static bool right_valid = false;
 static int64 right_account;
 static int64 right_employee;
 static bool right_value;
+static Oid	employees_relid = InvalidOid;
+static bool right_callback_registered = false;
+
+static void
+forget_right(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || relid == employees_relid)
+		right_valid = false;
+}
 
 /*
  * crm.can_see_customers() runs in policies, per row, so it has no SET
@@ -60,13 +75,18 @@ crm_can_see_customers(void)
 	account_id = crm_actor_account(&no_account);
 	if (no_account)
 		return false;			/* the account policy hides everything anyway */
-	if (crm_xact_cache_valid(&right_cache) && right_account == account_id &&
-		right_employee == employee_id)
+	if (right_valid && right_account == account_id && right_employee == employee_id)
 		return right_value;
 
+	if (!right_callback_registered)
+	{
+		CacheRegisterRelcacheCallback(forget_right, (Datum) 0);
+		right_callback_registered = true;
+	}
+	employees_relid = get_relname_relid("employees", get_namespace_oid("crm", false));
 	args[0] = Int64GetDatum(account_id);
 	args[1] = Int64GetDatum(employee_id);
-	crm_xact_cache_forget(&right_cache);
+	right_valid = false;
 	SPI_connect();
 	crm_become_owner(&user);
 	/* An employee id that names no employee sees nothing. */
@@ -76,7 +96,7 @@ crm_can_see_customers(void)
 	SPI_finish();
 	right_account = account_id;
 	right_employee = employee_id;
-	crm_xact_cache_set_valid(&right_cache);
+	right_valid = true;
 	return right_value;
 }
 
@@ -87,7 +107,11 @@ crm_can_see_customers_sql(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(crm_can_see_customers());
 }
 
-/* employees_20_customer_right, AFTER UPDATE (statement) on crm.employees: ask again. */
+/*
+ * employees_20_customer_right, AFTER each statement on crm.employees: every
+ * backend asks the right again (a relcache invalidation of the table reaches
+ * them all), so a granted or withdrawn right holds at once.
+ */
 PG_FUNCTION_INFO_V1(crm_customer_right_changed);
 Datum
 crm_customer_right_changed(PG_FUNCTION_ARGS)
@@ -95,8 +119,9 @@ crm_customer_right_changed(PG_FUNCTION_ARGS)
 	CrmTrigger	trig;
 
 	crm_trigger_start_statement(&trig, fcinfo, "crm_customer_right_changed", CRM_AFTER,
-								CRM_ON_UPDATE, false);
-	crm_xact_cache_forget(&right_cache);
+								CRM_ON_INSERT | CRM_ON_UPDATE | CRM_ON_DELETE | CRM_ON_TRUNCATE,
+								false);
+	CacheInvalidateRelcache(trig.data->tg_relation);
 	return crm_trigger_return(&trig, NULL);
 }
 

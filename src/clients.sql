@@ -42,10 +42,10 @@ CREATE TRIGGER client_phones_10_phone BEFORE INSERT OR UPDATE ON crm.client_phon
     FOR EACH ROW EXECUTE FUNCTION crm._client_phone_before_write();
 
 -- The right to see customers: an employee (crm.employee_id) without
--- can_see_customers sees no client and no phone.  With no employee set,
--- readers read through their grants.  Cached per transaction.
--- No SET clause: the policies call it per row (cheap: a cached answer), and its
--- one internal query names every object in full.
+-- can_see_customers sees no client, no phone and no other customer data
+-- (customers.sql).  With no employee set, readers read through their grants.
+-- Cached per backend, asked again when crm.employees changes.  No SET clause:
+-- policies call it, and its one internal query names every object in full.
 CREATE FUNCTION crm.can_see_customers() RETURNS boolean
     LANGUAGE c STABLE PARALLEL RESTRICTED
     AS 'MODULE_PATHNAME', 'crm_can_see_customers_sql';
@@ -53,13 +53,13 @@ COMMENT ON FUNCTION crm.can_see_customers() IS
     'Whether the employee named by crm.employee_id may see clients (true with no employee set).';
 CREATE FUNCTION crm._customer_right_changed() RETURNS trigger
     LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_customer_right_changed';
-CREATE TRIGGER employees_20_customer_right AFTER UPDATE ON crm.employees
+CREATE TRIGGER employees_20_customer_right AFTER INSERT OR UPDATE OR DELETE ON crm.employees
+    FOR EACH STATEMENT EXECUTE FUNCTION crm._customer_right_changed();
+CREATE TRIGGER employees_20_customer_right_truncate AFTER TRUNCATE ON crm.employees
     FOR EACH STATEMENT EXECUTE FUNCTION crm._customer_right_changed();
 
-CREATE POLICY customers_visible ON crm.clients AS RESTRICTIVE
-    USING (crm.can_see_customers()) WITH CHECK (crm.can_see_customers());
-CREATE POLICY customers_visible ON crm.client_phones AS RESTRICTIVE
-    USING (crm.can_see_customers()) WITH CHECK (crm.can_see_customers());
+-- The policies customers_visible of crm.clients, crm.client_phones and the
+-- other tables that hold customer data are made in customers.sql.
 
 GRANT SELECT ON crm.clients, crm.client_phones TO crm_reader;
 GRANT INSERT, UPDATE, DELETE ON crm.clients, crm.client_phones TO crm_manager;

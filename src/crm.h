@@ -12,6 +12,8 @@
  *	tenancy.c	current account and employee, account settings, roles,
  *				row-level security of every table (tenancy.h)
  *	identity.c	who is acting: bound logins, crm_service, the owner (identity.h)
+ *	actor.c		the employee is the actor: rows that record who acted name the
+ *				session's employee; sane times for what a login does (actor.h)
  *	history.c	append-only guard for history and fact tables, lead events (history.h)
  *	numbering.c	number templates ({N}, {N:5}, {YYYY}, {MM}) and gapless counters
  *				(numbering.h)
@@ -19,6 +21,8 @@
  *	phones.c	phone normalisation (phones_shim.cc wraps libphonenumber), derived
  *				E.164 columns (phones.h)
  *	clients.c	clients, client phones, the right to see customers (clients.h)
+ *	customers.c	customer data on every path: the policies and the write guard
+ *				that hold an employee without the right (customers.h)
  *	orders.c	orders: numbers, fixed columns, derived phone
  *	linking.c	lead <-> client and order <-> lead matching, the link (linking.h);
  *				linking_by_hand.c: candidates and links made by hand

@@ -5,7 +5,8 @@
  *
  * Triggers on crm.invoice_items:
  *	invoice_item_10_before_write	crm_invoice_item_before_write: the awaiting
- *									rule (old and new invoice), the offer's price
+ *									rule (old and new invoice; one the session
+ *									cannot see is not there), the offer's price
  *	invoice_item_90_amount			crm_invoice_item_after_write: the invoice
  *									amount is the sum of its items, written by
  *									crm itself ("items_changed")
@@ -15,6 +16,7 @@
 #include "catalog/pg_type_d.h"
 #include "fmgr.h"
 
+#include "customers.h"
 #include "invoices/invoices.h"
 
 enum
@@ -31,7 +33,7 @@ static const char *const item_names[ITEM_NCOLUMNS] = {
 static CrmColumnMap item_columns = {"crm.invoice_items", ITEM_NCOLUMNS, item_names};
 
 static CrmPlan lock_invoice_status = {
-	"SELECT status, number FROM crm.invoices WHERE account_id = $1 AND id = $2 FOR UPDATE",
+	"SELECT status, number, ip IS NOT NULL FROM crm.invoices WHERE account_id = $1 AND id = $2 FOR UPDATE",
 	2, {INT8OID, INT8OID}
 };
 static CrmPlan offer_price = {
@@ -58,14 +60,19 @@ require_awaiting_invoice(int64 account_id, int64 invoice_id)
 {
 	Datum		args[2] = {Int64GetDatum(account_id), Int64GetDatum(invoice_id)};
 	char	   *status;
+	char	   *number;
 
 	if (crm_exec(&lock_invoice_status, args, NULL, false, 1) == 0)
 		return;					/* the foreign key reports it */
 	status = crm_get_text(0, 1);
+	number = crm_get_text(0, 2);
+	/* an invoice the session cannot see (customers.h) is not there for its items */
+	if (crm_get_bool(0, 3, NULL) && crm_customers_hidden())
+		crm_error_not_found("invoice", account_id, invoice_id, ERRCODE_FOREIGN_KEY_VIOLATION);
 	if (!crm_invoice_status_is(status, "awaiting"))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("items of %s invoice \"%s\" cannot be changed", status, crm_get_text(0, 2)),
+				 errmsg("items of %s invoice \"%s\" cannot be changed", status, number),
 				 errdetail("Invoice %lld is %s; items change only while it is awaiting.",
 						   (long long) invoice_id, status),
 				 errhint("Reissue the invoice with crm.reissue_invoice.")));

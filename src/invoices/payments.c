@@ -26,6 +26,8 @@
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
 
+#include "actor.h"
+#include "customers.h"
 #include "invoices/invoices.h"
 #include "values.h"
 
@@ -74,7 +76,8 @@ num_text(Datum a)
 }
 
 static CrmPlan lock_invoice = {
-	"SELECT status, number, amount, paid_amount, refunded_amount, autopay, autopay_pending "
+	"SELECT status, number, amount, paid_amount, refunded_amount, autopay, autopay_pending, "
+	"  ip IS NOT NULL "
 	"FROM crm.invoices WHERE account_id = $1 AND id = $2 FOR UPDATE",
 	2, {INT8OID, INT8OID}
 };
@@ -98,6 +101,7 @@ typedef struct InvoiceState
 	Datum		refunded;
 	bool		autopay;
 	int32		pending;
+	bool		customer_data;	/* holds a customer column (customers.h) */
 } InvoiceState;
 
 static bool
@@ -115,7 +119,9 @@ load_invoice(int64 account_id, int64 invoice_id, InvoiceState *inv)
 	inv->refunded = SPI_datumTransfer(crm_get(0, 5, &isnull), false, -1);
 	inv->autopay = crm_get_bool(0, 6, NULL);
 	inv->pending = DatumGetInt32(crm_get(0, 7, &isnull));
-	return true;
+	inv->customer_data = crm_get_bool(0, 8, NULL);
+	/* an invoice the session cannot see is not there for its payments */
+	return !(inv->customer_data && crm_customers_hidden());
 }
 
 static void
@@ -294,6 +300,8 @@ crm_payment_before_insert(PG_FUNCTION_ARGS)
 	/* NaN sorts above every number: refused before any comparison */
 	if (numeric_is_nan(DatumGetNumeric(amount)))
 		crm_check_amount(amount, "crm.payments.amount", true);
+	if (!crm_row_isnull(&row, PAY_EMPLOYEE_ID))
+		crm_actor_check_named(crm_row_int64(&row, PAY_EMPLOYEE_ID, NULL), "a payment");
 	if (num_cmp(amount, DirectFunctionCall1(int4_numeric, Int32GetDatum(0))) <= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

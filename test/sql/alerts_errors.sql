@@ -1,5 +1,5 @@
 -- Alerts: the errors of marking an alert that does not exist or that was sent to
--- another employee (or with no employee set).
+-- another employee (or with no employee set), through the functions and a plain UPDATE.
 -- Each failing statement is followed by its SQLSTATE; account 9851 and its fixed ids
 -- keep every message the same whatever ran before.
 \set VERBOSITY default
@@ -28,6 +28,10 @@ SELECT crm.mark_alert_seen(9851, '2026-01-10 11:00:00+00'); \echo SQLSTATE :SQLS
 SELECT crm.resolve_alert(9851, '2026-01-10 11:00:00+00'); \echo SQLSTATE :SQLSTATE
 RESET crm.employee_id;
 SELECT crm.resolve_alert(9851, '2026-01-10 11:00:00+00'); \echo SQLSTATE :SQLSTATE
+-- A plain UPDATE is held to the same rule.
+SET crm.employee_id = 9852;
+UPDATE crm.alerts SET resolved_at = '2026-01-10 11:00:00+00' WHERE id = 9851; \echo SQLSTATE :SQLSTATE
+UPDATE crm.alerts SET seen_at = '2026-01-10 11:00:00+00'; \echo SQLSTATE :SQLSTATE
 -- An alert that does not exist.
 SET crm.employee_id = 9851;
 SELECT crm.resolve_alert(9899, '2026-01-10 11:00:00+00'); \echo SQLSTATE :SQLSTATE

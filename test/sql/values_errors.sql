@@ -74,8 +74,10 @@ SET ROLE crm_regress_admin;
 UPDATE crm.accounts SET no_answer_first_retry = '1 mon -40 days' WHERE id = 9001; \echo SQLSTATE :SQLSTATE
 RESET ROLE;
 
--- A row written in an account that does not exist (a crm_service member may name any).
+-- A row written in an account that does not exist (a crm_service member may name any),
+-- by no employee (an employee of account 9001 is no employee of it).
 SET crm.account_id = 9099;
+SET crm.employee_id = '';
 SET ROLE crm_regress_manager;
 INSERT INTO crm.invoices (client_id) VALUES (9001); \echo SQLSTATE :SQLSTATE
 INSERT INTO crm.orders (amount) VALUES (1); \echo SQLSTATE :SQLSTATE
