@@ -25,8 +25,13 @@ done
 crm_install_packages dpkg-dev zlib1g-dev libreadline-dev libicu-dev pkg-config valgrind
 # Debian's source packages: add their index once (the binary index is already there).
 if [ -z "$(apt-cache showsrc postgresql-15 2>/dev/null)" ]; then
-  sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources |
-    as_root tee /etc/apt/sources.list.d/crm-deb-src.sources >/dev/null
+  if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+    sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources |
+      as_root tee /etc/apt/sources.list.d/crm-deb-src.sources >/dev/null
+  else
+    grep -h '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | sed 's/^deb /deb-src /' |
+      as_root tee /etc/apt/sources.list.d/crm-deb-src.list >/dev/null
+  fi
   as_root apt-get update -qq
 fi
 
