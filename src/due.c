@@ -401,8 +401,8 @@ crm_due_failure_count(bool account_null, int64 account_id)
  * items; the owner's (the worker, pg_cron as the owner) and a crm_service
  * session's without an account are every account's.
  */
-static void
-caller_accounts(bool *account_null, int64 *account_id)
+void
+crm_due_caller_accounts(bool *account_null, int64 *account_id)
 {
 	if (crm_actor_kind() == CRM_ACTOR_OWNER)
 	{
@@ -464,7 +464,7 @@ crm_run_due(PG_FUNCTION_ARGS)
 				 errdetail("max_items is %lld.", (long long) max_items),
 				 errhint("Pass the largest number of items of each kind to handle in this call, for example 10000.")));
 	check_run_due_time(now);
-	caller_accounts(&account_null, &account_id);
+	crm_due_caller_accounts(&account_null, &account_id);
 
 	InitMaterializedSRF(fcinfo, 0);
 	crm_run_due_handlers(now, max_items, account_null, account_id, counts);
@@ -489,7 +489,7 @@ crm_next_due_sql(PG_FUNCTION_ARGS)
 	bool		account_null;
 	int64		account_id;
 
-	caller_accounts(&account_null, &account_id);
+	crm_due_caller_accounts(&account_null, &account_id);
 	if (!crm_next_due(account_null, account_id, &at))
 		PG_RETURN_NULL();
 	PG_RETURN_TIMESTAMPTZ(at);

@@ -93,6 +93,12 @@ extern void crm_run_due_handlers(TimestampTz now, int64 max_items, bool account_
 								 int64 account_id, int64 *counts);
 /* The earliest pending instant over every handler (of one account unless account_null). */
 extern bool crm_next_due(bool account_null, int64 account_id, TimestampTz *at);
+/*
+ * Whose due work the caller's is: every account (*account_null) for the owner,
+ * and for crm_service naming no account; else the caller's account.  Raises
+ * 42501 for a role that acts in no account.
+ */
+extern void crm_due_caller_accounts(bool *account_null, int64 *account_id);
 /* Items set aside in crm.due_failures (of one account unless account_null). */
 extern int64 crm_due_failure_count(bool account_null, int64 account_id);
 

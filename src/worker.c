@@ -63,7 +63,6 @@
 #include "utils/varlena.h"
 
 #include "crm.h"
-#include "identity.h"
 #include "due.h"
 #include "worker.h"
 
@@ -478,12 +477,7 @@ crm_scheduler_status(PG_FUNCTION_ARGS)
 	if (!worker_active())
 		return (Datum) 0;
 	/* The caller's own items set aside: a tenant counts only its account's. */
-	if (crm_actor_kind() == CRM_ACTOR_OWNER)
-		account_null = true;
-	else
-		account_id = crm_actor_account(&account_null);
-	if (account_null && crm_actor_kind() != CRM_ACTOR_OWNER && crm_actor_kind() != CRM_ACTOR_SERVICE)
-		(void) crm_require_account();
+	crm_due_caller_accounts(&account_null, &account_id);
 	failing = crm_due_failure_count(account_null, account_id);
 	for (int i = 0; i < shared->nslots; i++)
 	{
