@@ -26,8 +26,7 @@
  * roles or memberships change, or when the acting role changes.
  *
  * Functions: crm.bind_login, crm.unbind_login; trigger login_bindings_90_changed.
- * C API (identity.h): crm_actor_kind, crm_actor_account, crm_actor_employee,
- * crm_actor_is_trusted.
+ * C API (identity.h): crm_actor_kind, crm_actor_account, crm_actor_employee.
  */
 #include "postgres.h"
 
@@ -156,14 +155,6 @@ CrmActorKind
 crm_actor_kind(void)
 {
 	return current_actor()->kind;
-}
-
-bool
-crm_actor_is_trusted(void)
-{
-	CrmActorKind kind = current_actor()->kind;
-
-	return kind == CRM_ACTOR_OWNER || kind == CRM_ACTOR_SERVICE;
 }
 
 static const char *

@@ -28,7 +28,4 @@ extern int64 crm_actor_account(bool *isnull);
 /* The acting employee, or *isnull; the same rule for crm.employee_id. */
 extern int64 crm_actor_employee(bool *isnull);
 
-/* Whether the actor may act on every account at once (the owner, crm_service). */
-extern bool crm_actor_is_trusted(void);
-
 #endif							/* CRM_IDENTITY_H */

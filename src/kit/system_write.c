@@ -37,12 +37,6 @@ crm_write_allows(int what)
 	return (current.allows & what) != 0;
 }
 
-bool
-crm_write_by_system(void)
-{
-	return current.allows != 0 || current.reason != NULL;
-}
-
 const char *
 crm_write_reason(void)
 {

@@ -43,7 +43,6 @@ extern uint64 crm_write_exec(const CrmWriteScope *scope, CrmPlan *plan, Datum *a
 
 /* For the triggers: what the write being made allows, and why it is made. */
 extern bool crm_write_allows(int what);
-extern bool crm_write_by_system(void);	/* any scope with a reason or an allowance */
 extern const char *crm_write_reason(void);
 extern const char *crm_write_comment(void);
 
