@@ -17,17 +17,20 @@
 -- are refused where they are made (a payment or an item on an invoice with an
 -- ip: invoices/payments.c, invoices/items.c).
 
-CREATE FUNCTION crm._customer_guard() RETURNS trigger
+CREATE OR REPLACE FUNCTION crm._customer_guard() RETURNS trigger
     LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_customer_guard';
+REVOKE ALL ON FUNCTION crm._customer_guard() FROM PUBLIC;
 -- No SET clause: the policies call it, and it runs only crm.can_see_customers()'s query.
-CREATE FUNCTION crm.customer_data_account() RETURNS bigint
+CREATE OR REPLACE FUNCTION crm.customer_data_account() RETURNS bigint
     LANGUAGE c STABLE PARALLEL RESTRICTED LEAKPROOF
     AS 'MODULE_PATHNAME', 'crm_customer_data_account';
+REVOKE ALL ON FUNCTION crm.customer_data_account() FROM PUBLIC;
 COMMENT ON FUNCTION crm.customer_data_account() IS
     'The session''s account when its employee may see customers, else NULL (used by the policies customers_visible).';
 GRANT EXECUTE ON FUNCTION crm.customer_data_account() TO crm_reader;
-CREATE FUNCTION crm._hide_customer_data(tab regclass, whole_row boolean, VARIADIC columns name[]) RETURNS void
+CREATE OR REPLACE FUNCTION crm._hide_customer_data(tab regclass, whole_row boolean, VARIADIC columns name[]) RETURNS void
     LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_hide_customer_data';
+REVOKE ALL ON FUNCTION crm._hide_customer_data(regclass,boolean,name[]) FROM PUBLIC;
 
 SELECT crm._hide_customer_data('crm.clients', true, 'name', 'email', 'note', 'tags', 'budget', 'birthday',
                                'city', 'address', 'ip', 'attrs');

@@ -2,8 +2,10 @@
 -- concept attaches them to its own tables.
 
 -- No DELETE or TRUNCATE of numbered rows; the trigger's argument is the hint.
-CREATE FUNCTION crm._forbid_delete() RETURNS trigger
+CREATE OR REPLACE FUNCTION crm._forbid_delete() RETURNS trigger
     LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_forbid_delete';
+REVOKE ALL ON FUNCTION crm._forbid_delete() FROM PUBLIC;
 -- No UPDATE, DELETE or TRUNCATE of an event or fact table, from any role.
-CREATE FUNCTION crm._append_only() RETURNS trigger
+CREATE OR REPLACE FUNCTION crm._append_only() RETURNS trigger
     LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_append_only';
+REVOKE ALL ON FUNCTION crm._append_only() FROM PUBLIC;

@@ -1,38 +1,32 @@
 -- identity.sql: logins bound to an account and an employee (identity.c).
 -- A bound login acts in its binding whatever it sets; members of crm_service choose
 -- the account per transaction; any other role (but the owner) acts in no account.
-
-CREATE TABLE crm.login_bindings (
-    role_name   name PRIMARY KEY,
-    account_id  bigint NOT NULL REFERENCES crm.accounts (id),
-    employee_id bigint,
-    bound_at    timestamptz NOT NULL DEFAULT now(),
-    FOREIGN KEY (account_id, employee_id) REFERENCES crm.employees (account_id, id)
-);
 COMMENT ON TABLE crm.login_bindings IS
     'Login roles bound to an account (and an employee) by crm.bind_login; by role name, so a dump restores them onto the roles of the same names.';
-CREATE INDEX login_bindings_account_idx ON crm.login_bindings (account_id, role_name);
 
-CREATE FUNCTION crm._login_bindings_changed() RETURNS trigger
+CREATE OR REPLACE FUNCTION crm._login_bindings_changed() RETURNS trigger
     LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_login_bindings_changed';
-CREATE TRIGGER login_bindings_90_changed AFTER INSERT OR UPDATE OR DELETE ON crm.login_bindings
+REVOKE ALL ON FUNCTION crm._login_bindings_changed() FROM PUBLIC;
+CREATE OR REPLACE TRIGGER login_bindings_90_changed AFTER INSERT OR UPDATE OR DELETE ON crm.login_bindings
     FOR EACH STATEMENT EXECUTE FUNCTION crm._login_bindings_changed();
-CREATE TRIGGER login_bindings_90_changed_truncate AFTER TRUNCATE ON crm.login_bindings
+CREATE OR REPLACE TRIGGER login_bindings_90_changed_truncate AFTER TRUNCATE ON crm.login_bindings
     FOR EACH STATEMENT EXECUTE FUNCTION crm._login_bindings_changed();
 
-CREATE FUNCTION crm.bind_login(role regrole, account_id bigint, employee_id bigint DEFAULT NULL) RETURNS void
+CREATE OR REPLACE FUNCTION crm.bind_login(role regrole, account_id bigint, employee_id bigint DEFAULT NULL) RETURNS void
     LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'crm_bind_login';
+REVOKE ALL ON FUNCTION crm.bind_login(regrole,bigint,bigint) FROM PUBLIC;
 COMMENT ON FUNCTION crm.bind_login(regrole, bigint, bigint) IS
     'Binds a login role to an account and, optionally, an employee (replacing its binding); for a superuser or the owner of schema crm.';
-CREATE FUNCTION crm.unbind_login(role regrole) RETURNS boolean
+CREATE OR REPLACE FUNCTION crm.unbind_login(role regrole) RETURNS boolean
     LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'crm_unbind_login';
+REVOKE ALL ON FUNCTION crm.unbind_login(regrole) FROM PUBLIC;
 COMMENT ON FUNCTION crm.unbind_login(regrole) IS
     'Removes the binding of a login role (true when it had one); for a superuser or the owner of schema crm.';
 
 -- The account's bound logins, for its administrators.
-CREATE VIEW crm.login_binding_list WITH (security_invoker = true) AS
+CREATE OR REPLACE VIEW crm.login_binding_list WITH (security_invoker = true) AS
 SELECT b.account_id, b.role_name AS id, b.role_name, b.employee_id, e.name AS employee_name, b.bound_at
 FROM crm.login_bindings b
 LEFT JOIN crm.employees e ON e.account_id = b.account_id AND e.id = b.employee_id;

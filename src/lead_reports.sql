@@ -1,61 +1,39 @@
 -- lead_reports.sql: kept-up lead counts and the reports that read them
 -- (they need orders, defined in orders.sql).
-
--- How many leads each (type, status, campaign) group of an account has, and the
--- amount of their linked orders: a group's crm.lead_counts row plus its
--- crm.lead_count_changes rows (crm.lead_group_counts adds them up).  Lead
--- writes only append changes; they are folded into crm.lead_counts every so
--- often by a writing session, or by crm.fold_lead_counts().  Written only by
--- crm (as the owner); a group whose leads all moved away stays with leads = 0.
-CREATE TABLE crm.lead_counts (
-    account_id  bigint NOT NULL DEFAULT crm.current_account() REFERENCES crm.accounts (id),
-    type_id     bigint NOT NULL,
-    status_id   bigint NOT NULL,
-    campaign_id bigint,
-    leads       bigint NOT NULL DEFAULT 0,
-    revenue     numeric(16, 2) NOT NULL DEFAULT 0,
-    UNIQUE NULLS NOT DISTINCT (account_id, type_id, status_id, campaign_id)
-);
 COMMENT ON TABLE crm.lead_counts IS
     'Leads and linked-order revenue per lead type, status and campaign, as of the last fold of crm.lead_count_changes.';
-
-CREATE TABLE crm.lead_count_changes (
-    account_id  bigint NOT NULL DEFAULT crm.current_account() REFERENCES crm.accounts (id),
-    type_id     bigint NOT NULL,
-    status_id   bigint NOT NULL,
-    campaign_id bigint,
-    leads       bigint NOT NULL,
-    revenue     numeric(16, 2) NOT NULL
-);
 COMMENT ON TABLE crm.lead_count_changes IS
     'Changes to crm.lead_counts appended by lead writes, not folded yet.';
 
-CREATE VIEW crm.lead_group_counts WITH (security_invoker = true) AS
+CREATE OR REPLACE VIEW crm.lead_group_counts WITH (security_invoker = true) AS
 SELECT account_id, type_id, status_id, campaign_id, sum(leads)::bigint AS leads, sum(revenue) AS revenue
 FROM (SELECT account_id, type_id, status_id, campaign_id, leads, revenue FROM crm.lead_counts
       UNION ALL
       SELECT account_id, type_id, status_id, campaign_id, leads, revenue FROM crm.lead_count_changes) c
 GROUP BY account_id, type_id, status_id, campaign_id;
 
-CREATE FUNCTION crm.fold_lead_counts() RETURNS bigint
+CREATE OR REPLACE FUNCTION crm.fold_lead_counts() RETURNS bigint
     LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_fold_lead_counts';
+REVOKE ALL ON FUNCTION crm.fold_lead_counts() FROM PUBLIC;
 COMMENT ON FUNCTION crm.fold_lead_counts() IS
     'Folds the committed crm.lead_count_changes into crm.lead_counts; the counter rows written, NULL when another session is folding.';
 
-CREATE FUNCTION crm._lead_counts() RETURNS trigger
+CREATE OR REPLACE FUNCTION crm._lead_counts() RETURNS trigger
     LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_lead_counts';
-CREATE TRIGGER leads_95_counts_insert AFTER INSERT ON crm.leads
+REVOKE ALL ON FUNCTION crm._lead_counts() FROM PUBLIC;
+CREATE OR REPLACE TRIGGER leads_95_counts_insert AFTER INSERT ON crm.leads
     REFERENCING NEW TABLE AS new_leads
     FOR EACH STATEMENT EXECUTE FUNCTION crm._lead_counts();
-CREATE TRIGGER leads_95_counts_update AFTER UPDATE ON crm.leads
+CREATE OR REPLACE TRIGGER leads_95_counts_update AFTER UPDATE ON crm.leads
     REFERENCING OLD TABLE AS old_leads NEW TABLE AS new_leads
     FOR EACH STATEMENT EXECUTE FUNCTION crm._lead_counts();
-CREATE FUNCTION crm._order_amount_counts() RETURNS trigger
+CREATE OR REPLACE FUNCTION crm._order_amount_counts() RETURNS trigger
     LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_order_amount_counts';
-CREATE TRIGGER orders_95_counts AFTER UPDATE OF amount ON crm.orders
+REVOKE ALL ON FUNCTION crm._order_amount_counts() FROM PUBLIC;
+CREATE OR REPLACE TRIGGER orders_95_counts AFTER UPDATE OF amount ON crm.orders
     FOR EACH ROW EXECUTE FUNCTION crm._order_amount_counts();
 
-CREATE VIEW crm.funnel WITH (security_invoker = true) AS
+CREATE OR REPLACE VIEW crm.funnel WITH (security_invoker = true) AS
 SELECT c.account_id,
        s.id,
        c.type_id,
@@ -71,7 +49,7 @@ JOIN crm.statuses s ON s.account_id = c.account_id AND s.id = c.status_id
 GROUP BY c.account_id, c.type_id, t.name, s.id, s.name, s.kind, s.position
 HAVING sum(c.leads) > 0;
 
-CREATE VIEW crm.campaign_report WITH (security_invoker = true) AS
+CREATE OR REPLACE VIEW crm.campaign_report WITH (security_invoker = true) AS
 SELECT c.account_id,
        c.campaign_id AS id,
        coalesce(cp.name, 'no campaign') AS campaign,

@@ -2,49 +2,56 @@
 -- linking_by_hand.c).
 
 -- leads.phone from contact_phone; leads.order_id only through linking.
-CREATE FUNCTION crm._lead_phone_before_write() RETURNS trigger
+CREATE OR REPLACE FUNCTION crm._lead_phone_before_write() RETURNS trigger
     LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_lead_phone_before_write';
-CREATE TRIGGER lead_20_phone BEFORE INSERT OR UPDATE OF contact_phone, phone, order_id ON crm.leads
+REVOKE ALL ON FUNCTION crm._lead_phone_before_write() FROM PUBLIC;
+CREATE OR REPLACE TRIGGER lead_20_phone BEFORE INSERT OR UPDATE OF contact_phone, phone, order_id ON crm.leads
     FOR EACH ROW EXECUTE FUNCTION crm._lead_phone_before_write();
 -- Auto mode: link the matching client and order.  After lead_90_history, so
 -- "created" comes before "client_linked" and "order_linked".
-CREATE FUNCTION crm._lead_after_insert_link() RETURNS trigger
+CREATE OR REPLACE FUNCTION crm._lead_after_insert_link() RETURNS trigger
     LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_lead_after_insert_link';
-CREATE TRIGGER lead_95_link AFTER INSERT ON crm.leads
+REVOKE ALL ON FUNCTION crm._lead_after_insert_link() FROM PUBLIC;
+CREATE OR REPLACE TRIGGER lead_95_link AFTER INSERT ON crm.leads
     FOR EACH ROW EXECUTE FUNCTION crm._lead_after_insert_link();
 
 -- A lead_id written by hand (or chosen by order_10_before_write in auto mode) is linked.
-CREATE FUNCTION crm._order_after_write_link() RETURNS trigger
+CREATE OR REPLACE FUNCTION crm._order_after_write_link() RETURNS trigger
     LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_order_after_write_link';
-CREATE TRIGGER order_90_link AFTER INSERT OR UPDATE OF lead_id ON crm.orders
+REVOKE ALL ON FUNCTION crm._order_after_write_link() FROM PUBLIC;
+CREATE OR REPLACE TRIGGER order_90_link AFTER INSERT OR UPDATE OF lead_id ON crm.orders
     FOR EACH ROW EXECUTE FUNCTION crm._order_after_write_link();
 
-CREATE FUNCTION crm.client_candidates(phone text)
+CREATE OR REPLACE FUNCTION crm.client_candidates(phone text)
     RETURNS TABLE (id bigint, name text, phone text, category text)
     LANGUAGE c STABLE SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'crm_client_candidates';
+REVOKE ALL ON FUNCTION crm.client_candidates(text) FROM PUBLIC;
 COMMENT ON FUNCTION crm.client_candidates(text) IS
     'Clients with a phone that fully matches (after normalisation); nothing with client_link_mode off or without the right to see customers.';
 
-CREATE FUNCTION crm.link_lead_client(lead_id bigint, client_id bigint)
+CREATE OR REPLACE FUNCTION crm.link_lead_client(lead_id bigint, client_id bigint)
     RETURNS crm.leads
     LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'crm_link_lead_client';
+REVOKE ALL ON FUNCTION crm.link_lead_client(bigint,bigint) FROM PUBLIC;
 COMMENT ON FUNCTION crm.link_lead_client(bigint, bigint) IS
     'Links a lead to a client; the lead history records it. Returns the lead.';
 
-CREATE FUNCTION crm.order_candidates(order_id bigint)
+CREATE OR REPLACE FUNCTION crm.order_candidates(order_id bigint)
     RETURNS TABLE (id bigint, number text, contact text, phone text, status text,
                    status_id bigint, client_id bigint, created_at timestamptz)
     LANGUAGE c STABLE SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'crm_order_candidates';
+REVOKE ALL ON FUNCTION crm.order_candidates(bigint) FROM PUBLIC;
 COMMENT ON FUNCTION crm.order_candidates(bigint) IS
     'Open, unlinked leads whose phone matches the order''s, newest first; nothing with order_link_mode off or without the right to see customers.';
 
-CREATE FUNCTION crm.link_order(order_id bigint, lead_id bigint)
+CREATE OR REPLACE FUNCTION crm.link_order(order_id bigint, lead_id bigint)
     RETURNS crm.leads
     LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'crm_link_order';
+REVOKE ALL ON FUNCTION crm.link_order(bigint,bigint) FROM PUBLIC;
 COMMENT ON FUNCTION crm.link_order(bigint, bigint) IS
     'Links an order and an open lead both ways and moves the lead to the account''s order_won_status_id. Returns the lead.';
 

@@ -36,9 +36,14 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
 #include "access/xact.h"
 #include "access/xlog.h"
+#include "catalog/indexing.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_extension.h"
 #include "catalog/pg_type_d.h"
 #include "commands/dbcommands.h"
 #include "commands/extension.h"
@@ -56,6 +61,8 @@
 #include "tcop/tcopprot.h"
 #include "utils/backend_status.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/rel.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
@@ -364,12 +371,60 @@ publish_next_run(int i, TimestampTz at)
 	SpinLockRelease(&shared->mutex);
 }
 
-/* True when crm is installed in this database (it may have been dropped). */
-static bool
-extension_present(void)
+/* The installed version of crm in this database (pg_extension.extversion), or NULL. */
+static char *
+installed_version(void)
 {
-	return OidIsValid(get_extension_oid("crm", true)) &&
-		OidIsValid(get_namespace_oid("crm", true));
+	Relation	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	char	   *version = NULL;
+
+	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber, F_NAMEEQ,
+				CStringGetDatum("crm"));
+	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
+	tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple))
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tuple, Anum_pg_extension_extversion, RelationGetDescr(rel), &isnull);
+
+		if (!isnull)
+			version = text_to_cstring(DatumGetTextPP(d));
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return version;
+}
+
+/*
+ * True when crm is installed in this database (it may have been dropped) at
+ * this library's version: between installing a new library and ALTER
+ * EXTENSION crm UPDATE the schema is the old one, which the handlers do not
+ * know; the worker waits (and says so once) instead of failing every batch.
+ */
+static bool
+extension_ready(void)
+{
+	static bool told = false;
+	char	   *version;
+
+	if (!OidIsValid(get_extension_oid("crm", true)) || !OidIsValid(get_namespace_oid("crm", true)))
+		return false;
+	version = installed_version();
+	if (version != NULL && strcmp(version, CRM_VERSION) == 0)
+	{
+		told = false;
+		return true;
+	}
+	if (!told)
+		ereport(LOG,
+				(errmsg("crm scheduler: crm in database \"%s\" is at version %s, the library at %s",
+						get_database_name(MyDatabaseId), version ? version : "(none)", CRM_VERSION),
+				 errhint("Run ALTER EXTENSION crm UPDATE in that database; the scheduler waits until then.")));
+	told = true;
+	return false;
 }
 
 /*
@@ -389,7 +444,7 @@ run_one_batch(int batch, TimestampTz *next, bool *have_next)
 	pgstat_report_activity(STATE_RUNNING, "crm.run_due");
 
 	*have_next = false;
-	if (extension_present())
+	if (extension_ready())
 	{
 		crm_run_due_handlers(GetCurrentTimestamp(), batch, true, 0, counts);
 		for (int h = 0; h < crm_due_handler_count(); h++)

@@ -1,0 +1,47 @@
+-- setup.sql: the crm roles, the schema grant, and the functions that the tables'
+-- defaults and CHECKs call (the current account, the timezone and number template
+-- checks): first in an install, before the tables, and in every update.
+
+CREATE OR REPLACE FUNCTION crm._ensure_roles() RETURNS void
+    LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'crm_ensure_roles';
+REVOKE ALL ON FUNCTION crm._ensure_roles() FROM PUBLIC;
+SELECT crm._ensure_roles();
+
+GRANT USAGE ON SCHEMA crm TO crm_reader;
+
+CREATE OR REPLACE FUNCTION crm.current_account() RETURNS bigint
+    LANGUAGE c STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'crm_current_account';
+REVOKE ALL ON FUNCTION crm.current_account() FROM PUBLIC;
+COMMENT ON FUNCTION crm.current_account() IS
+    'The account named by crm.account_id; raises 42501 when it is unset (the default of every account_id).';
+
+-- No SET clause: policies call this per row, and it reads only a setting.
+CREATE OR REPLACE FUNCTION crm.session_account() RETURNS bigint
+    LANGUAGE c STABLE PARALLEL SAFE LEAKPROOF
+    AS 'MODULE_PATHNAME', 'crm_session_account';
+REVOKE ALL ON FUNCTION crm.session_account() FROM PUBLIC;
+COMMENT ON FUNCTION crm.session_account() IS
+    'The account named by crm.account_id, or NULL when unset (used by the row-level security policies).';
+
+CREATE OR REPLACE FUNCTION crm.current_employee() RETURNS bigint
+    LANGUAGE c STABLE PARALLEL SAFE LEAKPROOF
+    AS 'MODULE_PATHNAME', 'crm_current_employee';
+REVOKE ALL ON FUNCTION crm.current_employee() FROM PUBLIC;
+COMMENT ON FUNCTION crm.current_employee() IS
+    'The employee named by crm.employee_id, or NULL when unset.';
+
+CREATE OR REPLACE FUNCTION crm.timezone_ok(text) RETURNS boolean
+    LANGUAGE c IMMUTABLE STRICT SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'crm_timezone_ok';
+REVOKE ALL ON FUNCTION crm.timezone_ok(text) FROM PUBLIC;
+
+-- Numbering's check of a template (numbering.c); here, because the CHECKs of
+-- crm.accounts below need it and numbering.sql needs crm.accounts.
+CREATE OR REPLACE FUNCTION crm.number_template_ok(text) RETURNS boolean
+    LANGUAGE c IMMUTABLE STRICT SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'crm_number_template_ok';
+REVOKE ALL ON FUNCTION crm.number_template_ok(text) FROM PUBLIC;
+COMMENT ON FUNCTION crm.number_template_ok(text) IS
+    'Checks a number template ({N} or {N:width} once, {YYYY}, {MM}); raises 22023 naming a bad placeholder.';
