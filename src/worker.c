@@ -84,6 +84,7 @@ typedef struct SchedulerSlot
 	Oid			dboid;			/* known once a worker has connected */
 	TimestampTz next_run;		/* when this database next needs a run */
 	int64		runs;			/* worker runs so far, for monitoring */
+	bool		told_version;	/* logged that crm here is not at our version */
 } SchedulerSlot;
 
 typedef struct SchedulerShared
@@ -405,25 +406,25 @@ installed_version(void)
  * know; the worker waits (and says so once) instead of failing every batch.
  */
 static bool
-extension_ready(void)
+extension_ready(int slot)
 {
-	static bool told = false;
 	char	   *version;
+	bool		told;
 
 	if (!OidIsValid(get_extension_oid("crm", true)) || !OidIsValid(get_namespace_oid("crm", true)))
 		return false;
 	version = installed_version();
+	SpinLockAcquire(&shared->mutex);
+	told = shared->slots[slot].told_version;
+	shared->slots[slot].told_version = !(version != NULL && strcmp(version, CRM_VERSION) == 0);
+	SpinLockRelease(&shared->mutex);
 	if (version != NULL && strcmp(version, CRM_VERSION) == 0)
-	{
-		told = false;
 		return true;
-	}
 	if (!told)
 		ereport(LOG,
 				(errmsg("crm scheduler: crm in database \"%s\" is at version %s, the library at %s",
 						get_database_name(MyDatabaseId), version ? version : "(none)", CRM_VERSION),
 				 errhint("Run ALTER EXTENSION crm UPDATE in that database; the scheduler waits until then.")));
-	told = true;
 	return false;
 }
 
@@ -433,7 +434,7 @@ extension_ready(void)
  * stays unchanged when nothing is pending.
  */
 static bool
-run_one_batch(int batch, TimestampTz *next, bool *have_next)
+run_one_batch(int slot, int batch, TimestampTz *next, bool *have_next)
 {
 	int64		counts[CRM_MAX_DUE_HANDLERS];
 	bool		full = false;
@@ -444,7 +445,7 @@ run_one_batch(int batch, TimestampTz *next, bool *have_next)
 	pgstat_report_activity(STATE_RUNNING, "crm.run_due");
 
 	*have_next = false;
-	if (extension_ready())
+	if (extension_ready(slot))
 	{
 		crm_run_due_handlers(GetCurrentTimestamp(), batch, true, 0, counts);
 		for (int h = 0; h < crm_due_handler_count(); h++)
@@ -494,7 +495,7 @@ crm_scheduler_database_main(Datum arg)
 	if (RecoveryInProgress())
 		proc_exit(0);
 
-	while (run_one_batch(crm_scheduler_batch_size, &next, &have_next))
+	while (run_one_batch(i, crm_scheduler_batch_size, &next, &have_next))
 	{
 		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)
