@@ -1,5 +1,6 @@
 -- finish.sql: runs last.  Row-level security, the account policy and the pg_dump
--- mark for every table, whichever file created it; EXECUTE for the crm roles only.
+-- mark for every table, whichever file created it.  (Each function's REVOKE from
+-- PUBLIC and its GRANTs stand beside its CREATE, so an update grants the same.)
 
 CREATE OR REPLACE FUNCTION crm._account_guard() RETURNS trigger
     LANGUAGE c SET search_path = pg_catalog, pg_temp
@@ -11,7 +12,3 @@ CREATE OR REPLACE FUNCTION crm._secure_all_tables() RETURNS void
     AS 'MODULE_PATHNAME', 'crm_secure_all_tables';
 REVOKE ALL ON FUNCTION crm._secure_all_tables() FROM PUBLIC;
 SELECT crm._secure_all_tables();
-
-REVOKE ALL ON ALL FUNCTIONS IN SCHEMA crm FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION crm.current_account(), crm.session_account(), crm.current_employee(),
-                          crm.timezone_ok(text), crm.number_template_ok(text) TO crm_reader;

@@ -45,3 +45,6 @@ CREATE OR REPLACE FUNCTION crm.number_template_ok(text) RETURNS boolean
 REVOKE ALL ON FUNCTION crm.number_template_ok(text) FROM PUBLIC;
 COMMENT ON FUNCTION crm.number_template_ok(text) IS
     'Checks a number template ({N} or {N:width} once, {YYYY}, {MM}); raises 22023 naming a bad placeholder.';
+
+GRANT EXECUTE ON FUNCTION crm.current_account(), crm.session_account(), crm.current_employee(),
+                          crm.timezone_ok(text), crm.number_template_ok(text) TO crm_reader;
