@@ -39,6 +39,7 @@ OBJS = \
 	src/invoices/payments.o \
 	src/invoices/autopay.o \
 	src/outbox.o \
+	src/outbox_delivery.o \
 	src/calls.o \
 	src/call_queue.o \
 	src/templates.o \

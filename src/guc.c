@@ -21,6 +21,7 @@
 
 #include "crm.h"
 #include "guc.h"
+#include "outbox.h"
 #include "worker.h"
 
 static char *account_id_text = NULL;
@@ -37,6 +38,7 @@ char	   *crm_scheduler_databases = NULL;
 bool		crm_scheduler_enabled = true;
 int			crm_scheduler_max_sleep_ms = 60000;
 int			crm_scheduler_batch_size = 1000;
+int			crm_outbox_max_attempts = 10;
 
 /* Parses an id setting: empty is "unset", anything else must be a positive bigint. */
 static bool
@@ -176,6 +178,13 @@ crm_guc_init(void)
 							NULL,
 							&crm_scheduler_batch_size, 1000, 1, 1000000,
 							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("crm.outbox_max_attempts",
+							"Delivery attempts of an outbox row before it is given up (dead).",
+							"crm.outbox_failed marks a row dead once it has had this many attempts.",
+							&crm_outbox_max_attempts, 10, 1, 1000,
+							PGC_SUSET, 0,
 							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("crm");

@@ -35,4 +35,7 @@ extern int64 crm_outbox_email(int64 account_id, const CrmOutboxEmail *email);
 /* Notifies crm_events with a JSON object of text values.  Connected to SPI. */
 extern void crm_outbox_notify(int npairs, const char **keys, const char **values);
 
+/* crm.outbox_max_attempts (guc.c): attempts before a row is given up. */
+extern int	crm_outbox_max_attempts;
+
 #endif							/* CRM_OUTBOX_H */

@@ -3,3 +3,48 @@
 -- autopay, deadline notifications) and delivered from outside the database;
 -- dedup_key makes a second queueing of the same message a no-op.
 
+
+-- Delivery (outbox_delivery.c): for logins in crm_delivery, which hold no table privilege.
+CREATE OR REPLACE FUNCTION crm.claim_outbox(kinds text[] DEFAULT NULL, max integer DEFAULT 100,
+                                            lease interval DEFAULT '5 minutes', now timestamptz DEFAULT NULL)
+    RETURNS SETOF crm.outbox
+    LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'crm_claim_outbox';
+REVOKE ALL ON FUNCTION crm.claim_outbox(text[], integer, interval, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION crm.claim_outbox(text[], integer, interval, timestamptz) TO crm_delivery;
+COMMENT ON FUNCTION crm.claim_outbox(text[], integer, interval, timestamptz) IS
+    'Claims up to max due outbox rows of every account (of the given kinds; NULL: all), oldest due first, leased until now + lease (at most 1 day); for crm_delivery.';
+
+CREATE OR REPLACE FUNCTION crm.outbox_sent(id bigint, provider_ref text DEFAULT NULL) RETURNS crm.outbox
+    LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'crm_outbox_sent';
+REVOKE ALL ON FUNCTION crm.outbox_sent(bigint, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION crm.outbox_sent(bigint, text) TO crm_delivery;
+COMMENT ON FUNCTION crm.outbox_sent(bigint, text) IS
+    'Marks an outbox row sent (with the provider''s reference); a second report changes nothing; for crm_delivery.';
+
+CREATE OR REPLACE FUNCTION crm.outbox_failed(id bigint, error text, retry_at timestamptz DEFAULT NULL,
+                                             now timestamptz DEFAULT NULL) RETURNS crm.outbox
+    LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'crm_outbox_failed';
+REVOKE ALL ON FUNCTION crm.outbox_failed(bigint, text, timestamptz, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION crm.outbox_failed(bigint, text, timestamptz, timestamptz) TO crm_delivery;
+COMMENT ON FUNCTION crm.outbox_failed(bigint, text, timestamptz, timestamptz) IS
+    'Records a failed delivery: due again at retry_at or after the backoff (1 minute doubling to 1 day), dead after crm.outbox_max_attempts attempts; for crm_delivery.';
+
+CREATE OR REPLACE FUNCTION crm.purge_outbox(older_than interval, now timestamptz DEFAULT NULL) RETURNS bigint
+    LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'crm_purge_outbox';
+REVOKE ALL ON FUNCTION crm.purge_outbox(interval, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION crm.purge_outbox(interval, timestamptz) TO crm_delivery;
+COMMENT ON FUNCTION crm.purge_outbox(interval, timestamptz) IS
+    'Deletes outbox rows sent or given up more than older_than before now; returns how many; for crm_delivery and the owner.';
+
+GRANT USAGE ON SCHEMA crm TO crm_delivery;
+
+CREATE OR REPLACE FUNCTION crm._outbox_wake() RETURNS trigger
+    LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_outbox_wake';
+REVOKE ALL ON FUNCTION crm._outbox_wake() FROM PUBLIC;
+-- NOTIFY crm_outbox, empty: a delivery worker's LISTEN wakes it; nothing for anyone else to read.
+CREATE OR REPLACE TRIGGER outbox_90_wake AFTER INSERT ON crm.outbox
+    FOR EACH STATEMENT EXECUTE FUNCTION crm._outbox_wake();

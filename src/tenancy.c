@@ -241,13 +241,14 @@ exec_fixed(const char *sql)
  * Creates the group roles when missing (roles are cluster-wide, so a second
  * database with crm reuses them) and nests them: admin > manager > reader.
  * crm_service stands apart: it grants no table, only the trust to choose the
- * account and employee per transaction (identity.c).
+ * account and employee per transaction (identity.c); so does crm_delivery,
+ * which may only claim and complete outbox rows (outbox_delivery.c).
  */
 PG_FUNCTION_INFO_V1(crm_ensure_roles);
 Datum
 crm_ensure_roles(PG_FUNCTION_ARGS)
 {
-	static const char *const roles[] = {"crm_reader", "crm_manager", "crm_admin", "crm_service"};
+	static const char *const roles[] = {"crm_reader", "crm_manager", "crm_admin", "crm_service", "crm_delivery"};
 
 	SPI_connect();
 	for (int i = 0; i < lengthof(roles); i++)

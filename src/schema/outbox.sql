@@ -12,7 +12,18 @@ CREATE TABLE crm.outbox (
     dedup_key   text,
     created_at  timestamptz NOT NULL DEFAULT now(),
     sent_at     timestamptz,
+    -- delivery (outbox_delivery.c)
+    attempts        integer NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+    next_attempt_at timestamptz,
+    last_error      text,
+    provider_ref    text,
+    dead_at         timestamptz,
     PRIMARY KEY (account_id, id)
 );
 CREATE UNIQUE INDEX outbox_dedup_idx ON crm.outbox (account_id, dedup_key) WHERE dedup_key IS NOT NULL;
 CREATE INDEX outbox_unsent_idx ON crm.outbox (account_id, id) WHERE sent_at IS NULL;
+-- Delivery: the due rows of every account, oldest due first (crm.claim_outbox),
+-- and a row by its id alone (crm.outbox_sent / outbox_failed).
+CREATE INDEX outbox_delivery_idx ON crm.outbox ((coalesce(next_attempt_at, created_at)), account_id, id)
+    WHERE sent_at IS NULL AND dead_at IS NULL;
+CREATE INDEX outbox_id_idx ON crm.outbox (id);

@@ -57,7 +57,9 @@ ALTER TABLE crm.message_templates ADD CONSTRAINT message_templates_created_at_va
     CHECK (crm._time_ok(created_at, 'crm.message_templates.created_at'));
 ALTER TABLE crm.outbox
     ADD CONSTRAINT outbox_created_at_valid CHECK (crm._time_ok(created_at, 'crm.outbox.created_at')),
-    ADD CONSTRAINT outbox_sent_at_valid CHECK (crm._time_ok(sent_at, 'crm.outbox.sent_at'));
+    ADD CONSTRAINT outbox_sent_at_valid CHECK (crm._time_ok(sent_at, 'crm.outbox.sent_at')),
+    ADD CONSTRAINT outbox_next_attempt_at_valid CHECK (crm._time_ok(next_attempt_at, 'crm.outbox.next_attempt_at')),
+    ADD CONSTRAINT outbox_dead_at_valid CHECK (crm._time_ok(dead_at, 'crm.outbox.dead_at'));
 ALTER TABLE crm.invoices
     ADD CONSTRAINT invoices_auto_cancel_at_valid CHECK (crm._time_ok(auto_cancel_at, 'crm.invoices.auto_cancel_at')),
     ADD CONSTRAINT invoices_autopay_last_charge_at_valid

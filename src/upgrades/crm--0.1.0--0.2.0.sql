@@ -145,3 +145,16 @@ ALTER TABLE crm.alerts
     ADD CONSTRAINT alerts_created_at_valid CHECK (crm._time_ok(created_at, 'crm.alerts.created_at')),
     ADD CONSTRAINT alerts_seen_at_valid CHECK (crm._time_ok(seen_at, 'crm.alerts.seen_at')),
     ADD CONSTRAINT alerts_resolved_at_valid CHECK (crm._time_ok(resolved_at, 'crm.alerts.resolved_at'));
+
+-- ---- outbox delivery (src/schema/outbox.sql, src/schema/values.sql) ----
+ALTER TABLE crm.outbox
+    ADD COLUMN attempts        integer NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+    ADD COLUMN next_attempt_at timestamptz,
+    ADD COLUMN last_error      text,
+    ADD COLUMN provider_ref    text,
+    ADD COLUMN dead_at         timestamptz,
+    ADD CONSTRAINT outbox_next_attempt_at_valid CHECK (crm._time_ok(next_attempt_at, 'crm.outbox.next_attempt_at')),
+    ADD CONSTRAINT outbox_dead_at_valid CHECK (crm._time_ok(dead_at, 'crm.outbox.dead_at'));
+CREATE INDEX outbox_delivery_idx ON crm.outbox ((coalesce(next_attempt_at, created_at)), account_id, id)
+    WHERE sent_at IS NULL AND dead_at IS NULL;
+CREATE INDEX outbox_id_idx ON crm.outbox (id);

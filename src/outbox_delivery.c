@@ -1,0 +1,346 @@
+/*
+ * outbox_delivery.c
+ *	  Delivering the outbox (outbox.sql): a delivery worker, a login in the
+ *	  role crm_delivery, claims due rows of every account, sends them and
+ *	  reports each result; failures are retried with exponential backoff and
+ *	  a row is given up ("dead") after crm.outbox_max_attempts tries.
+ *
+ * Functions:
+ *	crm.claim_outbox(kinds, max, lease, now)		crm_claim_outbox
+ *	crm.outbox_sent(id, provider_ref)				crm_outbox_sent
+ *	crm.outbox_failed(id, error, retry_at, now)		crm_outbox_failed
+ *	crm.purge_outbox(older_than, now)				crm_purge_outbox
+ *	crm._outbox_wake()	(trigger)					crm_outbox_wake
+ *
+ * A row is due when it is neither sent nor dead and its next_attempt_at (NULL:
+ * its created_at) has come.  A claim leases it: attempts + 1 and
+ * next_attempt_at = now + lease, so no other worker gets it until the lease
+ * ends (a worker that died mid-send gives the row back that way).  Claims take
+ * rows FOR UPDATE SKIP LOCKED, oldest due first, across accounts, through the
+ * global index outbox_delivery_idx.  Every result is idempotent: a second
+ * "sent" or "failed" report of a row already sent or dead changes nothing.
+ *
+ * The worker acts in no account: these functions run as the owner of the
+ * crm schema, for members of crm_delivery (and the owner) only; crm_delivery
+ * holds no privilege on any table.  The wake-up is NOTIFY crm_outbox with an
+ * empty payload, once per transaction that queued a row: it tells a
+ * listener to claim, and carries nothing another tenant could read.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type_d.h"
+#include "commands/async.h"
+#include "funcapi.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+
+#include "crm.h"
+#include "outbox.h"
+#include "values.h"
+
+/* Backoff after the n-th failed attempt: 1 minute * 2^(n-1), at most a day. */
+#define BACKOFF_FIRST_SECS	60
+#define BACKOFF_MAX_SECS	(24 * 60 * 60)
+
+static const Interval lease_max = {.time = 0, .day = 1, .month = 0};
+
+/* Raises 42501 unless the current user may deliver (crm_delivery, or the owner). */
+static void
+require_delivery_role(const char *function)
+{
+	Oid			role = get_role_oid("crm_delivery", true);
+
+	if (superuser() || GetUserId() == crm_schema_owner() ||
+		(OidIsValid(role) && has_privs_of_role(GetUserId(), role)))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("%s is for delivery workers", function),
+			 errdetail("Role \"%s\" is not a member of crm_delivery.", GetUserNameFromId(GetUserId(), false)),
+			 errhint("Deliver as a login in crm_delivery: GRANT crm_delivery TO <login>.")));
+}
+
+static TimestampTz
+now_argument(FunctionCallInfo fcinfo, int arg)
+{
+	TimestampTz now = PG_ARGISNULL(arg) ? GetCurrentTransactionStartTimestamp() : PG_GETARG_TIMESTAMPTZ(arg);
+
+	crm_check_time(now, "now");
+	return now;
+}
+
+static CrmPlan claim = {
+	"WITH due AS ("
+	" SELECT account_id, id FROM crm.outbox"
+	" WHERE sent_at IS NULL AND dead_at IS NULL AND coalesce(next_attempt_at, created_at) <= $1"
+	"  AND ($2 IS NULL OR kind = ANY ($2))"
+	" ORDER BY coalesce(next_attempt_at, created_at), account_id, id"
+	" LIMIT $3 FOR UPDATE SKIP LOCKED), "
+	"taken AS ("
+	" UPDATE crm.outbox o SET attempts = o.attempts + 1, next_attempt_at = $4"
+	" FROM due WHERE o.account_id = due.account_id AND o.id = due.id RETURNING o.*) "
+	"SELECT * FROM taken ORDER BY created_at, account_id, id",
+	4, {TIMESTAMPTZOID, TEXTARRAYOID, INT4OID, TIMESTAMPTZOID},
+	.custom = true
+};
+
+/*
+ * crm.claim_outbox(kinds, max, lease, now): up to max due rows (of the given
+ * kinds; NULL: all), leased until now + lease (at most a day).
+ */
+PG_FUNCTION_INFO_V1(crm_claim_outbox);
+Datum
+crm_claim_outbox(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	TimestampTz now;
+	int32		max;
+	Datum		args[4];
+	char		nulls[4] = {' ', ' ', ' ', ' '};
+	CrmUserSwitch user;
+	uint64		n;
+	MemoryContext old;
+
+	require_delivery_role("crm.claim_outbox");
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		crm_error_null_argument("max and lease", "Pass how many rows to claim and for how long.");
+	now = now_argument(fcinfo, 3);
+	max = PG_GETARG_INT32(1);
+	if (max < 1 || max > 10000)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max must be between 1 and 10000, not %d", max),
+				 errdetail("A claim takes at most 10000 rows."),
+				 errhint("Claim in batches.")));
+	crm_check_forward_interval(PG_GETARG_INTERVAL_P(2), "lease", &lease_max, "1 day");
+
+	args[0] = TimestampTzGetDatum(now);
+	args[1] = PG_ARGISNULL(0) ? (Datum) 0 : PG_GETARG_DATUM(0);
+	nulls[1] = PG_ARGISNULL(0) ? 'n' : ' ';
+	args[2] = Int32GetDatum(max);
+	args[3] = DirectFunctionCall2(timestamptz_pl_interval, args[0], PG_GETARG_DATUM(2));
+
+	InitMaterializedSRF(fcinfo, 0);
+	SPI_connect();
+	crm_become_owner(&user);
+	n = crm_exec(&claim, args, nulls, false, 0);
+	crm_restore_user(&user);
+	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	for (uint64 i = 0; i < n; i++)
+		tuplestore_puttuple(rsinfo->setResult, SPI_tuptable->vals[i]);
+	MemoryContextSwitchTo(old);
+	SPI_finish();
+	return (Datum) 0;
+}
+
+static CrmPlan row_by_id = {
+	"SELECT o, o.account_id, o.sent_at IS NOT NULL, o.dead_at IS NOT NULL, o.attempts"
+	" FROM crm.outbox o WHERE o.id = $1 FOR UPDATE",
+	1, {INT8OID}
+};
+static CrmPlan mark_sent = {
+	"UPDATE crm.outbox o SET sent_at = $3, provider_ref = $4, dead_at = NULL, next_attempt_at = NULL"
+	" WHERE o.account_id = $1 AND o.id = $2 RETURNING o",
+	4, {INT8OID, INT8OID, TIMESTAMPTZOID, TEXTOID}
+};
+static CrmPlan mark_failed = {
+	"UPDATE crm.outbox o SET attempts = greatest(o.attempts, 1), last_error = $3,"
+	" next_attempt_at = $4, dead_at = $5"
+	" WHERE o.account_id = $1 AND o.id = $2 RETURNING o",
+	5, {INT8OID, INT8OID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID}
+};
+
+typedef struct OutboxState
+{
+	int64		account_id;
+	bool		sent;
+	bool		dead;
+	int32		attempts;
+} OutboxState;
+
+/*
+ * Locks outbox row id (ids come from one identity for every account) and
+ * returns its composite, filling in its state.  Connected to SPI as the owner.
+ */
+static Datum
+lock_row(int64 id, OutboxState *state)
+{
+	Datum		arg = Int64GetDatum(id);
+	bool		isnull;
+	uint64		n = crm_exec(&row_by_id, &arg, NULL, false, 0);
+
+	if (n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("outbox row %lld does not exist", (long long) id),
+				 errdetail("No account has an outbox row with id %lld (purged, or never queued).", (long long) id),
+				 errhint("Report the id that crm.claim_outbox returned.")));
+	if (n > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_CARDINALITY_VIOLATION),
+				 errmsg("outbox id %lld belongs to %llu rows", (long long) id, (unsigned long long) n),
+				 errdetail("Rows were inserted with explicit ids that collide across accounts."),
+				 errhint("Give the rows distinct ids.")));
+	state->account_id = crm_get_int64(0, 2, NULL);
+	state->sent = crm_get_bool(0, 3, NULL);
+	state->dead = crm_get_bool(0, 4, NULL);
+	state->attempts = DatumGetInt32(crm_get(0, 5, &isnull));
+	return crm_get(0, 1, &isnull);
+}
+
+/*
+ * crm.outbox_sent(id, provider_ref): the row was delivered.  A second report
+ * changes nothing; a row given up and then reported sent after all is sent.
+ */
+PG_FUNCTION_INFO_V1(crm_outbox_sent);
+Datum
+crm_outbox_sent(PG_FUNCTION_ARGS)
+{
+	CrmUserSwitch user;
+	OutboxState state;
+	Datum		row;
+	bool		isnull;
+
+	require_delivery_role("crm.outbox_sent");
+	if (PG_ARGISNULL(0))
+		crm_error_null_argument("id", "Pass the id of the row that was sent.");
+	SPI_connect();
+	crm_become_owner(&user);
+	row = lock_row(PG_GETARG_INT64(0), &state);
+	if (!state.sent)
+	{
+		Datum		a[4];
+		char		nulls[4] = {' ', ' ', ' ', PG_ARGISNULL(1) ? 'n' : ' '};
+
+		a[0] = Int64GetDatum(state.account_id);
+		a[1] = PG_GETARG_DATUM(0);
+		a[2] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+		a[3] = PG_ARGISNULL(1) ? (Datum) 0 : PG_GETARG_DATUM(1);
+		crm_exec(&mark_sent, a, nulls, false, 0);
+		row = crm_get(0, 1, &isnull);
+	}
+	crm_restore_user(&user);
+	row = SPI_datumTransfer(row, false, -1);
+	SPI_finish();
+	PG_RETURN_DATUM(row);
+}
+
+/* When the next attempt falls after `attempts` failures, from now. */
+static TimestampTz
+backoff(TimestampTz now, int32 attempts)
+{
+	int64		secs = BACKOFF_FIRST_SECS;
+
+	for (int i = 1; i < attempts && secs < BACKOFF_MAX_SECS; i++)
+		secs *= 2;
+	return TimestampTzPlusMilliseconds(now, Min(secs, BACKOFF_MAX_SECS) * 1000);
+}
+
+/*
+ * crm.outbox_failed(id, error, retry_at, now): the attempt failed; the row is
+ * due again at retry_at (not before now) or after the backoff, or dead once
+ * it has had crm.outbox_max_attempts attempts.  Nothing changes for a row
+ * already sent or dead.
+ */
+PG_FUNCTION_INFO_V1(crm_outbox_failed);
+Datum
+crm_outbox_failed(PG_FUNCTION_ARGS)
+{
+	CrmUserSwitch user;
+	OutboxState state;
+	Datum		row;
+	bool		isnull;
+	TimestampTz now;
+
+	require_delivery_role("crm.outbox_failed");
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		crm_error_null_argument("id and error", "Pass the id of the row and what went wrong.");
+	now = now_argument(fcinfo, 3);
+	if (!PG_ARGISNULL(2))
+	{
+		crm_check_time(PG_GETARG_TIMESTAMPTZ(2), "retry_at");
+		if (PG_GETARG_TIMESTAMPTZ(2) < now)
+		{
+			/* timestamptz_to_str returns a static buffer */
+			char	   *retry_text = pstrdup(timestamptz_to_str(PG_GETARG_TIMESTAMPTZ(2)));
+			char	   *now_text = pstrdup(timestamptz_to_str(now));
+
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("retry_at %s is before now %s", retry_text, now_text),
+					 errdetail("A retry can only be later."),
+					 errhint("Pass a later retry_at, or NULL for the backoff.")));
+		}
+	}
+	SPI_connect();
+	crm_become_owner(&user);
+	row = lock_row(PG_GETARG_INT64(0), &state);
+	if (!state.sent && !state.dead)
+	{
+		int32		attempts = Max(state.attempts, 1);
+		bool		dead = attempts >= crm_outbox_max_attempts;
+		char	   *error = text_to_cstring(PG_GETARG_TEXT_PP(1));
+		Datum		a[5];
+		char		nulls[5] = {' ', ' ', ' ', ' ', dead ? ' ' : 'n'};
+
+		/* the error as the provider gave it, cut to 1000 bytes on a character boundary */
+		error[pg_mbcliplen(error, strlen(error), 1000)] = '\0';
+		a[0] = Int64GetDatum(state.account_id);
+		a[1] = PG_GETARG_DATUM(0);
+		a[2] = CStringGetTextDatum(error);
+		a[3] = TimestampTzGetDatum(PG_ARGISNULL(2) ? backoff(now, attempts) : PG_GETARG_TIMESTAMPTZ(2));
+		a[4] = TimestampTzGetDatum(now);
+		crm_exec(&mark_failed, a, nulls, false, 0);
+		row = crm_get(0, 1, &isnull);
+	}
+	crm_restore_user(&user);
+	row = SPI_datumTransfer(row, false, -1);
+	SPI_finish();
+	PG_RETURN_DATUM(row);
+}
+
+static CrmPlan purge = {
+	"DELETE FROM crm.outbox WHERE (sent_at < $1 OR dead_at < $1)",
+	1, {TIMESTAMPTZOID},
+	.custom = true
+};
+
+/* crm.purge_outbox(older_than, now): removes rows sent or given up before now - older_than. */
+PG_FUNCTION_INFO_V1(crm_purge_outbox);
+Datum
+crm_purge_outbox(PG_FUNCTION_ARGS)
+{
+	CrmUserSwitch user;
+	TimestampTz now;
+	Datum		before;
+	uint64		n;
+
+	require_delivery_role("crm.purge_outbox");
+	if (PG_ARGISNULL(0))
+		crm_error_null_argument("older_than", "Pass how long sent rows are kept, e.g. '30 days'.");
+	now = now_argument(fcinfo, 1);
+	crm_check_forward_interval(PG_GETARG_INTERVAL_P(0), "older_than", NULL, NULL);
+	before = DirectFunctionCall2(timestamptz_mi_interval, TimestampTzGetDatum(now), PG_GETARG_DATUM(0));
+	SPI_connect();
+	crm_become_owner(&user);
+	n = crm_exec(&purge, &before, NULL, false, 0);
+	crm_restore_user(&user);
+	SPI_finish();
+	PG_RETURN_INT64((int64) n);
+}
+
+/* AFTER INSERT ... FOR EACH STATEMENT on crm.outbox: wakes delivery workers. */
+PG_FUNCTION_INFO_V1(crm_outbox_wake);
+Datum
+crm_outbox_wake(PG_FUNCTION_ARGS)
+{
+	CrmTrigger	t;
+
+	crm_trigger_start_statement(&t, fcinfo, "crm_outbox_wake", CRM_AFTER, CRM_ON_INSERT, false);
+	/* the same channel and payload twice in a transaction is delivered once */
+	Async_Notify("crm_outbox", NULL);
+	return crm_trigger_return(&t, NULL);
+}
