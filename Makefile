@@ -40,6 +40,7 @@ OBJS = \
 	src/invoices/autopay.o \
 	src/outbox.o \
 	src/outbox_delivery.o \
+	src/events.o \
 	src/calls.o \
 	src/call_queue.o \
 	src/templates.o \
@@ -81,6 +82,7 @@ SQL_SCHEMA = \
 	src/schema/chats.sql \
 	src/schema/alerts.sql \
 	src/schema/due.sql \
+	src/schema/events.sql \
 	src/schema/values.sql
 
 SQL_CODE = \
@@ -105,6 +107,7 @@ SQL_CODE = \
 	src/customers.sql \
 	src/due.sql \
 	src/worker.sql \
+	src/events.sql \
 	src/finish.sql
 
 SQL_PARTS = $(SQL_FIRST) $(SQL_SCHEMA) $(SQL_CODE)

@@ -8,9 +8,8 @@
  *		notify_on_failed_payment, one crm.alerts row per (payment, flagged
  *		offer, employee) for every active employee whose first message to the
  *		client is strictly before the failure, linking the conversation the
- *		employee wrote in; then one NOTIFY crm_events naming the employees
- *		(up to 500; beyond that the payload, limited to 8000 bytes, gives
- *		only their count: read crm.alerts by payment_id).  The same failure
+ *		employee wrote in (each is an alert_raised event: the frontend hears
+ *		NOTIFY crm_events_<account> and reads crm.events).  The same failure
  *		reported twice (same payment, or same invoice and failure time)
  *		alerts once: the unique indexes on crm.alerts and ON CONFLICT DO
  *		NOTHING.
@@ -54,8 +53,7 @@ static CrmPlan share_client = {
 };
 
 static CrmPlan route_alerts = {
-	"WITH ins AS ("
-	" INSERT INTO crm.alerts (account_id, employee_id, kind, client_id, conversation_id,"
+	"INSERT INTO crm.alerts (account_id, employee_id, kind, client_id, conversation_id,"
 	"  offer_id, invoice_id, payment_id, happened_at)"
 	" SELECT $1, cc.employee_id, 'failed_payment', $2, cc.conversation_id,"
 	"  o.offer_id, $3, $4, $5"
@@ -64,14 +62,7 @@ static CrmPlan route_alerts = {
 	" CROSS JOIN unnest($6::bigint[]) AS o(offer_id)"
 	" WHERE cc.account_id = $1 AND cc.client_id = $2 AND cc.first_out_at < $5 AND e.active"
 	" ORDER BY cc.employee_id, o.offer_id"
-	" ON CONFLICT DO NOTHING RETURNING employee_id) "
-	"SELECT count(*), pg_notify('crm_events', jsonb_build_object("
-	" 'event', 'failed_payment', 'account_id', $1, 'client_id', $2, 'invoice_id', $3,"
-	" 'payment_id', $4, 'happened_at', $5, 'offer_ids', $6::bigint[],"
-	" 'employee_count', count(DISTINCT employee_id),"
-	" 'employee_ids', CASE WHEN count(DISTINCT employee_id) <= 500"
-	"  THEN array_agg(DISTINCT employee_id ORDER BY employee_id) END)::text) "
-	"FROM ins HAVING count(*) > 0",
+	" ON CONFLICT DO NOTHING",
 	6, {INT8OID, INT8OID, INT8OID, INT8OID, TIMESTAMPTZOID, INT8ARRAYOID}
 };
 
@@ -113,7 +104,7 @@ crm_payment_alerts(PG_FUNCTION_ARGS)
 		args[1] = Int64GetDatum(crm_get_int64(0, 1, NULL));
 		args[5] = crm_get(0, 2, &isnull);
 		crm_exec(&share_client, args, NULL, false, 1);
-		crm_exec(&route_alerts, args, NULL, false, 1);
+		crm_exec(&route_alerts, args, NULL, false, 0);
 	}
 	crm_restore_user(&user);
 	return crm_trigger_return(&t, NULL);

@@ -11,6 +11,7 @@
 #include "fmgr.h"
 
 #include "crm.h"
+#include "events.h"
 #include "lead_deadlines.h"
 #include "worker.h"
 
@@ -23,6 +24,9 @@ _PG_init(void)
 {
 	/* Settings first: the worker reads crm.database when it registers. */
 	crm_guc_init();
+
+	/* The event stream writes a transaction's events when it commits. */
+	crm_events_init();
 
 	/*
 	 * The due handlers: the order of registration is the order of

@@ -1,14 +1,11 @@
 /*
  * outbox.c
  *	  The outbox (crm.outbox, outbox.sql): queueing an email, once per
- *	  dedup_key, and the NOTIFY on crm_events that tells a deliverer.
+ *	  dedup_key.  Delivery, and the NOTIFY crm_outbox that wakes a delivery
+ *	  worker, are in outbox_delivery.c.
  *
  * Functions (outbox.h):
- *	crm_outbox_email	INSERT ... ON CONFLICT DO NOTHING, then the NOTIFY
- *	crm_outbox_notify	pg_notify('crm_events', payload)
- *
- * A NOTIFY is delivered at commit, so a listener never hears of a row that
- * was rolled back.
+ *	crm_outbox_email	INSERT ... ON CONFLICT DO NOTHING
  */
 #include "postgres.h"
 
@@ -25,26 +22,11 @@ static CrmPlan insert_email = {
 	"ON CONFLICT (account_id, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING RETURNING id",
 	7, {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, TEXTOID}
 };
-static CrmPlan notify = {
-	"SELECT pg_catalog.pg_notify('crm_events', $1)", 1, {TEXTOID}
-};
-
-void
-crm_outbox_notify(int npairs, const char **keys, const char **values)
-{
-	Datum		payload = crm_json_object(npairs, keys, values);
-	Datum		arg = CStringGetTextDatum(DatumGetCString(DirectFunctionCall1(jsonb_out, payload)));
-
-	crm_exec(&notify, &arg, NULL, false, 1);
-}
-
 int64
 crm_outbox_email(int64 account_id, const CrmOutboxEmail *email)
 {
 	Datum		args[7];
 	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
-	const char *keys[CRM_OUTBOX_MAX_PAIRS + 1];
-	const char *values[CRM_OUTBOX_MAX_PAIRS + 1];
 	int64		id;
 
 	Assert(email->npairs <= CRM_OUTBOX_MAX_PAIRS);
@@ -64,15 +46,5 @@ crm_outbox_email(int64 account_id, const CrmOutboxEmail *email)
 	if (crm_exec(&insert_email, args, nulls, false, 1) != 1)
 		return 0;
 	id = crm_get_int64(0, 1, NULL);
-
-	/* the listener hears the payload and where the row is */
-	for (int i = 0; i < email->npairs; i++)
-	{
-		keys[i] = email->keys[i];
-		values[i] = email->values[i];
-	}
-	keys[email->npairs] = "outbox_id";
-	values[email->npairs] = psprintf("%lld", (long long) id);
-	crm_outbox_notify(email->npairs + 1, keys, values);
 	return id;
 }

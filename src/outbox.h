@@ -1,8 +1,8 @@
 /*
  * outbox.h
  *	  The outbox: messages crm queues in crm.outbox, in the transaction that
- *	  decides to send them, for a deliverer outside the database; listeners
- *	  on the channel crm_events hear of each new one.
+ *	  decides to send them, for a delivery worker outside the database
+ *	  (outbox_delivery.c).
  */
 #ifndef CRM_OUTBOX_H
 #define CRM_OUTBOX_H
@@ -25,15 +25,11 @@ typedef struct CrmOutboxEmail
 } CrmOutboxEmail;
 
 /*
- * Queues an email for account_id and, when queued, notifies crm_events with
- * its payload plus "outbox_id".  Returns the new row's id, or 0 when its
- * dedup_key was queued before (then nothing is notified).  Connected to SPI,
- * as the owner.
+ * Queues an email for account_id.  Returns the new row's id, or 0 when its
+ * dedup_key was queued before.  Connected to SPI, as the owner.
  */
 extern int64 crm_outbox_email(int64 account_id, const CrmOutboxEmail *email);
 
-/* Notifies crm_events with a JSON object of text values.  Connected to SPI. */
-extern void crm_outbox_notify(int npairs, const char **keys, const char **values);
 
 /* crm.outbox_max_attempts (guc.c): attempts before a row is given up. */
 extern int	crm_outbox_max_attempts;

@@ -218,6 +218,45 @@ crm_json_timestamptz(CrmJson *j, const char *key, TimestampTz value, bool isnull
 												TIMESTAMPTZOID, &utc));
 }
 
+void
+crm_json_datum(CrmJson *j, const char *key, Datum value, Oid typid, bool isnull)
+{
+	switch (typid)
+	{
+		case INT8OID:
+			crm_json_int64(j, key, isnull ? 0 : DatumGetInt64(value), isnull);
+			break;
+		case INT4OID:
+			crm_json_int64(j, key, isnull ? 0 : DatumGetInt32(value), isnull);
+			break;
+		case INT2OID:
+			crm_json_int64(j, key, isnull ? 0 : DatumGetInt16(value), isnull);
+			break;
+		case NUMERICOID:
+			crm_json_numeric(j, key, value, isnull);
+			break;
+		case BOOLOID:
+			crm_json_bool(j, key, isnull ? false : DatumGetBool(value), isnull);
+			break;
+		case TIMESTAMPTZOID:
+			crm_json_timestamptz(j, key, isnull ? 0 : DatumGetTimestampTz(value), isnull);
+			break;
+		default:
+			{
+				Oid			out;
+				bool		varlena;
+
+				if (isnull)
+				{
+					crm_json_text(j, key, NULL);
+					break;
+				}
+				getTypeOutputInfo(typid, &out, &varlena);
+				crm_json_text(j, key, OidOutputFunctionCall(out, value));
+			}
+	}
+}
+
 char *
 crm_json_cstring(CrmJson *j)
 {

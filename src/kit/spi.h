@@ -86,6 +86,8 @@ extern void crm_json_int64(CrmJson *j, const char *key, int64 value, bool isnull
 extern void crm_json_bool(CrmJson *j, const char *key, bool value, bool isnull);
 extern void crm_json_numeric(CrmJson *j, const char *key, Datum value, bool isnull);
 extern void crm_json_timestamptz(CrmJson *j, const char *key, TimestampTz value, bool isnull);	/* ISO 8601, UTC */
+/* A value of any type by its type: integers and numeric as numbers, bool, timestamptz as above, the rest as its text. */
+extern void crm_json_datum(CrmJson *j, const char *key, Datum value, Oid typid, bool isnull);
 extern Datum crm_json_jsonb(CrmJson *j);
 extern char *crm_json_cstring(CrmJson *j);
 

@@ -158,3 +158,18 @@ ALTER TABLE crm.outbox
 CREATE INDEX outbox_delivery_idx ON crm.outbox ((coalesce(next_attempt_at, created_at)), account_id, id)
     WHERE sent_at IS NULL AND dead_at IS NULL;
 CREATE INDEX outbox_id_idx ON crm.outbox (id);
+
+-- ---- the event stream (src/schema/events.sql) ----
+CREATE TABLE crm.events (
+    account_id  bigint NOT NULL,
+    id          bigint NOT NULL,
+    at          timestamptz NOT NULL,
+    kind        text NOT NULL,
+    employee_id bigint,
+    payload     jsonb NOT NULL,
+    PRIMARY KEY (account_id, id)
+);
+CREATE TABLE crm.event_counters (
+    account_id bigint PRIMARY KEY REFERENCES crm.accounts (id),
+    last_id    bigint NOT NULL
+);

@@ -18,8 +18,8 @@
 --   * alert routing of a failed payment: flagged offers of the invoice, the
 --     client row FOR SHARE, one alert per (payment, flagged offer, active
 --     employee whose first_out_at is strictly before the failure) with
---     ON CONFLICT DO NOTHING on the two dedupe indexes, and the same NOTIFY
---     crm_events payload -- the same SQL as crm's.
+--     ON CONFLICT DO NOTHING on the two dedupe indexes -- the same SQL as crm's
+--     (each alert's event is written by crm's events trigger in both variants).
 -- Not re-implemented: kinds 'refund' and 'autopay' (charge results, which move
 -- autopay counters) are left to crm's C trigger through a second trigger
 -- limited to those kinds.
@@ -126,25 +126,16 @@ BEGIN
   END IF;
   -- waits for a first contact with the client still in flight (see chats.c)
   PERFORM 1 FROM crm.clients WHERE account_id = NEW.account_id AND id = client FOR SHARE;
-  WITH ins AS (
-    INSERT INTO crm.alerts (account_id, employee_id, kind, client_id, conversation_id, offer_id, invoice_id,
-                            payment_id, happened_at)
-    SELECT NEW.account_id, cc.employee_id, 'failed_payment', client, cc.conversation_id, o.offer_id,
-           NEW.invoice_id, NEW.id, NEW.at
-      FROM crm.client_contacts cc
-      JOIN crm.employees e ON e.account_id = cc.account_id AND e.id = cc.employee_id
-     CROSS JOIN unnest(offer_ids) AS o(offer_id)
-     WHERE cc.account_id = NEW.account_id AND cc.client_id = client AND cc.first_out_at < NEW.at AND e.active
-     ORDER BY cc.employee_id, o.offer_id
-    ON CONFLICT DO NOTHING RETURNING employee_id)
-  SELECT count(*) INTO n FROM (
-    SELECT count(*), pg_notify('crm_events', jsonb_build_object(
-             'event', 'failed_payment', 'account_id', NEW.account_id, 'client_id', client,
-             'invoice_id', NEW.invoice_id, 'payment_id', NEW.id, 'happened_at', NEW.at, 'offer_ids', offer_ids,
-             'employee_count', count(DISTINCT employee_id),
-             'employee_ids', CASE WHEN count(DISTINCT employee_id) <= 500
-                                  THEN array_agg(DISTINCT employee_id ORDER BY employee_id) END)::text)
-      FROM ins HAVING count(*) > 0) notified;
+  INSERT INTO crm.alerts (account_id, employee_id, kind, client_id, conversation_id, offer_id, invoice_id,
+                          payment_id, happened_at)
+  SELECT NEW.account_id, cc.employee_id, 'failed_payment', client, cc.conversation_id, o.offer_id,
+         NEW.invoice_id, NEW.id, NEW.at
+    FROM crm.client_contacts cc
+    JOIN crm.employees e ON e.account_id = cc.account_id AND e.id = cc.employee_id
+   CROSS JOIN unnest(offer_ids) AS o(offer_id)
+   WHERE cc.account_id = NEW.account_id AND cc.client_id = client AND cc.first_out_at < NEW.at AND e.active
+   ORDER BY cc.employee_id, o.offer_id
+  ON CONFLICT DO NOTHING;
   RETURN NULL;
 END $$;
 

@@ -27,8 +27,9 @@ def send(row):
         raise worker["Retry"]("550 no such user", at=soon)
     if row["recipient"] == "retry@example.com" and tries(row["id"]) == 1:
         raise worker["Retry"]("451 try again later", at=soon)
-    time.sleep(0.005)  # a provider takes a moment: the two workers overlap
+    time.sleep(0.02)  # a provider takes a moment: the two workers overlap
     return f"{name}-{row['id']}"
 
 
-worker["deliver"](dsn, send=send, kinds=["email", "notification"], idle=0.5)
+# small batches, so that both workers take part
+worker["deliver"](dsn, send=send, kinds=["email", "notification"], batch=3, idle=0.5)

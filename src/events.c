@@ -1,0 +1,458 @@
+/*
+ * events.c
+ *	  The event stream (events.sql): one row of crm.events for every business
+ *	  change, numbered per account in commit order, and a notification per
+ *	  account that names only the newest event id.
+ *
+ * Functions:
+ *	crm._record_event(entity)	AFTER ROW trigger		crm_record_event
+ *	crm.events_since(after_id, max)						crm_events_since
+ *	crm_events_init()	the transaction callbacks (from _PG_init)
+ *
+ * What becomes an event is the table below (specs): for each entity, the kind
+ * of a new row and its payload columns, and the columns whose change is an
+ * event of its own (with "from" and "to").  Payload values are typed by one
+ * rule (kit/spi.h, crm_json_datum): ids, counts and money as JSON numbers,
+ * times as ISO 8601 in UTC, the rest as strings.  No customer data (names,
+ * phones, emails, bodies) goes into an event: only ids, states, amounts and
+ * times, so reading events needs no right to see customers.
+ *
+ * Numbering per account in commit order is what lets a consumer resume with
+ * events_since(after_id) without ever missing one: a transaction's events
+ * wait in its memory and get their ids when it commits (the PRE_COMMIT
+ * callback), from the account's row of crm.event_counters, locked from then
+ * to the commit.  So two transactions of one account take their ids in the
+ * order they commit, and no lock is held while they run (the counter is the
+ * last lock a transaction takes: no deadlock).  A subtransaction that rolls
+ * back takes its events with it.  A transaction with more than
+ * FLUSH_THRESHOLD events writes them early, holding its accounts' counters
+ * from then on.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type_d.h"
+#include "commands/async.h"
+#include "funcapi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "crm.h"
+#include "events.h"
+#include "tenancy.h"
+
+#define FLUSH_THRESHOLD 10000
+#define MAX_CHANGE_RULES 6
+
+/* ---- what is an event ---- */
+
+typedef struct ChangeRule
+{
+	const char *column;
+	const char *kind;
+	bool		only_when_set;	/* NULL -> value only (a link, a mark) */
+} ChangeRule;
+
+typedef struct EventSpec
+{
+	const char *entity;			/* the trigger's argument */
+	const char *created;		/* kind of a new row; NULL: see created_kind */
+	const char *(*created_kind) (const CrmRow *row);
+	CrmColumnMap columns;		/* account_id, id, then the payload columns */
+	int			npayload;
+	ChangeRule	changes[MAX_CHANGE_RULES];
+} EventSpec;
+
+/* The first two columns of every map. */
+enum
+{
+	EV_ACCOUNT_ID, EV_ID, EV_PAYLOAD
+};
+
+static const char *
+payment_kind(const CrmRow *row)
+{
+	/* succeeded is the payload's fourth column: invoice_id, kind, amount, succeeded */
+	return crm_row_bool(row, EV_PAYLOAD + 3) ? "payment" : "payment_failed";
+}
+
+static const char *
+message_kind(const CrmRow *row)
+{
+	char	   *direction = crm_row_text(row, EV_PAYLOAD + 1);
+
+	return direction != NULL && strcmp(direction, "in") == 0 ? "message_in" : "message_out";
+}
+
+static const char *const lead_names[] = {"account_id", "id", "number", "type_id", "status_id", "manager_id",
+"client_id", "campaign_id", "order_id", "deadline", "urgent", "overdue_since"};
+static const char *const client_names[] = {"account_id", "id", "category", "responsible_id"};
+static const char *const order_names[] = {"account_id", "id", "number", "client_id", "lead_id", "amount"};
+static const char *const invoice_names[] = {"account_id", "id", "number", "client_id", "manager_id", "amount", "status"};
+static const char *const payment_names[] = {"account_id", "id", "invoice_id", "kind", "amount", "succeeded", "at"};
+static const char *const alert_names[] = {"account_id", "id", "employee_id", "kind", "client_id", "invoice_id",
+"payment_id", "offer_id"};
+static const char *const call_names[] = {"account_id", "id", "invoice_id", "task_id", "outcome", "employee_id",
+"called_at", "next_call_at"};
+static const char *const message_names[] = {"account_id", "id", "conversation_id", "direction", "employee_id", "sent_at"};
+static const char *const appointment_names[] = {"account_id", "id", "client_id", "employee_id", "starts_at", "status"};
+static const char *const outbox_names[] = {"account_id", "id", "kind"};
+
+#define MAP(table, names) {table, lengthof(names), names}
+
+static EventSpec specs[] = {
+	{"lead", "lead_created", NULL, MAP("crm.leads", lead_names), lengthof(lead_names) - 2,
+	{{"status_id", "lead_status_changed", false}, {"manager_id", "lead_manager_changed", false},
+	{"client_id", "lead_client_linked", true}, {"order_id", "lead_order_linked", true},
+	{"overdue_since", "lead_overdue", true}}},
+	{"client", "client_created", NULL, MAP("crm.clients", client_names), lengthof(client_names) - 2,
+	{{"category", "client_category_changed", false}, {"responsible_id", "client_responsible_changed", false}}},
+	{"order", "order_created", NULL, MAP("crm.orders", order_names), lengthof(order_names) - 2,
+	{{"lead_id", "order_lead_linked", true}}},
+	{"invoice", "invoice_created", NULL, MAP("crm.invoices", invoice_names), lengthof(invoice_names) - 2,
+	{{"status", "invoice_status_changed", false}}},
+	{"payment", NULL, payment_kind, MAP("crm.payments", payment_names), lengthof(payment_names) - 2, {{0}}},
+	{"alert", "alert_raised", NULL, MAP("crm.alerts", alert_names), lengthof(alert_names) - 2, {{0}}},
+	{"call", "call_logged", NULL, MAP("crm.calls", call_names), lengthof(call_names) - 2, {{0}}},
+	{"message", NULL, message_kind, MAP("crm.messages", message_names), lengthof(message_names) - 2, {{0}}},
+	{"appointment", "appointment_created", NULL, MAP("crm.appointments", appointment_names),
+	lengthof(appointment_names) - 2, {{"status", "appointment_status_changed", false}}},
+	{"outbox", "outbox_queued", NULL, MAP("crm.outbox", outbox_names), lengthof(outbox_names) - 2, {{0}}},
+};
+
+/* ---- the transaction's events, waiting for their ids ---- */
+
+typedef struct PendingEvent
+{
+	int64		account_id;
+	SubTransactionId subxid;
+	const char *kind;			/* static */
+	bool		has_employee;
+	int64		employee_id;
+	Datum		payload;		/* jsonb, in TopTransactionContext */
+} PendingEvent;
+
+static PendingEvent *pending = NULL;
+static int	npending = 0;
+static int	maxpending = 0;
+static TimestampTz pending_at = 0;
+
+static void flush_events(void);
+
+static void
+add_event(int64 account_id, const char *kind, Datum payload)
+{
+	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+	bool		isnull;
+	int64		employee = crm_employee_or_null(&isnull);
+	PendingEvent *e;
+
+	if (npending == maxpending)
+	{
+		maxpending = maxpending == 0 ? 64 : maxpending * 2;
+		pending = pending == NULL ? palloc(sizeof(PendingEvent) * maxpending)
+			: repalloc(pending, sizeof(PendingEvent) * maxpending);
+	}
+	e = &pending[npending++];
+	e->account_id = account_id;
+	e->subxid = GetCurrentSubTransactionId();
+	e->kind = kind;
+	e->has_employee = !isnull;
+	e->employee_id = employee;
+	e->payload = datumCopy(payload, false, -1);
+	pending_at = GetCurrentTransactionStartTimestamp();
+	MemoryContextSwitchTo(old);
+	if (npending >= FLUSH_THRESHOLD)
+		flush_events();
+}
+
+void
+crm_event(int64 account_id, const char *kind, Datum payload)
+{
+	add_event(account_id, kind, payload);
+}
+
+static Datum
+payload_of(const EventSpec *spec, const CrmRow *row, const char *changed, const CrmRow *old)
+{
+	CrmJson		j;
+	char		idkey[64];
+	bool		isnull;
+	int64		id = crm_row_int64(row, EV_ID, &isnull);
+	Datum		v;
+
+	snprintf(idkey, sizeof(idkey), "%s_id", spec->entity);
+	crm_json_begin(&j);
+	crm_json_int64(&j, idkey, id, isnull);
+	if (changed != NULL)
+	{
+		int			col = EV_PAYLOAD;
+
+		while (strcmp(spec->columns.names[col], changed) != 0)
+			col++;
+		v = crm_row_get(old, col, &isnull);
+		crm_json_datum(&j, "from", v, TupleDescAttr(row->desc, row->map->attnum[col] - 1)->atttypid, isnull);
+		v = crm_row_get(row, col, &isnull);
+		crm_json_datum(&j, "to", v, TupleDescAttr(row->desc, row->map->attnum[col] - 1)->atttypid, isnull);
+		return crm_json_jsonb(&j);
+	}
+	for (int col = EV_PAYLOAD; col < EV_PAYLOAD + spec->npayload; col++)
+	{
+		v = crm_row_get(row, col, &isnull);
+		crm_json_datum(&j, spec->columns.names[col], v,
+					   TupleDescAttr(row->desc, row->map->attnum[col] - 1)->atttypid, isnull);
+	}
+	return crm_json_jsonb(&j);
+}
+
+static EventSpec *
+spec_of(const char *entity)
+{
+	for (int i = 0; i < lengthof(specs); i++)
+		if (strcmp(specs[i].entity, entity) == 0)
+			return &specs[i];
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("crm._record_event has no entity \"%s\"", entity),
+			 errhint("Attach it with one of crm's entities (events.c).")));
+	return NULL;				/* keep the compiler quiet */
+}
+
+static int
+column_index(const EventSpec *spec, const char *name)
+{
+	for (int i = 0; i < spec->columns.ncolumns; i++)
+		if (strcmp(spec->columns.names[i], name) == 0)
+			return i;
+	elog(ERROR, "crm: event column %s missing from %s", name, spec->columns.table);
+	return -1;
+}
+
+/* AFTER INSERT OR UPDATE ... FOR EACH ROW EXECUTE FUNCTION crm._record_event('<entity>') */
+PG_FUNCTION_INFO_V1(crm_record_event);
+Datum
+crm_record_event(PG_FUNCTION_ARGS)
+{
+	CrmTrigger	t;
+	EventSpec  *spec;
+	CrmRow		row;
+	int64		account_id;
+	bool		isnull;
+
+	crm_trigger_start(&t, fcinfo, "crm_record_event", CRM_AFTER, CRM_ON_INSERT | CRM_ON_UPDATE);
+	if (t.data->tg_trigger->tgnargs != 1)
+		elog(ERROR, "crm: crm._record_event takes the entity as its argument");
+	spec = spec_of(t.data->tg_trigger->tgargs[0]);
+	row = crm_trigger_row(&t, t.new, &spec->columns);
+	account_id = crm_row_int64(&row, EV_ACCOUNT_ID, &isnull);
+
+	if (t.old == NULL)
+		add_event(account_id, spec->created ? spec->created : spec->created_kind(&row),
+				  payload_of(spec, &row, NULL, NULL));
+	else
+	{
+		CrmRow		old = crm_trigger_row(&t, t.old, &spec->columns);
+
+		for (int i = 0; i < MAX_CHANGE_RULES && spec->changes[i].column != NULL; i++)
+		{
+			int			col = column_index(spec, spec->changes[i].column);
+
+			if (crm_row_same(&old, &row, col) ||
+				(spec->changes[i].only_when_set && crm_row_isnull(&row, col)))
+				continue;
+			add_event(account_id, spec->changes[i].kind,
+					  payload_of(spec, &row, spec->changes[i].column, &old));
+		}
+	}
+	return crm_trigger_return(&t, NULL);
+}
+
+/* ---- giving the events their ids ---- */
+
+static CrmPlan take_ids = {
+	"INSERT INTO crm.event_counters AS c (account_id, last_id) VALUES ($1, $2) "
+	"ON CONFLICT (account_id) DO UPDATE SET last_id = c.last_id + $2 RETURNING last_id",
+	2, {INT8OID, INT8OID}
+};
+static CrmPlan insert_events = {
+	"INSERT INTO crm.events (account_id, id, at, kind, employee_id, payload) "
+	"SELECT $1, $2 + e.n, $3, e.kind, e.employee_id, e.payload "
+	"FROM unnest($4::text[], $5::bigint[], $6::jsonb[]) WITH ORDINALITY AS e(kind, employee_id, payload, n)",
+	6, {INT8OID, INT8OID, TIMESTAMPTZOID, TEXTARRAYOID, INT8ARRAYOID, JSONBARRAYOID}
+};
+
+static int
+by_account(const void *a, const void *b)
+{
+	const PendingEvent *x = a;
+	const PendingEvent *y = b;
+
+	if (x->account_id != y->account_id)
+		return x->account_id < y->account_id ? -1 : 1;
+	return 0;
+}
+
+/* Writes events [from, to) of one account, numbered after its counter. */
+static void
+write_account(PendingEvent *from, int n)
+{
+	Datum	   *kinds = palloc(sizeof(Datum) * n);
+	Datum	   *employees = palloc(sizeof(Datum) * n);
+	bool	   *employee_nulls = palloc(sizeof(bool) * n);
+	Datum	   *payloads = palloc(sizeof(Datum) * n);
+	Datum		a[6];
+	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+	int64		last;
+	char		channel[NAMEDATALEN];
+	char		payload[32];
+
+	for (int i = 0; i < n; i++)
+	{
+		kinds[i] = CStringGetTextDatum(from[i].kind);
+		employees[i] = Int64GetDatum(from[i].employee_id);
+		employee_nulls[i] = !from[i].has_employee;
+		payloads[i] = from[i].payload;
+	}
+	a[0] = Int64GetDatum(from[0].account_id);
+	a[1] = Int64GetDatum(n);
+	crm_exec(&take_ids, a, NULL, false, 0);
+	last = crm_get_int64(0, 1, NULL);
+
+	a[1] = Int64GetDatum(last - n);
+	a[2] = TimestampTzGetDatum(pending_at);
+	a[3] = PointerGetDatum(construct_array(kinds, n, TEXTOID, -1, false, TYPALIGN_INT));
+	a[4] = PointerGetDatum(construct_md_array(employees, employee_nulls, 1, dims, lbs, INT8OID, 8,
+											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	a[5] = PointerGetDatum(construct_array(payloads, n, JSONBOID, -1, false, TYPALIGN_INT));
+	crm_exec(&insert_events, a, nulls, false, 0);
+
+	/* The account's listeners hear the newest id, and nothing else. */
+	snprintf(channel, sizeof(channel), "crm_events_%lld", (long long) from[0].account_id);
+	snprintf(payload, sizeof(payload), INT64_FORMAT, last);
+	Async_Notify(channel, payload);
+}
+
+static void
+flush_events(void)
+{
+	PendingEvent *events = pending;
+	int			n = npending;
+	CrmUserSwitch user;
+	bool		snapshot = !ActiveSnapshotSet();
+
+	if (n == 0)
+		return;
+	/* taken now: an error below leaves nothing to write twice */
+	pending = NULL;
+	npending = maxpending = 0;
+	qsort(events, n, sizeof(PendingEvent), by_account);	/* counters in account order */
+
+	if (snapshot)
+		PushActiveSnapshot(GetTransactionSnapshot());
+	SPI_connect();
+	crm_become_owner(&user);
+	for (int i = 0; i < n;)
+	{
+		int			j = i;
+
+		while (j < n && events[j].account_id == events[i].account_id)
+			j++;
+		write_account(&events[i], j - i);
+		i = j;
+	}
+	crm_restore_user(&user);
+	SPI_finish();
+	if (snapshot)
+		PopActiveSnapshot();
+}
+
+static void
+events_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_PRE_COMMIT:
+		case XACT_EVENT_PRE_PREPARE:
+			flush_events();
+			break;
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PREPARE:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_PARALLEL_ABORT:
+			/* the memory goes with TopTransactionContext */
+			pending = NULL;
+			npending = maxpending = 0;
+			break;
+		default:
+			break;
+	}
+}
+
+/* The events of a subtransaction that rolls back are the tail of the list. */
+static void
+events_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						SubTransactionId parentSubid, void *arg)
+{
+	if (event != SUBXACT_EVENT_ABORT_SUB)
+		return;
+	while (npending > 0 && pending[npending - 1].subxid >= mySubid)
+		npending--;
+}
+
+void
+crm_events_init(void)
+{
+	RegisterXactCallback(events_xact_callback, NULL);
+	RegisterSubXactCallback(events_subxact_callback, NULL);
+}
+
+/* ---- reading ---- */
+
+static CrmPlan since = {
+	"SELECT e.* FROM crm.events e WHERE e.account_id = $1 AND e.id > $2 ORDER BY e.id LIMIT $3",
+	3, {INT8OID, INT8OID, INT4OID}
+};
+
+/*
+ * crm.events_since(after_id, max): the account's events after after_id, in
+ * order, at most max (1 to 10000).  Reads as the caller.
+ */
+PG_FUNCTION_INFO_V1(crm_events_since);
+Datum
+crm_events_since(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int64		account_id = crm_require_account();
+	Datum		a[3];
+	uint64		n;
+	MemoryContext old;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		crm_error_null_argument("after_id and max", "Pass the last event id you have (0 for all) and a batch size.");
+	if (PG_GETARG_INT32(1) < 1 || PG_GETARG_INT32(1) > 10000)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max must be between 1 and 10000, not %d", PG_GETARG_INT32(1)),
+				 errdetail("events_since returns at most 10000 events at a time."),
+				 errhint("Read in batches, passing the last id of each as after_id.")));
+	a[0] = Int64GetDatum(account_id);
+	a[1] = PG_GETARG_DATUM(0);
+	a[2] = PG_GETARG_DATUM(1);
+	InitMaterializedSRF(fcinfo, 0);
+	SPI_connect();
+	n = crm_exec(&since, a, NULL, true, 0);
+	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	for (uint64 i = 0; i < n; i++)
+		tuplestore_puttuple(rsinfo->setResult, SPI_tuptable->vals[i]);
+	MemoryContextSwitchTo(old);
+	SPI_finish();
+	return (Datum) 0;
+}
