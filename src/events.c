@@ -433,7 +433,6 @@ crm_events_since(PG_FUNCTION_ARGS)
 	int64		account_id = crm_require_account();
 	Datum		a[3];
 	uint64		n;
-	MemoryContext old;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		crm_error_null_argument("after_id and max", "Pass the last event id you have (0 for all) and a batch size.");
@@ -449,10 +448,7 @@ crm_events_since(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	SPI_connect();
 	n = crm_exec(&since, a, NULL, true, 0);
-	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-	for (uint64 i = 0; i < n; i++)
-		tuplestore_puttuple(rsinfo->setResult, SPI_tuptable->vals[i]);
-	MemoryContextSwitchTo(old);
+	crm_result_rows(rsinfo, n);
 	SPI_finish();
 	return (Datum) 0;
 }

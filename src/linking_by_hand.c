@@ -24,17 +24,6 @@
 #include "phones.h"
 #include "tenancy.h"
 
-/* Copies the n rows of SPI_tuptable into the function's result set (same columns). */
-static void
-put_result_rows(ReturnSetInfo *rsinfo, uint64 n)
-{
-	MemoryContext old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-
-	for (uint64 i = 0; i < n; i++)
-		tuplestore_puttuple(rsinfo->setResult, SPI_tuptable->vals[i]);
-	MemoryContextSwitchTo(old);
-}
-
 static CrmPlan client_candidates = {
 	"SELECT DISTINCT ON (c.id) c.id, c.name, p.phone, c.category "
 	"FROM crm.client_phones p "
@@ -73,7 +62,7 @@ crm_client_candidates(PG_FUNCTION_ARGS)
 	args[1] = CStringGetTextDatum(e164);
 	SPI_connect();
 	n = crm_exec(&client_candidates, args, NULL, true, 0);
-	put_result_rows(rsinfo, n);
+	crm_result_rows(rsinfo, n);
 	SPI_finish();
 	return (Datum) 0;
 }
@@ -163,7 +152,7 @@ crm_order_candidates(PG_FUNCTION_ARGS)
 	}
 	args[1] = CStringGetTextDatum(TextDatumGetCString(args[1]));
 	n = crm_exec(&order_candidates, args, nulls, true, 0);
-	put_result_rows(rsinfo, n);
+	crm_result_rows(rsinfo, n);
 	SPI_finish();
 	return (Datum) 0;
 }

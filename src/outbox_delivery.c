@@ -102,7 +102,6 @@ crm_claim_outbox(PG_FUNCTION_ARGS)
 	char		nulls[4] = {' ', ' ', ' ', ' '};
 	CrmUserSwitch user;
 	uint64		n;
-	MemoryContext old;
 
 	require_delivery_role("crm.claim_outbox");
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
@@ -128,10 +127,7 @@ crm_claim_outbox(PG_FUNCTION_ARGS)
 	crm_become_owner(&user);
 	n = crm_exec(&claim, args, nulls, false, 0);
 	crm_restore_user(&user);
-	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-	for (uint64 i = 0; i < n; i++)
-		tuplestore_puttuple(rsinfo->setResult, SPI_tuptable->vals[i]);
-	MemoryContextSwitchTo(old);
+	crm_result_rows(rsinfo, n);
 	SPI_finish();
 	return (Datum) 0;
 }

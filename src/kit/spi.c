@@ -9,6 +9,7 @@
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_type_d.h"
 #include "lib/stringinfo.h"
+#include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
@@ -17,6 +18,7 @@
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
 #include "utils/syscache.h"
+#include "utils/tuplestore.h"
 
 #include "kit/spi.h"
 
@@ -138,6 +140,16 @@ crm_get_copy(uint64 row, int col, bool *isnull)
 		return (Datum) 0;
 	get_typlenbyval(type, &typlen, &typbyval);
 	return SPI_datumTransfer(d, typbyval, typlen);
+}
+
+void
+crm_result_rows(ReturnSetInfo *rsinfo, uint64 n)
+{
+	MemoryContext old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+
+	for (uint64 i = 0; i < n; i++)
+		tuplestore_puttuple(rsinfo->setResult, SPI_tuptable->vals[i]);
+	MemoryContextSwitchTo(old);
 }
 
 /* ---- JSON ---- */

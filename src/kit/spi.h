@@ -48,6 +48,13 @@ extern char *crm_get_text(uint64 row, int col);
 extern Datum crm_get_copy(uint64 row, int col, bool *isnull);
 
 /*
+ * Copies the first n rows of SPI_tuptable into a set-returning function's
+ * result (InitMaterializedSRF done; the rows have the result's columns).
+ */
+typedef struct ReturnSetInfo ReturnSetInfo;
+extern void crm_result_rows(ReturnSetInfo *rsinfo, uint64 n);
+
+/*
  * Internal writes (history, counters, the outbox) run as the owner of the
  * crm schema, as PostgreSQL's RI triggers do: the caller's grants and
  * policies decide what it may touch, the rules then record what follows.
