@@ -13,7 +13,8 @@
 #  5. It is installed into a throwaway system: a copy of the machine's PostgreSQL 15
 #     (PostgreSQL is relocatable) without crm, the .deb unpacked over it (dpkg -x), a
 #     cluster of its own on a private socket; CREATE EXTENSION crm from the package
-#     (the crm.so the server maps is the package's), and the pgTAP suite against it.
+#     (the crm.so the server maps is the package's), every older version it ships
+#     updated to the default one, and the pgTAP suite against it.
 # Nothing is installed into the machine's PostgreSQL; everything made here is removed.
 REL_SUITE=debian
 . "$(dirname "$0")/../lib/common.sh"
@@ -131,6 +132,15 @@ WHERE l LIKE '%/crm.so';
 SQL
 )"
     [ "$mapped" = "$T${lib}crm.so" ] || rel_fail "the server runs crm.so from '${mapped:-nowhere}', not from the package ($T${lib}crm.so)"
+    # Every older version the package installs updates to the default one.
+    for old in $(rel_val -d postgres -c "SELECT version FROM pg_available_extension_versions WHERE name = 'crm' AND version <> '$default' ORDER BY 1"); do
+      rel_psql -d postgres -c "CREATE DATABASE crm_deb_update"
+      rel_psql -d crm_deb_update -c "SET client_min_messages = warning" -c "CREATE EXTENSION crm VERSION '$old'" -c "ALTER EXTENSION crm UPDATE"
+      [ "$(rel_val -d crm_deb_update -c "SELECT extversion FROM pg_extension WHERE extname = 'crm'")" = "$default" ] ||
+        rel_fail "ALTER EXTENSION crm UPDATE from $old did not reach $default"
+      rel_psql -d postgres -c "DROP DATABASE crm_deb_update"
+      rel_log "crm $old from the package updates to $default"
+    done
     rel_psql -d crm_deb -c 'CREATE EXTENSION pgtap'
     pg_prove -q -d crm_deb "$REL_ROOT"/test/pgtap/*.sql > "$W/pgtap-$v.log" 2>&1 ||
       { tail -30 "$W/pgtap-$v.log" >&2; rel_fail "the pgTAP suite fails against the installed package"; }
