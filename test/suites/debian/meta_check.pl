@@ -295,11 +295,12 @@ sub admits {
     return 1;
 }
 
+# The keys whose values are placeholders (example.org), to be filled before a release.
 sub placeholders {
     my ($v, $path) = @_;
-    if (ref $v eq 'HASH') { placeholders($v->{$_}, "$path/$_") for sort keys %$v; }
-    elsif (ref $v eq 'ARRAY') { placeholders($v->[$_], "$path\[$_\]") for 0 .. $#$v; }
-    elsif (defined $v && $v =~ /\bexample\.(?:org|com|net)\b/) { print STDERR "note: $path is a placeholder: $v\n"; }
+    return map { placeholders($v->{$_}, "$path/$_") } sort keys %$v if ref $v eq 'HASH';
+    return map { placeholders($v->[$_], "$path\[$_\]") } 0 .. $#$v if ref $v eq 'ARRAY';
+    return defined $v && $v =~ /\bexample\.(?:org|com|net)\b/ ? ($path) : ();
 }
 
 # Broken copies of a valid document: each must be refused, naming the key.
@@ -359,6 +360,7 @@ if (!defined $meta) { print "$file: not valid JSON: $@"; exit 1; }
 if ($selftest) { exit(self_test($meta) ? 0 : 1); }
 check_spec($meta);
 check_tree($meta, $root, $want, $pg);
-placeholders($meta, '');
+my @placeholders = placeholders($meta, '');
+print STDERR "note: placeholders (example.org) to fill before a release: @placeholders\n" if @placeholders;
 print "$_\n" for @errors;
 exit(@errors ? 1 : 0);

@@ -2,7 +2,8 @@
 # debian: the Debian package and the PGXN metadata.
 #  1. META.json is valid against the PGXN Meta Spec 1.0.0 (meta_check.pl, whose
 #     self-test first shows that broken copies are refused) and describes this tree:
-#     its version is the one being built, its files exist, it runs on debian/pgversions.
+#     its version is the one being built, its files exist, it runs on debian/pgversions;
+#     CHANGELOG.md has a section per release.
 #  2. debian/control is what `pg_buildext updatecontrol` makes of debian/control.in.
 #  3. postgresql-15-crm is built from a copy of the tree (dpkg-buildpackage -b; the
 #     tree itself is left as it was) and its name, version and dependencies checked.
@@ -41,6 +42,17 @@ for v in $majors; do
     rel_fail "META.json is not valid against the PGXN Meta Spec 1.0.0, or does not describe this tree"
 done
 rel_log "META.json valid (PGXN Meta Spec 1.0.0), version $ver, PostgreSQL $(echo $majors)"
+
+# CHANGELOG.md: a section per released version (releases/versions.tsv), and one for the
+# version being built ("## 0.2.0 — unreleased"; "## Unreleased" is taken, with a note).
+released="$(grep -v '^#' "$REL_ROOT/releases/versions.tsv" 2>/dev/null | cut -f1 | grep . || true)"
+for r in $released; do
+  grep -q "^## ${r//./\\.}\b" "$REL_ROOT/CHANGELOG.md" || rel_fail "CHANGELOG.md has no section \"## $r\" for the released version $r"
+done
+if ! grep -q "^## ${ver//./\\.}\b" "$REL_ROOT/CHANGELOG.md"; then
+  grep -q '^## Unreleased' "$REL_ROOT/CHANGELOG.md" || rel_fail "CHANGELOG.md has no section for $ver (nor \"## Unreleased\")"
+  rel_log "note: CHANGELOG.md calls the $ver section \"Unreleased\"; \"## $ver — unreleased\" would name it"
+fi
 
 # ---- 2. + 3. the package, built from a copy of the tree ----
 tree_state() { git -C "$REL_ROOT" status --porcelain --ignored 2>/dev/null || true; }
