@@ -29,7 +29,7 @@ ASAN_PG_CONFIG="$W/usr/lib/postgresql/$major/bin/pg_config"
 
 # A copy of the sources, built from clean.
 mkdir -p "$W/src"
-(cd "$REL_ROOT" && cp -a Makefile crm.control scripts src test "$W/src/")
+(cd "$REL_ROOT" && cp -a Makefile crm.control releases scripts src test "$W/src/")
 find "$W/src" -name '*.o' -o -name '*.so' -o -name '*.bc' | xargs -r rm -f
 rm -f "$W/src"/crm--*.sql
 sed "s|@REPORTS@|$W/reports|" "$REL_SUITE_DIR/sanitizer_options.c.in" > "$W/src/src/sanitizer_options.c"
