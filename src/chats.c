@@ -12,8 +12,9 @@
  *		for outgoing messages, crm.client_contacts (first/last time each
  *		employee wrote to each client), so alert routing never scans
  *		messages.  The first outgoing message of an employee to a client
- *		without a responsible manager makes that employee responsible, and
- *		gives the client's leads without a manager the same manager.
+ *		without a responsible manager makes that employee responsible; every
+ *		outgoing message gives the client's open leads without a manager
+ *		created before it their manager (lead_managers.c).
  *	appointments_10_transition	(BEFORE UPDATE on crm.appointments,
  *		crm_appointment_before_update) allows waiting -> confirmed -> came
  *		and waiting/confirmed -> cancelled.
@@ -31,6 +32,7 @@
 
 #include "actor.h"
 #include "crm.h"
+#include "lead_managers.h"
 
 /* ---- messages ---- */
 
@@ -71,10 +73,14 @@ static CrmPlan set_responsible = {
 	"WHERE account_id = $1 AND id = $2 AND responsible_id IS NULL",
 	3, {INT8OID, INT8OID, INT8OID}
 };
-static CrmPlan set_lead_managers = {
-	"UPDATE crm.leads SET manager_id = $3 "
-	"WHERE account_id = $1 AND client_id = $2 AND manager_id IS NULL",
-	3, {INT8OID, INT8OID, INT8OID}
+/*
+ * A later message holds the client row FOR SHARE: a lead of the client
+ * without a manager, written at the same time, waits for it or it for the
+ * lead (lead_managers.c); messages do not wait for each other.
+ */
+static CrmPlan share_client = {
+	"SELECT 1 FROM crm.clients WHERE account_id = $1 AND id = $2 FOR SHARE",
+	2, {INT8OID, INT8OID}
 };
 
 static void
@@ -90,10 +96,7 @@ record_first_contact(int64 account_id, int64 client_id, int64 employee_id,
 	(void) crm_get_int64(0, 1, &no_responsible);
 	crm_exec(&insert_contact, ids, NULL, false, 0);
 	if (no_responsible)
-	{
 		crm_exec(&set_responsible, ids, NULL, false, 0);
-		crm_exec(&set_lead_managers, ids, NULL, false, 0);
-	}
 }
 
 enum
@@ -173,6 +176,10 @@ crm_message_after_insert(PG_FUNCTION_ARGS)
 		if (crm_exec(&touch_contact, args, NULL, false, 0) == 0)
 			record_first_contact(account_id, client_id, DatumGetInt64(employee),
 								 conversation_id, DatumGetTimestampTz(sent_at));
+		else
+			crm_exec(&share_client, args, NULL, false, 1);
+		crm_lead_managers_on_message(account_id, client_id, DatumGetInt64(employee),
+									 DatumGetTimestampTz(sent_at));
 	}
 
 	crm_restore_user(&user);
