@@ -62,6 +62,7 @@ typedef struct Inbound
 	const char *body;
 	Datum		sent_at;
 	int64		client_id;
+	bool		known_address;	/* found by its address on the channel */
 	bool		new_client;
 	bool		lead_due;
 	int64		lead_type_id;
@@ -164,6 +165,7 @@ find_client(Inbound *in)
 
 	if (crm_exec(&client_by_address, args, NULL, false, 1) == 1)
 		in->client_id = crm_get_int64(0, 1, &isnull);
+	in->known_address = !isnull;
 	if (isnull && in->e164 != NULL)
 	{
 		args[1] = CStringGetTextDatum(in->e164);
@@ -301,7 +303,8 @@ crm_receive_message(PG_FUNCTION_ARGS)
 	args[1] = Int64GetDatum(in.client_id);
 	args[2] = CStringGetTextDatum(in.channel);
 	args[3] = CStringGetTextDatum(in.sender);
-	crm_exec(&insert_address, args, NULL, false, 0);
+	if (!in.known_address)
+		crm_exec(&insert_address, args, NULL, false, 0);
 
 	args[1] = Int64GetDatum(conversation_for(&in));
 	args[2] = CStringGetTextDatum(in.body);
