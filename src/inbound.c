@@ -41,6 +41,7 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
+#include "actor.h"
 #include "crm.h"
 #include "kit/locks.h"
 #include "phones.h"
@@ -79,15 +80,15 @@ blank(const char *s)
 	return true;
 }
 
+/* A channel, sender or sender_name: not blank (unless it may be), at most max bytes. */
 static void
-check_text(const char *value, const char *name, int max, bool may_be_blank)
+check_text(const char *value, const char *name, int max, const char *what)
 {
-	if (!may_be_blank && blank(value))
+	if (what != NULL && blank(value))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s must not be empty", name),
-				 errhint("Pass the %s the message came %s.", name,
-						 strcmp(name, "channel") == 0 ? "through" : "from")));
+				 errhint("Pass %s.", what)));
 	if (strlen(value) > (size_t) max)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -110,11 +111,15 @@ read_arguments(FunctionCallInfo fcinfo, Inbound *in)
 	name = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
 	in->body = text_to_cstring(PG_GETARG_TEXT_PP(3));
 	in->sent_at = PG_GETARG_DATUM(4);
-	check_text(in->channel, "channel", INBOUND_MAX_KEY, false);
-	check_text(in->sender, "sender", INBOUND_MAX_KEY, false);
+	check_text(in->channel, "channel", INBOUND_MAX_KEY,
+			   "the name of the channel the message came through, such as 'telegram' or 'whatsapp'");
+	check_text(in->sender, "sender", INBOUND_MAX_KEY,
+			   "the sender's address on the channel: a user name, an id or a phone number");
 	if (name != NULL)
-		check_text(name, "sender_name", INBOUND_MAX_NAME, true);
+		check_text(name, "sender_name", INBOUND_MAX_NAME, NULL);
 	in->name = (name == NULL || blank(name)) ? in->sender : name;
+	/* Before anything is looked up: the message's own check, which the lead's time shares. */
+	crm_actor_check_time(DatumGetTimestampTz(in->sent_at), "sent_at", "a message");
 }
 
 /* ---- the sender's lock ---- */
