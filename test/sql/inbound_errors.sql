@@ -25,60 +25,34 @@ INSERT INTO crm.lead_types (account_id, id, name, initial_status_id) VALUES (997
 SET ROLE crm_regress_manager;
 -- No account selected.
 SELECT crm.receive_message('telegram', '@olga', 'Olga', 'Hello'); \echo SQLSTATE :SQLSTATE
-BEGIN;
-SET LOCAL crm.account_id = 9971;
+RESET ROLE;
+SET crm.account_id = 9971;
+SET ROLE crm_regress_manager;
 -- The channel, the sender, the text and the time are required; the name is not.
 SELECT crm.receive_message(NULL, '@olga', 'Olga', 'Hello'); \echo SQLSTATE :SQLSTATE
-ROLLBACK;
-BEGIN;
-SET LOCAL crm.account_id = 9971;
 SELECT crm.receive_message('telegram', '@olga', 'Olga', 'Hello', NULL); \echo SQLSTATE :SQLSTATE
-ROLLBACK;
-BEGIN;
-SET LOCAL crm.account_id = 9971;
 SELECT crm.receive_message('', '@olga', 'Olga', 'Hello'); \echo SQLSTATE :SQLSTATE
-ROLLBACK;
-BEGIN;
-SET LOCAL crm.account_id = 9971;
 SELECT crm.receive_message('telegram', ' ', 'Olga', 'Hello'); \echo SQLSTATE :SQLSTATE
-ROLLBACK;
-BEGIN;
-SET LOCAL crm.account_id = 9971;
 -- An address or a name longer than any channel's.
 SELECT crm.receive_message('telegram', repeat('x', 256), 'Olga', 'Hello'); \echo SQLSTATE :SQLSTATE
-ROLLBACK;
-BEGIN;
-SET LOCAL crm.account_id = 9971;
 SELECT crm.receive_message(repeat('c', 300), '@olga', 'Olga', 'Hello'); \echo SQLSTATE :SQLSTATE
-ROLLBACK;
-BEGIN;
-SET LOCAL crm.account_id = 9971;
 SELECT crm.receive_message('telegram', '@olga', repeat('n', 1001), 'Hello'); \echo SQLSTATE :SQLSTATE
-ROLLBACK;
-BEGIN;
-SET LOCAL crm.account_id = 9971;
 -- A new client's first message opens a lead (new_client), and the account has no default type.
 SELECT crm.receive_message('telegram', '@olga', 'Olga', 'Hello', '2026-03-01 10:00:00+00'); \echo SQLSTATE :SQLSTATE
-ROLLBACK;
 -- (A sent_at that is not a sane time fails the message's own check, before anything
 -- is looked up: actor_errors.sql pins that message, whose detail names the clock.)
 RESET ROLE;
 
 -- inbound_lead_mode is off, new_client or no_open_lead; admins set it.
 SET ROLE crm_regress_admin;
-BEGIN;
-SET LOCAL crm.account_id = 9971;
 UPDATE crm.accounts SET inbound_lead_mode = 'always' WHERE id = 9971; \echo SQLSTATE :SQLSTATE
-ROLLBACK;
 RESET ROLE;
 SET ROLE crm_regress_manager;
-BEGIN;
-SET LOCAL crm.account_id = 9971;
 UPDATE crm.accounts SET inbound_lead_mode = 'off' WHERE id = 9971; \echo SQLSTATE :SQLSTATE
-ROLLBACK;
 RESET ROLE;
 
 -- Nothing changed.
+RESET crm.account_id;
 SELECT inbound_lead_mode FROM crm.accounts WHERE id = 9971;
 SELECT count(*) AS clients FROM crm.clients WHERE account_id = 9971;
 SELECT count(*) AS addresses FROM crm.client_channels WHERE account_id = 9971;

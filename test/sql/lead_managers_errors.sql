@@ -17,18 +17,14 @@ INSERT INTO crm.accounts (id, name) VALUES (9981, 'Lead managers A');
 -- As the owner: the CHECK names the column and its choices.
 INSERT INTO crm.accounts (id, name, lead_manager_mode) VALUES (9982, 'Lead managers B', 'round_robin'); \echo SQLSTATE :SQLSTATE
 INSERT INTO crm.accounts (id, name, lead_manager_mode) VALUES (9982, 'Lead managers B', ''); \echo SQLSTATE :SQLSTATE
+SET crm.account_id = 9981;
 SET ROLE crm_regress_admin;
-BEGIN;
-SET LOCAL crm.account_id = 9981;
 UPDATE crm.accounts SET lead_manager_mode = 'Client_Responsible' WHERE id = 9981; \echo SQLSTATE :SQLSTATE
-ROLLBACK;
 RESET ROLE;
 SET ROLE crm_regress_manager;
-BEGIN;
-SET LOCAL crm.account_id = 9981;
 UPDATE crm.accounts SET lead_manager_mode = 'client_responsible' WHERE id = 9981; \echo SQLSTATE :SQLSTATE
-ROLLBACK;
 RESET ROLE;
 
 -- Nothing changed.
+RESET crm.account_id;
 SELECT id, lead_manager_mode FROM crm.accounts WHERE id IN (9981, 9982) ORDER BY id;
