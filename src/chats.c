@@ -73,15 +73,6 @@ static CrmPlan set_responsible = {
 	"WHERE account_id = $1 AND id = $2 AND responsible_id IS NULL",
 	3, {INT8OID, INT8OID, INT8OID}
 };
-/*
- * A later message holds the client row FOR SHARE: a lead of the client
- * without a manager, written at the same time, waits for it or it for the
- * lead (lead_managers.c); messages do not wait for each other.
- */
-static CrmPlan share_client = {
-	"SELECT 1 FROM crm.clients WHERE account_id = $1 AND id = $2 FOR SHARE",
-	2, {INT8OID, INT8OID}
-};
 
 static void
 record_first_contact(int64 account_id, int64 client_id, int64 employee_id,
@@ -172,12 +163,14 @@ crm_message_after_insert(PG_FUNCTION_ARGS)
 		args[1] = Int64GetDatum(client_id);
 		args[2] = employee;
 		args[3] = sent_at;
-		/* Most messages are not the first: a plain update is enough then. */
+		/*
+		 * Most messages are not the first: a plain update is enough then.
+		 * Either way what it locks is held until commit, which a lead of the
+		 * client written meanwhile waits for (lead_managers.c).
+		 */
 		if (crm_exec(&touch_contact, args, NULL, false, 0) == 0)
 			record_first_contact(account_id, client_id, DatumGetInt64(employee),
 								 conversation_id, DatumGetTimestampTz(sent_at));
-		else
-			crm_exec(&share_client, args, NULL, false, 1);
 		crm_lead_managers_on_message(account_id, client_id, DatumGetInt64(employee),
 									 DatumGetTimestampTz(sent_at));
 	}

@@ -21,11 +21,14 @@
  * ordinary UPDATE of the lead: its history records 'manager_changed'.
  *
  * A lead and a message for the same client may be written at once, each
- * unable to see the other.  Both therefore hold the client row: a message
- * FOR SHARE (FOR NO KEY UPDATE when it is a first contact, chats.c), the
- * lead FOR NO KEY UPDATE before it looks; whoever comes second waits and
- * looks with a fresh snapshot (READ COMMITTED), so the lead gets its
- * manager either way (isolation spec lead_manager_race).
+ * unable to see the other.  A message holds what it writes until commit: an
+ * employee's first message to the client the client row (FOR NO KEY UPDATE,
+ * chats.c), a later one that employee's row of crm.client_contacts, which it
+ * updates.  Before it looks, the lead takes the client row FOR NO KEY UPDATE
+ * and the client's contacts FOR SHARE; whoever comes second waits and looks
+ * with a fresh snapshot (READ COMMITTED), so the lead gets its manager
+ * either way (isolation spec lead_manager_race), and a message costs no lock
+ * of its own.
  *
  * Triggers:
  *	lead_30_manager			BEFORE INSERT on crm.leads, when the lead has a
@@ -57,25 +60,27 @@ by_client_responsible(int64 account_id)
 /* ---- a message ---- */
 
 /*
- * $5: client_responsible mode, where the client's responsible manager (set
- * by this very message when it had none) comes before the writer.
+ * Almost always no lead matches (index leads_unassigned_idx holds only open
+ * leads without a manager), so the mode is read in the SET, for a lead that
+ * does: in client_responsible mode the client's responsible manager (set by
+ * this very message when it had none) comes before the writer.
  */
 static CrmPlan assign_on_message = {
-	"UPDATE crm.leads SET manager_id = CASE WHEN $5 THEN coalesce("
-	"  (SELECT c.responsible_id FROM crm.clients c WHERE c.account_id = $1 AND c.id = $2), $3) "
+	"UPDATE crm.leads SET manager_id = CASE "
+	"  WHEN (SELECT a.lead_manager_mode FROM crm.accounts a WHERE a.id = $1) = 'client_responsible' "
+	"  THEN coalesce((SELECT c.responsible_id FROM crm.clients c WHERE c.account_id = $1 AND c.id = $2), $3) "
 	"  ELSE $3 END "
 	"WHERE account_id = $1 AND client_id = $2 AND manager_id IS NULL AND closed_at IS NULL "
 	"AND created_at <= $4",
-	5, {INT8OID, INT8OID, INT8OID, TIMESTAMPTZOID, BOOLOID}
+	4, {INT8OID, INT8OID, INT8OID, TIMESTAMPTZOID}
 };
 
 void
 crm_lead_managers_on_message(int64 account_id, int64 client_id, int64 employee_id,
 							 TimestampTz sent_at)
 {
-	Datum		args[5] = {Int64GetDatum(account_id), Int64GetDatum(client_id),
-		Int64GetDatum(employee_id), TimestampTzGetDatum(sent_at),
-	BoolGetDatum(by_client_responsible(account_id))};
+	Datum		args[4] = {Int64GetDatum(account_id), Int64GetDatum(client_id),
+	Int64GetDatum(employee_id), TimestampTzGetDatum(sent_at)};
 
 	crm_exec(&assign_on_message, args, NULL, false, 0);
 }
@@ -95,6 +100,10 @@ static CrmColumnMap lead_columns = {"crm.leads", LEAD_NCOLUMNS, lead_names};
 /* Held until commit: a message to the client recorded meanwhile waits (see above). */
 static CrmPlan hold_client = {
 	"SELECT responsible_id FROM crm.clients WHERE account_id = $1 AND id = $2 FOR NO KEY UPDATE",
+	2, {INT8OID, INT8OID}
+};
+static CrmPlan hold_contacts = {
+	"SELECT 1 FROM crm.client_contacts WHERE account_id = $1 AND client_id = $2 FOR SHARE",
 	2, {INT8OID, INT8OID}
 };
 
@@ -132,6 +141,8 @@ manager_for_lead(int64 account_id, int64 client_id, TimestampTz created_at, int6
 		return false;
 	if (responsible_first)
 		*manager_id = crm_get_int64(0, 1, &isnull);
+	if (isnull)
+		crm_exec(&hold_contacts, args, NULL, false, 0);
 	if (isnull && crm_exec(&first_writer_since, args, NULL, false, 1) == 1)
 		*manager_id = crm_get_int64(0, 1, &isnull);
 	return !isnull;

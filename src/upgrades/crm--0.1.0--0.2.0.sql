@@ -175,7 +175,7 @@ CREATE TABLE crm.event_counters (
 );
 
 -- ---- chats and leads: who a lead without a manager gets, first contact, not contacted
--- (src/schema/tenancy.sql, clients.sql, calls.sql, values.sql) ----
+-- (src/schema/tenancy.sql, clients.sql, leads.sql, calls.sql, values.sql) ----
 ALTER TABLE crm.accounts
     ADD COLUMN lead_manager_mode text NOT NULL DEFAULT 'first_writer'
         CONSTRAINT accounts_lead_manager_mode_check
@@ -199,6 +199,8 @@ CREATE TABLE crm.client_channels (
 CREATE INDEX client_channels_client_idx ON crm.client_channels (account_id, client_id);
 ALTER TABLE crm.client_channels ADD CONSTRAINT client_channels_created_at_valid
     CHECK (crm._time_ok(created_at, 'crm.client_channels.created_at'));
+CREATE INDEX leads_unassigned_idx ON crm.leads (account_id, client_id)
+    WHERE manager_id IS NULL AND closed_at IS NULL AND client_id IS NOT NULL;
 ALTER TABLE crm.calls
     ADD COLUMN email_skipped text CONSTRAINT calls_email_skipped_check
         CHECK (email_skipped IS NULL OR (template_id IS NOT NULL AND email_skipped IN ('not_client', 'spam')));
