@@ -60,10 +60,21 @@ by_client_responsible(int64 account_id)
 /* ---- a message ---- */
 
 /*
- * Almost always no lead matches (index leads_unassigned_idx holds only open
- * leads without a manager), so the mode is read in the SET, for a lead that
- * does: in client_responsible mode the client's responsible manager (set by
- * this very message when it had none) comes before the writer.
+ * Almost always no lead matches: a look into index leads_unassigned_idx
+ * (open leads without a manager) says so, and no UPDATE runs (an UPDATE of
+ * crm.leads fires the statement triggers of the kept lead counts, even for
+ * no row).  Not read-only, as the UPDATE: both see what committed before
+ * them, also what this message waited for.
+ */
+static CrmPlan unassigned_lead = {
+	"SELECT 1 FROM crm.leads WHERE account_id = $1 AND client_id = $2 AND manager_id IS NULL "
+	"AND closed_at IS NULL AND created_at <= $4 LIMIT 1",
+	4, {INT8OID, INT8OID, INT8OID, TIMESTAMPTZOID}
+};
+
+/*
+ * In client_responsible mode the client's responsible manager (set by this
+ * very message when it had none) comes before the writer.
  */
 static CrmPlan assign_on_message = {
 	"UPDATE crm.leads SET manager_id = CASE "
@@ -82,7 +93,8 @@ crm_lead_managers_on_message(int64 account_id, int64 client_id, int64 employee_i
 	Datum		args[4] = {Int64GetDatum(account_id), Int64GetDatum(client_id),
 	Int64GetDatum(employee_id), TimestampTzGetDatum(sent_at)};
 
-	crm_exec(&assign_on_message, args, NULL, false, 0);
+	if (crm_exec(&unassigned_lead, args, NULL, false, 1) == 1)
+		crm_exec(&assign_on_message, args, NULL, false, 0);
 }
 
 /* ---- a lead created or linked ---- */
