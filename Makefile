@@ -23,6 +23,7 @@ OBJS = \
 	src/history.o \
 	src/numbering.o \
 	src/leads.o \
+	src/lead_managers.o \
 	src/phones.o \
 	src/phones_shim.o \
 	src/clients.o \
@@ -46,6 +47,7 @@ OBJS = \
 	src/templates.o \
 	src/templates_core.o \
 	src/chats.o \
+	src/inbound.o \
 	src/alerts.o \
 	src/due.o \
 	src/lead_deadlines.o \

@@ -6,9 +6,14 @@
  * Triggers on crm.calls:
  *	calls_10_schedule		(BEFORE INSERT) crm_calls_schedule: the employee who
  *							called is the acting one (actor.h), client, employee,
- *							next_call_at, and the invoice's or task's schedule
+ *							next_call_at, email_skipped, and the invoice's or
+ *							task's schedule
  *	calls_90_apply			(AFTER INSERT) crm_calls_apply: cancel the invoice on
  *							refused, contact flag, history, template email
+ *
+ * Not a client means not contacted: a call with a template to a client of
+ * category not_client or spam is logged as any other, but no email is
+ * queued; email_skipped records the category that stopped it.
  * Functions: crm.log_call (crm_log_call).
  *
  * Retry times come from the call's own called_at, never from the clock.
@@ -46,12 +51,13 @@ enum
 	CALL_TEMPLATE_ID,
 	CALL_COPY_TO_MANAGER,
 	CALL_NEXT_CALL_AT,
+	CALL_EMAIL_SKIPPED,
 	CALL_NCOLUMNS
 };
 static const char *const call_names[CALL_NCOLUMNS] = {
 	"account_id", "id", "invoice_id", "task_id", "client_id", "employee_id", "outcome",
 	"called_at", "callback_at", "callback_after", "recording", "template_id",
-	"copy_to_manager", "next_call_at"
+	"copy_to_manager", "next_call_at", "email_skipped"
 };
 static CrmColumnMap call_columns = {"crm.calls", CALL_NCOLUMNS, call_names};
 
@@ -63,15 +69,17 @@ static CrmColumnMap call_columns = {"crm.calls", CALL_NCOLUMNS, call_names};
  */
 static CrmPlan invoice_for_call = {
 	"SELECT i.client_id, i.no_answer_streak, $3 + a.no_answer_first_retry, "
-	"  $3 + a.no_answer_next_retry "
+	"  $3 + a.no_answer_next_retry, c.category "
 	"FROM crm.invoices i JOIN crm.accounts a ON a.id = i.account_id "
+	"LEFT JOIN crm.clients c ON c.account_id = i.account_id AND c.id = i.client_id "
 	"WHERE i.account_id = $1 AND i.id = $2 FOR UPDATE OF i",
 	3, {INT8OID, INT8OID, TIMESTAMPTZOID}
 };
 static CrmPlan task_for_call = {
 	"SELECT t.client_id, t.no_answer_streak, $3 + a.no_answer_first_retry, "
-	"  $3 + a.no_answer_next_retry "
+	"  $3 + a.no_answer_next_retry, c.category "
 	"FROM crm.call_tasks t JOIN crm.accounts a ON a.id = t.account_id "
+	"LEFT JOIN crm.clients c ON c.account_id = t.account_id AND c.id = t.client_id "
 	"WHERE t.account_id = $1 AND t.id = $2 FOR UPDATE OF t",
 	3, {INT8OID, INT8OID, TIMESTAMPTZOID}
 };
@@ -103,6 +111,7 @@ typedef struct CallTarget
 	int32		streak;
 	Datum		first_retry;	/* called_at + the account's retry intervals */
 	Datum		next_retry;
+	char	   *category;		/* the client's category */
 } CallTarget;
 
 static bool
@@ -181,6 +190,17 @@ read_target(int64 account_id, TimestampTz called_at, CallTarget *target)
 	target->streak = DatumGetInt32(crm_get(0, 2, &isnull));
 	target->first_retry = crm_get(0, 3, &isnull);
 	target->next_retry = crm_get(0, 4, &isnull);
+	target->category = crm_get_text(0, 5);
+}
+
+/* The client's category when it stops every message to the client, else NULL. */
+static const char *
+not_contacted(const CallTarget *target)
+{
+	if (target->category != NULL && (strcmp(target->category, "not_client") == 0 ||
+									  strcmp(target->category, "spam") == 0))
+		return target->category;
+	return NULL;
 }
 
 /* The retry rules: when the target is due again; *next_null when never. */
@@ -276,6 +296,9 @@ crm_calls_schedule(PG_FUNCTION_ARGS)
 				 errdetail("invoice_id and task_id are both NULL."),
 				 errhint("Give exactly one of invoice_id and task_id.")));
 	check_call(&row, called_at);
+	if (!crm_row_isnull(&row, CALL_EMAIL_SKIPPED))
+		crm_error_generated_column("crm.calls", "email_skipped",
+								   "crm records why a call's template email was not queued.");
 	employee_id = crm_row_int64(&row, CALL_EMPLOYEE_ID, &emp_null);
 	if (!emp_null)
 		crm_actor_check_named(employee_id, "a call");
@@ -292,6 +315,8 @@ crm_calls_schedule(PG_FUNCTION_ARGS)
 	crm_change(&ch, &row, CALL_CLIENT_ID, Int64GetDatum(target.client_id), false);
 	crm_change(&ch, &row, CALL_EMPLOYEE_ID, Int64GetDatum(employee_id), emp_null);
 	crm_change(&ch, &row, CALL_NEXT_CALL_AT, next, next_null);
+	if (!crm_row_isnull(&row, CALL_TEMPLATE_ID) && not_contacted(&target) != NULL)
+		crm_change_text(&ch, &row, CALL_EMAIL_SKIPPED, not_contacted(&target));
 	return crm_trigger_return(&trig, crm_changes_apply(&row, &ch));
 }
 
@@ -426,7 +451,7 @@ crm_calls_apply(PG_FUNCTION_ARGS)
 		crm_exec(&client_flag, args, NULL, false, 0);
 	}
 	call_event(&row, account_id, call_id, on_invoice, target_id);
-	if (!tpl_null)
+	if (!tpl_null && crm_row_isnull(&row, CALL_EMAIL_SKIPPED))
 		queue_template_email(account_id, call_id, template_id, client_id,
 							 invoice_id, !on_invoice, crm_row_bool(&row, CALL_COPY_TO_MANAGER));
 	crm_restore_user(&u);

@@ -89,7 +89,7 @@ SELECT k.account_id, k.id, k.client_id, c.name AS client,
        CASE WHEN k.invoice_id IS NOT NULL THEN 'invoice' ELSE 'task' END AS on_kind,
        k.invoice_id, i.number AS invoice_number, k.task_id, t.title AS task_title,
        k.called_at, k.outcome, k.employee_id, e.name AS employee, k.callback_at, k.next_call_at,
-       k.comment, k.recording, k.template_id
+       k.comment, k.recording, k.template_id, k.email_skipped
 FROM crm.calls k
 JOIN crm.clients c ON c.account_id = k.account_id AND c.id = k.client_id
 LEFT JOIN crm.invoices i ON i.account_id = k.account_id AND i.id = k.invoice_id
@@ -97,3 +97,6 @@ LEFT JOIN crm.call_tasks t ON t.account_id = k.account_id AND t.id = k.task_id
 LEFT JOIN crm.employees e ON e.account_id = k.account_id AND e.id = k.employee_id;
 
 GRANT SELECT ON crm.call_queue, crm.client_calls TO crm_reader;
+
+COMMENT ON COLUMN crm.calls.email_skipped IS
+    'Why the call''s template email was not queued: the client''s category (not_client or spam), which stops every message to it; NULL when it was queued or the call has no template. Filled by crm.';

@@ -12,8 +12,9 @@
  *		for outgoing messages, crm.client_contacts (first/last time each
  *		employee wrote to each client), so alert routing never scans
  *		messages.  The first outgoing message of an employee to a client
- *		without a responsible manager makes that employee responsible, and
- *		gives the client's leads without a manager the same manager.
+ *		without a responsible manager makes that employee responsible; every
+ *		outgoing message gives the client's open leads without a manager
+ *		created before it their manager (lead_managers.c).
  *	appointments_10_transition	(BEFORE UPDATE on crm.appointments,
  *		crm_appointment_before_update) allows waiting -> confirmed -> came
  *		and waiting/confirmed -> cancelled.
@@ -31,6 +32,7 @@
 
 #include "actor.h"
 #include "crm.h"
+#include "lead_managers.h"
 
 /* ---- messages ---- */
 
@@ -71,11 +73,6 @@ static CrmPlan set_responsible = {
 	"WHERE account_id = $1 AND id = $2 AND responsible_id IS NULL",
 	3, {INT8OID, INT8OID, INT8OID}
 };
-static CrmPlan set_lead_managers = {
-	"UPDATE crm.leads SET manager_id = $3 "
-	"WHERE account_id = $1 AND client_id = $2 AND manager_id IS NULL",
-	3, {INT8OID, INT8OID, INT8OID}
-};
 
 static void
 record_first_contact(int64 account_id, int64 client_id, int64 employee_id,
@@ -90,10 +87,7 @@ record_first_contact(int64 account_id, int64 client_id, int64 employee_id,
 	(void) crm_get_int64(0, 1, &no_responsible);
 	crm_exec(&insert_contact, ids, NULL, false, 0);
 	if (no_responsible)
-	{
 		crm_exec(&set_responsible, ids, NULL, false, 0);
-		crm_exec(&set_lead_managers, ids, NULL, false, 0);
-	}
 }
 
 enum
@@ -169,10 +163,16 @@ crm_message_after_insert(PG_FUNCTION_ARGS)
 		args[1] = Int64GetDatum(client_id);
 		args[2] = employee;
 		args[3] = sent_at;
-		/* Most messages are not the first: a plain update is enough then. */
+		/*
+		 * Most messages are not the first: a plain update is enough then.
+		 * Either way what it locks is held until commit, which a lead of the
+		 * client written meanwhile waits for (lead_managers.c).
+		 */
 		if (crm_exec(&touch_contact, args, NULL, false, 0) == 0)
 			record_first_contact(account_id, client_id, DatumGetInt64(employee),
 								 conversation_id, DatumGetTimestampTz(sent_at));
+		crm_lead_managers_on_message(account_id, client_id, DatumGetInt64(employee),
+									 DatumGetTimestampTz(sent_at));
 	}
 
 	crm_restore_user(&user);

@@ -60,3 +60,19 @@ LEFT JOIN LATERAL (
     WHERE m.account_id = v.account_id AND m.conversation_id = v.id
     ORDER BY m.sent_at DESC, m.id DESC LIMIT 1) m ON true;
 GRANT SELECT ON crm.chat_list, crm.appointment_events TO crm_reader;
+
+-- First contact (inbound.c): a channel integration hands crm each message a client
+-- writes; crm finds the client by its address on the channel or by phone, or makes
+-- it, and by accounts.inbound_lead_mode opens a lead.
+CREATE OR REPLACE FUNCTION crm.receive_message(channel text, sender text, sender_name text, body text,
+                                               sent_at timestamptz DEFAULT now())
+    RETURNS crm.messages
+    LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'crm_receive_message';
+REVOKE ALL ON FUNCTION crm.receive_message(text,text,text,text,timestamp with time zone) FROM PUBLIC;
+COMMENT ON FUNCTION crm.receive_message(text, text, text, text, timestamptz) IS
+    'Records a message a client sent through a channel: finds the client by its address on the channel or its phone, or creates it; finds or creates the conversation; by accounts.inbound_lead_mode opens a lead. Returns the message.';
+GRANT EXECUTE ON FUNCTION crm.receive_message(text, text, text, text, timestamptz) TO crm_manager;
+COMMENT ON COLUMN crm.accounts.inbound_lead_mode IS
+    'Whether crm.receive_message opens a lead: off (never), new_client (for a client crm did not know; the default) or no_open_lead (whenever the client has no open lead).';
+GRANT UPDATE (inbound_lead_mode) ON crm.accounts TO crm_admin;

@@ -29,6 +29,12 @@ CREATE OR REPLACE TRIGGER employees_20_customer_right_truncate AFTER TRUNCATE ON
 -- The policies customers_visible of crm.clients, crm.client_phones and the
 -- other tables that hold customer data are made in customers.sql.
 
+-- A client's addresses on the channels (crm.receive_message finds the client by them).
+COMMENT ON TABLE crm.client_channels IS
+    'A client''s address on each channel (a messenger user name or id, a phone on WhatsApp), as the channel gives it; unique per account and channel.';
+GRANT SELECT ON crm.client_channels TO crm_reader;
+GRANT INSERT, UPDATE, DELETE ON crm.client_channels TO crm_manager;
+
 GRANT SELECT ON crm.clients, crm.client_phones TO crm_reader;
 GRANT INSERT, UPDATE, DELETE ON crm.clients, crm.client_phones TO crm_manager;
 GRANT EXECUTE ON FUNCTION crm.can_see_customers() TO crm_reader;

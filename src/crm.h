@@ -18,6 +18,9 @@
  *	numbering.c	number templates ({N}, {N:5}, {YYYY}, {MM}) and gapless counters
  *				(numbering.h)
  *	leads.c		lead defaults, status transitions, lead events
+ *	lead_managers.c	the manager a lead created without one gets: the first
+ *				employee to write to its client, or the client's responsible
+ *				manager (lead_managers.h)
  *	phones.c	phone normalisation (phones_shim.cc wraps libphonenumber), derived
  *				E.164 columns (phones.h)
  *	clients.c	clients, client phones, the right to see customers (clients.h)
@@ -36,6 +39,8 @@
  *	templates.c	message templates: the check and the rendering (templates.h;
  *				templates_core.c: the table of variables and the parser)
  *	chats.c		conversations, messages, responsible manager, appointments
+ *	inbound.c	first contact: crm.receive_message finds or makes the client,
+ *				its conversation and, by the account's mode, a lead
  *	alerts.c	failed-payment alert routing
  *	due.c		the registry of due handlers, crm.run_due and crm.next_due (due.h)
  *	lead_deadlines.c	the lead deadline handler (overdue leads)

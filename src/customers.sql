@@ -35,6 +35,7 @@ REVOKE ALL ON FUNCTION crm._hide_customer_data(regclass,boolean,name[]) FROM PUB
 SELECT crm._hide_customer_data('crm.clients', true, 'name', 'email', 'note', 'tags', 'budget', 'birthday',
                                'city', 'address', 'ip', 'attrs');
 SELECT crm._hide_customer_data('crm.client_phones', true, 'raw', 'phone');
+SELECT crm._hide_customer_data('crm.client_channels', true, 'address');
 SELECT crm._hide_customer_data('crm.leads', true, 'contact_name', 'contact_phone', 'phone', 'email');
 SELECT crm._hide_customer_data('crm.orders', true, 'phone', 'phone_e164');
 SELECT crm._hide_customer_data('crm.messages', true, 'body');

@@ -27,6 +27,30 @@ CREATE OR REPLACE TRIGGER lead_events_append_only BEFORE UPDATE OR DELETE ON crm
 CREATE OR REPLACE TRIGGER lead_events_no_truncate BEFORE TRUNCATE ON crm.lead_events
     FOR EACH STATEMENT EXECUTE FUNCTION crm._append_only();
 
+-- The manager of a lead created without one (lead_managers.c): the first employee
+-- to write to its client after it was created, or in client_responsible mode the
+-- client's responsible manager.  lead_30_* run after lead_20_phone, which may link
+-- the client; their WHEN clauses keep every other write from calling them.
+CREATE OR REPLACE FUNCTION crm._lead_manager_before_write() RETURNS trigger
+    LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_lead_manager_before_write';
+REVOKE ALL ON FUNCTION crm._lead_manager_before_write() FROM PUBLIC;
+CREATE OR REPLACE FUNCTION crm._client_responsible_after_update() RETURNS trigger
+    LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_client_responsible_after_update';
+REVOKE ALL ON FUNCTION crm._client_responsible_after_update() FROM PUBLIC;
+CREATE OR REPLACE TRIGGER lead_30_manager BEFORE INSERT ON crm.leads
+    FOR EACH ROW WHEN (NEW.manager_id IS NULL AND NEW.client_id IS NOT NULL)
+    EXECUTE FUNCTION crm._lead_manager_before_write();
+CREATE OR REPLACE TRIGGER lead_30_manager_link BEFORE UPDATE OF client_id ON crm.leads
+    FOR EACH ROW WHEN (NEW.manager_id IS NULL AND NEW.client_id IS NOT NULL
+                       AND OLD.client_id IS DISTINCT FROM NEW.client_id)
+    EXECUTE FUNCTION crm._lead_manager_before_write();
+CREATE OR REPLACE TRIGGER clients_60_lead_managers AFTER UPDATE OF responsible_id ON crm.clients
+    FOR EACH ROW WHEN (NEW.responsible_id IS NOT NULL AND OLD.responsible_id IS DISTINCT FROM NEW.responsible_id)
+    EXECUTE FUNCTION crm._client_responsible_after_update();
+COMMENT ON COLUMN crm.accounts.lead_manager_mode IS
+    'Who a lead created without a manager gets: first_writer (the first employee to write to its client after it was created) or client_responsible (the client''s responsible manager, else the first writer).';
+GRANT UPDATE (lead_manager_mode) ON crm.accounts TO crm_admin;
+
 CREATE OR REPLACE FUNCTION crm.transition_lead(lead_id bigint, to_status bigint, comment text DEFAULT NULL)
     RETURNS crm.leads
     LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp

@@ -9,7 +9,8 @@
  * so that a role without the setting simply sees no rows.
  *
  * The account settings (default region, link modes, the order status and
- * numbering) are read once per transaction and account: a lead insert reads
+ * numbering, the lead manager and inbound lead modes) are read once per
+ * transaction and account: a lead insert reads
  * them in two triggers, a bulk load in every row.
  *
  * Triggers:
@@ -131,7 +132,8 @@ static CrmXactCache settings_cache = {"account settings"};
 
 static CrmPlan account_settings = {
 	"SELECT default_region, client_link_mode, order_link_mode, order_won_status_id, "
-	"order_number_template, timezone FROM crm.accounts WHERE id = $1",
+	"order_number_template, timezone, lead_manager_mode, inbound_lead_mode "
+	"FROM crm.accounts WHERE id = $1",
 	1, {INT8OID}
 };
 
@@ -166,6 +168,8 @@ crm_account_settings(int64 account_id)
 	settings.has_won_status = !isnull;
 	settings.order_number_template = MemoryContextStrdup(memory, crm_get_text(0, 5));
 	settings.timezone = MemoryContextStrdup(memory, crm_get_text(0, 6));
+	copy_setting(settings.lead_manager_mode, sizeof(settings.lead_manager_mode), crm_get_text(0, 7));
+	copy_setting(settings.inbound_lead_mode, sizeof(settings.inbound_lead_mode), crm_get_text(0, 8));
 	crm_restore_user(&user);
 	SPI_finish();
 	crm_xact_cache_set_valid(&settings_cache);

@@ -19,7 +19,7 @@ extern int64 crm_employee_or_null(bool *isnull);
  */
 extern void crm_error_no_account(int64 account_id) pg_attribute_noreturn();
 
-/* The settings of an account that phones, clients, linking and orders read. */
+/* The settings of an account that phones, clients, linking, orders, leads and chats read. */
 typedef struct CrmAccountSettings
 {
 	int64		account_id;
@@ -30,6 +30,8 @@ typedef struct CrmAccountSettings
 	int64		order_won_status_id;
 	char	   *order_number_template;	/* kept in the cache's own memory */
 	char	   *timezone;
+	char		lead_manager_mode[24];	/* first_writer, client_responsible */
+	char		inbound_lead_mode[16];	/* off, new_client, no_open_lead */
 } CrmAccountSettings;
 
 /*

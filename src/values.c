@@ -13,6 +13,8 @@
  *	- a business date lies from 1900-01-01 to 9999-12-31 (22008);
  *	- an amount, price, quantity or budget is a number (not NaN, not
  *	  infinite) of at least zero, or greater than zero (22023);
+ *	- a setting that names one of a few choices (an account's modes) holds
+ *	  one of them (22023);
  *	- an interval that schedules (autopay, call-backs, retries, claims)
  *	  moves every instant forward: months, days and time are each >= 0 and
  *	  at least one is > 0 (so '1 mon -29 days', which takes February 1 back
@@ -24,12 +26,16 @@
  *	crm._amount_ok(numeric, name)			crm_amount_ok (>= 0)
  *	crm._positive_amount_ok(numeric, name)	crm_positive_amount_ok (> 0)
  *	crm._forward_interval_ok(interval, name)	crm_forward_interval_ok
+ *	crm._choice_ok(text, choices, name)		crm_choice_ok
  * C (values.h): crm_time_in_range, crm_check_time, crm_check_amount,
  * crm_check_forward_interval.
  */
 #include "postgres.h"
 
+#include "catalog/pg_type_d.h"
 #include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/datetime.h"
@@ -191,4 +197,41 @@ crm_forward_interval_ok(PG_FUNCTION_ARGS)
 	crm_check_forward_interval(PG_GETARG_INTERVAL_P(0), text_to_cstring(PG_GETARG_TEXT_PP(1)),
 							   NULL, NULL);
 	PG_RETURN_BOOL(true);
+}
+
+/*
+ * crm._choice_ok(value, choices, name): value is one of choices, else 22023
+ * naming the column and listing the choices.
+ */
+PG_FUNCTION_INFO_V1(crm_choice_ok);
+Datum
+crm_choice_ok(PG_FUNCTION_ARGS)
+{
+	char	   *value = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	const char *name = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	Datum	   *choices;
+	bool	   *nulls;
+	int			n;
+	StringInfoData list;
+
+	deconstruct_array(PG_GETARG_ARRAYTYPE_P(1), TEXTOID, -1, false, TYPALIGN_INT,
+					  &choices, &nulls, &n);
+	initStringInfo(&list);
+	for (int i = 0; i < n; i++)
+	{
+		char	   *choice;
+
+		if (nulls[i])
+			continue;
+		choice = TextDatumGetCString(choices[i]);
+		if (strcmp(choice, value) == 0)
+			PG_RETURN_BOOL(true);
+		appendStringInfo(&list, "%s'%s'", list.len > 0 ? (i == n - 1 ? " or " : ", ") : "", choice);
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("%s \"%s\" is not one of its choices", column_of(name), value),
+			 errdetail("%s takes %s.", name, list.data),
+			 errhint("Set %s to one of those.", column_of(name))));
+	PG_RETURN_BOOL(false);
 }

@@ -38,6 +38,16 @@ REVOKE ALL ON FUNCTION crm._forward_interval_ok(interval,text) FROM PUBLIC;
 COMMENT ON FUNCTION crm._forward_interval_ok(interval, text) IS
     'CHECK helper: months, days and time each >= 0, one > 0, at most 100 years (every time it is added to moves forward), or raises 22023.';
 
+-- An account's modes: the value is one of the column's choices (22023 naming them).
+-- Called only when an account is written, so its search_path is pinned.
+CREATE OR REPLACE FUNCTION crm._choice_ok(value text, choices text[], name text) RETURNS boolean
+    LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'crm_choice_ok';
+REVOKE ALL ON FUNCTION crm._choice_ok(text,text[],text) FROM PUBLIC;
+COMMENT ON FUNCTION crm._choice_ok(text, text[], text) IS
+    'CHECK helper: the value is one of choices, or raises 22023 naming the column and its choices.';
+GRANT EXECUTE ON FUNCTION crm._choice_ok(text, text[], text) TO crm_reader;
+
 -- Every writer of a crm table is a member of crm_reader (through crm_manager or
 -- crm_admin); a CHECK runs its function with the writer's privileges.
 GRANT EXECUTE ON FUNCTION crm._time_ok(timestamptz, text), crm._date_ok(date, text),

@@ -95,8 +95,9 @@ $$;
 -- linked), orders, offers, invoices with items, payments (each even client's paid;
 -- the first client's and each odd multiple of three's failed, so that there are
 -- alerts whatever n), calls, call tasks, conversations, messages, appointments,
--- templates.  The tables that only crm writes (invoice events, client contacts, alerts,
--- outbox) fill through its triggers, and the fill raises when one of them is left
+-- templates, and a client who wrote first through a channel.  The tables that only
+-- crm writes (invoice events, client contacts, alerts, outbox) fill through its
+-- triggers, and the fill raises when one of them is left
 -- empty for the account.
 -- Used by the reliability suites (test/suites/) and test/pgtap/security.sql.
 CREATE FUNCTION crm_test.fill(account bigint, n integer DEFAULT 10) RETURNS void
@@ -187,6 +188,11 @@ BEGIN
     INSERT INTO crm.appointments (account_id, client_id, employee_id, starts_at)
       VALUES (account, c, anna, now() + interval '1 day');
   END LOOP;
+
+  -- A client who wrote first through a channel (crm.receive_message): its address on
+  -- the channel, its conversation, message and lead.
+  PERFORM crm.receive_message('telegram', '@fill_' || account, 'Fill Sender', 'Здравствуйте, хочу записаться',
+                              t0 + interval '5 minutes');
 
   -- One order linked to an open lead.
   SELECT id INTO l FROM crm.leads WHERE account_id = account AND type_id = t_repair AND closed_at IS NULL ORDER BY id LIMIT 1;

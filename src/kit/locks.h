@@ -18,6 +18,9 @@
 #define CRM_LOCK_PHONE_BUCKETS	64
 /* The fold of the kept-up lead counts (account 0: one for the whole database). */
 #define CRM_LOCK_FOLD_COUNTS	1000
+/* Keys CRM_LOCK_SENDERS .. + CRM_LOCK_SENDER_BUCKETS - 1: the senders of crm.receive_message. */
+#define CRM_LOCK_SENDERS		2000
+#define CRM_LOCK_SENDER_BUCKETS 64
 
 /* Waits for the lock. */
 extern void crm_lock(int64 account_id, int32 key);

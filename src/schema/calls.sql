@@ -43,6 +43,10 @@ CREATE TABLE crm.calls (
     copy_to_manager boolean NOT NULL DEFAULT false,
     next_call_at    timestamptz,
     created_at      timestamptz NOT NULL DEFAULT now(),
+    -- Why the template email was not queued: the client's category ('not_client',
+    -- 'spam') stops every message to it (calls.c).  NULL: queued, or no template.
+    email_skipped   text CONSTRAINT calls_email_skipped_check
+                    CHECK (email_skipped IS NULL OR (template_id IS NOT NULL AND email_skipped IN ('not_client', 'spam'))),
     PRIMARY KEY (account_id, id),
     CHECK ((invoice_id IS NULL) <> (task_id IS NULL)),
     FOREIGN KEY (account_id, invoice_id) REFERENCES crm.invoices (account_id, id),

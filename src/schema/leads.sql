@@ -102,6 +102,9 @@ CREATE INDEX leads_status_idx ON crm.leads (account_id, type_id, status_id);
 CREATE INDEX leads_campaign_idx ON crm.leads (account_id, campaign_id);
 CREATE INDEX leads_phone_open_idx ON crm.leads (account_id, phone) WHERE closed_at IS NULL AND phone IS NOT NULL;
 CREATE INDEX leads_client_idx ON crm.leads (account_id, client_id) WHERE client_id IS NOT NULL;
+-- The open leads without a manager: each outgoing message looks here (lead_managers.c).
+CREATE INDEX leads_unassigned_idx ON crm.leads (account_id, client_id)
+    WHERE manager_id IS NULL AND closed_at IS NULL AND client_id IS NOT NULL;
 -- The scheduler's next deadline, and the badge counts.
 CREATE INDEX leads_deadline_due_idx ON crm.leads (deadline)
     WHERE closed_at IS NULL AND overdue_since IS NULL AND deadline IS NOT NULL;

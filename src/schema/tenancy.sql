@@ -12,7 +12,17 @@ CREATE TABLE crm.accounts (
     no_answer_next_retry   interval NOT NULL DEFAULT '24 hours',
     invoice_number_template text NOT NULL DEFAULT 'INV-{N:6}' CHECK (crm.number_template_ok(invoice_number_template)),
     order_number_template  text NOT NULL DEFAULT 'ORD-{N:6}' CHECK (crm.number_template_ok(order_number_template)),
-    created_at             timestamptz NOT NULL DEFAULT now()
+    created_at             timestamptz NOT NULL DEFAULT now(),
+    -- Who a lead created without a manager gets (lead_managers.c).
+    lead_manager_mode      text NOT NULL DEFAULT 'first_writer'
+                           CONSTRAINT accounts_lead_manager_mode_check
+                           CHECK (crm._choice_ok(lead_manager_mode, ARRAY['first_writer', 'client_responsible'],
+                                                 'crm.accounts.lead_manager_mode')),
+    -- Whether a first message from a client opens a lead (inbound.c).
+    inbound_lead_mode      text NOT NULL DEFAULT 'new_client'
+                           CONSTRAINT accounts_inbound_lead_mode_check
+                           CHECK (crm._choice_ok(inbound_lead_mode, ARRAY['off', 'new_client', 'no_open_lead'],
+                                                 'crm.accounts.inbound_lead_mode'))
 );
 
 CREATE TABLE crm.employees (

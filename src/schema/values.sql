@@ -39,6 +39,8 @@ ALTER TABLE crm.number_sequences ADD CONSTRAINT number_sequences_last_used_at_va
 ALTER TABLE crm.clients ADD CONSTRAINT clients_created_at_valid CHECK (crm._time_ok(created_at, 'crm.clients.created_at'));
 ALTER TABLE crm.client_phones ADD CONSTRAINT client_phones_created_at_valid
     CHECK (crm._time_ok(created_at, 'crm.client_phones.created_at'));
+ALTER TABLE crm.client_channels ADD CONSTRAINT client_channels_created_at_valid
+    CHECK (crm._time_ok(created_at, 'crm.client_channels.created_at'));
 ALTER TABLE crm.leads
     ADD CONSTRAINT leads_created_at_valid CHECK (crm._time_ok(created_at, 'crm.leads.created_at')),
     ADD CONSTRAINT leads_deadline_valid CHECK (crm._time_ok(deadline, 'crm.leads.deadline')),

@@ -15,6 +15,7 @@ CREATE TEMP TABLE ca_cols (rel regclass, col name) ON COMMIT DROP;
 INSERT INTO ca_cols SELECT ('crm.' || t)::regclass, c FROM (VALUES
   ('clients', ARRAY['name', 'email', 'note', 'tags', 'budget', 'birthday', 'city', 'address', 'ip', 'attrs']),
   ('client_phones', ARRAY['raw', 'phone']),
+  ('client_channels', ARRAY['address']),
   ('leads', ARRAY['contact_name', 'contact_phone', 'phone', 'email']),
   ('orders', ARRAY['phone', 'phone_e164']),
   ('invoices', ARRAY['ip']),

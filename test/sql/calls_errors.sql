@@ -1,7 +1,7 @@
 -- Calls: the errors of a call with no target or a target that does not exist, of a
 -- recording that is not an .mp3, of a call-back before the call or with no time, of
--- a template that cannot be sent, of a claim without an employee who may claim, and
--- of rewriting a call.
+-- a template that cannot be sent, of a skipped email written by hand, of a claim
+-- without an employee who may claim, and of rewriting a call.
 -- Each failing statement is followed by its SQLSTATE; account 9701 and its fixed ids
 -- keep every message the same whatever ran before.
 \set VERBOSITY default
@@ -47,6 +47,9 @@ SELECT crm.log_call(task_id => 9701, outcome => 'call_back', called_at => '2026-
 -- client has an email.
 SELECT crm.log_call(invoice_id => 9701, outcome => 'talked', template_id => 9799); \echo SQLSTATE :SQLSTATE
 SELECT crm.log_call(invoice_id => 9701, outcome => 'talked', template_id => 9701); \echo SQLSTATE :SQLSTATE
+-- Why a template email was skipped (a not_client or spam client) is crm's to record.
+INSERT INTO crm.calls (invoice_id, outcome, template_id, email_skipped)
+  VALUES (9701, 'talked', 9701, 'not_client'); \echo SQLSTATE :SQLSTATE
 -- Claiming the next call needs an employee who may see customers.
 RESET crm.employee_id;
 SELECT * FROM crm.claim_next_call('2026-01-10 12:00:00+00'); \echo SQLSTATE :SQLSTATE
