@@ -6,4 +6,5 @@
 SELECT crm_soak.attempt('charge_result', :a, NULL, $$
 SELECT (crm.record_payment((o.payload->>'invoice_id')::bigint, (o.payload->>'amount')::numeric, :ok > 0, 'autopay',
                            failure_reason => CASE WHEN :ok = 0 THEN 'card expired' END, external_id => o.dedup_key)).id
-FROM crm.outbox o WHERE o.account_id = :a AND o.kind = 'charge' ORDER BY o.id DESC OFFSET :k LIMIT 1$$);
+FROM (SELECT payload, dedup_key FROM crm.outbox WHERE account_id = :a AND kind = 'charge'
+      ORDER BY id DESC OFFSET :k LIMIT 1) o$$);
