@@ -14,12 +14,16 @@
 #   even segments  SIGKILL of the postmaster and every backend, restart, invariants
 #   every 4th (3, 7, ...)  a statement_timeout storm (ALTER SYSTEM, reload, and back)
 #   one segment    a pg_dump, restored at the end into a fresh database and checked
-# A client ends only with a fault: its connection lost in a crash, or a statement
-# timeout that struck outside crm_soak.attempt in a storm; each is counted.
+# A client ends only with a fault, and each such end is counted: its connection lost in
+# a crash (after the restart every client comes back for the rest of the segment), or,
+# in a storm, a timeout that came due before the call entered crm_soak.attempt's block
+# (the backend waiting for a CPU while it parsed the call), which pgbench cannot retry
+# (it retries deadlocks and serialization failures only); the storm ends a second or
+# two before its segment, and the next segment starts every client again.
 # At the end: run_due to a day ahead, the invariants (test/suites/lib/invariants.sql and
 # invariants.sql here), transactions per kind, outcomes per SQLSTATE, faults survived,
 # rows per table, throughput per 10-second window.
-#   CRM_SOAK_SECONDS (60)  seconds of load;  CRM_SOAK_SEED  the faults' random moments
+#   CRM_SOAK_SECONDS (60)  seconds of load;  CRM_SOAK_SEED  the random choices (printed)
 #   CRM_SOAK_CLIENTS (16), CRM_SOAK_ACCOUNTS (50), CRM_SOAK_STORM_MS (20)
 REL_SUITE=soak
 . "$(dirname "$0")/../lib/common.sh"
@@ -41,7 +45,7 @@ export PGHOST="$C" PGPORT=5432 PGOPTIONS="-c statement_timeout=0"
 EV="$C/events"; : > "$EV"
 event() { echo "$(date +%s.%N) $*" >> "$EV"; }
 now_s() { date +%s.%N; }
-rnd() { echo $(( $1 + RANDOM % ($2 - $1 + 1) )); }   # rnd LO HI
+rnd() { printf -v "$1" '%d' $(( $2 + RANDOM % ($3 - $2 + 1) )); }   # rnd VAR LO HI (no subshell: the seed decides)
 since() { awk -v a="$(now_s)" -v b="$1" 'BEGIN { printf "%.1f", a - b }'; }   # seconds since $1
 
 t0=$(now_s)
@@ -53,9 +57,9 @@ MAIN=(-f "$P/lead_new.sql@6" -f "$P/lead_move.sql@6" -f "$P/lead_deadline.sql@2"
       -f "$P/client_new.sql@1" -f "$P/client_category.sql@1" -f "$P/invoice_new.sql@3" -f "$P/pay.sql@4"
       -f "$P/charge_result.sql@1" -f "$P/refund.sql@1" -f "$P/call.sql@3" -f "$P/call_task.sql@1" -f "$P/order.sql@2")
 bench() {  # bench NAME SECONDS CLIENTS SCRIPTS...: one pgbench of a segment, in the background
-  local name="$1" len="$2" n="$3"; shift 3
+  local name="$1" len="$2" n="$3" rs=$RANDOM; shift 3
   PGOPTIONS='' pgbench -n -U soak_app -c "$n" -j "$(( n > 1 ? 2 : 1 ))" -T "$len" --max-tries=20 -D accounts="$accounts" \
-    --progress=1 --progress-timestamp "$@" $DB > "$C/$name.out" 2>&1 &
+    --random-seed="$rs" --progress=1 --progress-timestamp "$@" $DB > "$C/$name.out" 2>&1 &
 }
 crash() {  # as the crash suite: freeze the postmaster so nothing forks after the list, kill all
   local pm kids
@@ -124,11 +128,11 @@ soak_start=$(now_s) load_s=0 crashes=0 storms=0 terms=0
 for k in $(seq 1 "$nseg"); do
   len=$(( k < nseg ? seg : seconds - seg * (nseg - 1) ))
   crash_at=0 storm_at=0 dump_at=0 note=""
-  [ $(( k % 2 )) = 0 ] && crash_at=$(rnd $(( len * 3 / 10 )) $(( len * 9 / 10 )))
+  [ $(( k % 2 )) = 0 ] && rnd crash_at $(( len * 3 / 10 )) $(( len * 9 / 10 ))
   # The storm ends a second or two before its segment does: a client it cuts is missed briefly.
-  [ $(( k % 4 )) = 3 ] && [ "$len" -ge $(( storm_s + 4 )) ] && storm_at=$(( len - storm_s - $(rnd 1 2) ))
+  [ $(( k % 4 )) = 3 ] && [ "$len" -ge $(( storm_s + 4 )) ] && rnd storm_at $(( len - storm_s - 2 )) $(( len - storm_s - 1 ))
   [ "$k" = "$dump_seg" ] && dump_at=2
-  term_at=$(rnd 1 $(( (crash_at > 0 ? crash_at : len) - 1 )))
+  rnd term_at 1 $(( (crash_at > 0 ? crash_at : len) - 1 ))
   s0=$(now_s)
   run_part "seg$k" "$len" "$crash_at" "$term_at" "$storm_at" "$dump_at"; n=${part_n:-0}
   terms=$((terms + 1)); [ "$storm_at" != 0 ] && storms=$((storms + 1)) && note+=", storm"
