@@ -61,15 +61,7 @@ bench() {  # bench NAME SECONDS CLIENTS SCRIPTS...: one pgbench of a segment, in
   PGOPTIONS='' pgbench -n -U soak_app -c "$n" -j "$(( n > 1 ? 2 : 1 ))" -T "$len" --max-tries=20 -D accounts="$accounts" \
     --random-seed="$rs" --progress=1 --progress-timestamp "$@" $DB > "$C/$name.out" 2>&1 &
 }
-crash() {  # as the crash suite: freeze the postmaster so nothing forks after the list, kill all
-  local pm kids
-  pm=$(head -1 "$C/data/postmaster.pid")
-  kill -STOP "$pm" 2>/dev/null || true
-  kids=$(pgrep -P "$pm" || true)
-  kill -9 $kids "$pm" 2>/dev/null || true
-  event crash "postmaster $pm and $(echo $kids | wc -w) children"
-  for p in $pm $kids; do while kill -0 "$p" 2>/dev/null; do sleep 0.1; done; done
-}
+crash() { event crash "$(rel_kill_cluster "$C")"; }
 terminate() {  # the launcher in odd segments, a database worker (short-lived: the next one) in even ones
   local type="crm scheduler launcher"; [ $(( $1 % 2 )) = 0 ] && type="crm scheduler"
   event terminate "$type: $(rel_val -d $DB -c "SELECT crm_soak.terminate('$type')" 2>&1 | head -1)"
