@@ -108,8 +108,13 @@ static CrmPlan order_amount = {
 	2, {INT8OID, INT8OID}
 };
 
+/*
+ * FOR SHARE: a move of the lead in flight is waited for, and its group read as
+ * it committed; a move that starts later waits for this change of the amount,
+ * then reads the new amount (linked_order_amount).
+ */
 static CrmPlan lead_group = {
-	"SELECT type_id, status_id, campaign_id FROM crm.leads WHERE account_id = $1 AND id = $2",
+	"SELECT type_id, status_id, campaign_id FROM crm.leads WHERE account_id = $1 AND id = $2 FOR SHARE",
 	2, {INT8OID, INT8OID}
 };
 
@@ -140,7 +145,12 @@ slot_key(TupleTableSlot *slot, const CrmColumnMap *cols, CountKey *key)
 	key->campaign_id = slot_int64(slot, cols, LEAD_CAMPAIGN_ID, &key->no_campaign);
 }
 
-/* The amount of the lead's linked order, or NULL when it has none. */
+/*
+ * The amount of the lead's linked order, or NULL when it has none.  Read with
+ * a snapshot of its own (not read-only): a statement that waited for the lead
+ * moves the version another transaction committed meanwhile, whose order (new,
+ * or with a new amount) the statement's own snapshot does not see.
+ */
 static Datum
 linked_order_amount(TupleTableSlot *slot, const CrmColumnMap *cols, bool *isnull)
 {
@@ -152,7 +162,7 @@ linked_order_amount(TupleTableSlot *slot, const CrmColumnMap *cols, bool *isnull
 	if (no_order)
 		return (Datum) 0;
 	args[0] = Int64GetDatum(slot_int64(slot, cols, LEAD_ACCOUNT_ID, isnull));
-	if (crm_exec(&order_amount, args, NULL, true, 1) == 1)
+	if (crm_exec(&order_amount, args, NULL, false, 1) == 1)
 		return crm_get(0, 1, isnull);
 	*isnull = true;
 	return (Datum) 0;

@@ -23,17 +23,13 @@ for r in $(seq 1 "$rounds"); do
   done
   rel_pgbench $DB 8 30 "$C/pgbench.$r.log" &
   sleep "${CRM_CRASH_AFTER:-3}"
-  pm=$(head -1 "$C/data/postmaster.pid")
-  # Freeze the postmaster first, so no backend forked after the list escapes the kill
-  # (one that did would wait forever on a lock of a killed one).
-  kill -STOP "$pm" 2>/dev/null || true
-  kids=$(pgrep -P "$pm" || true)
-  kill -9 $kids "$pm" 2>/dev/null || true
+  # Every process of the cluster, even one forked as the kill began (one that escaped
+  # would wait forever on a lock of a killed one, and hold the shared memory).
+  killed=$(rel_kill_cluster "$C")
   wait || true
-  for p in $pm $kids; do while kill -0 "$p" 2>/dev/null; do sleep 0.2; done; done
   rel_cluster_start "$C" || { tail -5 "$C/server.log" >&2; rel_fail "restart after crash $r failed"; }
   n=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$C/pgbench.$r.log")
-  rel_log "round $r: killed postmaster $pm and $(echo $kids | wc -w) children during load; restarted"
+  rel_log "round $r: killed $killed during load; restarted"
   REL_CHECK_OVERDUE=false rel_invariants $DB || rel_fail "invariants broken after crash $r"
 done
 grep -q 'database system was interrupted\|not properly shut down' "$C/server.log" ||

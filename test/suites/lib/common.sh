@@ -65,6 +65,30 @@ rel_cluster_init() {
 }
 rel_cluster_start() { rel_as_pg "$PGBIN/pg_ctl" -D "$1/data" -l "$1/server.log" -w -t 120 start >/dev/null 2>>"$1/pg_ctl.log"; }
 rel_cluster_stop() { [ -f "$1/data/postmaster.pid" ] && rel_as_pg "$PGBIN/pg_ctl" -D "$1/data" -m immediate stop >/dev/null 2>&1 || true; }
+# rel_kill_cluster DIR: SIGKILL to the postmaster and every process of the cluster, as a
+# power cut would.  The postmaster is frozen first and waited for until it is stopped, so
+# it forks nothing more; it and its children are killed at once; then every process whose
+# working directory is the data directory (all of the postmaster's children, even one
+# forked while the freeze was on its way) is killed, until none is left, and waited for.
+# Prints "postmaster PID and N other processes".
+rel_kill_cluster() {
+  local data="$1/data" pm pids p all=""
+  pm=$(head -1 "$data/postmaster.pid")
+  kill -STOP "$pm" 2>/dev/null || true
+  while [ -r "/proc/$pm/stat" ] && [ "$(awk '{ print $3 }' "/proc/$pm/stat")" != T ]; do sleep 0.01; done
+  all="$pm $(pgrep -P "$pm" | tr '\n' ' ')"
+  kill -9 $all 2>/dev/null || true
+  while :; do
+    pids=$(for p in /proc/[0-9]*; do [ "$(readlink "$p/cwd" 2>/dev/null)" = "$data" ] && echo "${p#/proc/}"; done || true)
+    [ -n "$pids" ] || break
+    kill -9 $pids 2>/dev/null || true
+    all="$all $pids"
+    sleep 0.05
+  done
+  # Gone, not only dead: a postmaster.pid naming a zombie blocks the restart.
+  for p in $all; do while kill -0 "$p" 2>/dev/null; do sleep 0.05; done; done
+  echo "postmaster $pm and $(( $(echo $all | tr ' ' '\n' | sort -u | wc -l) - 1 )) other processes"
+}
 rel_crashed() { grep -E 'terminated by signal|was terminated by exception|server process .* exited with exit code [^0]' "${1:--}" | grep -v 'signal 9: Killed' ; }
 
 # rel_load_setup DB BACKLOG: an account 'Load' filled through crm_test.fill, BACKLOG
