@@ -3,6 +3,23 @@
 -- autopay, deadline notifications) and delivered from outside the database;
 -- dedup_key makes a second queueing of the same message a no-op.
 
+COMMENT ON TABLE crm.outbox IS
+    'Messages crm queues for delivery from outside the database, in the transaction that decides to send them (call emails, overdue notices, autopay charges). Customer data.';
+COMMENT ON COLUMN crm.outbox.account_id IS 'The account the row belongs to (default crm.current_account()).';
+COMMENT ON COLUMN crm.outbox.id IS 'The message''s id (an identity; the key is (account_id, id)), in the order queued.';
+COMMENT ON COLUMN crm.outbox.kind IS
+    'email (a call''s template email), notification (an overdue lead''s notice to its manager) or charge (an autopay charge for the payment provider).';
+COMMENT ON COLUMN crm.outbox.recipient IS
+    'The email address to send to; NULL for a charge, or a notice whose lead has no manager with an email.';
+COMMENT ON COLUMN crm.outbox.cc IS 'An address to send a copy to (the manager, for a call with copy_to_manager); NULL: none.';
+COMMENT ON COLUMN crm.outbox.subject IS 'The rendered subject; NULL for a charge.';
+COMMENT ON COLUMN crm.outbox.body IS 'The rendered body; NULL for a charge.';
+COMMENT ON COLUMN crm.outbox.payload IS
+    'JSON for the deliverer: a charge has invoice_id, number, client_id, amount, charge and due_at; a notice event, lead_id, number, manager_id and deadline; a call email call_id.';
+COMMENT ON COLUMN crm.outbox.dedup_key IS
+    'What the message is about (call:<call>, lead_overdue:<lead>:<deadline epoch>, charge:<invoice>:<n>): unique per account, so a message is queued once; NULL: no such key.';
+COMMENT ON COLUMN crm.outbox.created_at IS 'When the message was queued (the transaction time).';
+COMMENT ON COLUMN crm.outbox.sent_at IS 'When the deliverer sent the message; NULL while it waits.';
 
 -- Delivery (outbox_delivery.c): for logins in crm_delivery, which hold no table privilege.
 CREATE OR REPLACE FUNCTION crm.claim_outbox(kinds text[] DEFAULT NULL, max integer DEFAULT 100,
