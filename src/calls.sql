@@ -35,7 +35,7 @@ COMMENT ON COLUMN crm.calls.client_id IS 'Set by crm: the client of the invoice 
 COMMENT ON COLUMN crm.calls.employee_id IS
     'The employee who called: the acting one (naming another raises 42501); NULL on insert: the acting employee, if any.';
 COMMENT ON COLUMN crm.calls.outcome IS
-    'talked, no_answer, call_back, already_paid, refused (cancels the invoice) or wrong_contact (flags the client); the last three stop the calls.';
+    'The call''s outcome: talked, no_answer, call_back, already_paid, refused (cancels the invoice) or wrong_contact (flags the client); the last three stop the calls.';
 COMMENT ON COLUMN crm.calls.called_at IS 'When the call was made (default: the transaction time); the next call is reckoned from it.';
 COMMENT ON COLUMN crm.calls.callback_at IS
     'For talked or call_back: when to call back, not before called_at; NULL: see callback_after.';
@@ -57,7 +57,7 @@ COMMENT ON COLUMN crm.call_task_events.id IS 'The event''s id (an identity; the 
 COMMENT ON COLUMN crm.call_task_events.task_id IS 'The call task the event belongs to.';
 COMMENT ON COLUMN crm.call_task_events.at IS 'When: the call''s called_at.';
 COMMENT ON COLUMN crm.call_task_events.employee_id IS 'The employee who called; NULL: none.';
-COMMENT ON COLUMN crm.call_task_events.kind IS 'call.';
+COMMENT ON COLUMN crm.call_task_events.kind IS 'What happened: call (a call on the task).';
 COMMENT ON COLUMN crm.call_task_events.detail IS 'JSON: call_id, outcome, employee_id and next_call_at.';
 
 GRANT SELECT ON crm.call_tasks, crm.calls TO crm_reader;
@@ -156,7 +156,7 @@ ORDER BY q.next_call_at, q.kind, q.id;
 COMMENT ON VIEW crm.call_queue IS
     'Invoices and call tasks due for a call now, oldest first: not for not_client or spam clients, and without items another operator holds.';
 COMMENT ON COLUMN crm.call_queue.account_id IS 'The account of the item.';
-COMMENT ON COLUMN crm.call_queue.kind IS 'invoice or task: which table id is of.';
+COMMENT ON COLUMN crm.call_queue.kind IS 'The kind of item, invoice or task: the table its id belongs to.';
 COMMENT ON COLUMN crm.call_queue.id IS 'The invoice''s or the call task''s id.';
 COMMENT ON COLUMN crm.call_queue.client_id IS 'The client to call.';
 COMMENT ON COLUMN crm.call_queue.client IS 'The client''s name.';
@@ -184,7 +184,7 @@ COMMENT ON COLUMN crm.client_calls.account_id IS 'The account of the call.';
 COMMENT ON COLUMN crm.client_calls.id IS 'The call''s id (crm.calls.id).';
 COMMENT ON COLUMN crm.client_calls.client_id IS 'The client''s id.';
 COMMENT ON COLUMN crm.client_calls.client IS 'The client''s name.';
-COMMENT ON COLUMN crm.client_calls.on_kind IS 'invoice or task: what the call was on.';
+COMMENT ON COLUMN crm.client_calls.on_kind IS 'What the call was on: invoice or task.';
 COMMENT ON COLUMN crm.client_calls.invoice_id IS 'The invoice''s id; NULL for a call on a task.';
 COMMENT ON COLUMN crm.client_calls.invoice_number IS 'The invoice''s number; NULL for a call on a task.';
 COMMENT ON COLUMN crm.client_calls.task_id IS 'The call task''s id; NULL for a call on an invoice.';

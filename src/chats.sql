@@ -14,7 +14,7 @@ COMMENT ON TABLE crm.messages IS
 COMMENT ON COLUMN crm.messages.account_id IS 'The account the row belongs to (default crm.current_account()).';
 COMMENT ON COLUMN crm.messages.id IS 'The message''s id (an identity; the key is (account_id, id)).';
 COMMENT ON COLUMN crm.messages.conversation_id IS 'The conversation the message belongs to.';
-COMMENT ON COLUMN crm.messages.direction IS 'in (from the client) or out (to the client).';
+COMMENT ON COLUMN crm.messages.direction IS 'The message''s direction: in (from the client) or out (to the client).';
 COMMENT ON COLUMN crm.messages.employee_id IS
     'For an outgoing message, the employee who wrote it: the acting one (naming another raises 42501); NULL for an incoming one, or by nobody.';
 COMMENT ON COLUMN crm.messages.body IS 'The text of the message (default empty).';
@@ -38,7 +38,7 @@ COMMENT ON COLUMN crm.appointments.client_id IS 'The client the appointment is w
 COMMENT ON COLUMN crm.appointments.employee_id IS 'The employee the client is to meet; NULL: none named.';
 COMMENT ON COLUMN crm.appointments.starts_at IS 'When the appointment starts.';
 COMMENT ON COLUMN crm.appointments.status IS
-    'waiting (default), confirmed, came or cancelled: waiting -> confirmed -> came, waiting or confirmed -> cancelled (else 55000); came and cancelled are final.';
+    'The appointment''s status: waiting (default), confirmed, came or cancelled; it moves waiting -> confirmed -> came, or waiting or confirmed -> cancelled (else 55000).';
 COMMENT ON COLUMN crm.appointments.created_at IS 'When the appointment was booked (default: the transaction time).';
 
 COMMENT ON TABLE crm.appointment_events IS
@@ -126,10 +126,10 @@ COMMENT ON COLUMN crm.chat_list.client_id IS 'The client''s id.';
 COMMENT ON COLUMN crm.chat_list.client IS 'The client''s name (search by prefix: lower(client) LIKE lower(...) || ''%'').';
 COMMENT ON COLUMN crm.chat_list.phones IS 'The client''s phones in E.164, oldest first (empty without phones).';
 COMMENT ON COLUMN crm.chat_list.category IS 'The client''s category.';
-COMMENT ON COLUMN crm.chat_list.funnel IS 'employees for clients of category employee, else clients.';
+COMMENT ON COLUMN crm.chat_list.funnel IS 'The chat list''s funnel: employees for clients of category employee, else clients.';
 COMMENT ON COLUMN crm.chat_list.channel IS 'The conversation''s channel.';
 COMMENT ON COLUMN crm.chat_list.last_message_at IS 'When the latest message was sent; NULL: no message yet.';
-COMMENT ON COLUMN crm.chat_list.last_direction IS 'in or out: the latest message''s direction; NULL: no message yet.';
+COMMENT ON COLUMN crm.chat_list.last_direction IS 'The latest message''s direction, in or out; NULL: no message yet.';
 COMMENT ON COLUMN crm.chat_list.last_employee_id IS 'The employee who wrote the latest message; NULL: an incoming one, or none.';
 COMMENT ON COLUMN crm.chat_list.last_message IS 'The latest message''s text; NULL: no message yet.';
 GRANT SELECT ON crm.chat_list, crm.appointment_events TO crm_reader;

@@ -6,7 +6,7 @@ COMMENT ON COLUMN crm.clients.id IS 'The client''s id (an identity; the key is (
 COMMENT ON COLUMN crm.clients.name IS 'The client''s name.';
 COMMENT ON COLUMN crm.clients.email IS 'The client''s email: where call emails from templates go; NULL: none.';
 COMMENT ON COLUMN crm.clients.category IS
-    'client (default), spam, employee, model, sleeping or not_client; spam and not_client close the client''s call tasks and keep it out of the call queue.';
+    'The client''s category: client (default), spam, employee, model, sleeping or not_client; spam and not_client close its call tasks and keep it out of the call queue.';
 COMMENT ON COLUMN crm.clients.responsible_id IS
     'The employee responsible for the client; when NULL, crm sets it to the first employee who writes to the client.';
 COMMENT ON COLUMN crm.clients.note IS 'A note on the client, shown on each of its invoices (crm.invoice_card).';
@@ -51,7 +51,7 @@ CREATE OR REPLACE FUNCTION crm.can_see_customers() RETURNS boolean
     AS 'MODULE_PATHNAME', 'crm_can_see_customers_sql';
 REVOKE ALL ON FUNCTION crm.can_see_customers() FROM PUBLIC;
 COMMENT ON FUNCTION crm.can_see_customers() IS
-    'Whether the employee named by crm.employee_id may see clients (true with no employee set).';
+    'Whether the acting employee may see customer data (its can_see_customers; false for an id that names no employee); true with no employee.';
 CREATE OR REPLACE FUNCTION crm._customer_right_changed() RETURNS trigger
     LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_customer_right_changed';
 REVOKE ALL ON FUNCTION crm._customer_right_changed() FROM PUBLIC;

@@ -107,7 +107,7 @@ COMMENT ON COLUMN crm.campaign_report.leads IS 'How many leads came from the cam
 COMMENT ON COLUMN crm.campaign_report.open IS 'How many of them are in an open status.';
 COMMENT ON COLUMN crm.campaign_report.won IS 'How many of them are in a won status.';
 COMMENT ON COLUMN crm.campaign_report.lost IS 'How many of them are in a lost status.';
-COMMENT ON COLUMN crm.campaign_report.conversion IS 'won / leads, rounded to 4 decimal places (0.2500 is 25%).';
+COMMENT ON COLUMN crm.campaign_report.conversion IS 'The share of won leads, won / leads, rounded to 4 decimal places (0.2500 is 25%).';
 COMMENT ON COLUMN crm.campaign_report.revenue IS 'The amount of the orders linked to the won leads.';
 
 GRANT SELECT ON crm.lead_counts, crm.lead_count_changes, crm.lead_group_counts, crm.funnel, crm.campaign_report TO crm_reader;

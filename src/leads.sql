@@ -6,7 +6,7 @@ COMMENT ON COLUMN crm.statuses.account_id IS 'The account the row belongs to (de
 COMMENT ON COLUMN crm.statuses.id IS 'The status''s id (an identity; the key is (account_id, id)).';
 COMMENT ON COLUMN crm.statuses.name IS 'The status''s name, unique per account.';
 COMMENT ON COLUMN crm.statuses.kind IS
-    'open (default), won or lost: moving a lead to a won or lost status closes it, back to an open one reopens it.';
+    'The status''s kind: open (default), won or lost; moving a lead to a won or lost status closes it, back to an open one reopens it.';
 COMMENT ON COLUMN crm.statuses.position IS 'Sort order of the statuses (default 0): crm.allowed_transitions lists them by it, crm.funnel shows it.';
 
 COMMENT ON TABLE crm.lead_types IS
@@ -83,7 +83,7 @@ COMMENT ON COLUMN crm.lead_events.lead_id IS 'The lead the event belongs to.';
 COMMENT ON COLUMN crm.lead_events.at IS 'When: the transaction time of the change.';
 COMMENT ON COLUMN crm.lead_events.employee_id IS 'The acting employee; NULL: none (the scheduler, or a session without one).';
 COMMENT ON COLUMN crm.lead_events.kind IS
-    'created, status_changed, deadline_changed, deadline_expired, manager_changed, client_linked or order_linked.';
+    'What happened: created, status_changed, deadline_changed, deadline_expired, manager_changed, client_linked or order_linked.';
 COMMENT ON COLUMN crm.lead_events.from_status_id IS 'For status_changed: the status before the move; else NULL.';
 COMMENT ON COLUMN crm.lead_events.to_status_id IS 'For status_changed: the status after the move; for created: the starting status; else NULL.';
 COMMENT ON COLUMN crm.lead_events.detail IS

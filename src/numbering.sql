@@ -2,7 +2,7 @@
 -- template check crm.number_template_ok is in setup.sql, before crm.accounts,
 -- whose CHECKs use it.
 COMMENT ON TABLE crm.number_sequences IS
-    'One counter per expansion of a number template without its counter; written by crm. The next number is one more than the largest used (read from the numbered table), so numbers are gapless.';
+    'One counter per expansion of a number template (a template with {YYYY} has one per year); written by crm, which locks it once per transaction and takes the next number from the numbered table.';
 COMMENT ON COLUMN crm.number_sequences.account_id IS 'The account the row belongs to (default crm.current_account()).';
 COMMENT ON COLUMN crm.number_sequences.id IS
     'The counter''s id (an identity), which numbered rows name in their number_sequence_id.';

@@ -8,7 +8,7 @@ COMMENT ON TABLE crm.outbox IS
 COMMENT ON COLUMN crm.outbox.account_id IS 'The account the row belongs to (default crm.current_account()).';
 COMMENT ON COLUMN crm.outbox.id IS 'The message''s id (an identity; the key is (account_id, id)), in the order queued.';
 COMMENT ON COLUMN crm.outbox.kind IS
-    'email (a call''s template email), notification (an overdue lead''s notice to its manager) or charge (an autopay charge for the payment provider).';
+    'What the message is: email (a call''s template email), notification (an overdue lead''s notice to its manager) or charge (an autopay charge for the payment provider).';
 COMMENT ON COLUMN crm.outbox.recipient IS
     'The email address to send to; NULL for a charge, or a notice whose lead has no manager with an email.';
 COMMENT ON COLUMN crm.outbox.cc IS 'An address to send a copy to (the manager, for a call with copy_to_manager); NULL: none.';

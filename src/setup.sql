@@ -17,7 +17,7 @@ CREATE OR REPLACE FUNCTION crm.current_account() RETURNS bigint
     AS 'MODULE_PATHNAME', 'crm_current_account';
 REVOKE ALL ON FUNCTION crm.current_account() FROM PUBLIC;
 COMMENT ON FUNCTION crm.current_account() IS
-    'The account named by crm.account_id; raises 42501 when it is unset (the default of every account_id).';
+    'The acting account: a bound login''s binding, else crm.account_id; raises 42501 when there is none. The default of every account_id.';
 
 -- No SET clause: policies call this per row, and it reads only a setting.
 CREATE OR REPLACE FUNCTION crm.session_account() RETURNS bigint
@@ -25,14 +25,14 @@ CREATE OR REPLACE FUNCTION crm.session_account() RETURNS bigint
     AS 'MODULE_PATHNAME', 'crm_session_account';
 REVOKE ALL ON FUNCTION crm.session_account() FROM PUBLIC;
 COMMENT ON FUNCTION crm.session_account() IS
-    'The account named by crm.account_id, or NULL when unset (used by the row-level security policies).';
+    'The acting account as crm.current_account() gives it, or NULL when there is none: the row-level security policies compare account_id with it.';
 
 CREATE OR REPLACE FUNCTION crm.current_employee() RETURNS bigint
     LANGUAGE c STABLE PARALLEL SAFE LEAKPROOF
     AS 'MODULE_PATHNAME', 'crm_current_employee';
 REVOKE ALL ON FUNCTION crm.current_employee() FROM PUBLIC;
 COMMENT ON FUNCTION crm.current_employee() IS
-    'The employee named by crm.employee_id, or NULL when unset.';
+    'The acting employee: a bound login''s binding, else crm.employee_id; NULL when there is none.';
 
 -- The arguments of timezone_ok and number_template_ok were unnamed in 0.1.0;
 -- CREATE OR REPLACE may name an unnamed argument, so an update needs no DROP

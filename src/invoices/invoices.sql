@@ -14,7 +14,7 @@ COMMENT ON COLUMN crm.offers.active IS 'Whether the offer is still sold (default
 COMMENT ON COLUMN crm.offers.created_at IS 'When the offer was created (default: the transaction time).';
 
 COMMENT ON TABLE crm.invoices IS
-    'Invoices of clients: numbered, moved from awaiting to prepaid, paid, cancelled, refunded or deleted by payments and the invoice actions, with auto-cancel, autopay and the call centre''s schedule. Never deleted.';
+    'Invoices of clients: numbered, moved from awaiting to prepaid, paid, cancelled, refunded or deleted by payments and the invoice actions, with auto-cancel, autopay and the call centre''s schedule. Never deleted: crm.delete_invoice marks one deleted.';
 COMMENT ON COLUMN crm.invoices.account_id IS 'The account the row belongs to (default crm.current_account()); fixed.';
 COMMENT ON COLUMN crm.invoices.id IS 'The invoice''s id (an identity; the key is (account_id, id)); fixed.';
 COMMENT ON COLUMN crm.invoices.number IS
@@ -25,7 +25,7 @@ COMMENT ON COLUMN crm.invoices.client_id IS 'The client the invoice is for.';
 COMMENT ON COLUMN crm.invoices.manager_id IS
     'The employee in charge of the invoice; NULL on insert: the acting employee, if any (views show not assigned).';
 COMMENT ON COLUMN crm.invoices.status IS
-    'awaiting (every invoice starts so), prepaid, paid, cancelled, refunded or deleted; a move follows the invoice rules, by the actions, payments or UPDATE alike.';
+    'The invoice''s status: awaiting (every invoice starts so), prepaid, paid, cancelled, refunded or deleted; a move follows the invoice rules, by the actions, payments or UPDATE alike.';
 COMMENT ON COLUMN crm.invoices.amount IS
     'The amount due, a number of at least 0 (default 0); crm keeps it the sum of the items. Changes only while awaiting.';
 COMMENT ON COLUMN crm.invoices.paid_amount IS 'Set by crm: what the successful payments (not refunds) add up to.';
@@ -87,7 +87,7 @@ COMMENT ON COLUMN crm.invoice_events.invoice_id IS 'The invoice the event belong
 COMMENT ON COLUMN crm.invoice_events.at IS 'When: the transaction time of the change (for a call, its called_at).';
 COMMENT ON COLUMN crm.invoice_events.employee_id IS 'The acting employee; NULL: none (crm.run_due, or a session without one).';
 COMMENT ON COLUMN crm.invoice_events.kind IS
-    'created, status_changed, payment, payment_failed, refund, note, auto_cancel_changed, manager_changed, amount_changed, autopay_on, autopay_off, charge_queued, next_charge_changed, reissued or call.';
+    'What happened: created, status_changed, payment, payment_failed, refund, note, auto_cancel_changed, manager_changed, amount_changed, autopay_on, autopay_off, charge_queued, next_charge_changed, reissued or call.';
 COMMENT ON COLUMN crm.invoice_events.from_status IS 'For status_changed: the status before the move; else NULL.';
 COMMENT ON COLUMN crm.invoice_events.to_status IS 'For created and status_changed: the status after it; else NULL.';
 COMMENT ON COLUMN crm.invoice_events.detail IS
@@ -225,7 +225,7 @@ COMMENT ON VIEW crm.invoice_card IS
 COMMENT ON COLUMN crm.invoice_card.account_id IS 'The account of the invoice.';
 COMMENT ON COLUMN crm.invoice_card.id IS 'The invoice''s id (crm.invoices.id).';
 COMMENT ON COLUMN crm.invoice_card.number IS 'The invoice''s number.';
-COMMENT ON COLUMN crm.invoice_card.status IS 'awaiting, prepaid, paid, cancelled, refunded or deleted.';
+COMMENT ON COLUMN crm.invoice_card.status IS 'The invoice''s status: awaiting, prepaid, paid, cancelled, refunded or deleted.';
 COMMENT ON COLUMN crm.invoice_card.client_id IS 'The client''s id.';
 COMMENT ON COLUMN crm.invoice_card.client IS 'The client''s name; NULL for an employee without can_see_customers.';
 COMMENT ON COLUMN crm.invoice_card.address IS 'The client''s address.';
@@ -241,7 +241,7 @@ COMMENT ON COLUMN crm.invoice_card.refunded_amount IS 'What the successful refun
 COMMENT ON COLUMN crm.invoice_card.income IS 'The income booked on the invoice.';
 COMMENT ON COLUMN crm.invoice_card.expenses IS 'The expenses booked on the invoice.';
 COMMENT ON COLUMN crm.invoice_card.autopay IS 'Whether autopay is on.';
-COMMENT ON COLUMN crm.invoice_card.autopay_state IS 'on, finished (off with the limit reached) or off.';
+COMMENT ON COLUMN crm.invoice_card.autopay_state IS 'The state of autopay: on, off, or finished (off with its limit reached).';
 COMMENT ON COLUMN crm.invoice_card.autopay_interval IS 'The time between autopay charges; NULL: none.';
 COMMENT ON COLUMN crm.invoice_card.autopay_limit IS 'The most successful autopay charges; NULL: no limit.';
 COMMENT ON COLUMN crm.invoice_card.autopay_count IS 'The successful autopay charges so far.';

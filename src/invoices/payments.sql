@@ -6,7 +6,7 @@ COMMENT ON COLUMN crm.payments.account_id IS 'The account the row belongs to (de
 COMMENT ON COLUMN crm.payments.id IS 'The payment''s id (an identity; the key is (account_id, id)).';
 COMMENT ON COLUMN crm.payments.invoice_id IS 'The invoice paid or refunded.';
 COMMENT ON COLUMN crm.payments.kind IS
-    'payment (default), prepayment, autopay (the result of an autopay charge) or refund.';
+    'The kind of payment: payment (default), prepayment, autopay (the result of an autopay charge) or refund.';
 COMMENT ON COLUMN crm.payments.amount IS
     'The amount, a number greater than 0 (a refund too): a payment at most what is still due (an autopay charge is the full amount), a refund at most what is paid.';
 COMMENT ON COLUMN crm.payments.succeeded IS
@@ -68,7 +68,7 @@ FROM crm.invoices i;
 COMMENT ON VIEW crm.client_orders IS 'A client''s orders and invoices in one list.';
 COMMENT ON COLUMN crm.client_orders.account_id IS 'The account of the order or invoice.';
 COMMENT ON COLUMN crm.client_orders.client_id IS 'The client''s id.';
-COMMENT ON COLUMN crm.client_orders.kind IS 'order or invoice: which table id is of.';
+COMMENT ON COLUMN crm.client_orders.kind IS 'The kind of row, order or invoice: the table its id belongs to.';
 COMMENT ON COLUMN crm.client_orders.id IS 'The order''s or the invoice''s id.';
 COMMENT ON COLUMN crm.client_orders.number IS 'The order''s or the invoice''s number.';
 COMMENT ON COLUMN crm.client_orders.status IS 'The invoice''s status; NULL for an order.';

@@ -43,11 +43,12 @@ SELECT is(ARRAY(SELECT p.oid::regprocedure::text FROM pg_proc p
                 ORDER BY 1),
           '{}'::text[], 'every argument of every function of schema crm has a name');
 
--- One voice: sentences, so each comment ends with a period and has no space around it.
+-- One voice: sentences, each comment starting with a capital (or another non-lowercase
+-- character) and ending with a period, no space around it.
 SELECT is(ARRAY(SELECT object FROM crm_described
-                WHERE description !~ '^\S(.*\S)?$' OR description !~ '\.$'
+                WHERE description !~ '^\S(.*\S)?$' OR description ~ '^[[:lower:]]' OR description !~ '\.$'
                 ORDER BY 1),
-          '{}'::text[], 'every comment of schema crm is written as sentences: no space around it, a period at its end');
+          '{}'::text[], 'every comment of schema crm is written as sentences: a capital first, a period last, no space around it');
 
 SELECT * FROM finish();
 ROLLBACK;
