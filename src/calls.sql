@@ -48,7 +48,7 @@ COMMENT ON COLUMN crm.calls.template_id IS
 COMMENT ON COLUMN crm.calls.copy_to_manager IS 'Whether the template email goes in copy to the manager (default false).';
 COMMENT ON COLUMN crm.calls.next_call_at IS
     'Set by crm: when the invoice or task is due again after this call; NULL: no further call.';
-COMMENT ON COLUMN crm.calls.created_at IS 'When the call was logged (the transaction time).';
+COMMENT ON COLUMN crm.calls.created_at IS 'When the call was logged (default: the transaction time).';
 
 COMMENT ON TABLE crm.call_task_events IS
     'The history of every call task, written by crm; append-only: UPDATE, DELETE and TRUNCATE raise 42501 for every role.';

@@ -27,7 +27,7 @@ COMMENT ON COLUMN crm.invoices.manager_id IS
 COMMENT ON COLUMN crm.invoices.status IS
     'The invoice''s status: awaiting (every invoice starts so), prepaid, paid, cancelled, refunded or deleted; a move follows the invoice rules, by the actions, payments or UPDATE alike.';
 COMMENT ON COLUMN crm.invoices.amount IS
-    'The amount due, a number of at least 0 (default 0); crm keeps it the sum of the items. Changes only while awaiting.';
+    'The amount due, a number of at least 0 (default 0); each change of the items sets it to their sum. Changes only while awaiting.';
 COMMENT ON COLUMN crm.invoices.paid_amount IS 'Set by crm: what the successful payments (not refunds) add up to.';
 COMMENT ON COLUMN crm.invoices.refunded_amount IS 'Set by crm: what the successful refunds add up to.';
 COMMENT ON COLUMN crm.invoices.income IS 'The income booked on the invoice, a number of at least 0 (default 0), for reporting.';

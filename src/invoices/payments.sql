@@ -15,10 +15,10 @@ COMMENT ON COLUMN crm.payments.failure_reason IS 'Why the payment failed, as rep
 COMMENT ON COLUMN crm.payments.external_id IS
     'The payment provider''s id, unique per account: the same id reported again returns the first row and changes nothing. NULL: none.';
 COMMENT ON COLUMN crm.payments.at IS
-    'When the payment happened (default: the transaction time); alerts go to the employees who wrote to the client before it.';
+    'When the payment happened (default: the transaction time); a failure alerts the employees who wrote to the client before it.';
 COMMENT ON COLUMN crm.payments.employee_id IS
     'The employee who recorded it: the acting one (naming another raises 42501); NULL on insert: the acting employee, if any.';
-COMMENT ON COLUMN crm.payments.created_at IS 'When the row was written (the transaction time).';
+COMMENT ON COLUMN crm.payments.created_at IS 'When the row was written (default: the transaction time).';
 
 GRANT SELECT ON crm.payments TO crm_reader;
 GRANT INSERT ON crm.payments TO crm_manager;
