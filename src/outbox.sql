@@ -4,7 +4,7 @@
 -- dedup_key makes a second queueing of the same message a no-op.
 
 COMMENT ON TABLE crm.outbox IS
-    'Messages crm queues for delivery from outside the database, in the transaction that decides to send them (call emails, overdue notices, autopay charges). Customer data.';
+    'Messages crm queues, in the transaction that decides to send them (call emails, overdue notices, autopay charges), for a crm_delivery login to deliver (crm.claim_outbox). Customer data.';
 COMMENT ON COLUMN crm.outbox.account_id IS 'The account the row belongs to (default crm.current_account()).';
 COMMENT ON COLUMN crm.outbox.id IS 'The message''s id (an identity; the key is (account_id, id)), in the order queued.';
 COMMENT ON COLUMN crm.outbox.kind IS
@@ -19,7 +19,14 @@ COMMENT ON COLUMN crm.outbox.payload IS
 COMMENT ON COLUMN crm.outbox.dedup_key IS
     'What the message is about (call:<call>, lead_overdue:<lead>:<deadline epoch>, charge:<invoice>:<n>): unique per account, so a message is queued once; NULL: no such key.';
 COMMENT ON COLUMN crm.outbox.created_at IS 'When the message was queued (the transaction time).';
-COMMENT ON COLUMN crm.outbox.sent_at IS 'When the deliverer sent the message; NULL while it waits.';
+COMMENT ON COLUMN crm.outbox.sent_at IS 'When the message was delivered (crm.outbox_sent); NULL while it waits.';
+COMMENT ON COLUMN crm.outbox.attempts IS 'Delivery attempts so far: each claim counts one.';
+COMMENT ON COLUMN crm.outbox.next_attempt_at IS
+    'When the message is due for delivery again: the end of a claim''s lease, or the retry after a failure; NULL: from created_at.';
+COMMENT ON COLUMN crm.outbox.last_error IS 'What went wrong at the latest failed delivery (crm.outbox_failed, up to 1000 bytes); NULL: none.';
+COMMENT ON COLUMN crm.outbox.provider_ref IS 'The delivery provider''s reference, from crm.outbox_sent; NULL: none.';
+COMMENT ON COLUMN crm.outbox.dead_at IS
+    'When delivery was given up, after crm.outbox_max_attempts failed attempts; NULL: not given up.';
 
 -- Delivery (outbox_delivery.c): for logins in crm_delivery, which hold no table privilege.
 CREATE OR REPLACE FUNCTION crm.claim_outbox(kinds text[] DEFAULT NULL, max integer DEFAULT 100,
@@ -62,6 +69,8 @@ GRANT USAGE ON SCHEMA crm TO crm_delivery;
 CREATE OR REPLACE FUNCTION crm._outbox_wake() RETURNS trigger
     LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_outbox_wake';
 REVOKE ALL ON FUNCTION crm._outbox_wake() FROM PUBLIC;
+COMMENT ON FUNCTION crm._outbox_wake() IS
+    'Trigger outbox_90_wake: NOTIFY crm_outbox with an empty payload, once per transaction that queues messages, so a delivery worker claims them.';
 -- NOTIFY crm_outbox, empty: a delivery worker's LISTEN wakes it; nothing for anyone else to read.
 CREATE OR REPLACE TRIGGER outbox_90_wake AFTER INSERT ON crm.outbox
     FOR EACH STATEMENT EXECUTE FUNCTION crm._outbox_wake();
