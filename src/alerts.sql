@@ -24,7 +24,7 @@ CREATE OR REPLACE FUNCTION crm._payment_alerts() RETURNS trigger
     LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_payment_alerts';
 REVOKE ALL ON FUNCTION crm._payment_alerts() FROM PUBLIC;
 COMMENT ON FUNCTION crm._payment_alerts() IS
-    'Trigger payments_50_alerts: a failed payment alerts, once per flagged offer, the active employees who wrote to the client before it, then notifies crm_events.';
+    'Trigger payments_50_alerts: a failed payment alerts, once per flagged offer, the active employees who wrote to the client before it.';
 CREATE OR REPLACE TRIGGER payments_50_alerts AFTER INSERT ON crm.payments
     FOR EACH ROW WHEN (NOT NEW.succeeded) EXECUTE FUNCTION crm._payment_alerts();
 
