@@ -7,7 +7,7 @@ CREATE OR REPLACE FUNCTION crm._ensure_roles() RETURNS void
     AS 'MODULE_PATHNAME', 'crm_ensure_roles';
 REVOKE ALL ON FUNCTION crm._ensure_roles() FROM PUBLIC;
 COMMENT ON FUNCTION crm._ensure_roles() IS
-    'Install helper: creates the group roles crm_reader, crm_manager, crm_admin and crm_service when missing, and nests admin > manager > reader.';
+    'Install helper: creates the group roles crm_reader, crm_manager, crm_admin, crm_service and crm_delivery when missing, and nests admin > manager > reader.';
 SELECT crm._ensure_roles();
 
 GRANT USAGE ON SCHEMA crm TO crm_reader;
