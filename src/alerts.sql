@@ -1,4 +1,21 @@
 -- alerts.sql: failed-payment alerts and the Important inbox.
+COMMENT ON TABLE crm.alerts IS
+    'The Important inbox of each employee, written by crm: one alert per failed payment, flagged offer and employee who wrote to the client before the failure.';
+COMMENT ON COLUMN crm.alerts.account_id IS 'The account the row belongs to (default crm.current_account()).';
+COMMENT ON COLUMN crm.alerts.id IS 'The alert''s id (an identity; the key is (account_id, id)).';
+COMMENT ON COLUMN crm.alerts.employee_id IS 'The employee alerted: an active one whose first message to the client came before the failure.';
+COMMENT ON COLUMN crm.alerts.kind IS 'What happened: failed_payment (default).';
+COMMENT ON COLUMN crm.alerts.client_id IS 'The client whose payment failed.';
+COMMENT ON COLUMN crm.alerts.conversation_id IS 'The conversation in which the employee first wrote to the client.';
+COMMENT ON COLUMN crm.alerts.offer_id IS 'The offer of the invoice marked notify_on_failed_payment.';
+COMMENT ON COLUMN crm.alerts.invoice_id IS 'The invoice whose payment failed.';
+COMMENT ON COLUMN crm.alerts.payment_id IS 'The failed payment.';
+COMMENT ON COLUMN crm.alerts.happened_at IS 'When the payment failed (crm.payments.at).';
+COMMENT ON COLUMN crm.alerts.created_at IS 'When the alert was made (the transaction time).';
+COMMENT ON COLUMN crm.alerts.seen_at IS
+    'When the employee first saw the alert (crm.mark_alert_seen, or UPDATE by that employee only); NULL: not yet.';
+COMMENT ON COLUMN crm.alerts.resolved_at IS
+    'When the employee resolved the alert, which leaves crm.important (crm.resolve_alert, or UPDATE by that employee only); NULL: open.';
 
 GRANT SELECT ON crm.alerts TO crm_reader;
 GRANT UPDATE (seen_at, resolved_at) ON crm.alerts TO crm_manager;
@@ -6,6 +23,8 @@ GRANT UPDATE (seen_at, resolved_at) ON crm.alerts TO crm_manager;
 CREATE OR REPLACE FUNCTION crm._payment_alerts() RETURNS trigger
     LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_payment_alerts';
 REVOKE ALL ON FUNCTION crm._payment_alerts() FROM PUBLIC;
+COMMENT ON FUNCTION crm._payment_alerts() IS
+    'Trigger payments_50_alerts: a failed payment alerts, once per flagged offer, the active employees who wrote to the client before it.';
 CREATE OR REPLACE TRIGGER payments_50_alerts AFTER INSERT ON crm.payments
     FOR EACH ROW WHEN (NOT NEW.succeeded) EXECUTE FUNCTION crm._payment_alerts();
 
@@ -13,6 +32,8 @@ CREATE OR REPLACE TRIGGER payments_50_alerts AFTER INSERT ON crm.payments
 CREATE OR REPLACE FUNCTION crm._alert_before_update() RETURNS trigger
     LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_alert_before_update';
 REVOKE ALL ON FUNCTION crm._alert_before_update() FROM PUBLIC;
+COMMENT ON FUNCTION crm._alert_before_update() IS
+    'Trigger alerts_10_marked: only the employee an alert was sent to marks it seen or resolved.';
 CREATE OR REPLACE TRIGGER alerts_10_marked BEFORE UPDATE ON crm.alerts
     FOR EACH ROW EXECUTE FUNCTION crm._alert_before_update();
 
@@ -47,5 +68,17 @@ LEFT JOIN crm.clients c ON c.account_id = a.account_id AND c.id = a.client_id
 WHERE a.account_id = crm.session_account()
   AND a.employee_id = crm.current_employee()
   AND a.resolved_at IS NULL;
+COMMENT ON VIEW crm.important IS 'The acting employee''s unresolved alerts (crm.employee_id): the Important inbox.';
+COMMENT ON COLUMN crm.important.id IS 'The alert''s id (crm.alerts.id).';
+COMMENT ON COLUMN crm.important.account_id IS 'The account of the alert.';
+COMMENT ON COLUMN crm.important.kind IS 'What happened: failed_payment.';
+COMMENT ON COLUMN crm.important.client_id IS 'The client whose payment failed.';
+COMMENT ON COLUMN crm.important.client IS 'The client''s name; NULL for an employee without can_see_customers.';
+COMMENT ON COLUMN crm.important.happened_at IS 'When the payment failed.';
+COMMENT ON COLUMN crm.important.conversation_id IS 'The conversation in which the employee first wrote to the client.';
+COMMENT ON COLUMN crm.important.offer_id IS 'The offer marked notify_on_failed_payment.';
+COMMENT ON COLUMN crm.important.invoice_id IS 'The invoice whose payment failed.';
+COMMENT ON COLUMN crm.important.payment_id IS 'The failed payment.';
+COMMENT ON COLUMN crm.important.seen_at IS 'When the employee first saw the alert; NULL: not yet.';
 GRANT SELECT ON crm.important TO crm_reader;
 GRANT EXECUTE ON FUNCTION crm.mark_alert_seen(bigint, timestamptz), crm.resolve_alert(bigint, timestamptz) TO crm_manager;

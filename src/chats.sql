@@ -1,5 +1,56 @@
 -- chats.sql: conversations, messages, who talked to whom, appointments.
 
+COMMENT ON TABLE crm.conversations IS 'Conversations with clients, opened by the application; crm keeps the time of the last message.';
+COMMENT ON COLUMN crm.conversations.account_id IS 'The account the row belongs to (default crm.current_account()).';
+COMMENT ON COLUMN crm.conversations.id IS 'The conversation''s id (an identity; the key is (account_id, id)).';
+COMMENT ON COLUMN crm.conversations.client_id IS 'The client talked to.';
+COMMENT ON COLUMN crm.conversations.channel IS 'Where the conversation takes place (free text, default chat).';
+COMMENT ON COLUMN crm.conversations.last_message_at IS
+    'Set by crm: the sent_at of the latest message, in or out; NULL before the first.';
+COMMENT ON COLUMN crm.conversations.created_at IS 'When the conversation was opened (default: the transaction time).';
+
+COMMENT ON TABLE crm.messages IS
+    'The messages of conversations, in and out; an outgoing one names the acting employee. Customer data.';
+COMMENT ON COLUMN crm.messages.account_id IS 'The account the row belongs to (default crm.current_account()).';
+COMMENT ON COLUMN crm.messages.id IS 'The message''s id (an identity; the key is (account_id, id)).';
+COMMENT ON COLUMN crm.messages.conversation_id IS 'The conversation the message belongs to.';
+COMMENT ON COLUMN crm.messages.direction IS 'The message''s direction: in (from the client) or out (to the client).';
+COMMENT ON COLUMN crm.messages.employee_id IS
+    'For an outgoing message, the employee who wrote it: the acting one (naming another raises 42501); NULL for an incoming one, or by nobody.';
+COMMENT ON COLUMN crm.messages.body IS 'The text of the message (default empty).';
+COMMENT ON COLUMN crm.messages.sent_at IS
+    'When the message was sent (default: the transaction time): from 2000-01-01 to 5 minutes after now(), for a bound login within 5 minutes of now(), else 22008. Decides who wrote to a client first.';
+
+COMMENT ON TABLE crm.client_contacts IS
+    'Written by crm: when each employee first and last wrote to each client. Failed-payment alerts are routed by it.';
+COMMENT ON COLUMN crm.client_contacts.account_id IS 'The account the row belongs to (default crm.current_account()).';
+COMMENT ON COLUMN crm.client_contacts.client_id IS 'The client written to.';
+COMMENT ON COLUMN crm.client_contacts.employee_id IS 'The employee who wrote.';
+COMMENT ON COLUMN crm.client_contacts.conversation_id IS 'The conversation of the employee''s first message to the client.';
+COMMENT ON COLUMN crm.client_contacts.first_out_at IS 'The sent_at of the employee''s first message to the client.';
+COMMENT ON COLUMN crm.client_contacts.last_out_at IS 'The sent_at of the employee''s latest message to the client.';
+
+COMMENT ON TABLE crm.appointments IS
+    'Appointments with clients: waiting, then confirmed, then came, or cancelled; every move is kept in crm.appointment_events.';
+COMMENT ON COLUMN crm.appointments.account_id IS 'The account the row belongs to (default crm.current_account()).';
+COMMENT ON COLUMN crm.appointments.id IS 'The appointment''s id (an identity; the key is (account_id, id)).';
+COMMENT ON COLUMN crm.appointments.client_id IS 'The client the appointment is with.';
+COMMENT ON COLUMN crm.appointments.employee_id IS 'The employee the client is to meet; NULL: none named.';
+COMMENT ON COLUMN crm.appointments.starts_at IS 'When the appointment starts.';
+COMMENT ON COLUMN crm.appointments.status IS
+    'The appointment''s status: waiting (default), confirmed, came or cancelled; it moves waiting -> confirmed -> came, or waiting or confirmed -> cancelled (else 55000).';
+COMMENT ON COLUMN crm.appointments.created_at IS 'When the appointment was booked (default: the transaction time).';
+
+COMMENT ON TABLE crm.appointment_events IS
+    'Who moved an appointment from which status to which, written by crm; append-only: UPDATE, DELETE and TRUNCATE raise 42501.';
+COMMENT ON COLUMN crm.appointment_events.account_id IS 'The account the row belongs to (default crm.current_account()).';
+COMMENT ON COLUMN crm.appointment_events.id IS 'The event''s id (an identity; the key is (account_id, id)), in the order of the events.';
+COMMENT ON COLUMN crm.appointment_events.appointment_id IS 'The appointment moved.';
+COMMENT ON COLUMN crm.appointment_events.employee_id IS 'The acting employee; NULL: none.';
+COMMENT ON COLUMN crm.appointment_events.from_status IS 'The status before; NULL for the booking.';
+COMMENT ON COLUMN crm.appointment_events.to_status IS 'The status after.';
+COMMENT ON COLUMN crm.appointment_events.at IS 'When: the transaction time of the move.';
+
 GRANT SELECT ON crm.conversations, crm.messages, crm.client_contacts, crm.appointments TO crm_reader;
 GRANT INSERT, UPDATE ON crm.conversations TO crm_manager;
 GRANT INSERT ON crm.messages TO crm_manager;
@@ -9,15 +60,23 @@ GRANT SELECT ON crm.appointment_events TO crm_reader;
 CREATE OR REPLACE FUNCTION crm._message_before_insert() RETURNS trigger
     LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_message_before_insert';
 REVOKE ALL ON FUNCTION crm._message_before_insert() FROM PUBLIC;
+COMMENT ON FUNCTION crm._message_before_insert() IS
+    'Trigger messages_10_check: an outgoing message names the acting employee, and sent_at is a sane time.';
 CREATE OR REPLACE FUNCTION crm._message_after_insert() RETURNS trigger
     LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_message_after_insert';
 REVOKE ALL ON FUNCTION crm._message_after_insert() FROM PUBLIC;
+COMMENT ON FUNCTION crm._message_after_insert() IS
+    'Trigger messages_50_contacts: last_message_at, crm.client_contacts, and the first writer as the client''s responsible manager.';
 CREATE OR REPLACE FUNCTION crm._appointment_before_update() RETURNS trigger
     LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_appointment_before_update';
 REVOKE ALL ON FUNCTION crm._appointment_before_update() FROM PUBLIC;
+COMMENT ON FUNCTION crm._appointment_before_update() IS
+    'Trigger appointments_10_transition: waiting -> confirmed -> came, and waiting or confirmed -> cancelled.';
 CREATE OR REPLACE FUNCTION crm._appointment_history() RETURNS trigger
     LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_appointment_history';
 REVOKE ALL ON FUNCTION crm._appointment_history() FROM PUBLIC;
+COMMENT ON FUNCTION crm._appointment_history() IS
+    'Trigger appointments_90_history: one crm.appointment_events row per booking and status move.';
 
 -- The employee is the actor, and sent_at a sane time (actor.c).
 CREATE OR REPLACE TRIGGER messages_10_check BEFORE INSERT ON crm.messages
@@ -59,6 +118,20 @@ LEFT JOIN LATERAL (
     SELECT m.direction, m.employee_id, m.body FROM crm.messages m
     WHERE m.account_id = v.account_id AND m.conversation_id = v.id
     ORDER BY m.sent_at DESC, m.id DESC LIMIT 1) m ON true;
+COMMENT ON VIEW crm.chat_list IS
+    'One row per conversation with its client, the client''s phones and the last message; funnel splits employees from clients.';
+COMMENT ON COLUMN crm.chat_list.id IS 'The conversation''s id (crm.conversations.id).';
+COMMENT ON COLUMN crm.chat_list.account_id IS 'The account of the conversation.';
+COMMENT ON COLUMN crm.chat_list.client_id IS 'The client''s id.';
+COMMENT ON COLUMN crm.chat_list.client IS 'The client''s name (search by prefix: lower(client) LIKE lower(...) || ''%'').';
+COMMENT ON COLUMN crm.chat_list.phones IS 'The client''s phones in E.164, oldest first (empty without phones).';
+COMMENT ON COLUMN crm.chat_list.category IS 'The client''s category.';
+COMMENT ON COLUMN crm.chat_list.funnel IS 'The chat list''s funnel: employees for clients of category employee, else clients.';
+COMMENT ON COLUMN crm.chat_list.channel IS 'The conversation''s channel.';
+COMMENT ON COLUMN crm.chat_list.last_message_at IS 'When the latest message was sent; NULL: no message yet.';
+COMMENT ON COLUMN crm.chat_list.last_direction IS 'The latest message''s direction, in or out; NULL: no message yet.';
+COMMENT ON COLUMN crm.chat_list.last_employee_id IS 'The employee who wrote the latest message; NULL: an incoming one, or none.';
+COMMENT ON COLUMN crm.chat_list.last_message IS 'The latest message''s text; NULL: no message yet.';
 GRANT SELECT ON crm.chat_list, crm.appointment_events TO crm_reader;
 
 -- First contact (inbound.c): a channel integration hands crm each message a client

@@ -20,6 +20,8 @@
 CREATE OR REPLACE FUNCTION crm._customer_guard() RETURNS trigger
     LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_customer_guard';
 REVOKE ALL ON FUNCTION crm._customer_guard() FROM PUBLIC;
+COMMENT ON FUNCTION crm._customer_guard() IS
+    'Trigger _customer_guard: refuses a write of customer data by an employee without can_see_customers (42501); the arguments name the columns.';
 -- No SET clause: the policies call it, and it runs only crm.can_see_customers()'s query.
 CREATE OR REPLACE FUNCTION crm.customer_data_account() RETURNS bigint
     LANGUAGE c STABLE PARALLEL RESTRICTED LEAKPROOF
@@ -31,6 +33,8 @@ GRANT EXECUTE ON FUNCTION crm.customer_data_account() TO crm_reader;
 CREATE OR REPLACE FUNCTION crm._hide_customer_data(tab regclass, whole_row boolean, VARIADIC columns name[]) RETURNS void
     LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_hide_customer_data';
 REVOKE ALL ON FUNCTION crm._hide_customer_data(regclass,boolean,name[]) FROM PUBLIC;
+COMMENT ON FUNCTION crm._hide_customer_data(regclass,boolean,name[]) IS
+    'Install helper: the policy customers_visible (whole rows, or rows with the columns set) and the trigger _customer_guard of a table holding customer data.';
 
 SELECT crm._hide_customer_data('crm.clients', true, 'name', 'email', 'note', 'tags', 'budget', 'birthday',
                                'city', 'address', 'ip', 'attrs');

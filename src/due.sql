@@ -3,6 +3,17 @@
 -- crm.due_failures, the due items whose handling failed and that are set aside.
 COMMENT ON TABLE crm.due_failures IS
     'Due items whose handling failed: skipped by crm.run_due and the worker, tried again alone from next_attempt_at (backoff doubling from one minute to one day), removed once handled or no longer due.';
+COMMENT ON COLUMN crm.due_failures.account_id IS 'The account of the item.';
+COMMENT ON COLUMN crm.due_failures.kind IS
+    'The kind of due work: lead_overdue (the item is a lead), invoice_auto_cancel or autopay_charge (an invoice).';
+COMMENT ON COLUMN crm.due_failures.item_id IS 'The id of the lead or invoice in the account.';
+COMMENT ON COLUMN crm.due_failures.sqlstate IS 'The SQLSTATE of the latest failure.';
+COMMENT ON COLUMN crm.due_failures.message IS 'The error message of the latest failure.';
+COMMENT ON COLUMN crm.due_failures.first_seen IS 'When the item first failed (the now of that run).';
+COMMENT ON COLUMN crm.due_failures.last_seen IS 'When the item last failed (the now of that run).';
+COMMENT ON COLUMN crm.due_failures.attempts IS 'How many times the item has failed.';
+COMMENT ON COLUMN crm.due_failures.next_attempt_at IS
+    'When the item is tried again: last_seen plus one minute, doubled with each attempt up to a day.';
 GRANT SELECT ON crm.due_failures TO crm_admin;
 
 CREATE OR REPLACE FUNCTION crm.run_due(now timestamptz DEFAULT now(), max_items integer DEFAULT 10000)

@@ -6,10 +6,23 @@ COMMENT ON TABLE crm.events IS
     'One row per business change, numbered per account in commit order (read with crm.events_since); append-only, written by crm.';
 COMMENT ON TABLE crm.event_counters IS
     'The last event id of each account (crm''s own; no role reads it).';
+COMMENT ON COLUMN crm.events.account_id IS 'The account of the change.';
+COMMENT ON COLUMN crm.events.id IS
+    'The event''s number in its account, in commit order: a consumer resumes with crm.events_since(the last id it read).';
+COMMENT ON COLUMN crm.events.at IS 'The transaction time of the change.';
+COMMENT ON COLUMN crm.events.kind IS
+    'What changed: lead_created, lead_status_changed, lead_manager_changed, lead_client_linked, lead_order_linked, lead_overdue, client_created, client_category_changed, client_responsible_changed, order_created, order_lead_linked, invoice_created, invoice_status_changed, payment, payment_failed, alert_raised, call_logged, message_in, message_out, appointment_created, appointment_status_changed or outbox_queued.';
+COMMENT ON COLUMN crm.events.employee_id IS 'The acting employee; NULL: none.';
+COMMENT ON COLUMN crm.events.payload IS
+    'JSON: the row''s id (lead_id, invoice_id, ...) with its ids, states, amounts and times, or from and to for a change; never customer data.';
+COMMENT ON COLUMN crm.event_counters.account_id IS 'The account.';
+COMMENT ON COLUMN crm.event_counters.last_id IS 'The id of the account''s last event.';
 
 CREATE OR REPLACE FUNCTION crm._record_event() RETURNS trigger
     LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_record_event';
 REVOKE ALL ON FUNCTION crm._record_event() FROM PUBLIC;
+COMMENT ON FUNCTION crm._record_event() IS
+    'Trigger *_96_events: the row''s change as an event of crm.events, numbered when the transaction commits; the argument names the entity.';
 
 -- After the other AFTER triggers of each table (96): the row as the rules left it.
 CREATE OR REPLACE TRIGGER leads_96_events AFTER INSERT OR UPDATE ON crm.leads

@@ -5,7 +5,11 @@
 CREATE OR REPLACE FUNCTION crm._forbid_delete() RETURNS trigger
     LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_forbid_delete';
 REVOKE ALL ON FUNCTION crm._forbid_delete() FROM PUBLIC;
+COMMENT ON FUNCTION crm._forbid_delete() IS
+    'Trigger: refuses DELETE and TRUNCATE of numbered rows (42501); the trigger''s argument is the hint.';
 -- No UPDATE, DELETE or TRUNCATE of an event or fact table, from any role.
 CREATE OR REPLACE FUNCTION crm._append_only() RETURNS trigger
     LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_append_only';
 REVOKE ALL ON FUNCTION crm._append_only() FROM PUBLIC;
+COMMENT ON FUNCTION crm._append_only() IS
+    'Trigger: refuses UPDATE, DELETE and TRUNCATE of a history or fact table for every role, the owner included (42501).';

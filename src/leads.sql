@@ -1,16 +1,110 @@
 -- leads.sql: statuses, lead types, transitions, campaigns, locations, leads, lead events,
 -- board views.
 
+COMMENT ON TABLE crm.statuses IS 'The statuses of the account''s leads, open, won or lost; edited by crm_admin.';
+COMMENT ON COLUMN crm.statuses.account_id IS 'The account the row belongs to (default crm.current_account()).';
+COMMENT ON COLUMN crm.statuses.id IS 'The status''s id (an identity; the key is (account_id, id)).';
+COMMENT ON COLUMN crm.statuses.name IS 'The status''s name, unique per account.';
+COMMENT ON COLUMN crm.statuses.kind IS
+    'The status''s kind: open (default), won or lost; moving a lead to a won or lost status closes it, back to an open one reopens it.';
+COMMENT ON COLUMN crm.statuses.position IS 'Sort order of the statuses (default 0): crm.allowed_transitions lists them by it, crm.funnel shows it.';
+
+COMMENT ON TABLE crm.lead_types IS
+    'Kinds of lead, each with its initial status and number template; edited by crm_admin.';
+COMMENT ON COLUMN crm.lead_types.account_id IS 'The account the row belongs to (default crm.current_account()).';
+COMMENT ON COLUMN crm.lead_types.id IS 'The lead type''s id (an identity; the key is (account_id, id)).';
+COMMENT ON COLUMN crm.lead_types.name IS 'The lead type''s name, unique per account.';
+COMMENT ON COLUMN crm.lead_types.initial_status_id IS 'The status a new lead of this type starts in when it names none.';
+COMMENT ON COLUMN crm.lead_types.number_template IS
+    'Number template of the type''s leads (default L-{N:5}), checked by crm.number_template_ok; types with the same template share one counter.';
+COMMENT ON COLUMN crm.lead_types.is_default IS
+    'The type of a lead inserted without type_id (default false); at most one per account.';
+
+COMMENT ON TABLE crm.status_transitions IS
+    'The allowed status moves of leads: a status with no rule from it allows any move, with rules only the listed ones. Edited by crm_admin.';
+COMMENT ON COLUMN crm.status_transitions.account_id IS 'The account the row belongs to (default crm.current_account()).';
+COMMENT ON COLUMN crm.status_transitions.id IS 'The rule''s id (an identity; the key is (account_id, id)).';
+COMMENT ON COLUMN crm.status_transitions.lead_type_id IS 'The lead type the rule is for; NULL: every type.';
+COMMENT ON COLUMN crm.status_transitions.from_status_id IS 'The status the move starts from.';
+COMMENT ON COLUMN crm.status_transitions.to_status_id IS 'The status the move leads to (not from_status_id).';
+
+COMMENT ON TABLE crm.campaigns IS 'Advertising campaigns that leads come from; edited by crm_admin.';
+COMMENT ON COLUMN crm.campaigns.account_id IS 'The account the row belongs to (default crm.current_account()).';
+COMMENT ON COLUMN crm.campaigns.id IS 'The campaign''s id (an identity; the key is (account_id, id)).';
+COMMENT ON COLUMN crm.campaigns.name IS 'The campaign''s name, unique per account.';
+
+COMMENT ON TABLE crm.locations IS 'The locations leads can be assigned to (crm.leads.location_id); edited by crm_admin.';
+COMMENT ON COLUMN crm.locations.account_id IS 'The account the row belongs to (default crm.current_account()).';
+COMMENT ON COLUMN crm.locations.id IS 'The location''s id (an identity; the key is (account_id, id)).';
+COMMENT ON COLUMN crm.locations.name IS 'The location''s name, unique per account.';
+
+COMMENT ON TABLE crm.leads IS
+    'Incoming requests, numbered per type and moved through statuses by the transition rules; never deleted (move one to a lost status). Customer data.';
+COMMENT ON COLUMN crm.leads.account_id IS 'The account the row belongs to (default crm.current_account()); fixed.';
+COMMENT ON COLUMN crm.leads.id IS 'The lead''s id (an identity; the key is (account_id, id)); fixed.';
+COMMENT ON COLUMN crm.leads.number IS
+    'Set by crm from the lead type''s number template (writing it raises 428C9): unique per account, gapless, fixed.';
+COMMENT ON COLUMN crm.leads.number_sequence_id IS 'Set by crm: the crm.number_sequences counter the number was drawn from; fixed.';
+COMMENT ON COLUMN crm.leads.number_seq IS 'Set by crm: the counter''s value in the number; fixed.';
+COMMENT ON COLUMN crm.leads.type_id IS 'The lead type; NULL on insert: the account''s default type.';
+COMMENT ON COLUMN crm.leads.status_id IS
+    'The current status; NULL on insert: the type''s initial status. A change follows the transition rules (crm.transition_lead, or UPDATE).';
+COMMENT ON COLUMN crm.leads.client_id IS
+    'The client the lead is linked to (crm.link_lead_client, an order''s link, or at insert in auto mode); NULL: none.';
+COMMENT ON COLUMN crm.leads.contact_name IS 'The contact''s name, as given.';
+COMMENT ON COLUMN crm.leads.contact_phone IS 'The contact''s phone, as typed.';
+COMMENT ON COLUMN crm.leads.phone IS
+    'Set by crm: the E.164 form of contact_phone in the account''s default_region; NULL when it is not a valid number.';
+COMMENT ON COLUMN crm.leads.email IS 'The contact''s email, as given.';
+COMMENT ON COLUMN crm.leads.campaign_id IS 'The advertising campaign the lead came from; NULL: none.';
+COMMENT ON COLUMN crm.leads.location_id IS 'The location the lead belongs to; NULL: none.';
+COMMENT ON COLUMN crm.leads.manager_id IS 'The employee who works the lead; NULL on insert: the acting employee, if any.';
+COMMENT ON COLUMN crm.leads.comment IS 'Free text about the request.';
+COMMENT ON COLUMN crm.leads.deadline IS
+    'When the lead must be dealt with; once it has passed (now > deadline) on an open lead, crm.run_due marks the lead overdue. NULL: none.';
+COMMENT ON COLUMN crm.leads.urgent IS 'Puts the open lead under the urgent badge (default false).';
+COMMENT ON COLUMN crm.leads.budget IS 'The contact''s budget, a number of at least 0; NULL: unknown.';
+COMMENT ON COLUMN crm.leads.tags IS 'Free labels (default empty).';
+COMMENT ON COLUMN crm.leads.order_id IS
+    'Set by crm: the order linked to the lead (crm.link_order, or orders.lead_id); writing it raises 428C9.';
+COMMENT ON COLUMN crm.leads.created_at IS
+    'When the lead was created (default: the transaction time); the {YYYY} and {MM} of its number come from it; fixed.';
+COMMENT ON COLUMN crm.leads.status_changed_at IS 'Set by crm: the transaction time of the last status move (created_at at first).';
+COMMENT ON COLUMN crm.leads.closed_at IS
+    'Set by crm: when the lead moved to a won or lost status; NULL while it is open (reopening clears it).';
+COMMENT ON COLUMN crm.leads.overdue_since IS
+    'Set by crm.run_due: the deadline, once it passed while the lead was open; NULL otherwise. A new deadline clears it.';
+
+COMMENT ON TABLE crm.lead_events IS
+    'The history of every lead, written by crm; append-only: UPDATE, DELETE and TRUNCATE raise 42501 for every role.';
+COMMENT ON COLUMN crm.lead_events.account_id IS 'The account the row belongs to (default crm.current_account()).';
+COMMENT ON COLUMN crm.lead_events.id IS 'The event''s id (an identity; the key is (account_id, id)), in the order of the events.';
+COMMENT ON COLUMN crm.lead_events.lead_id IS 'The lead the event belongs to.';
+COMMENT ON COLUMN crm.lead_events.at IS 'When: the transaction time of the change.';
+COMMENT ON COLUMN crm.lead_events.employee_id IS 'The acting employee; NULL: none (the scheduler, or a session without one).';
+COMMENT ON COLUMN crm.lead_events.kind IS
+    'What happened: created, status_changed, deadline_changed, deadline_expired, manager_changed, client_linked or order_linked.';
+COMMENT ON COLUMN crm.lead_events.from_status_id IS 'For status_changed: the status before the move; else NULL.';
+COMMENT ON COLUMN crm.lead_events.to_status_id IS 'For status_changed: the status after the move; for created: the starting status; else NULL.';
+COMMENT ON COLUMN crm.lead_events.detail IS
+    'JSON: created has number; status_changed comment and by (employee or system); deadline_expired deadline and overdue_since; the others from and to.';
+
 -- Triggers: defaults and numbering, transition rules, history.
 CREATE OR REPLACE FUNCTION crm._lead_before_insert() RETURNS trigger
     LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_lead_before_insert';
 REVOKE ALL ON FUNCTION crm._lead_before_insert() FROM PUBLIC;
+COMMENT ON FUNCTION crm._lead_before_insert() IS
+    'Trigger lead_10_before_insert: type, initial status, number, times and manager of a new lead.';
 CREATE OR REPLACE FUNCTION crm._lead_before_update() RETURNS trigger
     LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_lead_before_update';
 REVOKE ALL ON FUNCTION crm._lead_before_update() FROM PUBLIC;
+COMMENT ON FUNCTION crm._lead_before_update() IS
+    'Trigger lead_10_before_update: fixed columns, the transition rules, the status times, overdue_since.';
 CREATE OR REPLACE FUNCTION crm._lead_after_write() RETURNS trigger
     LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_lead_after_write';
 REVOKE ALL ON FUNCTION crm._lead_after_write() FROM PUBLIC;
+COMMENT ON FUNCTION crm._lead_after_write() IS
+    'Trigger lead_90_history: one crm.lead_events row per change worth keeping.';
 
 CREATE OR REPLACE TRIGGER lead_10_before_insert BEFORE INSERT ON crm.leads
     FOR EACH ROW EXECUTE FUNCTION crm._lead_before_insert();
@@ -102,6 +196,34 @@ JOIN crm.statuses s ON s.account_id = l.account_id AND s.id = l.status_id
 LEFT JOIN crm.employees m ON m.account_id = l.account_id AND m.id = l.manager_id
 LEFT JOIN crm.clients c ON c.account_id = l.account_id AND c.id = l.client_id
 LEFT JOIN crm.campaigns cp ON cp.account_id = l.account_id AND cp.id = l.campaign_id;
+COMMENT ON VIEW crm.lead_board IS
+    'Leads with the names of their type, status, manager, client and campaign, and whether they are overdue at the time of the query.';
+COMMENT ON COLUMN crm.lead_board.account_id IS 'The account of the lead.';
+COMMENT ON COLUMN crm.lead_board.id IS 'The lead''s id (crm.leads.id).';
+COMMENT ON COLUMN crm.lead_board.number IS 'The lead''s number.';
+COMMENT ON COLUMN crm.lead_board.type_id IS 'The lead type''s id.';
+COMMENT ON COLUMN crm.lead_board.type IS 'The lead type''s name.';
+COMMENT ON COLUMN crm.lead_board.status_id IS 'The current status''s id.';
+COMMENT ON COLUMN crm.lead_board.status IS 'The current status''s name.';
+COMMENT ON COLUMN crm.lead_board.status_kind IS 'The current status''s kind: open, won or lost.';
+COMMENT ON COLUMN crm.lead_board.manager_id IS 'The manager''s id; NULL: none.';
+COMMENT ON COLUMN crm.lead_board.manager IS 'The manager''s name; NULL: none.';
+COMMENT ON COLUMN crm.lead_board.client_id IS 'The linked client''s id; NULL: none.';
+COMMENT ON COLUMN crm.lead_board.client IS 'The linked client''s name; NULL: none.';
+COMMENT ON COLUMN crm.lead_board.contact_name IS 'The contact''s name, as given.';
+COMMENT ON COLUMN crm.lead_board.contact_phone IS 'The contact''s phone, as typed.';
+COMMENT ON COLUMN crm.lead_board.phone IS 'The contact''s phone in E.164; NULL when not valid.';
+COMMENT ON COLUMN crm.lead_board.campaign_id IS 'The campaign''s id; NULL: none.';
+COMMENT ON COLUMN crm.lead_board.campaign IS 'The campaign''s name; NULL: none.';
+COMMENT ON COLUMN crm.lead_board.deadline IS 'The lead''s deadline; NULL: none.';
+COMMENT ON COLUMN crm.lead_board.overdue IS 'Whether the lead is open and now() is past its deadline.';
+COMMENT ON COLUMN crm.lead_board.overdue_for IS 'How long the lead has been overdue, to the second; NULL when it is not.';
+COMMENT ON COLUMN crm.lead_board.urgent IS 'Whether the lead is marked urgent.';
+COMMENT ON COLUMN crm.lead_board.budget IS 'The contact''s budget; NULL: unknown.';
+COMMENT ON COLUMN crm.lead_board.tags IS 'The lead''s labels.';
+COMMENT ON COLUMN crm.lead_board.created_at IS 'When the lead was created.';
+COMMENT ON COLUMN crm.lead_board.status_changed_at IS 'When the lead last changed status.';
+COMMENT ON COLUMN crm.lead_board.closed_at IS 'When the lead was closed (won or lost); NULL while it is open.';
 
 -- One row per manager with open overdue or urgent leads, and a total row (id NULL).
 -- Overdue and urgent leads are counted apart, each from its own partial index
@@ -138,6 +260,13 @@ FROM (SELECT l.account_id, count(*) AS overdue, 0 AS urgent
       WHERE l.closed_at IS NULL AND l.urgent
       GROUP BY l.account_id) t
 GROUP BY t.account_id;
+COMMENT ON VIEW crm.lead_badges IS
+    'Open overdue and urgent leads: one row per manager who has some, and a total row (id NULL).';
+COMMENT ON COLUMN crm.lead_badges.account_id IS 'The account of the leads.';
+COMMENT ON COLUMN crm.lead_badges.id IS 'The manager''s id; NULL in the total row and for leads without a manager.';
+COMMENT ON COLUMN crm.lead_badges.manager IS 'The manager''s name, not assigned for leads without one, or total.';
+COMMENT ON COLUMN crm.lead_badges.overdue IS 'Open leads whose deadline has passed (at the time of the query).';
+COMMENT ON COLUMN crm.lead_badges.urgent IS 'Open leads marked urgent.';
 
 GRANT SELECT ON crm.statuses, crm.lead_types, crm.status_transitions, crm.campaigns, crm.locations,
                 crm.leads, crm.lead_events, crm.lead_board, crm.lead_badges TO crm_reader;

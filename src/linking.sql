@@ -5,6 +5,8 @@
 CREATE OR REPLACE FUNCTION crm._lead_phone_before_write() RETURNS trigger
     LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_lead_phone_before_write';
 REVOKE ALL ON FUNCTION crm._lead_phone_before_write() FROM PUBLIC;
+COMMENT ON FUNCTION crm._lead_phone_before_write() IS
+    'Trigger lead_20_phone: phone from contact_phone, order_id only through the link, and in auto mode the one client with the phone.';
 CREATE OR REPLACE TRIGGER lead_20_phone BEFORE INSERT OR UPDATE OF contact_phone, phone, order_id ON crm.leads
     FOR EACH ROW EXECUTE FUNCTION crm._lead_phone_before_write();
 -- Auto mode: link the matching client and order.  After lead_90_history, so
@@ -12,6 +14,8 @@ CREATE OR REPLACE TRIGGER lead_20_phone BEFORE INSERT OR UPDATE OF contact_phone
 CREATE OR REPLACE FUNCTION crm._lead_after_insert_link() RETURNS trigger
     LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_lead_after_insert_link';
 REVOKE ALL ON FUNCTION crm._lead_after_insert_link() FROM PUBLIC;
+COMMENT ON FUNCTION crm._lead_after_insert_link() IS
+    'Trigger lead_95_link: records the automatic client link, then in auto mode links the one matching unlinked order.';
 CREATE OR REPLACE TRIGGER lead_95_link AFTER INSERT ON crm.leads
     FOR EACH ROW EXECUTE FUNCTION crm._lead_after_insert_link();
 
@@ -19,6 +23,8 @@ CREATE OR REPLACE TRIGGER lead_95_link AFTER INSERT ON crm.leads
 CREATE OR REPLACE FUNCTION crm._order_after_write_link() RETURNS trigger
     LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_order_after_write_link';
 REVOKE ALL ON FUNCTION crm._order_after_write_link() FROM PUBLIC;
+COMMENT ON FUNCTION crm._order_after_write_link() IS
+    'Trigger order_90_link: the lead_id of a new order, or one written by hand, is linked as crm.link_order does.';
 CREATE OR REPLACE TRIGGER order_90_link AFTER INSERT OR UPDATE OF lead_id ON crm.orders
     FOR EACH ROW EXECUTE FUNCTION crm._order_after_write_link();
 

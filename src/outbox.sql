@@ -3,6 +3,30 @@
 -- autopay, deadline notifications) and delivered from outside the database;
 -- dedup_key makes a second queueing of the same message a no-op.
 
+COMMENT ON TABLE crm.outbox IS
+    'Messages crm queues, in the transaction that decides to send them (call emails, overdue notices, autopay charges), for a crm_delivery login to deliver (crm.claim_outbox). Customer data.';
+COMMENT ON COLUMN crm.outbox.account_id IS 'The account the row belongs to (default crm.current_account()).';
+COMMENT ON COLUMN crm.outbox.id IS 'The message''s id (an identity; the key is (account_id, id)), in the order queued.';
+COMMENT ON COLUMN crm.outbox.kind IS
+    'What the message is: email (a call''s template email), notification (an overdue lead''s notice to its manager) or charge (an autopay charge for the payment provider).';
+COMMENT ON COLUMN crm.outbox.recipient IS
+    'The email address to send to; NULL for a charge, or a notice whose lead has no manager with an email.';
+COMMENT ON COLUMN crm.outbox.cc IS 'An address to send a copy to (the manager, for a call with copy_to_manager); NULL: none.';
+COMMENT ON COLUMN crm.outbox.subject IS 'The rendered subject; NULL for a charge.';
+COMMENT ON COLUMN crm.outbox.body IS 'The rendered body; NULL for a charge.';
+COMMENT ON COLUMN crm.outbox.payload IS
+    'JSON for the deliverer: a charge has invoice_id, number, client_id, amount, charge and due_at; a notice event, lead_id, number, manager_id and deadline; a call email call_id.';
+COMMENT ON COLUMN crm.outbox.dedup_key IS
+    'What the message is about (call:<call>, lead_overdue:<lead>:<deadline epoch>, charge:<invoice>:<n>): unique per account, so a message is queued once; NULL: no such key.';
+COMMENT ON COLUMN crm.outbox.created_at IS 'When the message was queued (the transaction time).';
+COMMENT ON COLUMN crm.outbox.sent_at IS 'When the message was delivered (crm.outbox_sent); NULL while it waits.';
+COMMENT ON COLUMN crm.outbox.attempts IS 'Delivery attempts so far: each claim counts one.';
+COMMENT ON COLUMN crm.outbox.next_attempt_at IS
+    'When the message is due for delivery again: the end of a claim''s lease, or the retry after a failure; NULL: from created_at.';
+COMMENT ON COLUMN crm.outbox.last_error IS 'What went wrong at the latest failed delivery (crm.outbox_failed, up to 1000 bytes); NULL: none.';
+COMMENT ON COLUMN crm.outbox.provider_ref IS 'The delivery provider''s reference, from crm.outbox_sent; NULL: none.';
+COMMENT ON COLUMN crm.outbox.dead_at IS
+    'When delivery was given up, after crm.outbox_max_attempts failed attempts; NULL: not given up.';
 
 -- Delivery (outbox_delivery.c): for logins in crm_delivery, which hold no table privilege.
 CREATE OR REPLACE FUNCTION crm.claim_outbox(kinds text[] DEFAULT NULL, max integer DEFAULT 100,
@@ -45,6 +69,8 @@ GRANT USAGE ON SCHEMA crm TO crm_delivery;
 CREATE OR REPLACE FUNCTION crm._outbox_wake() RETURNS trigger
     LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_outbox_wake';
 REVOKE ALL ON FUNCTION crm._outbox_wake() FROM PUBLIC;
+COMMENT ON FUNCTION crm._outbox_wake() IS
+    'Trigger outbox_90_wake: NOTIFY crm_outbox with an empty payload, once per transaction that queues messages, so a delivery worker claims them.';
 -- NOTIFY crm_outbox, empty: a delivery worker's LISTEN wakes it; nothing for anyone else to read.
 CREATE OR REPLACE TRIGGER outbox_90_wake AFTER INSERT ON crm.outbox
     FOR EACH STATEMENT EXECUTE FUNCTION crm._outbox_wake();

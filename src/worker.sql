@@ -16,6 +16,8 @@ GRANT EXECUTE ON FUNCTION crm.scheduler_status() TO crm_admin;
 CREATE OR REPLACE FUNCTION crm._due_changed() RETURNS trigger
     LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_due_changed';
 REVOKE ALL ON FUNCTION crm._due_changed() FROM PUBLIC;
+COMMENT ON FUNCTION crm._due_changed() IS
+    'Trigger lead_95_wake_scheduler and invoice_95_wake_scheduler: remembers the earliest due instant a transaction writes and, at commit, wakes the scheduler when it is earlier than its plan; the arguments name the columns.';
 
 CREATE OR REPLACE TRIGGER lead_95_wake_scheduler AFTER INSERT OR UPDATE OF deadline, status_id ON crm.leads
     FOR EACH ROW WHEN (NEW.deadline IS NOT NULL AND NEW.overdue_since IS NULL)

@@ -2,6 +2,97 @@
 -- actions and views (C: src/invoices/; payments are in invoices/payments.sql).
 -- The ranges of its amounts, times and intervals are CHECK constraints in values.sql.
 
+COMMENT ON TABLE crm.offers IS 'What the account sells, with a default price; edited by crm_admin.';
+COMMENT ON COLUMN crm.offers.account_id IS 'The account the row belongs to (default crm.current_account()).';
+COMMENT ON COLUMN crm.offers.id IS 'The offer''s id (an identity; the key is (account_id, id)).';
+COMMENT ON COLUMN crm.offers.name IS 'The offer''s name.';
+COMMENT ON COLUMN crm.offers.price IS
+    'The price of one unit, a number of at least 0 (default 0): an invoice item without a price gets it.';
+COMMENT ON COLUMN crm.offers.notify_on_failed_payment IS
+    'Whether a failed payment of an invoice holding the offer alerts the employees who wrote to the client before it (default false).';
+COMMENT ON COLUMN crm.offers.active IS 'Whether the offer is still sold (default true); for the application, crm does not read it.';
+COMMENT ON COLUMN crm.offers.created_at IS 'When the offer was created (default: the transaction time).';
+
+COMMENT ON TABLE crm.invoices IS
+    'Invoices of clients: numbered, moved from awaiting to prepaid, paid, cancelled, refunded or deleted by payments and the invoice actions, with auto-cancel, autopay and the call centre''s schedule. Never deleted: crm.delete_invoice marks one deleted.';
+COMMENT ON COLUMN crm.invoices.account_id IS 'The account the row belongs to (default crm.current_account()); fixed.';
+COMMENT ON COLUMN crm.invoices.id IS 'The invoice''s id (an identity; the key is (account_id, id)); fixed.';
+COMMENT ON COLUMN crm.invoices.number IS
+    'Set by crm from the account''s invoice_number_template (writing it raises 428C9): unique per account, gapless, fixed.';
+COMMENT ON COLUMN crm.invoices.number_sequence_id IS 'Set by crm: the crm.number_sequences counter the number was drawn from; fixed.';
+COMMENT ON COLUMN crm.invoices.number_seq IS 'Set by crm: the counter''s value in the number; fixed.';
+COMMENT ON COLUMN crm.invoices.client_id IS 'The client the invoice is for.';
+COMMENT ON COLUMN crm.invoices.manager_id IS
+    'The employee in charge of the invoice; NULL on insert: the acting employee, if any (views show not assigned).';
+COMMENT ON COLUMN crm.invoices.status IS
+    'The invoice''s status: awaiting (every invoice starts so), prepaid, paid, cancelled, refunded or deleted; a move follows the invoice rules, by the actions, payments or UPDATE alike.';
+COMMENT ON COLUMN crm.invoices.amount IS
+    'The amount due, a number of at least 0 (default 0); each change of the items sets it to their sum. Changes only while awaiting.';
+COMMENT ON COLUMN crm.invoices.paid_amount IS 'Set by crm: what the successful payments (not refunds) add up to.';
+COMMENT ON COLUMN crm.invoices.refunded_amount IS 'Set by crm: what the successful refunds add up to.';
+COMMENT ON COLUMN crm.invoices.income IS 'The income booked on the invoice, a number of at least 0 (default 0), for reporting.';
+COMMENT ON COLUMN crm.invoices.expenses IS 'The expenses booked on the invoice, a number of at least 0 (default 0), for reporting.';
+COMMENT ON COLUMN crm.invoices.auto_cancel_at IS
+    'When crm.run_due cancels the invoice if it is still awaiting or prepaid (crm.set_auto_cancel); NULL: never.';
+COMMENT ON COLUMN crm.invoices.autopay IS
+    'Whether the invoice is charged every autopay_interval (default false); turning it off is for crm_admin, crm turns it off after the last charge or when the invoice closes.';
+COMMENT ON COLUMN crm.invoices.autopay_interval IS
+    'The time between autopay charges, needed to turn autopay on; moves time forward, at most 100 years.';
+COMMENT ON COLUMN crm.invoices.autopay_limit IS 'The most successful autopay charges, at least 1; NULL: no limit.';
+COMMENT ON COLUMN crm.invoices.autopay_count IS 'Set by crm: the successful autopay charges so far.';
+COMMENT ON COLUMN crm.invoices.autopay_pending IS 'Set by crm: the charges queued whose result the payment provider has not reported yet.';
+COMMENT ON COLUMN crm.invoices.autopay_queued IS
+    'Set by crm: the charges queued so far; the last one''s ordinal, as in its dedup_key charge:<invoice>:<n>.';
+COMMENT ON COLUMN crm.invoices.autopay_last_charge_at IS 'Set by crm: the due time of the last charge queued; NULL before the first.';
+COMMENT ON COLUMN crm.invoices.next_charge_at IS
+    'When the next autopay charge is due; crm moves it one interval on with each charge queued. NULL: none (autopay off, or the limit taken).';
+COMMENT ON COLUMN crm.invoices.next_call_at IS
+    'When the call centre calls about the invoice next (set by call outcomes or by hand); NULL: no call, the invoice is not in the call queue.';
+COMMENT ON COLUMN crm.invoices.call_attempts IS 'Calls logged on the invoice so far (kept by crm).';
+COMMENT ON COLUMN crm.invoices.calls_stopped IS
+    'The call outcome that stopped the calls: already_paid, refused or wrong_contact; NULL while they go on.';
+COMMENT ON COLUMN crm.invoices.source IS 'Where the sale came from, for reports (free text; copied by crm.reissue_invoice).';
+COMMENT ON COLUMN crm.invoices.channel IS 'The sales channel, for reports (free text; copied by crm.reissue_invoice).';
+COMMENT ON COLUMN crm.invoices.partner IS 'The partner of the sale, for reports (free text; copied by crm.reissue_invoice).';
+COMMENT ON COLUMN crm.invoices.tag IS 'A label, for reports (free text; copied by crm.reissue_invoice).';
+COMMENT ON COLUMN crm.invoices.delivery IS 'How the order is delivered (free text).';
+COMMENT ON COLUMN crm.invoices.ip IS
+    'The IP address the order came from; customer data: an invoice with an ip is hidden from an employee without can_see_customers.';
+COMMENT ON COLUMN crm.invoices.note IS 'A note on the invoice; each change is a note event in its history.';
+COMMENT ON COLUMN crm.invoices.created_at IS
+    'When the invoice was created (default: the transaction time); the {YYYY} and {MM} of its number come from it; fixed.';
+COMMENT ON COLUMN crm.invoices.updated_at IS 'Set by crm: the transaction time of the last change.';
+COMMENT ON COLUMN crm.invoices.status_changed_at IS 'Set by crm: the transaction time of the last status move (created_at at first).';
+COMMENT ON COLUMN crm.invoices.claimed_by IS
+    'The employee who holds the invoice from crm.claim_next_call; cleared by the next call on it. NULL: not claimed.';
+COMMENT ON COLUMN crm.invoices.claimed_until IS 'Until when the claim holds: the invoice is hidden from other operators'' call queue meanwhile.';
+COMMENT ON COLUMN crm.invoices.no_answer_streak IS
+    'Kept by crm: the no_answer calls in a row so far (0 after any other outcome), which choose the retry interval.';
+
+COMMENT ON TABLE crm.invoice_items IS
+    'The lines of an invoice: an offer, a quantity and a price; they change only while the invoice is awaiting, and make its amount.';
+COMMENT ON COLUMN crm.invoice_items.account_id IS 'The account the row belongs to (default crm.current_account()).';
+COMMENT ON COLUMN crm.invoice_items.id IS 'The item''s id (an identity; the key is (account_id, id)).';
+COMMENT ON COLUMN crm.invoice_items.invoice_id IS 'The invoice the item belongs to.';
+COMMENT ON COLUMN crm.invoice_items.offer_id IS 'The offer sold.';
+COMMENT ON COLUMN crm.invoice_items.quantity IS 'How many units, a number greater than 0 with up to 3 decimal places (default 1).';
+COMMENT ON COLUMN crm.invoice_items.price IS
+    'The price of one unit, a number of at least 0; NULL on insert: the offer''s price.';
+
+COMMENT ON TABLE crm.invoice_events IS
+    'The history of every invoice, written by crm; append-only: UPDATE, DELETE and TRUNCATE raise 42501 for every role.';
+COMMENT ON COLUMN crm.invoice_events.account_id IS 'The account the row belongs to (default crm.current_account()).';
+COMMENT ON COLUMN crm.invoice_events.id IS 'The event''s id (an identity; the key is (account_id, id)), in the order of the events.';
+COMMENT ON COLUMN crm.invoice_events.invoice_id IS 'The invoice the event belongs to.';
+COMMENT ON COLUMN crm.invoice_events.at IS 'When: the transaction time of the change (for a call, its called_at).';
+COMMENT ON COLUMN crm.invoice_events.employee_id IS 'The acting employee; NULL: none (crm.run_due, or a session without one).';
+COMMENT ON COLUMN crm.invoice_events.kind IS
+    'What happened: created, status_changed, payment, payment_failed, refund, note, auto_cancel_changed, manager_changed, amount_changed, autopay_on, autopay_off, charge_queued, next_charge_changed, reissued or call.';
+COMMENT ON COLUMN crm.invoice_events.from_status IS 'For status_changed: the status before the move; else NULL.';
+COMMENT ON COLUMN crm.invoice_events.to_status IS 'For created and status_changed: the status after it; else NULL.';
+COMMENT ON COLUMN crm.invoice_events.detail IS
+    'JSON of the event (from and to, amount, comment, ...); a change crm made itself carries its reason (payment, refund, autopay, auto_cancel, items_changed, call_refused).';
+
 GRANT SELECT ON crm.offers, crm.invoices, crm.invoice_items, crm.invoice_events TO crm_reader;
 
 GRANT INSERT, UPDATE ON crm.offers TO crm_admin;
@@ -12,18 +103,28 @@ GRANT INSERT, UPDATE, DELETE ON crm.invoice_items TO crm_manager;
 CREATE OR REPLACE FUNCTION crm._invoice_before_insert() RETURNS trigger
     LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_invoice_before_insert';
 REVOKE ALL ON FUNCTION crm._invoice_before_insert() FROM PUBLIC;
+COMMENT ON FUNCTION crm._invoice_before_insert() IS
+    'Trigger invoice_10_before_insert: the number, manager, starting state and autopay schedule of a new invoice.';
 CREATE OR REPLACE FUNCTION crm._invoice_before_update() RETURNS trigger
     LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_invoice_before_update';
 REVOKE ALL ON FUNCTION crm._invoice_before_update() FROM PUBLIC;
+COMMENT ON FUNCTION crm._invoice_before_update() IS
+    'Trigger invoice_10_before_update: fixed and derived columns, the status moves, the autopay rules.';
 CREATE OR REPLACE FUNCTION crm._invoice_after_write() RETURNS trigger
     LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_invoice_after_write';
 REVOKE ALL ON FUNCTION crm._invoice_after_write() FROM PUBLIC;
+COMMENT ON FUNCTION crm._invoice_after_write() IS
+    'Trigger invoice_90_history: one crm.invoice_events row per change worth keeping.';
 CREATE OR REPLACE FUNCTION crm._invoice_item_before_write() RETURNS trigger
     LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_invoice_item_before_write';
 REVOKE ALL ON FUNCTION crm._invoice_item_before_write() FROM PUBLIC;
+COMMENT ON FUNCTION crm._invoice_item_before_write() IS
+    'Trigger invoice_item_10_before_write: items change only while their invoice is awaiting; an item without a price gets its offer''s.';
 CREATE OR REPLACE FUNCTION crm._invoice_item_after_write() RETURNS trigger
     LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_invoice_item_after_write';
 REVOKE ALL ON FUNCTION crm._invoice_item_after_write() FROM PUBLIC;
+COMMENT ON FUNCTION crm._invoice_item_after_write() IS
+    'Trigger invoice_item_90_amount: the invoice amount is the sum of its items.';
 
 CREATE OR REPLACE TRIGGER invoice_10_before_insert BEFORE INSERT ON crm.invoices
     FOR EACH ROW EXECUTE FUNCTION crm._invoice_before_insert();
@@ -119,6 +220,42 @@ SELECT i.account_id,
 FROM crm.invoices i
 LEFT JOIN crm.clients c ON c.account_id = i.account_id AND c.id = i.client_id
 LEFT JOIN crm.employees m ON m.account_id = i.account_id AND m.id = i.manager_id;
+COMMENT ON VIEW crm.invoice_card IS
+    'An invoice as its card shows it: client, manager, items, amounts, autopay and notes.';
+COMMENT ON COLUMN crm.invoice_card.account_id IS 'The account of the invoice.';
+COMMENT ON COLUMN crm.invoice_card.id IS 'The invoice''s id (crm.invoices.id).';
+COMMENT ON COLUMN crm.invoice_card.number IS 'The invoice''s number.';
+COMMENT ON COLUMN crm.invoice_card.status IS 'The invoice''s status: awaiting, prepaid, paid, cancelled, refunded or deleted.';
+COMMENT ON COLUMN crm.invoice_card.client_id IS 'The client''s id.';
+COMMENT ON COLUMN crm.invoice_card.client IS 'The client''s name; NULL for an employee without can_see_customers.';
+COMMENT ON COLUMN crm.invoice_card.address IS 'The client''s address.';
+COMMENT ON COLUMN crm.invoice_card.city IS 'The client''s city.';
+COMMENT ON COLUMN crm.invoice_card.manager_id IS 'The manager''s id; NULL: none.';
+COMMENT ON COLUMN crm.invoice_card.manager IS 'The manager''s name, or not assigned.';
+COMMENT ON COLUMN crm.invoice_card.items IS
+    'The items in order, a JSON array of objects with offer_id, offer, quantity, price and total ([] without items).';
+COMMENT ON COLUMN crm.invoice_card.amount IS 'The amount due.';
+COMMENT ON COLUMN crm.invoice_card.prepaid IS 'What the client has paid and not had refunded: paid_amount - refunded_amount.';
+COMMENT ON COLUMN crm.invoice_card.paid_amount IS 'What the successful payments add up to.';
+COMMENT ON COLUMN crm.invoice_card.refunded_amount IS 'What the successful refunds add up to.';
+COMMENT ON COLUMN crm.invoice_card.income IS 'The income booked on the invoice.';
+COMMENT ON COLUMN crm.invoice_card.expenses IS 'The expenses booked on the invoice.';
+COMMENT ON COLUMN crm.invoice_card.autopay IS 'Whether autopay is on.';
+COMMENT ON COLUMN crm.invoice_card.autopay_state IS 'The state of autopay: on, off, or finished (off with its limit reached).';
+COMMENT ON COLUMN crm.invoice_card.autopay_interval IS 'The time between autopay charges; NULL: none.';
+COMMENT ON COLUMN crm.invoice_card.autopay_limit IS 'The most successful autopay charges; NULL: no limit.';
+COMMENT ON COLUMN crm.invoice_card.autopay_count IS 'The successful autopay charges so far.';
+COMMENT ON COLUMN crm.invoice_card.next_charge_at IS 'When the next autopay charge is due; NULL: none.';
+COMMENT ON COLUMN crm.invoice_card.auto_cancel_at IS 'When the invoice is cancelled if still unpaid; NULL: never.';
+COMMENT ON COLUMN crm.invoice_card.note IS 'The client''s note, shown on every invoice of the client.';
+COMMENT ON COLUMN crm.invoice_card.invoice_note IS 'The invoice''s own note.';
+COMMENT ON COLUMN crm.invoice_card.source IS 'Where the sale came from.';
+COMMENT ON COLUMN crm.invoice_card.channel IS 'The sales channel.';
+COMMENT ON COLUMN crm.invoice_card.partner IS 'The partner of the sale.';
+COMMENT ON COLUMN crm.invoice_card.tag IS 'The invoice''s label.';
+COMMENT ON COLUMN crm.invoice_card.delivery IS 'How the order is delivered.';
+COMMENT ON COLUMN crm.invoice_card.created_at IS 'When the invoice was created.';
+COMMENT ON COLUMN crm.invoice_card.status_changed_at IS 'When the invoice last changed status.';
 
 CREATE OR REPLACE VIEW crm.invoice_history WITH (security_invoker = true) AS
 SELECT e.account_id,
@@ -136,6 +273,22 @@ SELECT e.account_id,
 FROM crm.invoice_events e
 JOIN crm.invoices i ON i.account_id = e.account_id AND i.id = e.invoice_id
 LEFT JOIN crm.employees m ON m.account_id = e.account_id AND m.id = e.employee_id;
+COMMENT ON VIEW crm.invoice_history IS
+    'The history of every invoice with its number, the name of whoever acted (system for crm''s own changes) and the reason.';
+COMMENT ON COLUMN crm.invoice_history.account_id IS 'The account of the invoice.';
+COMMENT ON COLUMN crm.invoice_history.id IS 'The event''s id (crm.invoice_events.id).';
+COMMENT ON COLUMN crm.invoice_history.invoice_id IS 'The invoice''s id.';
+COMMENT ON COLUMN crm.invoice_history.number IS 'The invoice''s number.';
+COMMENT ON COLUMN crm.invoice_history.at IS 'When the event happened.';
+COMMENT ON COLUMN crm.invoice_history.employee_id IS 'The acting employee; NULL: none.';
+COMMENT ON COLUMN crm.invoice_history.employee IS
+    'The acting employee''s name; system for a change crm made itself without one; else NULL.';
+COMMENT ON COLUMN crm.invoice_history.kind IS 'What happened (see crm.invoice_events.kind).';
+COMMENT ON COLUMN crm.invoice_history.from_status IS 'For status_changed: the status before the move.';
+COMMENT ON COLUMN crm.invoice_history.to_status IS 'For created and status_changed: the status after it.';
+COMMENT ON COLUMN crm.invoice_history.reason IS
+    'Why crm made the change itself (payment, refund, autopay, auto_cancel, items_changed, call_refused); NULL for an employee''s change.';
+COMMENT ON COLUMN crm.invoice_history.detail IS 'The event''s JSON detail.';
 
 GRANT SELECT ON crm.invoice_card, crm.invoice_history TO crm_reader;
 GRANT EXECUTE ON FUNCTION crm.confirm_invoice(bigint, text), crm.cancel_invoice(bigint, text),
