@@ -198,6 +198,7 @@ COMMENT ON COLUMN crm.client_calls.next_call_at IS 'When the item was due again 
 COMMENT ON COLUMN crm.client_calls.comment IS 'The operator''s note on the call.';
 COMMENT ON COLUMN crm.client_calls.recording IS 'The call''s recording (.mp3); NULL: none.';
 COMMENT ON COLUMN crm.client_calls.template_id IS 'The template emailed after the call; NULL: none.';
+COMMENT ON COLUMN crm.client_calls.email_skipped IS 'Why the template email was not queued (not_client, spam); NULL: queued or no template.';
 
 GRANT SELECT ON crm.call_queue, crm.client_calls TO crm_reader;
 

@@ -68,6 +68,12 @@ CREATE OR REPLACE TRIGGER employees_20_customer_right_truncate AFTER TRUNCATE ON
 -- A client's addresses on the channels (crm.receive_message finds the client by them).
 COMMENT ON TABLE crm.client_channels IS
     'A client''s address on each channel (a messenger user name or id, a phone on WhatsApp), as the channel gives it; unique per account and channel.';
+COMMENT ON COLUMN crm.client_channels.account_id IS 'The account the row belongs to (default crm.current_account()).';
+COMMENT ON COLUMN crm.client_channels.id IS 'The address''s id (an identity; the key is (account_id, id)).';
+COMMENT ON COLUMN crm.client_channels.client_id IS 'The client the address belongs to.';
+COMMENT ON COLUMN crm.client_channels.channel IS 'The channel, as crm.receive_message was given it (free text, e.g. telegram).';
+COMMENT ON COLUMN crm.client_channels.address IS 'The sender''s address on that channel (a user name or id); unique per account and channel. Customer data.';
+COMMENT ON COLUMN crm.client_channels.created_at IS 'When the address was recorded.';
 GRANT SELECT ON crm.client_channels TO crm_reader;
 GRANT INSERT, UPDATE, DELETE ON crm.client_channels TO crm_manager;
 

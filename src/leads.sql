@@ -128,9 +128,13 @@ CREATE OR REPLACE TRIGGER lead_events_no_truncate BEFORE TRUNCATE ON crm.lead_ev
 CREATE OR REPLACE FUNCTION crm._lead_manager_before_write() RETURNS trigger
     LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_lead_manager_before_write';
 REVOKE ALL ON FUNCTION crm._lead_manager_before_write() FROM PUBLIC;
+COMMENT ON FUNCTION crm._lead_manager_before_write() IS
+    'Trigger: a lead without a manager that has (or gets) a client takes its manager by accounts.lead_manager_mode.';
 CREATE OR REPLACE FUNCTION crm._client_responsible_after_update() RETURNS trigger
     LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_client_responsible_after_update';
 REVOKE ALL ON FUNCTION crm._client_responsible_after_update() FROM PUBLIC;
+COMMENT ON FUNCTION crm._client_responsible_after_update() IS
+    'Trigger: a client''s new responsible manager takes its open leads without a manager (client_responsible mode).';
 CREATE OR REPLACE TRIGGER lead_30_manager BEFORE INSERT ON crm.leads
     FOR EACH ROW WHEN (NEW.manager_id IS NULL AND NEW.client_id IS NOT NULL)
     EXECUTE FUNCTION crm._lead_manager_before_write();
