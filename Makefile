@@ -13,6 +13,7 @@ OBJS = \
 	src/guc.o \
 	src/kit/errors.o \
 	src/kit/locks.o \
+	src/kit/restore.o \
 	src/kit/spi.o \
 	src/kit/system_write.o \
 	src/kit/trigger.o \
@@ -31,6 +32,7 @@ OBJS = \
 	src/orders.o \
 	src/linking.o \
 	src/linking_by_hand.o \
+	src/references.o \
 	src/lead_reports.o \
 	src/invoices/invoices.o \
 	src/invoices/events.o \
@@ -52,7 +54,8 @@ OBJS = \
 	src/due.o \
 	src/lead_deadlines.o \
 	src/worker.o \
-	src/values.o
+	src/values.o \
+	src/drop_guard.o
 
 # The SQL comes in three kinds, each concept's in its own file:
 #  SQL_FIRST   re-runnable: the roles and the functions the tables' defaults and CHECKs call;
@@ -98,6 +101,7 @@ SQL_CODE = \
 	src/phones.sql \
 	src/orders.sql \
 	src/linking.sql \
+	src/references.sql \
 	src/lead_reports.sql \
 	src/outbox.sql \
 	src/templates.sql \
@@ -110,6 +114,7 @@ SQL_CODE = \
 	src/due.sql \
 	src/worker.sql \
 	src/events.sql \
+	src/drop_guard.sql \
 	src/finish.sql
 
 SQL_PARTS = $(SQL_FIRST) $(SQL_SCHEMA) $(SQL_CODE)

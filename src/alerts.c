@@ -86,6 +86,8 @@ crm_payment_alerts(PG_FUNCTION_ARGS)
 	CrmUserSwitch user;
 
 	crm_trigger_start(&t, fcinfo, "crm_payment_alerts", CRM_AFTER, CRM_ON_INSERT);
+	if (t.restoring)
+		return crm_trigger_return(&t, NULL);
 	payment = (CrmRow) {t.new, t.desc, crm_trigger_columns(&t, &payment_columns)};
 	if (crm_row_isnull(&payment, PAYMENT_SUCCEEDED) || crm_row_bool(&payment, PAYMENT_SUCCEEDED))
 		return crm_trigger_return(&t, NULL);

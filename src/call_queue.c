@@ -90,6 +90,8 @@ crm_call_tasks_check(PG_FUNCTION_ARGS)
 	CrmUserSwitch u;
 
 	crm_trigger_start(&trig, fcinfo, "crm_call_tasks_check", CRM_BEFORE, CRM_ON_INSERT);
+	if (trig.restoring)
+		return crm_trigger_return(&trig, trig.new);
 	row = crm_trigger_row(&trig, trig.new, &task_columns);
 	crm_trigger_connect(&trig);
 	crm_become_owner(&u);

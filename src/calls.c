@@ -278,6 +278,8 @@ crm_calls_schedule(PG_FUNCTION_ARGS)
 	Datum		next;
 
 	crm_trigger_start(&trig, fcinfo, "crm_calls_schedule", CRM_BEFORE, CRM_ON_INSERT);
+	if (trig.restoring)
+		return crm_trigger_return(&trig, trig.new);
 	row = crm_trigger_row(&trig, trig.new, &call_columns);
 	account_id = crm_row_int64(&row, CALL_ACCOUNT_ID, NULL);
 	outcome = crm_row_text(&row, CALL_OUTCOME);
@@ -430,6 +432,8 @@ crm_calls_apply(PG_FUNCTION_ARGS)
 	char	   *outcome;
 
 	crm_trigger_start(&trig, fcinfo, "crm_calls_apply", CRM_AFTER, CRM_ON_INSERT);
+	if (trig.restoring)
+		return crm_trigger_return(&trig, NULL);
 	row = crm_trigger_row(&trig, trig.new, &call_columns);
 	account_id = crm_row_int64(&row, CALL_ACCOUNT_ID, NULL);
 	call_id = crm_row_int64(&row, CALL_ID, NULL);

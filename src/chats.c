@@ -112,6 +112,8 @@ crm_message_before_insert(PG_FUNCTION_ARGS)
 	Datum		sent_at;
 
 	crm_trigger_start(&t, fcinfo, "crm_message_before_insert", CRM_BEFORE, CRM_ON_INSERT);
+	if (t.restoring)
+		return crm_trigger_return(&t, t.new);
 	row = crm_trigger_row(&t, t.new, &message_columns);
 	direction = crm_row_text(&row, MESSAGE_DIRECTION);
 	employee = crm_row_int64(&row, MESSAGE_EMPLOYEE_ID, &isnull);
@@ -141,6 +143,8 @@ crm_message_after_insert(PG_FUNCTION_ARGS)
 	CrmUserSwitch user;
 
 	crm_trigger_start(&t, fcinfo, "crm_message_after_insert", CRM_AFTER, CRM_ON_INSERT);
+	if (t.restoring)
+		return crm_trigger_return(&t, NULL);
 	row = (CrmRow) {t.new, t.desc, crm_trigger_columns(&t, &message_columns)};
 	account_id = crm_row_int64(&row, MESSAGE_ACCOUNT_ID, NULL);
 	conversation_id = crm_row_int64(&row, MESSAGE_CONVERSATION_ID, NULL);
@@ -266,6 +270,8 @@ crm_appointment_history(PG_FUNCTION_ARGS)
 
 	crm_trigger_start(&t, fcinfo, "crm_appointment_history", CRM_AFTER,
 					  CRM_ON_INSERT | CRM_ON_UPDATE);
+	if (t.restoring)
+		return crm_trigger_return(&t, NULL);
 	new = (CrmRow) {t.new, t.desc, crm_trigger_columns(&t, &appointment_columns)};
 	args[3] = (Datum) 0;
 	if (t.is_update)

@@ -156,6 +156,8 @@ crm_client_phone_before_write(PG_FUNCTION_ARGS)
 
 	crm_trigger_start(&trig, fcinfo, "crm_client_phone_before_write", CRM_BEFORE,
 					  CRM_ON_INSERT | CRM_ON_UPDATE);
+	if (trig.restoring)
+		return crm_trigger_return(&trig, trig.new);
 	row = (CrmRow) {trig.new, trig.desc, crm_trigger_columns(&trig, &phone_columns)};
 	account_id = crm_row_int64(&row, PHONE_ACCOUNT_ID, &isnull);
 	if (isnull)

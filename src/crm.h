@@ -8,7 +8,7 @@
  *	crm.c		module magic and _PG_init
  *	guc.c		every crm.* setting
  *	kit/		the shared kit: trigger protocol and rows, SPI, errors,
- *				per-transaction caches, crm's own writes
+ *				per-transaction caches, crm's own writes, the restore signal
  *	tenancy.c	current account and employee, account settings, roles,
  *				row-level security of every table (tenancy.h)
  *	identity.c	who is acting: bound logins, crm_service, the owner (identity.h)
@@ -29,6 +29,8 @@
  *	orders.c	orders: numbers, fixed columns, derived phone
  *	linking.c	lead <-> client and order <-> lead matching, the link (linking.h);
  *				linking_by_hand.c: candidates and links made by hand
+ *	references.c	accounts.order_won_status_id, checked instead of a foreign key
+ *				(no two tables refer to each other: a dump restores in order)
  *	lead_reports.c	kept-up lead counts behind the funnel and the campaign report
  *	invoices/	offers, invoices, items, invoice events, auto-cancel, actions,
  *				payments, refunds, autopay charges (map in invoices/invoices.h;
@@ -48,6 +50,8 @@
  *				the trigger that wakes them (worker.h)
  *	values.c	the values crm stores: business times, amounts, forward
  *				intervals (values.h; the CHECK constraints in values.sql)
+ *	drop_guard.c	DROP EXTENSION keeps the data: the event trigger that refuses
+ *				to drop crm while its tables hold rows (drop_guard.h)
  */
 #ifndef CRM_H
 #define CRM_H

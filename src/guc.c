@@ -20,6 +20,7 @@
 #include "utils/guc_tables.h"
 
 #include "crm.h"
+#include "drop_guard.h"
 #include "guc.h"
 #include "outbox.h"
 #include "worker.h"
@@ -39,6 +40,8 @@ bool		crm_scheduler_enabled = true;
 int			crm_scheduler_max_sleep_ms = 60000;
 int			crm_scheduler_batch_size = 1000;
 int			crm_outbox_max_attempts = 10;
+
+bool		crm_allow_drop_with_data = false;
 
 /* Parses an id setting: empty is "unset", anything else must be a positive bigint. */
 static bool
@@ -186,6 +189,14 @@ crm_guc_init(void)
 							&crm_outbox_max_attempts, 10, 1, 1000,
 							PGC_SUSET, 0,
 							NULL, NULL, NULL);
+
+	/* Superuser only: it lets DROP EXTENSION crm delete every row (drop_guard.c). */
+	DefineCustomBoolVariable("crm.allow_drop_with_data",
+							 "Lets DROP EXTENSION crm (or DROP SCHEMA crm CASCADE, DROP OWNED) drop crm's tables while they hold rows.",
+							 "Off: such a command is refused, saying how many rows it would delete.",
+							 &crm_allow_drop_with_data, false,
+							 PGC_SUSET, 0,
+							 NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("crm");
 }

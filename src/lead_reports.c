@@ -346,6 +346,8 @@ crm_lead_counts(PG_FUNCTION_ARGS)
 
 	crm_trigger_start_statement(&trig, fcinfo, "crm_lead_counts", CRM_AFTER,
 								CRM_ON_INSERT | CRM_ON_UPDATE, true);
+	if (trig.restoring)
+		return crm_trigger_return(&trig, NULL);
 	cols = crm_trigger_columns(&trig, &lead_columns);
 
 	memset(&ctl, 0, sizeof(ctl));

@@ -244,6 +244,8 @@ crm_lead_before_insert(PG_FUNCTION_ARGS)
 	char	   *number;
 
 	crm_trigger_start(&trig, fcinfo, "crm_lead_before_insert", CRM_BEFORE, CRM_ON_INSERT);
+	if (trig.restoring)
+		return crm_trigger_return(&trig, trig.new);
 	row = (CrmRow) {trig.new, trig.desc, crm_trigger_columns(&trig, &lead_columns)};
 	account_id = crm_row_int64(&row, LEAD_ACCOUNT_ID, &isnull);
 	if (isnull)
@@ -476,6 +478,8 @@ crm_lead_after_write(PG_FUNCTION_ARGS)
 				lead_id;
 
 	crm_trigger_start(&trig, fcinfo, "crm_lead_after_write", CRM_AFTER, CRM_ON_INSERT | CRM_ON_UPDATE);
+	if (trig.restoring)
+		return crm_trigger_return(&trig, NULL);
 	new = (CrmRow) {trig.new, trig.desc, crm_trigger_columns(&trig, &lead_columns)};
 	account_id = crm_row_int64(&new, LEAD_ACCOUNT_ID, &isnull);
 	lead_id = crm_row_int64(&new, LEAD_ID, &isnull);

@@ -418,6 +418,8 @@ crm_lead_phone_before_write(PG_FUNCTION_ARGS)
 
 	crm_trigger_start(&trig, fcinfo, "crm_lead_phone_before_write", CRM_BEFORE,
 					  CRM_ON_INSERT | CRM_ON_UPDATE);
+	if (trig.restoring)
+		return crm_trigger_return(&trig, trig.new);
 	row = (CrmRow) {trig.new, trig.desc, crm_trigger_columns(&trig, &lead_columns)};
 	old = (CrmRow) {trig.old, trig.desc, row.map};
 	account_id = crm_row_int64(&row, LEAD_ACCOUNT_ID, &isnull);
@@ -480,6 +482,8 @@ crm_lead_after_insert_link(PG_FUNCTION_ARGS)
 	CrmUserSwitch user;
 
 	crm_trigger_start(&trig, fcinfo, "crm_lead_after_insert_link", CRM_AFTER, CRM_ON_INSERT);
+	if (trig.restoring)
+		return crm_trigger_return(&trig, NULL);
 	lead = (CrmRow) {trig.new, trig.desc, crm_trigger_columns(&trig, &lead_columns)};
 	phone = crm_row_text(&lead, LEAD_PHONE);
 	if (phone == NULL)
@@ -575,6 +579,8 @@ crm_order_after_write_link(PG_FUNCTION_ARGS)
 
 	crm_trigger_start(&trig, fcinfo, "crm_order_after_write_link", CRM_AFTER,
 					  CRM_ON_INSERT | CRM_ON_UPDATE);
+	if (trig.restoring)
+		return crm_trigger_return(&trig, NULL);
 	if (crm_write_allows(CRM_WRITE_LINK))
 		return crm_trigger_return(&trig, NULL); /* the link's own write */
 	order = (CrmRow) {trig.new, trig.desc, crm_trigger_columns(&trig, &order_columns)};

@@ -164,6 +164,8 @@ crm_order_before_write(PG_FUNCTION_ARGS)
 
 	crm_trigger_start(&trig, fcinfo, "crm_order_before_write", CRM_BEFORE,
 					  CRM_ON_INSERT | CRM_ON_UPDATE);
+	if (trig.restoring)
+		return crm_trigger_return(&trig, trig.new);
 	new = (CrmRow) {trig.new, trig.desc, crm_trigger_columns(&trig, &order_columns)};
 	account_id = crm_row_int64(&new, ORDER_ACCOUNT_ID, &isnull);
 	if (isnull)

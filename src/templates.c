@@ -235,6 +235,8 @@ crm_message_template_check(PG_FUNCTION_ARGS)
 
 	crm_trigger_start(&t, fcinfo, "crm_message_template_check", CRM_BEFORE,
 					  CRM_ON_INSERT | CRM_ON_UPDATE);
+	if (t.restoring)
+		return crm_trigger_return(&t, t.new);
 	row = (CrmRow) {t.new, t.desc, crm_trigger_columns(&t, &template_columns)};
 	subject = crm_row_text(&row, TEMPLATE_SUBJECT);
 	body = crm_row_text(&row, TEMPLATE_BODY);

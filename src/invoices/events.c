@@ -195,6 +195,8 @@ crm_invoice_after_write(PG_FUNCTION_ARGS)
 
 	crm_trigger_start(&trig, fcinfo, "crm_invoice_after_write", CRM_AFTER,
 					  CRM_ON_INSERT | CRM_ON_UPDATE);
+	if (trig.restoring)
+		return crm_trigger_return(&trig, NULL);
 	new = crm_trigger_row(&trig, trig.new, &crm_invoice_columns);
 	account_id = crm_row_int64(&new, INV_ACCOUNT_ID, NULL);
 	invoice_id = crm_row_int64(&new, INV_ID, NULL);

@@ -286,6 +286,8 @@ crm_invoice_before_insert(PG_FUNCTION_ARGS)
 	char	   *status;
 
 	crm_trigger_start(&trig, fcinfo, "crm_invoice_before_insert", CRM_BEFORE, CRM_ON_INSERT);
+	if (trig.restoring)
+		return crm_trigger_return(&trig, trig.new);
 	row = crm_trigger_row(&trig, trig.new, &crm_invoice_columns);
 	account_id = crm_row_int64(&row, INV_ACCOUNT_ID, &isnull);
 	if (isnull)

@@ -92,6 +92,8 @@ crm_invoice_item_before_write(PG_FUNCTION_ARGS)
 
 	crm_trigger_start(&trig, fcinfo, "crm_invoice_item_before_write", CRM_BEFORE,
 					  CRM_ON_INSERT | CRM_ON_UPDATE | CRM_ON_DELETE);
+	if (trig.restoring)
+		return crm_trigger_return(&trig, trig.new);
 	item_rows(&trig, &row, &before);
 	account_id = crm_row_int64(&row, ITEM_ACCOUNT_ID, &isnull);
 	if (isnull)
@@ -134,6 +136,8 @@ crm_invoice_item_after_write(PG_FUNCTION_ARGS)
 
 	crm_trigger_start(&trig, fcinfo, "crm_invoice_item_after_write", CRM_AFTER,
 					  CRM_ON_INSERT | CRM_ON_UPDATE | CRM_ON_DELETE);
+	if (trig.restoring)
+		return crm_trigger_return(&trig, NULL);
 	item_rows(&trig, &row, &before);
 	account_id = crm_row_int64(&row, ITEM_ACCOUNT_ID, NULL);
 

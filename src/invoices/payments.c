@@ -287,6 +287,8 @@ crm_payment_before_insert(PG_FUNCTION_ARGS)
 	HeapTuple	result = NULL;
 
 	crm_trigger_start(&trig, fcinfo, "crm_payment_before_insert", CRM_BEFORE, CRM_ON_INSERT);
+	if (trig.restoring)
+		return crm_trigger_return(&trig, trig.new);
 	row = crm_trigger_row(&trig, trig.new, &payment_columns);
 	account_id = crm_row_int64(&row, PAY_ACCOUNT_ID, &isnull);
 	if (isnull)

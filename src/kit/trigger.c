@@ -15,6 +15,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
+#include "kit/restore.h"
 #include "kit/trigger.h"
 
 /* ---- protocol ---- */
@@ -73,6 +74,7 @@ start(CrmTrigger *t, TriggerData *data, int fired)
 	t->new = NULL;
 	t->caller = CurrentMemoryContext;
 	t->connected = false;
+	t->restoring = fired == CRM_ON_INSERT && crm_restoring();
 }
 
 void

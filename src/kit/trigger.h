@@ -8,6 +8,15 @@
  * crm_trigger_connect(), and ends with crm_trigger_return(): the tuple it
  * returns is then in the memory of its caller (the executor), never in SPI's,
  * which SPI_finish frees.
+ *
+ * A restore (kit/restore.h) brings rows as they were dumped: a trigger that
+ * acts on INSERT returns at once when t->restoring is set,
+ *
+ *	if (trig.restoring)
+ *		return crm_trigger_return(&trig, trig.new);
+ *
+ * so that a restored row is neither numbered, linked, announced nor checked
+ * again (its constraints and foreign keys still are).
  */
 #ifndef CRM_KIT_TRIGGER_H
 #define CRM_KIT_TRIGGER_H
@@ -43,6 +52,7 @@ typedef struct CrmTrigger
 	HeapTuple	new;			/* the row after: INSERT and UPDATE, else NULL */
 	MemoryContext caller;		/* where a returned tuple must live */
 	bool		connected;		/* connected to SPI by crm_trigger_connect */
+	bool		restoring;		/* an INSERT of a restore: leave the row as it is */
 } CrmTrigger;
 
 /*

@@ -22,7 +22,8 @@ CREATE INDEX orders_client_idx ON crm.orders (account_id, client_id);
 CREATE UNIQUE INDEX orders_lead_idx ON crm.orders (account_id, lead_id) WHERE lead_id IS NOT NULL;
 CREATE INDEX orders_number_seq_idx ON crm.orders (account_id, number_sequence_id, number_seq);
 
--- An ALTER and not part of crm.leads: a lead names its order and an order its
--- lead, so one of the two keys waits for the other table.
-ALTER TABLE crm.leads
-    ADD FOREIGN KEY (account_id, order_id) REFERENCES crm.orders (account_id, id);
+-- An order names its lead (the foreign key above) and a lead its order:
+-- leads.order_id is written only by the link, with orders.lead_id
+-- (src/linking.c), and orders are never deleted nor their ids changed, so it
+-- needs no key of its own; without one, no two tables refer to each other and a
+-- dump restores table by table.

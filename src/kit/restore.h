@@ -1,0 +1,35 @@
+/*
+ * kit/restore.h
+ *	  Whether the rows being inserted come from a restore of a dump, so that
+ *	  crm's triggers leave them as they were dumped.
+ *
+ * A dump holds every crm row with its numbers, ids, links and history, and
+ * the counters and kept totals that go with them (every table and sequence is
+ * marked with pg_extension_config_dump).  Restored, a row must arrive as it
+ * was: numbered again, linked again, announced again or checked against the
+ * writer's identity, it would no longer be the row that was dumped.
+ *
+ * The signal is the one PostgreSQL's own tools give: every script pg_dump
+ * writes (plain, --data-only, --inserts) and every session of pg_restore
+ * (parallel workers included) begins with
+ *
+ *		SET check_function_bodies = false;
+ *		SET row_security = off;
+ *
+ * and runs no crm function before its rows.  With row_security off,
+ * PostgreSQL refuses every statement on a table with row-level security
+ * (every crm table) to a role that policies apply to, so only a superuser,
+ * the tables' owner or a BYPASSRLS role writes that way: never an
+ * application, a bound login or a member of crm_service.  An INSERT made in
+ * such a session, outside an extension script, is a restore.  UPDATE, DELETE
+ * and TRUNCATE are never a restore: a dump only inserts.
+ */
+#ifndef CRM_KIT_RESTORE_H
+#define CRM_KIT_RESTORE_H
+
+#include "postgres.h"
+
+/* The session writes as a restore does: its INSERTs bring rows as they were dumped. */
+extern bool crm_restoring(void);
+
+#endif							/* CRM_KIT_RESTORE_H */
