@@ -20,9 +20,9 @@
  * it; and it is enabled ALWAYS, so session_replication_role = replica does
  * not pass it either.  Event triggers do not fire in single-user mode.
  *
- * The rows are counted by scanning each table of the extension, as the
- * command's own snapshot would not: no SQL and no policies, every committed
- * row, and only when a command would drop crm.
+ * The rows are counted by scanning each table of the extension with the
+ * latest snapshot: every committed row, read without SQL so that no policy
+ * hides one, and only when a command would drop crm.
  */
 #include "postgres.h"
 
@@ -245,10 +245,11 @@ rows_text(int64 rows)
 
 /*
  * "crm.leads holds 120 rows, crm.clients 30 and crm.accounts 1; 4 other
- * tables hold 25 rows." with what the command drops before it.
+ * tables hold 25 rows.", after how the command drops the extension when it
+ * does not name it.
  */
 static char *
-refusal_detail(DropPath path, const TableRows *tables, int n)
+refusal_detail(DropPath path, const Extension *ext, const TableRows *tables, int n)
 {
 	StringInfoData s;
 	int			holding = 0;
@@ -261,9 +262,11 @@ refusal_detail(DropPath path, const TableRows *tables, int n)
 
 	initStringInfo(&s);
 	if (path == BY_DROP_SCHEMA)
-		appendStringInfoString(&s, "DROP SCHEMA ... CASCADE drops extension crm with its schema. ");
+		appendStringInfo(&s, "DROP SCHEMA %s CASCADE drops extension crm with its schema. ",
+						 quote_identifier(get_namespace_name(ext->namespace)));
 	else if (path == BY_DROP_OWNED)
-		appendStringInfoString(&s, "DROP OWNED drops extension crm with the other objects of its owner. ");
+		appendStringInfo(&s, "DROP OWNED BY %s drops extension crm with the other objects of that role. ",
+						 quote_identifier(GetUserNameFromId(ext->owner, false)));
 	for (int i = 0; i < listed; i++)
 	{
 		if (i == 0)
@@ -318,9 +321,9 @@ crm_keep_data(PG_FUNCTION_ARGS)
 				 errmsg_plural("cannot drop extension \"crm\" because its tables hold %lld row",
 							   "cannot drop extension \"crm\" because its tables hold %lld rows",
 							   total, (long long) total),
-				 errdetail("%s", refusal_detail(path, tables, ntables)),
-				 errhint("Export the data first (pg_dump -Fc -d %s -f crm.dump).  To drop crm with its data, "
-						 "a superuser sets crm.allow_drop_with_data = on first.",
+				 errdetail("%s", refusal_detail(path, &ext, tables, ntables)),
+				 errhint("Export the data first (pg_dump -Fc -d %s -f crm.dump).  To drop crm and delete its data, "
+						 "run SET crm.allow_drop_with_data = on first (superuser only).",
 						 quote_identifier(get_database_name(MyDatabaseId)))));
 	PG_RETURN_VOID();
 }

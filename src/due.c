@@ -19,6 +19,7 @@
  *	crm_run_due_handlers	runs every handler once, as the schema owner
  *	crm_next_due	the earliest pending instant over every handler
  *	crm.run_due(now, max_items)	-> (kind, handled)		crm_run_due
+ *					(refused while a restore loads rows: kit/restore.h)
  *	crm.next_due()	-> timestamptz						crm_next_due_sql
  */
 #include "postgres.h"
@@ -26,6 +27,7 @@
 #include "access/xact.h"
 #include "utils/resowner.h"
 #include "catalog/namespace.h"
+#include "commands/dbcommands.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -36,6 +38,7 @@
 #include "crm.h"
 #include "due.h"
 #include "identity.h"
+#include "kit/restore.h"
 #include "values.h"
 
 /* ---- the registry ---- */
@@ -465,6 +468,13 @@ crm_run_due(PG_FUNCTION_ARGS)
 				 errhint("Pass the largest number of items of each kind to handle in this call, for example 10000.")));
 	check_run_due_time(now);
 	crm_due_caller_accounts(&account_null, &account_id);
+	if (crm_restore_running())
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_IN_USE),
+				 errmsg("a restore is loading rows into database \"%s\"",
+						get_database_name(MyDatabaseId)),
+				 errdetail("Due work done now would act on rows whose history, payments or outbox are not loaded yet."),
+				 errhint("Call crm.run_due() again when the restoring sessions have ended.")));
 
 	InitMaterializedSRF(fcinfo, 0);
 	crm_run_due_handlers(now, max_items, account_null, account_id, counts);

@@ -71,6 +71,7 @@
 
 #include "crm.h"
 #include "due.h"
+#include "kit/restore.h"
 #include "worker.h"
 
 #define CRM_MAX_DATABASES 32
@@ -413,6 +414,14 @@ extension_ready(int slot)
 
 	if (!OidIsValid(get_extension_oid("crm", true)) || !OidIsValid(get_namespace_oid("crm", true)))
 		return false;
+	if (crm_restore_running())
+	{
+		ereport(LOG,
+				(errmsg("crm scheduler: a restore is loading rows into database \"%s\"",
+						get_database_name(MyDatabaseId)),
+				 errhint("The scheduler waits until the restoring sessions have ended.")));
+		return false;
+	}
 	version = installed_version();
 	SpinLockAcquire(&shared->mutex);
 	told = shared->slots[slot].told_version;

@@ -1,17 +1,56 @@
 /*
  * kit/restore.c
- *	  The restore signal; see kit/restore.h.
+ *	  The restore signal and the restore lock; see kit/restore.h.
  */
 #include "postgres.h"
 
 #include "commands/extension.h"
+#include "miscadmin.h"
+#include "storage/lock.h"
 #include "utils/guc.h"
 #include "utils/rls.h"
 
 #include "kit/restore.h"
 
+/*
+ * The restore lock: an advisory lock tag whose last field no SQL function
+ * uses (pg_advisory_lock uses 1 and 2), so that only crm takes it.
+ */
+#define RESTORE_LOCK_KEY	0x63726d52	/* "crmR" */
+#define RESTORE_LOCK_SPACE	3
+
+static bool holds_restore_lock = false;
+
+static void
+restore_lock_tag(LOCKTAG *tag)
+{
+	SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, RESTORE_LOCK_KEY, 0, RESTORE_LOCK_SPACE);
+}
+
 bool
 crm_restoring(void)
 {
-	return !row_security && !check_function_bodies && !creating_extension;
+	if (row_security || check_function_bodies || creating_extension)
+		return false;
+	if (!holds_restore_lock)
+	{
+		LOCKTAG		tag;
+
+		restore_lock_tag(&tag);
+		(void) LockAcquire(&tag, ShareLock, true, false);
+		holds_restore_lock = true;
+	}
+	return true;
+}
+
+bool
+crm_restore_running(void)
+{
+	LOCKTAG		tag;
+
+	restore_lock_tag(&tag);
+	if (LockAcquire(&tag, ExclusiveLock, false, true) == LOCKACQUIRE_NOT_AVAIL)
+		return true;
+	LockRelease(&tag, ExclusiveLock, false);
+	return false;
 }

@@ -1,7 +1,8 @@
 /*
  * kit/restore.h
  *	  Whether the rows being inserted come from a restore of a dump, so that
- *	  crm's triggers leave them as they were dumped.
+ *	  crm's triggers leave them as they were dumped, and whether a restore is
+ *	  loading rows into this database, so that due work waits for its end.
  *
  * A dump holds every crm row with its numbers, ids, links and history, and
  * the counters and kept totals that go with them (every table and sequence is
@@ -16,20 +17,31 @@
  *		SET check_function_bodies = false;
  *		SET row_security = off;
  *
- * and runs no crm function before its rows.  With row_security off,
- * PostgreSQL refuses every statement on a table with row-level security
- * (every crm table) to a role that policies apply to, so only a superuser,
- * the tables' owner or a BYPASSRLS role writes that way: never an
- * application, a bound login or a member of crm_service.  An INSERT made in
- * such a session, outside an extension script, is a restore.  UPDATE, DELETE
- * and TRUNCATE are never a restore: a dump only inserts.
+ * With row_security off, PostgreSQL refuses every statement on a table with
+ * row-level security (every crm table) to a role that policies apply to, so
+ * only a superuser, the tables' owner or a BYPASSRLS role writes that way:
+ * never an application, a bound login or a member of crm_service.  An INSERT
+ * made with both settings off, outside an extension script, is a restore.
+ * UPDATE, DELETE and TRUNCATE never are: a dump only inserts.
+ *
+ * A session that has inserted a restored row holds a session lock until it
+ * ends (a lock in the advisory lock space that no SQL function can take), so
+ * that the scheduler and crm.run_due do not act on a database whose rows are
+ * half loaded: a deadline read before its lead's history, an autopay charge
+ * before the outbox that already holds it.
  */
 #ifndef CRM_KIT_RESTORE_H
 #define CRM_KIT_RESTORE_H
 
 #include "postgres.h"
 
-/* The session writes as a restore does: its INSERTs bring rows as they were dumped. */
+/*
+ * The session writes as a restore does: its INSERTs bring rows as they were
+ * dumped.  The first time it says so, it takes the restore lock.
+ */
 extern bool crm_restoring(void);
+
+/* Another session has restored rows into this database and has not ended yet. */
+extern bool crm_restore_running(void);
 
 #endif							/* CRM_KIT_RESTORE_H */
