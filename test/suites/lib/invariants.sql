@@ -102,13 +102,20 @@ SELECT format('lead %s/%s is in %s status %s but closed_at is %s', l.account_id,
 FROM crm.leads l JOIN crm.statuses s ON s.account_id = l.account_id AND s.id = l.status_id
 WHERE (s.kind = 'open') <> (l.closed_at IS NULL);
 
--- An order and its lead name each other.
-SELECT format('order %s/%s names lead %s, which names order %s', o.account_id, o.id, o.lead_id, coalesce(l.order_id::text, 'none'))
-FROM crm.orders o JOIN crm.leads l ON l.account_id = o.account_id AND l.id = o.lead_id
-WHERE l.order_id IS DISTINCT FROM o.id;
-SELECT format('lead %s/%s names order %s, which names lead %s', l.account_id, l.id, l.order_id, coalesce(o.lead_id::text, 'none'))
-FROM crm.leads l JOIN crm.orders o ON o.account_id = l.account_id AND o.id = l.order_id
-WHERE o.lead_id IS DISTINCT FROM l.id;
+-- The references that are no foreign keys (src/references.c): a lead and its order
+-- name each other, and an account's order status is one of its statuses.
+SELECT format('lead %s/%s names order %s, whose lead is %s', l.account_id, l.id, l.order_id, coalesce(o.lead_id::text, 'none'))
+FROM crm.leads l LEFT JOIN crm.orders o ON o.account_id = l.account_id AND o.id = l.order_id
+WHERE l.order_id IS NOT NULL AND o.lead_id IS DISTINCT FROM l.id;
+
+SELECT format('order %s/%s names lead %s, whose order is %s', o.account_id, o.id, o.lead_id, coalesce(l.order_id::text, 'none'))
+FROM crm.orders o LEFT JOIN crm.leads l ON l.account_id = o.account_id AND l.id = o.lead_id
+WHERE o.lead_id IS NOT NULL AND l.order_id IS DISTINCT FROM o.id;
+
+SELECT format('account %s names order status %s, which is none of its statuses', a.id, a.order_won_status_id)
+FROM crm.accounts a
+WHERE a.order_won_status_id IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM crm.statuses s WHERE s.account_id = a.id AND s.id = a.order_won_status_id);
 
 -- What an invoice holds is what its payments brought, each payment has one event,
 -- and every autopay charge it counts as queued is in the outbox, once.

@@ -10,6 +10,7 @@
 #   5. DROP EXTENSION and DROP DATABASE of a served database are not blocked;
 #   6. (run before 5) a poisoned item in one account stops no other account's work;
 #   7. a database whose crm is older than the library waits, logged once, until updated.
+#   8. while a session restores rows the worker waits; after it, the worker acts.
 # Polls with short sleeps: it measures a real-time worker.
 set -euo pipefail
 : "${CRM_TMP:?}" "${PGBIN:?}"
@@ -195,7 +196,8 @@ PGDATABASE=crm_drop wait_for 5 "SELECT overdue_since IS NOT NULL FROM crm.leads 
   fail "the second database is served"
 ok "the second database in crm.database is served"
 T0="$(date +%s%N)"
-q -d crm_drop -c "SET lock_timeout = '3s'" -c 'DROP EXTENSION crm CASCADE' -c 'DROP SCHEMA crm_test CASCADE' ||
+q -d crm_drop -c "SET lock_timeout = '3s'" -c 'SET crm.allow_drop_with_data = on' -c 'DROP EXTENSION crm CASCADE' \
+  -c 'DROP SCHEMA crm_test CASCADE' ||
   fail "DROP EXTENSION is not blocked"
 ok "DROP EXTENSION crm in a served database: $(( ($(date +%s%N) - T0) / 1000000 )) ms"
 q -d crm_drop -c 'CREATE EXTENSION crm' -c 'ALTER EXTENSION crm UPDATE' || fail "ALTER EXTENSION UPDATE is not blocked"
@@ -228,6 +230,26 @@ PGDATABASE=crm_old wait_for 5 "SELECT overdue_since IS NOT NULL FROM crm.leads W
 if tail -n +"$LOG7" "$W/server.log" | grep -E 'ERROR'; then fail "no error from the worker on an older schema"; fi
 q -c "ALTER SYSTEM RESET crm.scheduler_max_sleep" -c "SELECT pg_reload_conf()" >/dev/null
 ok "crm 0.1.0 under this library: skipped and logged once, served after ALTER EXTENSION crm UPDATE"
+
+# 8. A session restoring rows (as pg_restore does) holds the restore lock: the worker
+#    leaves the database alone until that session has ended, then acts.
+q -c "SET row_security = off" -c "SET check_function_bodies = off" \
+  -c "INSERT INTO crm.campaigns (account_id, name) VALUES ($A, 'Restored')" -c "SELECT pg_sleep(5)" >/dev/null &
+RESTORER=$!
+wait_for 3 "SELECT count(*) = 1 FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 3 AND granted" ||
+  fail "the restoring session holds the restore lock"
+L5="$(new_lead during_restore 1)"
+T0=$(( $(date +%s) + 4 ))
+until grep -q 'crm scheduler: a restore is loading rows into database "crm_w"' "$W/server.log"; do
+  [ "$(date +%s)" -lt "$T0" ] || fail "the worker, woken by a deadline, sees the restore"
+  sleep 0.05
+done
+[ "$(q -c "$(marked "$L5")")" = f ] || fail "the worker waits while a restore loads rows"
+ok "while a session restores rows the worker leaves the database alone (logged)"
+wait "$RESTORER"
+L6="$(new_lead after_restore 1)"
+wait_for 4 "$(marked "$L5") AND ($(marked "$L6"))" || fail "after the restore the worker acts again"
+ok "once the restoring session has ended the worker acts: both deadlines marked"
 
 if grep -E 'PANIC|TRAP' "$W/server.log"; then fail "no PANIC or assertion in the server log"; fi
 ok "worker suite done"
