@@ -105,3 +105,5 @@ RESET ROLE;
 
 SELECT * FROM finish();
 ROLLBACK;
+-- The restore lock is the session's: let it go before the next file runs due work.
+SELECT pg_advisory_unlock_all();
