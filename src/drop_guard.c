@@ -308,7 +308,7 @@ crm_keep_data(PG_FUNCTION_ARGS)
 	if (crm_allow_drop_with_data)
 	{
 		ereport(LOG,
-				(errmsg("extension \"crm\" is dropped with its data by %s",
+				(errmsg("%s drops extension \"crm\" with whatever its tables hold",
 						GetCommandTagName(data->tag)),
 				 errdetail("crm.allow_drop_with_data is on.")));
 		PG_RETURN_VOID();
