@@ -336,6 +336,8 @@ crm_outbox_wake(PG_FUNCTION_ARGS)
 	CrmTrigger	t;
 
 	crm_trigger_start_statement(&t, fcinfo, "crm_outbox_wake", CRM_AFTER, CRM_ON_INSERT, false);
+	if (t.restoring)
+		return crm_trigger_return(&t, NULL);
 	/* the same channel and payload twice in a transaction is delivered once */
 	Async_Notify("crm_outbox", NULL);
 	return crm_trigger_return(&t, NULL);

@@ -9,7 +9,7 @@
 #      is handled exactly once, in due order;
 #   5. DROP EXTENSION and DROP DATABASE of a served database are not blocked;
 #   6. (run before 5) a poisoned item in one account stops no other account's work;
-#   7. a database whose crm is older than the library waits, logged once, until updated.
+#   7. a database whose crm is older than the library waits, logged once, until updated;
 #   8. while a session restores rows the worker waits; after it, the worker acts.
 # Polls with short sleeps: it measures a real-time worker.
 set -euo pipefail
