@@ -8,8 +8,8 @@
 # to the first, and the restored database behaves: the next lead gets the next
 # number, ids do not collide, history goes on, due work announces nothing twice, the
 # invariants hold.  Then pg_restore --clean over a database with rows (refused by the
-# drop guard, done with crm.allow_drop_with_data), the parallel recipe, and the old
-# session_replication_role = replica recipe.
+# drop guard, done with crm.allow_drop_with_data), the parallel recipe, the old
+# session_replication_role = replica recipe, and a reinstall in place.
 REL_SUITE=dump_restore
 . "$(dirname "$0")/../lib/common.sh"
 W="$CRM_TMP/dump_restore"; mkdir -p "$W"
@@ -175,6 +175,13 @@ fresh_db rel_dump_replica
 PGOPTIONS='-c session_replication_role=replica' pg_restore --exit-on-error -d rel_dump_replica "$W/crm.dump"
 check_restored replica rel_dump_replica
 rel_log "session_replication_role = replica (the 0.1.0 recipe): identical"
+
+# ---- 7. reinstalling in place: crm's rows out, DROP / CREATE EXTENSION, the rows back ----
+pg_dump --data-only --extension=crm -d rel_dump_clean -f "$W/reinstall.sql"
+rel_psql -d rel_dump_clean -c 'SET crm.allow_drop_with_data = on' -c 'DROP EXTENSION crm' -c 'CREATE EXTENSION crm'
+rel_psql -d rel_dump_clean -f "$W/reinstall.sql" > "$W/reinstall.log"
+check_restored reinstall rel_dump_clean
+rel_log "reinstalled in place (pg_dump --data-only --extension=crm, DROP and CREATE EXTENSION, psql): identical"
 
 for d in $SRC rel_dump_custom rel_dump_plain rel_dump_data rel_dump_inserts rel_dump_clean rel_dump_parallel rel_dump_replica; do
   drop_db $d
