@@ -185,6 +185,8 @@ crm_lead_manager_before_write(PG_FUNCTION_ARGS)
 
 	crm_trigger_start(&trig, fcinfo, "crm_lead_manager_before_write", CRM_BEFORE,
 					  CRM_ON_INSERT | CRM_ON_UPDATE);
+	if (trig.restoring)
+		return crm_trigger_return(&trig, trig.new);
 	row = crm_trigger_row(&trig, trig.new, &lead_columns);
 	account_id = crm_row_int64(&row, LEAD_ACCOUNT_ID, &no_account);
 	client_id = crm_row_int64(&row, LEAD_CLIENT_ID, &no_client);
