@@ -4,8 +4,10 @@
  *	  E.164 form of their phone.
  *
  * Triggers on crm.orders:
- *	order_10_before_write	BEFORE INSERT OR UPDATE: on INSERT the number from
- *							the account's order_number_template; columns fixed
+ *	order_10_before_write	BEFORE INSERT OR UPDATE: on INSERT the number the
+ *							writer gives (a web shop's, numbering.h judges it)
+ *							or else the next of the account's
+ *							order_number_template; a known status; columns fixed
  *							at creation; lead_id, once set, changed only by the
  *							link (CRM_WRITE_LINK); phone_e164 = E.164 of phone;
  *							in auto mode a new order is given its lead
@@ -31,11 +33,11 @@ enum
 {
 	ORDER_ACCOUNT_ID, ORDER_ID, ORDER_NUMBER, ORDER_NUMBER_SEQUENCE_ID, ORDER_NUMBER_SEQ,
 	ORDER_CREATED_AT, ORDER_LEAD_ID, ORDER_CLIENT_ID, ORDER_PHONE, ORDER_PHONE_E164,
-	ORDER_NCOLUMNS
+	ORDER_STATUS, ORDER_NCOLUMNS
 };
 static const char *const order_names[] = {
 	"account_id", "id", "number", "number_sequence_id", "number_seq",
-	"created_at", "lead_id", "client_id", "phone", "phone_e164"
+	"created_at", "lead_id", "client_id", "phone", "phone_e164", "status"
 };
 static CrmColumnMap order_columns = {"crm.orders", ORDER_NCOLUMNS, order_names};
 
@@ -51,6 +53,58 @@ static CrmPlan order_max_number = {
 	"SELECT max(number_seq) FROM crm.orders WHERE account_id = $1 AND number_sequence_id = $2",
 	2, {INT8OID, INT8OID}
 };
+static CrmPlan order_with_number = {
+	"SELECT id FROM crm.orders WHERE account_id = $1 AND number = $2",
+	2, {INT8OID, TEXTOID}
+};
+static const CrmNumberedTable numbered_orders = {
+	"order", "order_number_template", "orders_account_id_number_key", &order_with_number
+};
+
+/* The statuses of an order, as the shop reports them (and the CHECK orders_status_known). */
+static void
+check_status(const CrmRow *row)
+{
+	char	   *status = crm_row_text(row, ORDER_STATUS);
+
+	if (status == NULL || strcmp(status, "new") == 0 || strcmp(status, "paid") == 0 ||
+		strcmp(status, "cancelled") == 0 || strcmp(status, "failed") == 0)
+		return;					/* NULL: the NOT NULL constraint reports it */
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("order status \"%s\" is not known", status),
+			 errdetail("An order is \"new\", \"paid\", \"cancelled\" or \"failed\"."),
+			 errhint("Write one of those statuses; a \"failed\" order is flagged in crm.client_orders.")));
+}
+
+/*
+ * The number of a new order: the one the writer gives (judged, outside the
+ * counters), or the next of the account's template.  Connects to SPI.
+ */
+static void
+number_order(CrmTrigger *trig, const CrmRow *row, CrmChanges *ch, int64 account_id,
+			 const CrmAccountSettings *settings, TimestampTz created_at)
+{
+	CrmUserSwitch user;
+	int64		sequence_id = 0,
+				seq = 0;
+	char	   *given = crm_row_text(row, ORDER_NUMBER);
+	char	   *number = given;
+
+	crm_trigger_connect(trig);
+	crm_become_owner(&user);
+	if (given != NULL)
+		crm_number_check_given(&numbered_orders, trig->data->tg_relation, account_id, given,
+							   settings->order_number_template);
+	else
+		number = crm_number_next(account_id, settings->order_number_template, settings->timezone,
+								 created_at, &order_max_number, &sequence_id, &seq);
+	crm_restore_user(&user);
+
+	crm_change_text(ch, row, ORDER_NUMBER, number);
+	crm_change(ch, row, ORDER_NUMBER_SEQUENCE_ID, Int64GetDatum(sequence_id), given != NULL);
+	crm_change(ch, row, ORDER_NUMBER_SEQ, Int64GetDatum(seq), given != NULL);
+}
 
 /* A new order: number, created_at, phone_e164, and in auto mode its lead. */
 static HeapTuple
@@ -58,24 +112,18 @@ before_insert(CrmTrigger *trig, const CrmRow *row, int64 account_id)
 {
 	const CrmAccountSettings *settings = crm_account_settings(account_id);
 	CrmChanges	ch = {0};
-	CrmUserSwitch user;
 	TimestampTz created_at;
 	bool		isnull,
 				client_null,
 				lead_client_null;
-	int64		sequence_id,
-				seq,
-				lead_id,
+	int64		lead_id,
 				lead_client;
 	int64		client_id = crm_row_int64(row, ORDER_CLIENT_ID, &client_null);
 	char	   *raw;
 	char	   *written;
 	char	   *e164;
-	char	   *number;
 
-	if (!crm_row_isnull(row, ORDER_NUMBER))
-		crm_error_generated_column("crm.orders", "number",
-								   "Order numbers are made from the account's order_number_template.");
+	check_status(row);
 	created_at = DatumGetTimestampTz(crm_row_get(row, ORDER_CREATED_AT, &isnull));
 	if (isnull)
 		created_at = GetCurrentTransactionStartTimestamp();
@@ -91,15 +139,7 @@ before_insert(CrmTrigger *trig, const CrmRow *row, int64 account_id)
 	}
 	e164 = crm_phone_derive(&order_phone, account_id, raw, written);
 
-	crm_trigger_connect(trig);
-	crm_become_owner(&user);
-	number = crm_number_next(account_id, settings->order_number_template, settings->timezone,
-							 created_at, &order_max_number, &sequence_id, &seq);
-	crm_restore_user(&user);
-
-	crm_change_text(&ch, row, ORDER_NUMBER, number);
-	crm_change(&ch, row, ORDER_NUMBER_SEQUENCE_ID, Int64GetDatum(sequence_id), false);
-	crm_change(&ch, row, ORDER_NUMBER_SEQ, Int64GetDatum(seq), false);
+	number_order(trig, row, &ch, account_id, settings, created_at);
 	crm_change(&ch, row, ORDER_CREATED_AT, TimestampTzGetDatum(created_at), false);
 	crm_change_text(&ch, row, ORDER_PHONE_E164, e164);
 
@@ -129,6 +169,8 @@ before_update(const CrmRow *old, const CrmRow *new, int64 account_id)
 	for (int i = 0; i < lengthof(fixed_columns); i++)
 		if (!crm_row_same(old, new, fixed_columns[i]))
 			crm_error_fixed_column("an order", order_names[fixed_columns[i]], NULL);
+	if (!crm_row_same(old, new, ORDER_STATUS))
+		check_status(new);
 	if (!crm_write_allows(CRM_WRITE_LINK) && !crm_row_isnull(old, ORDER_LEAD_ID) &&
 		!crm_row_same(old, new, ORDER_LEAD_ID))
 		ereport(ERROR,

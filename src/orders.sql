@@ -35,3 +35,8 @@ CREATE OR REPLACE TRIGGER order_no_delete BEFORE DELETE ON crm.orders
     FOR EACH ROW EXECUTE FUNCTION crm._forbid_delete('Orders keep their numbers; record a correction instead.');
 CREATE OR REPLACE TRIGGER order_no_truncate BEFORE TRUNCATE ON crm.orders
     FOR EACH STATEMENT EXECUTE FUNCTION crm._forbid_delete('Orders keep their numbers; record a correction instead.');
+
+COMMENT ON COLUMN crm.orders.number IS
+    'The number the writer gives (a web shop''s: kept, unique per account, never of the form of the template''s), or else the next of accounts.order_number_template.';
+COMMENT ON COLUMN crm.orders.status IS
+    'new, paid, cancelled or failed, as the web shop reports it; crm.client_orders flags failed orders.';

@@ -173,7 +173,19 @@ CREATE OR REPLACE FUNCTION crm.reissue_invoice(invoice_id bigint, cancel_old boo
     LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_reissue_invoice';
 REVOKE ALL ON FUNCTION crm.reissue_invoice(bigint,boolean) FROM PUBLIC;
 COMMENT ON FUNCTION crm.reissue_invoice(bigint, boolean) IS
-    'A new invoice for the same client and items; with cancel_old the old one is cancelled in the same transaction.';
+    'A new awaiting invoice for the same client and items that replaces the old one (replaces_invoice_id); nothing received, no expenses; with cancel_old the old one, unless paid, is cancelled in the same transaction.';
+
+COMMENT ON COLUMN crm.invoices.number IS
+    'The number the writer gives (a web shop''s: kept, unique per account, never of the form of the template''s), or else the next of accounts.invoice_number_template.';
+COMMENT ON COLUMN crm.invoices.income IS
+    'Kept by crm: what the payments brought, paid_amount - refunded_amount (nothing for an invoice confirmed by hand).';
+COMMENT ON COLUMN crm.invoices.expenses IS 'Entered on the invoice; a reissue does not copy it.';
+COMMENT ON COLUMN crm.invoices.paid_at IS
+    'Kept by crm: when the invoice became paid (the time of the payment that paid it, or of its confirmation by hand); autopay''s first charge falls one autopay_interval after it.';
+COMMENT ON COLUMN crm.invoices.replaces_invoice_id IS
+    'The invoice this one replaces, set by crm.reissue_invoice; crm.partner_report counts an invoice and its replacements once.';
+COMMENT ON COLUMN crm.invoices.next_charge_at IS
+    'When the next autopay charge falls; NULL while autopay is off, at its limit, or on an unpaid invoice waiting for its purchase.';
 
 -- Views.
 CREATE OR REPLACE VIEW crm.invoice_card WITH (security_invoker = true) AS
@@ -216,7 +228,9 @@ SELECT i.account_id,
        i.tag,
        i.delivery,
        i.created_at,
-       i.status_changed_at
+       i.status_changed_at,
+       i.paid_at,
+       i.replaces_invoice_id
 FROM crm.invoices i
 LEFT JOIN crm.clients c ON c.account_id = i.account_id AND c.id = i.client_id
 LEFT JOIN crm.employees m ON m.account_id = i.account_id AND m.id = i.manager_id;
@@ -257,6 +271,46 @@ COMMENT ON COLUMN crm.invoice_card.delivery IS 'How the order is delivered.';
 COMMENT ON COLUMN crm.invoice_card.created_at IS 'When the invoice was created.';
 COMMENT ON COLUMN crm.invoice_card.status_changed_at IS 'When the invoice last changed status.';
 
+-- A sale is an invoice and every invoice that replaces it (replaces_invoice_id, by
+-- reissue), followed down the chain; it counts once, as its newest paid invoice (or,
+-- when none is paid, its newest invoice), for that invoice's partner.
+CREATE OR REPLACE VIEW crm.partner_report WITH (security_invoker = true) AS
+WITH RECURSIVE sale_member AS (
+    SELECT i.account_id, i.id, i.id AS sale_id
+    FROM crm.invoices i
+    WHERE i.replaces_invoice_id IS NULL
+  UNION ALL
+    SELECT n.account_id, n.id, s.sale_id
+    FROM sale_member s
+    JOIN crm.invoices n ON n.account_id = s.account_id AND n.replaces_invoice_id = s.id
+),
+sale AS (
+    SELECT DISTINCT ON (s.account_id, s.sale_id)
+           s.account_id, s.sale_id, i.partner, i.status,
+           greatest(i.amount, i.paid_amount) - i.refunded_amount AS paid
+    FROM sale_member s
+    JOIN crm.invoices i ON i.account_id = s.account_id AND i.id = s.id
+    ORDER BY s.account_id, s.sale_id, i.status = 'paid' DESC, i.id DESC
+)
+SELECT account_id,
+       partner,
+       count(*) AS invoices,
+       count(*) FILTER (WHERE status = 'paid') AS paid_invoices,
+       coalesce(sum(paid) FILTER (WHERE status = 'paid'), 0)::numeric(14, 2) AS paid_amount
+FROM sale
+WHERE partner IS NOT NULL
+GROUP BY account_id, partner;
+
+COMMENT ON VIEW crm.partner_report IS
+    'Per partner: the sales it brought, an invoice and the invoices that replace it (crm.reissue_invoice) counted once, and what the paid ones brought.';
+COMMENT ON COLUMN crm.partner_report.account_id IS 'The account.';
+COMMENT ON COLUMN crm.partner_report.partner IS 'The partner (invoices.partner of the sale''s invoice that counts).';
+COMMENT ON COLUMN crm.partner_report.invoices IS
+    'Sales: invoices, each with its replacements counted once, whatever their status.';
+COMMENT ON COLUMN crm.partner_report.paid_invoices IS 'Of them, the sales with a paid invoice.';
+COMMENT ON COLUMN crm.partner_report.paid_amount IS
+    'What the paid sales brought: each one''s amount, or what was received on it when more (autopay charges), less refunds.';
+
 CREATE OR REPLACE VIEW crm.invoice_history WITH (security_invoker = true) AS
 SELECT e.account_id,
        e.id,
@@ -290,7 +344,7 @@ COMMENT ON COLUMN crm.invoice_history.reason IS
     'Why crm made the change itself (payment, refund, autopay, auto_cancel, items_changed, call_refused); NULL for an employee''s change.';
 COMMENT ON COLUMN crm.invoice_history.detail IS 'The event''s JSON detail.';
 
-GRANT SELECT ON crm.invoice_card, crm.invoice_history TO crm_reader;
+GRANT SELECT ON crm.invoice_card, crm.invoice_history, crm.partner_report TO crm_reader;
 GRANT EXECUTE ON FUNCTION crm.confirm_invoice(bigint, text), crm.cancel_invoice(bigint, text),
     crm.delete_invoice(bigint, text),
     crm.set_auto_cancel(bigint, timestamptz), crm.set_autopay(bigint, boolean),

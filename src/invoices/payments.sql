@@ -52,10 +52,11 @@ REVOKE ALL ON FUNCTION crm.record_payment(bigint,numeric,boolean,text,timestamp 
 COMMENT ON FUNCTION crm.record_payment(bigint, numeric, boolean, text, timestamptz, text, text) IS
     'Records a payment, prepayment, autopay charge result or refund; the same external_id twice returns the first row.';
 
--- failed: the invoice's latest payment attempt failed.
+-- failed: the order is "failed" (as the web shop reports it), or the invoice's latest
+-- payment attempt failed; a frontend shows those rows in red.
 CREATE OR REPLACE VIEW crm.client_orders WITH (security_invoker = true) AS
-SELECT o.account_id, o.client_id, 'order'::text AS kind, o.id, o.number, NULL::text AS status,
-       o.amount, false AS failed, o.created_at
+SELECT o.account_id, o.client_id, 'order'::text AS kind, o.id, o.number, o.status,
+       o.amount, o.status = 'failed' AS failed, o.created_at
 FROM crm.orders o
 WHERE o.client_id IS NOT NULL
 UNION ALL
