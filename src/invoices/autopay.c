@@ -161,9 +161,10 @@ check_next_charge(const CrmRow *old, const CrmRow *new)
 	if (!crm_row_bool(new, INV_AUTOPAY))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 old == NULL ? errmsg("a new invoice with autopay off cannot get a next charge") :
 				 errmsg("invoice \"%s\" has autopay off and cannot get a next charge", invoice_label(new)),
 				 errdetail("next_charge_at is the time of the next autopay charge; an invoice with autopay off has none."),
-				 errhint("Turn autopay on in the same statement: SET autopay = true, next_charge_at = '...'.")));
+				 errhint("Turn autopay on in the same statement (autopay = true beside next_charge_at), or leave next_charge_at out.")));
 }
 
 /* The schedule of a running autopay: changing it can delay or stop the charges. */

@@ -273,7 +273,8 @@ COMMENT ON COLUMN crm.invoice_card.status_changed_at IS 'When the invoice last c
 
 -- A sale is an invoice and every invoice that replaces it (replaces_invoice_id, by
 -- reissue), followed down the chain; it counts once, as its newest paid invoice (or,
--- when none is paid, its newest invoice), for that invoice's partner.
+-- when none is paid, its newest invoice not deleted), for that invoice's partner; a
+-- sale whose invoices are all deleted does not count.
 CREATE OR REPLACE VIEW crm.partner_report WITH (security_invoker = true) AS
 WITH RECURSIVE sale_member AS (
     SELECT i.account_id, i.id, i.id AS sale_id
@@ -290,7 +291,7 @@ sale AS (
            greatest(i.amount, i.paid_amount) - i.refunded_amount AS paid
     FROM sale_member s
     JOIN crm.invoices i ON i.account_id = s.account_id AND i.id = s.id
-    ORDER BY s.account_id, s.sale_id, i.status = 'paid' DESC, i.id DESC
+    ORDER BY s.account_id, s.sale_id, i.status = 'paid' DESC, i.status <> 'deleted' DESC, i.id DESC
 )
 SELECT account_id,
        partner,
@@ -298,7 +299,7 @@ SELECT account_id,
        count(*) FILTER (WHERE status = 'paid') AS paid_invoices,
        coalesce(sum(paid) FILTER (WHERE status = 'paid'), 0)::numeric(14, 2) AS paid_amount
 FROM sale
-WHERE partner IS NOT NULL
+WHERE partner IS NOT NULL AND status <> 'deleted'
 GROUP BY account_id, partner;
 
 COMMENT ON VIEW crm.partner_report IS
@@ -306,7 +307,7 @@ COMMENT ON VIEW crm.partner_report IS
 COMMENT ON COLUMN crm.partner_report.account_id IS 'The account.';
 COMMENT ON COLUMN crm.partner_report.partner IS 'The partner (invoices.partner of the sale''s invoice that counts).';
 COMMENT ON COLUMN crm.partner_report.invoices IS
-    'Sales: invoices, each with its replacements counted once, whatever their status.';
+    'Sales: invoices, each with its replacements counted once, but for those deleted.';
 COMMENT ON COLUMN crm.partner_report.paid_invoices IS 'Of them, the sales with a paid invoice.';
 COMMENT ON COLUMN crm.partner_report.paid_amount IS
     'What the paid sales brought: each one''s amount, or what was received on it when more (autopay charges), less refunds.';
