@@ -24,7 +24,8 @@
  * crm_number_check_given refuses one that has, and one already taken.
  *
  * Functions: crm.number_template_ok (the CHECK of every template column).
- * C API (numbering.h): crm_number_next, crm_number_fits, crm_number_check_given.
+ * C API (numbering.h): crm_number_next, crm_number_fits, crm_number_check_given,
+ * crm_number_for_new_row.
  * SQL: numbering.sql (crm.number_sequences); crm.number_template_ok is
  * declared in tenancy.sql, before the crm.accounts CHECKs that use it.
  */
@@ -418,4 +419,19 @@ crm_number_check_given(const CrmNumberedTable *table, Relation rel, int64 accoun
 				 errhint("Give another number, or leave number out and crm numbers the %s from accounts.%s.",
 						 table->noun, table->template_column),
 				 errtableconstraint(rel, table->unique_constraint)));
+}
+
+/* See numbering.h. */
+char *
+crm_number_for_new_row(const CrmNumberedTable *table, Relation rel, int64 account_id,
+					   const char *given, const char *tmpl, const char *timezone,
+					   TimestampTz at, int64 *sequence_id, int64 *seq)
+{
+	*sequence_id = 0;
+	*seq = 0;
+	if (given == NULL)
+		return crm_number_next(account_id, tmpl, timezone, at, table->max_number, sequence_id, seq);
+	crm_number_check_given(table, rel, account_id, given, tmpl);
+	/* in the caller's memory, as crm_number_next's */
+	return strcpy(SPI_palloc(strlen(given) + 1), given);
 }

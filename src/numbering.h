@@ -25,7 +25,8 @@ extern char *crm_number_next(int64 account_id, const char *tmpl, const char *tim
 /*
  * A table whose rows are numbered from a template or given their number by
  * the writer (orders and invoices from a web shop).  taken takes
- * (account_id, number) and returns the id of the row that has the number.
+ * (account_id, number) and returns the id of the row that has the number;
+ * max_number is crm_number_next's max_plan.
  */
 typedef struct CrmNumberedTable
 {
@@ -33,6 +34,7 @@ typedef struct CrmNumberedTable
 	const char *template_column;	/* "order_number_template" (of crm.accounts) */
 	const char *unique_constraint;	/* the UNIQUE (account_id, number) behind it */
 	CrmPlan    *taken;
+	CrmPlan    *max_number;
 } CrmNumberedTable;
 
 /*
@@ -51,5 +53,15 @@ extern bool crm_number_fits(const char *tmpl, const char *number);
  */
 extern void crm_number_check_given(const CrmNumberedTable *table, Relation rel,
 								   int64 account_id, const char *number, const char *tmpl);
+
+/*
+ * The number of a new row of table created at `at`: given, once judged by
+ * crm_number_check_given (then *sequence_id and *seq are 0: it is outside the
+ * counters), or else crm_number_next's, in the caller's memory.  Caller is
+ * connected to SPI and runs as owner.
+ */
+extern char *crm_number_for_new_row(const CrmNumberedTable *table, Relation rel, int64 account_id,
+									const char *given, const char *tmpl, const char *timezone,
+									TimestampTz at, int64 *sequence_id, int64 *seq);
 
 #endif							/* CRM_NUMBERING_H */

@@ -58,7 +58,8 @@ static CrmPlan order_with_number = {
 	2, {INT8OID, TEXTOID}
 };
 static const CrmNumberedTable numbered_orders = {
-	"order", "order_number_template", "orders_account_id_number_key", &order_with_number
+	"order", "order_number_template", "orders_account_id_number_key", &order_with_number,
+	&order_max_number
 };
 
 /* The statuses of an order, as the shop reports them (and the CHECK orders_status_known). */
@@ -86,19 +87,16 @@ number_order(CrmTrigger *trig, const CrmRow *row, CrmChanges *ch, int64 account_
 			 const CrmAccountSettings *settings, TimestampTz created_at)
 {
 	CrmUserSwitch user;
-	int64		sequence_id = 0,
-				seq = 0;
+	int64		sequence_id,
+				seq;
 	char	   *given = crm_row_text(row, ORDER_NUMBER);
-	char	   *number = given;
+	char	   *number;
 
 	crm_trigger_connect(trig);
 	crm_become_owner(&user);
-	if (given != NULL)
-		crm_number_check_given(&numbered_orders, trig->data->tg_relation, account_id, given,
-							   settings->order_number_template);
-	else
-		number = crm_number_next(account_id, settings->order_number_template, settings->timezone,
-								 created_at, &order_max_number, &sequence_id, &seq);
+	number = crm_number_for_new_row(&numbered_orders, trig->data->tg_relation, account_id, given,
+									settings->order_number_template, settings->timezone,
+									created_at, &sequence_id, &seq);
 	crm_restore_user(&user);
 
 	crm_change_text(ch, row, ORDER_NUMBER, number);

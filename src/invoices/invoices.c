@@ -176,7 +176,8 @@ static CrmPlan invoice_with_number = {
 	2, {INT8OID, TEXTOID}
 };
 static const CrmNumberedTable numbered_invoices = {
-	"invoice", "invoice_number_template", "invoices_account_id_number_key", &invoice_with_number
+	"invoice", "invoice_number_template", "invoices_account_id_number_key", &invoice_with_number,
+	&invoice_max_number
 };
 
 /*
@@ -189,24 +190,18 @@ assign_number(CrmTrigger *trig, const CrmRow *row, CrmChanges *ch, int64 account
 {
 	CrmUserSwitch user;
 	Datum		arg = Int64GetDatum(account_id);
-	int64		sequence_id = 0,
-				seq = 0;
+	int64		sequence_id,
+				seq;
 	char	   *given = crm_row_text(row, INV_NUMBER);
-	char	   *number = given;
-	char	   *tmpl,
-			   *tz;
+	char	   *number;
 
 	crm_trigger_connect(trig);
 	crm_become_owner(&user);
 	if (crm_exec(&account_template, &arg, NULL, true, 1) != 1)
 		crm_error_no_account(account_id);
-	tmpl = crm_get_text(0, 1);
-	tz = crm_get_text(0, 2);
-	if (given != NULL)
-		crm_number_check_given(&numbered_invoices, trig->data->tg_relation, account_id, given, tmpl);
-	else
-		number = crm_number_next(account_id, tmpl, tz, created_at, &invoice_max_number,
-								 &sequence_id, &seq);
+	number = crm_number_for_new_row(&numbered_invoices, trig->data->tg_relation, account_id, given,
+									crm_get_text(0, 1), crm_get_text(0, 2), created_at,
+									&sequence_id, &seq);
 	crm_restore_user(&user);
 
 	crm_change_text(ch, row, INV_NUMBER, number);
