@@ -4,13 +4,15 @@
  *	  invoices/public.h instead.
  *
  * The family:
- *	invoices.c		numbering, defaults and the state machine (the BEFORE triggers
- *					of crm.invoices); the invoice row and a move as the caller
+ *	invoices.c		numbering (the writer's number or the template's), defaults
+ *					and the state machine (the BEFORE triggers of crm.invoices);
+ *					the invoice row and a move as the caller
  *	events.c		invoice events: crm_invoice_event and the history trigger
  *	items.c			invoice items: the awaiting rule, prices, the invoice amount
  *	auto_cancel.c	cancelling as crm itself: the auto-cancel due handler and the
  *					call centre's cancel of a refused call
  *	actions.c		confirm, cancel, delete, auto-cancel time, autopay switch, reissue
+ *	(invoices.sql holds the views: invoice_card, invoice_history, partner_report)
  *	payments.c		the payment trigger, crm.record_payment, crm.refund_invoice
  *	autopay.c		when every autopay charge falls: the schedule rules of the
  *					triggers and the autopay charge due handler
@@ -21,6 +23,8 @@
  *	  derived columns, move awaiting -> prepaid, change the amount of an
  *	  invoice that is no longer awaiting and turn autopay off; its events
  *	  record "reason" (auto_cancel, call_refused, payment, ...);
+ *	- crm.reissue_invoice writes the new invoice in a scope {CRM_WRITE_DERIVED},
+ *	  for replaces_invoice_id, which no writer gives;
  *	- a due handler adds CRM_WRITE_BY_SCHEDULER: its events name no employee;
  *	- an action with a comment, in a scope {0, NULL, comment}: the "created"
  *	  or "status_changed" event records the comment.
