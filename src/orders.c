@@ -7,11 +7,13 @@
  *	order_10_before_write	BEFORE INSERT OR UPDATE: on INSERT the number the
  *							writer gives (a web shop's, numbering.h judges it)
  *							or else the next of the account's
- *							order_number_template; a known status; columns fixed
+ *							order_number_template; columns fixed
  *							at creation; lead_id, once set, changed only by the
  *							link (CRM_WRITE_LINK); phone_e164 = E.164 of phone;
  *							in auto mode a new order is given its lead
  *							(linking.c)
+ * orders.status (new, paid, cancelled, failed) is the shop's to write, the CHECK
+ * orders_status_check (values.sql's crm._choice_ok) its only rule.
  * Elsewhere on crm.orders: order_90_link (linking.c), orders_95_counts
  * (lead_reports.c), order_no_delete (history.c).
  */
@@ -33,11 +35,11 @@ enum
 {
 	ORDER_ACCOUNT_ID, ORDER_ID, ORDER_NUMBER, ORDER_NUMBER_SEQUENCE_ID, ORDER_NUMBER_SEQ,
 	ORDER_CREATED_AT, ORDER_LEAD_ID, ORDER_CLIENT_ID, ORDER_PHONE, ORDER_PHONE_E164,
-	ORDER_STATUS, ORDER_NCOLUMNS
+	ORDER_NCOLUMNS
 };
 static const char *const order_names[] = {
 	"account_id", "id", "number", "number_sequence_id", "number_seq",
-	"created_at", "lead_id", "client_id", "phone", "phone_e164", "status"
+	"created_at", "lead_id", "client_id", "phone", "phone_e164"
 };
 static CrmColumnMap order_columns = {"crm.orders", ORDER_NCOLUMNS, order_names};
 
@@ -61,22 +63,6 @@ static const CrmNumberedTable numbered_orders = {
 	"order", "order_number_template", "orders_account_id_number_key", &order_with_number,
 	&order_max_number
 };
-
-/* The statuses of an order, as the shop reports them (and the CHECK orders_status_known). */
-static void
-check_status(const CrmRow *row)
-{
-	char	   *status = crm_row_text(row, ORDER_STATUS);
-
-	if (status == NULL || strcmp(status, "new") == 0 || strcmp(status, "paid") == 0 ||
-		strcmp(status, "cancelled") == 0 || strcmp(status, "failed") == 0)
-		return;					/* NULL: the NOT NULL constraint reports it */
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("order status \"%s\" is not known", status),
-			 errdetail("An order is \"new\", \"paid\", \"cancelled\" or \"failed\"."),
-			 errhint("Write one of those statuses; a \"failed\" order is flagged in crm.client_orders.")));
-}
 
 /*
  * The number of a new order: the one the writer gives (judged, outside the
@@ -121,7 +107,6 @@ before_insert(CrmTrigger *trig, const CrmRow *row, int64 account_id)
 	char	   *written;
 	char	   *e164;
 
-	check_status(row);
 	created_at = DatumGetTimestampTz(crm_row_get(row, ORDER_CREATED_AT, &isnull));
 	if (isnull)
 		created_at = GetCurrentTransactionStartTimestamp();
@@ -167,8 +152,6 @@ before_update(const CrmRow *old, const CrmRow *new, int64 account_id)
 	for (int i = 0; i < lengthof(fixed_columns); i++)
 		if (!crm_row_same(old, new, fixed_columns[i]))
 			crm_error_fixed_column("an order", order_names[fixed_columns[i]], NULL);
-	if (!crm_row_same(old, new, ORDER_STATUS))
-		check_status(new);
 	if (!crm_write_allows(CRM_WRITE_LINK) && !crm_row_isnull(old, ORDER_LEAD_ID) &&
 		!crm_row_same(old, new, ORDER_LEAD_ID))
 		ereport(ERROR,

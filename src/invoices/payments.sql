@@ -72,9 +72,9 @@ COMMENT ON COLUMN crm.client_orders.client_id IS 'The client''s id.';
 COMMENT ON COLUMN crm.client_orders.kind IS 'The kind of row, order or invoice: the table its id belongs to.';
 COMMENT ON COLUMN crm.client_orders.id IS 'The order''s or the invoice''s id.';
 COMMENT ON COLUMN crm.client_orders.number IS 'The order''s or the invoice''s number.';
-COMMENT ON COLUMN crm.client_orders.status IS 'The invoice''s status; NULL for an order.';
+COMMENT ON COLUMN crm.client_orders.status IS 'The order''s status (new, paid, cancelled, failed) or the invoice''s.';
 COMMENT ON COLUMN crm.client_orders.amount IS 'The order''s or the invoice''s amount.';
-COMMENT ON COLUMN crm.client_orders.failed IS 'Whether the invoice''s latest payment attempt failed; false for an order.';
+COMMENT ON COLUMN crm.client_orders.failed IS 'Whether the order failed, or the invoice''s latest payment attempt failed (shown in red).';
 COMMENT ON COLUMN crm.client_orders.created_at IS 'When the order or invoice was created.';
 
 GRANT SELECT ON crm.client_orders TO crm_reader;

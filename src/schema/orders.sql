@@ -13,7 +13,8 @@ CREATE TABLE crm.orders (
     amount       numeric(14, 2) NOT NULL DEFAULT 0,
     created_at   timestamptz NOT NULL DEFAULT now(),
     status       text NOT NULL DEFAULT 'new'
-                 CONSTRAINT orders_status_known CHECK (status IN ('new', 'paid', 'cancelled', 'failed')),
+                 CONSTRAINT orders_status_check
+                 CHECK (crm._choice_ok(status, ARRAY['new', 'paid', 'cancelled', 'failed'], 'crm.orders.status')),
     PRIMARY KEY (account_id, id),
     UNIQUE (account_id, number),
     FOREIGN KEY (account_id, client_id) REFERENCES crm.clients (account_id, id),

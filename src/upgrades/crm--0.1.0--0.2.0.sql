@@ -220,7 +220,8 @@ CREATE INDEX invoices_replaces_idx ON crm.invoices (account_id, replaces_invoice
     WHERE replaces_invoice_id IS NOT NULL;
 ALTER TABLE crm.orders
     ADD COLUMN status text NOT NULL DEFAULT 'new'
-        CONSTRAINT orders_status_known CHECK (status IN ('new', 'paid', 'cancelled', 'failed'));
+        CONSTRAINT orders_status_check
+        CHECK (crm._choice_ok(status, ARRAY['new', 'paid', 'cancelled', 'failed'], 'crm.orders.status'));
 -- income is kept by crm from 0.2.0 on (paid_amount - refunded_amount: what the payments
 -- brought); 0.1.0 let it be written by hand.  An invoice still paid gets the time it
 -- became paid as its paid_at.  These are crm's own columns, so the invoice triggers
