@@ -15,8 +15,8 @@
  *	actor.c		the employee is the actor: rows that record who acted name the
  *				session's employee; sane times for what a login does (actor.h)
  *	history.c	append-only guard for history and fact tables, lead events (history.h)
- *	numbering.c	number templates ({N}, {N:5}, {YYYY}, {MM}) and gapless counters
- *				(numbering.h)
+ *	numbering.c	number templates ({N}, {N:5}, {YYYY}, {MM}), gapless counters and
+ *				the numbers writers give from outside (numbering.h)
  *	leads.c		lead defaults, status transitions, lead events
  *	lead_managers.c	the manager a lead created without one gets: the first
  *				employee to write to its client, or the client's responsible
@@ -26,14 +26,15 @@
  *	clients.c	clients, client phones, the right to see customers (clients.h)
  *	customers.c	customer data on every path: the policies and the write guard
  *				that hold an employee without the right (customers.h)
- *	orders.c	orders: numbers, fixed columns, derived phone
+ *	orders.c	orders: numbers (given or made), status, fixed columns, derived phone
  *	linking.c	lead <-> client and order <-> lead matching, the link (linking.h);
  *				linking_by_hand.c: candidates and links made by hand
  *	references.c	accounts.order_won_status_id, checked instead of a foreign key
  *				(no two tables refer to each other: a dump restores in order)
  *	lead_reports.c	kept-up lead counts behind the funnel and the campaign report
- *	invoices/	offers, invoices, items, invoice events, auto-cancel, actions,
- *				payments, refunds, autopay charges (map in invoices/invoices.h;
+ *	invoices/	offers, invoices, items, invoice events, auto-cancel, actions and
+ *				reissues, payments, refunds, autopay's schedule and charges, the
+ *				partner report (map in invoices/invoices.h;
  *				other rooms use invoices/public.h)
  *	calls.c		call outcomes and retry rules
  *	call_queue.c	call tasks and the call queue (both in calls.sql)

@@ -19,8 +19,13 @@
  * number behind, so numbers stay gapless; rows that carry numbers cannot be
  * deleted, so no number is handed out twice.
  *
+ * A number given by the writer (an order or invoice from a web shop) stays
+ * outside the counters, so it may never have the form of a number crm makes:
+ * crm_number_check_given refuses one that has, and one already taken.
+ *
  * Functions: crm.number_template_ok (the CHECK of every template column).
- * C API (numbering.h): crm_number_next.
+ * C API (numbering.h): crm_number_next, crm_number_fits, crm_number_check_given,
+ * crm_number_for_new_row.
  * SQL: numbering.sql (crm.number_sequences); crm.number_template_ok is
  * declared in tenancy.sql, before the crm.accounts CHECKs that use it.
  */
@@ -33,6 +38,7 @@
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
 
 #include "crm.h"
 #include "numbering.h"
@@ -292,4 +298,140 @@ crm_number_next(int64 account_id, const char *tmpl, const char *timezone,
 	appendStringInfoString(&number, parsed.suffix.data);
 	/* in the caller's memory, so the number outlives SPI_finish */
 	return strcpy(SPI_palloc(number.len + 1), number.data);
+}
+
+/* ---- numbers given by the writer ---- */
+
+/* One piece of a template: a literal byte, a run of digits, or the counter. */
+typedef struct TemplatePiece
+{
+	char		kind;			/* 'L' literal, 'D' digits, 'N' counter */
+	char		byte;			/* 'L' */
+	int			len;			/* 'D': how many; 'N': the width (0: none) */
+} TemplatePiece;
+
+/* The pieces of a valid template; returns how many, *counter is the counter's place. */
+static int
+template_pieces(const char *tmpl, TemplatePiece *pieces, int *counter)
+{
+	int			n = 0;
+
+	for (const char *p = tmpl; *p; n++)
+	{
+		const char *close = (*p == '{') ? strchr(p, '}') : NULL;
+
+		if (close == NULL)
+		{
+			pieces[n] = (TemplatePiece) {'L', *p++, 1};
+			continue;
+		}
+		if (p[1] == 'Y')		/* {YYYY} */
+			pieces[n] = (TemplatePiece) {'D', 0, 4};
+		else if (p[1] == 'M')	/* {MM} */
+			pieces[n] = (TemplatePiece) {'D', 0, 2};
+		else
+		{
+			pieces[n] = (TemplatePiece) {'N', 0, close - p > 2 ? atoi(p + 3) : 0};
+			*counter = n;
+		}
+		p = close + 1;
+	}
+	return n;
+}
+
+static bool
+piece_matches(const TemplatePiece *piece, const char *s)
+{
+	if (piece->kind == 'L')
+		return *s == piece->byte;
+	for (int i = 0; i < piece->len; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+/* See numbering.h. */
+bool
+crm_number_fits(const char *tmpl, const char *number)
+{
+	ParsedTemplate parsed;
+	TemplatePiece *pieces = palloc(sizeof(TemplatePiece) * (strlen(tmpl) + 1));
+	int			counter = -1;
+	int			n;
+	int			len = strlen(number);
+	int			start = 0;
+	int			end = len;
+	int			width;
+
+	parse_template(tmpl, "number template", NULL, &parsed);	/* raises unless valid */
+	n = template_pieces(tmpl, pieces, &counter);
+	for (int i = 0; i < counter; i++)
+	{
+		if (end - start < pieces[i].len || !piece_matches(&pieces[i], number + start))
+			return false;
+		start += pieces[i].len;
+	}
+	for (int i = n - 1; i > counter; i--)
+	{
+		if (end - start < pieces[i].len || !piece_matches(&pieces[i], number + end - pieces[i].len))
+			return false;
+		end -= pieces[i].len;
+	}
+	/* the counter: digits, at least its width, no zero before a longer number, not 0 */
+	width = Max(pieces[counter].len, 1);
+	if (end - start < width || (end - start > width && number[start] == '0'))
+		return false;
+	for (int i = start; i < end; i++)
+		if (number[i] < '0' || number[i] > '9')
+			return false;
+	return strspn(number + start, "0") < (size_t) (end - start);
+}
+
+/* See numbering.h. */
+void
+crm_number_check_given(const CrmNumberedTable *table, Relation rel, int64 account_id,
+					   const char *number, const char *tmpl)
+{
+	Datum		args[2] = {Int64GetDatum(account_id), CStringGetTextDatum(number)};
+
+	if (number[strspn(number, " \t\r\n")] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s number must not be empty", table->noun),
+				 errdetail("The number given is \"%s\".", number),
+				 errhint("Give the %s's own number, or leave number out and crm numbers it from accounts.%s.",
+						 table->noun, table->template_column)));
+	if (crm_number_fits(tmpl, number))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s number \"%s\" has the form of the numbers crm makes", table->noun, number),
+				 errdetail("accounts.%s is \"%s\"; a number given from outside must never be one that crm makes later.",
+						   table->template_column, tmpl),
+				 errhint("Keep numbers from outside apart from the template's, for example with a prefix of their own, or leave number out and crm numbers the %s.",
+						 table->noun)));
+	if (crm_exec(table->taken, args, NULL, false, 1) == 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNIQUE_VIOLATION),
+				 errmsg("%s number \"%s\" is already taken", table->noun, number),
+				 errdetail("Account %lld has %s %lld with number \"%s\"; numbers are unique per account.",
+						   (long long) account_id, table->noun,
+						   (long long) crm_get_int64(0, 1, NULL), number),
+				 errhint("Give another number, or leave number out and crm numbers the %s from accounts.%s.",
+						 table->noun, table->template_column),
+				 errtableconstraint(rel, table->unique_constraint)));
+}
+
+/* See numbering.h. */
+char *
+crm_number_for_new_row(const CrmNumberedTable *table, Relation rel, int64 account_id,
+					   const char *given, const char *tmpl, const char *timezone,
+					   TimestampTz at, int64 *sequence_id, int64 *seq)
+{
+	*sequence_id = 0;
+	*seq = 0;
+	if (given == NULL)
+		return crm_number_next(account_id, tmpl, timezone, at, table->max_number, sequence_id, seq);
+	crm_number_check_given(table, rel, account_id, given, tmpl);
+	/* in the caller's memory, as crm_number_next's */
+	return strcpy(SPI_palloc(strlen(given) + 1), given);
 }

@@ -8,6 +8,7 @@
 #include "postgres.h"
 
 #include "datatype/timestamp.h"
+#include "utils/relcache.h"
 #include "kit/spi.h"
 
 /*
@@ -20,5 +21,47 @@
 extern char *crm_number_next(int64 account_id, const char *tmpl, const char *timezone,
 							 TimestampTz at, CrmPlan *max_plan,
 							 int64 *sequence_id, int64 *seq);
+
+/*
+ * A table whose rows are numbered from a template or given their number by
+ * the writer (orders and invoices from a web shop).  taken takes
+ * (account_id, number) and returns the id of the row that has the number;
+ * max_number is crm_number_next's max_plan.
+ */
+typedef struct CrmNumberedTable
+{
+	const char *noun;			/* "order" */
+	const char *template_column;	/* "order_number_template" (of crm.accounts) */
+	const char *unique_constraint;	/* the UNIQUE (account_id, number) behind it */
+	CrmPlan    *taken;
+	CrmPlan    *max_number;
+} CrmNumberedTable;
+
+/*
+ * Whether crm could make number from tmpl at some time: its literal text in
+ * place, four digits for {YYYY}, two for {MM}, and for the counter a number
+ * from 1 up zero-padded to the counter's width.
+ */
+extern bool crm_number_fits(const char *tmpl, const char *number);
+
+/*
+ * Judges the number a writer gives a new row of table (in relation rel):
+ * 22023 when it is empty or has the form of the numbers crm makes from tmpl
+ * (one of them would clash with it one day), 23505 naming the unique
+ * constraint when a row of the account has it already.  Caller is connected
+ * to SPI and runs as owner.
+ */
+extern void crm_number_check_given(const CrmNumberedTable *table, Relation rel,
+								   int64 account_id, const char *number, const char *tmpl);
+
+/*
+ * The number of a new row of table created at `at`: given, once judged by
+ * crm_number_check_given (then *sequence_id and *seq are 0: it is outside the
+ * counters), or else crm_number_next's, in the caller's memory.  Caller is
+ * connected to SPI and runs as owner.
+ */
+extern char *crm_number_for_new_row(const CrmNumberedTable *table, Relation rel, int64 account_id,
+									const char *given, const char *tmpl, const char *timezone,
+									TimestampTz at, int64 *sequence_id, int64 *seq);
 
 #endif							/* CRM_NUMBERING_H */

@@ -4,12 +4,16 @@
  *	  E.164 form of their phone.
  *
  * Triggers on crm.orders:
- *	order_10_before_write	BEFORE INSERT OR UPDATE: on INSERT the number from
- *							the account's order_number_template; columns fixed
+ *	order_10_before_write	BEFORE INSERT OR UPDATE: on INSERT the number the
+ *							writer gives (a web shop's, numbering.h judges it)
+ *							or else the next of the account's
+ *							order_number_template; columns fixed
  *							at creation; lead_id, once set, changed only by the
  *							link (CRM_WRITE_LINK); phone_e164 = E.164 of phone;
  *							in auto mode a new order is given its lead
  *							(linking.c)
+ * orders.status (new, paid, cancelled, failed) is the shop's to write, the CHECK
+ * orders_status_check (values.sql's crm._choice_ok) its only rule.
  * Elsewhere on crm.orders: order_90_link (linking.c), orders_95_counts
  * (lead_reports.c), order_no_delete (history.c).
  */
@@ -51,6 +55,40 @@ static CrmPlan order_max_number = {
 	"SELECT max(number_seq) FROM crm.orders WHERE account_id = $1 AND number_sequence_id = $2",
 	2, {INT8OID, INT8OID}
 };
+static CrmPlan order_with_number = {
+	"SELECT id FROM crm.orders WHERE account_id = $1 AND number = $2",
+	2, {INT8OID, TEXTOID}
+};
+static const CrmNumberedTable numbered_orders = {
+	"order", "order_number_template", "orders_account_id_number_key", &order_with_number,
+	&order_max_number
+};
+
+/*
+ * The number of a new order: the one the writer gives (judged, outside the
+ * counters), or the next of the account's template.  Connects to SPI.
+ */
+static void
+number_order(CrmTrigger *trig, const CrmRow *row, CrmChanges *ch, int64 account_id,
+			 const CrmAccountSettings *settings, TimestampTz created_at)
+{
+	CrmUserSwitch user;
+	int64		sequence_id,
+				seq;
+	char	   *given = crm_row_text(row, ORDER_NUMBER);
+	char	   *number;
+
+	crm_trigger_connect(trig);
+	crm_become_owner(&user);
+	number = crm_number_for_new_row(&numbered_orders, trig->data->tg_relation, account_id, given,
+									settings->order_number_template, settings->timezone,
+									created_at, &sequence_id, &seq);
+	crm_restore_user(&user);
+
+	crm_change_text(ch, row, ORDER_NUMBER, number);
+	crm_change(ch, row, ORDER_NUMBER_SEQUENCE_ID, Int64GetDatum(sequence_id), given != NULL);
+	crm_change(ch, row, ORDER_NUMBER_SEQ, Int64GetDatum(seq), given != NULL);
+}
 
 /* A new order: number, created_at, phone_e164, and in auto mode its lead. */
 static HeapTuple
@@ -58,24 +96,17 @@ before_insert(CrmTrigger *trig, const CrmRow *row, int64 account_id)
 {
 	const CrmAccountSettings *settings = crm_account_settings(account_id);
 	CrmChanges	ch = {0};
-	CrmUserSwitch user;
 	TimestampTz created_at;
 	bool		isnull,
 				client_null,
 				lead_client_null;
-	int64		sequence_id,
-				seq,
-				lead_id,
+	int64		lead_id,
 				lead_client;
 	int64		client_id = crm_row_int64(row, ORDER_CLIENT_ID, &client_null);
 	char	   *raw;
 	char	   *written;
 	char	   *e164;
-	char	   *number;
 
-	if (!crm_row_isnull(row, ORDER_NUMBER))
-		crm_error_generated_column("crm.orders", "number",
-								   "Order numbers are made from the account's order_number_template.");
 	created_at = DatumGetTimestampTz(crm_row_get(row, ORDER_CREATED_AT, &isnull));
 	if (isnull)
 		created_at = GetCurrentTransactionStartTimestamp();
@@ -91,15 +122,7 @@ before_insert(CrmTrigger *trig, const CrmRow *row, int64 account_id)
 	}
 	e164 = crm_phone_derive(&order_phone, account_id, raw, written);
 
-	crm_trigger_connect(trig);
-	crm_become_owner(&user);
-	number = crm_number_next(account_id, settings->order_number_template, settings->timezone,
-							 created_at, &order_max_number, &sequence_id, &seq);
-	crm_restore_user(&user);
-
-	crm_change_text(&ch, row, ORDER_NUMBER, number);
-	crm_change(&ch, row, ORDER_NUMBER_SEQUENCE_ID, Int64GetDatum(sequence_id), false);
-	crm_change(&ch, row, ORDER_NUMBER_SEQ, Int64GetDatum(seq), false);
+	number_order(trig, row, &ch, account_id, settings, created_at);
 	crm_change(&ch, row, ORDER_CREATED_AT, TimestampTzGetDatum(created_at), false);
 	crm_change_text(&ch, row, ORDER_PHONE_E164, e164);
 

@@ -160,8 +160,9 @@ BEGIN
       VALUES (account, c, format('+7 916 123-%s-%s', lpad((i / 100)::text, 2, '0'), lpad((i % 100)::text, 2, '0')), i * 50)
       RETURNING id INTO o;
 
-    INSERT INTO crm.invoices (account_id, client_id, manager_id, amount, auto_cancel_at)
-      VALUES (account, c, anna, 1250, CASE WHEN i % 5 = 0 THEN now() + interval '3 days' END) RETURNING id INTO inv;
+    INSERT INTO crm.invoices (account_id, client_id, manager_id, amount, auto_cancel_at, partner)
+      VALUES (account, c, anna, 1250, CASE WHEN i % 5 = 0 THEN now() + interval '3 days' END,
+              CASE WHEN i % 2 = 0 THEN 'partner ' || i % 4 END) RETURNING id INTO inv;
     INSERT INTO crm.invoice_items (account_id, invoice_id, offer_id, quantity, price)
       VALUES (account, inv, off1, 1, 1000), (account, inv, off2, 1, 250);
 

@@ -98,10 +98,14 @@ crm_set_autopay(PG_FUNCTION_ARGS)
 
 /* ---- crm.reissue_invoice ---- */
 
+/*
+ * Not income (the new invoice has received nothing: crm keeps it from its
+ * payments) nor expenses (entered on each invoice), nor anything paid.
+ */
 static CrmPlan copy_invoice = {
-	"INSERT INTO crm.invoices AS n (client_id, manager_id, amount, income, expenses, "
+	"INSERT INTO crm.invoices AS n (client_id, manager_id, amount, replaces_invoice_id, "
 	"  autopay_interval, autopay_limit, source, channel, partner, tag, delivery, ip, note) "
-	"SELECT client_id, manager_id, amount, income, expenses, autopay_interval, autopay_limit, "
+	"SELECT client_id, manager_id, amount, id, autopay_interval, autopay_limit, "
 	"  source, channel, partner, tag, delivery, ip, note "
 	"FROM crm.invoices WHERE account_id = $1 AND id = $2 RETURNING n.id, n.number",
 	2, {INT8OID, INT8OID}
@@ -112,8 +116,8 @@ static CrmPlan copy_items = {
 	"WHERE account_id = $1 AND invoice_id = $2 ORDER BY id",
 	3, {INT8OID, INT8OID, INT8OID}
 };
-static CrmPlan old_number = {
-	"SELECT number FROM crm.invoices WHERE account_id = $1 AND id = $2",
+static CrmPlan old_invoice = {
+	"SELECT number, status FROM crm.invoices WHERE account_id = $1 AND id = $2",
 	2, {INT8OID, INT8OID}
 };
 
@@ -130,10 +134,24 @@ reissued_event(int64 account_id, int64 invoice_id, int64 new_id, const char *new
 	crm_restore_user(&user);
 }
 
+/* A paid invoice stays paid when it is reissued: the new one replaces it. */
+static void
+refuse_cancelling_paid(int64 invoice_id, const char *number)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("paid invoice \"%s\" cannot be cancelled by its reissue", number),
+			 errdetail("Invoice %lld is paid; a paid invoice is neither cancelled nor deleted, so that the payment stays on record and is counted once.",
+					   (long long) invoice_id),
+			 errhint("Reissue it with cancel_old => false: the new invoice replaces it, and crm.partner_report counts the two once; or refund it first with crm.refund_invoice(%lld).",
+					 (long long) invoice_id)));
+}
+
 /*
  * crm.reissue_invoice(invoice_id, cancel_old): a new awaiting invoice for the
- * same client, manager and items (autopay settings copied, autopay off).
- * Writes run as the caller.
+ * same client, manager and items (autopay settings copied, autopay off) that
+ * records the invoice it replaces (replaces_invoice_id, crm's to write, hence
+ * the CRM_WRITE_DERIVED scope; the rest of the write runs as the caller).
  */
 PG_FUNCTION_INFO_V1(crm_reissue_invoice);
 Datum
@@ -143,15 +161,19 @@ crm_reissue_invoice(PG_FUNCTION_ARGS)
 	int64		invoice_id = invoice_arg(fcinfo);
 	bool		cancel_old = !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
 	Datum		args[3] = {Int64GetDatum(account_id), Int64GetDatum(invoice_id), 0};
-	CrmWriteScope scope = {0, NULL, NULL};
+	CrmWriteScope scope = {CRM_WRITE_DERIVED, NULL, NULL};
 	int64		new_id;
+	char	   *old_number;
 	char	   *new_number;
 	Datum		result;
 
 	SPI_connect();
-	if (crm_exec(&old_number, args, NULL, false, 1) != 1)
+	if (crm_exec(&old_invoice, args, NULL, false, 1) != 1)
 		crm_error_not_found("invoice", account_id, invoice_id, ERRCODE_NO_DATA_FOUND);
-	scope.comment = psprintf("reissued from %s", crm_get_text(0, 1));
+	old_number = crm_get_text(0, 1);
+	if (cancel_old && strcmp(crm_get_text(0, 2), "paid") == 0)
+		refuse_cancelling_paid(invoice_id, old_number);
+	scope.comment = psprintf("reissued from %s", old_number);
 	crm_write_exec(&scope, &copy_invoice, args, NULL);
 	new_id = crm_get_int64(0, 1, NULL);
 	new_number = crm_get_text(0, 2);

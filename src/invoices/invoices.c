@@ -5,8 +5,9 @@
  *	  the caller, shared by the actions and refunds.
  *
  * Triggers on crm.invoices:
- *	invoice_10_before_insert	crm_invoice_before_insert: number, manager, starting
- *								state, autopay schedule
+ *	invoice_10_before_insert	crm_invoice_before_insert: number (the writer's, or
+ *								the account's template), manager, starting state,
+ *								autopay schedule
  *	invoice_10_before_update	crm_invoice_before_update: fixed and derived columns,
  *								transitions, autopay rules
  *	(invoice_90_history is in events.c.)
@@ -16,11 +17,15 @@
  * Status moves (the same for the actions and a plain UPDATE):
  *	awaiting -> prepaid (only from a payment) | paid | cancelled | deleted
  *	prepaid  -> paid | cancelled | deleted
- *	paid     -> refunded | deleted
+ *	paid     -> refunded (a paid invoice is neither cancelled nor deleted: the
+ *				money it took stays on record; refund it, or reissue it)
  *	cancelled, refunded -> deleted
- * Derived columns (paid_amount, refunded_amount, autopay_count,
- * autopay_pending, autopay_queued, autopay_last_charge_at) are written only by
- * crm itself, in a CRM_WRITE_DERIVED scope (see invoices.h).  The call
+ * Derived columns (paid_amount, refunded_amount, income = paid_amount -
+ * refunded_amount, paid_at, autopay_count, autopay_pending, autopay_queued,
+ * autopay_last_charge_at) are written only by crm itself, in a
+ * CRM_WRITE_DERIVED scope (see invoices.h); so is replaces_invoice_id, by
+ * crm.reissue_invoice, and it is fixed afterwards.  The autopay schedule
+ * is autopay.c's.  The call
  * centre's columns (next_call_at, call_attempts, calls_stopped, claimed_by,
  * claimed_until, no_answer_streak) are free.
  */
@@ -28,8 +33,6 @@
 
 #include "catalog/pg_type_d.h"
 #include "fmgr.h"
-#include "miscadmin.h"
-#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
@@ -60,18 +63,14 @@ static const char *const invoice_names[INV_NCOLUMNS] = {
 	[INV_CREATED_AT] = "created_at",
 	[INV_UPDATED_AT] = "updated_at",
 	[INV_STATUS_CHANGED_AT] = "status_changed_at",
+	[INV_INCOME] = "income",
+	[INV_PAID_AT] = "paid_at",
+	[INV_REPLACES_INVOICE_ID] = "replaces_invoice_id",
 };
 
 CrmColumnMap crm_invoice_columns = {"crm.invoices", INV_NCOLUMNS, invoice_names};
 
 /* ---- the state machine ---- */
-
-static bool
-status_final(const char *s)
-{
-	return crm_invoice_status_is(s, "cancelled") || crm_invoice_status_is(s, "refunded") ||
-		crm_invoice_status_is(s, "deleted");
-}
 
 /* The statuses an employee may move an invoice to from `from`. */
 static const char *
@@ -82,7 +81,7 @@ allowed_from(const char *from)
 	if (crm_invoice_status_is(from, "prepaid"))
 		return "\"paid\", \"cancelled\", \"deleted\"";
 	if (crm_invoice_status_is(from, "paid"))
-		return "\"refunded\", \"deleted\"";
+		return "\"refunded\"";
 	if (crm_invoice_status_is(from, "deleted"))
 		return "none: a deleted invoice stays deleted";
 	return "\"deleted\"";
@@ -94,7 +93,7 @@ move_allowed(const char *from, const char *to, bool by_system)
 	if (crm_invoice_status_is(from, "deleted"))
 		return false;
 	if (crm_invoice_status_is(to, "deleted"))
-		return true;
+		return !crm_invoice_status_is(from, "paid");
 	if (crm_invoice_status_is(from, "awaiting"))
 		return crm_invoice_status_is(to, "paid") || crm_invoice_status_is(to, "cancelled") ||
 			(by_system && crm_invoice_status_is(to, "prepaid"));
@@ -110,6 +109,16 @@ check_move(const CrmRow *old, const char *from, const char *to)
 {
 	if (move_allowed(from, to, crm_write_allows(CRM_WRITE_DERIVED)))
 		return;
+	if (crm_invoice_status_is(from, "paid") &&
+		(crm_invoice_status_is(to, "cancelled") || crm_invoice_status_is(to, "deleted")))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("invoice \"%s\" cannot move from \"paid\" to \"%s\"",
+						crm_row_text(old, INV_NUMBER), to),
+				 errdetail("Invoice %s is paid; a paid invoice is neither cancelled nor deleted, so that the payment stays on record and is counted once.",
+						   crm_row_out(old, INV_ID)),
+				 errhint("Refund it first with crm.refund_invoice(%s), or reissue it with crm.reissue_invoice(%s): the new invoice replaces it, and crm.partner_report counts the two once.",
+						 crm_row_out(old, INV_ID), crm_row_out(old, INV_ID))));
 	ereport(ERROR,
 			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 			 errmsg("invoice \"%s\" cannot move from \"%s\" to \"%s\"",
@@ -119,23 +128,16 @@ check_move(const CrmRow *old, const char *from, const char *to)
 			 errhint("Allowed from \"%s\": %s.", from, allowed_from(from))));
 }
 
-static bool
-is_crm_admin(void)
-{
-	Oid			admin = get_role_oid("crm_admin", true);
-
-	return superuser() || (OidIsValid(admin) && has_privs_of_role(GetUserId(), admin));
-}
-
 /* ---- derived and fixed columns ---- */
 
 static const InvoiceColumn derived_columns[] = {
-	INV_PAID_AMOUNT, INV_REFUNDED_AMOUNT, INV_AUTOPAY_COUNT, INV_AUTOPAY_PENDING,
-	INV_AUTOPAY_QUEUED, INV_AUTOPAY_LAST_CHARGE_AT
+	INV_PAID_AMOUNT, INV_REFUNDED_AMOUNT, INV_INCOME, INV_PAID_AT, INV_AUTOPAY_COUNT,
+	INV_AUTOPAY_PENDING, INV_AUTOPAY_QUEUED, INV_AUTOPAY_LAST_CHARGE_AT
 };
 
 static const InvoiceColumn fixed_columns[] = {
-	INV_ACCOUNT_ID, INV_ID, INV_NUMBER, INV_NUMBER_SEQUENCE_ID, INV_NUMBER_SEQ, INV_CREATED_AT
+	INV_ACCOUNT_ID, INV_ID, INV_NUMBER, INV_NUMBER_SEQUENCE_ID, INV_NUMBER_SEQ, INV_CREATED_AT,
+	INV_REPLACES_INVOICE_ID
 };
 
 static void
@@ -158,82 +160,6 @@ is_zero_or_null(const CrmRow *row, InvoiceColumn col)
 	return v == NULL || strcmp(v, "0") == 0 || strcmp(v, "0.00") == 0;
 }
 
-/*
- * Keeps the autopay columns consistent: off means no next charge; on needs an
- * interval; once successful plus pending charges reach the limit there is no
- * next charge, and once the successful ones reach it autopay is off; while
- * there is room a next charge is always scheduled.
- */
-static void
-normalise_autopay(const CrmRow *new, CrmChanges *ch, TimestampTz now)
-{
-	bool		isnull,
-				limit_null,
-				interval_null;
-	bool		autopay = crm_row_bool(new, INV_AUTOPAY);
-	int32		limit = crm_row_int32(new, INV_AUTOPAY_LIMIT, &limit_null);
-	int32		count = crm_row_int32(new, INV_AUTOPAY_COUNT, &isnull);
-	int32		pending = crm_row_int32(new, INV_AUTOPAY_PENDING, &isnull);
-	Datum		interval = crm_row_get(new, INV_AUTOPAY_INTERVAL, &interval_null);
-	bool		next_null = crm_row_isnull(new, INV_NEXT_CHARGE_AT);
-	Datum		last;
-	bool		last_null;
-
-	if (autopay && !limit_null && count >= limit)
-	{
-		crm_change(ch, new, INV_AUTOPAY, BoolGetDatum(false), false);
-		autopay = false;
-	}
-	if (!autopay)
-	{
-		if (!next_null)
-			crm_change(ch, new, INV_NEXT_CHARGE_AT, (Datum) 0, true);
-		return;
-	}
-	if (interval_null)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("autopay of invoice \"%s\" needs an autopay_interval",
-						crm_row_isnull(new, INV_NUMBER) ? "new" : crm_row_text(new, INV_NUMBER)),
-				 errdetail("autopay_interval is NULL."),
-				 errhint("Set autopay_interval, for example to '1 month', before turning autopay on.")));
-	/* before it is added to anything (the CHECK constraint comes after the triggers) */
-	crm_check_forward_interval(DatumGetIntervalP(interval), "crm.invoices.autopay_interval", NULL, NULL);
-	if (!limit_null && count + pending >= limit)
-	{
-		if (!next_null)
-			crm_change(ch, new, INV_NEXT_CHARGE_AT, (Datum) 0, true);
-		return;
-	}
-	if (next_null)
-	{
-		last = crm_row_get(new, INV_AUTOPAY_LAST_CHARGE_AT, &last_null);
-		if (last_null)
-			crm_change(ch, new, INV_NEXT_CHARGE_AT, TimestampTzGetDatum(now), false);
-		else
-			crm_change(ch, new, INV_NEXT_CHARGE_AT,
-					   DirectFunctionCall2(timestamptz_pl_interval, last, interval), false);
-	}
-}
-
-/*
- * A next charge the writer gives is a business time (values.h).  crm itself
- * (a CRM_WRITE_DERIVED scope) moves it one interval past the charge it
- * queues, which may lie past the range by up to one interval, so this is the
- * trigger's rule rather than a CHECK constraint.
- */
-static void
-check_next_charge(const CrmRow *old, const CrmRow *new)
-{
-	bool		isnull;
-	Datum		next = crm_row_get(new, INV_NEXT_CHARGE_AT, &isnull);
-
-	if (isnull || crm_write_allows(CRM_WRITE_DERIVED) ||
-		(old != NULL && crm_row_same(old, new, INV_NEXT_CHARGE_AT)))
-		return;
-	crm_check_time(DatumGetTimestampTz(next), "crm.invoices.next_charge_at");
-}
-
 /* ---- invoice_10_before_insert ---- */
 
 static CrmPlan account_template = {
@@ -245,7 +171,19 @@ static CrmPlan invoice_max_number = {
 	2, {INT8OID, INT8OID}
 };
 
-/* Numbers the new invoice from the account's template, as the owner. */
+static CrmPlan invoice_with_number = {
+	"SELECT id FROM crm.invoices WHERE account_id = $1 AND number = $2",
+	2, {INT8OID, TEXTOID}
+};
+static const CrmNumberedTable numbered_invoices = {
+	"invoice", "invoice_number_template", "invoices_account_id_number_key", &invoice_with_number,
+	&invoice_max_number
+};
+
+/*
+ * The number of a new invoice, as the owner: the one the writer gives
+ * (judged, outside the counters), or the next of the account's template.
+ */
 static void
 assign_number(CrmTrigger *trig, const CrmRow *row, CrmChanges *ch, int64 account_id,
 			  TimestampTz created_at)
@@ -254,23 +192,21 @@ assign_number(CrmTrigger *trig, const CrmRow *row, CrmChanges *ch, int64 account
 	Datum		arg = Int64GetDatum(account_id);
 	int64		sequence_id,
 				seq;
-	char	   *tmpl,
-			   *tz,
-			   *number;
+	char	   *given = crm_row_text(row, INV_NUMBER);
+	char	   *number;
 
 	crm_trigger_connect(trig);
 	crm_become_owner(&user);
 	if (crm_exec(&account_template, &arg, NULL, true, 1) != 1)
 		crm_error_no_account(account_id);
-	tmpl = crm_get_text(0, 1);
-	tz = crm_get_text(0, 2);
-	number = crm_number_next(account_id, tmpl, tz, created_at, &invoice_max_number,
-							 &sequence_id, &seq);
+	number = crm_number_for_new_row(&numbered_invoices, trig->data->tg_relation, account_id, given,
+									crm_get_text(0, 1), crm_get_text(0, 2), created_at,
+									&sequence_id, &seq);
 	crm_restore_user(&user);
 
 	crm_change_text(ch, row, INV_NUMBER, number);
-	crm_change(ch, row, INV_NUMBER_SEQUENCE_ID, Int64GetDatum(sequence_id), false);
-	crm_change(ch, row, INV_NUMBER_SEQ, Int64GetDatum(seq), false);
+	crm_change(ch, row, INV_NUMBER_SEQUENCE_ID, Int64GetDatum(sequence_id), given != NULL);
+	crm_change(ch, row, INV_NUMBER_SEQ, Int64GetDatum(seq), given != NULL);
 }
 
 PG_FUNCTION_INFO_V1(crm_invoice_before_insert);
@@ -292,9 +228,6 @@ crm_invoice_before_insert(PG_FUNCTION_ARGS)
 	account_id = crm_row_int64(&row, INV_ACCOUNT_ID, &isnull);
 	if (isnull)
 		return crm_trigger_return(&trig, row.tuple);	/* NOT NULL reports it */
-	if (!crm_row_isnull(&row, INV_NUMBER))
-		crm_error_generated_column("crm.invoices", "number",
-								   "Invoice numbers are made from the account's invoice_number_template.");
 	status = crm_row_text(&row, INV_STATUS);
 	if (!crm_invoice_status_is(status, "awaiting"))
 		ereport(ERROR,
@@ -305,12 +238,15 @@ crm_invoice_before_insert(PG_FUNCTION_ARGS)
 	for (int i = 0; i < lengthof(derived_columns); i++)
 		if (!is_zero_or_null(&row, derived_columns[i]))
 			refuse_derived(derived_columns[i]);
+	if (!crm_row_isnull(&row, INV_REPLACES_INVOICE_ID) && !crm_write_allows(CRM_WRITE_DERIVED))
+		crm_error_generated_column("crm.invoices", "replaces_invoice_id",
+								   "It records the invoice a reissue replaces, and crm.reissue_invoice sets it.");
 
 	created_at = DatumGetTimestampTz(crm_row_get(&row, INV_CREATED_AT, &isnull));
 	if (isnull)
 		created_at = GetCurrentTransactionStartTimestamp();
 	crm_check_time(created_at, "crm.invoices.created_at");	/* before it is numbered */
-	check_next_charge(NULL, &row);
+	crm_autopay_check_change(NULL, &row, status);
 
 	assign_number(&trig, &row, &ch, account_id, created_at);
 	crm_change(&ch, &row, INV_CREATED_AT, TimestampTzGetDatum(created_at), false);
@@ -323,83 +259,11 @@ crm_invoice_before_insert(PG_FUNCTION_ARGS)
 
 		crm_change(&ch, &row, INV_MANAGER_ID, Int64GetDatum(employee), no_employee);
 	}
-	normalise_autopay(&row, &ch, created_at);
+	crm_autopay_normalise(&row, &ch, created_at);
 	return crm_trigger_return(&trig, crm_changes_apply(&row, &ch));
 }
 
 /* ---- invoice_10_before_update ---- */
-
-/* The schedule of a running autopay: changing it can delay or stop the charges. */
-static const InvoiceColumn schedule_columns[] = {
-	INV_AUTOPAY_INTERVAL, INV_AUTOPAY_LIMIT, INV_NEXT_CHARGE_AT
-};
-
-/*
- * Turning autopay off is for crm_admin, and so is changing the schedule
- * while autopay is on (a next charge in the year 9999 or a limit already
- * reached is autopay off by another name).  A manager sets the schedule
- * while autopay is off and turns it on.
- */
-static void
-check_autopay_admin(const CrmRow *old, const CrmRow *new)
-{
-	if (!crm_row_bool(old, INV_AUTOPAY) || crm_write_allows(CRM_WRITE_DERIVED) || is_crm_admin())
-		return;
-	if (!crm_row_bool(new, INV_AUTOPAY))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("only an administrator can turn off autopay of invoice \"%s\"",
-						crm_row_text(old, INV_NUMBER)),
-				 errdetail("Turning autopay off stops the client's recurring charges."),
-				 errhint("Ask a member of crm_admin to run crm.set_autopay(%s, false).",
-						 crm_row_out(old, INV_ID))));
-	for (int i = 0; i < lengthof(schedule_columns); i++)
-	{
-		InvoiceColumn col = schedule_columns[i];
-		const char *was;
-
-		if (crm_row_same(old, new, col))
-			continue;
-		was = crm_row_out(old, col);
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("only an administrator can change %s of invoice \"%s\" while autopay is on",
-						invoice_names[col], crm_row_text(old, INV_NUMBER)),
-				 errdetail("%s is %s; a change to the schedule of a running autopay can delay or stop the client's recurring charges.",
-						   invoice_names[col], was ? was : "NULL"),
-				 errhint("Ask a member of crm_admin to change it.")));
-	}
-}
-
-static void
-check_autopay_change(const CrmRow *old, const CrmRow *new, const char *to_status)
-{
-	bool		was = crm_row_bool(old, INV_AUTOPAY);
-	bool		now_on = crm_row_bool(new, INV_AUTOPAY);
-
-	check_autopay_admin(old, new);
-	check_next_charge(old, new);
-	if (!was && now_on)
-	{
-		bool		isnull;
-		int32		limit = crm_row_int32(new, INV_AUTOPAY_LIMIT, &isnull);
-
-		if (status_final(to_status))
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("autopay cannot be turned on for %s invoice \"%s\"", to_status,
-							crm_row_text(old, INV_NUMBER)),
-					 errdetail("Invoice %s is %s.", crm_row_out(old, INV_ID), to_status),
-					 errhint("Autopay is for awaiting, prepaid and paid invoices.")));
-		if (!isnull && crm_row_int32(new, INV_AUTOPAY_COUNT, NULL) >= limit)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("autopay of invoice \"%s\" has reached its limit of %d charges",
-							crm_row_text(old, INV_NUMBER), limit),
-					 errdetail("%s charges succeeded.", crm_row_out(new, INV_AUTOPAY_COUNT)),
-					 errhint("Raise autopay_limit first.")));
-	}
-}
 
 /* The columns an employee may not write, whatever the status. */
 static void
@@ -450,7 +314,10 @@ crm_invoice_before_update(PG_FUNCTION_ARGS)
 	{
 		check_move(&old, from, to);
 		crm_change(&ch, &new, INV_STATUS_CHANGED_AT, TimestampTzGetDatum(now), false);
-		if (status_final(to) && crm_row_bool(&new, INV_AUTOPAY))
+		/* paid by hand now; a payment gives its own time (payments.c) */
+		if (crm_invoice_status_is(to, "paid") && crm_row_same(&old, &new, INV_PAID_AT))
+			crm_change(&ch, &new, INV_PAID_AT, TimestampTzGetDatum(now), false);
+		if (crm_invoice_status_final(to) && crm_row_bool(&new, INV_AUTOPAY))
 			crm_change(&ch, &new, INV_AUTOPAY, BoolGetDatum(false), false);
 	}
 	if (!crm_row_isnull(&new, INV_AUTO_CANCEL_AT) &&
@@ -463,7 +330,7 @@ crm_invoice_before_update(PG_FUNCTION_ARGS)
 				 errdetail("Auto-cancel applies to awaiting and prepaid invoices only."),
 				 errhint("Remove the time with crm.set_auto_cancel(%s, NULL), or leave it.",
 						 crm_row_out(&old, INV_ID))));
-	check_autopay_change(&old, &new, to);
+	crm_autopay_check_change(&old, &new, to);
 	crm_change(&ch, &new, INV_UPDATED_AT, TimestampTzGetDatum(now), false);
 
 	/* normalise the row as it will be stored */
@@ -472,7 +339,7 @@ crm_invoice_before_update(PG_FUNCTION_ARGS)
 		CrmChanges	more = {0};
 
 		staged.tuple = crm_changes_apply(&new, &ch);
-		normalise_autopay(&staged, &more, now);
+		crm_autopay_normalise(&staged, &more, now);
 		return crm_trigger_return(&trig, crm_changes_apply(&staged, &more));
 	}
 }

@@ -4,15 +4,18 @@
  *	  invoices/public.h instead.
  *
  * The family:
- *	invoices.c		numbering, defaults and the state machine (the BEFORE triggers
- *					of crm.invoices); the invoice row and a move as the caller
+ *	invoices.c		numbering (the writer's number or the template's), defaults
+ *					and the state machine (the BEFORE triggers of crm.invoices);
+ *					the invoice row and a move as the caller
  *	events.c		invoice events: crm_invoice_event and the history trigger
  *	items.c			invoice items: the awaiting rule, prices, the invoice amount
  *	auto_cancel.c	cancelling as crm itself: the auto-cancel due handler and the
  *					call centre's cancel of a refused call
  *	actions.c		confirm, cancel, delete, auto-cancel time, autopay switch, reissue
+ *	(invoices.sql holds the views: invoice_card, invoice_history, partner_report)
  *	payments.c		the payment trigger, crm.record_payment, crm.refund_invoice
- *	autopay.c		the autopay charge due handler
+ *	autopay.c		when every autopay charge falls: the schedule rules of the
+ *					triggers and the autopay charge due handler
  *
  * Who writes an invoice, and how its triggers know (kit/system_write.h):
  *	- an employee or an application: every rule applies;
@@ -20,6 +23,8 @@
  *	  derived columns, move awaiting -> prepaid, change the amount of an
  *	  invoice that is no longer awaiting and turn autopay off; its events
  *	  record "reason" (auto_cancel, call_refused, payment, ...);
+ *	- crm.reissue_invoice writes the new invoice in a scope {CRM_WRITE_DERIVED},
+ *	  for replaces_invoice_id, which no writer gives;
  *	- a due handler adds CRM_WRITE_BY_SCHEDULER: its events name no employee;
  *	- an action with a comment, in a scope {0, NULL, comment}: the "created"
  *	  or "status_changed" event records the comment.
@@ -59,6 +64,9 @@ typedef enum InvoiceColumn
 	INV_CREATED_AT,
 	INV_UPDATED_AT,
 	INV_STATUS_CHANGED_AT,
+	INV_INCOME,
+	INV_PAID_AT,
+	INV_REPLACES_INVOICE_ID,
 	INV_NCOLUMNS
 } InvoiceColumn;
 
@@ -68,6 +76,14 @@ static inline bool
 crm_invoice_status_is(const char *status, const char *name)
 {
 	return status != NULL && strcmp(status, name) == 0;
+}
+
+/* cancelled, refunded, deleted: no payment, no autopay. */
+static inline bool
+crm_invoice_status_final(const char *status)
+{
+	return crm_invoice_status_is(status, "cancelled") || crm_invoice_status_is(status, "refunded") ||
+		crm_invoice_status_is(status, "deleted");
 }
 
 /* ---- invoices.c ---- */
@@ -103,6 +119,24 @@ extern Datum crm_invoice_move(int64 account_id, int64 invoice_id, const char *to
 struct CrmDueScope;
 extern int64 crm_invoices_due_write(const char *kind, const char *reason, CrmPlan *plan,
 									const struct CrmDueScope *due);
+
+/* ---- autopay.c: the schedule (the rules are in its header comment) ---- */
+
+/*
+ * Refuses a change of autopay the writer may not make: the schedule of a
+ * running autopay changed by someone not in crm_admin, a next charge that is
+ * not a business time or is given while autopay is off, autopay turned on
+ * for a final invoice or past its limit.  old is NULL for a new invoice.
+ */
+extern void crm_autopay_check_change(const CrmRow *old, const CrmRow *new, const char *to_status);
+
+/*
+ * Adds to ch what makes the row's autopay columns consistent as stored: off
+ * past the limit, no next charge when off or at the limit, and the next
+ * charge crm schedules when there is room and none is set (now: the
+ * transaction's time, for "never at once").
+ */
+extern void crm_autopay_normalise(const CrmRow *new, CrmChanges *ch, TimestampTz now);
 
 /* ---- events.c ---- */
 

@@ -18,9 +18,9 @@ COMMENT ON TABLE crm.invoices IS
 COMMENT ON COLUMN crm.invoices.account_id IS 'The account the row belongs to (default crm.current_account()); fixed.';
 COMMENT ON COLUMN crm.invoices.id IS 'The invoice''s id (an identity; the key is (account_id, id)); fixed.';
 COMMENT ON COLUMN crm.invoices.number IS
-    'Set by crm from the account''s invoice_number_template (writing it raises 428C9): unique per account, gapless, fixed.';
-COMMENT ON COLUMN crm.invoices.number_sequence_id IS 'Set by crm: the crm.number_sequences counter the number was drawn from; fixed.';
-COMMENT ON COLUMN crm.invoices.number_seq IS 'Set by crm: the counter''s value in the number; fixed.';
+    'The number the writer gives (a web shop''s: kept, unique per account, never of the form of the template''s numbers), or else set by crm from the account''s invoice_number_template (gapless); fixed.';
+COMMENT ON COLUMN crm.invoices.number_sequence_id IS 'Set by crm: the crm.number_sequences counter the number was drawn from (NULL for a number given); fixed.';
+COMMENT ON COLUMN crm.invoices.number_seq IS 'Set by crm: the counter''s value in the number (NULL for a number given); fixed.';
 COMMENT ON COLUMN crm.invoices.client_id IS 'The client the invoice is for.';
 COMMENT ON COLUMN crm.invoices.manager_id IS
     'The employee in charge of the invoice; NULL on insert: the acting employee, if any (views show not assigned).';
@@ -30,8 +30,10 @@ COMMENT ON COLUMN crm.invoices.amount IS
     'The amount due, a number of at least 0 (default 0); each change of the items sets it to their sum. Changes only while awaiting.';
 COMMENT ON COLUMN crm.invoices.paid_amount IS 'Set by crm: what the successful payments (not refunds) add up to.';
 COMMENT ON COLUMN crm.invoices.refunded_amount IS 'Set by crm: what the successful refunds add up to.';
-COMMENT ON COLUMN crm.invoices.income IS 'The income booked on the invoice, a number of at least 0 (default 0), for reporting.';
-COMMENT ON COLUMN crm.invoices.expenses IS 'The expenses booked on the invoice, a number of at least 0 (default 0), for reporting.';
+COMMENT ON COLUMN crm.invoices.income IS
+    'Set by crm: what the payments brought, paid_amount - refunded_amount (0 for an invoice confirmed by hand without a payment).';
+COMMENT ON COLUMN crm.invoices.expenses IS
+    'The expenses entered on the invoice, a number of at least 0 (default 0), for reporting; a reissue does not copy them.';
 COMMENT ON COLUMN crm.invoices.auto_cancel_at IS
     'When crm.run_due cancels the invoice if it is still awaiting or prepaid (crm.set_auto_cancel); NULL: never.';
 COMMENT ON COLUMN crm.invoices.autopay IS
@@ -45,7 +47,7 @@ COMMENT ON COLUMN crm.invoices.autopay_queued IS
     'Set by crm: the charges queued so far; the last one''s ordinal, as in its dedup_key charge:<invoice>:<n>.';
 COMMENT ON COLUMN crm.invoices.autopay_last_charge_at IS 'Set by crm: the due time of the last charge queued; NULL before the first.';
 COMMENT ON COLUMN crm.invoices.next_charge_at IS
-    'When the next autopay charge is due; crm moves it one interval on with each charge queued. NULL: none (autopay off, or the limit taken).';
+    'When the next autopay charge is due: a time given with autopay on, else one interval after paid_at or the last charge, never at once. NULL: none (autopay off, the limit taken, or an unpaid invoice waiting for its purchase); written while autopay is off it is refused.';
 COMMENT ON COLUMN crm.invoices.next_call_at IS
     'When the call centre calls about the invoice next (set by call outcomes or by hand); NULL: no call, the invoice is not in the call queue.';
 COMMENT ON COLUMN crm.invoices.call_attempts IS 'Calls logged on the invoice so far (kept by crm).';
@@ -58,6 +60,10 @@ COMMENT ON COLUMN crm.invoices.tag IS 'A label, for reports (free text; copied b
 COMMENT ON COLUMN crm.invoices.delivery IS 'How the order is delivered (free text).';
 COMMENT ON COLUMN crm.invoices.ip IS
     'The IP address the order came from; customer data: an invoice with an ip is hidden from an employee without can_see_customers.';
+COMMENT ON COLUMN crm.invoices.paid_at IS
+    'Set by crm: when the invoice became paid (the at of the payment that paid it, or the time of its confirmation by hand); autopay''s first charge falls one autopay_interval after it.';
+COMMENT ON COLUMN crm.invoices.replaces_invoice_id IS
+    'Set by crm.reissue_invoice: the invoice this one replaces; crm.partner_report counts an invoice and its replacements once; fixed.';
 COMMENT ON COLUMN crm.invoices.note IS 'A note on the invoice; each change is a note event in its history.';
 COMMENT ON COLUMN crm.invoices.created_at IS
     'When the invoice was created (default: the transaction time); the {YYYY} and {MM} of its number come from it; fixed.';
@@ -158,7 +164,8 @@ COMMENT ON FUNCTION crm.cancel_invoice(bigint, text) IS 'Cancels an awaiting or 
 CREATE OR REPLACE FUNCTION crm.delete_invoice(invoice_id bigint, comment text DEFAULT NULL) RETURNS crm.invoices
     LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_delete_invoice';
 REVOKE ALL ON FUNCTION crm.delete_invoice(bigint,text) FROM PUBLIC;
-COMMENT ON FUNCTION crm.delete_invoice(bigint, text) IS 'Soft-deletes an invoice: status deleted; the row and its history stay.';
+COMMENT ON FUNCTION crm.delete_invoice(bigint, text) IS
+    'Soft-deletes an invoice that is not paid (a paid one: refund it first, or reissue it): status deleted; the row and its history stay.';
 CREATE OR REPLACE FUNCTION crm.set_auto_cancel(invoice_id bigint, at timestamptz) RETURNS crm.invoices
     LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_set_auto_cancel';
 REVOKE ALL ON FUNCTION crm.set_auto_cancel(bigint,timestamp with time zone) FROM PUBLIC;
@@ -168,12 +175,12 @@ CREATE OR REPLACE FUNCTION crm.set_autopay(invoice_id bigint, "on" boolean) RETU
     LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_set_autopay';
 REVOKE ALL ON FUNCTION crm.set_autopay(bigint,boolean) FROM PUBLIC;
 COMMENT ON FUNCTION crm.set_autopay(bigint, boolean) IS
-    'Turns autopay on (needs autopay_interval) or off (crm_admin only).';
+    'Turns autopay on (needs autopay_interval; the first charge one interval after the purchase, never at once) or off (crm_admin only).';
 CREATE OR REPLACE FUNCTION crm.reissue_invoice(invoice_id bigint, cancel_old boolean DEFAULT false) RETURNS crm.invoices
     LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_reissue_invoice';
 REVOKE ALL ON FUNCTION crm.reissue_invoice(bigint,boolean) FROM PUBLIC;
 COMMENT ON FUNCTION crm.reissue_invoice(bigint, boolean) IS
-    'A new invoice for the same client and items; with cancel_old the old one is cancelled in the same transaction.';
+    'A new awaiting invoice for the same client and items that replaces the old one (replaces_invoice_id); nothing received, no expenses; with cancel_old the old one, unless paid, is cancelled in the same transaction.';
 
 -- Views.
 CREATE OR REPLACE VIEW crm.invoice_card WITH (security_invoker = true) AS
@@ -216,7 +223,9 @@ SELECT i.account_id,
        i.tag,
        i.delivery,
        i.created_at,
-       i.status_changed_at
+       i.status_changed_at,
+       i.paid_at,
+       i.replaces_invoice_id
 FROM crm.invoices i
 LEFT JOIN crm.clients c ON c.account_id = i.account_id AND c.id = i.client_id
 LEFT JOIN crm.employees m ON m.account_id = i.account_id AND m.id = i.manager_id;
@@ -238,8 +247,8 @@ COMMENT ON COLUMN crm.invoice_card.amount IS 'The amount due.';
 COMMENT ON COLUMN crm.invoice_card.prepaid IS 'What the client has paid and not had refunded: paid_amount - refunded_amount.';
 COMMENT ON COLUMN crm.invoice_card.paid_amount IS 'What the successful payments add up to.';
 COMMENT ON COLUMN crm.invoice_card.refunded_amount IS 'What the successful refunds add up to.';
-COMMENT ON COLUMN crm.invoice_card.income IS 'The income booked on the invoice.';
-COMMENT ON COLUMN crm.invoice_card.expenses IS 'The expenses booked on the invoice.';
+COMMENT ON COLUMN crm.invoice_card.income IS 'What the payments brought: paid_amount - refunded_amount.';
+COMMENT ON COLUMN crm.invoice_card.expenses IS 'The expenses entered on the invoice.';
 COMMENT ON COLUMN crm.invoice_card.autopay IS 'Whether autopay is on.';
 COMMENT ON COLUMN crm.invoice_card.autopay_state IS 'The state of autopay: on, off, or finished (off with its limit reached).';
 COMMENT ON COLUMN crm.invoice_card.autopay_interval IS 'The time between autopay charges; NULL: none.';
@@ -256,6 +265,49 @@ COMMENT ON COLUMN crm.invoice_card.tag IS 'The invoice''s label.';
 COMMENT ON COLUMN crm.invoice_card.delivery IS 'How the order is delivered.';
 COMMENT ON COLUMN crm.invoice_card.created_at IS 'When the invoice was created.';
 COMMENT ON COLUMN crm.invoice_card.status_changed_at IS 'When the invoice last changed status.';
+COMMENT ON COLUMN crm.invoice_card.paid_at IS 'When the invoice became paid; NULL: never.';
+COMMENT ON COLUMN crm.invoice_card.replaces_invoice_id IS 'The invoice this one replaces (a reissue); NULL: none.';
+
+-- A sale is an invoice and every invoice that replaces it (replaces_invoice_id, by
+-- reissue), followed down the chain; it counts once, as its newest paid invoice (or,
+-- when none is paid, its newest invoice not deleted), for that invoice's partner; a
+-- sale whose invoices are all deleted does not count.
+CREATE OR REPLACE VIEW crm.partner_report WITH (security_invoker = true) AS
+WITH RECURSIVE sale_member AS (
+    SELECT i.account_id, i.id, i.id AS sale_id
+    FROM crm.invoices i
+    WHERE i.replaces_invoice_id IS NULL
+  UNION ALL
+    SELECT n.account_id, n.id, s.sale_id
+    FROM sale_member s
+    JOIN crm.invoices n ON n.account_id = s.account_id AND n.replaces_invoice_id = s.id
+),
+sale AS (
+    SELECT DISTINCT ON (s.account_id, s.sale_id)
+           s.account_id, s.sale_id, i.partner, i.status,
+           greatest(i.amount, i.paid_amount) - i.refunded_amount AS paid
+    FROM sale_member s
+    JOIN crm.invoices i ON i.account_id = s.account_id AND i.id = s.id
+    ORDER BY s.account_id, s.sale_id, i.status = 'paid' DESC, i.status <> 'deleted' DESC, i.id DESC
+)
+SELECT account_id,
+       partner,
+       count(*) AS invoices,
+       count(*) FILTER (WHERE status = 'paid') AS paid_invoices,
+       coalesce(sum(paid) FILTER (WHERE status = 'paid'), 0)::numeric(14, 2) AS paid_amount
+FROM sale
+WHERE partner IS NOT NULL AND status <> 'deleted'
+GROUP BY account_id, partner;
+
+COMMENT ON VIEW crm.partner_report IS
+    'Per partner: the sales it brought, an invoice and the invoices that replace it (crm.reissue_invoice) counted once, and what the paid ones brought.';
+COMMENT ON COLUMN crm.partner_report.account_id IS 'The account.';
+COMMENT ON COLUMN crm.partner_report.partner IS 'The partner (invoices.partner of the sale''s invoice that counts).';
+COMMENT ON COLUMN crm.partner_report.invoices IS
+    'Sales: invoices, each with its replacements counted once, but for those deleted.';
+COMMENT ON COLUMN crm.partner_report.paid_invoices IS 'Of them, the sales with a paid invoice.';
+COMMENT ON COLUMN crm.partner_report.paid_amount IS
+    'What the paid sales brought: each one''s amount, or what was received on it when more (autopay charges), less refunds.';
 
 CREATE OR REPLACE VIEW crm.invoice_history WITH (security_invoker = true) AS
 SELECT e.account_id,
@@ -290,7 +342,7 @@ COMMENT ON COLUMN crm.invoice_history.reason IS
     'Why crm made the change itself (payment, refund, autopay, auto_cancel, items_changed, call_refused); NULL for an employee''s change.';
 COMMENT ON COLUMN crm.invoice_history.detail IS 'The event''s JSON detail.';
 
-GRANT SELECT ON crm.invoice_card, crm.invoice_history TO crm_reader;
+GRANT SELECT ON crm.invoice_card, crm.invoice_history, crm.partner_report TO crm_reader;
 GRANT EXECUTE ON FUNCTION crm.confirm_invoice(bigint, text), crm.cancel_invoice(bigint, text),
     crm.delete_invoice(bigint, text),
     crm.set_auto_cancel(bigint, timestamptz), crm.set_autopay(bigint, boolean),

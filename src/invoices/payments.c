@@ -85,11 +85,13 @@ static CrmPlan payment_by_external_id = {
 	"SELECT id FROM crm.payments WHERE account_id = $1 AND external_id = $2",
 	2, {INT8OID, TEXTOID}
 };
+/* income is what the payments brought; paid_at the time of the payment that paid it */
 static CrmPlan apply_payment = {
-	"UPDATE crm.invoices SET status = $3, paid_amount = $4, refunded_amount = $5, "
-	"  autopay_count = autopay_count + $6, autopay_pending = greatest(autopay_pending - $7, 0) "
+	"UPDATE crm.invoices SET status = $3, paid_amount = $4, refunded_amount = $5, income = $4 - $5, "
+	"  autopay_count = autopay_count + $6, autopay_pending = greatest(autopay_pending - $7, 0), "
+	"  paid_at = CASE WHEN $3 = 'paid' AND status <> 'paid' THEN $8 ELSE paid_at END "
 	"WHERE account_id = $1 AND id = $2",
-	7, {INT8OID, INT8OID, TEXTOID, NUMERICOID, NUMERICOID, INT4OID, INT4OID}
+	8, {INT8OID, INT8OID, TEXTOID, NUMERICOID, NUMERICOID, INT4OID, INT4OID, TIMESTAMPTZOID}
 };
 
 typedef struct InvoiceState
@@ -210,13 +212,13 @@ payment_event(int64 account_id, int64 invoice_id, const CrmRow *payment, const c
 
 static void
 move_invoice_by_payment(int64 account_id, int64 invoice_id, InvoiceState *inv, const char *kind,
-						Datum amount, bool succeeded)
+						Datum amount, bool succeeded, TimestampTz at)
 {
 	bool		is_refund = strcmp(kind, "refund") == 0;
 	bool		is_autopay = strcmp(kind, "autopay") == 0;
 	Datum		paid = inv->paid;
 	Datum		refunded = inv->refunded;
-	Datum		args[7];
+	Datum		args[8];
 	CrmWriteScope scope = {CRM_WRITE_DERIVED, NULL, NULL};
 
 	if (!succeeded && !is_autopay)
@@ -232,6 +234,7 @@ move_invoice_by_payment(int64 account_id, int64 invoice_id, InvoiceState *inv, c
 	args[4] = refunded;
 	args[5] = Int32GetDatum(succeeded && is_autopay ? 1 : 0);
 	args[6] = Int32GetDatum(is_autopay ? 1 : 0);
+	args[7] = TimestampTzGetDatum(at);
 	/* as crm itself; a refund's comment (crm.refund_invoice) goes on to the status move */
 	scope.reason = is_refund ? "refund" : is_autopay ? "autopay" : "payment";
 	scope.comment = crm_write_comment();
@@ -284,6 +287,7 @@ crm_payment_before_insert(PG_FUNCTION_ARGS)
 	Datum		amount;
 	bool		succeeded;
 	char	   *kind;
+	TimestampTz at;
 	HeapTuple	result = NULL;
 
 	crm_trigger_start(&trig, fcinfo, "crm_payment_before_insert", CRM_BEFORE, CRM_ON_INSERT);
@@ -302,6 +306,11 @@ crm_payment_before_insert(PG_FUNCTION_ARGS)
 	/* NaN sorts above every number: refused before any comparison */
 	if (numeric_is_nan(DatumGetNumeric(amount)))
 		crm_check_amount(amount, "crm.payments.amount", true);
+	/* a business time before it becomes the invoice's paid_at (NULL: NOT NULL reports it) */
+	at = DatumGetTimestampTz(crm_row_get(&row, PAY_AT, &isnull));
+	if (isnull)
+		at = GetCurrentTransactionStartTimestamp();
+	crm_check_time(at, "crm.payments.at");
 	if (!crm_row_isnull(&row, PAY_EMPLOYEE_ID))
 		crm_actor_check_named(crm_row_int64(&row, PAY_EMPLOYEE_ID, NULL), "a payment");
 	if (num_cmp(amount, DirectFunctionCall1(int4_numeric, Int32GetDatum(0))) <= 0)
@@ -324,7 +333,7 @@ crm_payment_before_insert(PG_FUNCTION_ARGS)
 		judge_payment(&inv, invoice_id, kind, amount);
 		row.tuple = with_employee(&row);
 		payment_event(account_id, invoice_id, &row, kind, succeeded);
-		move_invoice_by_payment(account_id, invoice_id, &inv, kind, amount, succeeded);
+		move_invoice_by_payment(account_id, invoice_id, &inv, kind, amount, succeeded, at);
 		result = row.tuple;
 	}
 	crm_restore_user(&user);

@@ -52,10 +52,11 @@ REVOKE ALL ON FUNCTION crm.record_payment(bigint,numeric,boolean,text,timestamp 
 COMMENT ON FUNCTION crm.record_payment(bigint, numeric, boolean, text, timestamptz, text, text) IS
     'Records a payment, prepayment, autopay charge result or refund; the same external_id twice returns the first row.';
 
--- failed: the invoice's latest payment attempt failed.
+-- failed: the order is "failed" (as the web shop reports it), or the invoice's latest
+-- payment attempt failed; a frontend shows those rows in red.
 CREATE OR REPLACE VIEW crm.client_orders WITH (security_invoker = true) AS
-SELECT o.account_id, o.client_id, 'order'::text AS kind, o.id, o.number, NULL::text AS status,
-       o.amount, false AS failed, o.created_at
+SELECT o.account_id, o.client_id, 'order'::text AS kind, o.id, o.number, o.status,
+       o.amount, o.status = 'failed' AS failed, o.created_at
 FROM crm.orders o
 WHERE o.client_id IS NOT NULL
 UNION ALL
@@ -71,9 +72,9 @@ COMMENT ON COLUMN crm.client_orders.client_id IS 'The client''s id.';
 COMMENT ON COLUMN crm.client_orders.kind IS 'The kind of row, order or invoice: the table its id belongs to.';
 COMMENT ON COLUMN crm.client_orders.id IS 'The order''s or the invoice''s id.';
 COMMENT ON COLUMN crm.client_orders.number IS 'The order''s or the invoice''s number.';
-COMMENT ON COLUMN crm.client_orders.status IS 'The invoice''s status; NULL for an order.';
+COMMENT ON COLUMN crm.client_orders.status IS 'The order''s status (new, paid, cancelled, failed) or the invoice''s.';
 COMMENT ON COLUMN crm.client_orders.amount IS 'The order''s or the invoice''s amount.';
-COMMENT ON COLUMN crm.client_orders.failed IS 'Whether the invoice''s latest payment attempt failed; false for an order.';
+COMMENT ON COLUMN crm.client_orders.failed IS 'Whether the order failed, or the invoice''s latest payment attempt failed (shown in red).';
 COMMENT ON COLUMN crm.client_orders.created_at IS 'When the order or invoice was created.';
 
 GRANT SELECT ON crm.client_orders TO crm_reader;

@@ -12,6 +12,9 @@ CREATE TABLE crm.orders (
     lead_id      bigint,
     amount       numeric(14, 2) NOT NULL DEFAULT 0,
     created_at   timestamptz NOT NULL DEFAULT now(),
+    status       text NOT NULL DEFAULT 'new'
+                 CONSTRAINT orders_status_check
+                 CHECK (crm._choice_ok(status, ARRAY['new', 'paid', 'cancelled', 'failed'], 'crm.orders.status')),
     PRIMARY KEY (account_id, id),
     UNIQUE (account_id, number),
     FOREIGN KEY (account_id, client_id) REFERENCES crm.clients (account_id, id),

@@ -70,7 +70,8 @@ ALTER TABLE crm.invoices
     ADD CONSTRAINT invoices_created_at_valid CHECK (crm._time_ok(created_at, 'crm.invoices.created_at')),
     ADD CONSTRAINT invoices_updated_at_valid CHECK (crm._time_ok(updated_at, 'crm.invoices.updated_at')),
     ADD CONSTRAINT invoices_status_changed_at_valid CHECK (crm._time_ok(status_changed_at, 'crm.invoices.status_changed_at')),
-    ADD CONSTRAINT invoices_claimed_until_valid CHECK (crm._time_ok(claimed_until, 'crm.invoices.claimed_until'));
+    ADD CONSTRAINT invoices_claimed_until_valid CHECK (crm._time_ok(claimed_until, 'crm.invoices.claimed_until')),
+    ADD CONSTRAINT invoices_paid_at_valid CHECK (crm._time_ok(paid_at, 'crm.invoices.paid_at'));
 ALTER TABLE crm.invoice_events ADD CONSTRAINT invoice_events_at_valid CHECK (crm._time_ok(at, 'crm.invoice_events.at'));
 ALTER TABLE crm.payments
     ADD CONSTRAINT payments_at_valid CHECK (crm._time_ok(at, 'crm.payments.at')),

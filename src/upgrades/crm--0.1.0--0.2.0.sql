@@ -210,3 +210,31 @@ ALTER TABLE crm.calls
 -- is written by the link only (src/schema/leads.sql, src/schema/orders.sql) ----
 ALTER TABLE crm.accounts DROP CONSTRAINT accounts_id_order_won_status_id_fkey;
 ALTER TABLE crm.leads DROP CONSTRAINT leads_account_id_order_id_fkey;
+
+-- ---- invoices and orders from the product articles (src/schema/invoices/invoices.sql,
+-- src/schema/orders.sql) ----
+-- paid_at: when an invoice became paid (autopay's first charge falls one interval after
+-- it); replaces_invoice_id: the invoice a reissue replaces (crm.partner_report counts
+-- the two once); orders.status, as the web shop reports it.
+ALTER TABLE crm.invoices
+    ADD COLUMN paid_at timestamptz,
+    ADD COLUMN replaces_invoice_id bigint,
+    ADD CONSTRAINT invoices_replaces_invoice_fkey
+        FOREIGN KEY (account_id, replaces_invoice_id) REFERENCES crm.invoices (account_id, id),
+    ADD CONSTRAINT invoices_paid_at_valid CHECK (crm._time_ok(paid_at, 'crm.invoices.paid_at'));
+CREATE INDEX invoices_replaces_idx ON crm.invoices (account_id, replaces_invoice_id)
+    WHERE replaces_invoice_id IS NOT NULL;
+ALTER TABLE crm.orders
+    ADD COLUMN status text NOT NULL DEFAULT 'new'
+        CONSTRAINT orders_status_check
+        CHECK (crm._choice_ok(status, ARRAY['new', 'paid', 'cancelled', 'failed'], 'crm.orders.status'));
+-- income is kept by crm from 0.2.0 on (paid_amount - refunded_amount: what the payments
+-- brought); 0.1.0 let it be written by hand.  An invoice still paid gets the time it
+-- became paid as its paid_at.  These are crm's own columns, so the invoice triggers
+-- (which refuse them to every writer) stand aside for this one statement.
+ALTER TABLE crm.invoices DISABLE TRIGGER USER;
+UPDATE crm.invoices
+   SET income = paid_amount - refunded_amount,
+       paid_at = CASE WHEN status = 'paid' THEN status_changed_at END
+ WHERE income <> paid_amount - refunded_amount OR status = 'paid';
+ALTER TABLE crm.invoices ENABLE TRIGGER USER;

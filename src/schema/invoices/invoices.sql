@@ -54,13 +54,22 @@ CREATE TABLE crm.invoices (
     claimed_by       bigint,
     claimed_until    timestamptz,
     no_answer_streak integer NOT NULL DEFAULT 0,
+    -- paid_at: when the invoice became paid (the payment's time, or the time it was
+    -- confirmed by hand); replaces_invoice_id: the invoice a reissue replaces.
+    paid_at          timestamptz,
+    replaces_invoice_id bigint,
     PRIMARY KEY (account_id, id),
     UNIQUE (account_id, number),
     FOREIGN KEY (account_id, client_id) REFERENCES crm.clients (account_id, id),
-    FOREIGN KEY (account_id, manager_id) REFERENCES crm.employees (account_id, id)
+    FOREIGN KEY (account_id, manager_id) REFERENCES crm.employees (account_id, id),
+    CONSTRAINT invoices_replaces_invoice_fkey
+        FOREIGN KEY (account_id, replaces_invoice_id) REFERENCES crm.invoices (account_id, id)
 );
 CREATE INDEX invoices_client_idx ON crm.invoices (account_id, client_id);
 CREATE INDEX invoices_number_seq_idx ON crm.invoices (account_id, number_sequence_id, number_seq);
+-- the replacements of an invoice (crm.partner_report walks them)
+CREATE INDEX invoices_replaces_idx ON crm.invoices (account_id, replaces_invoice_id)
+    WHERE replaces_invoice_id IS NOT NULL;
 CREATE INDEX invoices_auto_cancel_due_idx ON crm.invoices (auto_cancel_at)
     WHERE auto_cancel_at IS NOT NULL AND status IN ('awaiting', 'prepaid');
 CREATE INDEX invoices_charge_due_idx ON crm.invoices (next_charge_at)

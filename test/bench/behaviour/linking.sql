@@ -4,10 +4,10 @@
 -- insert in auto mode (and none when 0 or 2 clients have the phone), order
 -- numbering, the order link at insert in auto mode (both ways, status move,
 -- history; none without exactly one candidate), the lead-side link to a
--- waiting order, a lead_id written by the client, the advisory locks, and the
--- 428C9 refusals.
+-- waiting order, a lead_id written by the client, the advisory locks, the
+-- 428C9 refusals, and an order number given from outside.
 BEGIN;
-SELECT plan(34);
+SELECT plan(36);
 
 SELECT crm_test.company('Link A') AS a \gset
 SELECT crm_test.id('statuses', :a, 'New') AS s_new, crm_test.id('statuses', :a, 'Lost') AS s_lost,
@@ -137,7 +137,12 @@ SELECT throws_ok(format($$INSERT INTO crm.leads (contact_name, order_id) VALUES 
 SELECT throws_ok(format($$UPDATE crm.leads SET order_id = %s WHERE id = %s$$, :o5, :l_d1),
     '428C9', 'column "order_id" of crm.leads is set by linking', 'leads.order_id cannot be written');
 SELECT throws_ok($$INSERT INTO crm.orders (number, phone) VALUES ('ORD-999999', '8 903 111 11 11')$$,
-    '428C9', 'cannot insert a value into column "number" of crm.orders', 'an order number cannot be given');
+    '22023', 'order number "ORD-999999" has the form of the numbers crm makes', 'an order number of the template''s form cannot be given');
+INSERT INTO crm.orders (number) VALUES ('SHOP-1');
+SELECT is((SELECT coalesce(number_seq::text, 'none') FROM crm.orders WHERE number = 'SHOP-1'), 'none',
+    'a web shop''s number is kept, outside the counter');
+SELECT throws_ok($$INSERT INTO crm.orders (number) VALUES ('SHOP-1')$$,
+    '23505', 'order number "SHOP-1" is already taken', 'a number given twice is refused');
 SELECT throws_ok($$INSERT INTO crm.orders (phone, phone_e164) VALUES ('8 903 111 11 11', '+79990000000')$$,
     '428C9', 'cannot write "+79990000000" into column "phone_e164" of crm.orders', 'a phone_e164 that contradicts phone is refused');
 SELECT is((SELECT max(number_seq) FROM crm.orders WHERE account_id = :a), 9::bigint, 'refused orders take no number');

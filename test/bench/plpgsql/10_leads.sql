@@ -45,6 +45,34 @@ BEGIN
                                      ELSE seq::text END);
 END $$;
 
+-- Whether crm could make `number` from tmpl at some time (numbering.c's crm_number_fits):
+-- the literal text, four digits for {YYYY}, two for {MM}, and a counter from 1 up
+-- zero-padded to its width.
+CREATE FUNCTION crm_pl.number_fits(tmpl text, number text) RETURNS boolean
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  pat text := '';
+  rest text := tmpl;
+  m text[];
+  width int := 1;
+  counter text;
+BEGIN
+  WHILE rest <> '' LOOP
+    m := regexp_match(rest, '^\{(YYYY|MM|N|N:([0-9]+))\}');
+    IF m IS NULL THEN
+      pat := pat || CASE WHEN left(rest, 1) ~ '[[:punct:]]' AND ascii(rest) < 128 THEN '\' ELSE '' END || left(rest, 1);
+      rest := substr(rest, 2);
+    ELSE
+      pat := pat || CASE m[1] WHEN 'YYYY' THEN '[0-9]{4}' WHEN 'MM' THEN '[0-9]{2}' ELSE '([0-9]+)' END;
+      width := CASE WHEN m[2] IS NOT NULL THEN m[2]::int WHEN m[1] = 'N' THEN 1 ELSE width END;
+      rest := substr(rest, length(m[1]) + 3);
+    END IF;
+  END LOOP;
+  counter := (regexp_match(number, '^' || pat || '$'))[1];
+  RETURN counter IS NOT NULL AND length(counter) >= width
+         AND (length(counter) = width OR left(counter, 1) <> '0') AND counter ~ '[1-9]';
+END $$;
+
 CREATE FUNCTION crm_pl.lead_before_insert() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE

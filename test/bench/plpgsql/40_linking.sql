@@ -17,8 +17,9 @@
 --           client, under the same phone lock crm takes (crm.locks).
 --   orders  order_pl_10_before_write (order_10_before_write): number from the
 --           account's order_number_template with the "max + lock" scheme of
---           plpgsql/10_leads.sql (crm_pl.number_next), created_at, phone_e164 (428C9 when
---           contradicted or when number is given); on UPDATE the fixed columns
+--           plpgsql/10_leads.sql (crm_pl.number_next), or the number given (22023 when
+--           empty or of the template's form, 23505 when taken), created_at, phone_e164
+--           (428C9 when contradicted); on UPDATE the fixed columns
 --           (55000) and a link that is never moved (55000).
 --           In order_link_mode auto a new order is given the one open,
 --           unlinked lead with its phone and a compatible client before it is
@@ -264,10 +265,13 @@ BEGIN
   END IF;
 
   s := crm_pl.settings(NEW.account_id);
-  IF NEW.number IS NOT NULL THEN
-    RAISE EXCEPTION 'cannot insert a value into column "number" of crm.orders' USING ERRCODE = '428C9',
-      DETAIL = 'Order numbers are made from the account''s order_number_template.',
-      HINT = 'Leave number out of the INSERT.';
+  IF NEW.number IS NOT NULL AND btrim(NEW.number, E' \t\r\n') = '' THEN
+    RAISE EXCEPTION 'order number must not be empty' USING ERRCODE = '22023';
+  ELSIF NEW.number IS NOT NULL AND crm_pl.number_fits(s.order_template, NEW.number) THEN
+    RAISE EXCEPTION 'order number "%" has the form of the numbers crm makes', NEW.number USING ERRCODE = '22023';
+  ELSIF NEW.number IS NOT NULL AND EXISTS (SELECT 1 FROM crm.orders o WHERE o.account_id = NEW.account_id AND o.number = NEW.number) THEN
+    RAISE EXCEPTION 'order number "%" is already taken', NEW.number USING ERRCODE = '23505',
+      CONSTRAINT = 'orders_account_id_number_key';
   END IF;
   NEW.created_at := coalesce(NEW.created_at, transaction_timestamp());
   raw := NEW.phone;
@@ -278,10 +282,15 @@ BEGIN
     given := NULL;
   END IF;
   NEW.phone_e164 := crm_pl.derived_phone(raw, given, NULL, false, NEW.account_id, 'phone_e164', 'orders', 'phone');
-  n := crm_pl.number_next(NEW.account_id, s.order_template, s.tz, NEW.created_at, 'orders');
-  NEW.number := n.number;
-  NEW.number_sequence_id := n.sequence_id;
-  NEW.number_seq := n.seq;
+  IF NEW.number IS NULL THEN
+    n := crm_pl.number_next(NEW.account_id, s.order_template, s.tz, NEW.created_at, 'orders');
+    NEW.number := n.number;
+    NEW.number_sequence_id := n.sequence_id;
+    NEW.number_seq := n.seq;
+  ELSE
+    NEW.number_sequence_id := NULL;   -- a web shop's number, outside the counters
+    NEW.number_seq := NULL;
+  END IF;
   -- Auto mode: the one open lead with the phone is chosen and locked before the
   -- order is written (as crm's order_10_before_write does); order_pl_90_link then
   -- links it as a lead_id written in the INSERT.

@@ -216,3 +216,7 @@ FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'accou
 WHERE c.relnamespace = 'crm'::regnamespace AND c.relkind IN ('r', 'p')
 ORDER BY 1
 \gexec
+
+-- An invoice's income is what its payments brought.
+SELECT format('invoice %s/%s has income %s but %s paid and %s refunded', account_id, id, income, paid_amount, refunded_amount)
+FROM crm.invoices WHERE income <> paid_amount - refunded_amount;
