@@ -55,15 +55,16 @@ CREATE TABLE crm.invoices (
     claimed_until    timestamptz,
     no_answer_streak integer NOT NULL DEFAULT 0,
     -- paid_at: when the invoice became paid (the payment's time, or the time it was
-    -- confirmed by hand); replaces_invoice_id: the invoice a reissue replaces.
+    -- confirmed by hand); replaces_invoice_id: the invoice a reissue replaces, written
+    -- only by crm.reissue_invoice (428C9 for anyone else) for an invoice that exists, and
+    -- invoices are never deleted: no foreign key, which would make the table refer to
+    -- itself and a data-only dump restorable only with its triggers off.
     paid_at          timestamptz,
     replaces_invoice_id bigint,
     PRIMARY KEY (account_id, id),
     UNIQUE (account_id, number),
     FOREIGN KEY (account_id, client_id) REFERENCES crm.clients (account_id, id),
-    FOREIGN KEY (account_id, manager_id) REFERENCES crm.employees (account_id, id),
-    CONSTRAINT invoices_replaces_invoice_fkey
-        FOREIGN KEY (account_id, replaces_invoice_id) REFERENCES crm.invoices (account_id, id)
+    FOREIGN KEY (account_id, manager_id) REFERENCES crm.employees (account_id, id)
 );
 CREATE INDEX invoices_client_idx ON crm.invoices (account_id, client_id);
 CREATE INDEX invoices_number_seq_idx ON crm.invoices (account_id, number_sequence_id, number_seq);
