@@ -48,9 +48,14 @@ crm_restore_running(void)
 {
 	LOCKTAG		tag;
 
+	/*
+	 * Probe with a mode that conflicts with the restorers' ShareLock but not
+	 * with itself: two sessions running due work at once must not take each
+	 * other's probe for a restore.
+	 */
 	restore_lock_tag(&tag);
-	if (LockAcquire(&tag, ExclusiveLock, false, true) == LOCKACQUIRE_NOT_AVAIL)
+	if (LockAcquire(&tag, RowExclusiveLock, false, true) == LOCKACQUIRE_NOT_AVAIL)
 		return true;
-	LockRelease(&tag, ExclusiveLock, false);
+	LockRelease(&tag, RowExclusiveLock, false);
 	return false;
 }
