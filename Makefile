@@ -55,7 +55,15 @@ OBJS = \
 	src/lead_deadlines.o \
 	src/worker.o \
 	src/values.o \
-	src/drop_guard.o
+	src/drop_guard.o \
+	src/import/run.o \
+	src/import/rows.o \
+	src/import/names.o \
+	src/import/clients.o \
+	src/import/leads.o \
+	src/import/orders.o \
+	src/import/invoices.o \
+	src/import/payments.o
 
 # The SQL comes in three kinds, each concept's in its own file:
 #  SQL_FIRST   re-runnable: the roles and the functions the tables' defaults and CHECKs call;
@@ -88,7 +96,8 @@ SQL_SCHEMA = \
 	src/schema/alerts.sql \
 	src/schema/due.sql \
 	src/schema/events.sql \
-	src/schema/values.sql
+	src/schema/values.sql \
+	src/schema/import.sql
 
 SQL_CODE = \
 	src/tenancy.sql \
@@ -115,6 +124,7 @@ SQL_CODE = \
 	src/worker.sql \
 	src/events.sql \
 	src/drop_guard.sql \
+	src/import.sql \
 	src/finish.sql
 
 SQL_PARTS = $(SQL_FIRST) $(SQL_SCHEMA) $(SQL_CODE)

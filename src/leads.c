@@ -3,11 +3,14 @@
  *	  Lead defaults and numbering, status transitions, and lead events.
  *
  * Triggers on crm.leads:
- *	lead_10_before_insert	type, initial status, number, manager, closed_at
+ *	lead_10_before_insert	type, initial status, number, manager, closed_at (a
+ *							lead of an import, CRM_WRITE_IMPORT, as it is made
+ *							whole there: only numbered when it has no number)
  *	lead_10_before_update	immutable columns, transition rules (passed by a
  *							write of crm itself that allows CRM_WRITE_STATUS_MOVE),
  *							closed_at
- *	lead_90_history			one crm.lead_events row per change worth keeping
+ *	lead_90_history			one crm.lead_events row per change worth keeping (an
+ *							import writes its own 'created' events)
  * Functions: crm.transition_lead, crm.allowed_transitions.
  * Elsewhere on crm.leads: lead_20_phone and lead_95_link (linking.c),
  * leads_95_counts_* (lead_reports.c), lead_no_delete (history.c).
@@ -222,6 +225,38 @@ check_transition(int64 account_id, const CrmRow *old, int64 type_id, int64 from_
 
 /* ---- triggers ---- */
 
+/*
+ * A lead an import made whole (import/leads.c: its number or none, type,
+ * status, times and manager checked there) is kept as it is; one without a
+ * number is numbered from its type's template at its created_at.
+ */
+static HeapTuple
+imported_lead(CrmTrigger *trig, const CrmRow *row, int64 account_id)
+{
+	CrmChanges	ch = {0};
+	CrmUserSwitch user;
+	LeadType	type;
+	bool		isnull;
+	int64		sequence_id,
+				seq;
+	char	   *number;
+
+	if (!crm_row_isnull(row, LEAD_NUMBER))
+		return row->tuple;
+	crm_trigger_connect(trig);
+	crm_become_owner(&user);
+	lookup_type(account_id, crm_row_int64(row, LEAD_TYPE_ID, &isnull), false,
+				crm_row_int64(row, LEAD_STATUS_ID, &isnull), false, &type);
+	number = crm_number_next(account_id, type.number_template, type.timezone,
+							 DatumGetTimestampTz(crm_row_get(row, LEAD_CREATED_AT, &isnull)),
+							 &lead_max_number, &sequence_id, &seq);
+	crm_restore_user(&user);
+	crm_change_text(&ch, row, LEAD_NUMBER, number);
+	crm_change(&ch, row, LEAD_NUMBER_SEQUENCE_ID, Int64GetDatum(sequence_id), false);
+	crm_change(&ch, row, LEAD_NUMBER_SEQ, Int64GetDatum(seq), false);
+	return crm_changes_apply(row, &ch);
+}
+
 /* lead_10_before_insert: type, starting status, number, times, manager. */
 PG_FUNCTION_INFO_V1(crm_lead_before_insert);
 Datum
@@ -250,6 +285,8 @@ crm_lead_before_insert(PG_FUNCTION_ARGS)
 	account_id = crm_row_int64(&row, LEAD_ACCOUNT_ID, &isnull);
 	if (isnull)
 		return crm_trigger_return(&trig, trig.new); /* the NOT NULL constraint reports it */
+	if (crm_write_allows(CRM_WRITE_IMPORT))
+		return crm_trigger_return(&trig, imported_lead(&trig, &row, account_id));
 	if (!crm_row_isnull(&row, LEAD_NUMBER))
 		crm_error_generated_column("crm.leads", "number",
 								   "Lead numbers are made from the lead type's number template.");
@@ -484,6 +521,9 @@ crm_lead_after_write(PG_FUNCTION_ARGS)
 	account_id = crm_row_int64(&new, LEAD_ACCOUNT_ID, &isnull);
 	lead_id = crm_row_int64(&new, LEAD_ID, &isnull);
 
+	/* an import writes the 'created' events of its leads itself, dated at created_at */
+	if (trig.is_insert && crm_write_allows(CRM_WRITE_IMPORT))
+		return crm_trigger_return(&trig, NULL);
 	crm_trigger_connect(&trig);
 	crm_become_owner(&user);
 	if (trig.is_insert)

@@ -7,10 +7,11 @@
  *	lead_20_phone			BEFORE INSERT OR UPDATE OF contact_phone, phone, order_id:
  *							phone = E.164 of contact_phone (NULL when not valid);
  *							order_id only through the link; in auto mode a new
- *							lead gets the one client with its phone
+ *							lead gets the one client with its phone (a lead of
+ *							an import, CRM_WRITE_IMPORT, comes with both)
  *	lead_95_link			AFTER INSERT: records that client link (after the
  *							'created' event), then in auto mode links the one
- *							matching unlinked order
+ *							matching unlinked order (not for a lead of an import)
  * Triggers on crm.orders:
  *	order_90_link			AFTER INSERT OR UPDATE OF lead_id: the lead of a new
  *							order, or a lead_id written by hand, is linked as
@@ -418,7 +419,8 @@ crm_lead_phone_before_write(PG_FUNCTION_ARGS)
 
 	crm_trigger_start(&trig, fcinfo, "crm_lead_phone_before_write", CRM_BEFORE,
 					  CRM_ON_INSERT | CRM_ON_UPDATE);
-	if (trig.restoring)
+	/* a lead of an import comes with its E.164 phone and its client (import/leads.c) */
+	if (trig.restoring || (trig.is_insert && crm_write_allows(CRM_WRITE_IMPORT)))
 		return crm_trigger_return(&trig, trig.new);
 	row = (CrmRow) {trig.new, trig.desc, crm_trigger_columns(&trig, &lead_columns)};
 	old = (CrmRow) {trig.old, trig.desc, row.map};
@@ -482,8 +484,8 @@ crm_lead_after_insert_link(PG_FUNCTION_ARGS)
 	CrmUserSwitch user;
 
 	crm_trigger_start(&trig, fcinfo, "crm_lead_after_insert_link", CRM_AFTER, CRM_ON_INSERT);
-	if (trig.restoring)
-		return crm_trigger_return(&trig, NULL);
+	if (trig.restoring || crm_write_allows(CRM_WRITE_IMPORT))
+		return crm_trigger_return(&trig, NULL); /* an import's history is linked as it was */
 	lead = (CrmRow) {trig.new, trig.desc, crm_trigger_columns(&trig, &lead_columns)};
 	phone = crm_row_text(&lead, LEAD_PHONE);
 	if (phone == NULL)

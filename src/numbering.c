@@ -21,11 +21,15 @@
  *
  * A number given by the writer (an order or invoice from a web shop) stays
  * outside the counters, so it may never have the form of a number crm makes:
- * crm_number_check_given refuses one that has, and one already taken.
+ * crm_number_check_given refuses one that has, and one already taken.  A
+ * number an import brings (crm_number_match) is history: it belongs to the
+ * counter whose expansion it matches, so the next number made continues
+ * after the largest one imported; one no template makes stays outside every
+ * counter.
  *
  * Functions: crm.number_template_ok (the CHECK of every template column).
  * C API (numbering.h): crm_number_next, crm_number_fits, crm_number_check_given,
- * crm_number_for_new_row.
+ * crm_number_for_new_row, crm_number_match, crm_number_counter.
  * SQL: numbering.sql (crm.number_sequences); crm.number_template_ok is
  * declared in tenancy.sql, before the crm.accounts CHECKs that use it.
  */
@@ -434,4 +438,113 @@ crm_number_for_new_row(const CrmNumberedTable *table, Relation rel, int64 accoun
 	crm_number_check_given(table, rel, account_id, given, tmpl);
 	/* in the caller's memory, as crm_number_next's */
 	return strcpy(SPI_palloc(strlen(given) + 1), given);
+
+/* ---- numbers made elsewhere ---- */
+
+/*
+ * Whether digits (len characters) are what "%0*lld" prints for a counter
+ * value of at least 1 at width: padded to width, and without a leading zero
+ * when longer.
+ */
+static bool
+counter_digits(const char *digits, int len, int width, int64 *value)
+{
+	int64		v = 0;
+
+	if (len < 1 || len > NUMBER_MAX_WIDTH || len < width || (len > width && digits[0] == '0'))
+		return false;
+	for (int i = 0; i < len; i++)
+	{
+		if (digits[i] < '0' || digits[i] > '9')
+			return false;
+		v = v * 10 + (digits[i] - '0');
+	}
+	*value = v;
+	return v >= 1;
+}
+
+static bool
+all_digits(const char *s, int len)
+{
+	for (int i = 0; i < len; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+/*
+ * Matches number against the template from tmpl (both at their current
+ * place), appending the key to key; backtracks over the counter's length.
+ */
+static bool
+match_from(const char *tmpl, const char *number, StringInfo key, int64 *seq)
+{
+	int			mark = key->len;
+
+	if (*tmpl == '\0')
+		return *number == '\0';
+	if (*tmpl != '{')
+	{
+		if (*number != *tmpl)
+			return false;
+		appendStringInfoChar(key, *tmpl);
+		if (match_from(tmpl + 1, number + 1, key, seq))
+			return true;
+	}
+	else if (strncmp(tmpl, "{YYYY}", 6) == 0 || strncmp(tmpl, "{MM}", 4) == 0)
+	{
+		bool		year = tmpl[1] == 'Y';
+		int			len = year ? 4 : 2;
+
+		if (strnlen(number, len) < len || !all_digits(number, len))
+			return false;
+		if (!year && !((number[0] == '0' && number[1] >= '1') ||
+					   (number[0] == '1' && number[1] <= '2')))
+			return false;
+		appendBinaryStringInfo(key, number, len);
+		if (match_from(tmpl + (year ? 6 : 4), number + len, key, seq))
+			return true;
+	}
+	else
+	{
+		const char *close = strchr(tmpl, '}');
+		int			width = tmpl[2] == ':' ? atoi(tmpl + 3) : 0;
+		int			run = strspn(number, "0123456789");
+
+		appendBinaryStringInfo(key, tmpl, close - tmpl + 1);
+		for (int len = run; len >= 1; len--)
+		{
+			int			after = key->len;
+
+			if (counter_digits(number, len, width, seq) &&
+				match_from(close + 1, number + len, key, seq))
+				return true;
+			key->len = after;
+			key->data[after] = '\0';
+		}
+	}
+	key->len = mark;
+	key->data[mark] = '\0';
+	return false;
+}
+
+/* See numbering.h. */
+bool
+crm_number_match(const char *tmpl, const char *number, char **key, int64 *seq)
+{
+	StringInfoData buf;
+
+	/* tmpl is a stored template, which its column's CHECK has parsed */
+	initStringInfo(&buf);
+	if (!match_from(tmpl, number, &buf, seq))
+		return false;
+	*key = buf.data;
+	return true;
+}
+
+/* See numbering.h. */
+int64
+crm_number_counter(int64 account_id, const char *key)
+{
+	return lock_sequence(account_id, key);
 }

@@ -64,4 +64,19 @@ extern char *crm_number_for_new_row(const CrmNumberedTable *table, Relation rel,
 									const char *given, const char *tmpl, const char *timezone,
 									TimestampTz at, int64 *sequence_id, int64 *seq);
 
+/*
+ * Where a number made elsewhere (an import) stands among tmpl's counters:
+ * true when tmpl could have made it, with *key the counter it belongs to (the
+ * expansion of tmpl with the number's own {YYYY} and {MM}) and *seq its place
+ * in it; false when tmpl never makes that text.  palloc's *key.
+ */
+extern bool crm_number_match(const char *tmpl, const char *number, char **key, int64 *seq);
+
+/*
+ * The id of the counter row of key, locked by this transaction until it ends
+ * (made when missing), as crm_number_next locks it.  Caller is connected to
+ * SPI and runs as owner.
+ */
+extern int64 crm_number_counter(int64 account_id, const char *key);
+
 #endif							/* CRM_NUMBERING_H */

@@ -280,7 +280,10 @@ crm_ensure_roles(PG_FUNCTION_ARGS)
  * Gives every table of the crm schema the account policy, row-level security
  * and a pg_dump mark, and every sequence a pg_dump mark (so a restore
  * continues numbering where it stopped), so that nothing can be added without
- * them.  The names come from the catalog, never from user input, and are
+ * them.  The staging tables of an import (those with the trigger
+ * import_00_stage, import.sql) are the exception: COPY FROM refuses a table
+ * with row-level security, so they get only the mark, and are kept apart by
+ * their grants (INSERT only) instead.  The names come from the catalog, never from user input, and are
  * quoted.
  */
 PG_FUNCTION_INFO_V1(crm_secure_all_tables);
@@ -291,11 +294,14 @@ crm_secure_all_tables(PG_FUNCTION_ARGS)
 	char	  **names;
 	char	   *kinds;
 	bool	   *has_policy;
+	bool	   *staging;
 
 	SPI_connect();
 	if (SPI_execute("SELECT c.relname::text, c.relkind::text, "
 					"  EXISTS (SELECT 1 FROM pg_catalog.pg_policy p "
-					"          WHERE p.polrelid = c.oid AND p.polname = 'account_isolation') "
+					"          WHERE p.polrelid = c.oid AND p.polname = 'account_isolation'), "
+					"  EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t "
+					"          WHERE t.tgrelid = c.oid AND t.tgname = 'import_00_stage') "
 					"FROM pg_catalog.pg_class c "
 					"WHERE c.relnamespace = 'crm'::regnamespace AND c.relkind IN ('r', 'p', 'S') "
 					"ORDER BY 1", true, 0) < 0)
@@ -304,11 +310,13 @@ crm_secure_all_tables(PG_FUNCTION_ARGS)
 	names = palloc(sizeof(char *) * (n + 1));
 	kinds = palloc(n + 1);
 	has_policy = palloc(sizeof(bool) * (n + 1));
+	staging = palloc(sizeof(bool) * (n + 1));
 	for (uint64 i = 0; i < n; i++)
 	{
 		names[i] = crm_get_text(i, 1);
 		kinds[i] = crm_get_text(i, 2)[0];
 		has_policy[i] = crm_get_bool(i, 3, NULL);
+		staging[i] = crm_get_bool(i, 4, NULL);
 	}
 
 	for (uint64 i = 0; i < n; i++)
@@ -316,7 +324,7 @@ crm_secure_all_tables(PG_FUNCTION_ARGS)
 		const char *qname = quote_qualified_identifier("crm", names[i]);
 		const char *key = strcmp(names[i], "accounts") == 0 ? "id" : "account_id";
 
-		if (kinds[i] != 'S')
+		if (kinds[i] != 'S' && !staging[i])
 		{
 			exec_fixed(psprintf("ALTER TABLE %s ENABLE ROW LEVEL SECURITY", qname));
 			if (!has_policy[i])

@@ -18,6 +18,10 @@ static CrmPlan lock_row = {
 	"SELECT 1 FROM crm.locks WHERE account_id = $1 AND key = $2 FOR UPDATE",
 	2, {INT8OID, INT4OID}
 };
+static CrmPlan share_row = {
+	"SELECT 1 FROM crm.locks WHERE account_id = $1 AND key = $2 FOR SHARE",
+	2, {INT8OID, INT4OID}
+};
 static CrmPlan try_lock_row = {
 	"SELECT 1 FROM crm.locks WHERE account_id = $1 AND key = $2 FOR UPDATE SKIP LOCKED",
 	2, {INT8OID, INT4OID}
@@ -43,11 +47,11 @@ lock_as_owner(CrmPlan *plan, int64 account_id, int32 key)
 	return locked;
 }
 
-void
-crm_lock(int64 account_id, int32 key)
+static void
+lock_with(CrmPlan *plan, int64 account_id, int32 key)
 {
 	/* A row another transaction made first is there once it has committed. */
-	if (lock_as_owner(&lock_row, account_id, key) || lock_as_owner(&lock_row, account_id, key))
+	if (lock_as_owner(plan, account_id, key) || lock_as_owner(plan, account_id, key))
 		return;
 	/* Under REPEATABLE READ that row may stay invisible to this snapshot. */
 	ereport(ERROR,
@@ -55,6 +59,18 @@ crm_lock(int64 account_id, int32 key)
 			 errmsg("could not serialize access to a lock of account %lld", (long long) account_id),
 			 errdetail("Lock %d was made by a concurrent transaction this snapshot does not see.", key),
 			 errhint("Retry the transaction.")));
+}
+
+void
+crm_lock(int64 account_id, int32 key)
+{
+	lock_with(&lock_row, account_id, key);
+}
+
+void
+crm_lock_shared(int64 account_id, int32 key)
+{
+	lock_with(&share_row, account_id, key);
 }
 
 bool

@@ -18,12 +18,16 @@
 #define CRM_LOCK_PHONE_BUCKETS	64
 /* The fold of the kept-up lead counts (account 0: one for the whole database). */
 #define CRM_LOCK_FOLD_COUNTS	1000
+/* An account's import: shared by each statement that stages rows, taken by a run. */
+#define CRM_LOCK_IMPORT			1001
 /* Keys CRM_LOCK_SENDERS .. + CRM_LOCK_SENDER_BUCKETS - 1: the senders of crm.receive_message. */
 #define CRM_LOCK_SENDERS		2000
 #define CRM_LOCK_SENDER_BUCKETS 64
 
 /* Waits for the lock. */
 extern void crm_lock(int64 account_id, int32 key);
+/* Waits for the lock, shared with others who take it shared (FOR SHARE). */
+extern void crm_lock_shared(int64 account_id, int32 key);
 /* Takes the lock if it is free; false when another transaction holds it. */
 extern bool crm_try_lock(int64 account_id, int32 key);
 

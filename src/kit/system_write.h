@@ -26,6 +26,8 @@
 #define CRM_WRITE_LINK			0x02	/* write leads.order_id and orders.lead_id */
 #define CRM_WRITE_DERIVED		0x04	/* write an invoice's kept columns and moves */
 #define CRM_WRITE_BY_SCHEDULER	0x08	/* by no employee: history names none */
+#define CRM_WRITE_IMPORT		0x10	/* rows an import made whole (import/): their
+										 * numbers, times and history as given */
 
 typedef struct CrmWriteScope
 {
