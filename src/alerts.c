@@ -12,7 +12,7 @@
  *		NOTIFY crm_events_<account> and reads crm.events).  The same failure
  *		reported twice (same payment, or same invoice and failure time)
  *		alerts once: the unique indexes on crm.alerts and ON CONFLICT DO
- *		NOTHING.
+ *		NOTHING.  A failure an import brings is history, and alerts no one.
  *	crm.mark_alert_seen(id, at)	crm_mark_alert_seen
  *	crm.resolve_alert(id, at)	crm_resolve_alert
  *	alerts_10_marked	(BEFORE UPDATE on crm.alerts; crm_alert_before_update)
@@ -86,8 +86,8 @@ crm_payment_alerts(PG_FUNCTION_ARGS)
 	CrmUserSwitch user;
 
 	crm_trigger_start(&t, fcinfo, "crm_payment_alerts", CRM_AFTER, CRM_ON_INSERT);
-	if (t.restoring)
-		return crm_trigger_return(&t, NULL);
+	if (t.restoring || crm_write_allows(CRM_WRITE_IMPORT))
+		return crm_trigger_return(&t, NULL);	/* an imported failure is history */
 	payment = (CrmRow) {t.new, t.desc, crm_trigger_columns(&t, &payment_columns)};
 	if (crm_row_isnull(&payment, PAYMENT_SUCCEEDED) || crm_row_bool(&payment, PAYMENT_SUCCEEDED))
 		return crm_trigger_return(&t, NULL);

@@ -160,6 +160,8 @@ static CrmPlan write_lead_link = {
 /*
  * Links order and lead both ways and moves the lead to the account's order
  * status.  Caller is connected to SPI.  Returns false only for LINK_AUTO.
+ * An import's link (CRM_WRITE_IMPORT) is history: the lead may be closed and
+ * keeps its status.
  */
 static bool
 link_order_lead(int64 account_id, int64 order_id, int64 lead_id, LinkBy by)
@@ -169,6 +171,7 @@ link_order_lead(int64 account_id, int64 order_id, int64 lead_id, LinkBy by)
 	char		nulls[6] = "     ";
 	CrmUserSwitch user = {0};
 	bool		as_owner = (by != LINK_BY_HAND);
+	bool		historic = crm_write_allows(CRM_WRITE_IMPORT);
 	bool		isnull;
 	char	   *order_number;
 	int64		order_lead;
@@ -239,7 +242,7 @@ link_order_lead(int64 account_id, int64 order_id, int64 lead_id, LinkBy by)
 				 errhint("Link order \"%s\" to another open lead; crm.order_candidates(%lld) lists them.",
 						 order_number, (long long) order_id)));
 	}
-	if (lead_closed)
+	if (lead_closed && !historic)
 	{
 		if (by == LINK_AUTO)
 			goto refused;
@@ -280,7 +283,7 @@ link_order_lead(int64 account_id, int64 order_id, int64 lead_id, LinkBy by)
 	args[1] = Int64GetDatum(lead_id);
 	args[2] = Int64GetDatum(order_id);
 	args[4] = Int64GetDatum(settings->order_won_status_id);
-	nulls[4] = settings->has_won_status ? ' ' : 'n';
+	nulls[4] = settings->has_won_status && !historic ? ' ' : 'n';
 	crm_write_exec(&link_scope, &write_lead_link, args, nulls);
 	crm_restore_user(&user);
 	return true;

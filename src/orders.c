@@ -11,7 +11,8 @@
  *							at creation; lead_id, once set, changed only by the
  *							link (CRM_WRITE_LINK); phone_e164 = E.164 of phone;
  *							in auto mode a new order is given its lead
- *							(linking.c)
+ *							(linking.c); an order of an import (CRM_WRITE_IMPORT)
+ *							keeps the number it brings and is given no lead
  * orders.status (new, paid, cancelled, failed) is the shop's to write, the CHECK
  * orders_status_check (values.sql's crm._choice_ok) its only rule.
  * Elsewhere on crm.orders: order_90_link (linking.c), orders_95_counts
@@ -106,6 +107,7 @@ before_insert(CrmTrigger *trig, const CrmRow *row, int64 account_id)
 	char	   *raw;
 	char	   *written;
 	char	   *e164;
+	bool		imported = crm_write_allows(CRM_WRITE_IMPORT);
 
 	created_at = DatumGetTimestampTz(crm_row_get(row, ORDER_CREATED_AT, &isnull));
 	if (isnull)
@@ -122,7 +124,8 @@ before_insert(CrmTrigger *trig, const CrmRow *row, int64 account_id)
 	}
 	e164 = crm_phone_derive(&order_phone, account_id, raw, written);
 
-	number_order(trig, row, &ch, account_id, settings, created_at);
+	if (!imported || crm_row_isnull(row, ORDER_NUMBER))
+		number_order(trig, row, &ch, account_id, settings, created_at);
 	crm_change(&ch, row, ORDER_CREATED_AT, TimestampTzGetDatum(created_at), false);
 	crm_change_text(&ch, row, ORDER_PHONE_E164, e164);
 
@@ -131,7 +134,7 @@ before_insert(CrmTrigger *trig, const CrmRow *row, int64 account_id)
 	 * written once (order_90_link then links the lead as for a lead_id given
 	 * in the INSERT); the order takes the lead's client when it has none.
 	 */
-	if (crm_row_isnull(row, ORDER_LEAD_ID) &&
+	if (crm_row_isnull(row, ORDER_LEAD_ID) && !imported &&
 		crm_link_lead_for_new_order(account_id, e164, client_id, client_null,
 									&lead_id, &lead_client, &lead_client_null))
 	{

@@ -42,7 +42,7 @@ static CrmPlan read_clients = {
 	"SELECT staging_id, id, name, email, category, responsible, phones, note, tags, budget, "
 	"  birthday, city, address, created_at "
 	"FROM crm.import_clients WHERE account_id = $1 ORDER BY staging_id",
-	1, {INT8OID}
+	2, {INT8OID, INT8OID}
 };
 
 static const char *const categories[] = {
@@ -326,7 +326,7 @@ client_chunk(ImportRun *run, SPITupleTable *staged, uint64 n, void *arg)
 		}
 		c.phone_lo[kept] = np;
 	}
-	crm_import_write(run, &c, kept, write_clients, client_staging_id);
+	crm_import_write(run, &c, kept, write_clients, client_staging_id, NULL);
 }
 
 void

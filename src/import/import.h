@@ -169,10 +169,11 @@ typedef int64 (*ImportStagingIdFn) (void *chunk, int i);
  * Writes rows [0, n) of the chunk: in one subtransaction, and after an error
  * in halves, each in its own, down to single rows; a single row that fails is
  * rejected with its error.  Errors that are not the row's (cancel, out of
- * memory, deadlock, serialization) end the run.  Counts what is imported.
+ * memory, deadlock, serialization) end the run.  Counts what is imported;
+ * sets written[i] for each row written (written may be NULL).
  */
 extern void crm_import_write(ImportRun *run, void *chunk, int n, ImportWriteFn write,
-							 ImportStagingIdFn staging_id);
+							 ImportStagingIdFn staging_id, bool *written);
 
 /*
  * Marks dup[i] for each row whose value an earlier row of the chunk has
@@ -185,8 +186,8 @@ extern Datum crm_import_int64_array(const int64 *values, const bool *nulls, int 
 extern Datum crm_import_text_array(char *const *values, int n);
 
 /*
- * Reads the account's staged rows of plan (which takes the account id) in
- * chunks as the owner: calls chunk_fn for each chunk of n rows, in run->chunk
+ * Reads the account's staged rows of plan (which takes the account id and the
+ * batch id) in chunks as the owner: calls chunk_fn for each chunk of n rows, in run->chunk
  * (reset before each), then writes the chunk's rejects.
  */
 typedef void (*ImportChunkFn) (ImportRun *run, SPITupleTable *staged, uint64 n, void *arg);

@@ -62,7 +62,7 @@ static CrmPlan read_leads = {
 	"  email, campaign, location, comment, deadline, urgent, budget, tags, created_at, "
 	"  status_changed_at, closed_at "
 	"FROM crm.import_leads WHERE account_id = $1 ORDER BY number IS NULL, staging_id",
-	1, {INT8OID}
+	2, {INT8OID, INT8OID}
 };
 
 /* What every chunk uses: the account's names and the counters met so far. */
@@ -465,7 +465,7 @@ lead_chunk(ImportRun *run, SPITupleTable *staged, uint64 n, void *arg)
 			kept.rows[kept.n] = c.rows[i];
 			kept.n++;
 		}
-	crm_import_write(run, &kept, kept.n, write_leads, lead_staging_id);
+	crm_import_write(run, &kept, kept.n, write_leads, lead_staging_id, NULL);
 }
 
 void

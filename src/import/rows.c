@@ -379,7 +379,7 @@ try_write(ImportRun *run, void *chunk, int lo, int hi, ImportWriteFn write, Erro
 
 static void
 write_range(ImportRun *run, void *chunk, int lo, int hi, ImportWriteFn write,
-			ImportStagingIdFn staging_id)
+			ImportStagingIdFn staging_id, bool *written)
 {
 	ErrorData  *error = NULL;
 	int			mid;
@@ -389,6 +389,8 @@ write_range(ImportRun *run, void *chunk, int lo, int hi, ImportWriteFn write,
 	if (try_write(run, chunk, lo, hi, write, &error))
 	{
 		run->counts[run->kind].imported += hi - lo;
+		for (int i = lo; written && i < hi; i++)
+			written[i] = true;
 		return;
 	}
 	if (hi - lo == 1)
@@ -400,15 +402,15 @@ write_range(ImportRun *run, void *chunk, int lo, int hi, ImportWriteFn write,
 	}
 	FreeErrorData(error);
 	mid = lo + (hi - lo) / 2;
-	write_range(run, chunk, lo, mid, write, staging_id);
-	write_range(run, chunk, mid, hi, write, staging_id);
+	write_range(run, chunk, lo, mid, write, staging_id, written);
+	write_range(run, chunk, mid, hi, write, staging_id, written);
 }
 
 void
 crm_import_write(ImportRun *run, void *chunk, int n, ImportWriteFn write,
-				 ImportStagingIdFn staging_id)
+				 ImportStagingIdFn staging_id, bool *written)
 {
-	write_range(run, chunk, 0, n, write, staging_id);
+	write_range(run, chunk, 0, n, write, staging_id, written);
 }
 
 /* ---- reading staged rows ---- */
@@ -440,12 +442,13 @@ void
 crm_import_read_staged(ImportRun *run, CrmPlan *plan, ImportChunkFn chunk_fn, void *arg)
 {
 	MemoryContext caller = CurrentMemoryContext;
-	Datum		account = Int64GetDatum(run->account_id);
+	Datum		args[2] = {Int64GetDatum(run->account_id), Int64GetDatum(run->batch_id)};
 	CrmUserSwitch user;
 	Portal		portal;
 
+	/* not read-only: it sees what the run wrote before it (rejects, clients) */
 	crm_become_owner(&user);
-	portal = SPI_cursor_open(NULL, crm_plan(plan), &account, NULL, true);
+	portal = SPI_cursor_open(NULL, crm_plan(plan), args, NULL, false);
 	crm_restore_user(&user);
 	for (;;)
 	{

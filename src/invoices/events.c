@@ -7,7 +7,8 @@
  *						keeping (created, status_changed, note,
  *						auto_cancel_changed, manager_changed, amount_changed,
  *						charge_queued, next_charge_changed, autopay_on,
- *						autopay_off)
+ *						autopay_off; an import writes its own 'created' and
+ *						payment events)
  * Shared by the family: crm_invoice_event (payments, refunds and reissues
  * append their own events with it).
  *
@@ -195,7 +196,8 @@ crm_invoice_after_write(PG_FUNCTION_ARGS)
 
 	crm_trigger_start(&trig, fcinfo, "crm_invoice_after_write", CRM_AFTER,
 					  CRM_ON_INSERT | CRM_ON_UPDATE);
-	if (trig.restoring)
+	/* an import writes the history of its invoices itself, dated when it happened */
+	if (trig.restoring || (trig.is_insert && crm_write_allows(CRM_WRITE_IMPORT)))
 		return crm_trigger_return(&trig, NULL);
 	new = crm_trigger_row(&trig, trig.new, &crm_invoice_columns);
 	account_id = crm_row_int64(&new, INV_ACCOUNT_ID, NULL);

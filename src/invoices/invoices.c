@@ -7,7 +7,8 @@
  * Triggers on crm.invoices:
  *	invoice_10_before_insert	crm_invoice_before_insert: number (the writer's, or
  *								the account's template), manager, starting state,
- *								autopay schedule
+ *								autopay schedule (an invoice of an import,
+ *								CRM_WRITE_IMPORT, is kept as it comes)
  *	invoice_10_before_update	crm_invoice_before_update: fixed and derived columns,
  *								transitions, autopay rules
  *	(invoice_90_history is in events.c.)
@@ -209,6 +210,24 @@ assign_number(CrmTrigger *trig, const CrmRow *row, CrmChanges *ch, int64 account
 	crm_change(ch, row, INV_NUMBER_SEQ, Int64GetDatum(seq), given != NULL);
 }
 
+/*
+ * An invoice an import made whole (import/invoices.c: its status, paid and
+ * refunded amounts from its payments, its times) is kept as it is; one
+ * without a number is numbered from the account's template.
+ */
+static HeapTuple
+imported_invoice(CrmTrigger *trig, const CrmRow *row, int64 account_id)
+{
+	CrmChanges	ch = {0};
+	bool		isnull;
+
+	if (!crm_row_isnull(row, INV_NUMBER))
+		return row->tuple;
+	assign_number(trig, row, &ch, account_id,
+				  DatumGetTimestampTz(crm_row_get(row, INV_CREATED_AT, &isnull)));
+	return crm_changes_apply(row, &ch);
+}
+
 PG_FUNCTION_INFO_V1(crm_invoice_before_insert);
 Datum
 crm_invoice_before_insert(PG_FUNCTION_ARGS)
@@ -228,6 +247,8 @@ crm_invoice_before_insert(PG_FUNCTION_ARGS)
 	account_id = crm_row_int64(&row, INV_ACCOUNT_ID, &isnull);
 	if (isnull)
 		return crm_trigger_return(&trig, row.tuple);	/* NOT NULL reports it */
+	if (crm_write_allows(CRM_WRITE_IMPORT))
+		return crm_trigger_return(&trig, imported_invoice(&trig, &row, account_id));
 	status = crm_row_text(&row, INV_STATUS);
 	if (!crm_invoice_status_is(status, "awaiting"))
 		ereport(ERROR,

@@ -6,6 +6,8 @@
  * Trigger on crm.payments:
  *	payment_10_before_insert	crm_payment_before_insert: judges the payment
  *								against its invoice, records it, moves the invoice
+ *								(a payment of an import is history: its invoice
+ *								comes in the state it gave it, import/invoices.c)
  * Functions:
  *	crm.record_payment(...)		crm_record_payment
  *	crm.refund_invoice(id, comment)	crm_refund_invoice
@@ -291,7 +293,8 @@ crm_payment_before_insert(PG_FUNCTION_ARGS)
 	HeapTuple	result = NULL;
 
 	crm_trigger_start(&trig, fcinfo, "crm_payment_before_insert", CRM_BEFORE, CRM_ON_INSERT);
-	if (trig.restoring)
+	/* an import brings invoices in the state their payments gave them (import/) */
+	if (trig.restoring || crm_write_allows(CRM_WRITE_IMPORT))
 		return crm_trigger_return(&trig, trig.new);
 	row = crm_trigger_row(&trig, trig.new, &payment_columns);
 	account_id = crm_row_int64(&row, PAY_ACCOUNT_ID, &isnull);

@@ -99,6 +99,8 @@ CREATE UNLOGGED TABLE crm.import_payments (
     at             timestamptz,
     PRIMARY KEY (account_id, staging_id)
 );
+-- The payments of each staged invoice (import/invoices.c adds them up by number).
+CREATE INDEX import_payments_invoice_idx ON crm.import_payments (account_id, invoice_number);
 
 -- One row per crm.import_run(), and one per staged row it could not import.
 CREATE TABLE crm.import_batches (
