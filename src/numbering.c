@@ -438,6 +438,7 @@ crm_number_for_new_row(const CrmNumberedTable *table, Relation rel, int64 accoun
 	crm_number_check_given(table, rel, account_id, given, tmpl);
 	/* in the caller's memory, as crm_number_next's */
 	return strcpy(SPI_palloc(strlen(given) + 1), given);
+}
 
 /* ---- numbers made elsewhere ---- */
 

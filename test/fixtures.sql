@@ -95,9 +95,10 @@ $$;
 -- linked), orders, offers, invoices with items, payments (each even client's paid;
 -- the first client's and each odd multiple of three's failed, so that there are
 -- alerts whatever n), calls, call tasks, conversations, messages, appointments,
--- templates, and a client who wrote first through a channel.  The tables that only
--- crm writes (invoice events, client contacts, alerts, outbox) fill through its
--- triggers, and the fill raises when one of them is left
+-- templates, a client who wrote first through a channel, and an import run with a
+-- rejected row and a row of each kind staged.  The tables that only crm writes
+-- (invoice events, client contacts, alerts, outbox, import batches and rejects) fill
+-- through it, and the fill raises when one of them is left
 -- empty for the account.
 -- Used by the reliability suites (test/suites/) and test/pgtap/security.sql.
 CREATE FUNCTION crm_test.fill(account bigint, n integer DEFAULT 10) RETURNS void
@@ -224,6 +225,20 @@ BEGIN
   RESET ROLE;
   PERFORM crm_test.unpoison();
 
+  -- An import run that rejects its one staged lead (crm.import_batches, crm.import_rejects),
+  -- then one row of each kind staged for the next run, as an admin of the account.
+  PERFORM set_config('crm.account_id', account::text, true);
+  PERFORM set_config('crm.employee_id', anna::text, true);
+  EXECUTE 'SET LOCAL ROLE crm_test_admin';
+  INSERT INTO crm.import_leads (number, contact_name, status) VALUES ('IMP-1', 'Rejected', 'No such status');
+  PERFORM count(*) FROM crm.import_run();
+  INSERT INTO crm.import_clients (name, phones) VALUES ('Staged client', '+7 916 000-00-02');
+  INSERT INTO crm.import_leads (number, contact_name) VALUES ('IMP-2', 'Staged lead');
+  INSERT INTO crm.import_orders (number, amount) VALUES ('IMP-ORD-1', 1);
+  INSERT INTO crm.import_invoices (number, client_id, amount) VALUES ('IMP-INV-1', c, 1);
+  INSERT INTO crm.import_payments (invoice_number, amount, at) VALUES ('IMP-INV-1', 1, now());
+  RESET ROLE;
+
   -- The tables only crm's triggers write got their rows through them; an empty one
   -- means a trigger no longer writes it.
   -- crm writes a transaction's events when it commits: a fill inside a test's transaction
@@ -235,7 +250,7 @@ BEGIN
       VALUES (account, 1, now(), 'client_created', jsonb_build_object('client_id', c, 'category', 'client'));
   END IF;
   FOREACH tab IN ARRAY ARRAY['invoice_events', 'client_contacts', 'alerts', 'outbox', 'login_bindings',
-                              'locks', 'due_failures'] LOOP
+                              'locks', 'due_failures', 'import_batches', 'import_rejects'] LOOP
     EXECUTE format('SELECT EXISTS (SELECT 1 FROM crm.%I WHERE account_id = $1)', tab) INTO has_row USING account;
     IF NOT has_row THEN
       RAISE EXCEPTION 'crm_test.fill: crm.% has no row of account %', tab, account

@@ -112,6 +112,8 @@ CREATE TABLE crm.import_batches (
     staged      bigint NOT NULL DEFAULT 0,
     imported    bigint NOT NULL DEFAULT 0,
     rejected    bigint NOT NULL DEFAULT 0,
+    CONSTRAINT import_batches_as_of_valid CHECK (crm._time_ok(as_of, 'crm.import_batches.as_of')),
+    CONSTRAINT import_batches_started_at_valid CHECK (crm._time_ok(started_at, 'crm.import_batches.started_at')),
     PRIMARY KEY (account_id, id),
     FOREIGN KEY (account_id, employee_id) REFERENCES crm.employees (account_id, id)
 );
