@@ -59,3 +59,15 @@ FROM crm.leads WHERE status_id IN (3, 8) AND random() < 0.6;
 SELECT count(crm.transition_lead(id, CASE type_id WHEN 1 THEN 5 ELSE 10 END, 'no budget'))
 FROM crm.leads WHERE status_id IN (1, 2, 6, 7) AND random() < 0.3;
 RESET crm.employee_id;
+
+-- The rows above that were given their ids (the account, employees, statuses, types,
+-- campaigns, locations) left their identity sequences behind: move every sequence past
+-- the largest id of its table, so that the next row typed in gets a free id (an admin's
+-- INSERT INTO crm.campaigns (name) VALUES ('TV') is campaign 5).
+SELECT format('SELECT pg_catalog.setval(%L, max(%I)) FROM %s HAVING max(%I) IS NOT NULL',
+              pg_get_serial_sequence(a.attrelid::regclass::text, a.attname), a.attname,
+              a.attrelid::regclass, a.attname)
+FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+WHERE c.relnamespace = 'crm'::regnamespace AND c.relkind = 'r' AND a.attidentity <> '' AND NOT a.attisdropped
+ORDER BY a.attrelid::regclass::text
+\gexec
