@@ -232,13 +232,13 @@ num_text(Datum a)
 	return DatumGetCString(DirectFunctionCall1(numeric_out, a));
 }
 
-/* The status the payments give an invoice. */
+/* The status the payments give an invoice (refunds are at most what was paid). */
 static const char *
 status_of(Datum amount, Datum paid, Datum refunded, bool any)
 {
 	if (!any)
 		return "awaiting";
-	if (num_cmp(refunded, paid) >= 0)
+	if (num_cmp(refunded, paid) == 0)
 		return "refunded";
 	if (num_cmp(DirectFunctionCall2(numeric_sub, paid, refunded), amount) >= 0)
 		return "paid";
@@ -256,6 +256,17 @@ invoice_state(ImportRun *run, InvoiceChunk *c, int i, Datum paid, Datum refunded
 	ImportRow  *row = &c->rows[i];
 	TimestampTz changed = any && last > c->created[i] ? last : c->created[i];
 
+	if (num_cmp(refunded, paid) > 0)
+	{
+		crm_import_reject(run, c->staging_ids[i], ERRCODE_INVALID_PARAMETER_VALUE,
+						  psprintf("refunds of invoice %s are more than was paid",
+								   c->numbers[i] ? psprintf("\"%s\"", c->numbers[i])
+								   : psprintf("%lld", (long long) c->ids[i])),
+						  psprintf("Its staged payments pay %s and refund %s.", num_text(paid),
+								   num_text(refunded)),
+						  "Stage the payments that were refunded, or leave out the refunds.");
+		return false;
+	}
 	if (given != NULL && strcmp(given, made) != 0 && strcmp(given, "deleted") != 0 &&
 		!(strcmp(given, "cancelled") == 0 &&
 		  (strcmp(made, "awaiting") == 0 || strcmp(made, "prepaid") == 0)))
