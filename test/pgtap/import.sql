@@ -1,6 +1,9 @@
 -- Migrating from another CRM: the staging tables, crm.import_run and its rules for
 -- clients, leads, orders, invoices and payments, the report of rejected rows, the
 -- sequences and counters moved past what it brings, and no announcement of history.
+-- The ids imported are small: a sequence moved past them stays moved after the
+-- ROLLBACK (sequences are not transactional), and the files after this one count on
+-- ids of their own size.
 BEGIN;
 SELECT plan(104);
 SET LOCAL timezone = 'UTC';
@@ -60,16 +63,16 @@ RESET ROLE;
 
 SELECT pg_temp.as_importer();
 INSERT INTO crm.import_clients (id, name, email, phones, responsible, category, tags, budget, created_at) VALUES
-  (700001, 'Ivan Petrov', 'ivan@example.com', '8 (916) 123-45-67; +7 916 765-43-21, 8 916 123 45 67', 'anna@example.com', NULL, '{vip}', 1000, '2020-01-01'),
-  (700002, 'Maria', NULL, '+7 926 111-22-33', 'Boris', 'sleeping', NULL, NULL, NULL),
-  (700003, 'Bad phone', NULL, '+7 926 111-22-34; 12345', NULL, NULL, NULL, NULL, NULL),
+  (7001, 'Ivan Petrov', 'ivan@example.com', '8 (916) 123-45-67; +7 916 765-43-21, 8 916 123 45 67', 'anna@example.com', NULL, '{vip}', 1000, '2020-01-01'),
+  (7002, 'Maria', NULL, '+7 926 111-22-33', 'Boris', 'sleeping', NULL, NULL, NULL),
+  (7003, 'Bad phone', NULL, '+7 926 111-22-34; 12345', NULL, NULL, NULL, NULL, NULL),
   (NULL, 'No id', NULL, NULL, NULL, NULL, NULL, NULL, NULL),
-  (700004, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
-  (700005, 'Robot', NULL, NULL, NULL, 'robot', NULL, NULL, NULL),
-  (700001, 'Same id', NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+  (7004, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+  (7005, 'Robot', NULL, NULL, NULL, 'robot', NULL, NULL, NULL),
+  (7001, 'Same id', NULL, NULL, NULL, NULL, NULL, NULL, NULL);
 INSERT INTO crm.import_leads (id, number, type, status, manager, client_id, contact_name, contact_phone, campaign,
                               deadline, urgent, budget, tags, created_at, status_changed_at, closed_at, comment) VALUES
-  (700001, 'L-00042', NULL, 'New', 'anna@example.com', 700001, 'Open overdue', '8 916 123-45-67', 'Search',
+  (7001, 'L-00042', NULL, 'New', 'anna@example.com', 7001, 'Open overdue', '8 916 123-45-67', 'Search',
    '2026-02-01', true, 500, '{web}', '2025-12-01', NULL, NULL, 'past deadline'),
   (NULL, 'L-00100', 'Sales', 'Won', NULL, NULL, 'Won, no manager', NULL, 'Search', '2025-01-01', NULL, NULL, NULL,
    '2024-03-01', '2024-04-01', '2024-04-02', NULL),
@@ -77,7 +80,7 @@ INSERT INTO crm.import_leads (id, number, type, status, manager, client_id, cont
    '2024-03-01', '2024-05-01', NULL, NULL),
   (NULL, 'L-00091', NULL, 'Won', NULL, NULL, 'Won, no times', NULL, NULL, NULL, NULL, NULL, NULL,
    '2024-03-01', NULL, NULL, NULL),
-  (NULL, NULL, NULL, 'In work', 'Boris', 700002, 'No number', '+7 926 111-22-33', NULL, '2026-06-15', NULL, NULL, NULL,
+  (NULL, NULL, NULL, 'In work', 'Boris', 7002, 'No number', '+7 926 111-22-33', NULL, '2026-06-15', NULL, NULL, NULL,
    '2026-01-10', NULL, NULL, NULL),
   (NULL, 'R-2024-7', 'Repair', NULL, 'gone@example.com', NULL, 'Repair of 2024', NULL, NULL, NULL, NULL, NULL, NULL,
    '2024-06-01', NULL, NULL, NULL),
@@ -93,23 +96,23 @@ INSERT INTO crm.import_leads (id, number, type, status, manager, client_id, cont
   (NULL, 'L-00207', NULL, NULL, NULL, NULL, 'From the future', NULL, NULL, NULL, NULL, NULL, NULL, '2027-01-01', NULL, NULL, NULL),
   (NULL, 'L-00208', NULL, 'Won', NULL, NULL, 'Closed before created', NULL, NULL, NULL, NULL, NULL, NULL, '2025-01-01', NULL, '2024-12-01', NULL),
   (NULL, 'L-00209', NULL, NULL, NULL, NULL, 'Negative budget', NULL, NULL, NULL, NULL, -1, NULL, '2025-01-01', NULL, NULL, NULL),
-  (700001, 'L-00210', NULL, NULL, NULL, NULL, 'Same id', NULL, NULL, NULL, NULL, NULL, NULL, '2025-01-01', NULL, NULL, NULL),
+  (7001, 'L-00210', NULL, NULL, NULL, NULL, 'Same id', NULL, NULL, NULL, NULL, NULL, NULL, '2025-01-01', NULL, NULL, NULL),
   (0, 'L-00211', NULL, NULL, NULL, NULL, 'Id zero', NULL, NULL, NULL, NULL, NULL, NULL, '2025-01-01', NULL, NULL, NULL);
 INSERT INTO crm.import_orders (id, number, client_id, lead_number, phone, amount, created_at) VALUES
-  (700001, 'ORD-000007', 700001, 'L-00100', '8 916 123-45-67', 1500, '2024-03-20'),
+  (7001, 'ORD-000007', 7001, 'L-00100', '8 916 123-45-67', 1500, '2024-03-20'),
   (NULL, 'ORD-000008', NULL, 'L-00100', NULL, 10, '2024-03-21'),
   (NULL, 'ORD-000009', NULL, 'L-99999', NULL, 10, '2024-03-21'),
-  (NULL, 'ORD-000010', 700002, 'L-00042', NULL, 10, '2024-03-21');
+  (NULL, 'ORD-000010', 7002, 'L-00042', NULL, 10, '2024-03-21');
 INSERT INTO crm.import_invoices (id, number, client_id, manager, status, amount, created_at, note) VALUES
-  (700001, 'INV-000010', 700001, 'Anna', NULL, 1000, '2025-01-01', 'paid in two'),
-  (NULL, 'INV-000011', 700001, NULL, NULL, 1000, '2025-01-01', 'prepaid'),
-  (NULL, 'INV-000012', 700001, NULL, NULL, 1000, '2025-01-01', 'awaiting, one failure'),
-  (NULL, 'INV-000013', 700001, NULL, NULL, 1000, '2025-01-01', 'refunded'),
-  (NULL, 'INV-000014', 700001, NULL, 'cancelled', 1000, '2025-01-01', 'cancelled'),
-  (NULL, 'INV-000015', 700001, NULL, 'paid', 1000, '2025-01-01', 'says paid, is not'),
+  (7001, 'INV-000010', 7001, 'Anna', NULL, 1000, '2025-01-01', 'paid in two'),
+  (NULL, 'INV-000011', 7001, NULL, NULL, 1000, '2025-01-01', 'prepaid'),
+  (NULL, 'INV-000012', 7001, NULL, NULL, 1000, '2025-01-01', 'awaiting, one failure'),
+  (NULL, 'INV-000013', 7001, NULL, NULL, 1000, '2025-01-01', 'refunded'),
+  (NULL, 'INV-000014', 7001, NULL, 'cancelled', 1000, '2025-01-01', 'cancelled'),
+  (NULL, 'INV-000015', 7001, NULL, 'paid', 1000, '2025-01-01', 'says paid, is not'),
   (NULL, 'INV-000016', NULL, NULL, NULL, 1000, '2025-01-01', 'no client');
 INSERT INTO crm.import_payments (id, invoice_number, kind, amount, succeeded, at, external_id, failure_reason) VALUES
-  (700001, 'INV-000010', NULL, 400, NULL, '2025-01-05', 'tap-pay-1', NULL),
+  (7001, 'INV-000010', NULL, 400, NULL, '2025-01-05', 'tap-pay-1', NULL),
   (NULL, 'INV-000010', NULL, 600, true, '2025-01-06', 'tap-pay-2', NULL),
   (NULL, 'INV-000011', 'prepayment', 300, NULL, '2025-01-05', NULL, NULL),
   (NULL, 'INV-000012', NULL, 1000, false, '2025-01-05', NULL, 'card declined'),
@@ -146,14 +149,14 @@ CREATE FUNCTION pg_temp.reject(k text, field text, value text) RETURNS text LANG
 
 -- ==== 3. Clients
 
-SELECT is((SELECT name FROM crm.clients WHERE account_id = :a AND id = 700001), 'Ivan Petrov', 'a client keeps its id');
-SELECT is(ARRAY(SELECT phone FROM crm.client_phones WHERE account_id = :a AND client_id = 700001 ORDER BY phone),
+SELECT is((SELECT name FROM crm.clients WHERE account_id = :a AND id = 7001), 'Ivan Petrov', 'a client keeps its id');
+SELECT is(ARRAY(SELECT phone FROM crm.client_phones WHERE account_id = :a AND client_id = 7001 ORDER BY phone),
           ARRAY['+79161234567', '+79167654321'], 'each of its phones is normalised, the same number kept once');
-SELECT is((SELECT responsible_id FROM crm.clients WHERE account_id = :a AND id = 700001), :'anna'::bigint,
+SELECT is((SELECT responsible_id FROM crm.clients WHERE account_id = :a AND id = 7001), :'anna'::bigint,
           'the responsible manager comes by email');
-SELECT is((SELECT row(category, tags, budget, created_at)::text FROM crm.clients WHERE account_id = :a AND id = 700001),
+SELECT is((SELECT row(category, tags, budget, created_at)::text FROM crm.clients WHERE account_id = :a AND id = 7001),
           '(client,{vip},1000.00,"2020-01-01 00:00:00+00")', 'category, tags, budget and created_at are kept');
-SELECT is((SELECT created_at FROM crm.clients WHERE account_id = :a AND id = 700002), '2026-06-01 00:00:00+00'::timestamptz,
+SELECT is((SELECT created_at FROM crm.clients WHERE account_id = :a AND id = 7002), '2026-06-01 00:00:00+00'::timestamptz,
           'a client without created_at is created as of the run');
 SELECT is(pg_temp.reject('client', 'name', 'Bad phone'), '22023', 'a bad phone rejects its client (22023)');
 SELECT ok((SELECT message LIKE '%"12345"%' FROM crm.import_rejects WHERE kind = 'client' AND staged_row->>'name' = 'Bad phone'),
@@ -161,7 +164,7 @@ SELECT ok((SELECT message LIKE '%"12345"%' FROM crm.import_rejects WHERE kind = 
 SELECT is((SELECT count(*) FROM crm.clients WHERE account_id = :a AND name = 'Bad phone')
           + (SELECT count(*) FROM crm.client_phones WHERE account_id = :a AND phone = '+79261112234'), 0::bigint,
           'and nothing of that client is imported');
-SELECT is(pg_temp.reject('client', 'id', '700004'), '23502', 'a client without a name is rejected (23502)');
+SELECT is(pg_temp.reject('client', 'id', '7004'), '23502', 'a client without a name is rejected (23502)');
 SELECT is(pg_temp.reject('client', 'name', 'Robot'), '22023', 'an unknown category is rejected (22023)');
 SELECT is(pg_temp.reject('client', 'name', 'Same id'), '23505', 'a second client with the same id is rejected (23505)');
 SELECT is((SELECT count(*) FROM crm.clients WHERE account_id = :a AND name = 'No id'), 1::bigint, 'a client without an id gets a new one');
@@ -170,10 +173,10 @@ SELECT ok((SELECT staged_row ? 'staging_id' AND NOT staged_row ? 'account_id' FR
 
 -- ==== 4. Leads
 
-SELECT is((SELECT id FROM crm.leads WHERE account_id = :a AND number = 'L-00042'), 700001::bigint, 'a lead keeps its id');
+SELECT is((SELECT id FROM crm.leads WHERE account_id = :a AND number = 'L-00042'), 7001::bigint, 'a lead keeps its id');
 SELECT is((SELECT row(status_id, manager_id, client_id, phone, campaign_id, urgent, budget, tags)::text
            FROM crm.leads WHERE account_id = :a AND number = 'L-00042'),
-          format('(%s,%s,700001,+79161234567,%s,t,500.00,{web})', :s_new, :anna, :search),
+          format('(%s,%s,7001,+79161234567,%s,t,500.00,{web})', :s_new, :anna, :search),
           'its status by name, manager by email, client by id, normalised phone, campaign and the rest');
 SELECT is((SELECT row(created_at, status_changed_at, closed_at)::text FROM crm.leads WHERE account_id = :a AND number = 'L-00100'),
           '("2024-03-01 00:00:00+00","2024-04-01 00:00:00+00","2024-04-02 00:00:00+00")',
@@ -204,13 +207,13 @@ SELECT is(:'repair_2024'::text, 'R-2024-8', 'the 2024 counter of R-{YYYY}-{N} co
 SELECT is(:'repair_2025'::text, 'R-2025-1', 'while another year''s counter starts on its own');
 
 -- History: the created event dated at created_at, once, naming the batch; no link events.
-SELECT is((SELECT array_agg(kind || '@' || at ORDER BY id)::text FROM crm.lead_events WHERE account_id = :a AND lead_id = 700001),
+SELECT is((SELECT array_agg(kind || '@' || at ORDER BY id)::text FROM crm.lead_events WHERE account_id = :a AND lead_id = 7001),
           '{"created@2025-12-01 00:00:00+00"}', 'an imported lead''s created event is dated at its created_at, and it has no other');
-SELECT is((SELECT (detail->>'import_batch')::bigint FROM crm.lead_events WHERE account_id = :a AND lead_id = 700001),
+SELECT is((SELECT (detail->>'import_batch')::bigint FROM crm.lead_events WHERE account_id = :a AND lead_id = 7001),
           :'batch'::bigint, 'the event names the batch');
-SELECT is((SELECT employee_id FROM crm.lead_events WHERE account_id = :a AND lead_id = 700001), :'admin'::bigint,
+SELECT is((SELECT employee_id FROM crm.lead_events WHERE account_id = :a AND lead_id = 7001), :'admin'::bigint,
           'and the employee who imported');
-SELECT is((SELECT to_status_id FROM crm.lead_events WHERE account_id = :a AND lead_id = 700001), :'s_new'::bigint,
+SELECT is((SELECT to_status_id FROM crm.lead_events WHERE account_id = :a AND lead_id = 7001), :'s_new'::bigint,
           'and the status the lead came in');
 SELECT is((SELECT sum(leads) FROM crm.funnel WHERE account_id = :a), 11::numeric,
           'the funnel counts the seven imported leads and the four typed ones');
@@ -251,7 +254,7 @@ SELECT is(pg_temp.reject('lead', 'contact_name', 'Id zero'), '22003', 'an id out
 -- ==== 5. Orders
 
 SELECT is((SELECT row(id, client_id, amount, created_at, phone_e164)::text FROM crm.orders WHERE account_id = :a AND number = 'ORD-000007'),
-          '(700001,700001,1500.00,"2024-03-20 00:00:00+00",+79161234567)', 'an order keeps its id, number, client, amount and time');
+          '(7001,7001,1500.00,"2024-03-20 00:00:00+00",+79161234567)', 'an order keeps its id, number, client, amount and time');
 SELECT is((SELECT row(o.lead_id = l.id, l.order_id = o.id, l.status_id)::text FROM crm.orders o JOIN crm.leads l ON l.account_id = o.account_id AND l.number = 'L-00100'
            WHERE o.account_id = :a AND o.number = 'ORD-000007'), format('(t,t,%s)', :s_won),
           'it is linked to its lead both ways, and the closed lead keeps its status');
@@ -282,12 +285,12 @@ SELECT is((SELECT status FROM crm.invoices WHERE account_id = :a AND number = 'I
 SELECT is(pg_temp.reject('invoice', 'number', 'INV-000015'), '22023', 'a status its payments do not make is rejected (22023)');
 SELECT is(pg_temp.reject('invoice', 'number', 'INV-000016'), '23502', 'an invoice without a client is rejected (23502)');
 SELECT is((SELECT array_agg(kind || '@' || at ORDER BY at, id)::text FROM crm.invoice_events e
-           WHERE account_id = :a AND invoice_id = 700001),
+           WHERE account_id = :a AND invoice_id = 7001),
           '{"created@2025-01-01 00:00:00+00","payment@2025-01-05 00:00:00+00","payment@2025-01-06 00:00:00+00"}',
           'the invoice''s history is dated when it happened');
 SELECT is((SELECT count(*) FROM crm.payments WHERE account_id = :a), 6::bigint, 'the payments of imported invoices are recorded');
 SELECT is((SELECT row(id, amount, at, external_id, employee_id)::text FROM crm.payments WHERE account_id = :a AND external_id = 'tap-pay-1'),
-          '(700001,400.00,"2025-01-05 00:00:00+00",tap-pay-1,)', 'with their ids, amounts, times and provider ids');
+          '(7001,400.00,"2025-01-05 00:00:00+00",tap-pay-1,)', 'with their ids, amounts, times and provider ids');
 SELECT is(pg_temp.reject('payment', 'invoice_number', 'INV-000099'), '23503', 'a payment of an invoice not imported is rejected (23503)');
 SELECT is(pg_temp.reject('payment', 'invoice_number', 'INV-000015'), '23503', 'as is one whose invoice was rejected');
 SELECT is(pg_temp.reject('payment', 'external_id', 'tap-pay-1'), '23505', 'a provider id staged twice is rejected the second time (23505)');
@@ -295,7 +298,7 @@ SELECT is(pg_temp.reject('payment', 'kind', 'gift'), '22023', 'an unknown kind i
 SELECT is((SELECT count(*) FROM crm.alerts WHERE account_id = :a) + (SELECT count(*) FROM crm.outbox WHERE account_id = :a AND kind <> 'notification'),
           0::bigint, 'an imported failure alerts no one and queues nothing');
 SELECT crm_test.act('crm_test_manager', :a, 'Anna');
-INSERT INTO crm.invoices (client_id, amount) VALUES (700001, 5) RETURNING number AS typed_invoice, id AS typed_invoice_id \gset
+INSERT INTO crm.invoices (client_id, amount) VALUES (7001, 5) RETURNING number AS typed_invoice, id AS typed_invoice_id \gset
 SELECT (crm.record_payment(:typed_invoice_id, 5, true)).id AS typed_payment \gset
 RESET ROLE;
 SELECT is(:'typed_invoice'::text, 'INV-000015', 'the next invoice typed in continues after the highest imported number');
@@ -305,12 +308,12 @@ SELECT is(:'typed_invoice'::text, 'INV-000015', 'the next invoice typed in conti
 SELECT crm_test.act('crm_test_manager', :a, 'Anna');
 INSERT INTO crm.clients (name) VALUES ('Typed client') RETURNING id AS typed_client \gset
 RESET ROLE;
-SELECT cmp_ok(:'typed_client'::bigint, '>', 700001::bigint, 'the next client typed in gets an id past the imported ones');
-SELECT cmp_ok((SELECT max(id) FROM crm.leads WHERE account_id = :a AND contact_name IN ('Typed after', 'Repair typed')), '>', 700001::bigint,
+SELECT cmp_ok(:'typed_client'::bigint, '>', 7001::bigint, 'the next client typed in gets an id past the imported ones');
+SELECT cmp_ok((SELECT max(id) FROM crm.leads WHERE account_id = :a AND contact_name IN ('Typed after', 'Repair typed')), '>', 7001::bigint,
               'so does the next lead');
-SELECT cmp_ok(:'typed_order_id'::bigint, '>', 700001::bigint, 'and the next order');
-SELECT cmp_ok(:'typed_invoice_id'::bigint, '>', 700001::bigint, 'and the next invoice');
-SELECT cmp_ok(:'typed_payment'::bigint, '>', 700001::bigint, 'and the next payment');
+SELECT cmp_ok(:'typed_order_id'::bigint, '>', 7001::bigint, 'and the next order');
+SELECT cmp_ok(:'typed_invoice_id'::bigint, '>', 7001::bigint, 'and the next invoice');
+SELECT cmp_ok(:'typed_payment'::bigint, '>', 7001::bigint, 'and the next payment');
 
 -- ==== 8. A row that passes every check and still fails: rejected with its own error
 
