@@ -98,7 +98,7 @@ md.append("")
 md.append("Columns: tps, p50/p95 latency in ms per variant; `crm/bare` and `crm/plpgsql` are throughput "
           "ratios (higher is better for crm); `overhead share` is crm's extra latency over bare divided by "
           "PL/pgSQL's (target ≤ 0.67 for single-row writes, ≤ 0.5 for bulk).  For a one-transaction "
-          "workload (bulk load, backlog), tps is replaced by µs per item and the total time.\n")
+          "workload (bulk load, backlog, import), tps is replaced by µs per item (and items per second) and the total time.\n")
 
 md.append("| workload | what it measures |")
 md.append("|---|---|")
@@ -118,7 +118,8 @@ for scale in scales:
             if KIND[wl] == "once":
                 unit = {v: per_item(scale, wl, vals[v]) for v in VARIANTS}
                 for v in VARIANTS:
-                    cells += [f"{fmt(unit[v])} µs/item", f"{fmt(vals[v][3] if vals[v] else None, 0)} ms total"]
+                    rate = f" ({fmt(1e6 / unit[v], 0)}/s)" if unit[v] else ""
+                    cells += [f"{fmt(unit[v])} µs/item{rate}", f"{fmt(vals[v][3] if vals[v] else None, 0)} ms total"]
                 r1 = ratio(unit["bare"], unit["crm"])
                 r2 = ratio(unit["plpgsql"], unit["crm"])
                 sh_ = share(unit["crm"], unit["bare"], unit["plpgsql"])

@@ -200,6 +200,7 @@ DECLARE
   found_id bigint;
   n int;
 BEGIN
+  IF crm_pl.importing() THEN RETURN NULL; END IF;   -- history is linked as it was
   IF NEW.phone IS NULL THEN RETURN NULL; END IF;
   s := crm_pl.settings(NEW.account_id);
   order_auto := NEW.closed_at IS NULL AND s.order_mode = 'auto';
