@@ -82,7 +82,7 @@ typedef struct LeadChunk
 	int			n;
 	int64	   *staging_ids;
 	Datum	   *rows;
-	int64	   *ids;
+	int64	   *ids;			/* the ids given (0: a new one) */
 	char	  **numbers;		/* NULL: numbered from the template */
 	int64	   *clients;		/* 0: none */
 	bool	   *dropped;
@@ -262,10 +262,9 @@ resolve_lead(ImportRun *run, LeadNames *names, SPITupleTable *t, uint64 i, LeadC
 						crm_import_value_text(t, i, S_LOCATION), &row, L_LOCATION_ID))
 		return false;
 
-	if (id_null)
-		id = crm_import_next_id(&crm_import_lead_table);
 	crm_import_row_set(&row, L_ACCOUNT_ID, Int64GetDatum(run->account_id), false);
-	crm_import_row_set(&row, L_ID, Int64GetDatum(id), false);
+	crm_import_row_set(&row, L_ID, Int64GetDatum(id_null ? crm_import_next_id(&crm_import_lead_table) : id),
+					   false);
 	lead_number(run, names, type, number, &row);
 	crm_import_row_set(&row, L_TYPE_ID, Int64GetDatum(type->id), false);
 	crm_import_row_set(&row, L_STATUS_ID, Int64GetDatum(status->id), false);
@@ -285,7 +284,7 @@ resolve_lead(ImportRun *run, LeadNames *names, SPITupleTable *t, uint64 i, LeadC
 	k = chunk->n++;
 	chunk->staging_ids[k] = sid;
 	chunk->rows[k] = crm_import_row_datum(&row);
-	chunk->ids[k] = id;
+	chunk->ids[k] = id_null ? 0 : id;
 	chunk->numbers[k] = number;
 	chunk->clients[k] = client_null ? 0 : client;
 	return true;
@@ -320,13 +319,17 @@ drop_clashes(ImportRun *run, LeadChunk *c)
 	bool	   *taken_id = palloc0(sizeof(bool) * Max(n, 1));
 	bool	   *no_client = palloc0(sizeof(bool) * Max(n, 1));
 	bool	   *client_nulls = palloc(sizeof(bool) * Max(n, 1));
+	bool	   *id_nulls = palloc(sizeof(bool) * Max(n, 1));
 
 	for (int i = 0; i < n; i++)
+	{
 		client_nulls[i] = c->clients[i] == 0;
+		id_nulls[i] = c->ids[i] == 0;	/* a new id is free */
+	}
 	crm_import_duplicate_texts(c->numbers, n, dup_number);
 	crm_import_duplicate_ids(c->ids, n, dup_id);
 	crm_import_find_taken(run, &numbers_taken, crm_import_text_array(c->numbers, n), taken_number);
-	crm_import_find_taken(run, &ids_taken, crm_import_int64_array(c->ids, NULL, n), taken_id);
+	crm_import_find_taken(run, &ids_taken, crm_import_int64_array(c->ids, id_nulls, n), taken_id);
 	crm_import_find_taken(run, &clients_missing,
 						  crm_import_int64_array(c->clients, client_nulls, n), no_client);
 	for (int i = 0; i < n; i++)
