@@ -58,6 +58,7 @@ OBJS = \
 	src/drop_guard.o \
 	src/import/run.o \
 	src/import/rows.o \
+	src/import/checks.o \
 	src/import/names.o \
 	src/import/clients.o \
 	src/import/leads.o \

@@ -226,6 +226,7 @@ static CrmPlan ids_taken = {
 	"WHERE EXISTS (SELECT 1 FROM crm.clients c WHERE c.account_id = $1 AND c.id = u.id)",
 	2, {INT8OID, INT8ARRAYOID}
 };
+static const ImportKeyRules client_keys = {"client", "a client", NULL, &ids_taken, false};
 
 static CrmPlan insert_clients = {
 	"INSERT INTO crm.clients (account_id, id, name, email, category, responsible_id, note, tags, "
@@ -274,8 +275,8 @@ static void
 client_chunk(ImportRun *run, SPITupleTable *staged, uint64 n, void *arg)
 {
 	ClientChunk c = {0};
-	bool	   *dup = palloc0(sizeof(bool) * n);
-	bool	   *taken = palloc0(sizeof(bool) * n);
+	bool	   *dropped = palloc0(sizeof(bool) * n);
+	int64	   *given = palloc(sizeof(int64) * n);
 	int			kept = 0;
 
 	c.staging_ids = palloc(sizeof(int64) * n);
@@ -291,8 +292,9 @@ client_chunk(ImportRun *run, SPITupleTable *staged, uint64 n, void *arg)
 	for (uint64 i = 0; i < n; i++)
 		(void) resolve_client(run, arg, staged, i, &c);
 
-	crm_import_duplicate_ids(c.ids, c.n, dup);
-	crm_import_find_taken(run, &ids_taken, crm_import_int64_array(c.ids, NULL, c.n), taken);
+	for (int i = 0; i < c.n; i++)
+		given[i] = c.id_given[i] ? c.ids[i] : 0;
+	crm_import_drop_clashes(run, &client_keys, c.n, c.staging_ids, NULL, given, NULL, dropped);
 	/* the rows left, in order, with their phones */
 	{
 		int			np = 0;
@@ -302,17 +304,8 @@ client_chunk(ImportRun *run, SPITupleTable *staged, uint64 n, void *arg)
 			int			lo = c.phone_lo[i];
 			int			hi = c.phone_lo[i + 1];
 
-			if (dup[i] || taken[i])
-			{
-				crm_import_reject(run, c.staging_ids[i], ERRCODE_UNIQUE_VIOLATION,
-								  psprintf("client id %lld is already taken", (long long) c.ids[i]),
-								  taken[i]
-								  ? psprintf("Account %lld has a client with id %lld.",
-											 (long long) run->account_id, (long long) c.ids[i])
-								  : "An earlier staged client of this import has the same id.",
-								  "Give every client its own id, or leave id empty for a new one.");
+			if (dropped[i])
 				continue;
-			}
 			c.staging_ids[kept] = c.staging_ids[i];
 			c.rows[kept] = c.rows[i];
 			c.phone_lo[kept] = np;

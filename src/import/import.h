@@ -8,7 +8,9 @@
  *				lock (the trigger import_00_stage); the order of a run
  *	rows.c		what every kind uses: rejects, rows built as composites of
  *				their table, the set-based write of a chunk with its fallback,
- *				identity sequences moved past imported ids, checks of values
+ *				identity sequences moved past imported ids, reading staged rows
+ *	checks.c	what every kind checks: values, keys that clash with crm, the
+ *				counter of an old number
  *	names.c		the account's names (lead types, statuses, employees,
  *				campaigns, locations) and a map of strings
  *	clients.c	clients and their phones
@@ -198,7 +200,7 @@ extern Datum crm_import_value(SPITupleTable *staged, uint64 i, int col, bool *is
 extern char *crm_import_value_text(SPITupleTable *staged, uint64 i, int col);
 extern int64 crm_import_value_int64(SPITupleTable *staged, uint64 i, int col, bool *isnull);
 
-/* ---- rows.c: values ---- */
+/* ---- checks.c: values ---- */
 
 /*
  * Checks a staged value against its column's range; false after rejecting
@@ -225,6 +227,38 @@ extern char *crm_import_time_text(TimestampTz t);
  * values found.  taken[i] is set for each; values may hold NULLs.
  */
 extern void crm_import_find_taken(ImportRun *run, CrmPlan *plan, Datum array, bool *taken);
+
+/* ---- checks.c: keys ---- */
+
+/* What a kind's keys are: its name and the queries for what crm already has. */
+typedef struct ImportKeyRules
+{
+	const char *what;			/* "lead" */
+	const char *a_what;			/* "a lead" */
+	CrmPlan    *numbers_taken;	/* (account, text[]) -> places of numbers taken */
+	CrmPlan    *ids_taken;		/* (account, bigint[]) -> places of ids taken */
+	bool		client_required;	/* the hint of a missing client */
+} ImportKeyRules;
+
+/*
+ * Rejects the rows of a chunk (those not dropped yet) whose number or id crm
+ * already has or an earlier row of the chunk has, or whose client does not
+ * exist, and sets dropped[i] for them.  numbers may be NULL (kinds without
+ * numbers); ids are the ids given, 0 for a new one; clients may be NULL, 0
+ * for none.
+ */
+extern void crm_import_drop_clashes(ImportRun *run, const ImportKeyRules *rules, int n,
+									const int64 *staging_ids, char **numbers, const int64 *ids,
+									const int64 *clients, bool *dropped);
+
+/*
+ * The place of an old number among tmpl's counters (numbering.h): the
+ * counter row's id (locked for the rest of the run; counters maps the
+ * counters met so far) and the number's place; false when tmpl does not make
+ * it (or it is NULL).
+ */
+extern bool crm_import_counter(ImportRun *run, ImportMap *counters, const char *tmpl,
+							   const char *number, int64 *sequence_id, int64 *seq);
 
 /* ---- names.c ---- */
 

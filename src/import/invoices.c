@@ -23,7 +23,6 @@
 #include "utils/numeric.h"
 
 #include "import/import.h"
-#include "numbering.h"
 
 enum
 {
@@ -65,7 +64,8 @@ typedef struct InvoiceChunk
 	int64	   *staging_ids;
 	ImportRow  *rows;
 	Datum	   *datums;
-	int64	   *ids;
+	int64	   *ids;			/* the ids given (0: a new one) */
+	int64	   *invoice_ids;	/* the ids written */
 	char	  **numbers;
 	int64	   *clients;
 	char	  **statuses;		/* as given, or NULL */
@@ -75,28 +75,17 @@ typedef struct InvoiceChunk
 	bool	   *written;
 } InvoiceChunk;
 
+/* The invoice's number and its place in the counter of the account's template. */
 static void
 invoice_number(ImportRun *run, ImportMap *counters, const char *number, ImportRow *row)
 {
-	MemoryContext caller = CurrentMemoryContext;
-	CrmUserSwitch user;
-	char	   *key;
-	int64		seq;
-	int64	   *counter;
-	bool		found;
+	int64		sequence_id,
+				seq;
 
 	crm_import_row_text(row, I_NUMBER, number);
-	if (number == NULL || !crm_number_match(run->invoice_template, number, &key, &seq))
+	if (!crm_import_counter(run, counters, run->invoice_template, number, &sequence_id, &seq))
 		return;
-	counter = crm_import_map_slot(counters, key, &found);
-	if (!found)
-	{
-		crm_become_owner(&user);
-		*counter = crm_number_counter(run->account_id, key);
-		crm_restore_user(&user);
-		MemoryContextSwitchTo(caller);
-	}
-	crm_import_row_set(row, I_NUMBER_SEQUENCE_ID, Int64GetDatum(*counter), false);
+	crm_import_row_set(row, I_NUMBER_SEQUENCE_ID, Int64GetDatum(sequence_id), false);
 	crm_import_row_set(row, I_NUMBER_SEQ, Int64GetDatum(seq), false);
 }
 
@@ -151,15 +140,14 @@ resolve_invoice(ImportRun *run, InvoiceNames *names, SPITupleTable *t, uint64 i,
 		!crm_import_amount_ok(run, sid, "crm.invoices", "amount", amount, amount_null, false) ||
 		!crm_import_past_ok(run, sid, "crm.invoices", "created_at", created, created_null))
 		return;
-	if (id_null)
-		id = crm_import_next_id(&crm_import_invoice_table);
 	if (amount_null)
 		amount = DirectFunctionCall1(int4_numeric, Int32GetDatum(0));
 	k = c->n++;
 	row = &c->rows[k];
 	crm_import_row_start(&crm_import_invoice_table, row);
 	crm_import_row_set(row, I_ACCOUNT_ID, Int64GetDatum(run->account_id), false);
-	crm_import_row_set(row, I_ID, Int64GetDatum(id), false);
+	c->invoice_ids[k] = id_null ? crm_import_next_id(&crm_import_invoice_table) : id;
+	crm_import_row_set(row, I_ID, Int64GetDatum(c->invoice_ids[k]), false);
 	invoice_number(run, names->counters, crm_import_value_text(t, i, S_NUMBER), row);
 	crm_import_row_set(row, I_CLIENT_ID, Int64GetDatum(client), false);
 	crm_import_row_set(row, I_MANAGER_ID, Int64GetDatum(manager_id), manager == NULL);
@@ -171,7 +159,7 @@ resolve_invoice(ImportRun *run, InvoiceNames *names, SPITupleTable *t, uint64 i,
 	crm_import_row_text(row, I_TAG, crm_import_value_text(t, i, S_TAG));
 	crm_import_row_set(row, I_CREATED_AT, TimestampTzGetDatum(created_null ? run->as_of : created), false);
 	c->staging_ids[k] = sid;
-	c->ids[k] = id;
+	c->ids[k] = id_null ? 0 : id;
 	c->numbers[k] = crm_import_value_text(t, i, S_NUMBER);
 	c->clients[k] = client;
 	c->statuses[k] = status;
@@ -191,11 +179,7 @@ static CrmPlan ids_taken = {
 	"WHERE EXISTS (SELECT 1 FROM crm.invoices v WHERE v.account_id = $1 AND v.id = u.id)",
 	2, {INT8OID, INT8ARRAYOID}
 };
-static CrmPlan clients_missing = {
-	"SELECT u.i FROM pg_catalog.unnest($2::bigint[]) WITH ORDINALITY AS u(id, i) "
-	"WHERE NOT EXISTS (SELECT 1 FROM crm.clients c WHERE c.account_id = $1 AND c.id = u.id)",
-	2, {INT8OID, INT8ARRAYOID}
-};
+static const ImportKeyRules invoice_keys = {"invoice", "an invoice", &numbers_taken, &ids_taken, true};
 
 /*
  * What the staged payments of each invoice number add up to, leaving out
@@ -261,7 +245,7 @@ invoice_state(ImportRun *run, InvoiceChunk *c, int i, Datum paid, Datum refunded
 		crm_import_reject(run, c->staging_ids[i], ERRCODE_INVALID_PARAMETER_VALUE,
 						  psprintf("refunds of invoice %s are more than was paid",
 								   c->numbers[i] ? psprintf("\"%s\"", c->numbers[i])
-								   : psprintf("%lld", (long long) c->ids[i])),
+								   : "without a number"),
 						  psprintf("Its staged payments pay %s and refund %s.", num_text(paid),
 								   num_text(refunded)),
 						  "Stage the payments that were refunded, or leave out the refunds.");
@@ -274,7 +258,7 @@ invoice_state(ImportRun *run, InvoiceChunk *c, int i, Datum paid, Datum refunded
 		crm_import_reject(run, c->staging_ids[i], ERRCODE_INVALID_PARAMETER_VALUE,
 						  psprintf("status \"%s\" of invoice %s does not agree with its payments", given,
 								   c->numbers[i] ? psprintf("\"%s\"", c->numbers[i])
-								   : psprintf("%lld", (long long) c->ids[i])),
+								   : "without a number"),
 						  psprintf("Its staged payments pay %s and refund %s of %s, which makes it \"%s\"%s.",
 								   num_text(paid), num_text(refunded), num_text(c->amounts[i]), made,
 								   strcmp(given, "cancelled") == 0 ? ", and a paid or refunded invoice is not cancelled" : ""),
@@ -328,54 +312,6 @@ apply_payments(ImportRun *run, InvoiceChunk *c)
 	for (int i = 0; i < c->n; i++)
 		if (!c->dropped[i] && !invoice_state(run, c, i, paid[i], refunded[i], any[i], last[i], charges[i]))
 			c->dropped[i] = true;
-}
-
-static void
-drop_clashes(ImportRun *run, InvoiceChunk *c)
-{
-	int			n = c->n;
-	bool	   *dup_number = palloc0(sizeof(bool) * Max(n, 1));
-	bool	   *dup_id = palloc0(sizeof(bool) * Max(n, 1));
-	bool	   *taken_number = palloc0(sizeof(bool) * Max(n, 1));
-	bool	   *taken_id = palloc0(sizeof(bool) * Max(n, 1));
-	bool	   *no_client = palloc0(sizeof(bool) * Max(n, 1));
-
-	crm_import_duplicate_texts(c->numbers, n, dup_number);
-	crm_import_duplicate_ids(c->ids, n, dup_id);
-	crm_import_find_taken(run, &numbers_taken, crm_import_text_array(c->numbers, n), taken_number);
-	crm_import_find_taken(run, &ids_taken, crm_import_int64_array(c->ids, NULL, n), taken_id);
-	crm_import_find_taken(run, &clients_missing, crm_import_int64_array(c->clients, NULL, n), no_client);
-	for (int i = 0; i < n; i++)
-	{
-		int64		sid = c->staging_ids[i];
-
-		c->dropped[i] = true;
-		if (taken_number[i] || dup_number[i])
-			crm_import_reject(run, sid, ERRCODE_UNIQUE_VIOLATION,
-							  psprintf("invoice number \"%s\" is already taken", c->numbers[i]),
-							  taken_number[i]
-							  ? psprintf("Account %lld has an invoice numbered \"%s\".",
-										 (long long) run->account_id, c->numbers[i])
-							  : "An earlier staged invoice of this import has the same number.",
-							  "Each invoice keeps its own number: give every invoice another one.");
-		else if (taken_id[i] || dup_id[i])
-			crm_import_reject(run, sid, ERRCODE_UNIQUE_VIOLATION,
-							  psprintf("invoice id %lld is already taken", (long long) c->ids[i]),
-							  taken_id[i]
-							  ? psprintf("Account %lld has an invoice with id %lld.",
-										 (long long) run->account_id, (long long) c->ids[i])
-							  : "An earlier staged invoice of this import has the same id.",
-							  "Give every invoice its own id, or leave id empty for a new one.");
-		else if (no_client[i])
-			crm_import_reject(run, sid, ERRCODE_FOREIGN_KEY_VIOLATION,
-							  psprintf("client %lld does not exist", (long long) c->clients[i]),
-							  psprintf("Account %lld has no client with id %lld.",
-									   (long long) run->account_id, (long long) c->clients[i]),
-							  "Stage the client in crm.import_clients with its id.");
-		else
-			c->dropped[i] = false;
-	}
-	apply_payments(run, c);
 }
 
 /* ---- writing ---- */
@@ -462,6 +398,7 @@ invoice_chunk(ImportRun *run, SPITupleTable *staged, uint64 n, void *arg)
 	c.rows = palloc(sizeof(ImportRow) * n);
 	c.datums = palloc(sizeof(Datum) * n);
 	c.ids = palloc(sizeof(int64) * n);
+	c.invoice_ids = palloc(sizeof(int64) * n);
 	c.numbers = palloc(sizeof(char *) * n);
 	c.clients = palloc(sizeof(int64) * n);
 	c.statuses = palloc(sizeof(char *) * n);
@@ -472,7 +409,8 @@ invoice_chunk(ImportRun *run, SPITupleTable *staged, uint64 n, void *arg)
 	run->counts[IMPORT_INVOICE].staged += n;
 	for (uint64 i = 0; i < n; i++)
 		resolve_invoice(run, arg, staged, i, &c);
-	drop_clashes(run, &c);
+	crm_import_drop_clashes(run, &invoice_keys, c.n, c.staging_ids, c.numbers, c.ids, c.clients, c.dropped);
+	apply_payments(run, &c);
 	for (int i = 0; i < c.n; i++)
 		if (!c.dropped[i])
 		{
@@ -489,7 +427,7 @@ invoice_chunk(ImportRun *run, SPITupleTable *staged, uint64 n, void *arg)
 		bool		found;
 
 		if (c.written[k] && c.numbers[i] != NULL)
-			*crm_import_map_slot(run->invoices, c.numbers[i], &found) = c.ids[i];
+			*crm_import_map_slot(run->invoices, c.numbers[i], &found) = c.invoice_ids[i];
 	}
 }
 

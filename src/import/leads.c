@@ -29,7 +29,6 @@
 #include "utils/memutils.h"
 
 #include "import/import.h"
-#include "numbering.h"
 #include "phones.h"
 
 enum
@@ -97,25 +96,6 @@ status_by_id(ImportNames *statuses, int64 id)
 		if (statuses->items[i].id == id)
 			return &statuses->items[i];
 	return NULL;
-}
-
-/* The counter of a number its template could make, locked for the run. */
-static int64
-counter_of(ImportRun *run, LeadNames *names, const char *key)
-{
-	MemoryContext caller = CurrentMemoryContext;
-	CrmUserSwitch user;
-	bool		found;
-	int64	   *slot = crm_import_map_slot(names->counters, key, &found);
-
-	if (!found)
-	{
-		crm_become_owner(&user);
-		*slot = crm_number_counter(run->account_id, key);
-		crm_restore_user(&user);
-		MemoryContextSwitchTo(caller);
-	}
-	return *slot;
 }
 
 static const ImportName *
@@ -192,13 +172,13 @@ static void
 lead_number(ImportRun *run, LeadNames *names, const ImportName *type, const char *number,
 			ImportRow *row)
 {
-	char	   *key;
-	int64		seq;
+	int64		sequence_id,
+				seq;
 
 	crm_import_row_text(row, L_NUMBER, number);
-	if (number == NULL || !crm_number_match(type->text, number, &key, &seq))
+	if (!crm_import_counter(run, names->counters, type->text, number, &sequence_id, &seq))
 		return;
-	crm_import_row_set(row, L_NUMBER_SEQUENCE_ID, Int64GetDatum(counter_of(run, names, key)), false);
+	crm_import_row_set(row, L_NUMBER_SEQUENCE_ID, Int64GetDatum(sequence_id), false);
 	crm_import_row_set(row, L_NUMBER_SEQ, Int64GetDatum(seq), false);
 }
 
@@ -302,67 +282,7 @@ static CrmPlan ids_taken = {
 	"WHERE EXISTS (SELECT 1 FROM crm.leads l WHERE l.account_id = $1 AND l.id = u.id)",
 	2, {INT8OID, INT8ARRAYOID}
 };
-static CrmPlan clients_missing = {
-	"SELECT u.i FROM pg_catalog.unnest($2::bigint[]) WITH ORDINALITY AS u(id, i) "
-	"WHERE u.id IS NOT NULL "
-	"  AND NOT EXISTS (SELECT 1 FROM crm.clients c WHERE c.account_id = $1 AND c.id = u.id)",
-	2, {INT8OID, INT8ARRAYOID}
-};
-
-static void
-drop_clashes(ImportRun *run, LeadChunk *c)
-{
-	int			n = c->n;
-	bool	   *dup_number = palloc0(sizeof(bool) * Max(n, 1));
-	bool	   *dup_id = palloc0(sizeof(bool) * Max(n, 1));
-	bool	   *taken_number = palloc0(sizeof(bool) * Max(n, 1));
-	bool	   *taken_id = palloc0(sizeof(bool) * Max(n, 1));
-	bool	   *no_client = palloc0(sizeof(bool) * Max(n, 1));
-	bool	   *client_nulls = palloc(sizeof(bool) * Max(n, 1));
-	bool	   *id_nulls = palloc(sizeof(bool) * Max(n, 1));
-
-	for (int i = 0; i < n; i++)
-	{
-		client_nulls[i] = c->clients[i] == 0;
-		id_nulls[i] = c->ids[i] == 0;	/* a new id is free */
-	}
-	crm_import_duplicate_texts(c->numbers, n, dup_number);
-	crm_import_duplicate_ids(c->ids, n, dup_id);
-	crm_import_find_taken(run, &numbers_taken, crm_import_text_array(c->numbers, n), taken_number);
-	crm_import_find_taken(run, &ids_taken, crm_import_int64_array(c->ids, id_nulls, n), taken_id);
-	crm_import_find_taken(run, &clients_missing,
-						  crm_import_int64_array(c->clients, client_nulls, n), no_client);
-	for (int i = 0; i < n; i++)
-	{
-		int64		sid = c->staging_ids[i];
-
-		c->dropped[i] = true;
-		if (taken_number[i] || dup_number[i])
-			crm_import_reject(run, sid, ERRCODE_UNIQUE_VIOLATION,
-							  psprintf("lead number \"%s\" is already taken", c->numbers[i]),
-							  taken_number[i]
-							  ? psprintf("Account %lld has a lead numbered \"%s\".",
-										 (long long) run->account_id, c->numbers[i])
-							  : "An earlier staged lead of this import has the same number.",
-							  "Each lead keeps its own number: give every lead another one, or leave number empty to number it from its template.");
-		else if (taken_id[i] || dup_id[i])
-			crm_import_reject(run, sid, ERRCODE_UNIQUE_VIOLATION,
-							  psprintf("lead id %lld is already taken", (long long) c->ids[i]),
-							  taken_id[i]
-							  ? psprintf("Account %lld has a lead with id %lld.",
-										 (long long) run->account_id, (long long) c->ids[i])
-							  : "An earlier staged lead of this import has the same id.",
-							  "Give every lead its own id, or leave id empty for a new one.");
-		else if (no_client[i])
-			crm_import_reject(run, sid, ERRCODE_FOREIGN_KEY_VIOLATION,
-							  psprintf("client %lld does not exist", (long long) c->clients[i]),
-							  psprintf("Account %lld has no client with id %lld.",
-									   (long long) run->account_id, (long long) c->clients[i]),
-							  "Stage the client in crm.import_clients with its id, or leave client_id empty.");
-		else
-			c->dropped[i] = false;
-	}
-}
+static const ImportKeyRules lead_keys = {"lead", "a lead", &numbers_taken, &ids_taken, false};
 
 /* ---- writing ---- */
 
@@ -456,7 +376,7 @@ lead_chunk(ImportRun *run, SPITupleTable *staged, uint64 n, void *arg)
 	run->counts[IMPORT_LEAD].staged += n;
 	for (uint64 i = 0; i < n; i++)
 		(void) resolve_lead(run, names, staged, i, &c);
-	drop_clashes(run, &c);
+	crm_import_drop_clashes(run, &lead_keys, c.n, c.staging_ids, c.numbers, c.ids, c.clients, c.dropped);
 
 	/* the rows left, in order */
 	kept = c;

@@ -16,7 +16,6 @@
 #include "utils/builtins.h"
 
 #include "import/import.h"
-#include "numbering.h"
 
 enum
 {
@@ -55,29 +54,17 @@ typedef struct OrderChunk
 	bool	   *dropped;
 } OrderChunk;
 
-/* The counter of an order number the account's template could make. */
+/* The order's number and its place in the counter of the account's template. */
 static void
 order_number(ImportRun *run, ImportMap *counters, const char *number, ImportRow *row)
 {
-	MemoryContext caller = CurrentMemoryContext;
-	CrmUserSwitch user;
-	char	   *key;
-	int64		seq;
-	int64	   *counter;
-	bool		found;
+	int64		sequence_id,
+				seq;
 
 	crm_import_row_text(row, O_NUMBER, number);
-	if (number == NULL || !crm_number_match(run->order_template, number, &key, &seq))
+	if (!crm_import_counter(run, counters, run->order_template, number, &sequence_id, &seq))
 		return;
-	counter = crm_import_map_slot(counters, key, &found);
-	if (!found)
-	{
-		crm_become_owner(&user);
-		*counter = crm_number_counter(run->account_id, key);
-		crm_restore_user(&user);
-		MemoryContextSwitchTo(caller);
-	}
-	crm_import_row_set(row, O_NUMBER_SEQUENCE_ID, Int64GetDatum(*counter), false);
+	crm_import_row_set(row, O_NUMBER_SEQUENCE_ID, Int64GetDatum(sequence_id), false);
 	crm_import_row_set(row, O_NUMBER_SEQ, Int64GetDatum(seq), false);
 }
 
@@ -102,13 +89,12 @@ resolve_order(ImportRun *run, ImportMap *counters, SPITupleTable *t, uint64 i, O
 		!crm_import_amount_ok(run, sid, "crm.orders", "amount", amount, amount_null, false) ||
 		!crm_import_past_ok(run, sid, "crm.orders", "created_at", created, created_null))
 		return;
-	if (id_null)
-		id = crm_import_next_id(&crm_import_order_table);
 	k = c->n++;
 	row = &c->rows[k];
 	crm_import_row_start(&crm_import_order_table, row);
 	crm_import_row_set(row, O_ACCOUNT_ID, Int64GetDatum(run->account_id), false);
-	crm_import_row_set(row, O_ID, Int64GetDatum(id), false);
+	crm_import_row_set(row, O_ID, Int64GetDatum(id_null ? crm_import_next_id(&crm_import_order_table) : id),
+					   false);
 	order_number(run, counters, number, row);
 	crm_import_row_set(row, O_CLIENT_ID, Int64GetDatum(client), client_null);
 	crm_import_row_text(row, O_PHONE, crm_import_value_text(t, i, S_PHONE));
@@ -116,7 +102,7 @@ resolve_order(ImportRun *run, ImportMap *counters, SPITupleTable *t, uint64 i, O
 						   false);
 	crm_import_row_set(row, O_CREATED_AT, TimestampTzGetDatum(created_null ? run->as_of : created), false);
 	c->staging_ids[k] = sid;
-	c->ids[k] = id;
+	c->ids[k] = id_null ? 0 : id;
 	c->numbers[k] = number;
 	c->clients[k] = client_null ? 0 : client;
 	c->lead_numbers[k] = crm_import_value_text(t, i, S_LEAD_NUMBER);
@@ -134,12 +120,6 @@ static CrmPlan ids_taken = {
 	"WHERE EXISTS (SELECT 1 FROM crm.orders o WHERE o.account_id = $1 AND o.id = u.id)",
 	2, {INT8OID, INT8ARRAYOID}
 };
-static CrmPlan clients_missing = {
-	"SELECT u.i FROM pg_catalog.unnest($2::bigint[]) WITH ORDINALITY AS u(id, i) "
-	"WHERE u.id IS NOT NULL "
-	"  AND NOT EXISTS (SELECT 1 FROM crm.clients c WHERE c.account_id = $1 AND c.id = u.id)",
-	2, {INT8OID, INT8ARRAYOID}
-};
 /* The leads named: id, whether linked, client. */
 static CrmPlan leads_named = {
 	"SELECT u.i, l.id, l.order_id IS NOT NULL, l.client_id "
@@ -151,7 +131,7 @@ static CrmPlan leads_named = {
 static const char *
 order_text(OrderChunk *c, int i)
 {
-	return c->numbers[i] ? psprintf("\"%s\"", c->numbers[i]) : psprintf("%lld", (long long) c->ids[i]);
+	return c->numbers[i] ? psprintf("\"%s\"", c->numbers[i]) : "without a number";
 }
 
 /* The lead of each order: found, free, of the same client, linked once. */
@@ -217,57 +197,7 @@ link_leads(ImportRun *run, OrderChunk *c)
 	}
 }
 
-static void
-drop_clashes(ImportRun *run, OrderChunk *c)
-{
-	int			n = c->n;
-	bool	   *dup_number = palloc0(sizeof(bool) * Max(n, 1));
-	bool	   *dup_id = palloc0(sizeof(bool) * Max(n, 1));
-	bool	   *taken_number = palloc0(sizeof(bool) * Max(n, 1));
-	bool	   *taken_id = palloc0(sizeof(bool) * Max(n, 1));
-	bool	   *no_client = palloc0(sizeof(bool) * Max(n, 1));
-	bool	   *client_nulls = palloc(sizeof(bool) * Max(n, 1));
-
-	for (int i = 0; i < n; i++)
-		client_nulls[i] = c->clients[i] == 0;
-	crm_import_duplicate_texts(c->numbers, n, dup_number);
-	crm_import_duplicate_ids(c->ids, n, dup_id);
-	crm_import_find_taken(run, &numbers_taken, crm_import_text_array(c->numbers, n), taken_number);
-	crm_import_find_taken(run, &ids_taken, crm_import_int64_array(c->ids, NULL, n), taken_id);
-	crm_import_find_taken(run, &clients_missing,
-						  crm_import_int64_array(c->clients, client_nulls, n), no_client);
-	for (int i = 0; i < n; i++)
-	{
-		int64		sid = c->staging_ids[i];
-
-		c->dropped[i] = true;
-		if (taken_number[i] || dup_number[i])
-			crm_import_reject(run, sid, ERRCODE_UNIQUE_VIOLATION,
-							  psprintf("order number \"%s\" is already taken", c->numbers[i]),
-							  taken_number[i]
-							  ? psprintf("Account %lld has an order numbered \"%s\".",
-										 (long long) run->account_id, c->numbers[i])
-							  : "An earlier staged order of this import has the same number.",
-							  "Each order keeps its own number: give every order another one, or leave number empty to number it from the account's template.");
-		else if (taken_id[i] || dup_id[i])
-			crm_import_reject(run, sid, ERRCODE_UNIQUE_VIOLATION,
-							  psprintf("order id %lld is already taken", (long long) c->ids[i]),
-							  taken_id[i]
-							  ? psprintf("Account %lld has an order with id %lld.",
-										 (long long) run->account_id, (long long) c->ids[i])
-							  : "An earlier staged order of this import has the same id.",
-							  "Give every order its own id, or leave id empty for a new one.");
-		else if (no_client[i])
-			crm_import_reject(run, sid, ERRCODE_FOREIGN_KEY_VIOLATION,
-							  psprintf("client %lld does not exist", (long long) c->clients[i]),
-							  psprintf("Account %lld has no client with id %lld.",
-									   (long long) run->account_id, (long long) c->clients[i]),
-							  "Stage the client in crm.import_clients with its id, or leave client_id empty.");
-		else
-			c->dropped[i] = false;
-	}
-	link_leads(run, c);
-}
+static const ImportKeyRules order_keys = {"order", "an order", &numbers_taken, &ids_taken, false};
 
 /* ---- writing ---- */
 
@@ -314,7 +244,8 @@ order_chunk(ImportRun *run, SPITupleTable *staged, uint64 n, void *arg)
 	run->counts[IMPORT_ORDER].staged += n;
 	for (uint64 i = 0; i < n; i++)
 		resolve_order(run, arg, staged, i, &c);
-	drop_clashes(run, &c);
+	crm_import_drop_clashes(run, &order_keys, c.n, c.staging_ids, c.numbers, c.ids, c.clients, c.dropped);
+	link_leads(run, &c);
 	for (int i = 0; i < c.n; i++)
 		if (!c.dropped[i])
 		{

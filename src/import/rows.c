@@ -2,12 +2,13 @@
  * import/rows.c
  *	  What every kind of an import uses: rejects, rows built as composites of
  *	  their table, the set-based write of a chunk with its fallback, identity
- *	  sequences moved past imported ids, and the checks of staged values.
+ *	  sequences moved past imported ids, and the reading of staged rows.
  *
  * C API (import/import.h): crm_import_reject, crm_import_flush_rejects,
  * crm_import_table_open, crm_import_row_*, crm_import_rows_array,
- * crm_import_next_id, crm_import_move_sequence, crm_import_write,
- * crm_import_*_ok, crm_import_find_taken.
+ * crm_import_plan_rows, crm_import_next_id, crm_import_move_sequence,
+ * crm_import_write, crm_import_duplicate_*, crm_import_*_array,
+ * crm_import_read_staged, crm_import_value*.
  */
 #include "postgres.h"
 
@@ -470,147 +471,5 @@ crm_import_read_staged(ImportRun *run, CrmPlan *plan, ImportChunkFn chunk_fn, vo
 	}
 	SPI_freetuptable(SPI_tuptable);
 	SPI_cursor_close(portal);
-	MemoryContextSwitchTo(caller);
-}
-
-/* ---- values ---- */
-
-static char *
-time_text(TimestampTz t)
-{
-	return DatumGetCString(DirectFunctionCall1(timestamptz_out, TimestampTzGetDatum(t)));
-}
-
-bool
-crm_import_time_ok(ImportRun *run, int64 staging_id, const char *table, const char *column,
-				   TimestampTz t, bool isnull)
-{
-	if (isnull || crm_time_in_range(t))
-		return true;
-	crm_import_reject(run, staging_id, ERRCODE_DATETIME_VALUE_OUT_OF_RANGE,
-					  psprintf("%s \"%s\" is out of range", column, time_text(t)),
-					  psprintf("%s.%s takes times from %s.", table, column, CRM_TIME_RANGE_TEXT),
-					  "Give a finite time in that range.");
-	return false;
-}
-
-bool
-crm_import_past_ok(ImportRun *run, int64 staging_id, const char *table, const char *column,
-				   TimestampTz t, bool isnull)
-{
-	if (!crm_import_time_ok(run, staging_id, table, column, t, isnull))
-		return false;
-	if (isnull || t <= run->as_of)
-		return true;
-	crm_import_reject(run, staging_id, ERRCODE_DATETIME_VALUE_OUT_OF_RANGE,
-					  psprintf("%s \"%s\" is after the import's time", column, time_text(t)),
-					  psprintf("The import runs as of %s; what it brings happened before.",
-							   run->as_of_text),
-					  "Give the time it happened, or run crm.import_run with a later as_of.");
-	return false;
-}
-
-bool
-crm_import_date_ok(ImportRun *run, int64 staging_id, const char *table, const char *column,
-				   Datum d, bool isnull)
-{
-	DateADT		date = DatumGetDateADT(d);
-	DateADT		lo = date2j(1900, 1, 1) - POSTGRES_EPOCH_JDATE;
-	DateADT		hi = date2j(10000, 1, 1) - POSTGRES_EPOCH_JDATE;
-
-	if (isnull || (date >= lo && date < hi))
-		return true;
-	crm_import_reject(run, staging_id, ERRCODE_DATETIME_VALUE_OUT_OF_RANGE,
-					  psprintf("%s \"%s\" is out of range", column,
-							   DatumGetCString(DirectFunctionCall1(date_out, d))),
-					  psprintf("%s.%s takes dates from 1900-01-01 to 9999-12-31.", table, column),
-					  "Give a finite date in that range.");
-	return false;
-}
-
-/* a compared with 0 (which 0) or with the first amount too large (which 1). */
-static int
-numeric_compare(Datum a, int which)
-{
-	static Datum bounds[2];
-
-	if (bounds[0] == (Datum) 0)
-	{
-		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
-
-		bounds[0] = DirectFunctionCall1(int4_numeric, Int32GetDatum(0));
-		bounds[1] = DirectFunctionCall3(numeric_in, CStringGetDatum("999999999999.995"),
-										ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
-		MemoryContextSwitchTo(old);
-	}
-	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, a, bounds[which]));
-}
-
-bool
-crm_import_amount_ok(ImportRun *run, int64 staging_id, const char *table, const char *column,
-					 Datum amount, bool isnull, bool positive)
-{
-	Numeric		num;
-	const char *text;
-	const char *range = positive ? "greater than 0" : "of at least 0";
-
-	if (isnull)
-		return true;
-	num = DatumGetNumeric(amount);
-	text = DatumGetCString(DirectFunctionCall1(numeric_out, amount));
-	if (numeric_is_nan(num) || numeric_is_inf(num))
-		crm_import_reject(run, staging_id, ERRCODE_INVALID_PARAMETER_VALUE,
-						  psprintf("%s must be a number", column),
-						  psprintf("%s.%s is %s; it takes numbers %s.", table, column, text, range),
-						  psprintf("Give a finite number %s.", range));
-	else if (positive ? numeric_compare(amount, 0) <= 0 : numeric_compare(amount, 0) < 0)
-		crm_import_reject(run, staging_id, ERRCODE_INVALID_PARAMETER_VALUE,
-						  psprintf(positive ? "%s must be positive" : "%s must not be negative", column),
-						  psprintf("%s.%s is %s; it takes numbers %s.", table, column, text, range),
-						  psprintf("Give a finite number %s.", range));
-	else if (numeric_compare(amount, 1) >= 0)
-		crm_import_reject(run, staging_id, ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
-						  psprintf("%s %s is out of range", column, text),
-						  psprintf("%s.%s takes numbers below 1000000000000, with two decimals.",
-								   table, column),
-						  "Give the amount in the account's currency.");
-	else
-		return true;
-	return false;
-}
-
-bool
-crm_import_id_ok(ImportRun *run, int64 staging_id, const char *what, int64 id)
-{
-	if (id >= 1 && id <= IMPORT_MAX_ID)
-		return true;
-	crm_import_reject(run, staging_id, ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
-					  psprintf("%s id %lld is out of range", what, (long long) id),
-					  "An import keeps ids from 1 to " IMPORT_MAX_ID_TEXT ".",
-					  psprintf("Give the id the %s had, or leave id empty for a new one.", what));
-	return false;
-}
-
-char *
-crm_import_time_text(TimestampTz t)
-{
-	return time_text(t);
-}
-
-void
-crm_import_find_taken(ImportRun *run, CrmPlan *plan, Datum array, bool *taken)
-{
-	Datum		args[2] = {Int64GetDatum(run->account_id), array};
-	CrmUserSwitch user;
-	MemoryContext caller = CurrentMemoryContext;
-	uint64		n;
-
-	/* not read-only: it must see what the run wrote before (a new snapshot) */
-	crm_become_owner(&user);
-	n = crm_exec(plan, args, NULL, false, 0);
-	crm_restore_user(&user);
-	for (uint64 i = 0; i < n; i++)
-		taken[crm_get_int64(i, 1, NULL) - 1] = true;
-	SPI_freetuptable(SPI_tuptable);
 	MemoryContextSwitchTo(caller);
 }
