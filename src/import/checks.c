@@ -5,7 +5,8 @@
  *	  the client named), and the counter an old number belongs to.
  *
  * C API (import/import.h): crm_import_*_ok, crm_import_time_text,
- * crm_import_find_taken, crm_import_drop_clashes, crm_import_counter.
+ * crm_import_find_taken, crm_import_drop_clashes, crm_import_counter,
+ * crm_import_row_number.
  */
 #include "postgres.h"
 
@@ -263,4 +264,18 @@ crm_import_counter(ImportRun *run, ImportMap *counters, const char *tmpl, const 
 	}
 	*sequence_id = *counter;
 	return true;
+}
+
+void
+crm_import_row_number(ImportRun *run, ImportMap *counters, const char *tmpl, const char *number,
+					  ImportRow *row, int number_col)
+{
+	int64		sequence_id,
+				seq;
+
+	crm_import_row_text(row, number_col, number);
+	if (!crm_import_counter(run, counters, tmpl, number, &sequence_id, &seq))
+		return;
+	crm_import_row_set(row, number_col + 1, Int64GetDatum(sequence_id), false);
+	crm_import_row_set(row, number_col + 2, Int64GetDatum(seq), false);
 }

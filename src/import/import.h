@@ -260,6 +260,14 @@ extern void crm_import_drop_clashes(ImportRun *run, const ImportKeyRules *rules,
 extern bool crm_import_counter(ImportRun *run, ImportMap *counters, const char *tmpl,
 							   const char *number, int64 *sequence_id, int64 *seq);
 
+/*
+ * Sets a row's number (column number_col) and, when tmpl makes it, its
+ * counter and place (the next two columns of the table's map: number_seq_id
+ * and number_seq).
+ */
+extern void crm_import_row_number(ImportRun *run, ImportMap *counters, const char *tmpl,
+								  const char *number, ImportRow *row, int number_col);
+
 /* ---- names.c ---- */
 
 /* A map of strings to int64, in the current memory (keys are copied). */

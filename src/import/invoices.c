@@ -75,20 +75,6 @@ typedef struct InvoiceChunk
 	bool	   *written;
 } InvoiceChunk;
 
-/* The invoice's number and its place in the counter of the account's template. */
-static void
-invoice_number(ImportRun *run, ImportMap *counters, const char *number, ImportRow *row)
-{
-	int64		sequence_id,
-				seq;
-
-	crm_import_row_text(row, I_NUMBER, number);
-	if (!crm_import_counter(run, counters, run->invoice_template, number, &sequence_id, &seq))
-		return;
-	crm_import_row_set(row, I_NUMBER_SEQUENCE_ID, Int64GetDatum(sequence_id), false);
-	crm_import_row_set(row, I_NUMBER_SEQ, Int64GetDatum(seq), false);
-}
-
 static bool
 status_known(const char *status)
 {
@@ -148,7 +134,8 @@ resolve_invoice(ImportRun *run, InvoiceNames *names, SPITupleTable *t, uint64 i,
 	crm_import_row_set(row, I_ACCOUNT_ID, Int64GetDatum(run->account_id), false);
 	c->invoice_ids[k] = id_null ? crm_import_next_id(&crm_import_invoice_table) : id;
 	crm_import_row_set(row, I_ID, Int64GetDatum(c->invoice_ids[k]), false);
-	invoice_number(run, names->counters, crm_import_value_text(t, i, S_NUMBER), row);
+	crm_import_row_number(run, names->counters, run->invoice_template,
+						  crm_import_value_text(t, i, S_NUMBER), row, I_NUMBER);
 	crm_import_row_set(row, I_CLIENT_ID, Int64GetDatum(client), false);
 	crm_import_row_set(row, I_MANAGER_ID, Int64GetDatum(manager_id), manager == NULL);
 	crm_import_row_numeric(row, I_AMOUNT, amount, false);

@@ -167,21 +167,6 @@ lead_times(ImportRun *run, int64 sid, SPITupleTable *t, uint64 i, bool open,
 	return true;
 }
 
-/* The lead's number and its place in its template's counter. */
-static void
-lead_number(ImportRun *run, LeadNames *names, const ImportName *type, const char *number,
-			ImportRow *row)
-{
-	int64		sequence_id,
-				seq;
-
-	crm_import_row_text(row, L_NUMBER, number);
-	if (!crm_import_counter(run, names->counters, type->text, number, &sequence_id, &seq))
-		return;
-	crm_import_row_set(row, L_NUMBER_SEQUENCE_ID, Int64GetDatum(sequence_id), false);
-	crm_import_row_set(row, L_NUMBER_SEQ, Int64GetDatum(seq), false);
-}
-
 static bool
 lead_reference(ImportRun *run, int64 sid, ImportNames *names, const char *column,
 			   const char *given, ImportRow *row, int col)
@@ -245,7 +230,7 @@ resolve_lead(ImportRun *run, LeadNames *names, SPITupleTable *t, uint64 i, LeadC
 	crm_import_row_set(&row, L_ACCOUNT_ID, Int64GetDatum(run->account_id), false);
 	crm_import_row_set(&row, L_ID, Int64GetDatum(id_null ? crm_import_next_id(&crm_import_lead_table) : id),
 					   false);
-	lead_number(run, names, type, number, &row);
+	crm_import_row_number(run, names->counters, type->text, number, &row, L_NUMBER);
 	crm_import_row_set(&row, L_TYPE_ID, Int64GetDatum(type->id), false);
 	crm_import_row_set(&row, L_STATUS_ID, Int64GetDatum(status->id), false);
 	crm_import_row_set(&row, L_CLIENT_ID, Int64GetDatum(client), client_null);

@@ -54,20 +54,6 @@ typedef struct OrderChunk
 	bool	   *dropped;
 } OrderChunk;
 
-/* The order's number and its place in the counter of the account's template. */
-static void
-order_number(ImportRun *run, ImportMap *counters, const char *number, ImportRow *row)
-{
-	int64		sequence_id,
-				seq;
-
-	crm_import_row_text(row, O_NUMBER, number);
-	if (!crm_import_counter(run, counters, run->order_template, number, &sequence_id, &seq))
-		return;
-	crm_import_row_set(row, O_NUMBER_SEQUENCE_ID, Int64GetDatum(sequence_id), false);
-	crm_import_row_set(row, O_NUMBER_SEQ, Int64GetDatum(seq), false);
-}
-
 static void
 resolve_order(ImportRun *run, ImportMap *counters, SPITupleTable *t, uint64 i, OrderChunk *c)
 {
@@ -95,7 +81,7 @@ resolve_order(ImportRun *run, ImportMap *counters, SPITupleTable *t, uint64 i, O
 	crm_import_row_set(row, O_ACCOUNT_ID, Int64GetDatum(run->account_id), false);
 	crm_import_row_set(row, O_ID, Int64GetDatum(id_null ? crm_import_next_id(&crm_import_order_table) : id),
 					   false);
-	order_number(run, counters, number, row);
+	crm_import_row_number(run, counters, run->order_template, number, row, O_NUMBER);
 	crm_import_row_set(row, O_CLIENT_ID, Int64GetDatum(client), client_null);
 	crm_import_row_text(row, O_PHONE, crm_import_value_text(t, i, S_PHONE));
 	crm_import_row_numeric(row, O_AMOUNT, amount_null ? DirectFunctionCall1(int4_numeric, Int32GetDatum(0)) : amount,
