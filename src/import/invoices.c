@@ -45,10 +45,17 @@ enum
 	S_NOTE, S_SOURCE, S_CHANNEL, S_PARTNER, S_TAG
 };
 
-static CrmPlan read_invoices = {
+/* The staged rows with a number first, then those without (numbered after them). */
+static CrmPlan read_invoices_numbered = {
 	"SELECT staging_id, id, number, client_id, manager, status, amount, created_at, note, source, "
 	"  channel, partner, tag "
-	"FROM crm.import_invoices WHERE account_id = $1 ORDER BY number IS NULL, staging_id",
+	"FROM crm.import_invoices WHERE account_id = $1 AND number IS NOT NULL ORDER BY staging_id",
+	2, {INT8OID, INT8OID}
+};
+static CrmPlan read_invoices_unnumbered = {
+	"SELECT staging_id, id, number, client_id, manager, status, amount, created_at, note, source, "
+	"  channel, partner, tag "
+	"FROM crm.import_invoices WHERE account_id = $1 AND number IS NULL ORDER BY staging_id",
 	2, {INT8OID, INT8OID}
 };
 
@@ -428,5 +435,6 @@ crm_import_invoices(ImportRun *run)
 	crm_import_plan_rows(&insert_invoices, &crm_import_invoice_table);
 	names.employees = crm_import_employees(run);
 	names.counters = crm_import_map_create_in(run->memory, 16);
-	crm_import_read_staged(run, &read_invoices, invoice_chunk, &names);
+	crm_import_read_staged(run, &read_invoices_numbered, invoice_chunk, &names);
+	crm_import_read_staged(run, &read_invoices_unnumbered, invoice_chunk, &names);
 }

@@ -56,11 +56,19 @@ enum
 	S_TAGS, S_CREATED_AT, S_STATUS_CHANGED_AT, S_CLOSED_AT
 };
 
-static CrmPlan read_leads = {
+/* The staged rows with a number first, then those without (numbered after them). */
+static CrmPlan read_leads_numbered = {
 	"SELECT staging_id, id, number, type, status, manager, client_id, contact_name, contact_phone, "
 	"  email, campaign, location, comment, deadline, urgent, budget, tags, created_at, "
 	"  status_changed_at, closed_at "
-	"FROM crm.import_leads WHERE account_id = $1 ORDER BY number IS NULL, staging_id",
+	"FROM crm.import_leads WHERE account_id = $1 AND number IS NOT NULL ORDER BY staging_id",
+	2, {INT8OID, INT8OID}
+};
+static CrmPlan read_leads_unnumbered = {
+	"SELECT staging_id, id, number, type, status, manager, client_id, contact_name, contact_phone, "
+	"  email, campaign, location, comment, deadline, urgent, budget, tags, created_at, "
+	"  status_changed_at, closed_at "
+	"FROM crm.import_leads WHERE account_id = $1 AND number IS NULL ORDER BY staging_id",
 	2, {INT8OID, INT8OID}
 };
 
@@ -389,5 +397,6 @@ crm_import_leads(ImportRun *run)
 	names.locations = crm_import_locations(run);
 	names.employees = crm_import_employees(run);
 	names.counters = crm_import_map_create_in(run->memory, 16);
-	crm_import_read_staged(run, &read_leads, lead_chunk, &names);
+	crm_import_read_staged(run, &read_leads_numbered, lead_chunk, &names);
+	crm_import_read_staged(run, &read_leads_unnumbered, lead_chunk, &names);
 }

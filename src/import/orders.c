@@ -35,9 +35,15 @@ enum
 	S_STAGING_ID = 1, S_ID, S_NUMBER, S_CLIENT_ID, S_LEAD_NUMBER, S_PHONE, S_AMOUNT, S_CREATED_AT
 };
 
-static CrmPlan read_orders = {
+/* The staged rows with a number first, then those without (numbered after them). */
+static CrmPlan read_orders_numbered = {
 	"SELECT staging_id, id, number, client_id, lead_number, phone, amount, created_at "
-	"FROM crm.import_orders WHERE account_id = $1 ORDER BY number IS NULL, staging_id",
+	"FROM crm.import_orders WHERE account_id = $1 AND number IS NOT NULL ORDER BY staging_id",
+	2, {INT8OID, INT8OID}
+};
+static CrmPlan read_orders_unnumbered = {
+	"SELECT staging_id, id, number, client_id, lead_number, phone, amount, created_at "
+	"FROM crm.import_orders WHERE account_id = $1 AND number IS NULL ORDER BY staging_id",
 	2, {INT8OID, INT8OID}
 };
 
@@ -245,8 +251,10 @@ order_chunk(ImportRun *run, SPITupleTable *staged, uint64 n, void *arg)
 void
 crm_import_orders(ImportRun *run)
 {
+	ImportMap  *counters = crm_import_map_create_in(run->memory, 16);
+
 	run->kind = IMPORT_ORDER;
 	crm_import_plan_rows(&insert_orders, &crm_import_order_table);
-	crm_import_read_staged(run, &read_orders, order_chunk,
-						   crm_import_map_create_in(run->memory, 16));
+	crm_import_read_staged(run, &read_orders_numbered, order_chunk, counters);
+	crm_import_read_staged(run, &read_orders_unnumbered, order_chunk, counters);
 }
