@@ -9,6 +9,8 @@
 CREATE OR REPLACE FUNCTION crm._import_stage() RETURNS trigger
     LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_import_stage';
 REVOKE ALL ON FUNCTION crm._import_stage() FROM PUBLIC;
+COMMENT ON FUNCTION crm._import_stage() IS
+    'Trigger import_00_stage of each staging table: a statement staging rows takes the account''s import lock, shared, so that a run waits for it.';
 CREATE OR REPLACE TRIGGER import_00_stage BEFORE INSERT ON crm.import_clients
     FOR EACH STATEMENT EXECUTE FUNCTION crm._import_stage();
 CREATE OR REPLACE TRIGGER import_00_stage BEFORE INSERT ON crm.import_leads
@@ -68,7 +70,7 @@ COMMENT ON COLUMN crm.import_clients.staging_id IS 'The staged row, as crm.impor
 COMMENT ON COLUMN crm.import_clients.id IS 'The client''s id, kept (from 1 to 10^15); empty: a new one.';
 COMMENT ON COLUMN crm.import_clients.name IS 'The client''s name (required).';
 COMMENT ON COLUMN crm.import_clients.email IS 'The client''s email.';
-COMMENT ON COLUMN crm.import_clients.category IS 'client, spam, employee, model, sleeping or not_client; empty: client.';
+COMMENT ON COLUMN crm.import_clients.category IS 'The client''s category: client, spam, employee, model, sleeping or not_client; empty: client.';
 COMMENT ON COLUMN crm.import_clients.responsible IS 'The responsible employee''s email or name; empty: none.';
 COMMENT ON COLUMN crm.import_clients.phones IS 'The client''s phone numbers, separated by commas or semicolons; each must be valid.';
 COMMENT ON COLUMN crm.import_clients.note IS 'A note on the client.';
@@ -138,7 +140,7 @@ COMMENT ON COLUMN crm.import_payments.account_id IS 'The account staging the row
 COMMENT ON COLUMN crm.import_payments.staging_id IS 'The staged row, as crm.import_rejects names it.';
 COMMENT ON COLUMN crm.import_payments.id IS 'The payment''s id, kept (from 1 to 10^15); empty: a new one.';
 COMMENT ON COLUMN crm.import_payments.invoice_number IS 'The number of its invoice, staged in the same import.';
-COMMENT ON COLUMN crm.import_payments.kind IS 'payment, prepayment, autopay or refund; empty: payment.';
+COMMENT ON COLUMN crm.import_payments.kind IS 'The kind: payment, prepayment, autopay or refund; empty: payment.';
 COMMENT ON COLUMN crm.import_payments.amount IS 'The amount (greater than 0).';
 COMMENT ON COLUMN crm.import_payments.succeeded IS 'Whether the payment went through; empty: it did.';
 COMMENT ON COLUMN crm.import_payments.failure_reason IS 'Why a failed payment failed.';
@@ -160,7 +162,7 @@ COMMENT ON TABLE crm.import_rejects IS
     'The staged rows an import rejected, one per row: the error it met and the row as it was staged.';
 COMMENT ON COLUMN crm.import_rejects.account_id IS 'The account imported into.';
 COMMENT ON COLUMN crm.import_rejects.batch_id IS 'The import run (crm.import_batches).';
-COMMENT ON COLUMN crm.import_rejects.kind IS 'client, lead, order, invoice or payment: the staging table of the row.';
+COMMENT ON COLUMN crm.import_rejects.kind IS 'The staging table of the row: client, lead, order, invoice or payment.';
 COMMENT ON COLUMN crm.import_rejects.staging_id IS 'The staged row''s staging_id.';
 COMMENT ON COLUMN crm.import_rejects.sqlstate IS 'The SQLSTATE of the error (as the README''s table of errors lists them).';
 COMMENT ON COLUMN crm.import_rejects.message IS 'The error''s message.';

@@ -5,8 +5,10 @@
  *
  * A lead created by an employee keeps that employee (leads.c fills
  * manager_id from crm.employee_id).  A lead created without a manager (by an
- * integration, an import, crm.receive_message) gets one while it is open and
- * has none, by accounts.lead_manager_mode:
+ * integration, crm.receive_message) gets one while it is open and has none,
+ * by accounts.lead_manager_mode (a lead an import brings without a manager
+ * keeps none when it is written, as history; a message recorded later gives
+ * it one as to any other):
  *	first_writer		(the default) the employee of the first outgoing
  *						message to its client whose sent_at is at or after
  *						the lead's created_at;
@@ -185,8 +187,8 @@ crm_lead_manager_before_write(PG_FUNCTION_ARGS)
 
 	crm_trigger_start(&trig, fcinfo, "crm_lead_manager_before_write", CRM_BEFORE,
 					  CRM_ON_INSERT | CRM_ON_UPDATE);
-	if (trig.restoring)
-		return crm_trigger_return(&trig, trig.new);
+	if (trig.restoring || crm_write_allows(CRM_WRITE_IMPORT))
+		return crm_trigger_return(&trig, trig.new); /* as dumped; history keeps "no manager" */
 	row = crm_trigger_row(&trig, trig.new, &lead_columns);
 	account_id = crm_row_int64(&row, LEAD_ACCOUNT_ID, &no_account);
 	client_id = crm_row_int64(&row, LEAD_CLIENT_ID, &no_client);

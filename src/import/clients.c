@@ -228,6 +228,9 @@ static CrmPlan ids_taken = {
 };
 static const ImportKeyRules client_keys = {"client", "a client", NULL, &ids_taken, false};
 
+/* The rows are whole: the triggers that care (events.c) know an import's write. */
+static const CrmWriteScope import_scope = {CRM_WRITE_IMPORT, NULL, NULL};
+
 static CrmPlan insert_clients = {
 	"INSERT INTO crm.clients (account_id, id, name, email, category, responsible_id, note, tags, "
 	"  budget, birthday, city, address, created_at) "
@@ -253,7 +256,7 @@ write_clients(ImportRun *run, void *arg, int lo, int hi)
 	int			np = c->phone_lo[hi] - plo;
 	Datum		args[4];
 
-	crm_exec(&insert_clients, &rows, NULL, false, 0);
+	crm_write_exec(&import_scope, &insert_clients, &rows, NULL);
 	if (np == 0)
 		return;
 	MemoryContextSwitchTo(run->chunk);
@@ -262,7 +265,7 @@ write_clients(ImportRun *run, void *arg, int lo, int hi)
 	args[2] = crm_import_text_array(c->phone_raws + plo, np);
 	args[3] = PointerGetDatum(construct_array(c->phone_times + plo, np, TIMESTAMPTZOID, 8,
 											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	crm_exec(&insert_phones, args, NULL, false, 0);
+	crm_write_exec(&import_scope, &insert_phones, args, NULL);
 }
 
 static int64

@@ -21,7 +21,9 @@
  * could wait for), and imports clients, leads, orders, invoices and their
  * payments, in that order, so each can refer to what came before.  The staged
  * rows are removed at the end; a rejected one stays in crm.import_rejects
- * with its row.  as_of is the run's now: what it brings happened before it,
+ * with its row.  The imported rows are history and make no event of
+ * crm.events (events.c); the run itself is one, import_run, with its batch
+ * and counts.  as_of is the run's now: what it brings happened before it,
  * and a lead's deadline before it is already past.
  */
 #include "postgres.h"
@@ -32,6 +34,7 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
+#include "events.h"
 #include "import/import.h"
 #include "kit/locks.h"
 #include "values.h"
@@ -162,6 +165,21 @@ move_sequences(ImportRun *run)
 		crm_import_move_sequence(tables[k], max_ids[k]);
 }
 
+/* The run as one event of crm.events: the rows it imported are history, not events. */
+static void
+run_event(ImportRun *run, const int64 *total)
+{
+	CrmJson		j;
+
+	crm_json_begin(&j);
+	crm_json_int64(&j, "batch_id", run->batch_id, false);
+	crm_json_timestamptz(&j, "as_of", run->as_of, false);
+	for (int k = 0; k < IMPORT_NKINDS; k++)
+		crm_json_int64(&j, psprintf("%ss", crm_import_kind_names[k]), run->counts[k].imported, false);
+	crm_json_int64(&j, "rejected", total[2], false);
+	crm_event(run->account_id, "import_run", crm_json_jsonb(&j));
+}
+
 static void
 finish_run(ImportRun *run)
 {
@@ -180,6 +198,7 @@ finish_run(ImportRun *run)
 	for (int i = 0; i < 3; i++)
 		args[2 + i] = Int64GetDatum(total[i]);
 	crm_exec(&batch_counts, args, NULL, false, 0);
+	run_event(run, total);
 }
 
 /* crm.import_run(as_of timestamptz DEFAULT now()) */

@@ -5,7 +5,7 @@
 -- ROLLBACK (sequences are not transactional), and the files after this one count on
 -- ids of their own size.
 BEGIN;
-SELECT plan(104);
+SELECT plan(105);
 SET LOCAL timezone = 'UTC';
 
 SELECT crm_test.company('Import A') AS a \gset
@@ -25,6 +25,9 @@ BEGIN
   PERFORM set_config('crm.account_id', '', true), set_config('crm.employee_id', '', true);
   SET LOCAL ROLE crm_tap_importer;
 END $$;
+-- The account gives a lead without a manager its client's responsible manager; an import
+-- keeps history's "no manager".
+UPDATE crm.accounts SET lead_manager_mode = 'client_responsible' WHERE id = :a;
 -- A lead typed before the import, which the import's numbers must not collide with.
 INSERT INTO crm.leads (account_id, contact_name, created_at) VALUES (:a, 'Typed before', '2025-01-01');
 
@@ -84,6 +87,8 @@ INSERT INTO crm.import_leads (id, number, type, status, manager, client_id, cont
    '2026-01-10', NULL, NULL, NULL),
   (NULL, 'R-2024-7', 'Repair', NULL, 'gone@example.com', NULL, 'Repair of 2024', NULL, NULL, NULL, NULL, NULL, NULL,
    '2024-06-01', NULL, NULL, NULL),
+  (NULL, 'L-00095', NULL, NULL, NULL, 7001, 'Client, no manager', NULL, NULL, NULL, NULL, NULL, NULL,
+   '2025-06-01', NULL, NULL, NULL),
   (NULL, 'OLD-1', NULL, 'Lost', NULL, NULL, 'Old numbering', NULL, NULL, NULL, NULL, NULL, NULL, '2019-01-01', NULL, NULL, NULL),
   (NULL, 'L-00001', NULL, NULL, NULL, NULL, 'Number taken', NULL, NULL, NULL, NULL, NULL, NULL, '2025-01-01', NULL, NULL, NULL),
   (NULL, 'L-00042', NULL, NULL, NULL, NULL, 'Same number', NULL, NULL, NULL, NULL, NULL, NULL, '2025-01-01', NULL, NULL, NULL),
@@ -124,17 +129,17 @@ INSERT INTO crm.import_payments (id, invoice_number, kind, amount, succeeded, at
   (NULL, 'INV-000011', 'gift', 100, NULL, '2025-01-06', NULL, NULL),
   (NULL, 'INV-000011', NULL, 100, NULL, NULL, NULL, NULL);
 SELECT is(ARRAY(SELECT kind || '=' || staged FROM crm.import_staged() ORDER BY kind),
-          ARRAY['client=7', 'invoice=7', 'lead=20', 'order=4', 'payment=11'], 'crm.import_staged counts the account''s staged rows');
+          ARRAY['client=7', 'invoice=7', 'lead=21', 'order=4', 'payment=11'], 'crm.import_staged counts the account''s staged rows');
 CREATE TEMP TABLE run1 AS SELECT * FROM crm.import_run('2026-06-01 00:00:00+00');
 RESET ROLE;
 
 SELECT is(ARRAY(SELECT kind || ' ' || staged || '/' || imported || '/' || rejected FROM run1 ORDER BY kind),
-          ARRAY['client 7/3/4', 'invoice 7/5/2', 'lead 20/7/13', 'order 4/1/3', 'payment 11/6/5'],
+          ARRAY['client 7/3/4', 'invoice 7/5/2', 'lead 21/8/13', 'order 4/1/3', 'payment 11/6/5'],
           'the run reports per kind what was staged, imported and rejected');
 SELECT is((SELECT count(DISTINCT batch_id) FROM run1), 1::bigint, 'one batch');
 SELECT batch_id AS batch FROM run1 LIMIT 1 \gset
 SELECT is((SELECT row(staged, imported, rejected, employee_id)::text FROM crm.import_batches WHERE account_id = :a AND id = :batch),
-          format('(49,22,27,%s)', :admin), 'the batch records its counts and the importing employee');
+          format('(50,23,27,%s)', :admin), 'the batch records its counts and the importing employee');
 SELECT is((SELECT count(*) FROM crm.import_rejects WHERE account_id = :a AND batch_id = :batch), 27::bigint,
           'one reject per rejected row');
 SELECT is((SELECT count(*) FROM crm.import_leads WHERE account_id = :a) + (SELECT count(*) FROM crm.import_clients WHERE account_id = :a)
@@ -183,6 +188,8 @@ SELECT is((SELECT row(created_at, status_changed_at, closed_at)::text FROM crm.l
           'created_at, status_changed_at and closed_at are kept as given');
 SELECT is((SELECT manager_id FROM crm.leads WHERE account_id = :a AND number = 'L-00100'), NULL::bigint,
           'no manager stays no manager (not the importing employee)');
+SELECT is((SELECT manager_id FROM crm.leads WHERE account_id = :a AND number = 'L-00095'), NULL::bigint,
+          'not the client''s responsible manager either (client_responsible mode)');
 SELECT is((SELECT row(status_changed_at, closed_at)::text FROM crm.leads WHERE account_id = :a AND number = 'L-00090'),
           '("2024-05-01 00:00:00+00","2024-05-01 00:00:00+00")', 'a closed lead without closed_at closed when it reached its status');
 SELECT is((SELECT row(status_changed_at, closed_at)::text FROM crm.leads WHERE account_id = :a AND number = 'L-00091'),
@@ -215,8 +222,8 @@ SELECT is((SELECT employee_id FROM crm.lead_events WHERE account_id = :a AND lea
           'and the employee who imported');
 SELECT is((SELECT to_status_id FROM crm.lead_events WHERE account_id = :a AND lead_id = 7001), :'s_new'::bigint,
           'and the status the lead came in');
-SELECT is((SELECT sum(leads) FROM crm.funnel WHERE account_id = :a), 11::numeric,
-          'the funnel counts the seven imported leads and the four typed ones');
+SELECT is((SELECT sum(leads) FROM crm.funnel WHERE account_id = :a), 12::numeric,
+          'the funnel counts the eight imported leads and the four typed ones');
 
 -- Deadlines of the past are marked, not announced.
 SELECT is((SELECT overdue_since FROM crm.leads WHERE account_id = :a AND number = 'L-00042'), '2026-02-01 00:00:00+00'::timestamptz,

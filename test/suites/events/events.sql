@@ -5,7 +5,7 @@
 -- shows only the caller's account.  Runs in a database of its own (the events suite).
 \set QUIET on
 SET client_min_messages = warning;
-SELECT plan(25);
+SELECT plan(27);
 SELECT crm_test.company('Events A') AS a \gset
 SELECT crm_test.company('Events B') AS b \gset
 SELECT crm_test.id('employees', :a, 'Anna') AS anna \gset
@@ -134,5 +134,22 @@ SELECT throws_ok($$DELETE FROM crm.events$$, '42501', NULL, 'no role deletes eve
 ROLLBACK;
 RESET ROLE;
 SELECT throws_ok($$UPDATE crm.events SET kind = 'x'$$, '42501', NULL, 'events are append-only, even for the owner');
+
+-- 7. An import is history: the rows it brings make no event; the run is one, import_run.
+SELECT crm_test.company('Events C') AS c \gset
+BEGIN;
+SELECT crm_test.act('crm_test_admin', :c, 'Admin');
+INSERT INTO crm.import_clients (id, name) VALUES (9001, 'Imported client');
+INSERT INTO crm.import_leads (number, contact_name, client_id, created_at)
+  VALUES ('L-00500', 'Imported', 9001, '2025-01-01'), ('L-00501', 'From the future', 9001, '2999-01-01');
+SELECT batch_id AS c_batch FROM crm.import_run('2026-01-01') LIMIT 1 \gset
+COMMIT;
+RESET ROLE;
+SELECT is((SELECT array_agg(kind ORDER BY id) FROM crm.events WHERE account_id = :c), ARRAY['import_run'],
+          'an import run is one event, and the client and lead it imported none');
+SELECT is((SELECT payload - 'as_of' FROM crm.events WHERE account_id = :c),
+          jsonb_build_object('batch_id', :c_batch, 'clients', 1, 'leads', 1, 'orders', 0, 'invoices', 0,
+                             'payments', 0, 'rejected', 1),
+          'it carries the batch and what it imported and rejected');
 
 SELECT * FROM finish();
