@@ -53,6 +53,9 @@
  *				intervals (values.h; the CHECK constraints in values.sql)
  *	drop_guard.c	DROP EXTENSION keeps the data: the event trigger that refuses
  *				to drop crm while its tables hold rows (drop_guard.h)
+ *	import/		the import from another CRM: staging tables, crm.import_run,
+ *				its checks and its report of rejected rows (map in
+ *				import/import.h)
  */
 #ifndef CRM_H
 #define CRM_H
