@@ -10,8 +10,10 @@
  * awaiting with no successful payment, refunded when refunds reach what was
  * paid, paid when what is paid reaches the amount, prepaid before.  A status
  * given must agree with that; cancelled (of an awaiting or prepaid invoice)
- * and deleted are kept as given.  Its status changed when its last payment
- * was made.  The 'created' event is dated at created_at; the payments write
+ * and deleted (of one not paid) are kept as given, as the invoice rules move
+ * them.  Its income is what the payments brought, it was paid (paid_at) when
+ * its last payment was made, and its status changed at its last payment or
+ * refund.  The 'created' event is dated at created_at; the payments write
  * their own events.  Autopay is off, and no call is scheduled.
  */
 #include "postgres.h"
@@ -28,12 +30,14 @@ enum
 {
 	I_ACCOUNT_ID, I_ID, I_NUMBER, I_NUMBER_SEQUENCE_ID, I_NUMBER_SEQ, I_CLIENT_ID, I_MANAGER_ID,
 	I_STATUS, I_AMOUNT, I_PAID_AMOUNT, I_REFUNDED_AMOUNT, I_AUTOPAY_COUNT, I_NOTE, I_SOURCE,
-	I_CHANNEL, I_PARTNER, I_TAG, I_CREATED_AT, I_UPDATED_AT, I_STATUS_CHANGED_AT, I_NCOLUMNS
+	I_CHANNEL, I_PARTNER, I_TAG, I_CREATED_AT, I_UPDATED_AT, I_STATUS_CHANGED_AT, I_INCOME,
+	I_PAID_AT, I_NCOLUMNS
 };
 static const char *const invoice_names[] = {
 	"account_id", "id", "number", "number_sequence_id", "number_seq", "client_id", "manager_id",
 	"status", "amount", "paid_amount", "refunded_amount", "autopay_count", "note", "source",
-	"channel", "partner", "tag", "created_at", "updated_at", "status_changed_at"
+	"channel", "partner", "tag", "created_at", "updated_at", "status_changed_at", "income",
+	"paid_at"
 };
 static CrmColumnMap invoice_columns = {"crm.invoices", I_NCOLUMNS, invoice_names};
 
@@ -178,14 +182,15 @@ static const ImportKeyRules invoice_keys = {"invoice", "an invoice", &numbers_ta
 /*
  * What the staged payments of each invoice number add up to, leaving out
  * those payments.c rejected: paid, refunded, the last successful one's time,
- * the successful autopay charges.
+ * the successful autopay charges, the last successful payment's time.
  */
 static CrmPlan payments_made = {
 	"SELECT u.i, "
 	"  coalesce(sum(p.amount) FILTER (WHERE p.ok AND p.kind <> 'refund'), 0), "
 	"  coalesce(sum(p.amount) FILTER (WHERE p.ok AND p.kind = 'refund'), 0), "
 	"  max(p.at) FILTER (WHERE p.ok), "
-	"  count(*) FILTER (WHERE p.ok AND p.kind = 'autopay')::int4 "
+	"  count(*) FILTER (WHERE p.ok AND p.kind = 'autopay')::int4, "
+	"  max(p.at) FILTER (WHERE p.ok AND p.kind <> 'refund') "
 	"FROM pg_catalog.unnest($2::text[]) WITH ORDINALITY AS u(number, i) "
 	"JOIN (SELECT s.invoice_number, coalesce(s.kind, 'payment') AS kind, s.amount, s.at, "
 	"             coalesce(s.succeeded, true) AS ok "
@@ -223,16 +228,30 @@ status_of(Datum amount, Datum paid, Datum refunded, bool any)
 	return "prepaid";
 }
 
+/* What the staged payments of an invoice add up to. */
+typedef struct InvoicePaid
+{
+	Datum		paid;
+	Datum		refunded;
+	bool		any;			/* a successful payment or refund */
+	TimestampTz last;			/* the last of them */
+	bool		paid_null;		/* no successful payment */
+	TimestampTz last_paid;		/* the last successful payment */
+	int32		charges;		/* successful autopay charges */
+} InvoicePaid;
+
 /* Sets the state of invoice i from its payments; false after rejecting it. */
 static bool
-invoice_state(ImportRun *run, InvoiceChunk *c, int i, Datum paid, Datum refunded, bool any,
-			  TimestampTz last, int32 charges)
+invoice_state(ImportRun *run, InvoiceChunk *c, int i, const InvoicePaid *p)
 {
-	const char *made = status_of(c->amounts[i], paid, refunded, any);
+	Datum		paid = p->paid;
+	Datum		refunded = p->refunded;
+	const char *made = status_of(c->amounts[i], paid, refunded, p->any);
 	const char *given = c->statuses[i];
 	const char *status = given ? given : made;
 	ImportRow  *row = &c->rows[i];
-	TimestampTz changed = any && last > c->created[i] ? last : c->created[i];
+	TimestampTz changed = p->any && p->last > c->created[i] ? p->last : c->created[i];
+	bool		was_paid = strcmp(made, "paid") == 0 || strcmp(made, "refunded") == 0;
 
 	if (num_cmp(refunded, paid) > 0)
 	{
@@ -245,7 +264,9 @@ invoice_state(ImportRun *run, InvoiceChunk *c, int i, Datum paid, Datum refunded
 						  "Stage the payments that were refunded, or leave out the refunds.");
 		return false;
 	}
-	if (given != NULL && strcmp(given, made) != 0 && strcmp(given, "deleted") != 0 &&
+	/* as the invoice rules move them: cancelled from awaiting or prepaid, deleted unless paid */
+	if (given != NULL && strcmp(given, made) != 0 &&
+		!(strcmp(given, "deleted") == 0 && strcmp(made, "paid") != 0) &&
 		!(strcmp(given, "cancelled") == 0 &&
 		  (strcmp(made, "awaiting") == 0 || strcmp(made, "prepaid") == 0)))
 	{
@@ -255,14 +276,18 @@ invoice_state(ImportRun *run, InvoiceChunk *c, int i, Datum paid, Datum refunded
 								   : "without a number"),
 						  psprintf("Its staged payments pay %s and refund %s of %s, which makes it \"%s\"%s.",
 								   num_text(paid), num_text(refunded), num_text(c->amounts[i]), made,
-								   strcmp(given, "cancelled") == 0 ? ", and a paid or refunded invoice is not cancelled" : ""),
+								   strcmp(given, "cancelled") == 0 ? ", and a paid or refunded invoice is not cancelled"
+								   : strcmp(given, "deleted") == 0 ? ", and a paid invoice is not deleted" : ""),
 						  "Leave status empty to take it from the payments, or stage the payments that made it so.");
 		return false;
 	}
 	crm_import_row_text(row, I_STATUS, status);
 	crm_import_row_numeric(row, I_PAID_AMOUNT, paid, false);
 	crm_import_row_numeric(row, I_REFUNDED_AMOUNT, refunded, false);
-	crm_import_row_set(row, I_AUTOPAY_COUNT, Int32GetDatum(charges), false);
+	/* income is what the payments brought; paid when its last payment made it paid */
+	crm_import_row_numeric(row, I_INCOME, DirectFunctionCall2(numeric_sub, paid, refunded), false);
+	crm_import_row_set(row, I_PAID_AT, TimestampTzGetDatum(p->last_paid), !was_paid || p->paid_null);
+	crm_import_row_set(row, I_AUTOPAY_COUNT, Int32GetDatum(p->charges), false);
 	crm_import_row_set(row, I_UPDATED_AT, TimestampTzGetDatum(changed), false);
 	crm_import_row_set(row, I_STATUS_CHANGED_AT, TimestampTzGetDatum(changed), false);
 	return true;
@@ -275,16 +300,15 @@ apply_payments(ImportRun *run, InvoiceChunk *c)
 	Datum		zero = DirectFunctionCall1(int4_numeric, Int32GetDatum(0));
 	Datum		args[3] = {Int64GetDatum(run->account_id), crm_import_text_array(c->numbers, c->n),
 	Int64GetDatum(run->batch_id)};
-	Datum	   *paid = palloc(sizeof(Datum) * Max(c->n, 1));
-	Datum	   *refunded = palloc(sizeof(Datum) * Max(c->n, 1));
-	TimestampTz *last = palloc0(sizeof(TimestampTz) * Max(c->n, 1));
-	int32	   *charges = palloc0(sizeof(int32) * Max(c->n, 1));
-	bool	   *any = palloc0(sizeof(bool) * Max(c->n, 1));
+	InvoicePaid *made = palloc0(sizeof(InvoicePaid) * Max(c->n, 1));
 	CrmUserSwitch user;
 	uint64		found;
 
 	for (int i = 0; i < c->n; i++)
-		paid[i] = refunded[i] = zero;
+	{
+		made[i].paid = made[i].refunded = zero;
+		made[i].paid_null = true;
+	}
 	crm_become_owner(&user);
 	found = crm_exec(&payments_made, args, NULL, false, 0);
 	crm_restore_user(&user);
@@ -293,18 +317,19 @@ apply_payments(ImportRun *run, InvoiceChunk *c)
 	{
 		bool		isnull,
 					none;
-		int			i = (int) crm_get_int64(r, 1, NULL) - 1;
+		InvoicePaid *p = &made[crm_get_int64(r, 1, NULL) - 1];
 		TimestampTz at = DatumGetTimestampTz(crm_get(r, 4, &none));
 
-		paid[i] = datumCopy(crm_get(r, 2, &isnull), false, -1);
-		refunded[i] = datumCopy(crm_get(r, 3, &isnull), false, -1);
-		any[i] = !none;			/* a successful payment or refund */
-		last[i] = none ? 0 : at;
-		charges[i] = DatumGetInt32(crm_get(r, 5, &isnull));
+		p->paid = datumCopy(crm_get(r, 2, &isnull), false, -1);
+		p->refunded = datumCopy(crm_get(r, 3, &isnull), false, -1);
+		p->any = !none;
+		p->last = none ? 0 : at;
+		p->charges = DatumGetInt32(crm_get(r, 5, &isnull));
+		p->last_paid = DatumGetTimestampTz(crm_get(r, 6, &p->paid_null));
 	}
 	SPI_freetuptable(SPI_tuptable);
 	for (int i = 0; i < c->n; i++)
-		if (!c->dropped[i] && !invoice_state(run, c, i, paid[i], refunded[i], any[i], last[i], charges[i]))
+		if (!c->dropped[i] && !invoice_state(run, c, i, &made[i]))
 			c->dropped[i] = true;
 }
 
@@ -315,11 +340,11 @@ static const CrmWriteScope import_scope = {CRM_WRITE_IMPORT, NULL, NULL};
 static CrmPlan insert_invoices = {
 	"INSERT INTO crm.invoices AS v (account_id, id, number, number_sequence_id, number_seq, "
 	"  client_id, manager_id, status, amount, paid_amount, refunded_amount, autopay_count, note, "
-	"  source, channel, partner, tag, created_at, updated_at, status_changed_at) "
+	"  source, channel, partner, tag, created_at, updated_at, status_changed_at, income, paid_at) "
 	"SELECT r.account_id, r.id, r.number, r.number_sequence_id, r.number_seq, r.client_id, "
 	"  r.manager_id, r.status, r.amount, r.paid_amount, r.refunded_amount, r.autopay_count, "
 	"  r.note, r.source, r.channel, r.partner, r.tag, r.created_at, r.updated_at, "
-	"  r.status_changed_at "
+	"  r.status_changed_at, r.income, r.paid_at "
 	"FROM pg_catalog.unnest($1) AS r "
 	"RETURNING v.id, v.number, v.status, v.amount, v.created_at",
 	1, {InvalidOid}
