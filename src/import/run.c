@@ -49,6 +49,8 @@ crm_import_stage(PG_FUNCTION_ARGS)
 	int64		account_id;
 
 	crm_trigger_start_statement(&trig, fcinfo, "crm_import_stage", CRM_BEFORE, CRM_ON_INSERT, false);
+	if (trig.restoring)
+		return crm_trigger_return(&trig, NULL); /* staged rows as dumped, of their accounts */
 	account_id = crm_require_account();
 	crm_trigger_connect(&trig);
 	crm_lock_shared(account_id, CRM_LOCK_IMPORT);

@@ -21,7 +21,9 @@
  * row-level security (every crm table) to a role that policies apply to, so
  * only a superuser, the tables' owner or a BYPASSRLS role writes that way:
  * never an application, a bound login or a member of crm_service.  An INSERT
- * made with both settings off, outside an extension script, is a restore.
+ * made with both settings off, outside an extension script, by such a role,
+ * is a restore (the role is asked too: the staging tables of an import have
+ * no row-level security).
  * UPDATE, DELETE and TRUNCATE never are: a dump only inserts.
  *
  * A session that has inserted a restored row holds a session lock until it
