@@ -86,7 +86,9 @@ check_aborts() {  # check_aborts OUTFILE CRASHED STORMED
     case "$line" in
       *"server closed the connection"*|*"terminating connection"*|*"no connection to the server"*|*"could not receive data"*|*"perhaps the backend died"*|*"connection to server"*)
         [ "$crashed" = 1 ] && { echo crash >> "$C/aborts"; continue; } ;;
-      *"canceling statement due to statement timeout"*)
+      # A statement timeout whose timer the storm's end (a reload) disarmed between firing
+      # and the backend's check is reported as a cancel "due to user request".
+      *"canceling statement due to statement timeout"*|*"canceling statement due to user request"*)
         [ "$stormed" = 1 ] && { echo storm >> "$C/aborts"; continue; } ;;
     esac
     rel_log "a client stopped on an error no fault explains: $line"; bad=1
