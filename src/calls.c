@@ -392,25 +392,23 @@ static void
 call_event(const CrmRow *row, int64 account_id, int64 call_id, bool on_invoice, int64 target_id)
 {
 	bool		emp_null,
-				next_null,
 				isnull;
 	int64		employee_id = crm_row_int64(row, CALL_EMPLOYEE_ID, &emp_null);
-	Datum		next = crm_row_get(row, CALL_NEXT_CALL_AT, &next_null);
-	const char *keys[4] = {"call_id", "outcome", "employee_id", "next_call_at"};
-	const char *vals[4];
+	CrmJson		detail;
 	Datum		args[5];
 	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
 
-	vals[0] = psprintf("%lld", (long long) call_id);
-	vals[1] = crm_row_text(row, CALL_OUTCOME);
-	vals[2] = emp_null ? NULL : psprintf("%lld", (long long) employee_id);
-	vals[3] = next_null ? NULL : pstrdup(timestamptz_to_str(DatumGetTimestampTz(next)));
+	crm_json_begin(&detail);
+	crm_json_int64(&detail, "call_id", call_id, false);
+	crm_json_row(&detail, "outcome", row, CALL_OUTCOME);
+	crm_json_row(&detail, "employee_id", row, CALL_EMPLOYEE_ID);
+	crm_json_row(&detail, "next_call_at", row, CALL_NEXT_CALL_AT);
 	args[0] = Int64GetDatum(account_id);
 	args[1] = Int64GetDatum(target_id);
 	args[2] = crm_row_get(row, CALL_CALLED_AT, &isnull);
 	args[3] = Int64GetDatum(employee_id);
 	nulls[3] = emp_null ? 'n' : ' ';
-	args[4] = crm_json_object(4, keys, vals);
+	args[4] = crm_json_jsonb(&detail);
 	crm_exec(on_invoice ? &invoice_event : &task_event, args, nulls, false, 0);
 }
 

@@ -409,24 +409,16 @@ crm_lead_before_update(PG_FUNCTION_ARGS)
 	return crm_trigger_return(&trig, crm_changes_apply(&new, &ch));
 }
 
-/* ISO 8601 in UTC, as JSON writes it, whatever the session's TimeZone; or NULL. */
-static const char *
-timestamptz_text(const CrmRow *row, int col)
+/* An event's detail {"from": old, "to": new} of one column, typed as the events are. */
+static Datum
+from_to_detail(const CrmRow *old, const CrmRow *new, int col)
 {
-	bool		isnull;
-	Datum		d = crm_row_get(row, col, &isnull);
-	int			utc = 0;
+	CrmJson		j;
 
-	return isnull ? NULL : JsonEncodeDateTime(NULL, d, TIMESTAMPTZOID, &utc);
-}
-
-static const char *
-int64_text(const CrmRow *row, int col)
-{
-	bool		isnull;
-	int64		v = crm_row_int64(row, col, &isnull);
-
-	return isnull ? NULL : psprintf("%lld", (long long) v);
+	crm_json_begin(&j);
+	crm_json_row(&j, "from", old, col);
+	crm_json_row(&j, "to", new, col);
+	return crm_json_jsonb(&j);
 }
 
 /* Records the change of one reference column (manager, client, order) as an event. */
@@ -434,27 +426,23 @@ static void
 reference_event(int64 account_id, int64 lead_id, const CrmRow *old, const CrmRow *new,
 				int col, const char *kind)
 {
-	const char *keys[2] = {"from", "to"};
-	const char *values[2];
-
 	if (crm_row_same(old, new, col))
 		return;
-	values[0] = int64_text(old, col);
-	values[1] = int64_text(new, col);
 	crm_lead_event(account_id, lead_id, kind, 0, true, 0, true,
-				   crm_json_object(2, keys, values), false);
+				   from_to_detail(old, new, col), false);
 }
 
 static void
 created_event(int64 account_id, int64 lead_id, const CrmRow *new)
 {
-	const char *keys[1] = {"number"};
-	const char *values[1] = {crm_row_text(new, LEAD_NUMBER)};
+	CrmJson		detail;
 	bool		no_status;
 	int64		status = crm_row_int64(new, LEAD_STATUS_ID, &no_status);
 
+	crm_json_begin(&detail);
+	crm_json_row(&detail, "number", new, LEAD_NUMBER);
 	crm_lead_event(account_id, lead_id, "created", 0, true, status, no_status,
-				   crm_json_object(1, keys, values), false);
+				   crm_json_jsonb(&detail), false);
 }
 
 /*
@@ -467,35 +455,31 @@ update_events(int64 account_id, int64 lead_id, const CrmRow *old, const CrmRow *
 {
 	if (!crm_row_same(old, new, LEAD_STATUS_ID))
 	{
-		const char *keys[2] = {"comment", "by"};
-		const char *values[2] = {crm_write_comment(),
-		crm_write_allows(CRM_WRITE_STATUS_MOVE) ? "system" : "employee"};
+		CrmJson		detail;
 		bool		from_null,
 					to_null;
 		int64		from_status = crm_row_int64(old, LEAD_STATUS_ID, &from_null);
 		int64		to_status = crm_row_int64(new, LEAD_STATUS_ID, &to_null);
 
+		crm_json_begin(&detail);
+		crm_json_text(&detail, "comment", crm_write_comment());
+		crm_json_text(&detail, "by", crm_write_allows(CRM_WRITE_STATUS_MOVE) ? "system" : "employee");
 		crm_lead_event(account_id, lead_id, "status_changed",
 					   from_status, from_null, to_status, to_null,
-					   crm_json_object(2, keys, values), false);
+					   crm_json_jsonb(&detail), false);
 	}
 	if (!crm_row_same(old, new, LEAD_DEADLINE))
-	{
-		const char *keys[2] = {"from", "to"};
-		const char *values[2] = {timestamptz_text(old, LEAD_DEADLINE),
-		timestamptz_text(new, LEAD_DEADLINE)};
-
 		crm_lead_event(account_id, lead_id, "deadline_changed", 0, true, 0, true,
-					   crm_json_object(2, keys, values), false);
-	}
+					   from_to_detail(old, new, LEAD_DEADLINE), false);
 	if (crm_row_isnull(old, LEAD_OVERDUE_SINCE) && !crm_row_isnull(new, LEAD_OVERDUE_SINCE))
 	{
-		const char *keys[2] = {"deadline", "overdue_since"};
-		const char *values[2] = {timestamptz_text(new, LEAD_DEADLINE),
-		timestamptz_text(new, LEAD_OVERDUE_SINCE)};
+		CrmJson		detail;
 
+		crm_json_begin(&detail);
+		crm_json_row(&detail, "deadline", new, LEAD_DEADLINE);
+		crm_json_row(&detail, "overdue_since", new, LEAD_OVERDUE_SINCE);
 		crm_lead_event(account_id, lead_id, "deadline_expired", 0, true, 0, true,
-					   crm_json_object(2, keys, values), false);
+					   crm_json_jsonb(&detail), false);
 	}
 	reference_event(account_id, lead_id, old, new, LEAD_MANAGER_ID, "manager_changed");
 	reference_event(account_id, lead_id, old, new, LEAD_CLIENT_ID, "client_linked");

@@ -508,11 +508,13 @@ crm_lead_after_insert_link(PG_FUNCTION_ARGS)
 	crm_become_owner(&user);
 	if (client_linked)
 	{
-		const char *keys[2] = {"from", "to"};
-		const char *values[2] = {NULL, psprintf(INT64_FORMAT, client_id)};
+		CrmJson		detail;
 
+		crm_json_begin(&detail);
+		crm_json_int64(&detail, "from", 0, true);
+		crm_json_int64(&detail, "to", client_id, false);
 		crm_lead_event(account_id, lead_id, "client_linked", 0, true, 0, true,
-					   crm_json_object(2, keys, values), false);
+					   crm_json_jsonb(&detail), false);
 	}
 	if (order_auto)
 	{

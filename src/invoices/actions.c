@@ -125,12 +125,14 @@ static CrmPlan old_invoice = {
 static void
 reissued_event(int64 account_id, int64 invoice_id, int64 new_id, const char *new_number)
 {
-	const char *keys[2] = {"new_invoice_id", "new_number"};
-	const char *values[2] = {psprintf("%lld", (long long) new_id), new_number};
+	CrmJson		detail;
 	CrmUserSwitch user;
 
+	crm_invoice_detail_begin(&detail);
+	crm_json_int64(&detail, "new_invoice_id", new_id, false);
+	crm_json_text(&detail, "new_number", new_number);
 	crm_become_owner(&user);
-	crm_invoice_event(account_id, invoice_id, "reissued", NULL, NULL, 2, keys, values);
+	crm_invoice_event(account_id, invoice_id, "reissued", NULL, NULL, &detail);
 	crm_restore_user(&user);
 }
 

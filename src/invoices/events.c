@@ -32,29 +32,23 @@ static CrmPlan insert_event = {
 };
 
 void
+crm_invoice_detail_begin(CrmJson *detail)
+{
+	const char *reason = crm_write_reason();
+
+	crm_json_begin(detail);
+	if (reason)
+		crm_json_text(detail, "reason", reason);
+}
+
+void
 crm_invoice_event(int64 account_id, int64 invoice_id, const char *kind,
-				  const char *from_status, const char *to_status,
-				  int npairs, const char **keys, const char **values)
+				  const char *from_status, const char *to_status, CrmJson *detail)
 {
 	Datum		args[7];
 	char		nulls[8] = "       ";
 	bool		no_employee;
-	const char *reason = crm_write_reason();
-	const char *k[12];
-	const char *v[12];
-	int			n = 0;
 
-	Assert(npairs < 11);
-	if (reason)
-	{
-		k[n] = "reason";
-		v[n++] = reason;
-	}
-	for (int i = 0; i < npairs; i++)
-	{
-		k[n] = keys[i];
-		v[n++] = values[i];
-	}
 	args[0] = Int64GetDatum(account_id);
 	args[1] = Int64GetDatum(invoice_id);
 	args[2] = Int64GetDatum(crm_employee_or_null(&no_employee));
@@ -63,7 +57,7 @@ crm_invoice_event(int64 account_id, int64 invoice_id, const char *kind,
 	args[3] = CStringGetTextDatum(kind);
 	args[4] = from_status ? CStringGetTextDatum(from_status) : (Datum) 0;
 	args[5] = to_status ? CStringGetTextDatum(to_status) : (Datum) 0;
-	args[6] = crm_json_object(n, k, v);
+	args[6] = crm_json_jsonb(detail);
 	nulls[2] = no_employee ? 'n' : ' ';
 	nulls[4] = from_status ? ' ' : 'n';
 	nulls[5] = to_status ? ' ' : 'n';
@@ -74,15 +68,15 @@ crm_invoice_event(int64 account_id, int64 invoice_id, const char *kind,
 static void
 change_event(const CrmRow *old, const CrmRow *new, InvoiceColumn col, const char *kind)
 {
-	const char *keys[2] = {"from", "to"};
-	const char *values[2];
+	CrmJson		detail;
 
 	if (crm_row_same(old, new, col))
 		return;
-	values[0] = crm_row_out(old, col);
-	values[1] = crm_row_out(new, col);
+	crm_invoice_detail_begin(&detail);
+	crm_json_row(&detail, "from", old, col);
+	crm_json_row(&detail, "to", new, col);
 	crm_invoice_event(crm_row_int64(new, INV_ACCOUNT_ID, NULL), crm_row_int64(new, INV_ID, NULL),
-					  kind, NULL, NULL, 2, keys, values);
+					  kind, NULL, NULL, &detail);
 }
 
 static bool
@@ -97,11 +91,13 @@ limit_reached(const CrmRow *r)
 static void
 autopay_on_event(const CrmRow *new, int64 account_id, int64 invoice_id)
 {
-	const char *keys[3] = {"next_charge_at", "interval", "limit"};
-	const char *values[3] = {crm_row_out(new, INV_NEXT_CHARGE_AT),
-		crm_row_out(new, INV_AUTOPAY_INTERVAL), crm_row_out(new, INV_AUTOPAY_LIMIT)};
+	CrmJson		detail;
 
-	crm_invoice_event(account_id, invoice_id, "autopay_on", NULL, NULL, 3, keys, values);
+	crm_invoice_detail_begin(&detail);
+	crm_json_row(&detail, "next_charge_at", new, INV_NEXT_CHARGE_AT);
+	crm_json_row(&detail, "interval", new, INV_AUTOPAY_INTERVAL);
+	crm_json_row(&detail, "limit", new, INV_AUTOPAY_LIMIT);
+	crm_invoice_event(account_id, invoice_id, "autopay_on", NULL, NULL, &detail);
 }
 
 /* Why autopay went off: its limit, the invoice's new status, or by hand. */
@@ -125,12 +121,14 @@ autopay_events(const CrmRow *old, const CrmRow *new, int64 account_id, int64 inv
 
 	if (!crm_row_same(old, new, INV_AUTOPAY_QUEUED))
 	{
-		const char *keys[4] = {"charge", "due_at", "amount", "next_charge_at"};
-		const char *values[4] = {crm_row_out(new, INV_AUTOPAY_QUEUED),
-			crm_row_out(new, INV_AUTOPAY_LAST_CHARGE_AT), crm_row_out(new, INV_AMOUNT),
-		crm_row_out(new, INV_NEXT_CHARGE_AT)};
+		CrmJson		detail;
 
-		crm_invoice_event(account_id, invoice_id, "charge_queued", NULL, NULL, 4, keys, values);
+		crm_invoice_detail_begin(&detail);
+		crm_json_row(&detail, "charge", new, INV_AUTOPAY_QUEUED);
+		crm_json_row(&detail, "due_at", new, INV_AUTOPAY_LAST_CHARGE_AT);
+		crm_json_row(&detail, "amount", new, INV_AMOUNT);
+		crm_json_row(&detail, "next_charge_at", new, INV_NEXT_CHARGE_AT);
+		crm_invoice_event(account_id, invoice_id, "charge_queued", NULL, NULL, &detail);
 	}
 	else if (was && is && !crm_row_same(old, new, INV_NEXT_CHARGE_AT))
 		change_event(old, new, INV_NEXT_CHARGE_AT, "next_charge_changed");
@@ -138,22 +136,26 @@ autopay_events(const CrmRow *old, const CrmRow *new, int64 account_id, int64 inv
 		autopay_on_event(new, account_id, invoice_id);
 	else if (was && !is)
 	{
-		const char *keys[2] = {"charges", "why"};
-		const char *values[2] = {crm_row_out(new, INV_AUTOPAY_COUNT), autopay_off_why(old, new)};
+		CrmJson		detail;
 
-		crm_invoice_event(account_id, invoice_id, "autopay_off", NULL, NULL, 2, keys, values);
+		crm_invoice_detail_begin(&detail);
+		crm_json_row(&detail, "charges", new, INV_AUTOPAY_COUNT);
+		crm_json_text(&detail, "why", autopay_off_why(old, new));
+		crm_invoice_event(account_id, invoice_id, "autopay_off", NULL, NULL, &detail);
 	}
 }
 
 static void
 created_events(const CrmRow *new, int64 account_id, int64 invoice_id)
 {
-	const char *keys[3] = {"number", "amount", "comment"};
-	const char *values[3] = {crm_row_text(new, INV_NUMBER), crm_row_out(new, INV_AMOUNT),
-	crm_write_comment()};
+	CrmJson		detail;
 
+	crm_invoice_detail_begin(&detail);
+	crm_json_row(&detail, "number", new, INV_NUMBER);
+	crm_json_row(&detail, "amount", new, INV_AMOUNT);
+	crm_json_text(&detail, "comment", crm_write_comment());
 	crm_invoice_event(account_id, invoice_id, "created", NULL, crm_row_text(new, INV_STATUS),
-					  3, keys, values);
+					  &detail);
 	if (crm_row_bool(new, INV_AUTOPAY))
 		autopay_on_event(new, account_id, invoice_id);
 }
@@ -166,17 +168,19 @@ updated_events(const CrmRow *old, const CrmRow *new, int64 account_id, int64 inv
 
 	if (!crm_invoice_status_is(from, to))
 	{
-		const char *keys[1] = {"comment"};
-		const char *values[1] = {crm_write_comment()};
+		CrmJson		detail;
 
-		crm_invoice_event(account_id, invoice_id, "status_changed", from, to, 1, keys, values);
+		crm_invoice_detail_begin(&detail);
+		crm_json_text(&detail, "comment", crm_write_comment());
+		crm_invoice_event(account_id, invoice_id, "status_changed", from, to, &detail);
 	}
 	if (!crm_row_same(old, new, INV_NOTE))
 	{
-		const char *keys[1] = {"note"};
-		const char *values[1] = {crm_row_text(new, INV_NOTE)};
+		CrmJson		detail;
 
-		crm_invoice_event(account_id, invoice_id, "note", NULL, NULL, 1, keys, values);
+		crm_invoice_detail_begin(&detail);
+		crm_json_row(&detail, "note", new, INV_NOTE);
+		crm_invoice_event(account_id, invoice_id, "note", NULL, NULL, &detail);
 	}
 	change_event(old, new, INV_AUTO_CANCEL_AT, "auto_cancel_changed");
 	change_event(old, new, INV_MANAGER_ID, "manager_changed");

@@ -141,13 +141,17 @@ extern void crm_autopay_normalise(const CrmRow *new, CrmChanges *ch, TimestampTz
 /* ---- events.c ---- */
 
 /*
- * Appends an invoice event by the current employee (by none when the
- * scheduler writes) at the transaction time; the reason of the write being
- * made, when there is one, goes first into the detail as "reason", then the
- * given pairs.  Caller is connected to SPI and runs as owner.
+ * An event's detail begins with crm_invoice_detail_begin, which puts the
+ * reason of the write being made, when there is one, first as "reason"; the
+ * caller adds its own keys (typed: kit/spi.h's CrmJson) and passes it to
+ * crm_invoice_event, which appends the event by the current employee (by none
+ * when the scheduler writes) at the transaction time.  Caller is connected to
+ * SPI and runs as owner.
  */
+struct CrmJson;
+extern void crm_invoice_detail_begin(struct CrmJson *detail);
 extern void crm_invoice_event(int64 account_id, int64 invoice_id, const char *kind,
 							  const char *from_status, const char *to_status,
-							  int npairs, const char **keys, const char **values);
+							  struct CrmJson *detail);
 
 #endif							/* CRM_INVOICES_INVOICES_H */

@@ -202,14 +202,18 @@ static void
 payment_event(int64 account_id, int64 invoice_id, const CrmRow *payment, const char *kind,
 			  bool succeeded)
 {
-	const char *keys[6] = {"payment_id", "kind", "amount", "at", "failure_reason", "external_id"};
-	const char *values[6] = {crm_row_out(payment, PAY_ID), kind, crm_row_out(payment, PAY_AMOUNT),
-		crm_row_out(payment, PAY_AT), crm_row_out(payment, PAY_FAILURE_REASON),
-	crm_row_out(payment, PAY_EXTERNAL_ID)};
+	CrmJson		detail;
 
+	crm_invoice_detail_begin(&detail);
+	crm_json_row(&detail, "payment_id", payment, PAY_ID);
+	crm_json_text(&detail, "kind", kind);
+	crm_json_row(&detail, "amount", payment, PAY_AMOUNT);
+	crm_json_row(&detail, "at", payment, PAY_AT);
+	crm_json_row(&detail, "failure_reason", payment, PAY_FAILURE_REASON);
+	crm_json_row(&detail, "external_id", payment, PAY_EXTERNAL_ID);
 	crm_invoice_event(account_id, invoice_id,
 					  !succeeded ? "payment_failed" : strcmp(kind, "refund") == 0 ? "refund" : "payment",
-					  NULL, NULL, 6, keys, values);
+					  NULL, NULL, &detail);
 }
 
 static void

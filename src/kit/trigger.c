@@ -16,6 +16,7 @@
 #include "utils/rel.h"
 
 #include "kit/restore.h"
+#include "kit/spi.h"
 #include "kit/trigger.h"
 
 /* ---- protocol ---- */
@@ -337,6 +338,15 @@ crm_row_out(const CrmRow *row, int col)
 	getTypeOutputInfo(TupleDescAttr(row->desc, row->map->attnum[col] - 1)->atttypid,
 					  &typoutput, &varlena);
 	return OidOutputFunctionCall(typoutput, d);
+}
+
+void
+crm_json_row(CrmJson *j, const char *key, const CrmRow *row, int col)
+{
+	bool		null;
+	Datum		d = crm_row_get(row, col, &null);
+
+	crm_json_datum(j, key, d, TupleDescAttr(row->desc, row->map->attnum[col] - 1)->atttypid, null);
 }
 
 bool

@@ -142,6 +142,9 @@ extern int32 crm_row_int32(const CrmRow *row, int col, bool *isnull);
 extern bool crm_row_bool(const CrmRow *row, int col);	/* NULL reads as false */
 extern char *crm_row_text(const CrmRow *row, int col);	/* palloc'd, or NULL */
 extern char *crm_row_out(const CrmRow *row, int col);	/* the type's output text, or NULL */
+/* A column into a JSON object, typed as crm_json_datum types it (kit/spi.h). */
+struct CrmJson;
+extern void crm_json_row(struct CrmJson *j, const char *key, const CrmRow *row, int col);
 
 /* Same value in both rows: both NULL, or equal bytes once detoasted. */
 extern bool crm_row_same(const CrmRow *a, const CrmRow *b, int col);
