@@ -354,7 +354,7 @@ static CrmPlan insert_invoices = {
 static CrmPlan insert_events = {
 	"INSERT INTO crm.invoice_events (account_id, invoice_id, at, employee_id, kind, to_status, detail) "
 	"SELECT $1, e.id, e.at, $2, 'created', e.status, "
-	"  pg_catalog.jsonb_build_object('number', e.number, 'amount', e.amount::text, 'import_batch', $3) "
+	"  pg_catalog.jsonb_build_object('number', e.number, 'amount', e.amount, 'import_batch', $3) "
 	"FROM ROWS FROM (pg_catalog.unnest($4::bigint[]), pg_catalog.unnest($5::text[]), "
 	"  pg_catalog.unnest($6::text[]), pg_catalog.unnest($7::numeric[]), "
 	"  pg_catalog.unnest($8::timestamptz[])) AS e(id, number, status, amount, at)",

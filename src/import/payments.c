@@ -215,8 +215,10 @@ static CrmPlan insert_events = {
 	"SELECT $1, p.invoice_id, p.at, $2, "
 	"  CASE WHEN NOT p.succeeded THEN 'payment_failed' WHEN p.kind = 'refund' THEN 'refund' "
 	"       ELSE 'payment' END, "
-	"  pg_catalog.jsonb_build_object('payment_id', p.id::text, 'kind', p.kind, "
-	"    'amount', p.amount::text, 'at', p.at::text, 'failure_reason', p.failure_reason, "
+	"  pg_catalog.jsonb_build_object('payment_id', p.id, 'kind', p.kind, 'amount', p.amount, "
+	/* the time as the triggers write it: ISO 8601 in UTC with its offset */
+	"    'at', (pg_catalog.to_jsonb(p.at AT TIME ZONE 'UTC') #>> '{}') || '+00:00', "
+	"    'failure_reason', p.failure_reason, "
 	"    'external_id', p.external_id, 'import_batch', $3) "
 	"FROM crm.payments p WHERE p.account_id = $1 AND p.id = ANY ($4::bigint[]) "
 	"ORDER BY p.id",

@@ -5,7 +5,7 @@
 -- ROLLBACK (sequences are not transactional), and the files after this one count on
 -- ids of their own size.
 BEGIN;
-SELECT plan(107);
+SELECT plan(108);
 SET LOCAL timezone = 'UTC';
 
 SELECT crm_test.company('Import A') AS a \gset
@@ -305,6 +305,10 @@ SELECT is((SELECT array_agg(kind || '@' || at ORDER BY at, id)::text FROM crm.in
            WHERE account_id = :a AND invoice_id = 7001),
           '{"created@2025-01-01 00:00:00+00","payment@2025-01-05 00:00:00+00","payment@2025-01-06 00:00:00+00"}',
           'the invoice''s history is dated when it happened');
+SELECT is((SELECT string_agg(kind || ' ' || jsonb_typeof(detail->'amount') || ' ' || coalesce(detail->>'at', '-'), ', ' ORDER BY at, id)
+             FROM crm.invoice_events WHERE account_id = :a AND invoice_id = 7001),
+          'created number -, payment number 2025-01-05T00:00:00+00:00, payment number 2025-01-06T00:00:00+00:00',
+          'imported history is typed as the triggers write it: amounts numbers, times ISO 8601 in UTC');
 SELECT is((SELECT count(*) FROM crm.payments WHERE account_id = :a), 6::bigint, 'the payments of imported invoices are recorded');
 SELECT is((SELECT row(id, amount, at, external_id, employee_id)::text FROM crm.payments WHERE account_id = :a AND external_id = 'tap-pay-1'),
           '(7001,400.00,"2025-01-05 00:00:00+00",tap-pay-1,)', 'with their ids, amounts, times and provider ids');
