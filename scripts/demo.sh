@@ -1,41 +1,82 @@
 #!/usr/bin/env bash
-# The crm demo: installs what is missing, builds and installs crm, starts a
-# throwaway PostgreSQL 15 cluster, loads a sample company and prints the lead
-# board, the badges, the funnel and the campaign report as a reporting role
-# sees them.  The cluster is removed at the end.
+# The crm demo: one working day of a small repair shop, as the people who use it see it.
+# Installs what is missing, builds and installs crm, starts a throwaway PostgreSQL 15
+# cluster, loads the sample company (test/demo/sample_company.sql), creates a login per
+# person (test/demo/logins.sql) and plays the day (test/demo/day.sql): every step is the
+# SQL an application would issue, as the role that would issue it, then what people see.
+# The cluster is removed at the end.
+#
+#   scripts/demo.sh                 the day, then the cluster is removed
+#   scripts/demo.sh --keep          the cluster keeps running; prints how to connect
+#   scripts/demo.sh --no-install    never install packages (test/suites/demo)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
-crm_install_packages
+keep=0 install=1
+for arg in "$@"; do
+  case "$arg" in
+    --keep) keep=1 ;;
+    --no-install) install=0 ;;
+    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "usage: scripts/demo.sh [--keep] [--no-install]" >&2; exit 2 ;;
+  esac
+done
+
+started=$SECONDS
+if [ $install = 1 ]; then crm_install_packages; fi
 crm_build_install
 crm_cluster_start
 
-q() { psql -X -q -v ON_ERROR_STOP=1 -d crm_demo "$@"; }
-psql -X -q -v ON_ERROR_STOP=1 -c 'CREATE DATABASE crm_demo'
-q -c 'CREATE EXTENSION crm'
-q -f test/demo/sample_company.sql >/dev/null
-q -c "CREATE ROLE demo_reader LOGIN IN ROLE crm_reader" \
-  -c "SELECT crm.bind_login('demo_reader', 1)"
+export PGDATABASE=crm_demo
+q() { psql -X -q -v ON_ERROR_STOP=1 -P pager=off "$@"; }
+q -d postgres -c 'CREATE DATABASE crm_demo'
+q -c 'CREATE EXTENSION crm' -f test/demo/sample_company.sql >/dev/null
+printf '\n### The DBA set up: the sample company (test/demo/sample_company.sql), then a login per person\n\n'
+grep -v '^--\|^\\' test/demo/logins.sql
+q -f test/demo/logins.sql >/dev/null
+q -e -f test/demo/day.sql
 
-show() {  # show TITLE SQL
-  printf '\n### %s\n\n' "$1"
-  psql -X -q -v ON_ERROR_STOP=1 -d crm_demo -U demo_reader -P pager=off -c "$2"
-}
-show "Lead board: open leads, overdue first (first 15)" \
-  "SELECT number, type, status, manager, campaign, deadline::timestamp(0) AS deadline, overdue, overdue_for, urgent
-   FROM crm.lead_board WHERE closed_at IS NULL
-   ORDER BY overdue DESC, overdue_for DESC NULLS LAST, urgent DESC, number LIMIT 15"
-show "Badges: overdue and urgent open leads per manager" \
-  "SELECT manager, overdue, urgent FROM crm.lead_badges ORDER BY id NULLS LAST"
-show "Funnel: leads per type and status" \
-  "SELECT type, status, kind, leads FROM crm.funnel ORDER BY type, position"
-show "Campaign report" \
-  "SELECT campaign, leads, open, won, lost, conversion, revenue FROM crm.campaign_report ORDER BY leads DESC, campaign"
-show "History of one lead" \
-  "SELECT e.at::timestamp(0) AS at, e.kind, f.name AS from_status, t.name AS to_status, e.detail->>'comment' AS comment
-   FROM crm.lead_events e
-   LEFT JOIN crm.statuses f ON f.account_id = e.account_id AND f.id = e.from_status_id
-   LEFT JOIN crm.statuses t ON t.account_id = e.account_id AND t.id = e.to_status_id
-   WHERE e.lead_id = (SELECT min(id) FROM crm.leads WHERE closed_at IS NOT NULL AND type_id = 1)
-   ORDER BY e.id"
+cat <<'EOF'
+
+==================================================================================
+ Where to look next (README.md)
+==================================================================================
+  Tenancy and security ........ who is acting: bound logins (the people above) and
+                                crm_service with SET LOCAL (the shop, the messenger)
+  Leads; Clients, phones and linking ..... steps 1 and 2
+  Invoices, payments, auto-cancel and autopay ..... step 3
+  Call centre ................. step 4 (the 10:05 / 11:05 / 11:45 retries, templates, the outbox)
+  Chats, responsible managers, appointments and failed-payment alerts ..... step 5
+  Time-based work: crm.run_due and the scheduler ..... step 6 (and the background worker)
+  Events and notifications .... what a frontend hears of all this (crm.events_since)
+  Migrating from another CRM .. the import of step 1, at scale
+  Errors ...................... every SQLSTATE; try a forbidden move as anna
+EOF
+log "the demo took $((SECONDS - started)) s"
+
+# Endpoints of integrations that serve this database (none yet): print their
+# address here, after the psql logins, when they exist.
+demo_endpoints() { :; }
+
+if [ $keep = 1 ]; then
+  trap - EXIT
+  {
+    echo "export PGHOST='$CRM_TMP' PGPORT=5432 PGDATABASE=crm_demo"
+  } > "$CRM_TMP/demo.env"
+  stop="$PGBIN/pg_ctl -D $CRM_TMP/data stop && rm -rf $CRM_TMP"
+  if [ "$(id -u)" = 0 ]; then stop="runuser -u postgres -- $PGBIN/pg_ctl -D $CRM_TMP/data stop && rm -rf $CRM_TMP"; fi
+  cat <<EOF
+
+==================================================================================
+ The cluster keeps running (--keep)
+==================================================================================
+  . $CRM_TMP/demo.env          # PGHOST, PGPORT, PGDATABASE of the demo
+  $PGBIN/psql -U anna         # Anna, a manager (bound login: she sets nothing)
+  $PGBIN/psql -U olga         # the admin; boris, dmitry, elena and bi likewise
+  $PGBIN/psql -U shop         # an integration: BEGIN; SET LOCAL crm.account_id = 1; ...
+  $PGBIN/psql -U postgres     # the owner
+  Stop it:  $stop
+EOF
+  demo_endpoints
+fi
