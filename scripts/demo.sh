@@ -55,8 +55,9 @@ cat <<'EOF'
 EOF
 log "the demo took $((SECONDS - started)) s"
 
-# Endpoints of integrations that serve this database (none yet): print their
-# address here, after the psql logins, when they exist.
+# The hook for APIs that serve the kept database (PostGraphile, once crm ships a
+# setup for it): start them here as a crm_service login (shop) and print their URL
+# under the psql logins.  None yet.
 demo_endpoints() { :; }
 
 if [ $keep = 1 ]; then

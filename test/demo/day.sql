@@ -152,21 +152,23 @@ WHERE invoice_id = :ivan_invoice ORDER BY id;
 SELECT kind, id, client, phones, amount, next_call_at::timestamp(0) AS due, last_outcome FROM crm.call_queue;
 \echo '-- 10:00 Elena takes the oldest due call; 10:05 no answer.'
 SELECT kind, id, next_call_at::timestamp(0) AS due FROM crm.claim_next_call(now => date :'d' + time '10:00');
-SELECT crm.log_call(invoice_id => :maria_invoice, outcome => 'no_answer', called_at => date :'d' + time '10:05') AS call_id \gset
+SELECT crm.log_call(invoice_id => :maria_invoice, outcome => 'no_answer', called_at => date :'d' + time '10:05') \gset
 \echo '-- 11:45 the queue hands her Maria again (back since 11:05); no answer again.'
 SELECT kind, id, next_call_at::timestamp(0) AS due FROM crm.claim_next_call(now => date :'d' + time '11:45');
-SELECT crm.log_call(invoice_id => :maria_invoice, outcome => 'no_answer', called_at => date :'d' + time '11:45') AS call_id \gset
+SELECT crm.log_call(invoice_id => :maria_invoice, outcome => 'no_answer', called_at => date :'d' + time '11:45') \gset
 \echo '-- 12:30 Sergey answers: he will pay tonight and wants the details by email (a copy goes to his manager).'
 SELECT kind, id, next_call_at::timestamp(0) AS due FROM crm.claim_next_call(now => date :'d' + time '12:30');
 SELECT crm.log_call(invoice_id => :sergey_invoice, outcome => 'talked', called_at => date :'d' + time '12:34',
                     comment => 'Pays tonight, send the details', recording => 'calls/sergey-1234.mp3',
-                    template_id => 1, copy_to_manager => true) AS talk_call \gset
+                    template_id => 1, copy_to_manager => true) \gset
 \echo '>> The calls of the day: a first no-answer comes back in an hour, the next one in 24 hours'
 SELECT client, invoice_number, called_at::timestamp(0) AS called_at, outcome, employee,
        next_call_at::timestamp(0) AS next_call
 FROM crm.client_calls ORDER BY called_at;
 \echo '>> The email the call queued, rendered from the template, for the delivery worker'
-SELECT kind, recipient, cc, subject, body FROM crm.outbox WHERE dedup_key = 'call:' || :talk_call;
+SELECT o.kind, o.recipient, o.cc, o.subject, o.body
+FROM crm.outbox o JOIN crm.calls k ON o.dedup_key = 'call:' || k.id
+WHERE k.invoice_id = :sergey_invoice;
 
 \echo
 \echo '=================================================================================='
