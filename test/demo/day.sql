@@ -242,7 +242,7 @@ SELECT manager, overdue, urgent FROM crm.lead_badges ORDER BY id NULLS LAST;
 
 \echo
 \echo '=================================================================================='
-\echo ' 7. Reporting (the bi login)            README: Views (Leads); Invoices: Views'
+\echo ' 7. Reporting (the bi login)    README: Leads > Views; Invoices > Views; Events'
 \echo '=================================================================================='
 \c - bi
 \echo '>> The funnel: leads per type and status'
