@@ -43,6 +43,7 @@ OBJS = \
 	src/invoices/autopay.o \
 	src/outbox.o \
 	src/outbox_delivery.o \
+	src/notifications.o \
 	src/events.o \
 	src/calls.o \
 	src/call_queue.o \
@@ -89,6 +90,7 @@ SQL_SCHEMA = \
 	src/schema/orders.sql \
 	src/schema/lead_reports.sql \
 	src/schema/outbox.sql \
+	src/schema/notifications.sql \
 	src/schema/templates.sql \
 	src/schema/invoices/invoices.sql \
 	src/schema/invoices/payments.sql \
@@ -114,6 +116,7 @@ SQL_CODE = \
 	src/references.sql \
 	src/lead_reports.sql \
 	src/outbox.sql \
+	src/notifications.sql \
 	src/templates.sql \
 	src/invoices/invoices.sql \
 	src/invoices/payments.sql \

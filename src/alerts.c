@@ -15,6 +15,9 @@
  *		NOTHING.  A failure an import brings is history, and alerts no one.
  *	crm.mark_alert_seen(id, at)	crm_mark_alert_seen
  *	crm.resolve_alert(id, at)	crm_resolve_alert
+ *		each marks the alert and the other alerts of its failure for the
+ *		same employee: crm.important shows them as one row, offer_ids
+ *		beside offer_id
  *	alerts_10_marked	(BEFORE UPDATE on crm.alerts; crm_alert_before_update)
  *		only the employee an alert was sent to marks it seen or resolved,
  *		through the functions or a plain UPDATE (the owner may mark any).
@@ -118,14 +121,24 @@ static CrmPlan alert_owner = {
 	"SELECT employee_id FROM crm.alerts WHERE account_id = $1 AND id = $2",
 	2, {INT8OID, INT8OID}
 };
+/*
+ * Marking an alert marks every alert of its failure for the same employee:
+ * crm.important shows them as one row (one chat per failed payment).
+ * Returns the time recorded on the alert named.
+ */
+#define MARK_FAILURE(SET, COLUMN) \
+	"WITH a AS (SELECT employee_id, kind, payment_id FROM crm.alerts WHERE account_id = $1 AND id = $2)," \
+	" u AS (UPDATE crm.alerts x SET " SET " FROM a" \
+	"       WHERE x.account_id = $1 AND (x.id = $2 OR (x.employee_id = a.employee_id" \
+	"         AND x.kind = a.kind AND x.payment_id = a.payment_id))" \
+	"       RETURNING x.id, x." COLUMN ")" \
+	" SELECT " COLUMN " FROM u WHERE id = $2"
 static CrmPlan alert_seen = {
-	"UPDATE crm.alerts SET seen_at = coalesce(seen_at, $3) "
-	"WHERE account_id = $1 AND id = $2 RETURNING seen_at",
+	MARK_FAILURE("seen_at = coalesce(x.seen_at, $3)", "seen_at"),
 	3, {INT8OID, INT8OID, TIMESTAMPTZOID}
 };
 static CrmPlan alert_resolved = {
-	"UPDATE crm.alerts SET seen_at = coalesce(seen_at, $3), resolved_at = coalesce(resolved_at, $3) "
-	"WHERE account_id = $1 AND id = $2 RETURNING resolved_at",
+	MARK_FAILURE("seen_at = coalesce(x.seen_at, $3), resolved_at = coalesce(x.resolved_at, $3)", "resolved_at"),
 	3, {INT8OID, INT8OID, TIMESTAMPTZOID}
 };
 

@@ -50,35 +50,44 @@ REVOKE ALL ON FUNCTION crm.resolve_alert(bigint,timestamp with time zone) FROM P
 COMMENT ON FUNCTION crm.resolve_alert(bigint, timestamptz) IS
     'Resolves one of the current employee''s alerts (it leaves crm.important); returns when.';
 
--- The Important inbox: the current employee's unresolved alerts, newest first by index.
+-- The Important inbox: the current employee's unresolved alerts, one row per
+-- failed payment (one chat per failure, as the inbox shows it), newest first by
+-- index; crm.alerts keeps one row per (failure, offer, employee).
 CREATE OR REPLACE VIEW crm.important WITH (security_invoker = true) AS
-SELECT a.id,
+SELECT min(a.id) AS id,
        a.account_id,
        a.kind,
        a.client_id,
        c.name AS client,
        a.happened_at,
        a.conversation_id,
-       a.offer_id,
+       min(a.offer_id) AS offer_id,
+       array_agg(a.offer_id ORDER BY a.offer_id) AS offer_ids,
        a.invoice_id,
        a.payment_id,
-       a.seen_at
+       CASE WHEN bool_and(a.seen_at IS NOT NULL) THEN max(a.seen_at) END AS seen_at
 FROM crm.alerts a
 LEFT JOIN crm.clients c ON c.account_id = a.account_id AND c.id = a.client_id
 WHERE a.account_id = crm.session_account()
   AND a.employee_id = crm.current_employee()
-  AND a.resolved_at IS NULL;
-COMMENT ON VIEW crm.important IS 'The acting employee''s unresolved alerts (crm.employee_id): the Important inbox.';
-COMMENT ON COLUMN crm.important.id IS 'The alert''s id (crm.alerts.id).';
+  AND a.resolved_at IS NULL
+GROUP BY a.account_id, a.employee_id, a.kind, a.payment_id, a.client_id, c.name, a.happened_at,
+         a.conversation_id, a.invoice_id;
+COMMENT ON VIEW crm.important IS
+    'The acting employee''s unresolved alerts (crm.employee_id): the Important inbox, one row per failed payment with the flagged offers in offer_ids.';
+COMMENT ON COLUMN crm.important.id IS
+    'The failure''s first alert (crm.alerts.id): crm.mark_alert_seen and crm.resolve_alert on it mark every alert of the row.';
 COMMENT ON COLUMN crm.important.account_id IS 'The account of the alert.';
 COMMENT ON COLUMN crm.important.kind IS 'What happened: failed_payment.';
 COMMENT ON COLUMN crm.important.client_id IS 'The client whose payment failed.';
 COMMENT ON COLUMN crm.important.client IS 'The client''s name; NULL for an employee without can_see_customers.';
 COMMENT ON COLUMN crm.important.happened_at IS 'When the payment failed.';
 COMMENT ON COLUMN crm.important.conversation_id IS 'The conversation in which the employee first wrote to the client.';
-COMMENT ON COLUMN crm.important.offer_id IS 'The offer marked notify_on_failed_payment.';
+COMMENT ON COLUMN crm.important.offer_id IS 'The first (lowest id) of the offers marked notify_on_failed_payment.';
+COMMENT ON COLUMN crm.important.offer_ids IS
+    'Every offer of the invoice marked notify_on_failed_payment that still has an open alert, in id order.';
 COMMENT ON COLUMN crm.important.invoice_id IS 'The invoice whose payment failed.';
 COMMENT ON COLUMN crm.important.payment_id IS 'The failed payment.';
-COMMENT ON COLUMN crm.important.seen_at IS 'When the employee first saw the alert; NULL: not yet.';
+COMMENT ON COLUMN crm.important.seen_at IS 'When the employee saw the failure''s alerts; NULL while one is unseen.';
 GRANT SELECT ON crm.important TO crm_reader;
 GRANT EXECUTE ON FUNCTION crm.mark_alert_seen(bigint, timestamptz), crm.resolve_alert(bigint, timestamptz) TO crm_manager;

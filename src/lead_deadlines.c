@@ -3,7 +3,9 @@
  *	  Lead deadlines as due work: the "lead_overdue" handler of crm.run_due().
  *
  * An open lead whose deadline has passed (now > deadline) is marked overdue
- * since its deadline, and its manager is told through the outbox.  The rules
+ * since its deadline; the lead history trigger records it and queues the
+ * notices of the account's lead_overdue rules (notifications.c: by default
+ * one to the lead's manager).  The rules
  * for a deadline itself (a new deadline clears overdue_since, the
  * 'deadline_expired' event) live with the leads (leads.c); the trigger that
  * wakes the worker when a deadline is written lives with the worker
@@ -11,7 +13,7 @@
  *
  * Functions:
  *	crm_lead_deadlines_init	registers the handler (from _PG_init)
- *	lead_overdue_run		marks a batch of overdue leads, queues notifications
+ *	lead_overdue_run		marks a batch of overdue leads
  *	lead_overdue_next_due	the earliest instant a lead becomes overdue
  */
 #include "postgres.h"
@@ -26,9 +28,9 @@
 /*
  * Marks open leads whose deadline has passed (now > deadline) as overdue since
  * their deadline, oldest deadline first.  The lead history trigger records the
- * 'deadline_expired' event; a notification for the manager goes to the outbox,
- * keyed by lead and deadline so that the same deadline is never announced
- * twice (a new deadline is a new announcement).  The UPDATE finds the
+ * 'deadline_expired' event and queues the lead_overdue notices, keyed by lead
+ * and deadline so that the same deadline is never announced twice to anyone
+ * (a new deadline is a new announcement).  The UPDATE finds the
  * claimed leads by their ctid: they were locked while due (FOR UPDATE re-checks
  * a lead changed by a committed transaction) and stay locked, so the version
  * claimed is the one updated; a join by key lets the planner, which cannot
@@ -49,23 +51,8 @@ static CrmPlan mark_overdue = {
 	" marked AS ("
 	"  UPDATE crm.leads l SET overdue_since = l.deadline"
 	"  FROM due WHERE l.ctid = due.ctid"
-	"  RETURNING l.account_id, l.id, l.number, l.contact_name, l.deadline, l.manager_id),"
-	" queued AS ("
-	"  INSERT INTO crm.outbox (account_id, kind, recipient, subject, body, payload, dedup_key)"
-	"  SELECT m.account_id, 'notification', e.email,"
-	"         pg_catalog.format('Lead %s is overdue', m.number),"
-	"         pg_catalog.format('The deadline of lead %s (%s) passed at %s %s.', m.number,"
-	"                 coalesce(m.contact_name, 'no contact name'),"
-	"                 pg_catalog.to_char(m.deadline AT TIME ZONE a.timezone, 'YYYY-MM-DD HH24:MI:SS'), a.timezone),"
-	"         pg_catalog.jsonb_build_object('event', 'lead_overdue', 'lead_id', m.id, 'number', m.number,"
-	"                 'manager_id', m.manager_id, 'deadline', m.deadline),"
-	"         pg_catalog.format('lead_overdue:%s:%s', m.id, pg_catalog.date_part('epoch', m.deadline))"
-	"  FROM marked m"
-	"  JOIN crm.accounts a ON a.id = m.account_id"
-	"  LEFT JOIN crm.employees e ON e.account_id = m.account_id AND e.id = m.manager_id"
-	"  ON CONFLICT (account_id, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING"
 	"  RETURNING 1)"
-	" SELECT (SELECT count(*) FROM marked), (SELECT count(*) FROM queued)",
+	" SELECT count(*) FROM marked",
 	.nargs = CRM_DUE_NARGS,
 	.argtypes = CRM_DUE_ARGTYPES,
 	.custom = true

@@ -193,15 +193,18 @@ SELECT l.account_id,
        l.tags,
        l.created_at,
        l.status_changed_at,
-       l.closed_at
+       l.closed_at,
+       l.location_id,
+       coalesce(lo.name, 'not set') AS location
 FROM crm.leads l
 JOIN crm.lead_types t ON t.account_id = l.account_id AND t.id = l.type_id
 JOIN crm.statuses s ON s.account_id = l.account_id AND s.id = l.status_id
 LEFT JOIN crm.employees m ON m.account_id = l.account_id AND m.id = l.manager_id
 LEFT JOIN crm.clients c ON c.account_id = l.account_id AND c.id = l.client_id
-LEFT JOIN crm.campaigns cp ON cp.account_id = l.account_id AND cp.id = l.campaign_id;
+LEFT JOIN crm.campaigns cp ON cp.account_id = l.account_id AND cp.id = l.campaign_id
+LEFT JOIN crm.locations lo ON lo.account_id = l.account_id AND lo.id = l.location_id;
 COMMENT ON VIEW crm.lead_board IS
-    'Leads with the names of their type, status, manager, client and campaign, and whether they are overdue at the time of the query.';
+    'Leads with the names of their type, status, manager, client, campaign and location, and whether they are overdue at the time of the query.';
 COMMENT ON COLUMN crm.lead_board.account_id IS 'The account of the lead.';
 COMMENT ON COLUMN crm.lead_board.id IS 'The lead''s id (crm.leads.id).';
 COMMENT ON COLUMN crm.lead_board.number IS 'The lead''s number.';
@@ -228,6 +231,8 @@ COMMENT ON COLUMN crm.lead_board.tags IS 'The lead''s labels.';
 COMMENT ON COLUMN crm.lead_board.created_at IS 'When the lead was created.';
 COMMENT ON COLUMN crm.lead_board.status_changed_at IS 'When the lead last changed status.';
 COMMENT ON COLUMN crm.lead_board.closed_at IS 'When the lead was closed (won or lost); NULL while it is open.';
+COMMENT ON COLUMN crm.lead_board.location_id IS 'The location''s id (crm.locations); NULL: not set.';
+COMMENT ON COLUMN crm.lead_board.location IS 'The location''s name, or not set when the lead has none.';
 
 -- One row per manager with open overdue or urgent leads, and a total row (id NULL).
 -- Overdue and urgent leads are counted apart, each from its own partial index

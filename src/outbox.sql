@@ -8,16 +8,16 @@ COMMENT ON TABLE crm.outbox IS
 COMMENT ON COLUMN crm.outbox.account_id IS 'The account the row belongs to (default crm.current_account()).';
 COMMENT ON COLUMN crm.outbox.id IS 'The message''s id (an identity; the key is (account_id, id)), in the order queued.';
 COMMENT ON COLUMN crm.outbox.kind IS
-    'What the message is: email (a call''s template email), notification (an overdue lead''s notice to its manager) or charge (an autopay charge for the payment provider).';
+    'What the message is: email (a call''s template email, or a notification rule''s email to an employee), notification (an in-app notice of a notification rule for employee_id, such as an overdue lead''s notice to its manager) or charge (an autopay charge for the payment provider).';
 COMMENT ON COLUMN crm.outbox.recipient IS
-    'The email address to send to; NULL for a charge, or a notice whose lead has no manager with an email.';
+    'The email address to send to; NULL for a charge, or an in-app notice for an employee without an email.';
 COMMENT ON COLUMN crm.outbox.cc IS 'An address to send a copy to (the manager, for a call with copy_to_manager); NULL: none.';
 COMMENT ON COLUMN crm.outbox.subject IS 'The rendered subject; NULL for a charge.';
 COMMENT ON COLUMN crm.outbox.body IS 'The rendered body; NULL for a charge.';
 COMMENT ON COLUMN crm.outbox.payload IS
-    'JSON for the deliverer: a charge has invoice_id, number, client_id, amount, charge and due_at; a notice event, lead_id, number, manager_id and deadline; a call email call_id.';
+    'JSON for the deliverer: a charge has invoice_id, number, client_id, amount, charge and due_at; a notice of a notification rule event, lead_id, number, manager_id, status_id, employee_id, channel and what the event adds (deadline, from_status_id, from_manager_id, order_id); a call email call_id.';
 COMMENT ON COLUMN crm.outbox.dedup_key IS
-    'What the message is about (call:<call>, lead_overdue:<lead>:<deadline epoch>, charge:<invoice>:<n>): unique per account, so a message is queued once; NULL: no such key.';
+    'What the message is about (call:<call>, charge:<invoice>:<n>; for a notice lead_created:<lead>, lead_overdue:<lead>:<deadline epoch> or lead_order_linked:<lead>:<order>, then :<channel>:<employee>): unique per account, so a message is queued once; NULL: no such key (a notice of an event that may come again).';
 COMMENT ON COLUMN crm.outbox.created_at IS 'When the message was queued (the transaction time).';
 COMMENT ON COLUMN crm.outbox.sent_at IS 'When the message was delivered (crm.outbox_sent); NULL while it waits.';
 COMMENT ON COLUMN crm.outbox.attempts IS 'Delivery attempts so far: each claim counts one.';
@@ -25,6 +25,8 @@ COMMENT ON COLUMN crm.outbox.next_attempt_at IS
     'When the message is due for delivery again: the end of a claim''s lease, or the retry after a failure; NULL: from created_at.';
 COMMENT ON COLUMN crm.outbox.last_error IS 'What went wrong at the latest failed delivery (crm.outbox_failed, up to 1000 bytes); NULL: none.';
 COMMENT ON COLUMN crm.outbox.provider_ref IS 'The delivery provider''s reference, from crm.outbox_sent; NULL: none.';
+COMMENT ON COLUMN crm.outbox.employee_id IS
+    'The employee a notice of a notification rule is for (crm.notification_rules); NULL for other messages.';
 COMMENT ON COLUMN crm.outbox.dead_at IS
     'When delivery was given up, after crm.outbox_max_attempts failed attempts; NULL: not given up.';
 

@@ -114,9 +114,9 @@ crm_check_amount(Datum amount, const char *name, bool positive)
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 numeric_is_nan(num) || numeric_is_inf(num) ?
-			 errmsg("%s must be a number", column_of(name)) :
-			 positive ? errmsg("%s must be positive", column_of(name)) :
-			 errmsg("%s must not be negative", column_of(name)),
+			 errmsg("%s \"%s\" is not a number", column_of(name), text) :
+			 positive ? errmsg("%s %s is not positive", column_of(name), text) :
+			 errmsg("%s %s is negative", column_of(name), text),
 			 errdetail("%s is %s; it takes numbers %s.", name, text,
 					   positive ? "greater than 0" : "of at least 0"),
 			 errhint("Give a finite number %s.", positive ? "greater than 0" : "of at least 0")));

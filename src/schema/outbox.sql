@@ -18,6 +18,8 @@ CREATE TABLE crm.outbox (
     last_error      text,
     provider_ref    text,
     dead_at         timestamptz,
+    -- the employee a notice of a notification rule is for (notifications.c)
+    employee_id     bigint,
     PRIMARY KEY (account_id, id)
 );
 CREATE UNIQUE INDEX outbox_dedup_idx ON crm.outbox (account_id, dedup_key) WHERE dedup_key IS NOT NULL;
@@ -27,3 +29,5 @@ CREATE INDEX outbox_unsent_idx ON crm.outbox (account_id, id) WHERE sent_at IS N
 CREATE INDEX outbox_delivery_idx ON crm.outbox ((coalesce(next_attempt_at, created_at)), account_id, id)
     WHERE sent_at IS NULL AND dead_at IS NULL;
 CREATE INDEX outbox_id_idx ON crm.outbox (id);
+-- An employee's notices, newest last (the in-app list of a frontend).
+CREATE INDEX outbox_employee_idx ON crm.outbox (account_id, employee_id, id) WHERE employee_id IS NOT NULL;
