@@ -108,12 +108,12 @@ crm_import_amount_ok(ImportRun *run, int64 staging_id, const char *table, const 
 	text = DatumGetCString(DirectFunctionCall1(numeric_out, amount));
 	if (numeric_is_nan(num) || numeric_is_inf(num))
 		crm_import_reject(run, staging_id, ERRCODE_INVALID_PARAMETER_VALUE,
-						  psprintf("%s must be a number", column),
+						  psprintf("%s \"%s\" is not a number", column, text),
 						  psprintf("%s.%s is %s; it takes numbers %s.", table, column, text, range),
 						  psprintf("Give a finite number %s.", range));
 	else if (positive ? numeric_compare(amount, 0) <= 0 : numeric_compare(amount, 0) < 0)
 		crm_import_reject(run, staging_id, ERRCODE_INVALID_PARAMETER_VALUE,
-						  psprintf(positive ? "%s must be positive" : "%s must not be negative", column),
+						  psprintf(positive ? "%s %s is not positive" : "%s %s is negative", column, text),
 						  psprintf("%s.%s is %s; it takes numbers %s.", table, column, text, range),
 						  psprintf("Give a finite number %s.", range));
 	else if (numeric_compare(amount, 1) >= 0)

@@ -1,6 +1,6 @@
 -- Failed-payment alert routing and the Important inbox.
 BEGIN;
-SELECT plan(16);
+SELECT plan(19);
 
 CREATE TEMP TABLE t AS SELECT crm_test.company('Alerts Co') AS a;
 GRANT SELECT ON t TO crm_reader;
@@ -93,19 +93,29 @@ SELECT is((SELECT count(*) FROM crm.alerts WHERE account_id = (SELECT a FROM t) 
 
 -- The Important inbox.
 SELECT crm_test.act('crm_test_manager', (SELECT a FROM t), 'Boris');
-SELECT results_eq($$SELECT client, happened_at, offer_id FROM crm.important ORDER BY happened_at, client, offer_id$$,
-                  $$VALUES ('Olga', '2026-03-01 12:00+00'::timestamptz, pg_temp.offer('Course')),
-                           ('Rita', '2026-03-01 12:00+00'::timestamptz, LEAST(pg_temp.offer('Course'), pg_temp.offer('Club'))),
-                           ('Rita', '2026-03-01 12:00+00'::timestamptz, GREATEST(pg_temp.offer('Course'), pg_temp.offer('Club'))),
-                           ('Olga', '2026-03-02 12:00+00'::timestamptz, pg_temp.offer('Course'))$$,
-                  'crm.important lists the current employee''s unresolved alerts');
+-- Article 000: the client's chat shows under Important once per failed payment, with
+-- links to the failed offers: Rita's invoice holds two flagged offers, one row.
+SELECT results_eq($$SELECT client, happened_at, offer_id, offer_ids FROM crm.important ORDER BY happened_at, client$$,
+                  $$VALUES ('Olga', '2026-03-01 12:00+00'::timestamptz, pg_temp.offer('Course'), ARRAY[pg_temp.offer('Course')]),
+                           ('Rita', '2026-03-01 12:00+00'::timestamptz, LEAST(pg_temp.offer('Course'), pg_temp.offer('Club')),
+                            ARRAY[LEAST(pg_temp.offer('Course'), pg_temp.offer('Club')), GREATEST(pg_temp.offer('Course'), pg_temp.offer('Club'))]),
+                           ('Olga', '2026-03-02 12:00+00'::timestamptz, pg_temp.offer('Course'), ARRAY[pg_temp.offer('Course')])$$,
+                  'crm.important lists the current employee''s unresolved alerts, one row per failure with offer_ids');
+SELECT is((SELECT count(*) FROM crm.alerts WHERE account_id = (SELECT a FROM t) AND client_id = pg_temp.client('Rita')),
+          2::bigint, 'crm.alerts keeps one row per (failure, offer, employee)');
 SELECT is(crm.mark_alert_seen((SELECT min(id) FROM crm.important), '2026-03-03 08:00+00'),
           '2026-03-03 08:00+00'::timestamptz, 'mark_alert_seen returns the time');
 SELECT is((SELECT count(*) FROM crm.important WHERE seen_at IS NOT NULL), 1::bigint,
           'a seen alert stays in the inbox, marked');
 SELECT is(crm.resolve_alert((SELECT min(id) FROM crm.important), '2026-03-03 09:00+00'),
           '2026-03-03 09:00+00'::timestamptz, 'resolve_alert returns the time');
-SELECT is((SELECT count(*) FROM crm.important), 3::bigint, 'a resolved alert leaves the inbox');
+SELECT is((SELECT count(*) FROM crm.important), 2::bigint, 'a resolved alert leaves the inbox');
+SELECT is(crm.resolve_alert((SELECT id FROM crm.important WHERE client = 'Rita'), '2026-03-03 10:00+00'),
+          '2026-03-03 10:00+00'::timestamptz, 'resolving the row of a failure with two offers');
+SELECT results_eq($$SELECT resolved_at FROM crm.alerts WHERE account_id = (SELECT a FROM t)
+                    AND client_id = pg_temp.client('Rita') ORDER BY offer_id$$,
+                  $$VALUES ('2026-03-03 10:00+00'::timestamptz), ('2026-03-03 10:00+00'::timestamptz)$$,
+                  '... resolves the alert of each of its offers, and the row leaves the inbox');
 SELECT throws_ok($$SELECT crm.resolve_alert((SELECT min(id) FROM crm.alerts WHERE employee_id = pg_temp.emp('Anna')))$$,
                  '42501', NULL, 'an employee cannot resolve another employee''s alert');
 SELECT throws_ok($$SELECT crm.resolve_alert(-1)$$, 'P0002', NULL, 'an unknown alert is reported');

@@ -48,17 +48,17 @@ SELECT throws_ok($$SELECT * FROM crm.claim_next_call(now(), '1000 years')$$, '22
 SELECT lives_ok($$SELECT * FROM crm.claim_next_call(now(), '1 day')$$, 'a claim held for a day is taken');
 
 -- ---- amounts, prices, quantities, budgets ----
-SELECT throws_ok($$INSERT INTO crm.orders (amount) VALUES ('NaN')$$, '22023', 'amount must be a number',
+SELECT throws_ok($$INSERT INTO crm.orders (amount) VALUES ('NaN')$$, '22023', 'amount "NaN" is not a number',
     'an order of NaN is refused (it would make the campaign revenue NaN)');
 SELECT throws_ok($$INSERT INTO crm.orders (amount) VALUES ('Infinity')$$, '22003', NULL,
     'an infinite amount does not fit the column');
 SELECT throws_ok(format($$INSERT INTO crm.invoice_items (invoice_id, offer_id, price) VALUES (%s, %s, 'NaN')$$, :inv, :course),
-    '22023', 'price must be a number',
+    '22023', 'price "NaN" is not a number',
     'an item priced NaN is refused');
 SELECT is((SELECT amount FROM crm.invoices WHERE id = :inv), 100.00::numeric, 'and the invoice amount stays a number');
-SELECT throws_ok(format($$SELECT crm.record_payment(%s, 'NaN', true)$$, :inv), '22023', 'amount must be a number',
+SELECT throws_ok(format($$SELECT crm.record_payment(%s, 'NaN', true)$$, :inv), '22023', 'amount "NaN" is not a number',
     'a payment of NaN is refused before it is judged');
-SELECT throws_ok(format($$UPDATE crm.clients SET budget = -1 WHERE id = %s$$, :ivan), '22023', 'budget must not be negative',
+SELECT throws_ok(format($$UPDATE crm.clients SET budget = -1 WHERE id = %s$$, :ivan), '22023', 'budget -1.00 is negative',
     'a negative budget is refused');
 
 -- ---- scheduling intervals: no negative part, one positive part, at most 100 years ----
