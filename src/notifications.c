@@ -406,7 +406,16 @@ enum
 static const char *const rule_names[] = {"account_id", "event", "notify", "employee_id"};
 static CrmColumnMap rule_columns = {"crm.notification_rules", R_NCOLUMNS, rule_names};
 
-/* notification_rules_10_check: employee_id goes with notify = 'employee', and only with it. */
+static CrmPlan employee_exists = {
+	"SELECT 1 FROM crm.employees WHERE account_id = $1 AND id = $2",
+	2, {INT8OID, INT8OID}
+};
+
+/*
+ * notification_rules_10_check: employee_id goes with notify = 'employee', and
+ * only with it, and names an employee of the account (the foreign key would
+ * say so without the values to a role that cannot read them all).
+ */
 PG_FUNCTION_INFO_V1(crm_notification_rule_check);
 Datum
 crm_notification_rule_check(PG_FUNCTION_ARGS)
@@ -440,6 +449,23 @@ crm_notification_rule_check(PG_FUNCTION_ARGS)
 				 errdetail("The rule for event \"%s\" has notify \"%s\", which names its recipients itself.",
 						   event ? event : "(none)", notify),
 				 errhint("Leave employee_id NULL, or set notify to 'employee'.")));
+	if (!no_employee)
+	{
+		CrmUserSwitch user;
+		Datum		args[2];
+		bool		isnull;
+
+		args[0] = crm_row_get(&row, R_ACCOUNT_ID, &isnull);
+		args[1] = Int64GetDatum(employee);
+		if (isnull)
+			return crm_trigger_return(&trig, trig.new); /* the NOT NULL constraint reports it */
+		crm_trigger_connect(&trig);
+		crm_become_owner(&user);
+		if (crm_exec(&employee_exists, args, NULL, true, 1) == 0)
+			crm_error_not_found("employee", DatumGetInt64(args[0]), employee,
+								ERRCODE_FOREIGN_KEY_VIOLATION);
+		crm_restore_user(&user);
+	}
 	return crm_trigger_return(&trig, trig.new);
 }
 
