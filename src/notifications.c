@@ -8,8 +8,8 @@
  * changes a lead announces it alike: a plain INSERT or UPDATE,
  * crm.transition_lead, crm.receive_message, the overdue marking of run_due
  * (lead_deadlines.c), an order linked (linking.c), a manager given by the
- * first writer (lead_managers.c).  A lead an import brings, and a restored
- * one, announce nothing (the history trigger returns before).
+ * first writer (lead_managers.c).  What an import writes (its leads, and the
+ * links its orders make) and a restored lead announce nothing.
  *
  *	lead_created			a new lead
  *	lead_status_changed		status_id changed
@@ -369,6 +369,8 @@ crm_notify_lead_write(CrmTrigger *trig)
 	const AccountRules *rules;
 	int64		account_id = crm_row_int64(&new, L_ACCOUNT_ID, &isnull);
 
+	if (crm_write_allows(CRM_WRITE_IMPORT))
+		return;					/* an import's links and moves are history */
 	rules = rules_of(account_id);
 	for (int e = 0; e < EV_COUNT; e++)
 		other_null[e] = true;
