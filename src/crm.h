@@ -40,7 +40,7 @@
  *	call_queue.c	call tasks and the call queue (both in calls.sql)
  *	outbox.c	the outbox: emails queued for delivery and their NOTIFY (outbox.h)
  *	notifications.c	notification rules for lead events: who is told of what, by
- *				email or in-app notice, through the outbox (notifications.h)
+ *				email or in-app notice, through the outbox
  *	templates.c	message templates: the check and the rendering (templates.h;
  *				templates_core.c: the table of variables and the parser)
  *	chats.c		conversations, messages, responsible manager, appointments

@@ -3,9 +3,9 @@
  *	  Lead deadlines as due work: the "lead_overdue" handler of crm.run_due().
  *
  * An open lead whose deadline has passed (now > deadline) is marked overdue
- * since its deadline; the lead history trigger records it and queues the
- * notices of the account's lead_overdue rules (notifications.c: by default
- * one to the lead's manager).  The rules
+ * since its deadline; the lead history trigger records it, and the trigger
+ * leads_97_notify queues the notices of the account's lead_overdue rules
+ * (notifications.c: by default one to the lead's manager).  The rules
  * for a deadline itself (a new deadline clears overdue_since, the
  * 'deadline_expired' event) live with the leads (leads.c); the trigger that
  * wakes the worker when a deadline is written lives with the worker
@@ -28,8 +28,8 @@
 /*
  * Marks open leads whose deadline has passed (now > deadline) as overdue since
  * their deadline, oldest deadline first.  The lead history trigger records the
- * 'deadline_expired' event and queues the lead_overdue notices, keyed by lead
- * and deadline so that the same deadline is never announced twice to anyone
+ * 'deadline_expired' event and leads_97_notify the lead_overdue notices, keyed
+ * by lead and deadline so that the same deadline is never announced twice to anyone
  * (a new deadline is a new announcement).  The UPDATE finds the
  * claimed leads by their ctid: they were locked while due (FOR UPDATE re-checks
  * a lead changed by a committed transaction) and stay locked, so the version

@@ -10,8 +10,7 @@
  *							write of crm itself that allows CRM_WRITE_STATUS_MOVE),
  *							closed_at
  *	lead_90_history			one crm.lead_events row per change worth keeping (an
- *							import writes its own 'created' events), and the
- *							notices of the account's rules (notifications.c)
+ *							import writes its own 'created' events)
  * Functions: crm.transition_lead, crm.allowed_transitions.
  * Elsewhere on crm.leads: lead_20_phone and lead_95_link (linking.c),
  * leads_95_counts_* (lead_reports.c), lead_no_delete (history.c).
@@ -30,7 +29,6 @@
 
 #include "crm.h"
 #include "history.h"
-#include "notifications.h"
 #include "numbering.h"
 #include "tenancy.h"
 #include "values.h"
@@ -520,7 +518,6 @@ crm_lead_after_write(PG_FUNCTION_ARGS)
 
 		update_events(account_id, lead_id, &old, &new);
 	}
-	crm_notify_lead_write(&trig);
 	crm_restore_user(&user);
 	return crm_trigger_return(&trig, NULL);
 }

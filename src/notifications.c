@@ -3,9 +3,10 @@
  *	  Notification rules for lead events: who hears of what happens to a lead,
  *	  and how (crm.notification_rules, notifications.sql).
  *
- * An event is read off the change of a lead row by the lead history trigger
- * (lead_90_history, leads.c, calls crm_notify_lead_write), so every path that
- * changes a lead announces it alike: a plain INSERT or UPDATE,
+ * An event is read off the change of a lead row by the trigger leads_97_notify,
+ * which runs after the lead's history and its event of crm.events (so the
+ * event stream has the change before the notices it queues), and every path
+ * that changes a lead announces it alike: a plain INSERT or UPDATE,
  * crm.transition_lead, crm.receive_message, the overdue marking of run_due
  * (lead_deadlines.c), an order linked (linking.c), a manager given by the
  * first writer (lead_managers.c).  What an import writes (its leads, and the
@@ -32,7 +33,7 @@
  * deadline passing, an order linked) queued once per recipient and channel.
  *
  * Functions:
- *	crm_notify_lead_write	(notifications.h) from the lead history trigger
+ *	crm._lead_notify()	AFTER ROW trigger leads_97_notify on crm.leads
  *	crm._notification_rule_check()	BEFORE trigger: employee_id with notify
  *	crm._notification_rules_changed()	AFTER statement: forget the rules read
  *	crm._account_default_rules()	AFTER INSERT on crm.accounts: the default rule
@@ -45,7 +46,6 @@
 #include "utils/hsearch.h"
 
 #include "crm.h"
-#include "notifications.h"
 
 /* ---- events, recipients, channels ---- */
 
@@ -134,9 +134,18 @@ read_rules(AccountRules *entry, MemoryContext memory)
 	}
 }
 
-/* The account's rules (connected to SPI, as the owner). */
+/* The account's rules if this transaction has read them, else NULL. */
 static const AccountRules *
-rules_of(int64 account_id)
+cached_rules(int64 account_id)
+{
+	if (!crm_xact_cache_valid(&rules_cache))
+		return NULL;
+	return hash_search(rules_by_account, &account_id, HASH_FIND, NULL);
+}
+
+/* The account's rules, read now (connected to SPI, as the owner). */
+static const AccountRules *
+read_account_rules(int64 account_id)
 {
 	AccountRules *entry;
 	bool		found;
@@ -357,46 +366,90 @@ queue_event(LeadEvent event, const Rule *rules, int n, const CrmRow *new, bool i
 	crm_exec(&queue_plans[event], args, nulls, false, 0);
 }
 
-void
-crm_notify_lead_write(CrmTrigger *trig)
+/* The events of the change: happened[e], with the value each names besides the lead. */
+static bool
+lead_events(CrmTrigger *trig, const CrmRow *new, bool *happened, Datum *other, bool *other_null)
 {
-	CrmRow		new = crm_trigger_row(trig, trig->new, &lead_columns);
 	CrmRow		old;
-	bool		isnull;
-	bool		happened[EV_COUNT] = {false};
-	Datum		other[EV_COUNT] = {0};
-	bool		other_null[EV_COUNT];
-	const AccountRules *rules;
-	int64		account_id = crm_row_int64(&new, L_ACCOUNT_ID, &isnull);
+	bool		any = false;
 
-	if (crm_write_allows(CRM_WRITE_IMPORT))
-		return;					/* an import's links and moves are history */
-	rules = rules_of(account_id);
 	for (int e = 0; e < EV_COUNT; e++)
+	{
+		happened[e] = false;
+		other[e] = (Datum) 0;
 		other_null[e] = true;
+	}
 	if (trig->is_insert)
 	{
 		happened[EV_CREATED] = true;
-		happened[EV_URGENT] = crm_row_bool(&new, L_URGENT);
+		happened[EV_URGENT] = crm_row_bool(new, L_URGENT);
+		return true;
 	}
-	else
-	{
-		old = crm_trigger_row(trig, trig->old, &lead_columns);
-		happened[EV_STATUS_CHANGED] = !crm_row_same(&old, &new, L_STATUS_ID);
-		other[EV_STATUS_CHANGED] = crm_row_get(&old, L_STATUS_ID, &other_null[EV_STATUS_CHANGED]);
-		happened[EV_MANAGER_CHANGED] = !crm_row_same(&old, &new, L_MANAGER_ID);
-		other[EV_MANAGER_CHANGED] = crm_row_get(&old, L_MANAGER_ID, &other_null[EV_MANAGER_CHANGED]);
-		happened[EV_OVERDUE] = crm_row_isnull(&old, L_OVERDUE_SINCE) &&
-			!crm_row_isnull(&new, L_OVERDUE_SINCE);
-		happened[EV_URGENT] = !crm_row_bool(&old, L_URGENT) && crm_row_bool(&new, L_URGENT);
-		happened[EV_ORDER_LINKED] = !crm_row_same(&old, &new, L_ORDER_ID) &&
-			!crm_row_isnull(&new, L_ORDER_ID);
-		other[EV_ORDER_LINKED] = crm_row_get(&new, L_ORDER_ID, &other_null[EV_ORDER_LINKED]);
-	}
+	old = crm_trigger_row(trig, trig->old, &lead_columns);
+	happened[EV_STATUS_CHANGED] = !crm_row_same(&old, new, L_STATUS_ID);
+	other[EV_STATUS_CHANGED] = crm_row_get(&old, L_STATUS_ID, &other_null[EV_STATUS_CHANGED]);
+	happened[EV_MANAGER_CHANGED] = !crm_row_same(&old, new, L_MANAGER_ID);
+	other[EV_MANAGER_CHANGED] = crm_row_get(&old, L_MANAGER_ID, &other_null[EV_MANAGER_CHANGED]);
+	happened[EV_OVERDUE] = crm_row_isnull(&old, L_OVERDUE_SINCE) && !crm_row_isnull(new, L_OVERDUE_SINCE);
+	happened[EV_URGENT] = !crm_row_bool(&old, L_URGENT) && crm_row_bool(new, L_URGENT);
+	happened[EV_ORDER_LINKED] = !crm_row_same(&old, new, L_ORDER_ID) && !crm_row_isnull(new, L_ORDER_ID);
+	other[EV_ORDER_LINKED] = crm_row_get(new, L_ORDER_ID, &other_null[EV_ORDER_LINKED]);
 	for (int e = 0; e < EV_COUNT; e++)
-		if (happened[e] && rules->n[e] > 0)
-			queue_event((LeadEvent) e, rules->rules[e], rules->n[e], &new, trig->is_insert,
-						other[e], other_null[e]);
+		any |= happened[e];
+	return any;
+}
+
+/*
+ * leads_97_notify: the notices of the account's rules for the events of the
+ * change.  A change without events, or an account whose rules this
+ * transaction has read, costs no query; what an import writes (its leads,
+ * and the links its orders make) and a restored lead announce nothing.
+ */
+PG_FUNCTION_INFO_V1(crm_lead_notify);
+Datum
+crm_lead_notify(PG_FUNCTION_ARGS)
+{
+	CrmTrigger	trig;
+	CrmRow		new;
+	CrmUserSwitch user;
+	bool		isnull;
+	bool		happened[EV_COUNT];
+	Datum		other[EV_COUNT];
+	bool		other_null[EV_COUNT];
+	bool		owner = false;
+	const AccountRules *rules;
+	int64		account_id;
+
+	crm_trigger_start(&trig, fcinfo, "crm_lead_notify", CRM_AFTER, CRM_ON_INSERT | CRM_ON_UPDATE);
+	if (trig.restoring || crm_write_allows(CRM_WRITE_IMPORT))
+		return crm_trigger_return(&trig, NULL);
+	new = crm_trigger_row(&trig, trig.new, &lead_columns);
+	if (!lead_events(&trig, &new, happened, other, other_null))
+		return crm_trigger_return(&trig, NULL);
+	account_id = crm_row_int64(&new, L_ACCOUNT_ID, &isnull);
+	rules = cached_rules(account_id);
+	for (int e = 0; e < EV_COUNT; e++)
+	{
+		if (!happened[e] || (rules != NULL && rules->n[e] == 0))
+			continue;
+		if (!owner)
+		{
+			crm_trigger_connect(&trig);
+			crm_become_owner(&user);
+			owner = true;
+		}
+		if (rules == NULL)
+		{
+			rules = read_account_rules(account_id);
+			if (rules->n[e] == 0)
+				continue;
+		}
+		queue_event((LeadEvent) e, rules->rules[e], rules->n[e], &new, trig.is_insert,
+					other[e], other_null[e]);
+	}
+	if (owner)
+		crm_restore_user(&user);
+	return crm_trigger_return(&trig, NULL);
 }
 
 /* ---- the rules table ---- */

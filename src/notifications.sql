@@ -33,6 +33,16 @@ COMMENT ON FUNCTION crm._notification_rules_changed() IS
 CREATE OR REPLACE TRIGGER notification_rules_90_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
     ON crm.notification_rules FOR EACH STATEMENT EXECUTE FUNCTION crm._notification_rules_changed();
 
+-- After the lead's history (90) and its event of crm.events (96): the stream has the
+-- change before the notices it queues.
+CREATE OR REPLACE FUNCTION crm._lead_notify() RETURNS trigger
+    LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_lead_notify';
+REVOKE ALL ON FUNCTION crm._lead_notify() FROM PUBLIC;
+COMMENT ON FUNCTION crm._lead_notify() IS
+    'Trigger leads_97_notify: the lead events of the change (created, status or manager changed, overdue, urgent, order linked) queue the notices of the account''s notification rules in crm.outbox.';
+CREATE OR REPLACE TRIGGER leads_97_notify AFTER INSERT OR UPDATE ON crm.leads
+    FOR EACH ROW EXECUTE FUNCTION crm._lead_notify();
+
 CREATE OR REPLACE FUNCTION crm._account_default_rules() RETURNS trigger
     LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_account_default_rules';
 REVOKE ALL ON FUNCTION crm._account_default_rules() FROM PUBLIC;
