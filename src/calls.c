@@ -353,10 +353,8 @@ queue_template_email(int64 account_id, int64 call_id, int64 template_id, int64 c
 			   *body,
 			   *client_email = NULL,
 			   *manager_email = NULL;
-	const char *keys[3] = {"kind", "account_id", "call_id"};
-	const char *vals[3] = {"outbox", psprintf("%lld", (long long) account_id),
-	psprintf("%lld", (long long) call_id)};
 	CrmOutboxEmail email;
+	CrmJson		payload;
 
 	if (crm_exec(&template_by_id, args, NULL, true, 1) == 0)
 		ereport(ERROR,
@@ -381,9 +379,13 @@ queue_template_email(int64 account_id, int64 call_id, int64 template_id, int64 c
 	email.subject = subject;
 	email.body = body;
 	email.dedup_key = psprintf("call:%lld", (long long) call_id);
-	email.npairs = 3;
-	email.keys = keys;
-	email.values = vals;
+	crm_json_begin(&payload);
+	crm_json_text(&payload, "event", "call_template");
+	crm_json_int64(&payload, "call_id", call_id, false);
+	crm_json_int64(&payload, "template_id", template_id, false);
+	crm_json_int64(&payload, "client_id", client_id, false);
+	crm_json_int64(&payload, "invoice_id", invoice_id, invoice_null);
+	email.payload = crm_json_jsonb(&payload);
 	(void) crm_outbox_email(account_id, &email);
 }
 

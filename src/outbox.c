@@ -29,7 +29,6 @@ crm_outbox_email(int64 account_id, const CrmOutboxEmail *email)
 	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	int64		id;
 
-	Assert(email->npairs <= CRM_OUTBOX_MAX_PAIRS);
 	args[0] = Int64GetDatum(account_id);
 	args[1] = CStringGetTextDatum(email->recipient);
 	if (email->cc != NULL)
@@ -38,7 +37,7 @@ crm_outbox_email(int64 account_id, const CrmOutboxEmail *email)
 		nulls[2] = 'n';
 	args[3] = CStringGetTextDatum(email->subject);
 	args[4] = CStringGetTextDatum(email->body);
-	args[5] = crm_json_object(email->npairs, email->keys, email->values);
+	args[5] = email->payload;
 	if (email->dedup_key != NULL)
 		args[6] = CStringGetTextDatum(email->dedup_key);
 	else

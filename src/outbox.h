@@ -9,8 +9,6 @@
 
 #include "postgres.h"
 
-#define CRM_OUTBOX_MAX_PAIRS 15
-
 typedef struct CrmOutboxEmail
 {
 	const char *recipient;
@@ -18,10 +16,7 @@ typedef struct CrmOutboxEmail
 	const char *subject;
 	const char *body;
 	const char *dedup_key;		/* queued once per account and key; NULL: none */
-	/* the row's payload: a JSON object of text values */
-	int			npairs;
-	const char **keys;
-	const char **values;
+	Datum		payload;		/* the row's payload: jsonb, typed as the events are */
 } CrmOutboxEmail;
 
 /*

@@ -281,14 +281,3 @@ crm_json_jsonb(CrmJson *j)
 {
 	return DirectFunctionCall1(jsonb_in, CStringGetDatum(crm_json_cstring(j)));
 }
-
-Datum
-crm_json_object(int npairs, const char **keys, const char **values)
-{
-	CrmJson		j;
-
-	crm_json_begin(&j);
-	for (int i = 0; i < npairs; i++)
-		crm_json_text(&j, keys[i], values[i]);
-	return crm_json_jsonb(&j);
-}

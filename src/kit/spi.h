@@ -98,7 +98,4 @@ extern void crm_json_datum(CrmJson *j, const char *key, Datum value, Oid typid, 
 extern Datum crm_json_jsonb(CrmJson *j);
 extern char *crm_json_cstring(CrmJson *j);
 
-/* A JSON object of text values from key/value pairs; a NULL value is null. */
-extern Datum crm_json_object(int npairs, const char **keys, const char **values);
-
 #endif							/* CRM_KIT_SPI_H */

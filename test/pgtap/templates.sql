@@ -1,5 +1,5 @@
 BEGIN;
-SELECT plan(14);
+SELECT plan(15);
 
 SELECT crm_test.company('Templates Co') AS a \gset
 SELECT crm_test.act('crm_test_admin', :a, 'Admin');
@@ -41,6 +41,9 @@ SELECT is((SELECT recipient || '|' || cc || '|' || subject FROM crm.outbox WHERE
           'ivan@example.com|boris@example.com|Счёт INV-1', 'rendered email to the client, manager in cc');
 SELECT is((SELECT body FROM crm.outbox WHERE dedup_key = 'call:' || :k),
           'Dear Иван "Ваня" O''Brien {$email}, please pay 1234.50.', 'body rendered');
+SELECT is((SELECT payload FROM crm.outbox WHERE dedup_key = 'call:' || :k),
+          jsonb_build_object('event', 'call_template', 'call_id', :k, 'template_id', :tpl, 'client_id', :c, 'invoice_id', :i),
+          'its payload names the call, template, client and invoice as JSON numbers');
 SELECT is((SELECT count(*)::int FROM crm.outbox WHERE account_id = :a), 1, 'one email per call');
 SELECT crm_test.act('crm_test_manager', :a, 'Anna');
 SELECT crm.log_call(invoice_id => :i, outcome => 'no_answer', called_at => '2026-03-02 11:00:00+00', template_id => :tpl) AS k2 \gset
