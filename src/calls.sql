@@ -26,6 +26,7 @@ COMMENT ON COLUMN crm.call_tasks.no_answer_streak IS
     'Kept by crm: the no_answer calls in a row so far (0 after any other outcome), which choose the retry interval.';
 
 COMMENT ON TABLE crm.calls IS
+    E'@foreignKey (outcome) references crm.call_outcomes (value)\n'
     'Calls made on an invoice or a call task, with their outcome; each schedules the next call. Append-only facts: a correction is a new call. Customer data.';
 COMMENT ON COLUMN crm.calls.account_id IS 'The account the row belongs to (default crm.current_account()).';
 COMMENT ON COLUMN crm.calls.id IS 'The call''s id (an identity; the key is (account_id, id)).';
@@ -154,6 +155,9 @@ WHERE c.category NOT IN ('not_client', 'spam')
        OR q.claimed_by IS NOT DISTINCT FROM crm.current_employee())
 ORDER BY q.next_call_at, q.kind, q.id;
 COMMENT ON VIEW crm.call_queue IS
+    E'@primaryKey account_id,kind,id\n'
+    '@foreignKey (account_id,client_id) references crm.clients (account_id,id)|@fieldName clientRow|@foreignFieldName callQueue\n'
+    '@foreignKey (last_outcome) references crm.call_outcomes (value)\n'
     'Invoices and call tasks due for a call now, oldest first: not for not_client or spam clients, and without items another operator holds.';
 COMMENT ON COLUMN crm.call_queue.account_id IS 'The account of the item.';
 COMMENT ON COLUMN crm.call_queue.kind IS 'The kind of item, invoice or task: the table its id belongs to.';
@@ -179,7 +183,11 @@ JOIN crm.clients c ON c.account_id = k.account_id AND c.id = k.client_id
 LEFT JOIN crm.invoices i ON i.account_id = k.account_id AND i.id = k.invoice_id
 LEFT JOIN crm.call_tasks t ON t.account_id = k.account_id AND t.id = k.task_id
 LEFT JOIN crm.employees e ON e.account_id = k.account_id AND e.id = k.employee_id;
-COMMENT ON VIEW crm.client_calls IS 'Every call on a client''s invoices and call tasks, with names.';
+COMMENT ON VIEW crm.client_calls IS
+    E'@primaryKey account_id,id\n'
+    '@foreignKey (account_id,id) references crm.calls (account_id,id)|@fieldName call|@foreignSingleFieldName clientCallRow|@foreignFieldName clientCallRows\n'
+    '@foreignKey (outcome) references crm.call_outcomes (value)\n'
+    'Every call on a client''s invoices and call tasks, with names.';
 COMMENT ON COLUMN crm.client_calls.account_id IS 'The account of the call.';
 COMMENT ON COLUMN crm.client_calls.id IS 'The call''s id (crm.calls.id).';
 COMMENT ON COLUMN crm.client_calls.client_id IS 'The client''s id.';

@@ -1,5 +1,6 @@
 -- clients.sql: clients and their phones.
 COMMENT ON TABLE crm.clients IS
+    E'@foreignKey (category) references crm.client_categories (value)\n'
     'The account''s contacts: people and companies who ask, order and pay. Customer data: hidden from an employee without can_see_customers.';
 COMMENT ON COLUMN crm.clients.account_id IS 'The account the row belongs to (default crm.current_account()).';
 COMMENT ON COLUMN crm.clients.id IS 'The client''s id (an identity; the key is (account_id, id)).';

@@ -1,7 +1,9 @@
 -- leads.sql: statuses, lead types, transitions, campaigns, locations, leads, lead events,
 -- board views.
 
-COMMENT ON TABLE crm.statuses IS 'The statuses of the account''s leads, open, won or lost; edited by crm_admin.';
+COMMENT ON TABLE crm.statuses IS
+    E'@foreignKey (kind) references crm.status_kinds (value)\n'
+    'The statuses of the account''s leads, open, won or lost; edited by crm_admin.';
 COMMENT ON COLUMN crm.statuses.account_id IS 'The account the row belongs to (default crm.current_account()).';
 COMMENT ON COLUMN crm.statuses.id IS 'The status''s id (an identity; the key is (account_id, id)).';
 COMMENT ON COLUMN crm.statuses.name IS 'The status''s name, unique per account.';
@@ -204,6 +206,9 @@ LEFT JOIN crm.clients c ON c.account_id = l.account_id AND c.id = l.client_id
 LEFT JOIN crm.campaigns cp ON cp.account_id = l.account_id AND cp.id = l.campaign_id
 LEFT JOIN crm.locations lo ON lo.account_id = l.account_id AND lo.id = l.location_id;
 COMMENT ON VIEW crm.lead_board IS
+    E'@primaryKey account_id,id\n'
+    '@foreignKey (account_id,id) references crm.leads (account_id,id)|@fieldName lead|@foreignSingleFieldName boardRow|@foreignFieldName boardRows\n'
+    '@foreignKey (status_kind) references crm.status_kinds (value)\n'
     'Leads with the names of their type, status, manager, client, campaign and location, and whether they are overdue at the time of the query.';
 COMMENT ON COLUMN crm.lead_board.account_id IS 'The account of the lead.';
 COMMENT ON COLUMN crm.lead_board.id IS 'The lead''s id (crm.leads.id).';
@@ -245,7 +250,8 @@ SELECT b.account_id,
        b.manager_id AS id,
        coalesce(m.name, 'not assigned') AS manager,
        sum(b.overdue)::bigint AS overdue,
-       sum(b.urgent)::bigint AS urgent
+       sum(b.urgent)::bigint AS urgent,
+       coalesce(b.manager_id::text, 'none') AS key
 FROM (SELECT l.account_id, l.manager_id, count(*) AS overdue, 0 AS urgent
       FROM crm.leads l
       WHERE l.closed_at IS NULL AND l.deadline IS NOT NULL AND l.deadline < now()
@@ -258,7 +264,7 @@ FROM (SELECT l.account_id, l.manager_id, count(*) AS overdue, 0 AS urgent
 LEFT JOIN crm.employees m ON m.account_id = b.account_id AND m.id = b.manager_id
 GROUP BY b.account_id, b.manager_id, m.name
 UNION ALL
-SELECT t.account_id, NULL::bigint, 'total', sum(t.overdue)::bigint, sum(t.urgent)::bigint
+SELECT t.account_id, NULL::bigint, 'total', sum(t.overdue)::bigint, sum(t.urgent)::bigint, 'total'
 FROM (SELECT l.account_id, count(*) AS overdue, 0 AS urgent
       FROM crm.leads l
       WHERE l.closed_at IS NULL AND l.deadline IS NOT NULL AND l.deadline < now()
@@ -270,12 +276,16 @@ FROM (SELECT l.account_id, count(*) AS overdue, 0 AS urgent
       GROUP BY l.account_id) t
 GROUP BY t.account_id;
 COMMENT ON VIEW crm.lead_badges IS
+    E'@primaryKey account_id,key\n'
+    '@foreignKey (account_id,id) references crm.employees (account_id,id)|@fieldName employee|@foreignFieldName leadBadges\n'
     'Open overdue and urgent leads: one row per manager who has some, and a total row (id NULL).';
 COMMENT ON COLUMN crm.lead_badges.account_id IS 'The account of the leads.';
 COMMENT ON COLUMN crm.lead_badges.id IS 'The manager''s id; NULL in the total row and for leads without a manager.';
 COMMENT ON COLUMN crm.lead_badges.manager IS 'The manager''s name, not assigned for leads without one, or total.';
 COMMENT ON COLUMN crm.lead_badges.overdue IS 'Open leads whose deadline has passed (at the time of the query).';
 COMMENT ON COLUMN crm.lead_badges.urgent IS 'Open leads marked urgent.';
+COMMENT ON COLUMN crm.lead_badges.key IS
+    'The row''s key within the account: the manager''s id, none for leads without a manager, or total.';
 
 GRANT SELECT ON crm.statuses, crm.lead_types, crm.status_transitions, crm.campaigns, crm.locations,
                 crm.leads, crm.lead_events, crm.lead_board, crm.lead_badges TO crm_reader;

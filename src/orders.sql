@@ -2,6 +2,7 @@
 -- order to a lead is in linking.sql, the counts of its amount in lead_reports.sql.
 -- The ranges of its amount and times are CHECK constraints in values.sql.
 COMMENT ON TABLE crm.orders IS
+    E'@foreignKey (status) references crm.order_statuses (value)\n'
     'Orders, numbered by the writer (a web shop) or from the account''s order_number_template and matched to open leads by phone; never deleted. Customer data.';
 COMMENT ON COLUMN crm.orders.account_id IS 'The account the row belongs to (default crm.current_account()); fixed.';
 COMMENT ON COLUMN crm.orders.id IS 'The order''s id (an identity; the key is (account_id, id)); fixed.';

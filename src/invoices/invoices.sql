@@ -14,6 +14,8 @@ COMMENT ON COLUMN crm.offers.active IS 'Whether the offer is still sold (default
 COMMENT ON COLUMN crm.offers.created_at IS 'When the offer was created (default: the transaction time).';
 
 COMMENT ON TABLE crm.invoices IS
+    E'@omit delete\n'
+    '@foreignKey (status) references crm.invoice_statuses (value)\n'
     'Invoices of clients: numbered, moved from awaiting to prepaid, paid, cancelled, refunded or deleted by payments and the invoice actions, with auto-cancel, autopay and the call centre''s schedule. Never deleted: crm.delete_invoice marks one deleted.';
 COMMENT ON COLUMN crm.invoices.account_id IS 'The account the row belongs to (default crm.current_account()); fixed.';
 COMMENT ON COLUMN crm.invoices.id IS 'The invoice''s id (an identity; the key is (account_id, id)); fixed.';
@@ -230,6 +232,9 @@ FROM crm.invoices i
 LEFT JOIN crm.clients c ON c.account_id = i.account_id AND c.id = i.client_id
 LEFT JOIN crm.employees m ON m.account_id = i.account_id AND m.id = i.manager_id;
 COMMENT ON VIEW crm.invoice_card IS
+    E'@primaryKey account_id,id\n'
+    '@foreignKey (account_id,id) references crm.invoices (account_id,id)|@fieldName invoice|@foreignSingleFieldName card|@foreignFieldName cards\n'
+    '@foreignKey (status) references crm.invoice_statuses (value)\n'
     'An invoice as its card shows it: client, manager, items, amounts, autopay and notes.';
 COMMENT ON COLUMN crm.invoice_card.account_id IS 'The account of the invoice.';
 COMMENT ON COLUMN crm.invoice_card.id IS 'The invoice''s id (crm.invoices.id).';
@@ -300,6 +305,7 @@ WHERE partner IS NOT NULL AND status <> 'deleted'
 GROUP BY account_id, partner;
 
 COMMENT ON VIEW crm.partner_report IS
+    E'@primaryKey account_id,partner\n'
     'Per partner: the sales it brought, an invoice and the invoices that replace it (crm.reissue_invoice) counted once, and what the paid ones brought.';
 COMMENT ON COLUMN crm.partner_report.account_id IS 'The account.';
 COMMENT ON COLUMN crm.partner_report.partner IS 'The partner (invoices.partner of the sale''s invoice that counts).';
@@ -326,6 +332,11 @@ FROM crm.invoice_events e
 JOIN crm.invoices i ON i.account_id = e.account_id AND i.id = e.invoice_id
 LEFT JOIN crm.employees m ON m.account_id = e.account_id AND m.id = e.employee_id;
 COMMENT ON VIEW crm.invoice_history IS
+    E'@primaryKey account_id,id\n'
+    '@foreignKey (account_id,id) references crm.invoice_events (account_id,id)|@fieldName event|@foreignSingleFieldName historyRow|@foreignFieldName historyRows\n'
+    '@foreignKey (account_id,invoice_id) references crm.invoices (account_id,id)|@fieldName invoice|@foreignFieldName history\n'
+    '@foreignKey (from_status) references crm.invoice_statuses (value)\n'
+    '@foreignKey (to_status) references crm.invoice_statuses (value)\n'
     'The history of every invoice with its number, the name of whoever acted (system for crm''s own changes) and the reason.';
 COMMENT ON COLUMN crm.invoice_history.account_id IS 'The account of the invoice.';
 COMMENT ON COLUMN crm.invoice_history.id IS 'The event''s id (crm.invoice_events.id).';
