@@ -22,7 +22,7 @@ COMMENT ON COLUMN crm.call_tasks.closed_reason IS
 COMMENT ON COLUMN crm.call_tasks.claimed_by IS
     'The employee who holds the task from crm.claim_next_call; cleared by the next call on it. NULL: not claimed.';
 COMMENT ON COLUMN crm.call_tasks.claimed_until IS 'Until when the claim holds: the task is hidden from other operators'' call queue meanwhile.';
-COMMENT ON COLUMN crm.call_tasks.no_answer_streak IS
+COMMENT ON COLUMN crm.call_tasks.no_answer_streak IS E'@omit create,update\n'
     'Kept by crm: the no_answer calls in a row so far (0 after any other outcome), which choose the retry interval.';
 
 COMMENT ON TABLE crm.calls IS
@@ -32,7 +32,8 @@ COMMENT ON COLUMN crm.calls.account_id IS 'The account the row belongs to (defau
 COMMENT ON COLUMN crm.calls.id IS 'The call''s id (an identity; the key is (account_id, id)).';
 COMMENT ON COLUMN crm.calls.invoice_id IS 'The invoice the call was about; exactly one of invoice_id and task_id is set.';
 COMMENT ON COLUMN crm.calls.task_id IS 'The call task the call was made for; exactly one of invoice_id and task_id is set.';
-COMMENT ON COLUMN crm.calls.client_id IS 'Set by crm: the client of the invoice or task.';
+COMMENT ON COLUMN crm.calls.client_id IS E'@omit create,update\n'
+    'Set by crm: the client of the invoice or task.';
 COMMENT ON COLUMN crm.calls.employee_id IS
     'The employee who called: the acting one (naming another raises 42501); NULL on insert: the acting employee, if any.';
 COMMENT ON COLUMN crm.calls.outcome IS
@@ -47,7 +48,7 @@ COMMENT ON COLUMN crm.calls.recording IS 'The call''s recording, a reference end
 COMMENT ON COLUMN crm.calls.template_id IS
     'A message template emailed to the client after the call (through crm.outbox); NULL: no email.';
 COMMENT ON COLUMN crm.calls.copy_to_manager IS 'Whether the template email goes in copy to the manager (default false).';
-COMMENT ON COLUMN crm.calls.next_call_at IS
+COMMENT ON COLUMN crm.calls.next_call_at IS E'@omit create,update\n'
     'Set by crm: when the invoice or task is due again after this call; NULL: no further call.';
 COMMENT ON COLUMN crm.calls.created_at IS 'When the call was logged (default: the transaction time).';
 
@@ -62,8 +63,20 @@ COMMENT ON COLUMN crm.call_task_events.kind IS 'What happened: call (a call on t
 COMMENT ON COLUMN crm.call_task_events.detail IS 'JSON: call_id, outcome, employee_id and next_call_at.';
 
 GRANT SELECT ON crm.call_tasks, crm.calls TO crm_reader;
-GRANT INSERT, UPDATE ON crm.call_tasks TO crm_manager;
-GRANT INSERT ON crm.calls TO crm_manager;
+-- crm_manager writes the columns of crm.call_tasks but those crm fills (@omit create,update):
+-- those are refused (42501), but for the ones a trigger refuses with an explanation (428C9).
+REVOKE INSERT, UPDATE ON crm.call_tasks FROM crm_manager;
+GRANT INSERT (account_id, id, client_id, title, employee_id, next_call_at, call_attempts,
+    calls_stopped, created_at, closed_at, closed_reason, claimed_by, claimed_until), UPDATE
+    (account_id, id, client_id, title, employee_id, next_call_at, call_attempts, calls_stopped,
+    created_at, closed_at, closed_reason, claimed_by, claimed_until) ON crm.call_tasks TO
+    crm_manager;
+-- crm_manager writes the columns of crm.calls but those crm fills (@omit create,update):
+-- those are refused (42501), but for the ones a trigger refuses with an explanation (428C9).
+REVOKE INSERT ON crm.calls FROM crm_manager;
+GRANT INSERT (account_id, id, invoice_id, task_id, employee_id, outcome, called_at, callback_at,
+    callback_after, comment, recording, template_id, copy_to_manager, created_at, email_skipped)
+    ON crm.calls TO crm_manager;
 GRANT SELECT ON crm.call_task_events TO crm_reader;
 
 CREATE OR REPLACE TRIGGER calls_00_append_only BEFORE UPDATE OR DELETE ON crm.calls
