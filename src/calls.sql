@@ -118,16 +118,16 @@ CREATE OR REPLACE TRIGGER call_tasks_10_check BEFORE INSERT ON crm.call_tasks
 CREATE OR REPLACE TRIGGER clients_60_close_call_tasks AFTER UPDATE OF category ON crm.clients
     FOR EACH ROW EXECUTE FUNCTION crm._clients_close_call_tasks();
 
-CREATE OR REPLACE FUNCTION crm.log_call(invoice_id bigint DEFAULT NULL, task_id bigint DEFAULT NULL,
-                             outcome text DEFAULT NULL, called_at timestamptz DEFAULT NULL,
+CREATE OR REPLACE FUNCTION crm.log_call(outcome text, invoice_id bigint DEFAULT NULL, task_id bigint DEFAULT NULL,
+                             called_at timestamptz DEFAULT NULL,
                              callback_at timestamptz DEFAULT NULL, callback_after interval DEFAULT NULL,
                              comment text DEFAULT NULL, recording text DEFAULT NULL,
                              template_id bigint DEFAULT NULL, copy_to_manager boolean DEFAULT false)
-    RETURNS bigint LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+    RETURNS crm.calls LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'crm_log_call';
-REVOKE ALL ON FUNCTION crm.log_call(bigint,bigint,text,timestamp with time zone,timestamp with time zone,interval,text,text,bigint,boolean) FROM PUBLIC;
-COMMENT ON FUNCTION crm.log_call(bigint,bigint,text,timestamp with time zone,timestamp with time zone,interval,text,text,bigint,boolean) IS
-    'Logs a call on an invoice or a call task (give one, by name) as INSERT INTO crm.calls does, and returns its id; the outcome schedules the next call.';
+REVOKE ALL ON FUNCTION crm.log_call(text,bigint,bigint,timestamp with time zone,timestamp with time zone,interval,text,text,bigint,boolean) FROM PUBLIC;
+COMMENT ON FUNCTION crm.log_call(text,bigint,bigint,timestamp with time zone,timestamp with time zone,interval,text,text,bigint,boolean) IS
+    'Logs a call with its outcome on an invoice or a call task (give one, by name) as INSERT INTO crm.calls does, and returns the call row; the outcome schedules the next call (next_call_at).';
 
 CREATE OR REPLACE FUNCTION crm.claim_next_call(now timestamptz DEFAULT now(), hold interval DEFAULT '15 minutes',
                                     OUT kind text, OUT id bigint, OUT next_call_at timestamptz)
@@ -137,7 +137,7 @@ REVOKE ALL ON FUNCTION crm.claim_next_call(timestamp with time zone,interval) FR
 COMMENT ON FUNCTION crm.claim_next_call(timestamp with time zone,interval) IS
     'Claims the oldest item due in the call queue for the acting employee until now + hold (at most a day); returns kind, id and next_call_at, NULLs when nothing is due.';
 
-GRANT EXECUTE ON FUNCTION crm.log_call(bigint, bigint, text, timestamptz, timestamptz, interval, text, text, bigint, boolean),
+GRANT EXECUTE ON FUNCTION crm.log_call(text, bigint, bigint, timestamptz, timestamptz, interval, text, text, bigint, boolean),
                           crm.claim_next_call(timestamptz, interval) TO crm_manager;
 
 -- Due now, oldest first; items claimed by another operator are left out while the claim holds.
