@@ -131,6 +131,7 @@ SQL_CODE = \
 	src/drop_guard.sql \
 	src/import.sql \
 	src/vocabularies.sql \
+	src/relations.sql \
 	src/finish.sql
 
 SQL_PARTS = $(SQL_FIRST) $(SQL_SCHEMA) $(SQL_CODE)

@@ -41,7 +41,7 @@ LEFT JOIN crm.employees e ON e.account_id = b.account_id AND e.id = b.employee_i
 COMMENT ON VIEW crm.login_binding_list IS
     E'@primaryKey id\n'
     '@foreignKey (id) references crm.login_bindings (role_name)|@fieldName binding|@foreignSingleFieldName listRow|@foreignFieldName listRows\n'
-    '@foreignKey (account_id,employee_id) references crm.employees (account_id,id)|@fieldName employee|@foreignFieldName loginBindings\n'
+    '@foreignKey (account_id,employee_id) references crm.employees (account_id,id)|@fieldName employee|@foreignFieldName bindingListRows\n'
     'The login roles bound to this account, with their employees; for crm_admin.';
 COMMENT ON COLUMN crm.login_binding_list.account_id IS 'The account the login is bound to.';
 COMMENT ON COLUMN crm.login_binding_list.id IS 'The key of the row: the role name (crm.login_bindings.role_name).';
