@@ -221,7 +221,7 @@ BEGIN
   END IF;
 END $$;
 
-GRANT EXECUTE ON FUNCTION crm_pl.log_call(bigint, bigint, text, timestamptz, timestamptz, interval, text, text, bigint, boolean),
+GRANT EXECUTE ON FUNCTION crm_pl.log_call(text, bigint, bigint, timestamptz, timestamptz, interval, text, text, bigint, boolean),
                           crm_pl.claim_next_call(timestamptz, interval) TO crm_manager;
 
 ALTER TABLE crm.calls DISABLE TRIGGER calls_10_schedule;
