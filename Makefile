@@ -56,6 +56,7 @@ OBJS = \
 	src/lead_deadlines.o \
 	src/worker.o \
 	src/values.o \
+	src/vocabularies.o \
 	src/drop_guard.o \
 	src/import/run.o \
 	src/import/rows.o \
@@ -129,6 +130,8 @@ SQL_CODE = \
 	src/events.sql \
 	src/drop_guard.sql \
 	src/import.sql \
+	src/vocabularies.sql \
+	src/relations.sql \
 	src/finish.sql
 
 SQL_PARTS = $(SQL_FIRST) $(SQL_SCHEMA) $(SQL_CODE)

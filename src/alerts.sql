@@ -74,6 +74,8 @@ WHERE a.account_id = crm.session_account()
 GROUP BY a.account_id, a.employee_id, a.kind, a.payment_id, a.client_id, c.name, a.happened_at,
          a.conversation_id, a.invoice_id;
 COMMENT ON VIEW crm.important IS
+    E'@primaryKey account_id,id\n'
+    '@foreignKey (account_id,id) references crm.alerts (account_id,id)|@fieldName alert|@foreignSingleFieldName importantRow|@foreignFieldName importantRows\n'
     'The acting employee''s unresolved alerts (crm.employee_id): the Important inbox, one row per failed payment with the flagged offers in offer_ids.';
 COMMENT ON COLUMN crm.important.id IS
     'The failure''s first alert (crm.alerts.id): crm.mark_alert_seen and crm.resolve_alert on it mark every alert of the row.';

@@ -465,22 +465,30 @@ crm_calls_apply(PG_FUNCTION_ARGS)
 /* ---- crm.log_call ---- */
 
 static CrmPlan insert_call = {
-	"INSERT INTO crm.calls (invoice_id, task_id, outcome, called_at, callback_at, "
+	"INSERT INTO crm.calls AS c (outcome, invoice_id, task_id, called_at, callback_at, "
 	"  callback_after, comment, recording, template_id, copy_to_manager) "
-	"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
-	10, {INT8OID, INT8OID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INTERVALOID,
+	"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING c",
+	10, {TEXTOID, INT8OID, INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, INTERVALOID,
 	TEXTOID, TEXTOID, INT8OID, BOOLOID}
 };
 
+/*
+ * crm.log_call(outcome, invoice_id, task_id, called_at, callback_at,
+ * callback_after, comment, recording, template_id, copy_to_manager): the
+ * call row, as the triggers filled it (client, next call).
+ */
 PG_FUNCTION_INFO_V1(crm_log_call);
 Datum
 crm_log_call(PG_FUNCTION_ARGS)
 {
 	Datum		args[10];
 	char		nulls[10];
-	int64		id;
+	Datum		result;
+	bool		isnull;
 
 	crm_require_account();
+	if (PG_ARGISNULL(0))
+		crm_error_null_argument("outcome", "Pass the call's outcome, one of crm.call_outcomes.");
 	for (int i = 0; i < 10; i++)
 	{
 		args[i] = PG_ARGISNULL(i) ? (Datum) 0 : PG_GETARG_DATUM(i);
@@ -498,7 +506,7 @@ crm_log_call(PG_FUNCTION_ARGS)
 	}
 	SPI_connect();
 	crm_exec(&insert_call, args, nulls, false, 1);
-	id = crm_get_int64(0, 1, NULL);
+	result = SPI_datumTransfer(crm_get(0, 1, &isnull), false, -1);
 	SPI_finish();
-	PG_RETURN_INT64(id);
+	PG_RETURN_DATUM(result);
 }

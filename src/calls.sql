@@ -22,16 +22,18 @@ COMMENT ON COLUMN crm.call_tasks.closed_reason IS
 COMMENT ON COLUMN crm.call_tasks.claimed_by IS
     'The employee who holds the task from crm.claim_next_call; cleared by the next call on it. NULL: not claimed.';
 COMMENT ON COLUMN crm.call_tasks.claimed_until IS 'Until when the claim holds: the task is hidden from other operators'' call queue meanwhile.';
-COMMENT ON COLUMN crm.call_tasks.no_answer_streak IS
+COMMENT ON COLUMN crm.call_tasks.no_answer_streak IS E'@omit create,update\n'
     'Kept by crm: the no_answer calls in a row so far (0 after any other outcome), which choose the retry interval.';
 
 COMMENT ON TABLE crm.calls IS
+    E'@foreignKey (outcome) references crm.call_outcomes (value)\n'
     'Calls made on an invoice or a call task, with their outcome; each schedules the next call. Append-only facts: a correction is a new call. Customer data.';
 COMMENT ON COLUMN crm.calls.account_id IS 'The account the row belongs to (default crm.current_account()).';
 COMMENT ON COLUMN crm.calls.id IS 'The call''s id (an identity; the key is (account_id, id)).';
 COMMENT ON COLUMN crm.calls.invoice_id IS 'The invoice the call was about; exactly one of invoice_id and task_id is set.';
 COMMENT ON COLUMN crm.calls.task_id IS 'The call task the call was made for; exactly one of invoice_id and task_id is set.';
-COMMENT ON COLUMN crm.calls.client_id IS 'Set by crm: the client of the invoice or task.';
+COMMENT ON COLUMN crm.calls.client_id IS E'@omit create,update\n'
+    'Set by crm: the client of the invoice or task.';
 COMMENT ON COLUMN crm.calls.employee_id IS
     'The employee who called: the acting one (naming another raises 42501); NULL on insert: the acting employee, if any.';
 COMMENT ON COLUMN crm.calls.outcome IS
@@ -46,7 +48,7 @@ COMMENT ON COLUMN crm.calls.recording IS 'The call''s recording, a reference end
 COMMENT ON COLUMN crm.calls.template_id IS
     'A message template emailed to the client after the call (through crm.outbox); NULL: no email.';
 COMMENT ON COLUMN crm.calls.copy_to_manager IS 'Whether the template email goes in copy to the manager (default false).';
-COMMENT ON COLUMN crm.calls.next_call_at IS
+COMMENT ON COLUMN crm.calls.next_call_at IS E'@omit create,update\n'
     'Set by crm: when the invoice or task is due again after this call; NULL: no further call.';
 COMMENT ON COLUMN crm.calls.created_at IS 'When the call was logged (default: the transaction time).';
 
@@ -61,8 +63,20 @@ COMMENT ON COLUMN crm.call_task_events.kind IS 'What happened: call (a call on t
 COMMENT ON COLUMN crm.call_task_events.detail IS 'JSON: call_id, outcome, employee_id and next_call_at.';
 
 GRANT SELECT ON crm.call_tasks, crm.calls TO crm_reader;
-GRANT INSERT, UPDATE ON crm.call_tasks TO crm_manager;
-GRANT INSERT ON crm.calls TO crm_manager;
+-- crm_manager writes the columns of crm.call_tasks but those crm fills (@omit create,update):
+-- those are refused (42501), but for the ones a trigger refuses with an explanation (428C9).
+REVOKE INSERT, UPDATE ON crm.call_tasks FROM crm_manager;
+GRANT INSERT (account_id, id, client_id, title, employee_id, next_call_at, call_attempts,
+    calls_stopped, created_at, closed_at, closed_reason, claimed_by, claimed_until), UPDATE
+    (account_id, id, client_id, title, employee_id, next_call_at, call_attempts, calls_stopped,
+    created_at, closed_at, closed_reason, claimed_by, claimed_until) ON crm.call_tasks TO
+    crm_manager;
+-- crm_manager writes the columns of crm.calls but those crm fills (@omit create,update):
+-- those are refused (42501), but for the ones a trigger refuses with an explanation (428C9).
+REVOKE INSERT ON crm.calls FROM crm_manager;
+GRANT INSERT (account_id, id, invoice_id, task_id, employee_id, outcome, called_at, callback_at,
+    callback_after, comment, recording, template_id, copy_to_manager, created_at, email_skipped)
+    ON crm.calls TO crm_manager;
 GRANT SELECT ON crm.call_task_events TO crm_reader;
 
 CREATE OR REPLACE TRIGGER calls_00_append_only BEFORE UPDATE OR DELETE ON crm.calls
@@ -104,16 +118,16 @@ CREATE OR REPLACE TRIGGER call_tasks_10_check BEFORE INSERT ON crm.call_tasks
 CREATE OR REPLACE TRIGGER clients_60_close_call_tasks AFTER UPDATE OF category ON crm.clients
     FOR EACH ROW EXECUTE FUNCTION crm._clients_close_call_tasks();
 
-CREATE OR REPLACE FUNCTION crm.log_call(invoice_id bigint DEFAULT NULL, task_id bigint DEFAULT NULL,
-                             outcome text DEFAULT NULL, called_at timestamptz DEFAULT NULL,
+CREATE OR REPLACE FUNCTION crm.log_call(outcome text, invoice_id bigint DEFAULT NULL, task_id bigint DEFAULT NULL,
+                             called_at timestamptz DEFAULT NULL,
                              callback_at timestamptz DEFAULT NULL, callback_after interval DEFAULT NULL,
                              comment text DEFAULT NULL, recording text DEFAULT NULL,
                              template_id bigint DEFAULT NULL, copy_to_manager boolean DEFAULT false)
-    RETURNS bigint LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+    RETURNS crm.calls LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'crm_log_call';
-REVOKE ALL ON FUNCTION crm.log_call(bigint,bigint,text,timestamp with time zone,timestamp with time zone,interval,text,text,bigint,boolean) FROM PUBLIC;
-COMMENT ON FUNCTION crm.log_call(bigint,bigint,text,timestamp with time zone,timestamp with time zone,interval,text,text,bigint,boolean) IS
-    'Logs a call on an invoice or a call task (give one, by name) as INSERT INTO crm.calls does, and returns its id; the outcome schedules the next call.';
+REVOKE ALL ON FUNCTION crm.log_call(text,bigint,bigint,timestamp with time zone,timestamp with time zone,interval,text,text,bigint,boolean) FROM PUBLIC;
+COMMENT ON FUNCTION crm.log_call(text,bigint,bigint,timestamp with time zone,timestamp with time zone,interval,text,text,bigint,boolean) IS
+    'Logs a call with its outcome on an invoice or a call task (give one, by name) as INSERT INTO crm.calls does, and returns the call row; the outcome schedules the next call (next_call_at).';
 
 CREATE OR REPLACE FUNCTION crm.claim_next_call(now timestamptz DEFAULT now(), hold interval DEFAULT '15 minutes',
                                     OUT kind text, OUT id bigint, OUT next_call_at timestamptz)
@@ -123,7 +137,7 @@ REVOKE ALL ON FUNCTION crm.claim_next_call(timestamp with time zone,interval) FR
 COMMENT ON FUNCTION crm.claim_next_call(timestamp with time zone,interval) IS
     'Claims the oldest item due in the call queue for the acting employee until now + hold (at most a day); returns kind, id and next_call_at, NULLs when nothing is due.';
 
-GRANT EXECUTE ON FUNCTION crm.log_call(bigint, bigint, text, timestamptz, timestamptz, interval, text, text, bigint, boolean),
+GRANT EXECUTE ON FUNCTION crm.log_call(text, bigint, bigint, timestamptz, timestamptz, interval, text, text, bigint, boolean),
                           crm.claim_next_call(timestamptz, interval) TO crm_manager;
 
 -- Due now, oldest first; items claimed by another operator are left out while the claim holds.
@@ -154,6 +168,9 @@ WHERE c.category NOT IN ('not_client', 'spam')
        OR q.claimed_by IS NOT DISTINCT FROM crm.current_employee())
 ORDER BY q.next_call_at, q.kind, q.id;
 COMMENT ON VIEW crm.call_queue IS
+    E'@primaryKey account_id,kind,id\n'
+    '@foreignKey (account_id,client_id) references crm.clients (account_id,id)|@fieldName clientRow|@foreignFieldName callQueue\n'
+    '@foreignKey (last_outcome) references crm.call_outcomes (value)\n'
     'Invoices and call tasks due for a call now, oldest first: not for not_client or spam clients, and without items another operator holds.';
 COMMENT ON COLUMN crm.call_queue.account_id IS 'The account of the item.';
 COMMENT ON COLUMN crm.call_queue.kind IS 'The kind of item, invoice or task: the table its id belongs to.';
@@ -179,7 +196,11 @@ JOIN crm.clients c ON c.account_id = k.account_id AND c.id = k.client_id
 LEFT JOIN crm.invoices i ON i.account_id = k.account_id AND i.id = k.invoice_id
 LEFT JOIN crm.call_tasks t ON t.account_id = k.account_id AND t.id = k.task_id
 LEFT JOIN crm.employees e ON e.account_id = k.account_id AND e.id = k.employee_id;
-COMMENT ON VIEW crm.client_calls IS 'Every call on a client''s invoices and call tasks, with names.';
+COMMENT ON VIEW crm.client_calls IS
+    E'@primaryKey account_id,id\n'
+    '@foreignKey (account_id,id) references crm.calls (account_id,id)|@fieldName call|@foreignSingleFieldName clientCallRow|@foreignFieldName clientCallRows\n'
+    '@foreignKey (outcome) references crm.call_outcomes (value)\n'
+    'Every call on a client''s invoices and call tasks, with names.';
 COMMENT ON COLUMN crm.client_calls.account_id IS 'The account of the call.';
 COMMENT ON COLUMN crm.client_calls.id IS 'The call''s id (crm.calls.id).';
 COMMENT ON COLUMN crm.client_calls.client_id IS 'The client''s id.';

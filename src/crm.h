@@ -53,6 +53,8 @@
  *				the trigger that wakes them (worker.h)
  *	values.c	the values crm stores: business times, amounts, forward
  *				intervals (values.h; the CHECK constraints in values.sql)
+ *	vocabularies.c	the vocabularies of columns (statuses' kinds, call outcomes, ...)
+ *				read from their CHECK constraints, as lookup views for PostGraphile
  *	drop_guard.c	DROP EXTENSION keeps the data: the event trigger that refuses
  *				to drop crm while its tables hold rows (drop_guard.h)
  *	import/		the import from another CRM: staging tables, crm.import_run,

@@ -38,7 +38,11 @@ CREATE OR REPLACE VIEW crm.login_binding_list WITH (security_invoker = true) AS
 SELECT b.account_id, b.role_name AS id, b.role_name, b.employee_id, e.name AS employee_name, b.bound_at
 FROM crm.login_bindings b
 LEFT JOIN crm.employees e ON e.account_id = b.account_id AND e.id = b.employee_id;
-COMMENT ON VIEW crm.login_binding_list IS 'The login roles bound to this account, with their employees; for crm_admin.';
+COMMENT ON VIEW crm.login_binding_list IS
+    E'@primaryKey id\n'
+    '@foreignKey (id) references crm.login_bindings (role_name)|@fieldName binding|@foreignSingleFieldName listRow|@foreignFieldName listRows\n'
+    '@foreignKey (account_id,employee_id) references crm.employees (account_id,id)|@fieldName employee|@foreignFieldName bindingListRows\n'
+    'The login roles bound to this account, with their employees; for crm_admin.';
 COMMENT ON COLUMN crm.login_binding_list.account_id IS 'The account the login is bound to.';
 COMMENT ON COLUMN crm.login_binding_list.id IS 'The key of the row: the role name (crm.login_bindings.role_name).';
 COMMENT ON COLUMN crm.login_binding_list.role_name IS 'The bound login role.';

@@ -24,6 +24,7 @@ FROM (SELECT account_id, type_id, status_id, campaign_id, leads, revenue FROM cr
       SELECT account_id, type_id, status_id, campaign_id, leads, revenue FROM crm.lead_count_changes) c
 GROUP BY account_id, type_id, status_id, campaign_id;
 COMMENT ON VIEW crm.lead_group_counts IS
+    E'@omit\n'
     'Leads and linked-order revenue per lead type, status and campaign, exact in every transaction: crm.lead_counts plus crm.lead_count_changes.';
 COMMENT ON COLUMN crm.lead_group_counts.account_id IS 'The account of the leads.';
 COMMENT ON COLUMN crm.lead_group_counts.type_id IS 'The lead type of the group.';
@@ -72,7 +73,12 @@ JOIN crm.lead_types t ON t.account_id = c.account_id AND t.id = c.type_id
 JOIN crm.statuses s ON s.account_id = c.account_id AND s.id = c.status_id
 GROUP BY c.account_id, c.type_id, t.name, s.id, s.name, s.kind, s.position
 HAVING sum(c.leads) > 0;
-COMMENT ON VIEW crm.funnel IS 'How many leads each lead type has in each status (groups with leads only), from the kept counts.';
+COMMENT ON VIEW crm.funnel IS
+    E'@primaryKey account_id,type_id,status_id\n'
+    '@foreignKey (account_id,type_id) references crm.lead_types (account_id,id)|@fieldName leadType|@foreignFieldName funnel\n'
+    '@foreignKey (account_id,status_id) references crm.statuses (account_id,id)|@fieldName statusRow|@foreignFieldName funnel\n'
+    '@foreignKey (kind) references crm.status_kinds (value)\n'
+    'How many leads each lead type has in each status (groups with leads only), from the kept counts.';
 COMMENT ON COLUMN crm.funnel.account_id IS 'The account of the leads.';
 COMMENT ON COLUMN crm.funnel.id IS 'The status''s id (as status_id).';
 COMMENT ON COLUMN crm.funnel.type_id IS 'The lead type''s id.';
@@ -92,13 +98,16 @@ SELECT c.account_id,
        coalesce(sum(c.leads) FILTER (WHERE s.kind = 'won'), 0)::bigint AS won,
        coalesce(sum(c.leads) FILTER (WHERE s.kind = 'lost'), 0)::bigint AS lost,
        round(coalesce(sum(c.leads) FILTER (WHERE s.kind = 'won'), 0) / sum(c.leads), 4) AS conversion,
-       coalesce(sum(c.revenue) FILTER (WHERE s.kind = 'won'), 0)::numeric AS revenue
+       coalesce(sum(c.revenue) FILTER (WHERE s.kind = 'won'), 0)::numeric AS revenue,
+       coalesce(c.campaign_id::text, 'none') AS key
 FROM crm.lead_group_counts c
 JOIN crm.statuses s ON s.account_id = c.account_id AND s.id = c.status_id
 LEFT JOIN crm.campaigns cp ON cp.account_id = c.account_id AND cp.id = c.campaign_id
 GROUP BY c.account_id, c.campaign_id, cp.name
 HAVING sum(c.leads) > 0;
 COMMENT ON VIEW crm.campaign_report IS
+    E'@primaryKey account_id,key\n'
+    '@foreignKey (account_id,id) references crm.campaigns (account_id,id)|@fieldName campaignRow|@foreignSingleFieldName report|@foreignFieldName reports\n'
     'Per campaign: its leads, how many are open, won and lost, the conversion and the revenue of the won ones; from the kept counts.';
 COMMENT ON COLUMN crm.campaign_report.account_id IS 'The account of the leads.';
 COMMENT ON COLUMN crm.campaign_report.id IS 'The campaign''s id; NULL: leads without a campaign.';
@@ -109,6 +118,8 @@ COMMENT ON COLUMN crm.campaign_report.won IS 'How many of them are in a won stat
 COMMENT ON COLUMN crm.campaign_report.lost IS 'How many of them are in a lost status.';
 COMMENT ON COLUMN crm.campaign_report.conversion IS 'The share of won leads, won / leads, rounded to 4 decimal places (0.2500 is 25%).';
 COMMENT ON COLUMN crm.campaign_report.revenue IS 'The amount of the orders linked to the won leads.';
+COMMENT ON COLUMN crm.campaign_report.key IS
+    'The row''s key within the account: the campaign''s id, or none for leads without a campaign.';
 
 GRANT SELECT ON crm.lead_counts, crm.lead_count_changes, crm.lead_group_counts, crm.funnel, crm.campaign_report TO crm_reader;
 GRANT EXECUTE ON FUNCTION crm.fold_lead_counts() TO crm_manager;

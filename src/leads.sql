@@ -1,7 +1,9 @@
 -- leads.sql: statuses, lead types, transitions, campaigns, locations, leads, lead events,
 -- board views.
 
-COMMENT ON TABLE crm.statuses IS 'The statuses of the account''s leads, open, won or lost; edited by crm_admin.';
+COMMENT ON TABLE crm.statuses IS
+    E'@foreignKey (kind) references crm.status_kinds (value)\n'
+    'The statuses of the account''s leads, open, won or lost; edited by crm_admin.';
 COMMENT ON COLUMN crm.statuses.account_id IS 'The account the row belongs to (default crm.current_account()).';
 COMMENT ON COLUMN crm.statuses.id IS 'The status''s id (an identity; the key is (account_id, id)).';
 COMMENT ON COLUMN crm.statuses.name IS 'The status''s name, unique per account.';
@@ -42,10 +44,12 @@ COMMENT ON TABLE crm.leads IS
     'Incoming requests, numbered per type and moved through statuses by the transition rules; never deleted (move one to a lost status). Customer data.';
 COMMENT ON COLUMN crm.leads.account_id IS 'The account the row belongs to (default crm.current_account()); fixed.';
 COMMENT ON COLUMN crm.leads.id IS 'The lead''s id (an identity; the key is (account_id, id)); fixed.';
-COMMENT ON COLUMN crm.leads.number IS
+COMMENT ON COLUMN crm.leads.number IS E'@omit create,update\n'
     'Set by crm from the lead type''s number template (writing it raises 428C9): unique per account, gapless, fixed.';
-COMMENT ON COLUMN crm.leads.number_sequence_id IS 'Set by crm: the crm.number_sequences counter the number was drawn from; fixed.';
-COMMENT ON COLUMN crm.leads.number_seq IS 'Set by crm: the counter''s value in the number; fixed.';
+COMMENT ON COLUMN crm.leads.number_sequence_id IS E'@omit create,update\n'
+    'Set by crm: the crm.number_sequences counter the number was drawn from; fixed.';
+COMMENT ON COLUMN crm.leads.number_seq IS E'@omit create,update\n'
+    'Set by crm: the counter''s value in the number; fixed.';
 COMMENT ON COLUMN crm.leads.type_id IS 'The lead type; NULL on insert: the account''s default type.';
 COMMENT ON COLUMN crm.leads.status_id IS
     'The current status; NULL on insert: the type''s initial status. A change follows the transition rules (crm.transition_lead, or UPDATE).';
@@ -53,7 +57,7 @@ COMMENT ON COLUMN crm.leads.client_id IS
     'The client the lead is linked to (crm.link_lead_client, an order''s link, or at insert in auto mode); NULL: none.';
 COMMENT ON COLUMN crm.leads.contact_name IS 'The contact''s name, as given.';
 COMMENT ON COLUMN crm.leads.contact_phone IS 'The contact''s phone, as typed.';
-COMMENT ON COLUMN crm.leads.phone IS
+COMMENT ON COLUMN crm.leads.phone IS E'@omit create,update\n'
     'Set by crm: the E.164 form of contact_phone in the account''s default_region; NULL when it is not a valid number.';
 COMMENT ON COLUMN crm.leads.email IS 'The contact''s email, as given.';
 COMMENT ON COLUMN crm.leads.campaign_id IS 'The advertising campaign the lead came from; NULL: none.';
@@ -65,14 +69,15 @@ COMMENT ON COLUMN crm.leads.deadline IS
 COMMENT ON COLUMN crm.leads.urgent IS 'Puts the open lead under the urgent badge (default false).';
 COMMENT ON COLUMN crm.leads.budget IS 'The contact''s budget, a number of at least 0; NULL: unknown.';
 COMMENT ON COLUMN crm.leads.tags IS 'Free labels (default empty).';
-COMMENT ON COLUMN crm.leads.order_id IS
+COMMENT ON COLUMN crm.leads.order_id IS E'@omit create,update\n'
     'Set by crm: the order linked to the lead (crm.link_order, or orders.lead_id); writing it raises 428C9.';
 COMMENT ON COLUMN crm.leads.created_at IS
     'When the lead was created (default: the transaction time); the {YYYY} and {MM} of its number come from it; fixed.';
-COMMENT ON COLUMN crm.leads.status_changed_at IS 'Set by crm: the transaction time of the last status move (created_at at first).';
-COMMENT ON COLUMN crm.leads.closed_at IS
+COMMENT ON COLUMN crm.leads.status_changed_at IS E'@omit create,update\n'
+    'Set by crm: the transaction time of the last status move (created_at at first).';
+COMMENT ON COLUMN crm.leads.closed_at IS E'@omit create,update\n'
     'Set by crm: when the lead moved to a won or lost status; NULL while it is open (reopening clears it).';
-COMMENT ON COLUMN crm.leads.overdue_since IS
+COMMENT ON COLUMN crm.leads.overdue_since IS E'@omit create,update\n'
     'Set by crm.run_due: the deadline, once it passed while the lead was open; NULL otherwise. A new deadline clears it.';
 
 COMMENT ON TABLE crm.lead_events IS
@@ -204,6 +209,9 @@ LEFT JOIN crm.clients c ON c.account_id = l.account_id AND c.id = l.client_id
 LEFT JOIN crm.campaigns cp ON cp.account_id = l.account_id AND cp.id = l.campaign_id
 LEFT JOIN crm.locations lo ON lo.account_id = l.account_id AND lo.id = l.location_id;
 COMMENT ON VIEW crm.lead_board IS
+    E'@primaryKey account_id,id\n'
+    '@foreignKey (account_id,id) references crm.leads (account_id,id)|@fieldName lead|@foreignSingleFieldName boardRow|@foreignFieldName boardRows\n'
+    '@foreignKey (status_kind) references crm.status_kinds (value)\n'
     'Leads with the names of their type, status, manager, client, campaign and location, and whether they are overdue at the time of the query.';
 COMMENT ON COLUMN crm.lead_board.account_id IS 'The account of the lead.';
 COMMENT ON COLUMN crm.lead_board.id IS 'The lead''s id (crm.leads.id).';
@@ -245,7 +253,8 @@ SELECT b.account_id,
        b.manager_id AS id,
        coalesce(m.name, 'not assigned') AS manager,
        sum(b.overdue)::bigint AS overdue,
-       sum(b.urgent)::bigint AS urgent
+       sum(b.urgent)::bigint AS urgent,
+       coalesce(b.manager_id::text, 'none') AS key
 FROM (SELECT l.account_id, l.manager_id, count(*) AS overdue, 0 AS urgent
       FROM crm.leads l
       WHERE l.closed_at IS NULL AND l.deadline IS NOT NULL AND l.deadline < now()
@@ -258,7 +267,7 @@ FROM (SELECT l.account_id, l.manager_id, count(*) AS overdue, 0 AS urgent
 LEFT JOIN crm.employees m ON m.account_id = b.account_id AND m.id = b.manager_id
 GROUP BY b.account_id, b.manager_id, m.name
 UNION ALL
-SELECT t.account_id, NULL::bigint, 'total', sum(t.overdue)::bigint, sum(t.urgent)::bigint
+SELECT t.account_id, NULL::bigint, 'total', sum(t.overdue)::bigint, sum(t.urgent)::bigint, 'total'
 FROM (SELECT l.account_id, count(*) AS overdue, 0 AS urgent
       FROM crm.leads l
       WHERE l.closed_at IS NULL AND l.deadline IS NOT NULL AND l.deadline < now()
@@ -270,17 +279,31 @@ FROM (SELECT l.account_id, count(*) AS overdue, 0 AS urgent
       GROUP BY l.account_id) t
 GROUP BY t.account_id;
 COMMENT ON VIEW crm.lead_badges IS
+    E'@primaryKey account_id,key\n'
+    '@foreignKey (account_id,id) references crm.employees (account_id,id)|@fieldName employee|@foreignFieldName leadBadges\n'
     'Open overdue and urgent leads: one row per manager who has some, and a total row (id NULL).';
 COMMENT ON COLUMN crm.lead_badges.account_id IS 'The account of the leads.';
 COMMENT ON COLUMN crm.lead_badges.id IS 'The manager''s id; NULL in the total row and for leads without a manager.';
 COMMENT ON COLUMN crm.lead_badges.manager IS 'The manager''s name, not assigned for leads without one, or total.';
 COMMENT ON COLUMN crm.lead_badges.overdue IS 'Open leads whose deadline has passed (at the time of the query).';
 COMMENT ON COLUMN crm.lead_badges.urgent IS 'Open leads marked urgent.';
+COMMENT ON COLUMN crm.lead_badges.key IS
+    'The row''s key within the account: the manager''s id, none for leads without a manager, or total.';
 
 GRANT SELECT ON crm.statuses, crm.lead_types, crm.status_transitions, crm.campaigns, crm.locations,
                 crm.leads, crm.lead_events, crm.lead_board, crm.lead_badges TO crm_reader;
 GRANT INSERT, UPDATE, DELETE ON crm.statuses, crm.lead_types, crm.status_transitions TO crm_admin;
 GRANT INSERT, UPDATE, DELETE ON crm.campaigns, crm.locations TO crm_admin;
-GRANT INSERT, UPDATE ON crm.leads TO crm_manager;
+-- crm_manager writes the columns of crm.leads but those crm fills (@omit create,update):
+-- those are refused (42501), but for the ones a trigger refuses with an explanation (428C9).
+REVOKE INSERT, UPDATE ON crm.leads FROM crm_manager;
+GRANT INSERT (account_id, id, number, type_id, status_id, client_id, contact_name,
+    contact_phone, phone, email, campaign_id, location_id, manager_id, comment, deadline,
+    urgent, budget, tags, order_id, created_at), UPDATE (account_id, id, number, type_id,
+    status_id, client_id, contact_name, contact_phone, phone, email, campaign_id, location_id,
+    manager_id, comment, deadline, urgent, budget, tags, order_id, created_at) ON crm.leads TO
+    crm_manager;
+-- crm.import_run (crm_admin) writes the kept columns of the leads it makes whole.
+GRANT INSERT (number_sequence_id, number_seq, status_changed_at, closed_at, overdue_since) ON crm.leads TO crm_admin;
 GRANT EXECUTE ON FUNCTION crm.transition_lead(bigint, bigint, text) TO crm_manager;
 GRANT EXECUTE ON FUNCTION crm.allowed_transitions(bigint) TO crm_reader;

@@ -8,6 +8,6 @@ COMMENT ON COLUMN crm.number_sequences.id IS
     'The counter''s id (an identity), which numbered rows name in their number_sequence_id.';
 COMMENT ON COLUMN crm.number_sequences.key IS
     'The template expanded with its {N} or {N:width} left in (L-{YYYY}-{N:5} gives L-2026-{N:5} in 2026); unique per account.';
-COMMENT ON COLUMN crm.number_sequences.last_used_at IS
+COMMENT ON COLUMN crm.number_sequences.last_used_at IS E'@omit create,update\n'
     'Set by crm: the transaction time of the last transaction that drew a number from the counter.';
 

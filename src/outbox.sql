@@ -4,6 +4,7 @@
 -- dedup_key makes a second queueing of the same message a no-op.
 
 COMMENT ON TABLE crm.outbox IS
+    E'@foreignKey (kind) references crm.outbox_kinds (value)\n'
     'Messages crm queues, in the transaction that decides to send them (call emails, overdue notices, autopay charges), for a crm_delivery login to deliver (crm.claim_outbox). Customer data.';
 COMMENT ON COLUMN crm.outbox.account_id IS 'The account the row belongs to (default crm.current_account()).';
 COMMENT ON COLUMN crm.outbox.id IS 'The message''s id (an identity; the key is (account_id, id)), in the order queued.';

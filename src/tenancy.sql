@@ -4,6 +4,10 @@
 -- account from crm._secure_all_tables() in finish.sql.
 -- The ranges of times and intervals are CHECK constraints in values.sql.
 COMMENT ON TABLE crm.accounts IS
+    E'@foreignKey (client_link_mode) references crm.link_modes (value)\n'
+    '@foreignKey (order_link_mode) references crm.link_modes (value)\n'
+    '@foreignKey (lead_manager_mode) references crm.lead_manager_modes (value)\n'
+    '@foreignKey (inbound_lead_mode) references crm.inbound_lead_modes (value)\n'
     'Tenants and their settings; a role sees only its own account. Created by the owner; crm_admin edits the settings.';
 COMMENT ON COLUMN crm.accounts.id IS
     'The account''s id (an identity): the value of crm.account_id, and the account_id of every row of the account.';
@@ -29,6 +33,7 @@ COMMENT ON COLUMN crm.accounts.order_number_template IS
 COMMENT ON COLUMN crm.accounts.created_at IS 'When the account was created (default: the transaction time).';
 
 COMMENT ON TABLE crm.employees IS
+    E'@foreignKey (role) references crm.employee_roles (value)\n'
     'The people who work in an account; crm.employee_id names the acting one. Edited by crm_admin.';
 COMMENT ON COLUMN crm.employees.account_id IS 'The account the row belongs to (default crm.current_account()).';
 COMMENT ON COLUMN crm.employees.id IS 'The employee''s id (an identity; the key is (account_id, id)): the value of crm.employee_id.';

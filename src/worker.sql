@@ -3,7 +3,7 @@
 
 CREATE OR REPLACE FUNCTION crm.scheduler_status()
     RETURNS TABLE (database text, next_run timestamptz, runs bigint, launcher_pid integer, failing_items bigint)
-    LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+    LANGUAGE c STABLE SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'crm_scheduler_status';
 REVOKE ALL ON FUNCTION crm.scheduler_status() FROM PUBLIC;
 COMMENT ON FUNCTION crm.scheduler_status() IS

@@ -14,13 +14,17 @@ COMMENT ON COLUMN crm.offers.active IS 'Whether the offer is still sold (default
 COMMENT ON COLUMN crm.offers.created_at IS 'When the offer was created (default: the transaction time).';
 
 COMMENT ON TABLE crm.invoices IS
+    E'@omit delete\n'
+    '@foreignKey (status) references crm.invoice_statuses (value)\n'
     'Invoices of clients: numbered, moved from awaiting to prepaid, paid, cancelled, refunded or deleted by payments and the invoice actions, with auto-cancel, autopay and the call centre''s schedule. Never deleted: crm.delete_invoice marks one deleted.';
 COMMENT ON COLUMN crm.invoices.account_id IS 'The account the row belongs to (default crm.current_account()); fixed.';
 COMMENT ON COLUMN crm.invoices.id IS 'The invoice''s id (an identity; the key is (account_id, id)); fixed.';
 COMMENT ON COLUMN crm.invoices.number IS
     'The number the writer gives (a web shop''s: kept, unique per account, never of the form of the template''s numbers), or else set by crm from the account''s invoice_number_template (gapless); fixed.';
-COMMENT ON COLUMN crm.invoices.number_sequence_id IS 'Set by crm: the crm.number_sequences counter the number was drawn from (NULL for a number given); fixed.';
-COMMENT ON COLUMN crm.invoices.number_seq IS 'Set by crm: the counter''s value in the number (NULL for a number given); fixed.';
+COMMENT ON COLUMN crm.invoices.number_sequence_id IS E'@omit create,update\n'
+    'Set by crm: the crm.number_sequences counter the number was drawn from (NULL for a number given); fixed.';
+COMMENT ON COLUMN crm.invoices.number_seq IS E'@omit create,update\n'
+    'Set by crm: the counter''s value in the number (NULL for a number given); fixed.';
 COMMENT ON COLUMN crm.invoices.client_id IS 'The client the invoice is for.';
 COMMENT ON COLUMN crm.invoices.manager_id IS
     'The employee in charge of the invoice; NULL on insert: the acting employee, if any (views show not assigned).';
@@ -28,9 +32,11 @@ COMMENT ON COLUMN crm.invoices.status IS
     'The invoice''s status: awaiting (every invoice starts so), prepaid, paid, cancelled, refunded or deleted; a move follows the invoice rules, by the actions, payments or UPDATE alike.';
 COMMENT ON COLUMN crm.invoices.amount IS
     'The amount due, a number of at least 0 (default 0); each change of the items sets it to their sum. Changes only while awaiting.';
-COMMENT ON COLUMN crm.invoices.paid_amount IS 'Set by crm: what the successful payments (not refunds) add up to.';
-COMMENT ON COLUMN crm.invoices.refunded_amount IS 'Set by crm: what the successful refunds add up to.';
-COMMENT ON COLUMN crm.invoices.income IS
+COMMENT ON COLUMN crm.invoices.paid_amount IS E'@omit create,update\n'
+    'Set by crm: what the successful payments (not refunds) add up to.';
+COMMENT ON COLUMN crm.invoices.refunded_amount IS E'@omit create,update\n'
+    'Set by crm: what the successful refunds add up to.';
+COMMENT ON COLUMN crm.invoices.income IS E'@omit create,update\n'
     'Set by crm: what the payments brought, paid_amount - refunded_amount (0 for an invoice confirmed by hand without a payment).';
 COMMENT ON COLUMN crm.invoices.expenses IS
     'The expenses entered on the invoice, a number of at least 0 (default 0), for reporting; a reissue does not copy them.';
@@ -41,11 +47,14 @@ COMMENT ON COLUMN crm.invoices.autopay IS
 COMMENT ON COLUMN crm.invoices.autopay_interval IS
     'The time between autopay charges, needed to turn autopay on; moves time forward, at most 100 years.';
 COMMENT ON COLUMN crm.invoices.autopay_limit IS 'The most successful autopay charges, at least 1; NULL: no limit.';
-COMMENT ON COLUMN crm.invoices.autopay_count IS 'Set by crm: the successful autopay charges so far.';
-COMMENT ON COLUMN crm.invoices.autopay_pending IS 'Set by crm: the charges queued whose result the payment provider has not reported yet.';
-COMMENT ON COLUMN crm.invoices.autopay_queued IS
+COMMENT ON COLUMN crm.invoices.autopay_count IS E'@omit create,update\n'
+    'Set by crm: the successful autopay charges so far.';
+COMMENT ON COLUMN crm.invoices.autopay_pending IS E'@omit create,update\n'
+    'Set by crm: the charges queued whose result the payment provider has not reported yet.';
+COMMENT ON COLUMN crm.invoices.autopay_queued IS E'@omit create,update\n'
     'Set by crm: the charges queued so far; the last one''s ordinal, as in its dedup_key charge:<invoice>:<n>.';
-COMMENT ON COLUMN crm.invoices.autopay_last_charge_at IS 'Set by crm: the due time of the last charge queued; NULL before the first.';
+COMMENT ON COLUMN crm.invoices.autopay_last_charge_at IS E'@omit create,update\n'
+    'Set by crm: the due time of the last charge queued; NULL before the first.';
 COMMENT ON COLUMN crm.invoices.next_charge_at IS
     'When the next autopay charge is due: a time given with autopay on, else one interval after paid_at or the last charge, never at once. NULL: none (autopay off, the limit taken, or an unpaid invoice waiting for its purchase); written while autopay is off it is refused.';
 COMMENT ON COLUMN crm.invoices.next_call_at IS
@@ -60,19 +69,21 @@ COMMENT ON COLUMN crm.invoices.tag IS 'A label, for reports (free text; copied b
 COMMENT ON COLUMN crm.invoices.delivery IS 'How the order is delivered (free text).';
 COMMENT ON COLUMN crm.invoices.ip IS
     'The IP address the order came from; customer data: an invoice with an ip is hidden from an employee without can_see_customers.';
-COMMENT ON COLUMN crm.invoices.paid_at IS
+COMMENT ON COLUMN crm.invoices.paid_at IS E'@omit create,update\n'
     'Set by crm: when the invoice became paid (the at of the payment that paid it, or the time of its confirmation by hand); autopay''s first charge falls one autopay_interval after it.';
-COMMENT ON COLUMN crm.invoices.replaces_invoice_id IS
+COMMENT ON COLUMN crm.invoices.replaces_invoice_id IS E'@omit create,update\n'
     'Set by crm.reissue_invoice: the invoice this one replaces; crm.partner_report counts an invoice and its replacements once; fixed.';
 COMMENT ON COLUMN crm.invoices.note IS 'A note on the invoice; each change is a note event in its history.';
 COMMENT ON COLUMN crm.invoices.created_at IS
     'When the invoice was created (default: the transaction time); the {YYYY} and {MM} of its number come from it; fixed.';
-COMMENT ON COLUMN crm.invoices.updated_at IS 'Set by crm: the transaction time of the last change.';
-COMMENT ON COLUMN crm.invoices.status_changed_at IS 'Set by crm: the transaction time of the last status move (created_at at first).';
+COMMENT ON COLUMN crm.invoices.updated_at IS E'@omit create,update\n'
+    'Set by crm: the transaction time of the last change.';
+COMMENT ON COLUMN crm.invoices.status_changed_at IS E'@omit create,update\n'
+    'Set by crm: the transaction time of the last status move (created_at at first).';
 COMMENT ON COLUMN crm.invoices.claimed_by IS
     'The employee who holds the invoice from crm.claim_next_call; cleared by the next call on it. NULL: not claimed.';
 COMMENT ON COLUMN crm.invoices.claimed_until IS 'Until when the claim holds: the invoice is hidden from other operators'' call queue meanwhile.';
-COMMENT ON COLUMN crm.invoices.no_answer_streak IS
+COMMENT ON COLUMN crm.invoices.no_answer_streak IS E'@omit create,update\n'
     'Kept by crm: the no_answer calls in a row so far (0 after any other outcome), which choose the retry interval.';
 
 COMMENT ON TABLE crm.invoice_items IS
@@ -102,7 +113,22 @@ COMMENT ON COLUMN crm.invoice_events.detail IS
 GRANT SELECT ON crm.offers, crm.invoices, crm.invoice_items, crm.invoice_events TO crm_reader;
 
 GRANT INSERT, UPDATE ON crm.offers TO crm_admin;
-GRANT INSERT, UPDATE ON crm.invoices TO crm_manager;
+-- crm_manager writes the columns of crm.invoices but those crm fills (@omit create,update):
+-- those are refused (42501), but for the ones a trigger refuses with an explanation (428C9).
+REVOKE INSERT, UPDATE ON crm.invoices FROM crm_manager;
+GRANT INSERT (account_id, id, number, client_id, manager_id, status, amount, paid_amount,
+    refunded_amount, income, expenses, auto_cancel_at, autopay, autopay_interval, autopay_limit,
+    autopay_count, autopay_pending, autopay_queued, autopay_last_charge_at, next_charge_at,
+    next_call_at, call_attempts, calls_stopped, source, channel, partner, tag, delivery, ip,
+    note, created_at, claimed_by, claimed_until, paid_at, replaces_invoice_id), UPDATE
+    (account_id, id, number, client_id, manager_id, status, amount, paid_amount,
+    refunded_amount, income, expenses, auto_cancel_at, autopay, autopay_interval, autopay_limit,
+    autopay_count, autopay_pending, autopay_queued, autopay_last_charge_at, next_charge_at,
+    next_call_at, call_attempts, calls_stopped, source, channel, partner, tag, delivery, ip,
+    note, created_at, claimed_by, claimed_until, paid_at, replaces_invoice_id) ON crm.invoices
+    TO crm_manager;
+-- crm.import_run (crm_admin) writes the kept columns of the invoices it makes whole.
+GRANT INSERT (number_sequence_id, number_seq, updated_at, status_changed_at) ON crm.invoices TO crm_admin;
 GRANT INSERT, UPDATE, DELETE ON crm.invoice_items TO crm_manager;
 
 -- Triggers: numbering and the state machine (10), history (90).
@@ -230,6 +256,9 @@ FROM crm.invoices i
 LEFT JOIN crm.clients c ON c.account_id = i.account_id AND c.id = i.client_id
 LEFT JOIN crm.employees m ON m.account_id = i.account_id AND m.id = i.manager_id;
 COMMENT ON VIEW crm.invoice_card IS
+    E'@primaryKey account_id,id\n'
+    '@foreignKey (account_id,id) references crm.invoices (account_id,id)|@fieldName invoice|@foreignSingleFieldName card|@foreignFieldName cards\n'
+    '@foreignKey (status) references crm.invoice_statuses (value)\n'
     'An invoice as its card shows it: client, manager, items, amounts, autopay and notes.';
 COMMENT ON COLUMN crm.invoice_card.account_id IS 'The account of the invoice.';
 COMMENT ON COLUMN crm.invoice_card.id IS 'The invoice''s id (crm.invoices.id).';
@@ -300,6 +329,7 @@ WHERE partner IS NOT NULL AND status <> 'deleted'
 GROUP BY account_id, partner;
 
 COMMENT ON VIEW crm.partner_report IS
+    E'@primaryKey account_id,partner\n'
     'Per partner: the sales it brought, an invoice and the invoices that replace it (crm.reissue_invoice) counted once, and what the paid ones brought.';
 COMMENT ON COLUMN crm.partner_report.account_id IS 'The account.';
 COMMENT ON COLUMN crm.partner_report.partner IS 'The partner (invoices.partner of the sale''s invoice that counts).';
@@ -326,6 +356,11 @@ FROM crm.invoice_events e
 JOIN crm.invoices i ON i.account_id = e.account_id AND i.id = e.invoice_id
 LEFT JOIN crm.employees m ON m.account_id = e.account_id AND m.id = e.employee_id;
 COMMENT ON VIEW crm.invoice_history IS
+    E'@primaryKey account_id,id\n'
+    '@foreignKey (account_id,id) references crm.invoice_events (account_id,id)|@fieldName event|@foreignSingleFieldName historyRow|@foreignFieldName historyRows\n'
+    '@foreignKey (account_id,invoice_id) references crm.invoices (account_id,id)|@fieldName invoice|@foreignFieldName history\n'
+    '@foreignKey (from_status) references crm.invoice_statuses (value)\n'
+    '@foreignKey (to_status) references crm.invoice_statuses (value)\n'
     'The history of every invoice with its number, the name of whoever acted (system for crm''s own changes) and the reason.';
 COMMENT ON COLUMN crm.invoice_history.account_id IS 'The account of the invoice.';
 COMMENT ON COLUMN crm.invoice_history.id IS 'The event''s id (crm.invoice_events.id).';

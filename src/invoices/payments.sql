@@ -1,6 +1,7 @@
 -- invoices/payments.sql: payments and refunds (C: src/invoices/payments.c;
 -- autopay charges: src/invoices/autopay.c).
 COMMENT ON TABLE crm.payments IS
+    E'@foreignKey (kind) references crm.payment_kinds (value)\n'
     'Payments, prepayments, autopay charge results and refunds of invoices: facts, never updated or deleted; each moves its invoice.';
 COMMENT ON COLUMN crm.payments.account_id IS 'The account the row belongs to (default crm.current_account()).';
 COMMENT ON COLUMN crm.payments.id IS 'The payment''s id (an identity; the key is (account_id, id)).';
@@ -66,7 +67,10 @@ SELECT i.account_id, i.client_id, 'invoice', i.id, i.number, i.status, i.amount,
                  ORDER BY p.at DESC, p.id DESC LIMIT 1), false),
        i.created_at
 FROM crm.invoices i;
-COMMENT ON VIEW crm.client_orders IS 'A client''s orders and invoices in one list.';
+COMMENT ON VIEW crm.client_orders IS
+    E'@primaryKey account_id,kind,id\n'
+    '@foreignKey (account_id,client_id) references crm.clients (account_id,id)|@fieldName clientRow|@foreignFieldName orderRows\n'
+    'A client''s orders and invoices in one list.';
 COMMENT ON COLUMN crm.client_orders.account_id IS 'The account of the order or invoice.';
 COMMENT ON COLUMN crm.client_orders.client_id IS 'The client''s id.';
 COMMENT ON COLUMN crm.client_orders.kind IS 'The kind of row, order or invoice: the table its id belongs to.';

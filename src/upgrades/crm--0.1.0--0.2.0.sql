@@ -6,6 +6,8 @@
 
 -- A function whose result changed cannot be replaced (the code creates it again).
 DROP FUNCTION crm.scheduler_status();
+-- log_call takes its outcome first (required) and returns the call row.
+DROP FUNCTION crm.log_call(bigint, bigint, text, timestamptz, timestamptz, interval, text, text, bigint, boolean);
 
 -- ---- identity: logins bound to an account (src/schema/identity.sql) ----
 CREATE TABLE crm.login_bindings (

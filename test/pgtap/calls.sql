@@ -10,22 +10,22 @@ INSERT INTO crm.invoices (client_id, amount) VALUES (:c, 100) RETURNING id AS i 
 INSERT INTO crm.invoices (client_id, amount) VALUES (:c, 200) RETURNING id AS i2 \gset
 
 -- the 10:05 / 11:45 example
-SELECT crm.log_call(invoice_id => :i, outcome => 'no_answer', called_at => '2026-03-02 10:05:00+00') AS k \gset
+SELECT (crm.log_call(invoice_id => :i, outcome => 'no_answer', called_at => '2026-03-02 10:05:00+00')).id AS k \gset
 SELECT is((SELECT next_call_at FROM crm.calls WHERE id = :k), '2026-03-02 11:05:00+00'::timestamptz, 'first no_answer: due one hour after the call');
 SELECT is((SELECT next_call_at FROM crm.invoices WHERE id = :i), '2026-03-02 11:05:00+00'::timestamptz, 'invoice next_call_at follows');
-SELECT crm.log_call(invoice_id => :i, outcome => 'no_answer', called_at => '2026-03-02 11:45:00+00') AS k \gset
+SELECT (crm.log_call(invoice_id => :i, outcome => 'no_answer', called_at => '2026-03-02 11:45:00+00')).id AS k \gset
 SELECT is((SELECT next_call_at FROM crm.calls WHERE id = :k), '2026-03-03 11:45:00+00'::timestamptz, 'second consecutive no_answer: 24 hours after the actual call');
-SELECT crm.log_call(invoice_id => :i, outcome => 'no_answer', called_at => '2026-03-03 12:00:00+00') AS k \gset
+SELECT (crm.log_call(invoice_id => :i, outcome => 'no_answer', called_at => '2026-03-03 12:00:00+00')).id AS k \gset
 SELECT is((SELECT next_call_at FROM crm.calls WHERE id = :k), '2026-03-04 12:00:00+00'::timestamptz, 'third consecutive no_answer: again 24 hours');
 SELECT is((SELECT call_attempts FROM crm.invoices WHERE id = :i), 3, 'three attempts counted');
 -- talked resets the chain
-SELECT crm.log_call(invoice_id => :i, outcome => 'talked', called_at => '2026-03-04 12:10:00+00', callback_after => '2 days') AS k \gset
+SELECT (crm.log_call(invoice_id => :i, outcome => 'talked', called_at => '2026-03-04 12:10:00+00', callback_after => '2 days')).id AS k \gset
 SELECT is((SELECT next_call_at FROM crm.calls WHERE id = :k), '2026-03-06 12:10:00+00'::timestamptz, 'talked with interval: call back after it');
-SELECT crm.log_call(invoice_id => :i, outcome => 'no_answer', called_at => '2026-03-06 12:10:30+00') AS k \gset
+SELECT (crm.log_call(invoice_id => :i, outcome => 'no_answer', called_at => '2026-03-06 12:10:30+00')).id AS k \gset
 SELECT is((SELECT next_call_at FROM crm.calls WHERE id = :k), '2026-03-06 13:10:30+00'::timestamptz, 'no_answer after talked: first again, one hour');
-SELECT crm.log_call(invoice_id => :i, outcome => 'talked', called_at => '2026-03-06 14:00:00+00') AS k \gset
+SELECT (crm.log_call(invoice_id => :i, outcome => 'talked', called_at => '2026-03-06 14:00:00+00')).id AS k \gset
 SELECT is((SELECT next_call_at FROM crm.calls WHERE id = :k), NULL, 'talked without callback: no further call');
-SELECT crm.log_call(invoice_id => :i, outcome => 'call_back', called_at => '2026-03-07 09:00:00+00', callback_at => '2026-03-08 15:30:00+00') AS k \gset
+SELECT (crm.log_call(invoice_id => :i, outcome => 'call_back', called_at => '2026-03-07 09:00:00+00', callback_at => '2026-03-08 15:30:00+00')).id AS k \gset
 SELECT is((SELECT next_call_at FROM crm.calls WHERE id = :k), '2026-03-08 15:30:00+00'::timestamptz, 'call_back: at the chosen time');
 SELECT throws_ok($$SELECT crm.log_call(invoice_id => $$ || :i || $$, outcome => 'call_back', called_at => '2026-03-07 09:00:00+00', callback_at => '2026-03-07 08:59:59+00')$$,
           '22023', NULL, 'call-back before the call is refused');

@@ -24,8 +24,8 @@ INSERT INTO crm.call_tasks (client_id, title) VALUES (:ivan, 'Offer the spring d
 INSERT INTO crm.call_tasks (client_id, title) VALUES (:sleepy, 'Wake up') RETURNING id AS sleepy_task \gset
 
 -- While Ivan is a client, a call with the template sends it.
-SELECT crm.log_call(invoice_id => :inv, outcome => 'no_answer', called_at => '2026-03-01 10:00+00',
-                    template_id => :tpl) AS k1 \gset
+SELECT (crm.log_call(invoice_id => :inv, outcome => 'no_answer', called_at => '2026-03-01 10:00+00',
+                    template_id => :tpl)).id AS k1 \gset
 SELECT results_eq($$SELECT recipient, subject FROM crm.outbox WHERE payload->>'call_id' = '$$ || :k1 || $$'$$,
                   $$VALUES ('ivan@example.com', 'Invoice ' || (SELECT number FROM crm.invoices WHERE id = $$ || :inv || $$))$$,
                   'a client''s call with a template queues the email');
@@ -40,8 +40,8 @@ SELECT is((SELECT count(*) FROM crm.call_queue WHERE client_id = :ivan), 0::bigi
 
 -- A call still logged on his invoice, with the template: no email.
 SELECT count(*) AS outbox_before FROM crm.outbox \gset
-SELECT crm.log_call(invoice_id => :inv, outcome => 'talked', called_at => '2026-03-02 10:00+00',
-                    template_id => :tpl, copy_to_manager => true, comment => 'moved to Kazan') AS k2 \gset
+SELECT (crm.log_call(invoice_id => :inv, outcome => 'talked', called_at => '2026-03-02 10:00+00',
+                    template_id => :tpl, copy_to_manager => true, comment => 'moved to Kazan')).id AS k2 \gset
 SELECT results_eq($$SELECT outcome, comment, template_id, email_skipped FROM crm.calls WHERE id = $$ || :k2,
                   $$VALUES ('talked', 'moved to Kazan', $$ || :tpl || $$::bigint, 'not_client')$$,
                   'the call is logged with its template, and records that the email was skipped for a not_client');
@@ -57,7 +57,7 @@ SELECT is((SELECT email_skipped FROM crm.calls WHERE id = :k3), 'not_client', 'a
 SELECT is((SELECT count(*) FROM crm.outbox), :outbox_before::bigint, 'and queues nothing');
 
 -- Without a template there is nothing to skip.
-SELECT crm.log_call(invoice_id => :inv, outcome => 'no_answer', called_at => '2026-03-04 10:00+00') AS k4 \gset
+SELECT (crm.log_call(invoice_id => :inv, outcome => 'no_answer', called_at => '2026-03-04 10:00+00')).id AS k4 \gset
 SELECT is((SELECT email_skipped FROM crm.calls WHERE id = :k4), NULL, 'a call without a template skips nothing');
 
 -- Spam: the same, and a spam client without an email does not make the call fail.
@@ -70,15 +70,15 @@ SELECT is((SELECT status FROM crm.invoices WHERE id = :bot_inv), 'cancelled', 't
 SELECT is((SELECT count(*) FROM crm.outbox), :outbox_before::bigint, 'no email for spam');
 
 -- Other categories are contacted: a sleeping client gets the email.
-SELECT crm.log_call(task_id => :sleepy_task, outcome => 'talked', called_at => '2026-03-02 12:00+00',
-                    template_id => :tpl) AS k5 \gset
+SELECT (crm.log_call(task_id => :sleepy_task, outcome => 'talked', called_at => '2026-03-02 12:00+00',
+                    template_id => :tpl)).id AS k5 \gset
 SELECT is((SELECT recipient FROM crm.outbox WHERE payload->>'call_id' = :'k5'), 'sleepy@example.com',
           'a sleeping client still gets the template email');
 
 -- Ivan comes back: emails again.
 UPDATE crm.clients SET category = 'client' WHERE id = :ivan;
-SELECT crm.log_call(invoice_id => :inv, outcome => 'talked', called_at => '2026-03-05 10:00+00',
-                    template_id => :tpl) AS k6 \gset
+SELECT (crm.log_call(invoice_id => :inv, outcome => 'talked', called_at => '2026-03-05 10:00+00',
+                    template_id => :tpl)).id AS k6 \gset
 SELECT is((SELECT recipient FROM crm.outbox WHERE payload->>'call_id' = :'k6'), 'ivan@example.com',
           'back in category client, he gets the email');
 SELECT is((SELECT email_skipped FROM crm.calls WHERE id = :k6), NULL, 'and nothing is skipped');

@@ -32,7 +32,7 @@ UPDATE crm.invoices SET manager_id = :boris WHERE id = :i;
 SELECT is((SELECT jsonb_typeof(detail->'to') FROM crm.invoice_events WHERE invoice_id = :i AND kind = 'manager_changed'),
           'number', 'an invoice''s manager change: the employee a number');
 
-SELECT crm.log_call(invoice_id => :i, outcome => 'no_answer', called_at => '2026-03-02 10:05:00+00') AS k \gset
+SELECT (crm.log_call(invoice_id => :i, outcome => 'no_answer', called_at => '2026-03-02 10:05:00+00')).id AS k \gset
 SELECT is((SELECT jsonb_typeof(detail->'call_id') || ' ' || jsonb_typeof(detail->'employee_id') || ' ' ||
                   (detail->>'next_call_at') || ' ' || (detail->>'outcome')
              FROM crm.invoice_events WHERE invoice_id = :i AND kind = 'call'),

@@ -84,7 +84,7 @@ SELECT lives_ok(format($$INSERT INTO crm.messages (conversation_id, direction, e
                        :zoya_conv, :anna), 'a bound login writes a message as itself');
 SELECT lives_ok(format($$INSERT INTO crm.messages (conversation_id, direction, body) VALUES (%s, 'out', 'nobody named')$$, :zoya_conv),
                 'an employee left NULL is accepted');
-SELECT crm.log_call(invoice_id => :zoya_inv, outcome => 'talked') AS bound_call \gset
+SELECT (crm.log_call(invoice_id => :zoya_inv, outcome => 'talked')).id AS bound_call \gset
 SELECT is((SELECT employee_id FROM crm.calls WHERE id = :bound_call), :'anna'::bigint, 'crm.log_call records the bound employee');
 SELECT is((crm.record_payment(:zoya_inv, 10, true)).employee_id, :'anna'::bigint, 'crm.record_payment records the bound employee');
 RESET ROLE;

@@ -1,9 +1,11 @@
 -- The schema describes itself: every table, view and column of schema crm, and every
 -- function, has a comment (COMMENT ON beside the object, in its src/<concept>.sql), and
 -- every function argument has a name, so that \d+ and \df+ explain all of crm.  Generated
--- from the catalog: an object added without its comment fails here, named.
+-- from the catalog: an object added without its comment fails here, named.  A comment
+-- may open with PostGraphile smart tags, one per line (@primaryKey ..., @foreignKey ...);
+-- the sentences after them are held to the same rules.
 BEGIN;
-SELECT plan(5);
+SELECT plan(6);
 
 -- Every described object of schema crm with its comment (NULL when it has none).
 CREATE TEMP VIEW crm_described (object, description) AS
@@ -21,6 +23,9 @@ UNION ALL
 SELECT format('function %s', p.oid::regprocedure), obj_description(p.oid, 'pg_proc')
 FROM pg_proc p
 WHERE p.pronamespace = 'crm'::regnamespace;
+-- The text of each comment without the smart tags of its first lines.
+CREATE TEMP VIEW crm_sentences (object, description) AS
+SELECT object, regexp_replace(description, '^(@[^\n]*\n)+', '') FROM crm_described;
 
 SELECT is(ARRAY(SELECT object FROM crm_described
                 WHERE object NOT LIKE 'column %' AND object NOT LIKE 'function %' AND description IS NULL
@@ -45,10 +50,13 @@ SELECT is(ARRAY(SELECT p.oid::regprocedure::text FROM pg_proc p
 
 -- One voice: sentences, each comment starting with a capital (or another non-lowercase
 -- character) and ending with a period, no space around it.
-SELECT is(ARRAY(SELECT object FROM crm_described
-                WHERE description !~ '^\S(.*\S)?$' OR description ~ '^[[:lower:]]' OR description !~ '\.$'
+SELECT is(ARRAY(SELECT object FROM crm_sentences
+                WHERE description !~ '^\S(.*\S)?$' OR description ~ '^[[:lower:]@]' OR description !~ '\.$'
                 ORDER BY 1),
           '{}'::text[], 'every comment of schema crm is written as sentences: a capital first, a period last, no space around it');
+
+SELECT is(ARRAY(SELECT object FROM crm_sentences WHERE description ~ '\n@' ORDER BY 1),
+          '{}'::text[], 'smart tags stand only in the first lines of a comment, before its sentences');
 
 SELECT * FROM finish();
 ROLLBACK;

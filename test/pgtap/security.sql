@@ -10,11 +10,6 @@ INSERT INTO sec_settings SELECT ('crm.' || t)::regclass FROM unnest(ARRAY['accou
     'lead_types', 'status_transitions', 'campaigns', 'locations', 'offers', 'message_templates']) t;
 GRANT SELECT ON sec_settings TO crm_reader;
 
-SELECT plan((SELECT count(*)::int * 7 FROM pg_class WHERE relnamespace = 'crm'::regnamespace AND relkind IN ('r', 'p'))
-          + (SELECT count(*)::int * 3 FROM pg_class WHERE relnamespace = 'crm'::regnamespace AND relkind = 'v')
-          + (SELECT count(*)::int * 2 FROM sec_settings)
-          + 12);
-
 SELECT crm_test.company('Security A') AS a \gset
 SELECT crm_test.company('Security B') AS b \gset
 SELECT crm_test.fill(:a, 3), crm_test.fill(:b, 3);
@@ -49,8 +44,16 @@ SELECT c.oid::regclass AS rel, c.relkind::text AS kind,
         WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attidentity = ''
           AND (a.attname IN ('account_id') OR (a.attnotnull AND NOT a.atthasdef))) AS ins_cols
 FROM pg_class c
-WHERE c.relnamespace = 'crm'::regnamespace AND c.relkind IN ('r', 'p', 'v');
+WHERE c.relnamespace = 'crm'::regnamespace AND c.relkind IN ('r', 'p', 'v')
+  -- The vocabularies (vocabularies.sql) hold rows of no account; identity.sql pins that.
+  AND (c.oid = 'crm.accounts'::regclass
+       OR EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'account_id'));
 ALTER TABLE crm_sec.rels ADD b_rows bigint, ADD b_row jsonb;
+
+SELECT plan((SELECT count(*)::int * 7 FROM crm_sec.rels WHERE kind <> 'v')
+          + (SELECT count(*)::int * 3 FROM crm_sec.rels WHERE kind = 'v')
+          + (SELECT count(*)::int * 2 FROM sec_settings)
+          + 12);
 -- crm.important shows the session employee's alerts: count B's as an employee of B who has some.
 SELECT set_config('crm.account_id', :'b', true),
        set_config('crm.employee_id', coalesce((SELECT min(employee_id)::text FROM crm.alerts

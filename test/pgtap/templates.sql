@@ -34,8 +34,8 @@ RESET ROLE;
 
 -- An outcome with a template queues the email as the operator.
 SELECT crm_test.act('crm_test_manager', :a, 'Anna');
-SELECT crm.log_call(invoice_id => :i, outcome => 'talked', called_at => '2026-03-02 10:00:00+00',
-                    template_id => :tpl, copy_to_manager => true) AS k \gset
+SELECT (crm.log_call(invoice_id => :i, outcome => 'talked', called_at => '2026-03-02 10:00:00+00',
+                    template_id => :tpl, copy_to_manager => true)).id AS k \gset
 RESET ROLE;
 SELECT is((SELECT recipient || '|' || cc || '|' || subject FROM crm.outbox WHERE dedup_key = 'call:' || :k),
           'ivan@example.com|boris@example.com|Счёт INV-1', 'rendered email to the client, manager in cc');
@@ -46,7 +46,7 @@ SELECT is((SELECT payload FROM crm.outbox WHERE dedup_key = 'call:' || :k),
           'its payload names the call, template, client and invoice as JSON numbers');
 SELECT is((SELECT count(*)::int FROM crm.outbox WHERE account_id = :a), 1, 'one email per call');
 SELECT crm_test.act('crm_test_manager', :a, 'Anna');
-SELECT crm.log_call(invoice_id => :i, outcome => 'no_answer', called_at => '2026-03-02 11:00:00+00', template_id => :tpl) AS k2 \gset
+SELECT (crm.log_call(invoice_id => :i, outcome => 'no_answer', called_at => '2026-03-02 11:00:00+00', template_id => :tpl)).id AS k2 \gset
 RESET ROLE;
 SELECT is((SELECT cc FROM crm.outbox WHERE dedup_key = 'call:' || :k2), NULL, 'no cc unless asked');
 SELECT is((SELECT employee_id FROM crm.calls WHERE id = :k2), crm_test.id('employees', :a, 'Anna'), 'the call records the operator');

@@ -76,8 +76,8 @@ SELECT throws_ok(format($$SELECT crm.log_call(task_id => %s, outcome => 'talked'
 SELECT throws_ok(format($$SELECT crm.log_call(task_id => %s, outcome => 'talked', called_at => '2026-01-10 10:00+00',
                                               callback_after => '1 day -1 hour')$$, :task), '22023', NULL,
     'so is 1 day -1 hour, checked as a whole');
-SELECT crm.log_call(task_id => :task, outcome => 'talked', called_at => '2026-01-10 10:00+00',
-                    callback_after => '23 hours') AS call \gset
+SELECT (crm.log_call(task_id => :task, outcome => 'talked', called_at => '2026-01-10 10:00+00',
+                    callback_after => '23 hours')).id AS call \gset
 SELECT is((SELECT next_call_at FROM crm.calls WHERE id = :call), '2026-01-11 09:00:00+00'::timestamptz,
     '23 hours is a call-back interval');
 RESET ROLE;

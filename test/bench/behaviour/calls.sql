@@ -9,7 +9,7 @@ SET LOCAL timezone = 'UTC';
 SELECT CASE WHEN tgenabled = 'D' THEN 'crm_pl' ELSE 'crm' END AS impl
 FROM pg_trigger WHERE tgname = 'calls_10_schedule' AND tgrelid = 'crm.calls'::regclass \gset
 SELECT is(to_regprocedure(:'impl' || '.claim_next_call(timestamptz, interval)') IS NOT NULL
-          AND to_regprocedure(:'impl' || '.log_call(bigint, bigint, text, timestamptz, timestamptz, interval, text, text, bigint, boolean)') IS NOT NULL,
+          AND to_regprocedure(:'impl' || '.log_call(text, bigint, bigint, timestamptz, timestamptz, interval, text, text, bigint, boolean)') IS NOT NULL,
           true, 'the implementation under test is the one whose triggers are on: ' || :'impl');
 
 SELECT crm_test.company('Calls bench') AS a \gset
@@ -19,34 +19,34 @@ INSERT INTO crm.clients (name) VALUES ('Ivan') RETURNING id AS c \gset
 INSERT INTO crm.invoices (client_id, amount) VALUES (:c, 100) RETURNING id AS i \gset
 
 -- The retry rules, from the call's own called_at.
-SELECT :impl.log_call(invoice_id => :i, outcome => 'no_answer', called_at => '2026-03-02 10:05:00+00') AS k1 \gset
+SELECT (:impl.log_call(invoice_id => :i, outcome => 'no_answer', called_at => '2026-03-02 10:05:00+00')).id AS k1 \gset
 SELECT is((SELECT next_call_at FROM crm.calls WHERE id = :k1), '2026-03-02 11:05:00+00'::timestamptz,
           'first no_answer: due no_answer_first_retry (1 h) after the call');
 SELECT is((SELECT (client_id, employee_id)::text FROM crm.calls WHERE id = :k1), format('(%s,%s)', :c, :anna),
           'the call gets the invoice''s client and the current employee');
 SELECT is((SELECT (next_call_at, call_attempts, no_answer_streak, calls_stopped)::text FROM crm.invoices WHERE id = :i),
           '("2026-03-02 11:05:00+00",1,1,)', 'the invoice follows: next call, one attempt, a streak of one');
-SELECT :impl.log_call(invoice_id => :i, outcome => 'no_answer', called_at => '2026-03-02 11:45:00+00') AS k2 \gset
+SELECT (:impl.log_call(invoice_id => :i, outcome => 'no_answer', called_at => '2026-03-02 11:45:00+00')).id AS k2 \gset
 SELECT is((SELECT next_call_at FROM crm.calls WHERE id = :k2), '2026-03-03 11:45:00+00'::timestamptz,
           'a consecutive no_answer: no_answer_next_retry (24 h) after the actual call');
-SELECT :impl.log_call(invoice_id => :i, outcome => 'no_answer', called_at => '2026-03-03 12:00:00+00') AS k3 \gset
+SELECT (:impl.log_call(invoice_id => :i, outcome => 'no_answer', called_at => '2026-03-03 12:00:00+00')).id AS k3 \gset
 SELECT is((SELECT (next_call_at, call_attempts, no_answer_streak)::text FROM crm.invoices WHERE id = :i),
           '("2026-03-04 12:00:00+00",3,3)', 'a third one: again 24 h; three attempts, a streak of three');
-SELECT :impl.log_call(invoice_id => :i, outcome => 'talked', called_at => '2026-03-04 12:10:00+00', callback_after => '2 days') AS k4 \gset
+SELECT (:impl.log_call(invoice_id => :i, outcome => 'talked', called_at => '2026-03-04 12:10:00+00', callback_after => '2 days')).id AS k4 \gset
 SELECT is((SELECT (next_call_at, no_answer_streak)::text FROM crm.invoices WHERE id = :i),
           '("2026-03-06 12:10:00+00",0)', 'talked with a call-back interval: called_at + interval; the chain ends');
-SELECT :impl.log_call(invoice_id => :i, outcome => 'no_answer', called_at => '2026-03-06 12:10:30+00') AS k5 \gset
+SELECT (:impl.log_call(invoice_id => :i, outcome => 'no_answer', called_at => '2026-03-06 12:10:30+00')).id AS k5 \gset
 SELECT is((SELECT next_call_at FROM crm.calls WHERE id = :k5), '2026-03-06 13:10:30+00'::timestamptz,
           'a no_answer after talked is a first one again');
-SELECT :impl.log_call(invoice_id => :i, outcome => 'talked', called_at => '2026-03-06 14:00:00+00') AS k6 \gset
+SELECT (:impl.log_call(invoice_id => :i, outcome => 'talked', called_at => '2026-03-06 14:00:00+00')).id AS k6 \gset
 SELECT is((SELECT (next_call_at IS NULL, call_attempts, calls_stopped IS NULL)::text FROM crm.invoices WHERE id = :i),
           '(t,6,t)', 'talked without a call-back: no next call, calls not stopped');
-SELECT :impl.log_call(invoice_id => :i, outcome => 'call_back', called_at => '2026-03-07 09:00:00+00',
-                      callback_at => '2026-03-08 15:30:00+00') AS k7 \gset
+SELECT (:impl.log_call(invoice_id => :i, outcome => 'call_back', called_at => '2026-03-07 09:00:00+00',
+                      callback_at => '2026-03-08 15:30:00+00')).id AS k7 \gset
 SELECT is((SELECT next_call_at FROM crm.invoices WHERE id = :i), '2026-03-08 15:30:00+00'::timestamptz,
           'call_back at a chosen time');
-SELECT :impl.log_call(invoice_id => :i, outcome => 'call_back', called_at => '2026-03-08 15:30:00+00',
-                      callback_after => '90 minutes', comment => 'busy') AS k8 \gset
+SELECT (:impl.log_call(invoice_id => :i, outcome => 'call_back', called_at => '2026-03-08 15:30:00+00',
+                      callback_after => '90 minutes', comment => 'busy')).id AS k8 \gset
 SELECT is((SELECT (next_call_at, callback_after, comment)::text FROM crm.calls WHERE id = :k8),
           '("2026-03-08 17:00:00+00",01:30:00,busy)', 'call_back after an interval; the call keeps what was given');
 INSERT INTO crm.calls (invoice_id, outcome, called_at, employee_id) VALUES (:i, 'no_answer', '2026-03-08 17:00:00+00', :boris) RETURNING id AS k9 \gset
@@ -75,7 +75,7 @@ SELECT is((SELECT detail->>'next_call_at' FROM crm.invoice_events WHERE invoice_
 UPDATE crm.accounts SET no_answer_first_retry = '2 hours', no_answer_next_retry = '3 days' WHERE id = :a;
 INSERT INTO crm.invoices (client_id, amount) VALUES (:c, 200) RETURNING id AS i2 \gset
 SELECT :impl.log_call(invoice_id => :i2, outcome => 'no_answer', called_at => '2026-04-01 10:00:00+00');
-SELECT :impl.log_call(invoice_id => :i2, outcome => 'no_answer', called_at => '2026-04-01 12:30:00+00') AS k \gset
+SELECT (:impl.log_call(invoice_id => :i2, outcome => 'no_answer', called_at => '2026-04-01 12:30:00+00')).id AS k \gset
 SELECT is((SELECT array_agg(next_call_at ORDER BY id) FROM crm.calls WHERE invoice_id = :i2),
           ARRAY['2026-04-01 12:00:00+00', '2026-04-04 12:30:00+00']::timestamptz[], 'the account''s own retry intervals apply');
 
@@ -145,7 +145,7 @@ SELECT is((SELECT (claimed_by IS NULL AND claimed_until IS NULL AND next_call_at
 SELECT results_eq(format($$SELECT kind, id FROM %s.claim_next_call(now => '2026-05-01 12:15+00', hold => '10 minutes')$$, :'impl'),
                   format($$VALUES ('task'::text, %s::bigint)$$, :t1),
                   'a lapsed claim is handed out again, the operator''s own claim still holding is not, a called invoice waits');
-SELECT :impl.log_call(task_id => :t1, outcome => 'talked', called_at => '2026-05-01 13:10:00+00') AS kt \gset
+SELECT (:impl.log_call(task_id => :t1, outcome => 'talked', called_at => '2026-05-01 13:10:00+00')).id AS kt \gset
 SELECT is((SELECT (closed_at, closed_reason, next_call_at, claimed_by, call_attempts)::text FROM crm.call_tasks WHERE id = :t1),
           '("2026-05-01 13:10:00+00",talked,,,1)', 'a task with no next call is closed by the call, its claim cleared');
 SELECT is((SELECT detail FROM crm.call_task_events WHERE task_id = :t1 AND kind = 'call'),

@@ -143,14 +143,14 @@ BEGIN
 END $$;
 
 -- crm.log_call: one INSERT, as the caller (the triggers write as the owner).
-CREATE FUNCTION crm_pl.log_call(invoice_id bigint DEFAULT NULL, task_id bigint DEFAULT NULL,
-                                outcome text DEFAULT NULL, called_at timestamptz DEFAULT NULL,
+CREATE FUNCTION crm_pl.log_call(outcome text, invoice_id bigint DEFAULT NULL, task_id bigint DEFAULT NULL,
+                                called_at timestamptz DEFAULT NULL,
                                 callback_at timestamptz DEFAULT NULL, callback_after interval DEFAULT NULL,
                                 comment text DEFAULT NULL, recording text DEFAULT NULL,
                                 template_id bigint DEFAULT NULL, copy_to_manager boolean DEFAULT false)
-RETURNS bigint LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+RETURNS crm.calls LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-  call_id bigint;
+  call crm.calls;
 BEGIN
   IF nullif(current_setting('crm.account_id', true), '') IS NULL THEN
     RAISE EXCEPTION 'no crm account is selected' USING ERRCODE = '42501',
@@ -162,8 +162,8 @@ BEGIN
   VALUES (log_call.invoice_id, log_call.task_id, log_call.outcome, coalesce(log_call.called_at, transaction_timestamp()),
           log_call.callback_at, log_call.callback_after, log_call.comment, log_call.recording,
           log_call.template_id, coalesce(log_call.copy_to_manager, false))
-  RETURNING id INTO call_id;
-  RETURN call_id;
+  RETURNING * INTO call;
+  RETURN call;
 END $$;
 
 -- crm.claim_next_call: runs as the owner once the operator's own right is checked.
@@ -221,7 +221,7 @@ BEGIN
   END IF;
 END $$;
 
-GRANT EXECUTE ON FUNCTION crm_pl.log_call(bigint, bigint, text, timestamptz, timestamptz, interval, text, text, bigint, boolean),
+GRANT EXECUTE ON FUNCTION crm_pl.log_call(text, bigint, bigint, timestamptz, timestamptz, interval, text, text, bigint, boolean),
                           crm_pl.claim_next_call(timestamptz, interval) TO crm_manager;
 
 ALTER TABLE crm.calls DISABLE TRIGGER calls_10_schedule;

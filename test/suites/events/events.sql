@@ -108,7 +108,7 @@ INSERT INTO crm.offers (name, price, notify_on_failed_payment) VALUES ('Course',
 INSERT INTO crm.invoices (client_id) VALUES (:aclient) RETURNING id AS ainv \gset
 INSERT INTO crm.invoice_items (invoice_id, offer_id) VALUES (:ainv, :offer);
 SELECT (crm.record_payment(:ainv, 100, false, at => '2026-03-01 10:00+00', failure_reason => 'declined')).id AS apay \gset
-SELECT crm.log_call(invoice_id => :ainv, outcome => 'no_answer', called_at => '2026-03-01 10:05+00') AS acall \gset
+SELECT (crm.log_call(invoice_id => :ainv, outcome => 'no_answer', called_at => '2026-03-01 10:05+00')).id AS acall \gset
 COMMIT;
 RESET ROLE;
 SELECT is((SELECT array_agg(kind ORDER BY id) FROM crm.events WHERE account_id = :a AND kind IN ('message_in', 'message_out')),
