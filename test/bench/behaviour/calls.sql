@@ -55,21 +55,21 @@ SELECT is((SELECT (employee_id, next_call_at)::text FROM crm.calls WHERE id = :k
 
 -- The invoice's history: one 'call' event per call, at called_at.
 SELECT results_eq(format($$SELECT at, employee_id, detail FROM crm.invoice_events WHERE invoice_id = %s AND kind = 'call' ORDER BY id$$, :i),
-  format($$VALUES ('2026-03-02 10:05:00+00'::timestamptz, %2$s::bigint, jsonb_build_object('call_id', '%3$s', 'outcome', 'no_answer', 'employee_id', '%2$s', 'next_call_at', '2026-03-02 11:05:00+00')),
-                  ('2026-03-02 11:45:00+00', %2$s, jsonb_build_object('call_id', '%4$s', 'outcome', 'no_answer', 'employee_id', '%2$s', 'next_call_at', '2026-03-03 11:45:00+00')),
-                  ('2026-03-03 12:00:00+00', %2$s, jsonb_build_object('call_id', '%5$s', 'outcome', 'no_answer', 'employee_id', '%2$s', 'next_call_at', '2026-03-04 12:00:00+00')),
-                  ('2026-03-04 12:10:00+00', %2$s, jsonb_build_object('call_id', '%6$s', 'outcome', 'talked', 'employee_id', '%2$s', 'next_call_at', '2026-03-06 12:10:00+00')),
-                  ('2026-03-06 12:10:30+00', %2$s, jsonb_build_object('call_id', '%7$s', 'outcome', 'no_answer', 'employee_id', '%2$s', 'next_call_at', '2026-03-06 13:10:30+00')),
-                  ('2026-03-06 14:00:00+00', %2$s, jsonb_build_object('call_id', '%8$s', 'outcome', 'talked', 'employee_id', '%2$s', 'next_call_at', NULL)),
-                  ('2026-03-07 09:00:00+00', %2$s, jsonb_build_object('call_id', '%9$s', 'outcome', 'call_back', 'employee_id', '%2$s', 'next_call_at', '2026-03-08 15:30:00+00')),
-                  ('2026-03-08 15:30:00+00', %2$s, jsonb_build_object('call_id', '%10$s', 'outcome', 'call_back', 'employee_id', '%2$s', 'next_call_at', '2026-03-08 17:00:00+00')),
-                  ('2026-03-08 17:00:00+00', %11$s, jsonb_build_object('call_id', '%12$s', 'outcome', 'no_answer', 'employee_id', '%11$s', 'next_call_at', '2026-03-08 18:00:00+00'))$$,
+  format($$VALUES ('2026-03-02 10:05:00+00'::timestamptz, %2$s::bigint, jsonb_build_object('call_id', %3$s::bigint, 'outcome', 'no_answer', 'employee_id', %2$s::bigint, 'next_call_at', '2026-03-02T11:05:00+00:00')),
+                  ('2026-03-02 11:45:00+00', %2$s, jsonb_build_object('call_id', %4$s::bigint, 'outcome', 'no_answer', 'employee_id', %2$s::bigint, 'next_call_at', '2026-03-03T11:45:00+00:00')),
+                  ('2026-03-03 12:00:00+00', %2$s, jsonb_build_object('call_id', %5$s::bigint, 'outcome', 'no_answer', 'employee_id', %2$s::bigint, 'next_call_at', '2026-03-04T12:00:00+00:00')),
+                  ('2026-03-04 12:10:00+00', %2$s, jsonb_build_object('call_id', %6$s::bigint, 'outcome', 'talked', 'employee_id', %2$s::bigint, 'next_call_at', '2026-03-06T12:10:00+00:00')),
+                  ('2026-03-06 12:10:30+00', %2$s, jsonb_build_object('call_id', %7$s::bigint, 'outcome', 'no_answer', 'employee_id', %2$s::bigint, 'next_call_at', '2026-03-06T13:10:30+00:00')),
+                  ('2026-03-06 14:00:00+00', %2$s, jsonb_build_object('call_id', %8$s::bigint, 'outcome', 'talked', 'employee_id', %2$s::bigint, 'next_call_at', NULL)),
+                  ('2026-03-07 09:00:00+00', %2$s, jsonb_build_object('call_id', %9$s::bigint, 'outcome', 'call_back', 'employee_id', %2$s::bigint, 'next_call_at', '2026-03-08T15:30:00+00:00')),
+                  ('2026-03-08 15:30:00+00', %2$s, jsonb_build_object('call_id', %10$s::bigint, 'outcome', 'call_back', 'employee_id', %2$s::bigint, 'next_call_at', '2026-03-08T17:00:00+00:00')),
+                  ('2026-03-08 17:00:00+00', %11$s, jsonb_build_object('call_id', %12$s::bigint, 'outcome', 'no_answer', 'employee_id', %11$s::bigint, 'next_call_at', '2026-03-08T18:00:00+00:00'))$$,
          NULL, :anna, :k1, :k2, :k3, :k4, :k5, :k6, :k7, :k8, :boris, :k9),
   'every call is in the invoice history: call id, outcome, employee, next call');
 SELECT is((SELECT count(*) FROM crm.invoice_events WHERE invoice_id = :i AND kind <> 'call' AND kind <> 'created'), 0::bigint,
           'scheduling calls writes no other invoice event');
 SELECT is((SELECT detail->>'next_call_at' FROM crm.invoice_events WHERE invoice_id = :i AND detail->>'call_id' = :'k9'),
-          '2026-03-08 18:00:00+00', 'the next call is written as crm prints a time');
+          '2026-03-08T18:00:00+00:00', 'the next call is written ISO 8601 in UTC, as every event time');
 
 -- The account's retry intervals.
 UPDATE crm.accounts SET no_answer_first_retry = '2 hours', no_answer_next_retry = '3 days' WHERE id = :a;
@@ -149,7 +149,7 @@ SELECT (:impl.log_call(task_id => :t1, outcome => 'talked', called_at => '2026-0
 SELECT is((SELECT (closed_at, closed_reason, next_call_at, claimed_by, call_attempts)::text FROM crm.call_tasks WHERE id = :t1),
           '("2026-05-01 13:10:00+00",talked,,,1)', 'a task with no next call is closed by the call, its claim cleared');
 SELECT is((SELECT detail FROM crm.call_task_events WHERE task_id = :t1 AND kind = 'call'),
-          jsonb_build_object('call_id', :'kt', 'outcome', 'talked', 'employee_id', :'anna', 'next_call_at', NULL),
+          jsonb_build_object('call_id', :'kt'::bigint, 'outcome', 'talked', 'employee_id', :'anna'::bigint, 'next_call_at', NULL),
           'a task''s call is in the task history');
 RESET ROLE;
 

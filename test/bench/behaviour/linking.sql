@@ -32,7 +32,7 @@ SELECT is((SELECT client_id FROM crm.leads WHERE id = :l_ivan), :'c_ivan'::bigin
     'auto mode links a new lead to the one client with its phone');
 SELECT results_eq(format($$SELECT kind, employee_id, detail FROM crm.lead_events WHERE lead_id = %s ORDER BY id$$, :l_ivan),
     format($$VALUES ('created'::text, %1$s::bigint, '{"number": "L-00001"}'::jsonb),
-                    ('client_linked', %1$s, '{"from": null, "to": "%2$s"}')$$, :anna, :c_ivan),
+                    ('client_linked', %1$s, '{"from": null, "to": %2$s}')$$, :anna, :c_ivan),
     'the client link is recorded after "created"');
 INSERT INTO crm.leads (contact_name, contact_phone) VALUES ('Twin', '+7 903 222 22 22') RETURNING id AS l_twin \gset
 SELECT is((SELECT client_id FROM crm.leads WHERE id = :l_twin), NULL, 'two clients with the phone: no link');
@@ -70,7 +70,7 @@ SELECT results_eq(format($$SELECT kind, from_status_id, to_status_id, employee_i
                           FROM crm.lead_events WHERE lead_id = %s ORDER BY id$$, :l_twin),
     format($$VALUES ('created'::text, NULL::bigint, %1$s::bigint, %3$s::bigint, '{"number": "L-00002"}'::jsonb),
                     ('status_changed', %1$s, %2$s, %3$s, '{"by": "system", "comment": null}'),
-                    ('order_linked', NULL, NULL, %3$s, '{"from": null, "to": "%4$s"}')$$,
+                    ('order_linked', NULL, NULL, %3$s, '{"from": null, "to": %4$s}')$$,
            :s_new, :s_paid, :anna, :o2),
     'the history has the system status move, then the order link');
 INSERT INTO crm.orders (phone, amount) VALUES ('8 903 111-11-11', 100) RETURNING id AS o3 \gset
@@ -84,7 +84,7 @@ SELECT ok((SELECT o.lead_id = :l_agreed AND l.client_id = :c_t1 FROM crm.orders 
     'a lead without a client takes the client of its order');
 SELECT results_eq(format($$SELECT kind, detail FROM crm.lead_events WHERE lead_id = %s AND kind <> 'created' ORDER BY id$$, :l_agreed),
     format($$VALUES ('status_changed'::text, '{"by": "system", "comment": null}'::jsonb),
-                    ('client_linked', '{"from": null, "to": "%s"}'), ('order_linked', '{"from": null, "to": "%s"}')$$, :c_t1, :o4),
+                    ('client_linked', '{"from": null, "to": %s}'), ('order_linked', '{"from": null, "to": %s}')$$, :c_t1, :o4),
     'status move, client link and order link are in the history, in that order');
 INSERT INTO crm.leads (contact_name, contact_phone) VALUES ('Double 1', '8 903 666 66 66') RETURNING id AS l_d1 \gset
 INSERT INTO crm.leads (contact_name, contact_phone) VALUES ('Double 2', '8 903 666 66 66') RETURNING id AS l_d2 \gset

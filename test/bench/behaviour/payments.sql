@@ -41,12 +41,12 @@ INSERT INTO crm.invoice_items (invoice_id, offer_id, price) VALUES (:i4, :course
 
 -- A failed payment: its event, the right alerts, the invoice unchanged.
 INSERT INTO crm.payments (invoice_id, amount, succeeded, at, failure_reason)
-  VALUES (:i1, 300, false, '2026-03-01 12:00+00', 'declined') RETURNING id AS p1, at::text AS p1_at \gset
+  VALUES (:i1, 300, false, '2026-03-01 12:00+00', 'declined') RETURNING id AS p1, (to_jsonb(at AT TIME ZONE 'UTC') #>> '{}') || '+00:00' AS p1_at \gset
 SELECT is((SELECT employee_id FROM crm.payments WHERE id = :p1), :'anna'::bigint,
     'the payment''s employee defaults to the current employee');
 SELECT results_eq(format($$SELECT kind, employee_id, detail FROM crm.invoice_events WHERE invoice_id = %s AND kind LIKE 'payment%%'$$, :i1),
-    format($$VALUES ('payment_failed', %s::bigint, jsonb_build_object('payment_id', %s::text, 'kind', 'payment',
-             'amount', '300.00', 'at', %L, 'failure_reason', 'declined', 'external_id', NULL))$$, :anna, :p1, :'p1_at'),
+    format($$VALUES ('payment_failed', %s::bigint, jsonb_build_object('payment_id', %s::bigint, 'kind', 'payment',
+             'amount', 300.00, 'at', %L, 'failure_reason', 'declined', 'external_id', NULL))$$, :anna, :p1, :'p1_at'),
     'a failed payment records a payment_failed event with the payment in its detail');
 SELECT ok((SELECT status = 'awaiting' AND paid_amount = 0 FROM crm.invoices WHERE id = :i1),
     'a failed payment leaves the invoice awaiting with nothing paid');
@@ -93,13 +93,13 @@ SELECT is((SELECT count(*) FROM crm.invoice_events WHERE invoice_id = :i2 AND ki
 
 -- Successful payments move the invoice: awaiting -> prepaid -> paid.
 INSERT INTO crm.payments (invoice_id, amount, succeeded, at) VALUES (:i3, 40, true, '2026-03-02 10:00+00')
-  RETURNING id AS p3, at::text AS p3_at \gset
+  RETURNING id AS p3, (to_jsonb(at AT TIME ZONE 'UTC') #>> '{}') || '+00:00' AS p3_at \gset
 SELECT ok((SELECT status = 'prepaid' AND paid_amount = 40 AND status_changed_at = now() AND updated_at = now()
            FROM crm.invoices WHERE id = :i3), 'a partial payment moves awaiting to prepaid');
 SELECT results_eq(format($$SELECT kind, employee_id, from_status, to_status, detail FROM crm.invoice_events
                            WHERE invoice_id = %s AND kind IN ('payment', 'status_changed') ORDER BY id$$, :i3),
-    format($$VALUES ('payment', %s::bigint, NULL::text, NULL::text, jsonb_build_object('payment_id', %s::text, 'kind', 'payment',
-                     'amount', '40.00', 'at', %L, 'failure_reason', NULL, 'external_id', NULL)),
+    format($$VALUES ('payment', %s::bigint, NULL::text, NULL::text, jsonb_build_object('payment_id', %s::bigint, 'kind', 'payment',
+                     'amount', 40.00, 'at', %L, 'failure_reason', NULL, 'external_id', NULL)),
                     ('status_changed', %s, 'awaiting', 'prepaid', '{"reason": "payment", "comment": null}'::jsonb)$$,
            :anna, :p3, :'p3_at', :anna),
     'the payment event, then the status change with reason payment');

@@ -77,7 +77,7 @@ SELECT is((SELECT count(*) FROM crm.outbox WHERE kind = 'charge' AND (payload ->
 SELECT ok((SELECT NOT autopay AND next_charge_at IS NULL AND autopay_queued = 0 FROM crm.invoices WHERE id = :i_cancel_ap),
     'cancelling turns autopay off');
 SELECT is((SELECT detail FROM crm.invoice_events WHERE invoice_id = :i_cancel_ap AND kind = 'autopay_off'),
-    '{"reason": "auto_cancel", "charges": "0", "why": "cancelled"}'::jsonb, 'autopay_off event with the reason');
+    '{"reason": "auto_cancel", "charges": 0, "why": "cancelled"}'::jsonb, 'autopay_off event with the reason');
 
 -- Run 2: the rest.
 CREATE TEMP TABLE run2 AS SELECT * FROM pg_temp.run_due(:t, 1000);
@@ -127,9 +127,10 @@ SELECT results_eq(format($$SELECT autopay, autopay_pending, autopay_queued, auto
            :t::timestamptz - interval '1 hour', :t::timestamptz - interval '1 hour' + interval '1 month'),
     'a charge is pending and next_charge_at moves one interval on');
 SELECT results_eq(format($$SELECT employee_id, detail FROM crm.invoice_events WHERE invoice_id = %s AND kind = 'charge_queued'$$, :i_ap),
-    format($$VALUES (NULL::bigint, jsonb_build_object('reason', 'autopay', 'charge', '1', 'due_at', %L, 'amount', '250.00',
+    format($$VALUES (NULL::bigint, jsonb_build_object('reason', 'autopay', 'charge', 1, 'due_at', %L, 'amount', 250.00,
                                                      'next_charge_at', %L))$$,
-           (:t::timestamptz - interval '1 hour')::text, (:t::timestamptz - interval '1 hour' + interval '1 month')::text),
+           to_char((:t::timestamptz - interval '1 hour') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"'),
+           to_char((:t::timestamptz - interval '1 hour' + interval '1 month') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"')),
     'one charge_queued event, by no employee, with reason autopay');
 SELECT results_eq(format($$SELECT dedup_key, payload FROM crm.outbox WHERE kind = 'charge' AND (payload ->> 'invoice_id')::bigint = %s$$, :i_ap),
     format($$SELECT 'charge:%s:1', jsonb_build_object('invoice_id', id, 'number', number, 'client_id', client_id,

@@ -271,15 +271,15 @@ BEGIN
   END IF;
   IF NEW.manager_id IS DISTINCT FROM OLD.manager_id THEN
     INSERT INTO crm.lead_events (account_id, lead_id, employee_id, kind, detail)
-    VALUES (NEW.account_id, NEW.id, emp, 'manager_changed', jsonb_build_object('from', OLD.manager_id::text, 'to', NEW.manager_id::text));
+    VALUES (NEW.account_id, NEW.id, emp, 'manager_changed', jsonb_build_object('from', OLD.manager_id, 'to', NEW.manager_id));
   END IF;
   IF NEW.client_id IS DISTINCT FROM OLD.client_id THEN
     INSERT INTO crm.lead_events (account_id, lead_id, employee_id, kind, detail)
-    VALUES (NEW.account_id, NEW.id, emp, 'client_linked', jsonb_build_object('from', OLD.client_id::text, 'to', NEW.client_id::text));
+    VALUES (NEW.account_id, NEW.id, emp, 'client_linked', jsonb_build_object('from', OLD.client_id, 'to', NEW.client_id));
   END IF;
   IF NEW.order_id IS DISTINCT FROM OLD.order_id THEN
     INSERT INTO crm.lead_events (account_id, lead_id, employee_id, kind, detail)
-    VALUES (NEW.account_id, NEW.id, emp, 'order_linked', jsonb_build_object('from', OLD.order_id::text, 'to', NEW.order_id::text));
+    VALUES (NEW.account_id, NEW.id, emp, 'order_linked', jsonb_build_object('from', OLD.order_id, 'to', NEW.order_id));
   END IF;
   RETURN NULL;
 END $$;

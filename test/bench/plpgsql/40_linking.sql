@@ -209,7 +209,7 @@ BEGIN
     IF FOUND THEN
       INSERT INTO crm.lead_events (account_id, lead_id, employee_id, kind, detail)
       VALUES (NEW.account_id, NEW.id, nullif(current_setting('crm.employee_id', true), '')::bigint, 'client_linked',
-              jsonb_build_object('from', NULL, 'to', NEW.client_id::text));
+              jsonb_build_object('from', NULL, 'to', NEW.client_id));
     END IF;
   END IF;
   IF order_auto THEN

@@ -18,8 +18,8 @@
 --     (closed_at = called_at, closed_reason = the outcome);
 --   * wrong_contact flags the client (contact_flagged);
 --   * the 'call' event in crm.invoice_events / crm.call_task_events at called_at with
---     {call_id, outcome, employee_id, next_call_at} as strings (next_call_at printed the
---     way crm prints it: ISO style in the session's time zone);
+--     {call_id, outcome, employee_id, next_call_at}: ids JSON numbers, next_call_at
+--     ISO 8601 in UTC (the events' typing rule);
 --   * crm.calls is append-only (42501);
 --   * claim_next_call: needs crm.account_id and crm.employee_id (42501), an active employee
 --     with can_see_customers (42501); oldest due invoice (awaiting/prepaid, calls not
@@ -122,8 +122,8 @@ END $$;
 CREATE FUNCTION crm_pl.calls_apply() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET datestyle = 'ISO' AS $$
 DECLARE
-  d jsonb := jsonb_build_object('call_id', NEW.id::text, 'outcome', NEW.outcome,
-                                     'employee_id', NEW.employee_id::text, 'next_call_at', NEW.next_call_at::text);
+  d jsonb := jsonb_build_object('call_id', NEW.id, 'outcome', NEW.outcome,
+                                     'employee_id', NEW.employee_id, 'next_call_at', crm_pl.utc_text(NEW.next_call_at));
 BEGIN
   IF NEW.template_id IS NOT NULL OR (NEW.invoice_id IS NOT NULL AND NEW.outcome = 'refused') THEN
     RAISE EXCEPTION 'the PL/pgSQL variant does not cover this call' USING ERRCODE = '0A000',

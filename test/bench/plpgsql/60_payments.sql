@@ -98,8 +98,8 @@ BEGIN
   END IF;
   INSERT INTO crm.invoice_events (account_id, invoice_id, employee_id, kind, detail)
   VALUES (NEW.account_id, NEW.invoice_id, emp, CASE WHEN NEW.succeeded THEN 'payment' ELSE 'payment_failed' END,
-          jsonb_build_object('payment_id', NEW.id::text, 'kind', NEW.kind, 'amount', NEW.amount::text,
-                             'at', NEW.at::text, 'failure_reason', NEW.failure_reason, 'external_id', NEW.external_id));
+          jsonb_build_object('payment_id', NEW.id, 'kind', NEW.kind, 'amount', NEW.amount,
+                             'at', crm_pl.utc_text(NEW.at), 'failure_reason', NEW.failure_reason, 'external_id', NEW.external_id));
   IF NEW.succeeded THEN  -- a failed payment changes nothing
     paid := inv.paid_amount + NEW.amount;
     PERFORM crm_pl.payment_move_invoice(NEW.account_id, NEW.invoice_id, inv.status,

@@ -65,7 +65,7 @@ BEGIN
         FROM c
       UNION ALL
       SELECT account_id, id, NULL::bigint, 'autopay_off', NULL::text, NULL::text,
-             jsonb_build_object('reason', 'auto_cancel', 'charges', autopay_count::text,
+             jsonb_build_object('reason', 'auto_cancel', 'charges', autopay_count,
                                 'why', CASE WHEN autopay_limit IS NOT NULL AND autopay_count >= autopay_limit
                                             THEN 'limit_reached' ELSE 'cancelled' END)
         FROM c WHERE had_autopay)
@@ -91,9 +91,9 @@ BEGIN
     ev AS (
       INSERT INTO crm.invoice_events (account_id, invoice_id, employee_id, kind, detail)
       SELECT account_id, id, NULL, 'charge_queued',
-             jsonb_build_object('reason', 'autopay', 'charge', autopay_queued::text,
-                                'due_at', autopay_last_charge_at::text, 'amount', amount::text,
-                                'next_charge_at', next_charge_at::text)
+             jsonb_build_object('reason', 'autopay', 'charge', autopay_queued,
+                                'due_at', crm_pl.utc_text(autopay_last_charge_at), 'amount', amount,
+                                'next_charge_at', crm_pl.utc_text(next_charge_at))
         FROM charged),
     queued AS (
       INSERT INTO crm.outbox (account_id, kind, payload, dedup_key)
