@@ -55,10 +55,33 @@ cat <<'EOF'
 EOF
 log "the demo took $((SECONDS - started)) s"
 
-# The hook for APIs that serve the kept database (PostGraphile, once crm ships a
-# setup for it): start them here as a crm_service login (shop) and print their URL
-# under the psql logins.  None yet.
-demo_endpoints() { :; }
+# With --keep, PostGraphile serves the kept database when Node and the PostGraphile
+# that suite postgraphile installs are on the machine: the suite's server.js (the
+# README's setup) as the shop's crm_service login, the identity from two headers.
+demo_endpoints() {
+  local cache="${CRM_PGQL_CACHE:-/var/cache/crm-test}/postgraphile-4"
+  if ! command -v node >/dev/null || [ ! -f "$cache/node_modules/postgraphile/package.json" ]; then
+    echo "  GraphQL: run 'bash scripts/test.sh postgraphile' once (it installs PostGraphile 4),"
+    echo "           then 'scripts/demo.sh --keep' serves the demo through it too."
+    return 0
+  fi
+  rm -f "$CRM_TMP/graphql.port"
+  NODE_PATH="$cache/node_modules" PGHOST="$CRM_TMP" PGPORT=5432 PGDATABASE=crm_demo PGUSER=shop \
+    PORT_FILE="$CRM_TMP/graphql.port" nohup node "$PWD/test/suites/postgraphile/server.js" \
+    > "$CRM_TMP/graphql.log" 2>&1 &
+  echo $! > "$CRM_TMP/graphql.pid"
+  for _ in $(seq 1 150); do [ -s "$CRM_TMP/graphql.port" ] && break; sleep 0.2; done
+  if [ ! -s "$CRM_TMP/graphql.port" ]; then
+    echo "  GraphQL: PostGraphile did not start (see $CRM_TMP/graphql.log)"; return 0
+  fi
+  cat <<EOF2
+  GraphQL:  http://127.0.0.1:$(cat "$CRM_TMP/graphql.port")/graphql   (PostGraphile as the shop's crm_service login)
+    curl -s -H 'Content-Type: application/json' -H 'X-Crm-Account: 1' -H 'X-Crm-Employee: 2' \\
+      -d '{"query": "{ allLeadBoards(first: 3) { nodes { number status contactName } } }"}' \\
+      http://127.0.0.1:$(cat "$CRM_TMP/graphql.port")/graphql
+    (the headers stand in for your application's sign-in; "Stop it" above stops it too)
+EOF2
+}
 
 if [ $keep = 1 ]; then
   trap - EXIT
@@ -67,6 +90,7 @@ if [ $keep = 1 ]; then
   } > "$CRM_TMP/demo.env"
   stop="$PGBIN/pg_ctl -D $CRM_TMP/data stop && rm -rf $CRM_TMP"
   if [ "$(id -u)" = 0 ]; then stop="runuser -u postgres -- $PGBIN/pg_ctl -D $CRM_TMP/data stop && rm -rf $CRM_TMP"; fi
+  stop="{ [ ! -f $CRM_TMP/graphql.pid ] || kill \$(cat $CRM_TMP/graphql.pid); }; $stop"
   cat <<EOF
 
 ==================================================================================

@@ -10,18 +10,8 @@
 # Then the same queries with the identity in a JWT instead of headers.
 REL_SUITE=postgraphile
 . "$(dirname "$0")/../lib/common.sh"
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  ( . "$REL_ROOT/scripts/lib.sh"; CRM_PACKAGES=(); crm_install_packages nodejs npm ) ||
-    rel_fail "Node and npm are needed (Debian packages nodejs, npm)"
-fi
-CACHE="${CRM_PGQL_CACHE:-/var/cache/crm-test}/postgraphile-4"
-if [ ! -f "$CACHE/node_modules/postgraphile/package.json" ]; then
-  mkdir -p "$CACHE"
-  [ -f "$CACHE/package.json" ] || echo '{"name": "crm-postgraphile-test", "private": true}' > "$CACHE/package.json"
-  rel_log "installing postgraphile@4 into $CACHE"
-  npm install --prefix "$CACHE" --no-audit --no-fund --loglevel=error postgraphile@4 >&2 ||
-    rel_fail "npm install postgraphile@4 failed"
-fi
+. "$REL_ROOT/test/suites/lib/postgraphile.sh"
+rel_postgraphile_install
 export NODE_PATH="$CACHE/node_modules"
 version="$(node -p 'require("postgraphile/package.json").version')"
 
