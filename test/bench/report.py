@@ -1,8 +1,9 @@
 """report.py REGISTRY RAW NOTES OUTDIR SECONDS CLIENTS ROUNDS PGVERSION COMMIT_MODE: writes report.md and results.csv.
 
 REGISTRY: test/bench/workloads.tsv (name kind items title).
-RAW rows (tab-separated): scale workload variant clients tps transactions p50_ms p95_ms mean_ms items
-(items: for a `once` workload, how many rows or due items its one transaction processed).
+RAW rows (tab-separated): scale workload variant clients tps transactions p50_ms p95_ms mean_ms items [cpu_us]
+(items: for a `once` workload, how many rows or due items its one transaction processed; cpu_us:
+with --cpu, the server's CPU time per transaction of the point, in µs).
 NOTES rows: behaviour VARIANT RESULT | note SCALE WORKLOAD VARIANT TEXT.
 Several rounds of one point are summarised by their median.
 """
@@ -23,14 +24,17 @@ for line in open(registry):
     ORDER.append(name)
     KIND[name], TITLES[name] = kind, title
 
-points, items = {}, {}
+points, items, cpus = {}, {}, {}
 for row in csv.reader(open(raw), delimiter="\t"):
-    scale, wl, v, c, tps, n, p50, p95, mean, nitems = row
+    scale, wl, v, c, tps, n, p50, p95, mean, nitems = row[:10]
     points.setdefault((scale, wl, v, int(c)), []).append(
         (float(tps or 0), float(p50), float(p95), float(mean)))
     if nitems:
         items[(scale, wl)] = int(nitems)
+    if len(row) > 10 and row[10]:
+        cpus.setdefault((scale, wl, v, int(c)), []).append(float(row[10]))
 med = {k: tuple(statistics.median(x[i] for x in vals) for i in range(4)) for k, vals in points.items()}
+cpu_med = {k: statistics.median(vals) for k, vals in cpus.items()}
 scales = sorted({k[0] for k in med}, key=float)
 behaviour, notes_rows = [], []
 for row in csv.reader(open(notes), delimiter="\t"):
@@ -138,11 +142,25 @@ for scale in scales:
                 x = vals[v]
                 if not x:
                     continue
+                cpu_v = cpu_med.get((scale, wl, v, c))
                 rows_csv.append([scale, wl, v, c, f"{x[0]:.1f}", f"{x[1]:.3f}", f"{x[2]:.3f}", f"{x[3]:.3f}",
                                  items.get((scale, wl), ""), f"{unit[v]:.3f}" if unit[v] is not None else "",
                                  fmt(r1, 3) if v == "crm" else "", fmt(r2, 3) if v == "crm" else "",
-                                 fmt(sh_, 3) if v == "crm" and sh_ is not None else ""])
+                                 fmt(sh_, 3) if v == "crm" and sh_ is not None else "",
+                                 f"{cpu_v:.1f}" if cpu_v is not None else ""])
     md.append("")
+    if any(k[0] == scale for k in cpu_med):
+        md.append(f"### Scale {scale}: server CPU per transaction (--cpu)\n")
+        md.append("Median µs of CPU time of the server's processes per transaction (perf task-clock of "
+                  "the postmaster and what it forks during the timed point; pgbench itself not counted).\n")
+        md.append("| workload | clients | bare µs | crm µs | plpgsql µs | crm − bare µs |")
+        md.append("|---|---:|---:|---:|---:|---:|")
+        for wl in ORDER:
+            for c in sorted({k[3] for k in cpu_med if k[0] == scale and k[1] == wl}):
+                cv = {v: cpu_med.get((scale, wl, v, c)) for v in VARIANTS}
+                d = cv["crm"] - cv["bare"] if cv["crm"] is not None and cv["bare"] is not None else None
+                md.append(f"| {wl} | {c} | " + " | ".join(fmt(cv[v], 1) for v in VARIANTS) + f" | {fmt(d, 1)} |")
+        md.append("")
 
 if len(scales) > 1:
     lo, hi = scales[0], scales[-1]
@@ -171,7 +189,7 @@ if notes_rows:
 with open(os.path.join(out, "results.csv"), "w", newline="") as f:
     w = csv.writer(f)
     w.writerow(["scale", "workload", "variant", "clients", "tps", "p50_ms", "p95_ms", "mean_ms", "items", "us_per_item",
-                "crm_over_bare", "crm_over_plpgsql", "overhead_share"])
+                "crm_over_bare", "crm_over_plpgsql", "overhead_share", "cpu_us_per_tx"])
     w.writerows(rows_csv)
 with open(os.path.join(out, "report.md"), "w") as f:
     f.write("\n".join(md) + "\n")

@@ -12,7 +12,15 @@
 #                                      set_config(..., true); ...; COMMIT); --as bound: as a login
 #                                      bound to them (crm.bind_login; where bindings do not exist yet,
 #                                      ALTER ROLE ... IN DATABASE ... SET); default --as owner:
-#                                      postgres, the settings from ALTER ROLE ... IN DATABASE ... SET
+#                                      postgres, the settings from ALTER ROLE ... IN DATABASE ... SET.
+#                                      Under --as service or bound every transaction acts as employee 2:
+#                                      a script's own set_config('crm.employee_id', ...) is left out
+#   test/bench/run.sh --cpu            also the CPU time of the server per transaction (perf stat
+#                                      -e task-clock on the postmaster and every process it forks
+#                                      during a point, so the backends; pgbench's own time is
+#                                      not in it), reported beside throughput: on a shared machine it
+#                                      moves much less than tps.  Needs perf; turns autovacuum off,
+#                                      whose workers would be counted too.
 #
 # With PGHOST set and --use-cluster, uses that cluster; otherwise builds,
 # installs and starts its own throwaway cluster.  Writes DIR/report.md and
@@ -20,7 +28,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BENCH=test/bench
-SCALES="0.01 0.1"; SECS=30; CLIENTS="1 8"; ROUNDS=1; OUT="$BENCH/results"; USE_CLUSTER=0; DURABLE=0; ONLY=""; WARMUP=2; AS=owner
+SCALES="0.01 0.1"; SECS=30; CLIENTS="1 8"; ROUNDS=1; OUT="$BENCH/results"; USE_CLUSTER=0; DURABLE=0; ONLY=""; WARMUP=2; AS=owner; CPU=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --scale|--scales) SCALES="$2"; shift 2 ;;
@@ -34,10 +42,12 @@ while [ $# -gt 0 ]; do
     --durable) DURABLE=1; shift ;;
     --workloads) ONLY="$2"; shift 2 ;;
     --as) AS="$2"; shift 2 ;;
+    --cpu) CPU=1; shift ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
 case "$AS" in owner|service|bound) ;; *) echo "--as: owner, service or bound, not $AS" >&2; exit 2 ;; esac
+if [ "$CPU" = 1 ] && ! perf stat -e task-clock true >/dev/null 2>&1; then echo "--cpu needs perf (perf stat -e task-clock)" >&2; exit 2; fi
 VARIANTS="bare crm plpgsql"
 # The registry (test/bench/workloads.tsv): name kind items title.
 WRITES=""; READS=""; ONCE=""
@@ -59,6 +69,7 @@ if [ "$USE_CLUSTER" = 0 ]; then
   # Default: the CPU cost of the rules (no flush per commit).  --durable: fsync
   # and synchronous commit on, as in production, where the commit dominates.
   if [ "$DURABLE" = 1 ]; then sync=("fsync = on" "synchronous_commit = on"); else sync=("synchronous_commit = off"); fi
+  if [ "$CPU" = 1 ]; then sync+=("autovacuum = off"); fi
   crm_cluster_start "shared_buffers = 512MB" "max_wal_size = 4GB" "checkpoint_timeout = 30min" \
                     "max_connections = 50" "${sync[@]}"
 else
@@ -91,23 +102,28 @@ point() {
   f="$(variant_file "$wl" "$v" prepare)"
   [ -z "$f" ] || "${PSQL[@]}" -d "b_$v" "${PSQL_VARS[@]}" -f "$f" >/dev/null
   f="$PWD/$(variant_file "$wl" "$v")"
+  [ "$AS" = owner ] || f="$(as_employee_2 "$f")"
   [ "$AS" != service ] || f="$(per_transaction "$f")"
   # Timed points (-T) first run unrecorded for WARMUP seconds: caches filled,
   # plans made, the same for every variant.
   if [ "$1" = -T ] && [ "$WARMUP" -gt 0 ]; then
     pgbench -n -M prepared -c "$c" -j "$c" "${AS_USER[@]}" "${PGBENCH_VARS[@]}" -T "$WARMUP" -f "$f" "b_$v" >/dev/null 2>&1 || true
   fi
+  [ "$CPU" = 0 ] || cpu_start
   out="$(cd "$dir" && pgbench -n -M prepared -c "$c" -j "$c" --log --log-prefix="$dir/l" \
          "${AS_USER[@]}" "${PGBENCH_VARS[@]}" "$@" -f "$f" "b_$v" 2>&1)" || rc=$?
+  CPU_MS=""
+  [ "$CPU" = 0 ] || cpu_stop
   if [ $rc != 0 ] || grep -q 'aborted in command' <<<"$out"; then
     echo "$out" >&2; echo "pgbench failed: $wl $v c=$c" >&2; return 1
   fi
-  local tps n lat
+  local tps n lat cpu=""
   tps="$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' <<<"$out")"
   n="$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<<"$out")"
   lat="$(latencies "$dir"/l.*)"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scale" "$wl" "$v" "$c" "$tps" "$n" "${lat// /	}" "$items" >> "$RAW"
-  printf '  %-16s %-8s c=%-2s tps=%-10s p50/p95/mean ms=%s\n' "$wl" "$v" "$c" "$tps" "$lat" >&2
+  [ -z "$CPU_MS" ] || cpu="$(awk -v ms="$CPU_MS" -v n="$n" 'BEGIN { if (n > 0) printf "%.1f", ms * 1000 / n }')"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scale" "$wl" "$v" "$c" "$tps" "$n" "${lat// /	}" "$items" "$cpu" >> "$RAW"
+  printf '  %-16s %-8s c=%-2s tps=%-10s p50/p95/mean ms=%s%s\n' "$wl" "$v" "$c" "$tps" "$lat" "${cpu:+ cpu µs/tx=$cpu}" >&2
   f="$(variant_file "$wl" "$v" note)"
   if [ -n "$f" ]; then
     "${PSQL[@]}" -At -d "b_$v" "${PSQL_VARS[@]}" -f "$f" | while IFS= read -r line; do
@@ -115,6 +131,23 @@ point() {
     done
   fi
   rm -rf "$dir"
+}
+
+# --cpu: perf stat counts the task clock of the postmaster and of every process it forks
+# from now on (the point's backends); cpu_stop waits for the backends to exit and sets
+# CPU_MS (not in a subshell: perf is this shell's child).
+CPU_PID=""; CPU_PM=""; CPU_MS=""
+cpu_start() {
+  CPU_PM="$(head -1 "$(psql -X -At -c "SHOW data_directory")/postmaster.pid")"
+  sleep 0.2   # that psql's backend has gone before counting starts
+  perf stat -x, -e task-clock -o "$W/cpu.out" -p "$CPU_PM" 2>/dev/null & CPU_PID=$!
+  sleep 0.2
+}
+cpu_stop() {
+  local i
+  for i in $(seq 100); do pgrep -P "$CPU_PM" -f ' b_(bare|crm|plpgsql) ' >/dev/null || break; sleep 0.05; done
+  kill -INT "$CPU_PID"; wait "$CPU_PID" 2>/dev/null || true
+  CPU_MS="$(sed -n 's/^\([0-9.]*\),msec,task-clock.*/\1/p' "$W/cpu.out")"
 }
 
 setup_scale() {  # builds b_crm, then b_bare and b_plpgsql as copies of it
@@ -162,18 +195,34 @@ as_role() {
     "${PSQL[@]}" -c "GRANT crm_service TO $role"
   fi
   for v in $VARIANTS; do
+    # the bare variant writes whole rows, numbers from crm's sequences, history and alerts
+    # included, which crm writes as the owner
+    [ "$v" != bare ] || "${PSQL[@]}" -d "b_$v" -c "GRANT USAGE ON ALL SEQUENCES IN SCHEMA crm TO $role" \
+                                    -c "GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA crm TO $role"
     "${PSQL[@]}" -d "b_$v" -c "GRANT USAGE ON SCHEMA public TO $role" \
                  -c "GRANT SELECT ON ALL TABLES IN SCHEMA public TO $role" \
                  -c "GRANT SELECT, USAGE, UPDATE ON ALL SEQUENCES IN SCHEMA public TO $role"
     [ "$AS" = bound ] || continue
     if [ -n "$(psql -X -At -d "b_$v" -c "SELECT 1 FROM pg_proc WHERE proname = 'bind_login'")" ]; then
       "${PSQL[@]}" -d "b_$v" -c "SELECT crm.bind_login('$role', 1, 2)" >/dev/null
+      # the PL/pgSQL rules read the settings themselves: the binding's values, which a
+      # bound login may set
+      [ "$v" != plpgsql ] || "${PSQL[@]}" -c "ALTER ROLE $role IN DATABASE b_$v SET crm.account_id = 1" \
+                                         -c "ALTER ROLE $role IN DATABASE b_$v SET crm.employee_id = 2"
     else
       "${PSQL[@]}" -c "ALTER ROLE $role IN DATABASE b_$v SET crm.account_id = 1" \
                    -c "ALTER ROLE $role IN DATABASE b_$v SET crm.employee_id = 2"
     fi
   done
   AS_USER=(-U "$role")
+}
+
+# as_employee_2 FILE: a copy without the script's own set_config('crm.employee_id', ...): a
+# bound login acts as its employee, and a crm_service login sets it per transaction.
+as_employee_2() {
+  local out="$W/as.$(basename "$1")"
+  grep -v "set_config('crm.employee_id'" "$1" > "$out"
+  echo "$out"
 }
 
 # per_transaction FILE: a copy of the script that sets the account and employee for its
