@@ -5,7 +5,9 @@ RAW rows (tab-separated): scale workload variant clients tps transactions p50_ms
 (items: for a `once` workload, how many rows or due items its one transaction processed; cpu_us:
 with --cpu, the server's CPU time per transaction of the point, in µs).
 NOTES rows: behaviour VARIANT RESULT | note SCALE WORKLOAD VARIANT TEXT.
-Several rounds of one point are summarised by their median.
+Several rounds of one point are summarised by their median.  BENCH_VARIANTS (environment): the
+variants run, in their order (default bare crm plpgsql); with `before` (run.sh --before), a
+section compares crm with before round by round, and the raw rows are kept as OUTDIR/raw.tsv.
 """
 import csv
 import datetime
@@ -15,7 +17,8 @@ import subprocess
 import sys
 
 registry, raw, notes, out, secs, clients, rounds, pgversion, commit_mode = sys.argv[1:10]
-VARIANTS = ["bare", "crm", "plpgsql"]
+RUN_VARIANTS = os.environ.get("BENCH_VARIANTS", "bare crm plpgsql").split()
+VARIANTS = ["bare", "crm", "plpgsql"]   # the main tables; `before` has a section of its own
 ORDER, KIND, TITLES = [], {}, {}
 for line in open(registry):
     if not line.strip() or line.startswith("#"):
@@ -25,8 +28,11 @@ for line in open(registry):
     KIND[name], TITLES[name] = kind, title
 
 points, items, cpus = {}, {}, {}
+rounds_cpu, rounds_unit = {}, {}   # (scale, wl, v, c) -> per round, in order: CPU µs/tx, ms per transaction
 for row in csv.reader(open(raw), delimiter="\t"):
     scale, wl, v, c, tps, n, p50, p95, mean, nitems = row[:10]
+    rounds_cpu.setdefault((scale, wl, v, int(c)), []).append(float(row[10]) if len(row) > 10 and row[10] else None)
+    rounds_unit.setdefault((scale, wl, v, int(c)), []).append(int(c) * 1000.0 / float(tps) if tps and float(tps) else float(mean))
     points.setdefault((scale, wl, v, int(c)), []).append(
         (float(tps or 0), float(p50), float(p95), float(mean)))
     if nitems:
@@ -161,6 +167,39 @@ for scale in scales:
                 d = cv["crm"] - cv["bare"] if cv["crm"] is not None and cv["bare"] is not None else None
                 md.append(f"| {wl} | {c} | " + " | ".join(fmt(cv[v], 1) for v in VARIANTS) + f" | {fmt(d, 1)} |")
         md.append("")
+
+def per_round(series, scale, wl, c):
+    """crm ÷ before of SERIES (rounds_cpu or rounds_unit), round by round (the points of a round
+    taken side by side)."""
+    b, a = series.get((scale, wl, "before", c), []), series.get((scale, wl, "crm", c), [])
+    return [ratio(x, y) for x, y in zip(a, b) if x is not None and y]
+
+
+if "before" in RUN_VARIANTS:
+    for scale in scales:
+        md.append(f"## Scale {scale}: crm against before (--before)\n")
+        md.append("`before` is crm at the commit given to --before, in a cluster of its own run by a copy "
+                  "of the same PostgreSQL, on data of the same generator; in every round each point of "
+                  "`before` runs beside the same point of `crm` (which one first alternates by round).  "
+                  "CPU µs: the server's CPU time per transaction (a one-transaction workload: the whole "
+                  "transaction), median over rounds; `crm/before CPU`: the median of the rounds' ratios "
+                  "(lower is better: 1.05 = 5 % more CPU per transaction), then the lowest and the highest "
+                  "round; `wall`: the same for time per transaction.\n")
+        md.append("| workload | clients | before CPU µs | crm CPU µs | crm/before CPU | rounds min – max | crm/before wall |")
+        md.append("|---|---:|---:|---:|---:|---:|---:|")
+        for wl in ORDER:
+            for c in sorted({k[3] for k in med if k[0] == scale and k[1] == wl}):
+                rc, rw = per_round(rounds_cpu, scale, wl, c), per_round(rounds_unit, scale, wl, c)
+                if not rc and not rw:
+                    continue
+                cb, ca = cpu_med.get((scale, wl, "before", c)), cpu_med.get((scale, wl, "crm", c))
+                md.append(f"| {wl} | {c} | {fmt(cb, 1)} | {fmt(ca, 1)} | "
+                          f"{fmt(statistics.median(rc) if rc else None, 3)} | "
+                          f"{fmt(min(rc) if rc else None, 3)} – {fmt(max(rc) if rc else None, 3)} | "
+                          f"{fmt(statistics.median(rw) if rw else None, 3)} |")
+        md.append("")
+    import shutil
+    shutil.copy(raw, os.path.join(out, "raw.tsv"))
 
 if len(scales) > 1:
     lo, hi = scales[0], scales[-1]

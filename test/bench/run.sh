@@ -21,6 +21,15 @@
 #                                      not in it), reported beside throughput: on a shared machine it
 #                                      moves much less than tps.  Needs perf; turns autovacuum off,
 #                                      whose workers would be counted too.
+#   test/bench/run.sh --before REV     also crm as it was at commit REV: the variant `before`, built
+#                                      from `git archive REV` and run by a copy of the same
+#                                      PostgreSQL in a second throwaway cluster (one installation
+#                                      holds one crm), on data made by this tree's generator; each
+#                                      point of `before` is taken beside the same point of `crm`
+#                                      (their order swapped every other round), and the report adds
+#                                      crm/before per round.  Not with --use-cluster.
+#   test/bench/run.sh --variants "before crm"   only these variants (default: bare crm plpgsql,
+#                                      with before first under --before)
 #
 # With PGHOST set and --use-cluster, uses that cluster; otherwise builds,
 # installs and starts its own throwaway cluster.  Writes DIR/report.md and
@@ -28,7 +37,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BENCH=test/bench
-SCALES="0.01 0.1"; SECS=30; CLIENTS="1 8"; ROUNDS=1; OUT="$BENCH/results"; USE_CLUSTER=0; DURABLE=0; ONLY=""; WARMUP=2; AS=owner; CPU=0
+SCALES="0.01 0.1"; SECS=30; CLIENTS="1 8"; ROUNDS=1; OUT="$BENCH/results"; USE_CLUSTER=0; DURABLE=0; ONLY=""; WARMUP=2; AS=owner; CPU=0; BEFORE=""; VARIANTS=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --scale|--scales) SCALES="$2"; shift 2 ;;
@@ -43,12 +52,22 @@ while [ $# -gt 0 ]; do
     --workloads) ONLY="$2"; shift 2 ;;
     --as) AS="$2"; shift 2 ;;
     --cpu) CPU=1; shift ;;
+    --before) BEFORE="$2"; shift 2 ;;
+    --variants) VARIANTS="$2"; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
 case "$AS" in owner|service|bound) ;; *) echo "--as: owner, service or bound, not $AS" >&2; exit 2 ;; esac
 if [ "$CPU" = 1 ] && ! perf stat -e task-clock true >/dev/null 2>&1; then echo "--cpu needs perf (perf stat -e task-clock)" >&2; exit 2; fi
-VARIANTS="bare crm plpgsql"
+if [ -n "$BEFORE" ] && { [ "$USE_CLUSTER" = 1 ] || ! git rev-parse -q --verify "$BEFORE^{commit}" >/dev/null; }; then
+  echo "--before: a commit of this repository, and the benchmark's own clusters" >&2; exit 2
+fi
+: "${VARIANTS:=${BEFORE:+before }bare crm plpgsql}"
+for v in $VARIANTS; do
+  case "$v" in bare|crm|plpgsql) ;; before) [ -n "$BEFORE" ] || { echo "variant before needs --before REV" >&2; exit 2; } ;;
+    *) echo "--variants: bare, crm, plpgsql or before, not $v" >&2; exit 2 ;; esac
+done
+has_variant() { [[ " $VARIANTS " == *" $1 "* ]]; }
 # The registry (test/bench/workloads.tsv): name kind items title.
 WRITES=""; READS=""; ONCE=""
 while IFS=$'\t' read -r name kind items title; do
@@ -70,16 +89,51 @@ if [ "$USE_CLUSTER" = 0 ]; then
   # and synchronous commit on, as in production, where the commit dominates.
   if [ "$DURABLE" = 1 ]; then sync=("fsync = on" "synchronous_commit = on"); else sync=("synchronous_commit = off"); fi
   if [ "$CPU" = 1 ]; then sync+=("autovacuum = off"); fi
-  crm_cluster_start "shared_buffers = 512MB" "max_wal_size = 4GB" "checkpoint_timeout = 30min" \
-                    "max_connections = 50" "${sync[@]}"
+  CLUSTER_CONF=("shared_buffers = 512MB" "max_wal_size = 4GB" "checkpoint_timeout = 30min"
+                "max_connections = 50" "${sync[@]}")
+  crm_cluster_start "${CLUSTER_CONF[@]}"
 else
   PGBIN="${PGBIN:-$("$PG_CONFIG" --bindir)}"; export PATH="$PGBIN:$PATH"
 fi
+MAIN_HOST="$PGHOST"
 mkdir -p "$OUT"
 W="$(mktemp -d)"; chmod 777 "$W"
-trap 'rm -rf "$W"; [ "$USE_CLUSTER" = 1 ] || crm_cluster_stop' EXIT
+cleanup() { before_stop; rm -rf "$W"; [ "$USE_CLUSTER" = 1 ] || crm_cluster_stop; }
+trap cleanup EXIT
 RAW="$W/raw.tsv"; : > "$RAW"; NOTES="$W/notes.tsv"; : > "$NOTES"
 PSQL=(psql -X -q -v ON_ERROR_STOP=1)
+
+# --before REV: crm at REV built into a copy of the server's own directories (the
+# programs the cluster needs, pkglibdir and sharedir, at the same paths under
+# $W/before/pg, so the copy finds its files as the original does), then a second
+# throwaway cluster of that copy.  host_of VARIANT: the socket directory of its cluster.
+BEFORE_TMP=""; BEFORE_PGBIN=""
+before_start() {
+  local b="$W/before" d main_tmp="$CRM_TMP" main_bin="$PGBIN"
+  local libdir sharedir bindir
+  libdir="$("$PG_CONFIG" --pkglibdir)"; sharedir="$("$PG_CONFIG" --sharedir)"; bindir="$("$PG_CONFIG" --bindir)"
+  mkdir -p "$b/src" "$b/dest" "$b/pg$bindir"
+  git archive "$BEFORE" | tar -x -C "$b/src"
+  log "building crm at $BEFORE ($(git rev-parse --short "$BEFORE")) for the variant before"
+  make -s -C "$b/src" PG_CONFIG="$PG_CONFIG" COPT="-Wno-unused-parameter" >/dev/null
+  make -s -C "$b/src" PG_CONFIG="$PG_CONFIG" DESTDIR="$b/dest" install >/dev/null
+  cp -a "$bindir/postgres" "$bindir/initdb" "$bindir/pg_ctl" "$b/pg$bindir/"
+  for d in "$libdir" "$sharedir"; do mkdir -p "$b/pg$(dirname "$d")"; cp -a "$d" "$b/pg$d"; done
+  rm -rf "$b/pg$sharedir/extension/crm"[.-]* "$b/pg$libdir/crm.so" "$b/pg$libdir/bitcode/crm"*
+  cp -a "$b/dest$sharedir/extension/crm"[.-]* "$b/pg$sharedir/extension/"
+  cp -a "$b/dest$libdir/crm.so" "$b/pg$libdir/"
+  [ ! -d "$b/dest$libdir/bitcode" ] || cp -a "$b/dest$libdir/bitcode/." "$b/pg$libdir/bitcode/"
+  PGBIN="$b/pg$bindir"; crm_cluster_start "${CLUSTER_CONF[@]}"
+  BEFORE_TMP="$CRM_TMP"; BEFORE_PGBIN="$PGBIN"
+  CRM_TMP="$main_tmp"; PGBIN="$main_bin"; export PGHOST="$MAIN_HOST"
+  trap cleanup EXIT   # crm_cluster_start set its own
+}
+before_stop() {
+  [ -n "$BEFORE_TMP" ] || return 0
+  run_as_pg "$BEFORE_PGBIN/pg_ctl" -D "$BEFORE_TMP/data" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf "$BEFORE_TMP"; BEFORE_TMP=""
+}
+host_of() { if [ "$1" = before ]; then echo "$BEFORE_TMP"; else echo "$MAIN_HOST"; fi; }
 
 # p50, p95, mean (ms) of the latencies (µs, column 3) in pgbench logs
 latencies() { cat "$@" | awk '{print $3}' | sort -n | awk '{a[NR]=$1; s+=$1} END {
@@ -88,9 +142,10 @@ latencies() { cat "$@" | awk '{print $3}' | sort -n | awk '{a[NR]=$1; s+=$1} END
   printf "%.3f %.3f %.3f\n", a[i50] / 1000, a[i95] / 1000, s / NR / 1000 }'; }
 
 # variant_file WORKLOAD VARIANT [SUFFIX]: workloads/NAME[.SUFFIX].VARIANT.sql if there is one,
-# else workloads/NAME[.SUFFIX].sql; empty when neither exists.
+# else workloads/NAME[.SUFFIX].sql; empty when neither exists (before runs crm's files).
 variant_file() {
   local base="$BENCH/workloads/$1${3:+.$3}"
+  set -- "$1" "${2/#before/crm}" "${3:-}"
   if [ -f "$base.$2.sql" ]; then echo "$base.$2.sql"; elif [ -f "$base.sql" ]; then echo "$base.sql"; fi
 }
 
@@ -98,7 +153,8 @@ variant_file() {
 point() {
   local scale="$1" wl="$2" v="$3" c="$4" items="$5"; shift 5
   local dir="$W/log.$wl.$v.$c.$RANDOM"; mkdir -p "$dir"; chmod 777 "$dir"
-  local out rc=0 f
+  local out rc=0 f; local -x PGHOST
+  PGHOST="$(host_of "$v")"
   f="$(variant_file "$wl" "$v" prepare)"
   [ -z "$f" ] || "${PSQL[@]}" -d "b_$v" "${PSQL_VARS[@]}" -f "$f" >/dev/null
   f="$PWD/$(variant_file "$wl" "$v")"
@@ -145,20 +201,33 @@ cpu_start() {
 }
 cpu_stop() {
   local i
-  for i in $(seq 100); do pgrep -P "$CPU_PM" -f ' b_(bare|crm|plpgsql) ' >/dev/null || break; sleep 0.05; done
+  for i in $(seq 100); do pgrep -P "$CPU_PM" -f ' b_(bare|crm|plpgsql|before) ' >/dev/null || break; sleep 0.05; done
   kill -INT "$CPU_PID"; wait "$CPU_PID" 2>/dev/null || true
   CPU_MS="$(sed -n 's/^\([0-9.]*\),msec,task-clock.*/\1/p' "$W/cpu.out")"
 }
 
-setup_scale() {  # builds b_crm, then b_bare and b_plpgsql as copies of it
-  local scale="$1" v f
-  for v in $VARIANTS; do "${PSQL[@]}" -c "DROP DATABASE IF EXISTS b_$v"; done
-  "${PSQL[@]}" -c "CREATE DATABASE b_crm"
-  "${PSQL[@]}" -d b_crm -c 'CREATE EXTENSION crm'
-  local t0=$SECONDS
-  for f in "$BENCH"/data/*.sql; do "${PSQL[@]}" -d b_crm -v scale="$scale" -f "$f" >/dev/null; done
-  "${PSQL[@]}" -d b_crm -c 'VACUUM ANALYZE'
-  log "scale $scale: data generated in $((SECONDS - t0)) s"
+# generate DATABASE SCALE: a database with crm and the bench's data (test/bench/data/*.sql)
+generate() {
+  local t0=$SECONDS f
+  "${PSQL[@]}" -c "CREATE DATABASE $1"
+  "${PSQL[@]}" -d "$1" -c 'CREATE EXTENSION crm'
+  for f in "$BENCH"/data/*.sql; do "${PSQL[@]}" -d "$1" -v scale="$2" -f "$f" >/dev/null; done
+  "${PSQL[@]}" -d "$1" -c 'VACUUM ANALYZE'
+  log "scale $2: data of $1 generated in $((SECONDS - t0)) s"
+}
+
+# settings_of VARIANT: the owner's account and employee in its database; under --as, the login
+settings_of() {
+  "${PSQL[@]}" -c "ALTER ROLE postgres IN DATABASE b_$1 SET crm.account_id = 1" \
+               -c "ALTER ROLE postgres IN DATABASE b_$1 SET crm.employee_id = 2"
+}
+
+# builds b_crm, then b_bare and b_plpgsql as copies of it; under --before, b_before with the
+# same generator in the cluster of before
+setup_scale() {
+  local scale="$1" v
+  for v in bare crm plpgsql; do "${PSQL[@]}" -c "DROP DATABASE IF EXISTS b_$v"; done
+  generate b_crm "$scale"
   # FILE_COPY: the copies do not pass through shared buffers, so they leave no
   # dirty pages behind to be written during the first points.
   "${PSQL[@]}" -c "CREATE DATABASE b_bare TEMPLATE b_crm STRATEGY FILE_COPY" \
@@ -170,12 +239,18 @@ setup_scale() {  # builds b_crm, then b_bare and b_plpgsql as copies of it
       EXECUTE format('ALTER TABLE %s DISABLE TRIGGER USER', r.t);
     END LOOP; END \$\$"
   plpgsql_variant b_plpgsql
-  for v in $VARIANTS; do
-    "${PSQL[@]}" -c "ALTER ROLE postgres IN DATABASE b_$v SET crm.account_id = 1" \
-                 -c "ALTER ROLE postgres IN DATABASE b_$v SET crm.employee_id = 2"
-  done
-  [ "$AS" = owner ] || as_role
+  for v in bare crm plpgsql; do settings_of "$v"; done
+  [ "$AS" = owner ] || as_role bare crm plpgsql
   "${PSQL[@]}" -c CHECKPOINT
+  if has_variant before; then
+    ( export PGHOST="$BEFORE_TMP"
+      "${PSQL[@]}" -c "DROP DATABASE IF EXISTS b_before"
+      generate b_before "$scale"
+      settings_of before
+      [ "$AS" = owner ] || as_role before
+      "${PSQL[@]}" -c CHECKPOINT )
+  fi
+  [ "$AS" = owner ] || AS_USER=(-U "bench_$AS")
   # The variables every workload script gets: pgbench -D name=value, psql -v name=value.
   PGBENCH_VARS=(); PSQL_VARS=()
   local name value
@@ -185,7 +260,8 @@ setup_scale() {  # builds b_crm, then b_bare and b_plpgsql as copies of it
 }
 
 # --as service|bound: the login bench_service or bench_bound (a crm_admin) the
-# workloads run as, with read access to the bench's own objects in schema public.
+# workloads run as, with read access to the bench's own objects in schema public
+# (as_role VARIANT...: in the cluster of PGHOST, for the databases of those variants).
 AS_USER=()
 as_role() {
   local role="bench_$AS" v
@@ -194,7 +270,7 @@ as_role() {
   if [ "$AS" = service ] && [ -n "$(psql -X -At -c "SELECT 1 FROM pg_roles WHERE rolname = 'crm_service'")" ]; then
     "${PSQL[@]}" -c "GRANT crm_service TO $role"
   fi
-  for v in $VARIANTS; do
+  for v in "$@"; do
     # the bare variant writes whole rows, numbers from crm's sequences, history and alerts
     # included, which crm writes as the owner
     [ "$v" != bare ] || "${PSQL[@]}" -d "b_$v" -c "GRANT USAGE ON ALL SEQUENCES IN SCHEMA crm TO $role" \
@@ -262,7 +338,14 @@ behaviour() {
   return $rc
 }
 
-behaviour
+# round_order ROUND: the variants, reversed in even rounds (so neither of two compared
+# variants always runs first)
+round_order() {
+  if [ $(($1 % 2)) = 1 ]; then echo "$VARIANTS"; else echo "$VARIANTS" | tr ' ' '\n' | tac | tr '\n' ' '; fi
+}
+
+! has_variant plpgsql || behaviour
+[ -z "$BEFORE" ] || before_start
 
 for scale in $SCALES; do
   setup_scale "$scale"
@@ -270,18 +353,18 @@ for scale in $SCALES; do
   for r in $(seq 1 "$ROUNDS"); do
     for wl in $WRITES $READS; do
       for c in $CLIENTS; do
-        for v in $VARIANTS; do point "$scale" "$wl" "$v" "$c" "" -T "$SECS"; done
+        for v in $(round_order "$r"); do point "$scale" "$wl" "$v" "$c" "" -T "$SECS"; done
       done
     done
     # One transaction per variant per round (bulk loads, backlogs): fresh rows each time.
     for wl in $ONCE; do
       items_var="ITEMS_$wl"; items_var="VAR_${!items_var}"
-      for v in $VARIANTS; do point "$scale" "$wl" "$v" 1 "${!items_var}" -t 1; done
+      for v in $(round_order "$r"); do point "$scale" "$wl" "$v" 1 "${!items_var}" -t 1; done
     done
   done
 done
 
 commit_mode="$(psql -X -At -c "SELECT 'fsync ' || current_setting('fsync') || ', synchronous_commit ' || current_setting('synchronous_commit') || ', shared_buffers ' || current_setting('shared_buffers')")"
 BENCH_COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src test/bench 2>/dev/null || echo '+changes')" \
-python3 "$BENCH/report.py" "$BENCH/workloads.tsv" "$RAW" "$NOTES" "$OUT" "$SECS" "$CLIENTS" "$ROUNDS" "$("$PG_CONFIG" --version)" "$commit_mode"
+BENCH_VARIANTS="$VARIANTS" python3 "$BENCH/report.py" "$BENCH/workloads.tsv" "$RAW" "$NOTES" "$OUT" "$SECS" "$CLIENTS" "$ROUNDS" "$("$PG_CONFIG" --version)" "$commit_mode"
 log "report: $OUT/report.md, $OUT/results.csv"
