@@ -100,7 +100,6 @@ SQL_SCHEMA = \
 	src/schema/alerts.sql \
 	src/schema/due.sql \
 	src/schema/events.sql \
-	src/schema/values.sql \
 	src/schema/import.sql
 
 SQL_CODE = \
@@ -132,6 +131,7 @@ SQL_CODE = \
 	src/import.sql \
 	src/vocabularies.sql \
 	src/relations.sql \
+	src/value_checks.sql \
 	src/finish.sql
 
 SQL_PARTS = $(SQL_FIRST) $(SQL_SCHEMA) $(SQL_CODE)

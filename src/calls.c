@@ -132,8 +132,8 @@ has_suffix_ci(const char *s, const char *suffix)
 
 /*
  * The recording, the call's times and the call-back interval, as given: the
- * times and the interval before anything is computed from them (the CHECK
- * constraints of values.sql run only after this trigger).
+ * times and the interval before anything is computed from them (the value
+ * trigger calls_values runs only after this trigger).
  */
 static void
 check_call(const CrmRow *row, TimestampTz called_at)

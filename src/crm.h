@@ -52,7 +52,7 @@
  *	worker.c	the background workers (launcher and per-database runs) and
  *				the trigger that wakes them (worker.h)
  *	values.c	the values crm stores: business times, amounts, forward
- *				intervals (values.h; the CHECK constraints in values.sql)
+ *				intervals (values.h; the <table>_values triggers in value_checks.sql)
  *	vocabularies.c	the vocabularies of columns (statuses' kinds, call outcomes, ...)
  *				read from their CHECK constraints, as lookup views for PostGraphile
  *	drop_guard.c	DROP EXTENSION keeps the data: the event trigger that refuses

@@ -1,6 +1,6 @@
 -- orders.sql: orders, their numbers and derived phone (orders.c).  Linking an
 -- order to a lead is in linking.sql, the counts of its amount in lead_reports.sql.
--- The ranges of its amount and times are CHECK constraints in values.sql.
+-- The ranges of its amount and times are checked by its trigger of value_checks.sql.
 COMMENT ON TABLE crm.orders IS
     E'@foreignKey (status) references crm.order_statuses (value)\n'
     'Orders, numbered by the writer (a web shop) or from the account''s order_number_template and matched to open leads by phone; never deleted. Customer data.';

@@ -2,7 +2,7 @@
 -- the per-transaction account settings.
 -- Every function pins its search_path; every table gets row-level security by
 -- account from crm._secure_all_tables() in finish.sql.
--- The ranges of times and intervals are CHECK constraints in values.sql.
+-- The ranges of times and intervals are checked by its trigger of value_checks.sql.
 COMMENT ON TABLE crm.accounts IS
     E'@foreignKey (client_link_mode) references crm.link_modes (value)\n'
     '@foreignKey (order_link_mode) references crm.link_modes (value)\n'

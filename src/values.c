@@ -3,9 +3,10 @@
  *	  The values crm stores: business times, amounts and intervals, checked
  *	  where they are written.
  *
- * Rules (values.sql applies them to the columns as named CHECK constraints;
- * triggers and functions that compute from a value before the constraints
- * run call the C checks first, so the same message comes either way):
+ * Rules (value_checks.sql applies them to the columns by one BEFORE trigger
+ * per table, <table>_values, fired after the table's other BEFORE triggers;
+ * triggers and functions that compute from a value before it runs call the C
+ * checks first, so the same message comes either way):
  *	- a business time lies from 1900-01-01 00:00:00+00 to 9999-12-31
  *	  23:59:59.999999+00: such a time can be formatted in every timezone and
  *	  moved by any interval crm accepts without leaving PostgreSQL's range
@@ -20,7 +21,12 @@
  *	  at least one is > 0 (so '1 mon -29 days', which takes February 1 back
  *	  to January 31, is refused), and it is at most 100 years (22023).
  *
- * SQL (CHECK helpers; each returns true or raises):
+ * Trigger function:
+ *	crm._check_values('column:kind', ...)	crm_check_values: BEFORE INSERT OR
+ *		UPDATE, for each row; kind is time, date, amount (>= 0), positive
+ *		(> 0) or interval (moves time forward)
+ * SQL (CHECK helpers, for the import's staging tables and the update from
+ * 0.1.0, which checks the stored rows with them; each returns true or raises):
  *	crm._time_ok(timestamptz, name)			crm_time_ok
  *	crm._date_ok(date, name)				crm_date_ok
  *	crm._amount_ok(numeric, name)			crm_amount_ok (>= 0)
@@ -32,6 +38,7 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "catalog/pg_type_d.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
@@ -39,9 +46,15 @@
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/datetime.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/numeric.h"
+#include "utils/rel.h"
 #include "utils/timestamp.h"
 
+#include "kit/trigger.h"
 #include "values.h"
 
 #define CRM_DATE_MIN_TEXT	"1900-01-01"
@@ -234,4 +247,185 @@ crm_choice_ok(PG_FUNCTION_ARGS)
 			 errdetail("%s takes %s.", name, list.data),
 			 errhint("Set %s to one of those.", column_of(name))));
 	PG_RETURN_BOOL(false);
+}
+
+/* ---- the trigger that applies the rules to a table's columns ---- */
+
+typedef enum ValueKind
+{
+	VALUE_TIME,					/* timestamptz: crm_check_time */
+	VALUE_DATE,					/* date: check_date */
+	VALUE_AMOUNT,				/* numeric, >= 0 */
+	VALUE_POSITIVE,				/* numeric, > 0 */
+	VALUE_INTERVAL				/* interval that moves time forward */
+} ValueKind;
+
+static const struct
+{
+	const char *name;
+	Oid			type;
+}			value_kinds[] = {
+	[VALUE_TIME] = {"time", TIMESTAMPTZOID},
+	[VALUE_DATE] = {"date", DATEOID},
+	[VALUE_AMOUNT] = {"amount", NUMERICOID},
+	[VALUE_POSITIVE] = {"positive", NUMERICOID},
+	[VALUE_INTERVAL] = {"interval", INTERVALOID},
+};
+
+typedef struct ValueColumn
+{
+	AttrNumber	attnum;
+	ValueKind	kind;
+	char		name[3 * NAMEDATALEN];	/* "crm.TABLE.COLUMN", for messages */
+} ValueColumn;
+
+/* The columns one trigger checks, read from its arguments once per backend. */
+typedef struct ValueTrigger
+{
+	Oid			tgoid;			/* hash key: must be first */
+	Oid			relid;
+	bool		valid;
+	int			ncolumns;
+	ValueColumn *columns;
+} ValueTrigger;
+
+static HTAB *value_triggers = NULL;
+static MemoryContext value_memory = NULL;
+
+/* A relcache invalidation (ALTER TABLE, CREATE OR REPLACE TRIGGER) reads the arguments again. */
+static void
+forget_value_triggers(Datum arg, Oid relid)
+{
+	HASH_SEQ_STATUS seq;
+	ValueTrigger *vt;
+
+	hash_seq_init(&seq, value_triggers);
+	while ((vt = hash_seq_search(&seq)) != NULL)
+		if (relid == InvalidOid || vt->relid == relid)
+			vt->valid = false;
+}
+
+static ValueKind
+value_kind(const char *kind, const char *arg, const char *tgname)
+{
+	for (int k = 0; k < lengthof(value_kinds); k++)
+		if (strcmp(kind, value_kinds[k].name) == 0)
+			return (ValueKind) k;
+	elog(ERROR, "crm: trigger \"%s\": unknown value kind in \"%s\"", tgname, arg);
+	return VALUE_TIME;			/* not reached */
+}
+
+/* Reads the "column:kind" arguments into vt, checking each column's type. */
+static void
+read_value_columns(ValueTrigger *vt, Trigger *trigger, Relation rel)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	const char *table = psprintf("%s.%s", get_namespace_name(RelationGetNamespace(rel)),
+								 RelationGetRelationName(rel));
+
+	vt->valid = false;
+	if (vt->columns != NULL)
+		pfree(vt->columns);
+	vt->columns = NULL;
+	vt->columns = MemoryContextAlloc(value_memory, sizeof(ValueColumn) * Max(trigger->tgnargs, 1));
+	for (int i = 0; i < trigger->tgnargs; i++)
+	{
+		const char *arg = trigger->tgargs[i];
+		const char *colon = strchr(arg, ':');
+		char	   *column;
+		ValueColumn *c = &vt->columns[i];
+		AttrNumber	attnum;
+
+		if (colon == NULL)
+			elog(ERROR, "crm: trigger \"%s\": argument \"%s\" is not column:kind", trigger->tgname, arg);
+		column = pnstrdup(arg, colon - arg);
+		c->kind = value_kind(colon + 1, arg, trigger->tgname);
+		attnum = get_attnum(RelationGetRelid(rel), column);
+		if (attnum <= 0)
+			elog(ERROR, "crm: trigger \"%s\": %s has no column \"%s\"", trigger->tgname, table, column);
+		if (TupleDescAttr(desc, attnum - 1)->atttypid != value_kinds[c->kind].type)
+			elog(ERROR, "crm: trigger \"%s\": %s.%s is not of the type of a %s", trigger->tgname,
+				 table, column, value_kinds[c->kind].name);
+		c->attnum = attnum;
+		snprintf(c->name, sizeof(c->name), "%s.%s", table, column);
+	}
+	vt->ncolumns = trigger->tgnargs;
+	vt->relid = RelationGetRelid(rel);
+	vt->valid = true;
+}
+
+static const ValueTrigger *
+value_trigger(Trigger *trigger, Relation rel)
+{
+	ValueTrigger *vt;
+	bool		found;
+
+	if (value_triggers == NULL)
+	{
+		HASHCTL		ctl = {.keysize = sizeof(Oid), .entrysize = sizeof(ValueTrigger)};
+
+		value_memory = AllocSetContextCreate(CacheMemoryContext, "crm value checks",
+											 ALLOCSET_SMALL_SIZES);
+		ctl.hcxt = value_memory;
+		value_triggers = hash_create("crm value checks", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		CacheRegisterRelcacheCallback(forget_value_triggers, (Datum) 0);
+	}
+	vt = hash_search(value_triggers, &trigger->tgoid, HASH_ENTER, &found);
+	if (!found)
+	{
+		vt->valid = false;
+		vt->columns = NULL;
+	}
+	if (!vt->valid)
+		read_value_columns(vt, trigger, rel);
+	return vt;
+}
+
+static void
+check_value(const ValueColumn *c, Datum value)
+{
+	switch (c->kind)
+	{
+		case VALUE_TIME:
+			crm_check_time(DatumGetTimestampTz(value), c->name);
+			break;
+		case VALUE_DATE:
+			check_date(DatumGetDateADT(value), c->name);
+			break;
+		case VALUE_AMOUNT:
+		case VALUE_POSITIVE:
+			crm_check_amount(value, c->name, c->kind == VALUE_POSITIVE);
+			break;
+		case VALUE_INTERVAL:
+			crm_check_forward_interval(DatumGetIntervalP(value), c->name, NULL, NULL);
+			break;
+	}
+}
+
+/*
+ * crm._check_values('column:kind', ...): BEFORE INSERT OR UPDATE, for each row
+ * (the triggers <table>_values of value_checks.sql, whose names sort after
+ * the table's other BEFORE triggers, so they see the row as it will be
+ * stored).  Checks the named columns in the order named; NULL passes.  A
+ * restored row is checked too, as a CHECK constraint would check it.
+ */
+PG_FUNCTION_INFO_V1(crm_check_values);
+Datum
+crm_check_values(PG_FUNCTION_ARGS)
+{
+	CrmTrigger	trig;
+	const ValueTrigger *vt;
+
+	crm_trigger_start(&trig, fcinfo, "crm_check_values", CRM_BEFORE, CRM_ON_INSERT | CRM_ON_UPDATE);
+	vt = value_trigger(trig.data->tg_trigger, trig.data->tg_relation);
+	for (int i = 0; i < vt->ncolumns; i++)
+	{
+		const ValueColumn *c = &vt->columns[i];
+		bool		isnull;
+		Datum		value = heap_getattr(trig.new, c->attnum, trig.desc, &isnull);
+
+		if (!isnull)
+			check_value(c, value);
+	}
+	return crm_trigger_return(&trig, trig.new);
 }

@@ -2,8 +2,8 @@
  * values.h
  *	  The values crm stores: business times within a range every account
  *	  timezone can format, amounts that are numbers, intervals that move time
- *	  forward (values.c; the CHECK constraints that apply them are in
- *	  values.sql).
+ *	  forward (values.c; the triggers that apply them are in
+ *	  value_checks.sql).
  */
 #ifndef CRM_VALUES_H
 #define CRM_VALUES_H

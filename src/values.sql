@@ -1,17 +1,12 @@
 -- values.sql: the values crm stores (C: src/values.c, where the rules are
--- written out).  Every business time, amount and scheduling interval of every
--- table is checked by a named CHECK constraint here, after the tables exist;
--- each helper raises crm's own error naming the column, the value and what is
--- allowed (22008 for times and dates, 22023 for amounts and intervals).
---
--- Left to their concept: invoices.next_charge_at (crm itself moves it one
--- interval past the last charge, so the invoice trigger checks only what a
--- writer gives, invoices/invoices.c), messages.sent_at and what is copied
--- from it (conversations.last_message_at, client_contacts; chats.c), and the
--- kept lead counts (lead_counts, lead_count_changes: crm's own deltas).
+-- written out).  The tables' columns are checked by the triggers <table>_values
+-- of value_checks.sql; the helpers here raise crm's own error naming the
+-- column, the value and what is allowed (22008 for times and dates, 22023 for
+-- amounts and intervals) for the CHECK constraints of the import's staging
+-- tables, and for the update from 0.1.0, which checks the rows it finds.
 
--- The helpers run no query and are called for every row written: C without a
--- SET clause, which would cost a configuration save and restore per call.
+-- The helpers run no query and are called for every row they check: C without
+-- a SET clause, which would cost a configuration save and restore per call.
 CREATE OR REPLACE FUNCTION crm._time_ok(value timestamptz, name text) RETURNS boolean
     LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'crm_time_ok';
 REVOKE ALL ON FUNCTION crm._time_ok(timestamp with time zone,text) FROM PUBLIC;

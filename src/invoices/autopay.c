@@ -128,7 +128,7 @@ crm_autopay_normalise(const CrmRow *new, CrmChanges *ch, TimestampTz now)
 				 errmsg("autopay of invoice \"%s\" needs an autopay_interval", invoice_label(new)),
 				 errdetail("autopay_interval is NULL."),
 				 errhint("Set autopay_interval, for example to '1 month', before turning autopay on.")));
-	/* before it is added to anything (the CHECK constraint comes after the triggers) */
+	/* before it is added to anything (the value trigger comes after the other triggers) */
 	crm_check_forward_interval(DatumGetIntervalP(interval), "crm.invoices.autopay_interval", NULL, NULL);
 	if (!limit_null && count + pending >= limit)
 	{
@@ -145,8 +145,8 @@ crm_autopay_normalise(const CrmRow *new, CrmChanges *ch, TimestampTz now)
  * autopay on in the row written: with autopay off there is no next charge, so
  * one written then would be dropped.  crm itself (a CRM_WRITE_DERIVED scope)
  * moves it one interval past the charge it queues, which may lie past the
- * range by up to one interval, so this is the trigger's rule rather than a
- * CHECK constraint.
+ * range by up to one interval, so this is the trigger's rule rather than one
+ * of the value trigger's columns.
  */
 static void
 check_next_charge(const CrmRow *old, const CrmRow *new)

@@ -1,6 +1,6 @@
 -- invoices/invoices.sql: offers, invoices, items, invoice events, the invoice
 -- actions and views (C: src/invoices/; payments are in invoices/payments.sql).
--- The ranges of its amounts, times and intervals are CHECK constraints in values.sql.
+-- The ranges of its amounts, times and intervals are checked by its trigger of value_checks.sql.
 
 COMMENT ON TABLE crm.offers IS 'What the account sells, with a default price; edited by crm_admin.';
 COMMENT ON COLUMN crm.offers.account_id IS 'The account the row belongs to (default crm.current_account()).';

@@ -397,3 +397,89 @@ UPDATE crm.outbox SET employee_id = (payload ->> 'manager_id')::bigint
 
 -- ---- alerts: crm.important shows one row per failure, offer_ids beside offer_id ----
 DROP VIEW crm.important;
+
+-- ---- values: the rows stored were checked by the named CHECKs added above; from here on
+-- the triggers <table>_values of src/value_checks.sql check what is written, and the
+-- CHECKs, which PostgreSQL would read again for every statement, go. ----
+ALTER TABLE crm.clients
+    DROP CONSTRAINT clients_birthday_valid,
+    DROP CONSTRAINT clients_budget_valid,
+    DROP CONSTRAINT clients_created_at_valid;
+ALTER TABLE crm.leads
+    DROP CONSTRAINT leads_budget_valid,
+    DROP CONSTRAINT leads_closed_at_valid,
+    DROP CONSTRAINT leads_created_at_valid,
+    DROP CONSTRAINT leads_deadline_valid,
+    DROP CONSTRAINT leads_overdue_since_valid,
+    DROP CONSTRAINT leads_status_changed_at_valid;
+ALTER TABLE crm.orders
+    DROP CONSTRAINT orders_amount_valid,
+    DROP CONSTRAINT orders_created_at_valid;
+ALTER TABLE crm.offers
+    DROP CONSTRAINT offers_created_at_valid,
+    DROP CONSTRAINT offers_price_valid;
+ALTER TABLE crm.invoices
+    DROP CONSTRAINT invoices_amount_valid,
+    DROP CONSTRAINT invoices_auto_cancel_at_valid,
+    DROP CONSTRAINT invoices_autopay_interval_valid,
+    DROP CONSTRAINT invoices_autopay_last_charge_at_valid,
+    DROP CONSTRAINT invoices_claimed_until_valid,
+    DROP CONSTRAINT invoices_created_at_valid,
+    DROP CONSTRAINT invoices_expenses_valid,
+    DROP CONSTRAINT invoices_income_valid,
+    DROP CONSTRAINT invoices_next_call_at_valid,
+    DROP CONSTRAINT invoices_paid_amount_valid,
+    DROP CONSTRAINT invoices_paid_at_valid,
+    DROP CONSTRAINT invoices_refunded_amount_valid,
+    DROP CONSTRAINT invoices_status_changed_at_valid,
+    DROP CONSTRAINT invoices_updated_at_valid;
+ALTER TABLE crm.invoice_items
+    DROP CONSTRAINT invoice_items_price_valid,
+    DROP CONSTRAINT invoice_items_quantity_valid;
+ALTER TABLE crm.payments
+    DROP CONSTRAINT payments_amount_valid,
+    DROP CONSTRAINT payments_at_valid,
+    DROP CONSTRAINT payments_created_at_valid;
+ALTER TABLE crm.accounts
+    DROP CONSTRAINT accounts_created_at_valid,
+    DROP CONSTRAINT accounts_no_answer_first_retry_valid,
+    DROP CONSTRAINT accounts_no_answer_next_retry_valid;
+ALTER TABLE crm.calls
+    DROP CONSTRAINT calls_callback_after_valid,
+    DROP CONSTRAINT calls_callback_at_valid,
+    DROP CONSTRAINT calls_called_at_valid,
+    DROP CONSTRAINT calls_created_at_valid,
+    DROP CONSTRAINT calls_next_call_at_valid;
+ALTER TABLE crm.employees DROP CONSTRAINT employees_created_at_valid;
+ALTER TABLE crm.login_bindings DROP CONSTRAINT login_bindings_bound_at_valid;
+ALTER TABLE crm.number_sequences DROP CONSTRAINT number_sequences_last_used_at_valid;
+ALTER TABLE crm.client_phones DROP CONSTRAINT client_phones_created_at_valid;
+ALTER TABLE crm.client_channels DROP CONSTRAINT client_channels_created_at_valid;
+ALTER TABLE crm.due_failures
+    DROP CONSTRAINT due_failures_first_seen_valid,
+    DROP CONSTRAINT due_failures_last_seen_valid,
+    DROP CONSTRAINT due_failures_next_attempt_at_valid;
+ALTER TABLE crm.lead_events DROP CONSTRAINT lead_events_at_valid;
+ALTER TABLE crm.message_templates DROP CONSTRAINT message_templates_created_at_valid;
+ALTER TABLE crm.outbox
+    DROP CONSTRAINT outbox_created_at_valid,
+    DROP CONSTRAINT outbox_dead_at_valid,
+    DROP CONSTRAINT outbox_next_attempt_at_valid,
+    DROP CONSTRAINT outbox_sent_at_valid;
+ALTER TABLE crm.invoice_events DROP CONSTRAINT invoice_events_at_valid;
+ALTER TABLE crm.call_tasks
+    DROP CONSTRAINT call_tasks_claimed_until_valid,
+    DROP CONSTRAINT call_tasks_closed_at_valid,
+    DROP CONSTRAINT call_tasks_created_at_valid,
+    DROP CONSTRAINT call_tasks_next_call_at_valid;
+ALTER TABLE crm.call_task_events DROP CONSTRAINT call_task_events_at_valid;
+ALTER TABLE crm.conversations DROP CONSTRAINT conversations_created_at_valid;
+ALTER TABLE crm.appointments
+    DROP CONSTRAINT appointments_created_at_valid,
+    DROP CONSTRAINT appointments_starts_at_valid;
+ALTER TABLE crm.appointment_events DROP CONSTRAINT appointment_events_at_valid;
+ALTER TABLE crm.alerts
+    DROP CONSTRAINT alerts_created_at_valid,
+    DROP CONSTRAINT alerts_happened_at_valid,
+    DROP CONSTRAINT alerts_resolved_at_valid,
+    DROP CONSTRAINT alerts_seen_at_valid;

@@ -3,7 +3,7 @@
 -- running autopay's schedule is the administrator's; due work at both ends of the time
 -- range formats its notices in every timezone.
 BEGIN;
-SELECT plan(46);
+SELECT plan(48);
 
 SELECT crm_test.company('Values A') AS a \gset
 UPDATE crm.accounts SET timezone = 'America/New_York' WHERE id = :a;
@@ -156,6 +156,17 @@ SET LOCAL crm.account_id = 987654321;
 SELECT throws_ok(format('INSERT INTO crm.invoices (client_id) VALUES (%s)', :ivan), '23503',
     'account 987654321 does not exist', 'an invoice in an account that does not exist is a missing reference, not an internal error');
 RESET ROLE;
+
+-- The value triggers see the row as it will be stored: each fires after every other BEFORE
+-- ROW trigger of its table (triggers fire in name order), and they check what the CHECK
+-- constraints they replace checked, on a row crm changed before storing it too.
+SELECT is(ARRAY(SELECT v.tgname || ' before ' || o.tgname FROM pg_trigger v
+                JOIN pg_trigger o ON o.tgrelid = v.tgrelid AND NOT o.tgisinternal AND o.tgname > v.tgname
+                                 AND (o.tgtype & 3) = 3
+                WHERE v.tgfoid = 'crm._check_values()'::regprocedure ORDER BY 1),
+          '{}'::text[], 'every <table>_values trigger fires after the other BEFORE ROW triggers of its table');
+SELECT throws_ok($$UPDATE crm.leads SET budget = 'NaN' WHERE contact_name = 'First'$$,
+                 '22023', 'budget must be a number', 'an UPDATE is checked as an INSERT is');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -33,9 +33,9 @@ rel_invariants $DB || rel_fail "invariants broken by adversarial input"
 rel_log "every outcome is ok or an allowed SQLSTATE; invariants hold"
 
 # The value sweep (values_sweep.sql): no statement may leave a value crm never holds
-# ('stored'), every outcome is ok or on the allow-list, and the sweep reached the column
-# of every CHECK of values.sql: the CHECK (or the trigger before it) refused a hostile
-# value, or, for a column crm fills itself, no writer's value got through (428C9, too
+# ('stored'), every outcome is ok or on the allow-list, and the sweep reached every
+# column a value trigger of value_checks.sql names (and of every *_valid CHECK of the
+# import's staging tables): the check (or the trigger before it) refused a hostile value, or, for a column crm fills itself, no writer's value got through (428C9, too
 # large for the column, or replaced by crm's own).
 rel_psql -d $DB -v acc="$acc" -v emp="$emp" -v stmt_timeout="${ADV_STATEMENT_TIMEOUT:-60s}" \
   -f "${ADV_VALUES_SQL:-$REL_SUITE_DIR/values_sweep.sql}" >/dev/null ||
@@ -48,15 +48,23 @@ bad="$(rel_val -d $DB -c "SELECT who || ' ' || target || ' ' || what || ' [' || 
                           FROM rel_values_results WHERE outcome <> 'ok' AND (outcome = 'stored' OR outcome <> ALL ($allowed_sql)) ORDER BY 1")"
 if [ -n "$bad" ]; then printf '%s\n' "$bad" | head -30 >&2; rel_fail "$(printf '%s\n' "$bad" | wc -l) value-sweep outcomes stored a bad value or are outside the allow-list"; fi
 unreached="$(rel_val -d $DB -c "
-  SELECT c.conname FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
-  WHERE c.connamespace = 'crm'::regnamespace AND c.contype = 'c' AND c.conname LIKE '%\_valid'
-    AND NOT EXISTS (SELECT 1 FROM rel_values_results r
-                    WHERE r.target = c.conrelid::regclass::text AND r.outcome IN ('22008', '22023')
-                      AND r.what IN ('insert ' || a.attname, 'insert copy ' || a.attname, 'update ' || a.attname))
+  WITH checked (rel, col, what) AS (
+    SELECT c.conrelid, a.attname::text, c.conname::text
+    FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+    WHERE c.connamespace = 'crm'::regnamespace AND c.contype = 'c' AND c.conname LIKE '%\_valid'
+    UNION ALL
+    SELECT t.tgrelid, split_part(arg, ':', 1), t.tgname || '.' || split_part(arg, ':', 1)
+    FROM pg_trigger t JOIN pg_class k ON k.oid = t.tgrelid,
+         unnest(string_to_array(encode(t.tgargs, 'escape'), '\\000')) arg
+    WHERE k.relnamespace = 'crm'::regnamespace AND t.tgname LIKE '%\_values' AND arg <> '')
+  SELECT ch.what FROM checked ch
+  WHERE NOT EXISTS (SELECT 1 FROM rel_values_results r
+                    WHERE r.target = ch.rel::regclass::text AND r.outcome IN ('22008', '22023')
+                      AND r.what IN ('insert ' || ch.col, 'insert copy ' || ch.col, 'update ' || ch.col))
     AND NOT (EXISTS (SELECT 1 FROM rel_values_results r
-                     WHERE r.target = c.conrelid::regclass::text AND r.what = 'update ' || a.attname)
+                     WHERE r.target = ch.rel::regclass::text AND r.what = 'update ' || ch.col)
              AND NOT EXISTS (SELECT 1 FROM rel_values_results r
-                             WHERE r.target = c.conrelid::regclass::text AND r.what = 'update ' || a.attname
+                             WHERE r.target = ch.rel::regclass::text AND r.what = 'update ' || ch.col
                                AND r.outcome NOT IN ('ok', '428C9', '42501', '55000', '22003')))
   ORDER BY 1")"
 if [ -n "$unreached" ]; then printf '    %s\n' $unreached >&2; rel_fail "value checks the sweep never saw refuse a value"; fi
