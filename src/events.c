@@ -26,7 +26,8 @@
  * last lock a transaction takes: no deadlock).  A subtransaction that rolls
  * back takes its events with it.  A transaction with more than
  * FLUSH_THRESHOLD events writes them early, holding its accounts' counters
- * from then on.
+ * from then on.  The usual commit, one event of an account that has had one
+ * before, takes its id and writes it in one statement.
  */
 #include "postgres.h"
 
@@ -289,6 +290,33 @@ static CrmPlan insert_events = {
 	6, {INT8OID, INT8OID, TIMESTAMPTZOID, TEXTARRAYOID, INT8ARRAYOID, JSONBARRAYOID}
 };
 
+/* The common case, one event of an account whose counter exists: one statement. */
+static CrmPlan insert_one_event = {
+	"WITH c AS (UPDATE crm.event_counters SET last_id = last_id + 1 WHERE account_id = $1 RETURNING last_id) "
+	"INSERT INTO crm.events (account_id, id, at, kind, employee_id, payload) "
+	"SELECT $1, c.last_id, $2, $3, $4, $5 FROM c RETURNING id",
+	5, {INT8OID, TIMESTAMPTZOID, TEXTOID, INT8OID, JSONBOID}
+};
+
+/* Writes one event through insert_one_event: false when the account has no counter yet. */
+static bool
+write_one(PendingEvent *e, int64 *last)
+{
+	Datum		a[5];
+	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', '\0'};
+
+	a[0] = Int64GetDatum(e->account_id);
+	a[1] = TimestampTzGetDatum(pending_at);
+	a[2] = CStringGetTextDatum(e->kind);
+	a[3] = Int64GetDatum(e->employee_id);
+	nulls[3] = e->has_employee ? ' ' : 'n';
+	a[4] = e->payload;
+	if (crm_exec(&insert_one_event, a, nulls, false, 0) != 1)
+		return false;
+	*last = crm_get_int64(0, 1, NULL);
+	return true;
+}
+
 static int
 by_account(const void *a, const void *b)
 {
@@ -300,22 +328,41 @@ by_account(const void *a, const void *b)
 	return 0;
 }
 
+/* The account's listeners hear the newest id, and nothing else. */
+static void
+notify_account(int64 account_id, int64 last)
+{
+	char		channel[NAMEDATALEN];
+	char		payload[32];
+
+	snprintf(channel, sizeof(channel), "crm_events_%lld", (long long) account_id);
+	snprintf(payload, sizeof(payload), INT64_FORMAT, last);
+	Async_Notify(channel, payload);
+}
+
 /* Writes events [from, to) of one account, numbered after its counter. */
 static void
 write_account(PendingEvent *from, int n)
 {
-	Datum	   *kinds = palloc(sizeof(Datum) * n);
-	Datum	   *employees = palloc(sizeof(Datum) * n);
-	bool	   *employee_nulls = palloc(sizeof(bool) * n);
-	Datum	   *payloads = palloc(sizeof(Datum) * n);
+	Datum	   *kinds;
+	Datum	   *employees;
+	bool	   *employee_nulls;
+	Datum	   *payloads;
 	Datum		a[6];
 	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
 	int			dims[1] = {n};
 	int			lbs[1] = {1};
 	int64		last;
-	char		channel[NAMEDATALEN];
-	char		payload[32];
 
+	if (n == 1 && write_one(from, &last))
+	{
+		notify_account(from[0].account_id, last);
+		return;
+	}
+	kinds = palloc(sizeof(Datum) * n);
+	employees = palloc(sizeof(Datum) * n);
+	employee_nulls = palloc(sizeof(bool) * n);
+	payloads = palloc(sizeof(Datum) * n);
 	for (int i = 0; i < n; i++)
 	{
 		kinds[i] = CStringGetTextDatum(from[i].kind);
@@ -335,11 +382,7 @@ write_account(PendingEvent *from, int n)
 											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 	a[5] = PointerGetDatum(construct_array(payloads, n, JSONBOID, -1, false, TYPALIGN_INT));
 	crm_exec(&insert_events, a, nulls, false, 0);
-
-	/* The account's listeners hear the newest id, and nothing else. */
-	snprintf(channel, sizeof(channel), "crm_events_%lld", (long long) from[0].account_id);
-	snprintf(payload, sizeof(payload), INT64_FORMAT, last);
-	Async_Notify(channel, payload);
+	notify_account(from[0].account_id, last);
 }
 
 static void
