@@ -86,8 +86,13 @@ register_callbacks(void)
 	callbacks_registered = true;
 }
 
+/*
+ * Run from the policies' functions, which have no SET search_path: the query
+ * resolves nothing through the caller's path (a kept plan is analysed again
+ * when the path differs), hence the schema-qualified operator.
+ */
 static CrmPlan binding_of_role = {
-	"SELECT account_id, employee_id FROM crm.login_bindings WHERE role_name = $1",
+	"SELECT account_id, employee_id FROM crm.login_bindings WHERE role_name OPERATOR(pg_catalog.=) $1",
 	1, {NAMEOID}
 };
 

@@ -170,7 +170,12 @@ CREATE FUNCTION evil.lower(text) RETURNS text LANGUAGE sql AS $$ INSERT INTO evi
 CREATE FUNCTION evil.lpad(text, integer, text) RETURNS text LANGUAGE sql AS $$ INSERT INTO evil.trap VALUES ('lpad') RETURNING 'EVIL' $$;
 CREATE FUNCTION evil.eq(bigint, bigint) RETURNS boolean LANGUAGE sql AS $$ INSERT INTO evil.trap VALUES ('= as ' || current_user) RETURNING true $$;
 CREATE OPERATOR evil.= (LEFTARG = bigint, RIGHTARG = bigint, FUNCTION = evil.eq);
+CREATE FUNCTION evil.name_eq(name, name) RETURNS boolean LANGUAGE sql AS $$ INSERT INTO evil.trap VALUES ('name = as ' || current_user) RETURNING true $$;
+CREATE OPERATOR evil.= (LEFTARG = name, RIGHTARG = name, FUNCTION = evil.name_eq);
 SELECT crm_test.id('statuses', :a, 'In work') AS s_work \gset
+-- a change of the bindings (a statement on crm.login_bindings) makes every session look its
+-- login up again, here under the hostile path
+SELECT crm.unbind_login('crm_test_reader') AS unbound \gset
 SELECT crm_test.act('crm_test_manager', :a, 'Anna');
 SET LOCAL search_path = evil, crm, public, pg_catalog;
 INSERT INTO crm.leads (contact_name, deadline) VALUES ('Through evil', '2030-01-01') RETURNING id AS evil_lead, number AS evil_number \gset
@@ -180,7 +185,9 @@ SELECT crm.current_account() AS acc \gset
 RESET search_path;
 RESET ROLE;
 -- Every table and view read through the hostile path, by an employee not acted as
--- before in this transaction, so that rights cached per transaction are looked up.
+-- before in this transaction, so that rights cached per transaction are looked up, after
+-- a change of the bindings, so that the login's identity is looked up too.
+SELECT crm.unbind_login('crm_test_reader') AS unbound \gset
 SELECT crm_test.act('crm_test_manager', :a, 'Boris');
 SET LOCAL search_path = evil, pg_catalog, crm, public;
 SELECT format('SELECT count(*) FROM %s', rel) FROM crm_sec.rels WHERE has_table_privilege('crm_test_manager', rel, 'SELECT') ORDER BY rel::text
