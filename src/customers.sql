@@ -17,8 +17,11 @@
 -- are refused where they are made (a payment or an item on an invoice with an
 -- ip: invoices/payments.c, invoices/items.c).
 
+-- Fired for every row written, so without a SET clause (a configuration save and restore
+-- per row): its one query (crm.can_see_customers') names every object and operator with
+-- its schema.
 CREATE OR REPLACE FUNCTION crm._customer_guard() RETURNS trigger
-    LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_customer_guard';
+    LANGUAGE c AS 'MODULE_PATHNAME', 'crm_customer_guard';
 REVOKE ALL ON FUNCTION crm._customer_guard() FROM PUBLIC;
 COMMENT ON FUNCTION crm._customer_guard() IS
     'Trigger _customer_guard: refuses a write of customer data by an employee without can_see_customers (42501); the arguments name the columns.';

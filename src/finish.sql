@@ -2,9 +2,11 @@
 -- mark for every table, whichever file created it.  (Each function's REVOKE from
 -- PUBLIC and its GRANTs stand beside its CREATE, so an update grants the same.)
 
+-- Fired for every row written, so without a SET clause (a configuration save and restore
+-- per row): its one query (identity's binding lookup) names every object and operator with
+-- its schema.
 CREATE OR REPLACE FUNCTION crm._account_guard() RETURNS trigger
-    LANGUAGE c SET search_path = pg_catalog, pg_temp
-    AS 'MODULE_PATHNAME', 'crm_account_guard';
+    LANGUAGE c AS 'MODULE_PATHNAME', 'crm_account_guard';
 REVOKE ALL ON FUNCTION crm._account_guard() FROM PUBLIC;
 COMMENT ON FUNCTION crm._account_guard() IS
     'Trigger _account_guard of every table with account_id: refuses, for a role under row-level security, a row of an account other than the session''s (42501).';

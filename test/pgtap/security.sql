@@ -131,17 +131,18 @@ SELECT is((SELECT count(*) FROM crm.lead_board WHERE client IS NOT NULL), 0::big
           'an employee without can_see_customers sees no client names on the lead board');
 RESET ROLE;
 
--- Every function pins its search_path, except the four that policies call per row, the
--- CHECK helpers of values.sql and the value trigger of value_checks.sql, called per row
--- written, which are C: the helpers, the trigger and two of the four run no query, crm.can_see_customers() runs one that names every object and
--- operator with its schema, and crm.customer_data_account() runs only that one (the
--- hostile-path checks below prove they cannot be tricked).
+-- Every function pins its search_path, except the four that policies call per row, and the
+-- CHECK helpers of values.sql, the value trigger of value_checks.sql and the two guards,
+-- called per row written, all C: the helpers, the value trigger and two of the four run no
+-- query; the guards and the other two run only identity's binding lookup and
+-- crm.can_see_customers()'s query, which name every object and operator with their schema
+-- (the hostile-path checks below prove they cannot be tricked).
 CREATE TEMP TABLE unpinned (f regprocedure);
 INSERT INTO unpinned VALUES ('crm.session_account()'), ('crm.current_employee()'), ('crm.can_see_customers()'),
     ('crm.customer_data_account()'),
     ('crm._time_ok(timestamptz, text)'), ('crm._date_ok(date, text)'), ('crm._amount_ok(numeric, text)'),
     ('crm._positive_amount_ok(numeric, text)'), ('crm._forward_interval_ok(interval, text)'),
-    ('crm._check_values()');
+    ('crm._check_values()'), ('crm._account_guard()'), ('crm._customer_guard()');
 SELECT is(ARRAY(SELECT p.oid::regprocedure::text FROM pg_proc p
                 WHERE p.pronamespace = 'crm'::regnamespace
                   AND NOT coalesce(p.proconfig::text[] && ARRAY['search_path=pg_catalog, pg_temp'], false)
