@@ -13,6 +13,7 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/inval.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
@@ -96,18 +97,40 @@ crm_get_text(uint64 row, int col)
 	return strcpy(SPI_palloc(strlen(s) + 1), s);
 }
 
+/*
+ * The owner of schema crm, asked on every switch to it and in every identity
+ * check, is kept per backend and forgotten when any schema changes (ALTER
+ * SCHEMA crm OWNER TO, DROP and CREATE again).
+ */
+static Oid	schema_owner = InvalidOid;
+static bool schema_owner_callback = false;
+
+static void
+forget_schema_owner(Datum arg, int cacheid, uint32 hashvalue)
+{
+	schema_owner = InvalidOid;
+}
+
 Oid
 crm_schema_owner(void)
 {
-	Oid			nsp = get_namespace_oid("crm", false);
-	HeapTuple	tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nsp));
-	Oid			owner;
+	Oid			nsp;
+	HeapTuple	tup;
 
+	if (OidIsValid(schema_owner))
+		return schema_owner;
+	if (!schema_owner_callback)
+	{
+		CacheRegisterSyscacheCallback(NAMESPACEOID, forget_schema_owner, (Datum) 0);
+		schema_owner_callback = true;
+	}
+	nsp = get_namespace_oid("crm", false);
+	tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nsp));
 	if (!HeapTupleIsValid(tup))
 		elog(ERROR, "crm: cache lookup failed for schema %u", nsp);
-	owner = ((Form_pg_namespace) GETSTRUCT(tup))->nspowner;
+	schema_owner = ((Form_pg_namespace) GETSTRUCT(tup))->nspowner;
 	ReleaseSysCache(tup);
-	return owner;
+	return schema_owner;
 }
 
 void
