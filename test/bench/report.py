@@ -1,9 +1,10 @@
 """report.py REGISTRY RAW NOTES OUTDIR SECONDS CLIENTS ROUNDS PGVERSION COMMIT_MODE: writes report.md and results.csv.
 
 REGISTRY: test/bench/workloads.tsv (name kind items title).
-RAW rows (tab-separated): scale workload variant clients tps transactions p50_ms p95_ms mean_ms items [cpu_us]
+RAW rows (tab-separated): scale workload variant clients tps transactions p50_ms p95_ms mean_ms items [cpu_us [instr]]
 (items: for a `once` workload, how many rows or due items its one transaction processed; cpu_us:
-with --cpu, the server's CPU time per transaction of the point, in µs).
+with --cpu, the server's CPU time per transaction of the point, in µs; instr: with --instructions,
+the instructions the server ran per transaction, counted by callgrind).
 NOTES rows: behaviour VARIANT RESULT | note SCALE WORKLOAD VARIANT TEXT.
 Several rounds of one point are summarised by their median.  BENCH_VARIANTS (environment): the
 variants run, in their order (default bare crm plpgsql); with `before` (run.sh --before), a
@@ -28,10 +29,11 @@ for line in open(registry):
     KIND[name], TITLES[name] = kind, title
 
 points, items, cpus = {}, {}, {}
-rounds_cpu, rounds_unit = {}, {}   # (scale, wl, v, c) -> per round, in order: CPU µs/tx, ms per transaction
+rounds_cpu, rounds_unit, rounds_instr = {}, {}, {}   # (scale, wl, v, c) -> per round, in order: CPU µs/tx, ms per transaction
 for row in csv.reader(open(raw), delimiter="\t"):
     scale, wl, v, c, tps, n, p50, p95, mean, nitems = row[:10]
     rounds_cpu.setdefault((scale, wl, v, int(c)), []).append(float(row[10]) if len(row) > 10 and row[10] else None)
+    rounds_instr.setdefault((scale, wl, v, int(c)), []).append(float(row[11]) if len(row) > 11 and row[11] else None)
     rounds_unit.setdefault((scale, wl, v, int(c)), []).append(int(c) * 1000.0 / float(tps) if tps and float(tps) else float(mean))
     points.setdefault((scale, wl, v, int(c)), []).append(
         (float(tps or 0), float(p50), float(p95), float(mean)))
@@ -198,6 +200,22 @@ if "before" in RUN_VARIANTS:
                           f"{fmt(min(rc) if rc else None, 3)} – {fmt(max(rc) if rc else None, 3)} | "
                           f"{fmt(statistics.median(rw) if rw else None, 3)} |")
         md.append("")
+        if any(x is not None for k, xs in rounds_instr.items() if k[0] == scale for x in xs):
+            md.append(f"### Scale {scale}: instructions, crm against before (--instructions)\n")
+            md.append("Instructions the server's processes ran per transaction, counted by callgrind, "
+                      "which the machine's load does not move (a one-transaction workload: the whole "
+                      "transaction); median over rounds.\n")
+            md.append("| workload | clients | before instr/tx | crm instr/tx | crm/before |")
+            md.append("|---|---:|---:|---:|---:|")
+            for wl in ORDER:
+                for c in sorted({k[3] for k in med if k[0] == scale and k[1] == wl}):
+                    ib = [x for x in rounds_instr.get((scale, wl, "before", c), []) if x is not None]
+                    ia = [x for x in rounds_instr.get((scale, wl, "crm", c), []) if x is not None]
+                    if not ib or not ia:
+                        continue
+                    mb, ma = statistics.median(ib), statistics.median(ia)
+                    md.append(f"| {wl} | {c} | {fmt(mb, 0)} | {fmt(ma, 0)} | {fmt(ratio(ma, mb), 3)} |")
+            md.append("")
     import shutil
     shutil.copy(raw, os.path.join(out, "raw.tsv"))
 

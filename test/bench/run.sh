@@ -21,6 +21,15 @@
 #                                      not in it), reported beside throughput: on a shared machine it
 #                                      moves much less than tps.  Needs perf; turns autovacuum off,
 #                                      whose workers would be counted too.
+#   test/bench/run.sh --instructions 200   also the instructions the server runs per transaction,
+#                                      counted by valgrind's callgrind, which the machine's load
+#                                      does not move: the data is made by a plain server, then the
+#                                      points run on servers under callgrind (about 50 times
+#                                      slower), each point as pgbench -t 10 and -t 210 per client,
+#                                      the difference divided by 200 transactions per client (so
+#                                      connection start and first plans cancel out; a
+#                                      one-transaction workload is counted whole).  Needs valgrind;
+#                                      not with --use-cluster; tps and latencies are then valgrind's.
 #   test/bench/run.sh --before REV     also crm as it was at commit REV: the variant `before`, built
 #                                      from `git archive REV` and run by a copy of the same
 #                                      PostgreSQL in a second throwaway cluster (one installation
@@ -37,7 +46,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BENCH=test/bench
-SCALES="0.01 0.1"; SECS=30; CLIENTS="1 8"; ROUNDS=1; OUT="$BENCH/results"; USE_CLUSTER=0; DURABLE=0; ONLY=""; WARMUP=2; AS=owner; CPU=0; BEFORE=""; VARIANTS=""
+SCALES="0.01 0.1"; SECS=30; CLIENTS="1 8"; ROUNDS=1; OUT="$BENCH/results"; USE_CLUSTER=0; DURABLE=0; ONLY=""; WARMUP=2; AS=owner; CPU=0; BEFORE=""; VARIANTS=""; INSTR=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --scale|--scales) SCALES="$2"; shift 2 ;;
@@ -53,12 +62,16 @@ while [ $# -gt 0 ]; do
     --as) AS="$2"; shift 2 ;;
     --cpu) CPU=1; shift ;;
     --before) BEFORE="$2"; shift 2 ;;
+    --instructions) INSTR="$2"; shift 2 ;;
     --variants) VARIANTS="$2"; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
 case "$AS" in owner|service|bound) ;; *) echo "--as: owner, service or bound, not $AS" >&2; exit 2 ;; esac
 if [ "$CPU" = 1 ] && ! perf stat -e task-clock true >/dev/null 2>&1; then echo "--cpu needs perf (perf stat -e task-clock)" >&2; exit 2; fi
+if [ "$INSTR" != 0 ] && { [ "$USE_CLUSTER" = 1 ] || ! command -v valgrind >/dev/null; }; then
+  echo "--instructions needs valgrind and the benchmark's own clusters" >&2; exit 2
+fi
 if [ -n "$BEFORE" ] && { [ "$USE_CLUSTER" = 1 ] || ! git rev-parse -q --verify "$BEFORE^{commit}" >/dev/null; }; then
   echo "--before: a commit of this repository, and the benchmark's own clusters" >&2; exit 2
 fi
@@ -88,7 +101,7 @@ if [ "$USE_CLUSTER" = 0 ]; then
   # Default: the CPU cost of the rules (no flush per commit).  --durable: fsync
   # and synchronous commit on, as in production, where the commit dominates.
   if [ "$DURABLE" = 1 ]; then sync=("fsync = on" "synchronous_commit = on"); else sync=("synchronous_commit = off"); fi
-  if [ "$CPU" = 1 ]; then sync+=("autovacuum = off"); fi
+  if [ "$CPU" = 1 ] || [ "$INSTR" != 0 ]; then sync+=("autovacuum = off"); fi
   CLUSTER_CONF=("shared_buffers = 512MB" "max_wal_size = 4GB" "checkpoint_timeout = 30min"
                 "max_connections = 50" "${sync[@]}")
   crm_cluster_start "${CLUSTER_CONF[@]}"
@@ -134,6 +147,55 @@ before_stop() {
   rm -rf "$BEFORE_TMP"; BEFORE_TMP=""
 }
 host_of() { if [ "$1" = before ]; then echo "$BEFORE_TMP"; else echo "$MAIN_HOST"; fi; }
+cluster_of() { if [ "$1" = before ]; then echo before; else echo main; fi; }
+
+# --instructions: each cluster's server under callgrind for the points (each process writes
+# its count when it exits); instr_total CLUSTER sums the counts written so far, instr_settle
+# CLUSTER waits until every backend has exited, leaving the postmaster's auxiliary processes
+# only (those it has once nothing else runs: the same set for 3 s in a row).
+INSTR_BASE=10
+declare -A INSTR_PM=() INSTR_AUX=() INSTR_DIR=()
+instr_children() { pgrep -P "${INSTR_PM[$1]}" | sort | tr '\n' ' ' || true; }
+# instr_restart CLUSTER [WRAPPER]: restarts the cluster, under WRAPPER when given
+instr_restart() {
+  local main_tmp="$CRM_TMP" main_bin="$PGBIN"
+  if [ "$1" = before ]; then CRM_TMP="$BEFORE_TMP"; PGBIN="$BEFORE_PGBIN"; fi
+  CRM_SERVER_WRAPPER="${2:-}" crm_cluster_restart
+  INSTR_PM[$1]="$(head -1 "$CRM_TMP/data/postmaster.pid")"
+  CRM_TMP="$main_tmp"; PGBIN="$main_bin"
+}
+instr_server() {   # on | off
+  local cl w bin same now
+  for cl in main ${BEFORE:+before}; do
+    if [ "$1" = off ]; then instr_restart "$cl"; continue; fi
+    INSTR_DIR[$cl]="$W/callgrind.$cl"; mkdir -p "${INSTR_DIR[$cl]}"; chmod 777 "${INSTR_DIR[$cl]}"
+    if [ "$cl" = before ]; then bin="$BEFORE_PGBIN"; else bin="$PGBIN"; fi
+    w="$W/postgres-under-callgrind.$cl"
+    printf '#!/bin/sh\nexec valgrind --tool=callgrind --quiet --dump-instr=no --callgrind-out-file=%s/cg.%%p "%s/postgres" "$@"\n' \
+      "${INSTR_DIR[$cl]}" "$bin" > "$w"
+    chmod 755 "$w"
+    instr_restart "$cl" "$w"
+    same=0; INSTR_AUX[$cl]="$(instr_children "$cl")"
+    while [ "$same" -lt 3 ]; do
+      sleep 1; now="$(instr_children "$cl")"
+      if [ "$now" = "${INSTR_AUX[$cl]}" ]; then same=$((same + 1)); else same=0; INSTR_AUX[$cl]="$now"; fi
+    done
+  done
+}
+instr_settle() {
+  local i
+  for i in $(seq 1200); do [ "$(instr_children "$1")" = "${INSTR_AUX[$1]}" ] && return 0; sleep 0.1; done
+  echo "--instructions: backends did not exit" >&2; return 1
+}
+# (called once the backends have exited: their counts are moved aside first, since a later
+# process may be given the same pid, whose count would replace theirs)
+INSTR_SEQ=0
+instr_total() {
+  local d="${INSTR_DIR[$1]}" f
+  mkdir -p "$d/done"
+  for f in "$d"/cg.*; do [ -e "$f" ] || continue; INSTR_SEQ=$((INSTR_SEQ + 1)); mv "$f" "$d/done/${f##*/}.$INSTR_SEQ"; done
+  sed -n 's/^totals: //p' "$d"/done/cg.* 2>/dev/null | awk '{ s += $1 } END { printf "%d\n", s }'
+}
 
 # p50, p95, mean (ms) of the latencies (µs, column 3) in pgbench logs
 latencies() { cat "$@" | awk '{print $3}' | sort -n | awk '{a[NR]=$1; s+=$1} END {
@@ -162,12 +224,30 @@ point() {
   [ "$AS" != service ] || f="$(per_transaction "$f")"
   # Timed points (-T) first run unrecorded for WARMUP seconds: caches filled,
   # plans made, the same for every variant.
-  if [ "$1" = -T ] && [ "$WARMUP" -gt 0 ]; then
+  if [ "$1" = -T ] && [ "$WARMUP" -gt 0 ] && [ "$INSTR" = 0 ]; then
     pgbench -n -M prepared -c "$c" -j "$c" "${AS_USER[@]}" "${PGBENCH_VARS[@]}" -T "$WARMUP" -f "$f" "b_$v" >/dev/null 2>&1 || true
+  fi
+  local instr="" ir0 ir1="" cl
+  cl="$(cluster_of "$v")"
+  if [ "$INSTR" != 0 ]; then
+    # unrecorded: the first connection to a database after the restart writes its relcache
+    # init file, which would count against the base run only
+    [ "$1" != -T ] || pgbench -n -M prepared -c "$c" -j "$c" "${AS_USER[@]}" "${PGBENCH_VARS[@]}" -t 1 -f "$f" "b_$v" >/dev/null 2>&1 || true
+    instr_settle "$cl"; ir0="$(instr_total "$cl")"
+    if [ "$1" = -T ]; then   # the base run: connection start and first plans, subtracted below
+      pgbench -n -M prepared -c "$c" -j "$c" "${AS_USER[@]}" "${PGBENCH_VARS[@]}" -t "$INSTR_BASE" -f "$f" "b_$v" >/dev/null 2>&1 || true
+      instr_settle "$cl"; ir1="$(instr_total "$cl")"
+      set -- -t "$((INSTR_BASE + INSTR))"
+    fi
   fi
   [ "$CPU" = 0 ] || cpu_start
   out="$(cd "$dir" && pgbench -n -M prepared -c "$c" -j "$c" --log --log-prefix="$dir/l" \
          "${AS_USER[@]}" "${PGBENCH_VARS[@]}" "$@" -f "$f" "b_$v" 2>&1)" || rc=$?
+  if [ "$INSTR" != 0 ]; then
+    instr_settle "$cl"
+    if [ -n "$ir1" ]; then instr="$(( ($(instr_total "$cl") - ir1 - (ir1 - ir0)) / (INSTR * c) ))"
+    else instr="$(( $(instr_total "$cl") - ir0 ))"; fi
+  fi
   CPU_MS=""
   [ "$CPU" = 0 ] || cpu_stop
   if [ $rc != 0 ] || grep -q 'aborted in command' <<<"$out"; then
@@ -178,8 +258,8 @@ point() {
   n="$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<<"$out")"
   lat="$(latencies "$dir"/l.*)"
   [ -z "$CPU_MS" ] || cpu="$(awk -v ms="$CPU_MS" -v n="$n" 'BEGIN { if (n > 0) printf "%.1f", ms * 1000 / n }')"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scale" "$wl" "$v" "$c" "$tps" "$n" "${lat// /	}" "$items" "$cpu" >> "$RAW"
-  printf '  %-16s %-8s c=%-2s tps=%-10s p50/p95/mean ms=%s%s\n' "$wl" "$v" "$c" "$tps" "$lat" "${cpu:+ cpu µs/tx=$cpu}" >&2
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scale" "$wl" "$v" "$c" "$tps" "$n" "${lat// /	}" "$items" "$cpu" "$instr" >> "$RAW"
+  printf '  %-16s %-8s c=%-2s tps=%-10s p50/p95/mean ms=%s%s%s\n' "$wl" "$v" "$c" "$tps" "$lat" "${cpu:+ cpu µs/tx=$cpu}" "${instr:+ instructions/tx=$instr}" >&2
   f="$(variant_file "$wl" "$v" note)"
   if [ -n "$f" ]; then
     "${PSQL[@]}" -At -d "b_$v" "${PSQL_VARS[@]}" -f "$f" | while IFS= read -r line; do
@@ -348,7 +428,9 @@ round_order() {
 [ -z "$BEFORE" ] || before_start
 
 for scale in $SCALES; do
+  [ "$INSTR" = 0 ] || [ "${#INSTR_DIR[@]}" = 0 ] || instr_server off
   setup_scale "$scale"
+  [ "$INSTR" = 0 ] || instr_server on
   log "scale $scale: $VAR_nleads leads, $VAR_nemp employees; $SECS s per point, clients $CLIENTS, $ROUNDS round(s)"
   for r in $(seq 1 "$ROUNDS"); do
     for wl in $WRITES $READS; do
