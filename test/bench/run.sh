@@ -30,6 +30,7 @@
 #                                      connection start and first plans cancel out; a
 #                                      one-transaction workload is counted whole).  Needs valgrind;
 #                                      not with --use-cluster; tps and latencies are then valgrind's.
+#                                      INSTR_DEBUG=1 prints each point's raw counts.
 #   test/bench/run.sh --before REV     also crm as it was at commit REV: the variant `before`, built
 #                                      from `git archive REV` and run by a copy of the same
 #                                      PostgreSQL in a second throwaway cluster (one installation
@@ -189,12 +190,12 @@ instr_settle() {
 }
 # (called once the backends have exited: their counts are moved aside first, since a later
 # process may be given the same pid, whose count would replace theirs)
-INSTR_SEQ=0
-instr_total() {
+INSTR_SEQ=0; INSTR_TOTAL=0
+instr_total() {   # sets INSTR_TOTAL
   local d="${INSTR_DIR[$1]}" f
   mkdir -p "$d/done"
   for f in "$d"/cg.*; do [ -e "$f" ] || continue; INSTR_SEQ=$((INSTR_SEQ + 1)); mv "$f" "$d/done/${f##*/}.$INSTR_SEQ"; done
-  sed -n 's/^totals: //p' "$d"/done/cg.* 2>/dev/null | awk '{ s += $1 } END { printf "%d\n", s }'
+  INSTR_TOTAL="$(sed -n 's/^totals: //p' "$d"/done/cg.* 2>/dev/null | awk '{ s += $1 } END { printf "%.0f\n", s }')"
 }
 
 # p50, p95, mean (ms) of the latencies (µs, column 3) in pgbench logs
@@ -233,10 +234,10 @@ point() {
     # unrecorded: the first connection to a database after the restart writes its relcache
     # init file, which would count against the base run only
     [ "$1" != -T ] || pgbench -n -M prepared -c "$c" -j "$c" "${AS_USER[@]}" "${PGBENCH_VARS[@]}" -t 1 -f "$f" "b_$v" >/dev/null 2>&1 || true
-    instr_settle "$cl"; ir0="$(instr_total "$cl")"
+    instr_settle "$cl"; instr_total "$cl"; ir0="$INSTR_TOTAL"
     if [ "$1" = -T ]; then   # the base run: connection start and first plans, subtracted below
       pgbench -n -M prepared -c "$c" -j "$c" "${AS_USER[@]}" "${PGBENCH_VARS[@]}" -t "$INSTR_BASE" -f "$f" "b_$v" >/dev/null 2>&1 || true
-      instr_settle "$cl"; ir1="$(instr_total "$cl")"
+      instr_settle "$cl"; instr_total "$cl"; ir1="$INSTR_TOTAL"
       set -- -t "$((INSTR_BASE + INSTR))"
     fi
   fi
@@ -244,9 +245,10 @@ point() {
   out="$(cd "$dir" && pgbench -n -M prepared -c "$c" -j "$c" --log --log-prefix="$dir/l" \
          "${AS_USER[@]}" "${PGBENCH_VARS[@]}" "$@" -f "$f" "b_$v" 2>&1)" || rc=$?
   if [ "$INSTR" != 0 ]; then
-    instr_settle "$cl"
-    if [ -n "$ir1" ]; then instr="$(( ($(instr_total "$cl") - ir1 - (ir1 - ir0)) / (INSTR * c) ))"
-    else instr="$(( $(instr_total "$cl") - ir0 ))"; fi
+    instr_settle "$cl"; instr_total "$cl"
+    if [ -n "$ir1" ]; then instr="$(( (INSTR_TOTAL - ir1 - (ir1 - ir0)) / (INSTR * c) ))"
+    else instr="$(( INSTR_TOTAL - ir0 ))"; fi
+    [ -z "${INSTR_DEBUG:-}" ] || echo "  instructions of $wl $v: $ir0 ${ir1:-} $INSTR_TOTAL" >&2
   fi
   CPU_MS=""
   [ "$CPU" = 0 ] || cpu_stop
