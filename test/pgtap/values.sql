@@ -166,7 +166,7 @@ SELECT is(ARRAY(SELECT v.tgname || ' before ' || o.tgname FROM pg_trigger v
                 WHERE v.tgfoid = 'crm._check_values()'::regprocedure ORDER BY 1),
           '{}'::text[], 'every <table>_values trigger fires after the other BEFORE ROW triggers of its table');
 SELECT throws_ok($$UPDATE crm.leads SET budget = 'NaN' WHERE contact_name = 'First'$$,
-                 '22023', 'budget must be a number', 'an UPDATE is checked as an INSERT is');
+                 '22023', 'budget "NaN" is not a number', 'an UPDATE is checked as an INSERT is');
 
 SELECT * FROM finish();
 ROLLBACK;
