@@ -373,7 +373,10 @@ value_trigger(Trigger *trigger, Relation rel)
 	vt = hash_search(value_triggers, &trigger->tgoid, HASH_ENTER, &found);
 	if (!found)
 	{
+		/* whole before anything can look at it: reading the columns may run invalidations */
+		vt->relid = RelationGetRelid(rel);
 		vt->valid = false;
+		vt->ncolumns = 0;
 		vt->columns = NULL;
 	}
 	if (!vt->valid)
