@@ -27,6 +27,8 @@ OBJS = \
 	src/lead_managers.o \
 	src/phones.o \
 	src/phones_shim.o \
+	src/client_place.o \
+	src/country_zones.o \
 	src/clients.o \
 	src/customers.o \
 	src/orders.o \
@@ -111,6 +113,7 @@ SQL_CODE = \
 	src/clients.sql \
 	src/leads.sql \
 	src/phones.sql \
+	src/client_place.sql \
 	src/orders.sql \
 	src/linking.sql \
 	src/references.sql \
@@ -143,7 +146,8 @@ UPDATES  = crm--0.1.0--$(EXTVERSION).sql
 DATA_built = crm--$(EXTVERSION).sql $(UPDATES)
 DATA       = $(foreach v,$(RELEASED),releases/crm--$(v).sql)
 
-SHLIB_LINK += -lphonenumber -lstdc++
+# libgeocoding (libphonenumber's offline geocoder) takes an ICU locale.
+SHLIB_LINK += -lgeocoding -lphonenumber -licuuc -lstdc++
 PG_CPPFLAGS += -I$(srcdir)/src -DCRM_VERSION='"$(EXTVERSION)"'
 PG_CXXFLAGS += -std=c++17
 

@@ -117,13 +117,24 @@ SELECT v.id,
        v.last_message_at,
        m.direction AS last_direction,
        m.employee_id AS last_employee_id,
-       m.body AS last_message
+       m.body AS last_message,
+       crm.phone_country(fp.phone) AS client_country,
+       crm.phone_area(fp.phone) AS client_area,
+       z.zone AS client_timezone,
+       now() AT TIME ZONE z.zone AS client_local_time
 FROM crm.conversations v
 JOIN crm.clients c ON c.account_id = v.account_id AND c.id = v.client_id
 LEFT JOIN LATERAL (
     SELECT m.direction, m.employee_id, m.body FROM crm.messages m
     WHERE m.account_id = v.account_id AND m.conversation_id = v.id
-    ORDER BY m.sent_at DESC, m.id DESC LIMIT 1) m ON true;
+    ORDER BY m.sent_at DESC, m.id DESC LIMIT 1) m ON true
+-- Where the client is (client_place.sql): from its first phone, at query time.
+LEFT JOIN LATERAL (
+    SELECT p.phone FROM crm.client_phones p
+    WHERE p.account_id = c.account_id AND p.client_id = c.id ORDER BY p.id LIMIT 1) fp ON true
+LEFT JOIN crm.accounts a ON a.id = v.account_id
+CROSS JOIN LATERAL (
+    SELECT coalesce(c.timezone, crm.country_timezone(crm.phone_country(fp.phone)), a.timezone) AS zone) z;
 COMMENT ON VIEW crm.chat_list IS
     E'@primaryKey account_id,id\n'
     '@foreignKey (account_id,id) references crm.conversations (account_id,id)|@fieldName conversation|@foreignSingleFieldName chatListRow|@foreignFieldName chatListRows\n'
@@ -142,6 +153,14 @@ COMMENT ON COLUMN crm.chat_list.last_message_at IS 'When the latest message was 
 COMMENT ON COLUMN crm.chat_list.last_direction IS 'The latest message''s direction, in or out; NULL: no message yet.';
 COMMENT ON COLUMN crm.chat_list.last_employee_id IS 'The employee who wrote the latest message; NULL: an incoming one, or none.';
 COMMENT ON COLUMN crm.chat_list.last_message IS 'The latest message''s text; NULL: no message yet.';
+COMMENT ON COLUMN crm.chat_list.client_country IS
+    'The country of the client''s first phone (ISO 3166 alpha-2, libphonenumber); NULL without a phone.';
+COMMENT ON COLUMN crm.chat_list.client_area IS
+    'The offline geocoder''s description of the client''s first phone, in English: the area of a fixed line (Moscow), the country of a mobile (Russia); NULL without a phone.';
+COMMENT ON COLUMN crm.chat_list.client_timezone IS
+    'The client''s time zone: clients.timezone, else the zone of its first phone''s country when that country has only one, else the account''s.';
+COMMENT ON COLUMN crm.chat_list.client_local_time IS
+    'The client''s current time: now() in client_timezone, at the time of the query.';
 GRANT SELECT ON crm.chat_list, crm.appointment_events TO crm_reader;
 
 -- First contact (inbound.c): a channel integration hands crm each message a client

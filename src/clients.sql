@@ -22,6 +22,8 @@ COMMENT ON COLUMN crm.clients.attrs IS
 COMMENT ON COLUMN crm.clients.created_at IS 'When the client was added (default: the transaction time).';
 COMMENT ON COLUMN crm.clients.contact_flagged IS E'@omit create,update\n'
     'Set by crm when a call ends wrong_contact: the contact details are wrong (default false).';
+COMMENT ON COLUMN crm.clients.timezone IS
+    'The client''s time zone, a name from pg_timezone_names (else 22023); NULL: the zone of its first phone''s country when that country has only one, else the account''s (crm.invoice_card, crm.chat_list).';
 
 COMMENT ON TABLE crm.client_phones IS
     'The phones of each client, as typed and in E.164; customer data. Leads and orders match clients by them.';

@@ -1,6 +1,11 @@
 // phones_shim.cc
 //	  libphonenumber behind a C API.  The only C++ in crm.
 //
+// Map: crm_phone_shim_e164 (normalisation), crm_phone_shim_region_known,
+// crm_phone_shim_country and crm_phone_shim_area (what a number in E.164
+// says about where its owner is: the country, and the offline geocoder's
+// description of the area, from libgeocoding).
+//
 // Every entry point catches every exception and returns a status, so no C++
 // exception ever unwinds through PostgreSQL's frames (which would skip its
 // error handling and memory contexts).  Nothing here allocates with palloc or
@@ -11,12 +16,16 @@
 #include <cstring>
 #include <string>
 
+#include <unicode/locid.h>
+
+#include <phonenumbers/geocoding/phonenumber_offline_geocoder.h>
 #include <phonenumbers/logger.h>
 #include <phonenumbers/phonenumber.pb.h>
 #include <phonenumbers/phonenumberutil.h>
 
 using i18n::phonenumbers::NullLogger;
 using i18n::phonenumbers::PhoneNumber;
+using i18n::phonenumbers::PhoneNumberOfflineGeocoder;
 using i18n::phonenumbers::PhoneNumberUtil;
 
 static PhoneNumberUtil *
@@ -143,5 +152,180 @@ crm_phone_shim_region_known(const char *region)
 	catch (...)
 	{
 		return 0;
+	}
+}
+
+// ---- where a number in E.164 is from ----
+
+// A number read from E.164 without Parse (whose regular expressions cost
+// most of the time): the country calling code is the shortest prefix
+// libphonenumber knows (calling codes are prefix-free), the rest the national
+// number; writing it back must give the same string.  The last one read is
+// kept, as a view asks for the country, the area and the time zone of one
+// number in a row.
+struct ReadNumber
+{
+	std::string e164;
+	PhoneNumber number;
+	bool		valid;
+	std::string region;
+};
+
+static bool
+read_e164(const char *s, size_t len, PhoneNumber *number)
+{
+	PhoneNumberUtil *util = phone_util();
+	size_t		cc_len = 0;
+	int			cc = 0;
+	std::string region;
+	std::string national;
+	std::string back;
+
+	// "+", a country code of 1 to 3 digits and up to 17 national digits.
+	if (len < 3 || len > 21 || s[0] != '+' || s[1] == '0')
+		return false;
+	for (size_t i = 1; i < len; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	for (size_t k = 1; k <= 3 && k + 1 < len; k++)
+	{
+		cc = cc * 10 + (s[k] - '0');
+		util->GetRegionCodeForCountryCode(cc, &region);
+		if (region != "ZZ")
+		{
+			cc_len = k;
+			break;
+		}
+	}
+	if (cc_len == 0)
+		return false;
+	national.assign(s + 1 + cc_len, len - 1 - cc_len);
+	if (national.size() > 17)
+		return false;
+	number->set_country_code(cc);
+	if (national.size() > 1 && national[0] == '0')
+	{
+		int			zeros = 1;
+
+		number->set_italian_leading_zero(true);
+		while (zeros < static_cast<int>(national.size()) - 1 && national[zeros] == '0')
+			zeros++;
+		if (zeros != 1)
+			number->set_number_of_leading_zeros(zeros);
+	}
+	number->set_national_number(std::stoull(national));
+	util->Format(*number, PhoneNumberUtil::E164, &back);
+	return back.size() == len && back.compare(0, len, s, len) == 0;
+}
+
+static const ReadNumber *
+read_number(const char *e164, size_t len)
+{
+	static ReadNumber last;
+	static bool have_last = false;
+	PhoneNumberUtil *util = phone_util();
+
+	if (have_last && last.e164.size() == len && last.e164.compare(0, len, e164, len) == 0)
+		return &last;
+	have_last = false;
+	last.e164.assign(e164, len);
+	last.number.Clear();
+	last.region.clear();
+	last.valid = read_e164(e164, len, &last.number) && util->IsValidNumber(last.number);
+	if (last.valid)
+		util->GetRegionCodeForNumber(last.number, &last.region);
+	have_last = true;
+	return &last;
+}
+
+static bool
+copy_out(const std::string &value, char *out, size_t out_size)
+{
+	if (value.size() + 1 > out_size)
+		return false;
+	std::memcpy(out, value.c_str(), value.size() + 1);
+	return true;
+}
+
+extern "C" int
+crm_phone_shim_country(const char *e164, size_t e164_len, char *out, size_t out_size)
+{
+	try
+	{
+		const ReadNumber *n;
+
+		if (out == nullptr || out_size == 0)
+			return CRM_PHONE_SHIM_ERROR;
+		out[0] = '\0';
+		if (e164 == nullptr)
+			return CRM_PHONE_SHIM_INVALID;
+		n = read_number(e164, e164_len);
+		// Two letters: "001" (numbers of no country) and "ZZ" are not countries.
+		if (!n->valid || n->region.size() != 2 || n->region == "ZZ" ||
+			n->region[0] < 'A' || n->region[0] > 'Z' || n->region[1] < 'A' || n->region[1] > 'Z')
+			return CRM_PHONE_SHIM_INVALID;
+		return copy_out(n->region, out, out_size) ? CRM_PHONE_SHIM_OK : CRM_PHONE_SHIM_ERROR;
+	}
+	catch (...)
+	{
+		if (out != nullptr && out_size > 0)
+			out[0] = '\0';
+		return CRM_PHONE_SHIM_ERROR;
+	}
+}
+
+static bool
+language_ok(const char *language)
+{
+	size_t		len = std::strlen(language);
+
+	if (len < 2 || len > CRM_PHONE_SHIM_MAX_LANGUAGE)
+		return false;
+	for (size_t i = 0; i < len; i++)
+	{
+		char		c = language[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			  (i >= 2 && (c == '_' || c == '-' || (c >= '0' && c <= '9')))))
+			return false;
+	}
+	return true;
+}
+
+extern "C" int
+crm_phone_shim_area(const char *e164, size_t e164_len, const char *language,
+					char *out, size_t out_size)
+{
+	try
+	{
+		// Built on first use: the geocoder's index of its data files.  The
+		// data themselves are compiled into libgeocoding and read per country
+		// calling code and language as asked.
+		static PhoneNumberOfflineGeocoder *geocoder = nullptr;
+		const ReadNumber *n;
+		std::string area;
+
+		if (out == nullptr || out_size == 0)
+			return CRM_PHONE_SHIM_ERROR;
+		out[0] = '\0';
+		if (language == nullptr || !language_ok(language))
+			return CRM_PHONE_SHIM_ERROR;
+		if (e164 == nullptr)
+			return CRM_PHONE_SHIM_INVALID;
+		n = read_number(e164, e164_len);
+		if (!n->valid)
+			return CRM_PHONE_SHIM_INVALID;
+		if (geocoder == nullptr)
+			geocoder = new PhoneNumberOfflineGeocoder();
+		area = geocoder->GetDescriptionForNumber(n->number, icu::Locale(language));
+		if (area.empty())
+			return CRM_PHONE_SHIM_INVALID;
+		return copy_out(area, out, out_size) ? CRM_PHONE_SHIM_OK : CRM_PHONE_SHIM_ERROR;
+	}
+	catch (...)
+	{
+		if (out != nullptr && out_size > 0)
+			out[0] = '\0';
+		return CRM_PHONE_SHIM_ERROR;
 	}
 }

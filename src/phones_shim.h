@@ -32,6 +32,31 @@ extern int	crm_phone_shim_e164(const char *raw, size_t raw_len, const char *regi
 /* 1 when libphonenumber knows the region code. */
 extern int	crm_phone_shim_region_known(const char *region);
 
+/* An ISO 3166 alpha-2 code and NUL (libphonenumber's "001" fits too). */
+#define CRM_PHONE_SHIM_REGION_SIZE 4
+/* The geocoder's longest descriptions are well under this; longer is an error. */
+#define CRM_PHONE_SHIM_AREA_SIZE 256
+/* A language code: ISO 639 letters, optionally "_" or "-" and a script or region. */
+#define CRM_PHONE_SHIM_MAX_LANGUAGE 16
+
+/*
+ * The region (ISO 3166 alpha-2) a valid number in E.164 (e164_len bytes, "+"
+ * and digits, need not be terminated) belongs to.  INVALID for anything else,
+ * and for the numbers of no country (libphonenumber's region "001": +800 ...).
+ */
+extern int	crm_phone_shim_country(const char *e164, size_t e164_len,
+								   char *out, size_t out_size);
+
+/*
+ * The offline geocoder's description of a valid number in E.164, in language
+ * (ISO 639, "en", "ru", "uk"; the geocoder falls back to English where it has
+ * no names in that language): the area for a fixed line ("Moscow",
+ * "St Petersburg"), the country for a mobile ("Russia").  INVALID when the
+ * number is not valid or the geocoder has no description.
+ */
+extern int	crm_phone_shim_area(const char *e164, size_t e164_len, const char *language,
+								char *out, size_t out_size);
+
 #ifdef __cplusplus
 }
 #endif

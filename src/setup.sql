@@ -42,7 +42,7 @@ CREATE OR REPLACE FUNCTION crm.timezone_ok(timezone text) RETURNS boolean
     AS 'MODULE_PATHNAME', 'crm_timezone_ok';
 REVOKE ALL ON FUNCTION crm.timezone_ok(text) FROM PUBLIC;
 COMMENT ON FUNCTION crm.timezone_ok(text) IS
-    'Checks a time zone name (one of pg_timezone_names); raises 22023 for a name PostgreSQL does not know. The CHECK of crm.accounts.timezone.';
+    'Checks a time zone name (one of pg_timezone_names); raises 22023 for a name PostgreSQL does not know. The CHECK of crm.accounts.timezone and crm.clients.timezone.';
 
 -- Numbering's check of a template (numbering.c); here, because the CHECKs of
 -- crm.accounts below need it and numbering.sql needs crm.accounts.

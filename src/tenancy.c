@@ -120,7 +120,7 @@ crm_timezone_ok(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("time zone \"%s\" is not recognized", tz),
-				 errdetail("An account's timezone must be a name from pg_timezone_names."),
+				 errdetail("A time zone must be a name from pg_timezone_names."),
 				 errhint("Use a name such as 'Europe/Moscow' or 'UTC'.")));
 	PG_RETURN_BOOL(true);
 }

@@ -251,10 +251,23 @@ SELECT i.account_id,
        i.created_at,
        i.status_changed_at,
        i.paid_at,
-       i.replaces_invoice_id
+       i.replaces_invoice_id,
+       crm.phone_country(fp.phone) AS client_country,
+       crm.phone_area(fp.phone) AS client_area,
+       z.zone AS client_timezone,
+       now() AT TIME ZONE z.zone AS client_local_time
 FROM crm.invoices i
 LEFT JOIN crm.clients c ON c.account_id = i.account_id AND c.id = i.client_id
-LEFT JOIN crm.employees m ON m.account_id = i.account_id AND m.id = i.manager_id;
+LEFT JOIN crm.employees m ON m.account_id = i.account_id AND m.id = i.manager_id
+-- Where the client is (client_place.sql): from its first phone, at query time.
+LEFT JOIN LATERAL (
+    SELECT p.phone FROM crm.client_phones p
+    WHERE p.account_id = c.account_id AND p.client_id = c.id ORDER BY p.id LIMIT 1) fp ON true
+LEFT JOIN crm.accounts a ON a.id = i.account_id
+CROSS JOIN LATERAL (
+    SELECT CASE WHEN c.id IS NOT NULL
+                THEN coalesce(c.timezone, crm.country_timezone(crm.phone_country(fp.phone)), a.timezone)
+           END AS zone) z;
 COMMENT ON VIEW crm.invoice_card IS
     E'@primaryKey account_id,id\n'
     '@foreignKey (account_id,id) references crm.invoices (account_id,id)|@fieldName invoice|@foreignSingleFieldName card|@foreignFieldName cards\n'
@@ -296,6 +309,14 @@ COMMENT ON COLUMN crm.invoice_card.created_at IS 'When the invoice was created.'
 COMMENT ON COLUMN crm.invoice_card.status_changed_at IS 'When the invoice last changed status.';
 COMMENT ON COLUMN crm.invoice_card.paid_at IS 'When the invoice became paid; NULL: never.';
 COMMENT ON COLUMN crm.invoice_card.replaces_invoice_id IS 'The invoice this one replaces (a reissue); NULL: none.';
+COMMENT ON COLUMN crm.invoice_card.client_country IS
+    'The country of the client''s first phone (ISO 3166 alpha-2, libphonenumber); NULL without a phone.';
+COMMENT ON COLUMN crm.invoice_card.client_area IS
+    'The offline geocoder''s description of the client''s first phone, in English: the area of a fixed line (Moscow), the country of a mobile (Russia); NULL without a phone.';
+COMMENT ON COLUMN crm.invoice_card.client_timezone IS
+    'The client''s time zone: clients.timezone, else the zone of its first phone''s country when that country has only one, else the account''s; NULL when the client is not visible.';
+COMMENT ON COLUMN crm.invoice_card.client_local_time IS
+    'The client''s current time: now() in client_timezone, at the time of the query.';
 
 -- A sale is an invoice and every invoice that replaces it (replaces_invoice_id, by
 -- reissue), followed down the chain; it counts once, as its newest paid invoice (or,

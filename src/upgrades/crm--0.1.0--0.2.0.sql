@@ -483,3 +483,7 @@ ALTER TABLE crm.alerts
     DROP CONSTRAINT alerts_happened_at_valid,
     DROP CONSTRAINT alerts_resolved_at_valid,
     DROP CONSTRAINT alerts_seen_at_valid;
+
+-- ---- the client's country and local time (src/schema/clients.sql) ----
+ALTER TABLE crm.clients
+    ADD COLUMN timezone text CONSTRAINT clients_timezone_valid CHECK (crm.timezone_ok(timezone));

@@ -6,7 +6,7 @@ SELECT crm_test.company('Clients RU', 'RU') AS ru \gset
 SELECT crm_test.company('Clients UA', 'UA') AS ua \gset
 
 SELECT columns_are('crm', 'clients', ARRAY['account_id', 'id', 'name', 'email', 'category', 'responsible_id', 'note',
-    'tags', 'budget', 'birthday', 'city', 'address', 'ip', 'attrs', 'created_at', 'contact_flagged'], 'crm.clients has the public columns');
+    'tags', 'budget', 'birthday', 'city', 'address', 'ip', 'attrs', 'created_at', 'contact_flagged', 'timezone'], 'crm.clients has the public columns');
 SELECT has_index('crm', 'client_phones', 'client_phones_phone_idx', ARRAY['account_id', 'phone'],
     'client phones are indexed by E.164 within an account');
 

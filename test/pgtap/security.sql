@@ -133,7 +133,8 @@ RESET ROLE;
 
 -- Every function pins its search_path, except the four that policies call per row, and the
 -- CHECK helpers of values.sql, the value trigger of value_checks.sql and the two guards,
--- called per row written, all C: the helpers, the value trigger and two of the four run no
+-- called per row written, and the client's place of client_place.sql, called per row of
+-- two views, all C: the helpers, the value trigger, the place and two of the four run no
 -- query; the guards and the other two run only identity's binding lookup and
 -- crm.can_see_customers()'s query, which name every object and operator with their schema
 -- (the hostile-path checks below prove they cannot be tricked).
@@ -142,7 +143,8 @@ INSERT INTO unpinned VALUES ('crm.session_account()'), ('crm.current_employee()'
     ('crm.customer_data_account()'),
     ('crm._time_ok(timestamptz, text)'), ('crm._date_ok(date, text)'), ('crm._amount_ok(numeric, text)'),
     ('crm._positive_amount_ok(numeric, text)'), ('crm._forward_interval_ok(interval, text)'),
-    ('crm._check_values()'), ('crm._account_guard()'), ('crm._customer_guard()');
+    ('crm._check_values()'), ('crm._account_guard()'), ('crm._customer_guard()'),
+    ('crm.phone_country(text)'), ('crm.phone_area(text, text)'), ('crm.country_timezone(text)');
 SELECT is(ARRAY(SELECT p.oid::regprocedure::text FROM pg_proc p
                 WHERE p.pronamespace = 'crm'::regnamespace
                   AND NOT coalesce(p.proconfig::text[] && ARRAY['search_path=pg_catalog, pg_temp'], false)
