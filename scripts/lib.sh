@@ -19,7 +19,7 @@ CRM_PACKAGES=(
   build-essential g++ make
   postgresql-15 postgresql-server-dev-15 postgresql-contrib
   postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
-  libphonenumber-dev
+  libphonenumber-dev libicu-dev   # libphonenumber-dev ships libgeocoding; its header needs ICU's
   clang llvm
   sqlsmith
 )

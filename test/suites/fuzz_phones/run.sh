@@ -12,7 +12,7 @@ cp test/fuzz/corpus/* "$OUT/corpus/"
 SAN="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -g -O1"
 clang $SAN -Isrc -c test/fuzz/fuzz_phones.c -o "$OUT/fuzz_phones.o"
 clang++ $SAN -std=c++17 -Isrc -c src/phones_shim.cc -o "$OUT/phones_shim.o"
-clang++ $SAN "$OUT/fuzz_phones.o" "$OUT/phones_shim.o" -lphonenumber -o "$OUT/fuzz_phones"
+clang++ $SAN "$OUT/fuzz_phones.o" "$OUT/phones_shim.o" -lgeocoding -lphonenumber -licuuc -o "$OUT/fuzz_phones"
 # The library's singleton lives for the process; leaks are not what we look for.
 ASAN_OPTIONS=detect_leaks=0 "$OUT/fuzz_phones" -max_total_time="$SECS" -max_len=512 -timeout=10 \
   -artifact_prefix="$OUT/" -print_final_stats=1 "$OUT/corpus" 2>"$OUT/log" || {
