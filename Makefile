@@ -52,6 +52,7 @@ OBJS = \
 	src/templates.o \
 	src/templates_core.o \
 	src/chats.o \
+	src/appointments.o \
 	src/inbound.o \
 	src/alerts.o \
 	src/due.o \
@@ -125,6 +126,7 @@ SQL_CODE = \
 	src/invoices/payments.sql \
 	src/calls.sql \
 	src/chats.sql \
+	src/appointments.sql \
 	src/alerts.sql \
 	src/customers.sql \
 	src/due.sql \

@@ -1,6 +1,7 @@
 /*
  * chats.c
- *	  Conversations, messages, the responsible manager, appointments.
+ *	  Conversations, messages, the responsible manager (appointments are
+ *	  appointments.c's).
  *
  * Triggers:
  *	messages_10_check			(BEFORE INSERT on crm.messages,
@@ -15,11 +16,6 @@
  *		without a responsible manager makes that employee responsible; every
  *		outgoing message gives the client's open leads without a manager
  *		created before it their manager (lead_managers.c).
- *	appointments_10_transition	(BEFORE UPDATE on crm.appointments,
- *		crm_appointment_before_update) allows waiting -> confirmed -> came
- *		and waiting/confirmed -> cancelled.
- *	appointments_90_history		(AFTER INSERT OR UPDATE,
- *		crm_appointment_history) appends to crm.appointment_events.
  *
  * Internal writes run as the schema owner and always name the account.
  */
@@ -179,118 +175,6 @@ crm_message_after_insert(PG_FUNCTION_ARGS)
 									 DatumGetTimestampTz(sent_at));
 	}
 
-	crm_restore_user(&user);
-	return crm_trigger_return(&t, NULL);
-}
-
-/* ---- appointments ---- */
-
-static bool
-appointment_move_allowed(const char *from, const char *to)
-{
-	if (strcmp(from, to) == 0)
-		return true;
-	if (strcmp(from, "waiting") == 0)
-		return strcmp(to, "confirmed") == 0 || strcmp(to, "cancelled") == 0;
-	if (strcmp(from, "confirmed") == 0)
-		return strcmp(to, "came") == 0 || strcmp(to, "cancelled") == 0;
-	return false;
-}
-
-static const char *
-appointment_allowed_list(const char *from)
-{
-	if (strcmp(from, "waiting") == 0)
-		return "\"confirmed\", \"cancelled\"";
-	if (strcmp(from, "confirmed") == 0)
-		return "\"came\", \"cancelled\"";
-	return NULL;
-}
-
-enum
-{
-	APPOINTMENT_ACCOUNT_ID, APPOINTMENT_ID, APPOINTMENT_STATUS, APPOINTMENT_NCOLUMNS
-};
-static const char *const appointment_names[] = {"account_id", "id", "status"};
-static CrmColumnMap appointment_columns = {"crm.appointments", APPOINTMENT_NCOLUMNS, appointment_names};
-
-PG_FUNCTION_INFO_V1(crm_appointment_before_update);
-Datum
-crm_appointment_before_update(PG_FUNCTION_ARGS)
-{
-	CrmTrigger	t;
-	CrmRow		old,
-				new;
-	char	   *from,
-			   *to;
-	int64		id;
-	const char *allowed;
-
-	crm_trigger_start(&t, fcinfo, "crm_appointment_before_update", CRM_BEFORE, CRM_ON_UPDATE);
-	old = (CrmRow) {t.old, t.desc, crm_trigger_columns(&t, &appointment_columns)};
-	new = (CrmRow) {t.new, t.desc, old.map};
-	from = crm_row_text(&old, APPOINTMENT_STATUS);
-	to = crm_row_text(&new, APPOINTMENT_STATUS);
-	/* A NULL status is the NOT NULL constraint's to report. */
-	if (from == NULL || to == NULL || appointment_move_allowed(from, to))
-		return crm_trigger_return(&t, t.new);
-
-	id = crm_row_int64(&old, APPOINTMENT_ID, NULL);
-	allowed = appointment_allowed_list(from);
-	ereport(ERROR,
-			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-			 errmsg("appointment %lld cannot move from \"%s\" to \"%s\"",
-					(long long) id, from, to),
-			 errdetail("Appointment %lld is \"%s\".", (long long) id, from),
-			 allowed ? errhint("From \"%s\" an appointment may move to %s.", from, allowed)
-			 : errhint("\"%s\" is final: book a new appointment instead.", from)));
-	PG_RETURN_NULL();
-}
-
-static CrmPlan insert_appointment_event = {
-	"INSERT INTO crm.appointment_events (account_id, appointment_id, employee_id, "
-	"from_status, to_status) VALUES ($1, $2, $3, $4, $5)",
-	5, {INT8OID, INT8OID, INT8OID, TEXTOID, TEXTOID}
-};
-
-PG_FUNCTION_INFO_V1(crm_appointment_history);
-Datum
-crm_appointment_history(PG_FUNCTION_ARGS)
-{
-	CrmTrigger	t;
-	CrmRow		new,
-				old;
-	bool		isnull,
-				from_null = true,
-				no_employee;
-	Datum		args[5];
-	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
-	CrmUserSwitch user;
-	int64		employee = crm_employee_or_null(&no_employee);
-
-	crm_trigger_start(&t, fcinfo, "crm_appointment_history", CRM_AFTER,
-					  CRM_ON_INSERT | CRM_ON_UPDATE);
-	if (t.restoring)
-		return crm_trigger_return(&t, NULL);
-	new = (CrmRow) {t.new, t.desc, crm_trigger_columns(&t, &appointment_columns)};
-	args[3] = (Datum) 0;
-	if (t.is_update)
-	{
-		old = (CrmRow) {t.old, t.desc, new.map};
-		if (crm_row_same(&old, &new, APPOINTMENT_STATUS))
-			return crm_trigger_return(&t, NULL);
-		args[3] = crm_row_get(&old, APPOINTMENT_STATUS, &from_null);
-	}
-	args[0] = crm_row_get(&new, APPOINTMENT_ACCOUNT_ID, &isnull);
-	args[1] = crm_row_get(&new, APPOINTMENT_ID, &isnull);
-	args[2] = Int64GetDatum(employee);
-	nulls[2] = no_employee ? 'n' : ' ';
-	nulls[3] = from_null ? 'n' : ' ';
-	args[4] = crm_row_get(&new, APPOINTMENT_STATUS, &isnull);
-
-	crm_trigger_connect(&t);
-	crm_become_owner(&user);
-	crm_exec(&insert_appointment_event, args, nulls, false, 0);
 	crm_restore_user(&user);
 	return crm_trigger_return(&t, NULL);
 }

@@ -1,4 +1,4 @@
--- chats.sql: conversations, messages, who talked to whom, appointments.
+-- chats.sql: conversations, messages, who talked to whom (appointments: appointments.sql).
 
 COMMENT ON TABLE crm.conversations IS 'Conversations with clients, opened by the application; crm keeps the time of the last message.';
 COMMENT ON COLUMN crm.conversations.account_id IS 'The account the row belongs to (default crm.current_account()).';
@@ -31,37 +31,13 @@ COMMENT ON COLUMN crm.client_contacts.conversation_id IS 'The conversation of th
 COMMENT ON COLUMN crm.client_contacts.first_out_at IS 'The sent_at of the employee''s first message to the client.';
 COMMENT ON COLUMN crm.client_contacts.last_out_at IS 'The sent_at of the employee''s latest message to the client.';
 
-COMMENT ON TABLE crm.appointments IS
-    E'@foreignKey (status) references crm.appointment_statuses (value)\n'
-    'Appointments with clients: waiting, then confirmed, then came, or cancelled; every move is kept in crm.appointment_events.';
-COMMENT ON COLUMN crm.appointments.account_id IS 'The account the row belongs to (default crm.current_account()).';
-COMMENT ON COLUMN crm.appointments.id IS 'The appointment''s id (an identity; the key is (account_id, id)).';
-COMMENT ON COLUMN crm.appointments.client_id IS 'The client the appointment is with.';
-COMMENT ON COLUMN crm.appointments.employee_id IS 'The employee the client is to meet; NULL: none named.';
-COMMENT ON COLUMN crm.appointments.starts_at IS 'When the appointment starts.';
-COMMENT ON COLUMN crm.appointments.status IS
-    'The appointment''s status: waiting (default), confirmed, came or cancelled; it moves waiting -> confirmed -> came, or waiting or confirmed -> cancelled (else 55000).';
-COMMENT ON COLUMN crm.appointments.created_at IS 'When the appointment was booked (default: the transaction time).';
-
-COMMENT ON TABLE crm.appointment_events IS
-    'Who moved an appointment from which status to which, written by crm; append-only: UPDATE, DELETE and TRUNCATE raise 42501.';
-COMMENT ON COLUMN crm.appointment_events.account_id IS 'The account the row belongs to (default crm.current_account()).';
-COMMENT ON COLUMN crm.appointment_events.id IS 'The event''s id (an identity; the key is (account_id, id)), in the order of the events.';
-COMMENT ON COLUMN crm.appointment_events.appointment_id IS 'The appointment moved.';
-COMMENT ON COLUMN crm.appointment_events.employee_id IS 'The acting employee; NULL: none.';
-COMMENT ON COLUMN crm.appointment_events.from_status IS 'The status before; NULL for the booking.';
-COMMENT ON COLUMN crm.appointment_events.to_status IS 'The status after.';
-COMMENT ON COLUMN crm.appointment_events.at IS 'When: the transaction time of the move.';
-
-GRANT SELECT ON crm.conversations, crm.messages, crm.client_contacts, crm.appointments TO crm_reader;
+GRANT SELECT ON crm.conversations, crm.messages, crm.client_contacts TO crm_reader;
 -- crm_manager writes the columns of crm.conversations but those crm fills (@omit create,update):
 -- those are refused (42501), but for the ones a trigger refuses with an explanation (428C9).
 REVOKE INSERT, UPDATE ON crm.conversations FROM crm_manager;
 GRANT INSERT (account_id, id, client_id, channel, created_at), UPDATE (account_id, id,
     client_id, channel, created_at) ON crm.conversations TO crm_manager;
 GRANT INSERT ON crm.messages TO crm_manager;
-GRANT INSERT, UPDATE ON crm.appointments TO crm_manager;
-GRANT SELECT ON crm.appointment_events TO crm_reader;
 
 CREATE OR REPLACE FUNCTION crm._message_before_insert() RETURNS trigger
     LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_message_before_insert';
@@ -73,30 +49,12 @@ CREATE OR REPLACE FUNCTION crm._message_after_insert() RETURNS trigger
 REVOKE ALL ON FUNCTION crm._message_after_insert() FROM PUBLIC;
 COMMENT ON FUNCTION crm._message_after_insert() IS
     'Trigger messages_50_contacts: last_message_at, crm.client_contacts, and the first writer as the client''s responsible manager.';
-CREATE OR REPLACE FUNCTION crm._appointment_before_update() RETURNS trigger
-    LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_appointment_before_update';
-REVOKE ALL ON FUNCTION crm._appointment_before_update() FROM PUBLIC;
-COMMENT ON FUNCTION crm._appointment_before_update() IS
-    'Trigger appointments_10_transition: waiting -> confirmed -> came, and waiting or confirmed -> cancelled.';
-CREATE OR REPLACE FUNCTION crm._appointment_history() RETURNS trigger
-    LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_appointment_history';
-REVOKE ALL ON FUNCTION crm._appointment_history() FROM PUBLIC;
-COMMENT ON FUNCTION crm._appointment_history() IS
-    'Trigger appointments_90_history: one crm.appointment_events row per booking and status move.';
 
 -- The employee is the actor, and sent_at a sane time (actor.c).
 CREATE OR REPLACE TRIGGER messages_10_check BEFORE INSERT ON crm.messages
     FOR EACH ROW EXECUTE FUNCTION crm._message_before_insert();
 CREATE OR REPLACE TRIGGER messages_50_contacts AFTER INSERT ON crm.messages
     FOR EACH ROW EXECUTE FUNCTION crm._message_after_insert();
-CREATE OR REPLACE TRIGGER appointments_10_transition BEFORE UPDATE OF status ON crm.appointments
-    FOR EACH ROW EXECUTE FUNCTION crm._appointment_before_update();
-CREATE OR REPLACE TRIGGER appointments_90_history AFTER INSERT OR UPDATE OF status ON crm.appointments
-    FOR EACH ROW EXECUTE FUNCTION crm._appointment_history();
-CREATE OR REPLACE TRIGGER appointment_events_append_only BEFORE UPDATE OR DELETE ON crm.appointment_events
-    FOR EACH ROW EXECUTE FUNCTION crm._append_only();
-CREATE OR REPLACE TRIGGER appointment_events_no_truncate BEFORE TRUNCATE ON crm.appointment_events
-    FOR EACH STATEMENT EXECUTE FUNCTION crm._append_only();
 
 -- The chat list: one row per conversation with its client and last message
 -- (its search indexes on crm.clients and crm.client_phones are in clients.sql).
@@ -161,7 +119,7 @@ COMMENT ON COLUMN crm.chat_list.client_timezone IS
     'The client''s time zone: clients.timezone, else the zone of its first phone''s country when that country has only one, else the account''s.';
 COMMENT ON COLUMN crm.chat_list.client_local_time IS
     'The client''s current time: now() in client_timezone, at the time of the query.';
-GRANT SELECT ON crm.chat_list, crm.appointment_events TO crm_reader;
+GRANT SELECT ON crm.chat_list TO crm_reader;
 
 -- First contact (inbound.c): a channel integration hands crm each message a client
 -- writes; crm finds the client by its address on the channel or by phone, or makes

@@ -24,6 +24,9 @@
  *	phones.c	phone normalisation (phones_shim.cc wraps libphonenumber), derived
  *				E.164 columns (phones.h)
  *	clients.c	clients, client phones, the right to see customers (clients.h)
+ *	client_place.c	where a client is and its time there: the country and area
+ *				of its first phone, its time zone (client_place.h;
+ *				country_zones.c, generated: the countries with one zone)
  *	customers.c	customer data on every path: the policies and the write guard
  *				that hold an employee without the right (customers.h)
  *	orders.c	orders: numbers (given or made), status, fixed columns, derived phone
@@ -43,7 +46,8 @@
  *				email or in-app notice, through the outbox
  *	templates.c	message templates: the check and the rendering (templates.h;
  *				templates_core.c: the table of variables and the parser)
- *	chats.c		conversations, messages, responsible manager, appointments
+ *	chats.c		conversations, messages, responsible manager
+ *	appointments.c	appointments: their moves, the undo of a mis-click, history
  *	inbound.c	first contact: crm.receive_message finds or makes the client,
  *				its conversation and, by the account's mode, a lead
  *	alerts.c	failed-payment alert routing

@@ -82,7 +82,7 @@ CREATE OR REPLACE TRIGGER call_task_events_values BEFORE INSERT OR UPDATE ON crm
 CREATE OR REPLACE TRIGGER conversations_values BEFORE INSERT OR UPDATE ON crm.conversations FOR EACH ROW
     EXECUTE FUNCTION crm._check_values('created_at:time');
 CREATE OR REPLACE TRIGGER appointments_values BEFORE INSERT OR UPDATE ON crm.appointments FOR EACH ROW
-    EXECUTE FUNCTION crm._check_values('created_at:time', 'starts_at:time');
+    EXECUTE FUNCTION crm._check_values('created_at:time', 'starts_at:time', 'status_changed_at:time');
 CREATE OR REPLACE TRIGGER appointment_events_values BEFORE INSERT OR UPDATE ON crm.appointment_events FOR EACH ROW
     EXECUTE FUNCTION crm._check_values('at:time');
 CREATE OR REPLACE TRIGGER alerts_values BEFORE INSERT OR UPDATE ON crm.alerts FOR EACH ROW

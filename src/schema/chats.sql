@@ -49,6 +49,9 @@ CREATE TABLE crm.appointments (
     starts_at   timestamptz NOT NULL,
     status      text NOT NULL DEFAULT 'waiting' CHECK (status IN ('waiting', 'confirmed', 'came', 'cancelled')),
     created_at  timestamptz NOT NULL DEFAULT now(),
+    -- When the status last moved: the writer may give it (the time of the move, which
+    -- decides whether it may still be undone), else crm sets the transaction time.
+    status_changed_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (account_id, id),
     FOREIGN KEY (account_id, client_id) REFERENCES crm.clients (account_id, id),
     FOREIGN KEY (account_id, employee_id) REFERENCES crm.employees (account_id, id)
@@ -63,8 +66,12 @@ CREATE TABLE crm.appointment_events (
     from_status    text,
     to_status      text NOT NULL,
     at             timestamptz NOT NULL DEFAULT now(),
+    -- An undo (a mis-click taken back) names the move it undoes.
+    undoes_event_id bigint,
     PRIMARY KEY (account_id, id),
-    FOREIGN KEY (account_id, appointment_id) REFERENCES crm.appointments (account_id, id)
+    FOREIGN KEY (account_id, appointment_id) REFERENCES crm.appointments (account_id, id),
+    CONSTRAINT appointment_events_undoes_fkey
+        FOREIGN KEY (account_id, undoes_event_id) REFERENCES crm.appointment_events (account_id, id)
 );
 CREATE INDEX appointment_events_appointment_idx ON crm.appointment_events (account_id, appointment_id, id);
 

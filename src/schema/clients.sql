@@ -19,7 +19,7 @@ CREATE TABLE crm.clients (
     created_at     timestamptz NOT NULL DEFAULT now(),
     contact_flagged boolean NOT NULL DEFAULT false,  -- a call found the contact wrong (calls.c)
     -- The client's own time zone, when known (client_place.c: else its phone's country's).
-    timezone       text CONSTRAINT clients_timezone_valid CHECK (crm.timezone_ok(timezone)),
+    timezone       text CONSTRAINT clients_timezone_check CHECK (crm.timezone_ok(timezone)),
     PRIMARY KEY (account_id, id),
     FOREIGN KEY (account_id, responsible_id) REFERENCES crm.employees (account_id, id)
 );

@@ -484,6 +484,23 @@ ALTER TABLE crm.alerts
     DROP CONSTRAINT alerts_resolved_at_valid,
     DROP CONSTRAINT alerts_seen_at_valid;
 
--- ---- the client's country and local time (src/schema/clients.sql) ----
+-- ---- the client's country and local time; appointments' undo (src/schema/clients.sql,
+-- src/schema/chats.sql) ----
 ALTER TABLE crm.clients
-    ADD COLUMN timezone text CONSTRAINT clients_timezone_valid CHECK (crm.timezone_ok(timezone));
+    ADD COLUMN timezone text CONSTRAINT clients_timezone_check CHECK (crm.timezone_ok(timezone));
+-- status_changed_at of a booked appointment: the time of its last move, else of its
+-- booking.  crm's own column, filled once: the appointment triggers stand aside.
+ALTER TABLE crm.appointments ADD COLUMN status_changed_at timestamptz;
+ALTER TABLE crm.appointments DISABLE TRIGGER USER;
+UPDATE crm.appointments p
+   SET status_changed_at = coalesce((SELECT max(e.at) FROM crm.appointment_events e
+                                     WHERE e.account_id = p.account_id AND e.appointment_id = p.id),
+                                    p.created_at);
+ALTER TABLE crm.appointments ENABLE TRIGGER USER;
+ALTER TABLE crm.appointments
+    ALTER COLUMN status_changed_at SET DEFAULT now(),
+    ALTER COLUMN status_changed_at SET NOT NULL;
+ALTER TABLE crm.appointment_events
+    ADD COLUMN undoes_event_id bigint,
+    ADD CONSTRAINT appointment_events_undoes_fkey
+        FOREIGN KEY (account_id, undoes_event_id) REFERENCES crm.appointment_events (account_id, id);

@@ -1,6 +1,6 @@
--- Chats: client contacts, responsible manager, categories, appointments, chat list.
+-- Chats: client contacts, responsible manager, categories, chat list (appointments: appointments.sql).
 BEGIN;
-SELECT plan(21);
+SELECT plan(13);
 
 CREATE TEMP TABLE t AS SELECT crm_test.company('Chats Co') AS a;
 GRANT SELECT ON t TO crm_reader;
@@ -87,34 +87,6 @@ SELECT results_eq($$SELECT client FROM crm.chat_list WHERE lower(client) LIKE lo
 SELECT results_eq($$SELECT client FROM crm.chat_list WHERE client_id IN
                     (SELECT client_id FROM crm.client_phones WHERE reverse(phone) LIKE reverse('4567') || '%')$$,
                   $$VALUES ('Olga')$$, 'chat list searched by the last digits of a phone');
-
--- Appointments.
-INSERT INTO crm.appointments (client_id, employee_id, starts_at)
-  SELECT id, crm.current_employee(), '2026-02-01 10:00+00' FROM crm.clients WHERE name IN ('Olga', 'Petr');
-UPDATE crm.appointments SET status = 'confirmed' WHERE client_id = (SELECT id FROM crm.clients WHERE name = 'Olga');
-UPDATE crm.appointments SET status = 'came' WHERE client_id = (SELECT id FROM crm.clients WHERE name = 'Olga');
-SELECT is((SELECT status FROM crm.appointments WHERE client_id = (SELECT id FROM crm.clients WHERE name = 'Olga')),
-          'came', 'waiting -> confirmed -> came');
-SELECT throws_ok($$UPDATE crm.appointments SET status = 'cancelled' WHERE client_id = (SELECT id FROM crm.clients WHERE name = 'Olga')$$,
-                 '55000', NULL, 'came is final');
-SELECT throws_ok($$UPDATE crm.appointments SET status = 'came' WHERE client_id = (SELECT id FROM crm.clients WHERE name = 'Petr')$$,
-                 '55000', NULL, 'waiting cannot jump to came');
-UPDATE crm.appointments SET status = 'cancelled' WHERE client_id = (SELECT id FROM crm.clients WHERE name = 'Petr');
-SELECT is((SELECT status FROM crm.appointments WHERE client_id = (SELECT id FROM crm.clients WHERE name = 'Petr')),
-          'cancelled', 'waiting -> cancelled');
-SELECT throws_ok($$UPDATE crm.appointments SET status = 'waiting' WHERE client_id = (SELECT id FROM crm.clients WHERE name = 'Petr')$$,
-                 '55000', NULL, 'cancelled is final');
-SELECT results_eq($$SELECT coalesce(e.from_status, '-'), e.to_status FROM crm.appointment_events e
-                    JOIN crm.appointments p ON p.id = e.appointment_id AND p.account_id = e.account_id
-                    WHERE p.client_id = (SELECT id FROM crm.clients WHERE name = 'Olga') ORDER BY e.id$$,
-                  $$VALUES ('-', 'waiting'), ('waiting', 'confirmed'), ('confirmed', 'came')$$,
-                  'each appointment change is in its history');
-RESET ROLE;
-SELECT throws_ok($$UPDATE crm.appointment_events SET to_status = 'came'$$, '42501', NULL,
-                 'appointment history is append-only');
-SELECT throws_ok($$SET LOCAL ROLE crm_test_manager; SELECT set_config('crm.account_id', (SELECT a FROM t)::text, true);
-                   UPDATE crm.appointments SET status = 'bogus'$$, '55000', NULL, 'an unknown appointment status is refused as a move');
-RESET ROLE;
 
 SELECT * FROM finish();
 ROLLBACK;
