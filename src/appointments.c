@@ -98,7 +98,7 @@ last_move(int64 account_id, int64 appointment_id, LastMove *last)
 	uint64		n;
 
 	crm_become_owner(&user);
-	n = crm_exec(&last_move_plan, args, NULL, true, 1);
+	n = crm_exec(&last_move_plan, args, NULL, false, 1);	/* a fresh snapshot */
 	crm_restore_user(&user);
 	if (n == 0)
 		return false;
