@@ -87,9 +87,12 @@ LEFT JOIN LATERAL (
     WHERE m.account_id = v.account_id AND m.conversation_id = v.id
     ORDER BY m.sent_at DESC, m.id DESC LIMIT 1) m ON true
 -- Where the client is (client_place.sql): from its first phone, at query time.
-LEFT JOIN LATERAL (
-    SELECT p.phone FROM crm.client_phones p
-    WHERE p.account_id = c.account_id AND p.client_id = c.id ORDER BY p.id LIMIT 1) fp ON true
+-- A subquery in the select list, so that it runs only for the rows and columns a query
+-- reads (after a LIMIT); a query that reads none of the four drops the join to
+-- crm.accounts too.
+CROSS JOIN LATERAL (
+    SELECT (SELECT p.phone FROM crm.client_phones p
+            WHERE p.account_id = c.account_id AND p.client_id = c.id ORDER BY p.id LIMIT 1) AS phone) fp
 LEFT JOIN crm.accounts a ON a.id = v.account_id
 CROSS JOIN LATERAL (
     SELECT coalesce(c.timezone, crm.country_timezone(crm.phone_country(fp.phone)), a.timezone) AS zone) z;

@@ -15,6 +15,7 @@
 
 #include <cstring>
 #include <string>
+#include <unordered_map>
 
 #include <unicode/locid.h>
 
@@ -238,6 +239,28 @@ read_number(const char *e164, size_t len)
 	return &last;
 }
 
+// What was answered before, per backend: a view asks the same numbers on every
+// query.  Bounded: emptied when it reaches CACHE_MAX entries.  An empty value
+// is "no answer" (INVALID); a failure (exception) is not kept.
+#define CACHE_MAX 16384
+typedef std::unordered_map<std::string, std::string> AnswerCache;
+
+static const std::string *
+cached(AnswerCache &cache, const std::string &key)
+{
+	AnswerCache::const_iterator it = cache.find(key);
+
+	return it == cache.end() ? nullptr : &it->second;
+}
+
+static const std::string &
+remember(AnswerCache &cache, const std::string &key, const std::string &value)
+{
+	if (cache.size() >= CACHE_MAX)
+		cache.clear();
+	return cache[key] = value;
+}
+
 static bool
 copy_out(const std::string &value, char *out, size_t out_size)
 {
@@ -247,24 +270,40 @@ copy_out(const std::string &value, char *out, size_t out_size)
 	return true;
 }
 
+// The country of a number read from E.164: two capital letters, or empty
+// ("001", the numbers of no country, and "ZZ" are not countries).
+static std::string
+country_of(const char *e164, size_t len)
+{
+	const ReadNumber *n = read_number(e164, len);
+
+	if (!n->valid || n->region.size() != 2 || n->region == "ZZ" ||
+		n->region[0] < 'A' || n->region[0] > 'Z' || n->region[1] < 'A' || n->region[1] > 'Z')
+		return std::string();
+	return n->region;
+}
+
 extern "C" int
 crm_phone_shim_country(const char *e164, size_t e164_len, char *out, size_t out_size)
 {
 	try
 	{
-		const ReadNumber *n;
+		static AnswerCache countries;
+		std::string key;
+		const std::string *country;
 
 		if (out == nullptr || out_size == 0)
 			return CRM_PHONE_SHIM_ERROR;
 		out[0] = '\0';
 		if (e164 == nullptr)
 			return CRM_PHONE_SHIM_INVALID;
-		n = read_number(e164, e164_len);
-		// Two letters: "001" (numbers of no country) and "ZZ" are not countries.
-		if (!n->valid || n->region.size() != 2 || n->region == "ZZ" ||
-			n->region[0] < 'A' || n->region[0] > 'Z' || n->region[1] < 'A' || n->region[1] > 'Z')
+		key.assign(e164, e164_len);
+		country = cached(countries, key);
+		if (country == nullptr)
+			country = &remember(countries, key, country_of(e164, e164_len));
+		if (country->empty())
 			return CRM_PHONE_SHIM_INVALID;
-		return copy_out(n->region, out, out_size) ? CRM_PHONE_SHIM_OK : CRM_PHONE_SHIM_ERROR;
+		return copy_out(*country, out, out_size) ? CRM_PHONE_SHIM_OK : CRM_PHONE_SHIM_ERROR;
 	}
 	catch (...)
 	{
@@ -292,18 +331,32 @@ language_ok(const char *language)
 	return true;
 }
 
+// The geocoder's description of a number read from E.164, or empty.
+static std::string
+area_of(const char *e164, size_t len, const char *language)
+{
+	// Built on first use: the geocoder's index of its data files.  The data
+	// themselves are compiled into libgeocoding and read per country calling
+	// code and language as asked.
+	static PhoneNumberOfflineGeocoder *geocoder = nullptr;
+	const ReadNumber *n = read_number(e164, len);
+
+	if (!n->valid)
+		return std::string();
+	if (geocoder == nullptr)
+		geocoder = new PhoneNumberOfflineGeocoder();
+	return geocoder->GetDescriptionForNumber(n->number, icu::Locale(language));
+}
+
 extern "C" int
 crm_phone_shim_area(const char *e164, size_t e164_len, const char *language,
 					char *out, size_t out_size)
 {
 	try
 	{
-		// Built on first use: the geocoder's index of its data files.  The
-		// data themselves are compiled into libgeocoding and read per country
-		// calling code and language as asked.
-		static PhoneNumberOfflineGeocoder *geocoder = nullptr;
-		const ReadNumber *n;
-		std::string area;
+		static AnswerCache areas;
+		std::string key;
+		const std::string *area;
 
 		if (out == nullptr || out_size == 0)
 			return CRM_PHONE_SHIM_ERROR;
@@ -312,15 +365,15 @@ crm_phone_shim_area(const char *e164, size_t e164_len, const char *language,
 			return CRM_PHONE_SHIM_ERROR;
 		if (e164 == nullptr)
 			return CRM_PHONE_SHIM_INVALID;
-		n = read_number(e164, e164_len);
-		if (!n->valid)
+		key.assign(language);
+		key.push_back(' ');
+		key.append(e164, e164_len);
+		area = cached(areas, key);
+		if (area == nullptr)
+			area = &remember(areas, key, area_of(e164, e164_len, language));
+		if (area->empty())
 			return CRM_PHONE_SHIM_INVALID;
-		if (geocoder == nullptr)
-			geocoder = new PhoneNumberOfflineGeocoder();
-		area = geocoder->GetDescriptionForNumber(n->number, icu::Locale(language));
-		if (area.empty())
-			return CRM_PHONE_SHIM_INVALID;
-		return copy_out(area, out, out_size) ? CRM_PHONE_SHIM_OK : CRM_PHONE_SHIM_ERROR;
+		return copy_out(*area, out, out_size) ? CRM_PHONE_SHIM_OK : CRM_PHONE_SHIM_ERROR;
 	}
 	catch (...)
 	{

@@ -260,9 +260,12 @@ FROM crm.invoices i
 LEFT JOIN crm.clients c ON c.account_id = i.account_id AND c.id = i.client_id
 LEFT JOIN crm.employees m ON m.account_id = i.account_id AND m.id = i.manager_id
 -- Where the client is (client_place.sql): from its first phone, at query time.
-LEFT JOIN LATERAL (
-    SELECT p.phone FROM crm.client_phones p
-    WHERE p.account_id = c.account_id AND p.client_id = c.id ORDER BY p.id LIMIT 1) fp ON true
+-- A subquery in the select list, so that it runs only for the rows and columns a query
+-- reads (after a LIMIT); a query that reads none of the four drops the join to
+-- crm.accounts too.
+CROSS JOIN LATERAL (
+    SELECT (SELECT p.phone FROM crm.client_phones p
+            WHERE p.account_id = c.account_id AND p.client_id = c.id ORDER BY p.id LIMIT 1) AS phone) fp
 LEFT JOIN crm.accounts a ON a.id = i.account_id
 CROSS JOIN LATERAL (
     SELECT CASE WHEN c.id IS NOT NULL

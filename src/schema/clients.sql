@@ -50,7 +50,8 @@ CREATE TABLE crm.client_channels (
 CREATE INDEX client_channels_client_idx ON crm.client_channels (account_id, client_id);
 
 CREATE INDEX client_phones_phone_idx ON crm.client_phones (account_id, phone);
-CREATE INDEX client_phones_client_idx ON crm.client_phones (account_id, client_id);
+-- A client's phones in the order they were added: its first phone is one index probe.
+CREATE INDEX client_phones_client_idx ON crm.client_phones (account_id, client_id, id);
 
 -- The chat list's search (chats.sql) without pg_trgm: name prefix (case-insensitive) and phone suffix.
 CREATE INDEX clients_name_prefix_idx ON crm.clients (account_id, lower(name) text_pattern_ops);

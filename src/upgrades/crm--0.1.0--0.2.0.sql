@@ -488,6 +488,9 @@ ALTER TABLE crm.alerts
 -- src/schema/chats.sql) ----
 ALTER TABLE crm.clients
     ADD COLUMN timezone text CONSTRAINT clients_timezone_check CHECK (crm.timezone_ok(timezone));
+-- A client's first phone (the views' client_country ...) is one probe of this index.
+DROP INDEX crm.client_phones_client_idx;
+CREATE INDEX client_phones_client_idx ON crm.client_phones (account_id, client_id, id);
 -- status_changed_at of a booked appointment: the time of its last move, else of its
 -- booking.  crm's own column, filled once: the appointment triggers stand aside.
 ALTER TABLE crm.appointments ADD COLUMN status_changed_at timestamptz;
