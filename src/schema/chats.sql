@@ -66,12 +66,12 @@ CREATE TABLE crm.appointment_events (
     from_status    text,
     to_status      text NOT NULL,
     at             timestamptz NOT NULL DEFAULT now(),
-    -- An undo (a mis-click taken back) names the move it undoes.
+    -- An undo (a mis-click taken back) names the move it undoes.  Written by crm only
+    -- (appointments.c), so no foreign key: one to the table itself would make its
+    -- data-only dump (an extension's table) circular.
     undoes_event_id bigint,
     PRIMARY KEY (account_id, id),
-    FOREIGN KEY (account_id, appointment_id) REFERENCES crm.appointments (account_id, id),
-    CONSTRAINT appointment_events_undoes_fkey
-        FOREIGN KEY (account_id, undoes_event_id) REFERENCES crm.appointment_events (account_id, id)
+    FOREIGN KEY (account_id, appointment_id) REFERENCES crm.appointments (account_id, id)
 );
 CREATE INDEX appointment_events_appointment_idx ON crm.appointment_events (account_id, appointment_id, id);
 

@@ -503,7 +503,4 @@ ALTER TABLE crm.appointments ENABLE TRIGGER USER;
 ALTER TABLE crm.appointments
     ALTER COLUMN status_changed_at SET DEFAULT now(),
     ALTER COLUMN status_changed_at SET NOT NULL;
-ALTER TABLE crm.appointment_events
-    ADD COLUMN undoes_event_id bigint,
-    ADD CONSTRAINT appointment_events_undoes_fkey
-        FOREIGN KEY (account_id, undoes_event_id) REFERENCES crm.appointment_events (account_id, id);
+ALTER TABLE crm.appointment_events ADD COLUMN undoes_event_id bigint;
