@@ -87,7 +87,7 @@ GRANT DELETE ON crm.clients TO crm_manager;
 -- those are refused (42501), but for the ones a trigger refuses with an explanation (428C9).
 REVOKE INSERT, UPDATE ON crm.clients FROM crm_manager;
 GRANT INSERT (account_id, id, name, email, category, responsible_id, note, tags, budget,
-    birthday, city, address, ip, attrs, created_at), UPDATE (account_id, id, name, email,
+    birthday, city, address, ip, attrs, created_at, timezone), UPDATE (account_id, id, name, email,
     category, responsible_id, note, tags, budget, birthday, city, address, ip, attrs,
-    created_at) ON crm.clients TO crm_manager;
+    created_at, timezone) ON crm.clients TO crm_manager;
 GRANT EXECUTE ON FUNCTION crm.can_see_customers() TO crm_reader;
