@@ -10,15 +10,20 @@
  * Trigger functions (attached in each concept's SQL; defined in history.sql):
  *	crm._append_only()		BEFORE UPDATE OR DELETE (row) and BEFORE TRUNCATE
  *	crm._forbid_delete(hint)	BEFORE DELETE (row) and BEFORE TRUNCATE
- * C API (history.h): crm_lead_event, one row of crm.lead_events.
+ * C API (history.h): crm_lead_event, one row of crm.lead_events;
+ * crm_lead_created_events and crm_lead_created_with_statement, the 'created'
+ * events of a multi-row INSERT of leads written in one statement.
  */
 #include "postgres.h"
 
 #include "catalog/pg_type_d.h"
 #include "commands/trigger.h"
+#include "executor/tuptable.h"
 #include "fmgr.h"
+#include "nodes/pg_list.h"
 #include "utils/builtins.h"
 #include "utils/rel.h"
+#include "utils/tuplestore.h"
 
 #include "crm.h"
 #include "history.h"
@@ -97,4 +102,131 @@ crm_lead_event(int64 account_id, int64 lead_id, const char *kind,
 	nulls[5] = to_null ? 'n' : ' ';
 	nulls[6] = detail_null ? 'n' : ' ';
 	crm_exec(&insert_lead_event, args, nulls, false, 0);
+}
+
+/*
+ * A multi-row INSERT of leads writes the 'created' events of all its rows when
+ * the first of them fires lead_90_history_insert: one INSERT ... SELECT from
+ * the statement's new rows (the trigger's transition table new_leads), in the
+ * order they were inserted, with the detail of leads.c's created_event
+ * ({"number": number}).  So each lead's later events (lead_95_link's) still
+ * come after its 'created' event, and crm_lead_event's row is unchanged.  The
+ * batch remembers the statement's transition table and its rows' ids in
+ * firing order; the statement's other rows find their event written.
+ */
+static CrmPlan insert_created_events = {
+	"INSERT INTO crm.lead_events (account_id, lead_id, employee_id, kind, to_status_id, detail) "
+	"SELECT n.account_id, n.id, $1, 'created', n.status_id, jsonb_build_object('number', n.number) "
+	"FROM new_leads n",
+	1, {INT8OID}
+};
+
+typedef struct CreatedBatch
+{
+	Tuplestorestate *rows;		/* the statement's transition table */
+	int64		count;
+	int64		next;			/* the row expected to fire next */
+	int64	   *lead_ids;		/* the rows' ids, in firing order */
+} CreatedBatch;
+
+/*
+ * Kept through subtransaction aborts (an aborted nested statement must not
+ * forget an outer statement's batch); a stale batch fails the id check.
+ */
+static CrmXactCache created_batches_cache = {"created events of multi-row inserts", true};
+static List *created_batches = NIL;
+
+static List *
+current_batches(void)
+{
+	if (!crm_xact_cache_valid(&created_batches_cache))
+	{
+		created_batches = NIL;
+		crm_xact_cache_set_valid(&created_batches_cache);
+	}
+	return created_batches;
+}
+
+/* See history.h. */
+bool
+crm_lead_created_with_statement(Tuplestorestate *rows, int64 lead_id)
+{
+	ListCell   *lc;
+
+	if (rows == NULL)
+		return false;
+	foreach(lc, current_batches())
+	{
+		CreatedBatch *b = lfirst(lc);
+		bool		seen;
+
+		if (b->rows != rows)
+			continue;
+		seen = b->next < b->count && b->lead_ids[b->next] == lead_id;
+		if (seen)
+			b->next++;
+		if (!seen || b->next == b->count)
+			created_batches = foreach_delete_current(created_batches, lc);
+		return seen;
+	}
+	return false;
+}
+
+/* The ids of the statement's new rows, in their order; NULL if fewer than count. */
+static int64 *
+statement_lead_ids(Tuplestorestate *rows, TupleDesc desc, AttrNumber id_attnum, int64 count)
+{
+	int64	   *ids = MemoryContextAlloc(crm_xact_cache_memory(&created_batches_cache),
+										 sizeof(int64) * count);
+	TupleTableSlot *slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+	int64		i = 0;
+
+	tuplestore_rescan(rows);
+	while (i < count && tuplestore_gettupleslot(rows, true, false, slot))
+	{
+		bool		isnull;
+
+		ids[i++] = DatumGetInt64(slot_getattr(slot, id_attnum, &isnull));
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	return i == count ? ids : NULL;
+}
+
+static void
+remember_batch(Tuplestorestate *rows, int64 count, int64 *ids)
+{
+	MemoryContext old = MemoryContextSwitchTo(crm_xact_cache_memory(&created_batches_cache));
+	CreatedBatch *b = palloc(sizeof(CreatedBatch));
+
+	b->rows = rows;
+	b->count = count;
+	b->next = 1;
+	b->lead_ids = ids;
+	created_batches = lappend(current_batches(), b);
+	MemoryContextSwitchTo(old);
+}
+
+/* See history.h. */
+bool
+crm_lead_created_events(TriggerData *data, AttrNumber id_attnum, int64 lead_id)
+{
+	Tuplestorestate *rows = data->tg_newtable;
+	int64		count = rows ? tuplestore_tuple_count(rows) : 0;
+	int64	   *ids;
+	Datum		args[1];
+	char		nulls[1] = {' '};
+	bool		no_employee;
+
+	if (count < 2)
+		return false;
+	ids = statement_lead_ids(rows, RelationGetDescr(data->tg_relation), id_attnum, count);
+	if (ids == NULL || ids[0] != lead_id)
+		return false;
+	args[0] = Int64GetDatum(crm_employee_or_null(&no_employee));
+	nulls[0] = no_employee ? 'n' : ' ';
+	if (SPI_register_trigger_data(data) != SPI_OK_TD_REGISTER)
+		elog(ERROR, "crm: SPI_register_trigger_data failed");
+	crm_exec(&insert_created_events, args, nulls, false, 0);
+	remember_batch(rows, count, ids);
+	return true;
 }

@@ -8,7 +8,8 @@
  *	leads_95_counts_*	AFTER INSERT / AFTER UPDATE ... FOR EACH STATEMENT, with
  *						the statement's transition tables: the statement's
  *						changes are summed in memory per group and appended to
- *						crm.lead_count_changes, one row per group that moved.
+ *						crm.lead_count_changes, one row per group that moved
+ *						(one INSERT for all of them).
  *	orders_95_counts	AFTER UPDATE OF amount, per row: a linked order's new
  *						amount moves its lead's group revenue.
  * Functions: crm.fold_lead_counts.
@@ -31,6 +32,7 @@
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/tuptable.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/hsearch.h"
@@ -280,6 +282,54 @@ write_delta(const CountDelta *d)
 	crm_exec(&append_change, args, nulls, false, 0);
 }
 
+/* The changes of a statement that moved several groups, in one INSERT, in key order. */
+static CrmPlan append_changes = {
+	"INSERT INTO crm.lead_count_changes (account_id, type_id, status_id, campaign_id, leads, revenue) "
+	"SELECT c.a, c.t, c.s, c.c, c.l, c.r "
+	"FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::numeric[]) "
+	"WITH ORDINALITY AS c(a, t, s, c, l, r, n) ORDER BY c.n",
+	6, {INT8ARRAYOID, INT8ARRAYOID, INT8ARRAYOID, INT8ARRAYOID, INT8ARRAYOID, NUMERICARRAYOID}
+};
+
+static Datum
+int8_array(Datum *values, bool *nulls, long n)
+{
+	int			dims[1] = {(int) n};
+	int			lbs[1] = {1};
+
+	return PointerGetDatum(construct_md_array(values, nulls, 1, dims, lbs, INT8OID, 8,
+											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+static void
+write_deltas_at_once(CountDelta **sorted, long k)
+{
+	Datum	   *v[5];
+	bool	   *no_campaign = palloc0(sizeof(bool) * k);
+	Datum	   *revenue = palloc(sizeof(Datum) * k);
+	Datum		args[6];
+	int			dims[1] = {(int) k};
+	int			lbs[1] = {1};
+
+	for (int c = 0; c < 5; c++)
+		v[c] = palloc(sizeof(Datum) * k);
+	for (long i = 0; i < k; i++)
+	{
+		v[0][i] = Int64GetDatum(sorted[i]->key.account_id);
+		v[1][i] = Int64GetDatum(sorted[i]->key.type_id);
+		v[2][i] = Int64GetDatum(sorted[i]->key.status_id);
+		v[3][i] = Int64GetDatum(sorted[i]->key.campaign_id);
+		no_campaign[i] = sorted[i]->key.no_campaign;
+		v[4][i] = Int64GetDatum(sorted[i]->leads);
+		revenue[i] = sorted[i]->revenue;
+	}
+	for (int c = 0; c < 5; c++)
+		args[c] = int8_array(v[c], c == 3 ? no_campaign : NULL, k);
+	args[5] = PointerGetDatum(construct_md_array(revenue, NULL, 1, dims, lbs, NUMERICOID, -1,
+												 false, TYPALIGN_INT));
+	crm_exec(&append_changes, args, NULL, false, 0);
+}
+
 /* Folds the changes unless another session is folding (then -1). */
 static int64
 fold_if_free(void)
@@ -324,8 +374,10 @@ write_deltas(HTAB *deltas)
 			sorted[k++] = d;
 	}
 	qsort(sorted, k, sizeof(CountDelta *), compare_keys);
-	for (long i = 0; i < k; i++)
-		write_delta(sorted[i]);
+	if (k == 1)
+		write_delta(sorted[0]);
+	else if (k > 1)
+		write_deltas_at_once(sorted, k);
 	if (k > 0)
 		maybe_fold_changes();
 }

@@ -10,7 +10,9 @@
  *							write of crm itself that allows CRM_WRITE_STATUS_MOVE),
  *							closed_at
  *	lead_90_history			one crm.lead_events row per change worth keeping (an
- *							import writes its own 'created' events)
+ *	lead_90_history_insert	import writes its own 'created' events); a multi-row
+ *							INSERT writes the 'created' events of all its rows in
+ *							one statement, at its first row
  * Functions: crm.transition_lead, crm.allowed_transitions.
  * Elsewhere on crm.leads: lead_20_phone and lead_95_link (linking.c),
  * leads_95_counts_* (lead_reports.c), lead_no_delete (history.c).
@@ -508,10 +510,15 @@ crm_lead_after_write(PG_FUNCTION_ARGS)
 	/* an import writes the 'created' events of its leads itself, dated at created_at */
 	if (trig.is_insert && crm_write_allows(CRM_WRITE_IMPORT))
 		return crm_trigger_return(&trig, NULL);
+	if (trig.is_insert && crm_lead_created_with_statement(trig.data->tg_newtable, lead_id))
+		return crm_trigger_return(&trig, NULL);
 	crm_trigger_connect(&trig);
 	crm_become_owner(&user);
 	if (trig.is_insert)
-		created_event(account_id, lead_id, &new);
+	{
+		if (!crm_lead_created_events(trig.data, new.map->attnum[LEAD_ID], lead_id))
+			created_event(account_id, lead_id, &new);
+	}
 	else
 	{
 		CrmRow		old = {trig.old, trig.desc, new.map};

@@ -109,13 +109,18 @@ CREATE OR REPLACE FUNCTION crm._lead_after_write() RETURNS trigger
     LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_lead_after_write';
 REVOKE ALL ON FUNCTION crm._lead_after_write() FROM PUBLIC;
 COMMENT ON FUNCTION crm._lead_after_write() IS
-    'Trigger lead_90_history: one crm.lead_events row per change worth keeping.';
+    'Triggers lead_90_history and lead_90_history_insert: one crm.lead_events row per change worth keeping (a multi-row INSERT writes its created events in one statement).';
 
 CREATE OR REPLACE TRIGGER lead_10_before_insert BEFORE INSERT ON crm.leads
     FOR EACH ROW EXECUTE FUNCTION crm._lead_before_insert();
 CREATE OR REPLACE TRIGGER lead_10_before_update BEFORE UPDATE ON crm.leads
     FOR EACH ROW EXECUTE FUNCTION crm._lead_before_update();
-CREATE OR REPLACE TRIGGER lead_90_history AFTER INSERT OR UPDATE ON crm.leads
+CREATE OR REPLACE TRIGGER lead_90_history AFTER UPDATE ON crm.leads
+    FOR EACH ROW EXECUTE FUNCTION crm._lead_after_write();
+-- The 'created' events; with the statement's new rows, so that a multi-row INSERT
+-- writes all of them in one statement at its first row (history.c).
+CREATE OR REPLACE TRIGGER lead_90_history_insert AFTER INSERT ON crm.leads
+    REFERENCING NEW TABLE AS new_leads
     FOR EACH ROW EXECUTE FUNCTION crm._lead_after_write();
 CREATE OR REPLACE TRIGGER lead_no_delete BEFORE DELETE ON crm.leads
     FOR EACH ROW EXECUTE FUNCTION crm._forbid_delete('Move the lead to a lost status instead; its history stays.');

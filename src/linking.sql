@@ -9,7 +9,7 @@ COMMENT ON FUNCTION crm._lead_phone_before_write() IS
     'Trigger lead_20_phone: phone from contact_phone, order_id only through the link, and in auto mode the one client with the phone.';
 CREATE OR REPLACE TRIGGER lead_20_phone BEFORE INSERT OR UPDATE OF contact_phone, phone, order_id ON crm.leads
     FOR EACH ROW EXECUTE FUNCTION crm._lead_phone_before_write();
--- Auto mode: link the matching client and order.  After lead_90_history, so
+-- Auto mode: link the matching client and order.  After lead_90_history_insert, so
 -- "created" comes before "client_linked" and "order_linked".
 CREATE OR REPLACE FUNCTION crm._lead_after_insert_link() RETURNS trigger
     LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_lead_after_insert_link';
