@@ -19,14 +19,14 @@ import sys
 
 registry, raw, notes, out, secs, clients, rounds, pgversion, commit_mode = sys.argv[1:10]
 RUN_VARIANTS = os.environ.get("BENCH_VARIANTS", "bare crm plpgsql").split()
-VARIANTS = ["bare", "crm", "plpgsql"]   # the main tables; `before` has a section of its own
+VARIANTS = ["bare", "crm", "plpgsql", "floor"]   # the main tables; `before` has a section of its own
 ORDER, KIND, TITLES = [], {}, {}
 for line in open(registry):
     if not line.strip() or line.startswith("#"):
         continue
     name, kind, _items, title = line.rstrip("\n").split("\t")
     ORDER.append(name)
-    KIND[name], TITLES[name] = kind, title
+    KIND[name], TITLES[name] = ("once" if kind == "large" else kind), title
 
 points, items, cpus = {}, {}, {}
 rounds_cpu, rounds_unit, rounds_instr = {}, {}, {}   # (scale, wl, v, c) -> per round, in order: CPU µs/tx, ms per transaction
@@ -90,6 +90,7 @@ def get(scale, wl, v, c):
 
 
 rows_csv = []
+target_rows = []   # (scale, workload, clients, crm/plpgsql, crm/bare, crm/floor, crm, bare, floor µs/item)
 md = []
 md.append("# crm benchmark report\n")
 md.append(f"- Date: {datetime.datetime.utcnow().strftime('%Y-%m-%d %H:%M UTC')}")
@@ -103,11 +104,13 @@ md.append(f"- Cluster: throwaway; {commit_mode}"
           "generated database, run as the superuser (row-level security bypassed in all three alike)")
 md.append("- Variants: `bare` = crm's tables, indexes and foreign keys with every trigger disabled, rows "
           "written whole by the client; `crm` = the extension; `plpgsql` = crm's tables with its triggers "
-          "replaced by test/bench/plpgsql/*.sql")
+          "replaced by test/bench/plpgsql/*.sql; `floor` = the bare database, and every row crm writes "
+          "(history, count changes, events, counters) written whole by the client in one statement "
+          "(workloads/NAME.floor.sql; no floor point for a workload without one)")
 md.append("- Behaviour tests (test/bench/behaviour/*.sql): " +
           ", ".join(f"{v}: {r}" for v, r in behaviour))
 md.append("")
-md.append("Columns: tps, p50/p95 latency in ms per variant; `crm/bare` and `crm/plpgsql` are throughput "
+md.append("Columns: tps, p50/p95 latency in ms per variant; `crm/bare`, `crm/plpgsql` and `crm/floor` are throughput "
           "ratios (higher is better for crm); `overhead share` is crm's extra latency over bare divided by "
           "PL/pgSQL's (target ≤ 0.67 for single-row writes, ≤ 0.5 for bulk).  For a one-transaction "
           "workload (bulk load, backlog, import), tps is replaced by µs per item (and items per second) and the total time.\n")
@@ -121,8 +124,8 @@ md.append("")
 for scale in scales:
     md.append(f"## Scale {scale}\n")
     md.append("| workload | clients | bare tps | bare p50/p95 | crm tps | crm p50/p95 | plpgsql tps | plpgsql p50/p95 "
-              "| crm/bare | crm/plpgsql | overhead share |")
-    md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+              "| floor tps | floor p50/p95 | crm/bare | crm/plpgsql | crm/floor | overhead share |")
+    md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for wl in ORDER:
         for c in sorted({k[3] for k in med if k[0] == scale and k[1] == wl}):
             vals = {v: get(scale, wl, v, c) for v in VARIANTS}
@@ -134,6 +137,7 @@ for scale in scales:
                     cells += [f"{fmt(unit[v])} µs/item{rate}", f"{fmt(vals[v][3] if vals[v] else None, 0)} ms total"]
                 r1 = ratio(unit["bare"], unit["crm"])
                 r2 = ratio(unit["plpgsql"], unit["crm"])
+                r3 = ratio(unit["floor"], unit["crm"])
                 sh_ = share(unit["crm"], unit["bare"], unit["plpgsql"])
             else:
                 unit = {v: None for v in VARIANTS}
@@ -142,10 +146,12 @@ for scale in scales:
                     cells += [fmt(x[0] if x else None, 0), f"{fmt(x[1] if x else None)} / {fmt(x[2] if x else None)}"]
                 r1 = ratio(vals["crm"][0], vals["bare"][0]) if vals["crm"] and vals["bare"] else None
                 r2 = ratio(vals["crm"][0], vals["plpgsql"][0]) if vals["crm"] and vals["plpgsql"] else None
+                r3 = ratio(vals["crm"][0], vals["floor"][0]) if vals["crm"] and vals["floor"] else None
                 sh_ = share(*(1000.0 * c / vals[v][0] if vals[v] and vals[v][0] else None
                               for v in ("crm", "bare", "plpgsql"))) if KIND[wl] == "write" else None
             md.append(f"| {wl} | {c} | " + " | ".join(cells) +
-                      f" | {fmt(r1)} | {fmt(r2)} | {fmt(sh_) if KIND[wl] != 'read' else '—'} |")
+                      f" | {fmt(r1)} | {fmt(r2)} | {fmt(r3)} | {fmt(sh_) if KIND[wl] != 'read' else '—'} |")
+            target_rows.append((scale, wl, c, r2, r1, r3, unit["crm"], unit["bare"], unit["floor"]))
             for v in VARIANTS:
                 x = vals[v]
                 if not x:
@@ -155,6 +161,7 @@ for scale in scales:
                                  items.get((scale, wl), ""), f"{unit[v]:.3f}" if unit[v] is not None else "",
                                  fmt(r1, 3) if v == "crm" else "", fmt(r2, 3) if v == "crm" else "",
                                  fmt(sh_, 3) if v == "crm" and sh_ is not None else "",
+                                 fmt(r3, 3) if v == "crm" and r3 is not None else "",
                                  f"{cpu_v:.1f}" if cpu_v is not None else ""])
     md.append("")
     if any(k[0] == scale for k in cpu_med):
@@ -169,6 +176,31 @@ for scale in scales:
                 d = cv["crm"] - cv["bare"] if cv["crm"] is not None and cv["bare"] is not None else None
                 md.append(f"| {wl} | {c} | " + " | ".join(fmt(cv[v], 1) for v in VARIANTS) + f" | {fmt(d, 1)} |")
         md.append("")
+
+if target_rows:
+    md.append("## Targets\n")
+    md.append("Single-row writes: crm/plpgsql ≥ 2.0 and crm/floor ≥ 0.77 (throughput ratios, 1 and every client "
+              "count); bulk loads (one-transaction lead loads): crm at most 2× the bare floor per row "
+              "(crm µs/row ÷ bare µs/row ≤ 2.0).  `missed by`: how far the ratio is from its target.\n")
+    md.append("| scale | workload | clients | crm/plpgsql | crm/bare | crm/floor | crm µs/row ÷ bare | missed by |")
+    md.append("|---|---|---:|---:|---:|---:|---:|---|")
+    for scale, wl, c, r2, r1, r3, ucrm, ubare, ufloor in target_rows:
+        if KIND[wl] == "read":
+            continue
+        missed = []
+        per_row = ratio(ucrm, ubare) if KIND[wl] == "once" else None
+        if KIND[wl] == "write":
+            if r2 is not None and r2 < 2.0:
+                missed.append(f"crm/plpgsql {fmt(2.0 - r2)} short")
+            if r3 is not None and r3 < 0.77:
+                missed.append(f"crm/floor {fmt(0.77 - r3)} short")
+        elif wl.startswith("lead_bulk") and per_row is not None and per_row > 2.0:
+            missed.append(f"per row {fmt(per_row / 2.0)}× over 2× bare")
+        md.append(f"| {scale} | {wl} | {c} | {fmt(r2)} | {fmt(r1)} | {fmt(r3)} | {fmt(per_row)} | "
+                  + ("; ".join(missed) if missed else ("met" if KIND[wl] == "write" or wl.startswith("lead_bulk") else "—"))
+                  + " |")
+    md.append("")
+
 
 def per_round(series, scale, wl, c):
     """crm ÷ before of SERIES (rounds_cpu or rounds_unit), round by round (the points of a round
@@ -246,7 +278,7 @@ if notes_rows:
 with open(os.path.join(out, "results.csv"), "w", newline="") as f:
     w = csv.writer(f)
     w.writerow(["scale", "workload", "variant", "clients", "tps", "p50_ms", "p95_ms", "mean_ms", "items", "us_per_item",
-                "crm_over_bare", "crm_over_plpgsql", "overhead_share", "cpu_us_per_tx"])
+                "crm_over_bare", "crm_over_plpgsql", "overhead_share", "crm_over_floor", "cpu_us_per_tx"])
     w.writerows(rows_csv)
 with open(os.path.join(out, "report.md"), "w") as f:
     f.write("\n".join(md) + "\n")

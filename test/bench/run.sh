@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The crm benchmark: crm against a bare schema (same tables and indexes, no
-# triggers) and against the same rules in PL/pgSQL, side by side in one run.
+# triggers), against the floor (the rows crm writes, written whole by the client in
+# one statement with no triggers) and against the same rules in PL/pgSQL, side by
+# side in one run.
 #
 #   test/bench/run.sh [--scale "0.01 0.1"] [--seconds 30] [--clients "1 8"] [--rounds 1] [--out DIR]
 #   test/bench/run.sh --quick          scale 0.001, 1 s per point (what the test suite runs)
@@ -38,8 +40,21 @@
 #                                      point of `before` is taken beside the same point of `crm`
 #                                      (their order swapped every other round), and the report adds
 #                                      crm/before per round.  Not with --use-cluster.
-#   test/bench/run.sh --variants "before crm"   only these variants (default: bare crm plpgsql,
+#   test/bench/run.sh --variants "before crm"   only these variants (default: bare crm plpgsql floor,
 #                                      with before first under --before)
+#   test/bench/run.sh --large          also the workloads of kind `large` (lead_bulk_1m: a million
+#                                      leads by one INSERT ... SELECT), left out by default
+#
+# Variants: bare (crm's tables with every trigger off, the rows of the main table written
+# whole), crm, plpgsql (crm's rules in PL/pgSQL), floor (the bare database, and every row
+# crm writes -- history, count changes, events, counters -- written whole by the client in
+# one statement: workloads/NAME.floor.sql; a workload without one has no floor point).
+# Before the points, the write check runs every workload with a floor file on copies of
+# the crm and floor databases (the same transactions: pgbench -t 20 with one seed) and
+# compares the rows each inserted, updated and deleted per table (crm.locks, crm's lock
+# rows, left out): the report says pass or lists the tables that differ.
+# Workloads NAME@50 spread the writes over 50 accounts (data/80_accounts.sql), the
+# account picked per transaction; not under --as bound (a bound login acts in one).
 #
 # With PGHOST set and --use-cluster, uses that cluster; otherwise builds,
 # installs and starts its own throwaway cluster.  Writes DIR/report.md and
@@ -47,7 +62,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BENCH=test/bench
-SCALES="0.01 0.1"; SECS=30; CLIENTS="1 8"; ROUNDS=1; OUT="$BENCH/results"; USE_CLUSTER=0; DURABLE=0; ONLY=""; WARMUP=2; AS=owner; CPU=0; BEFORE=""; VARIANTS=""; INSTR=0
+SCALES="0.01 0.1"; SECS=30; CLIENTS="1 8"; ROUNDS=1; OUT="$BENCH/results"; USE_CLUSTER=0; DURABLE=0; ONLY=""; WARMUP=2; AS=owner; CPU=0; BEFORE=""; VARIANTS=""; INSTR=0; LARGE=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --scale|--scales) SCALES="$2"; shift 2 ;;
@@ -65,6 +80,7 @@ while [ $# -gt 0 ]; do
     --before) BEFORE="$2"; shift 2 ;;
     --instructions) INSTR="$2"; shift 2 ;;
     --variants) VARIANTS="$2"; shift 2 ;;
+    --large) LARGE=1; shift ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -76,10 +92,10 @@ fi
 if [ -n "$BEFORE" ] && { [ "$USE_CLUSTER" = 1 ] || ! git rev-parse -q --verify "$BEFORE^{commit}" >/dev/null; }; then
   echo "--before: a commit of this repository, and the benchmark's own clusters" >&2; exit 2
 fi
-: "${VARIANTS:=${BEFORE:+before }bare crm plpgsql}"
+: "${VARIANTS:=${BEFORE:+before }bare crm plpgsql floor}"
 for v in $VARIANTS; do
-  case "$v" in bare|crm|plpgsql) ;; before) [ -n "$BEFORE" ] || { echo "variant before needs --before REV" >&2; exit 2; } ;;
-    *) echo "--variants: bare, crm, plpgsql or before, not $v" >&2; exit 2 ;; esac
+  case "$v" in bare|crm|plpgsql|floor) ;; before) [ -n "$BEFORE" ] || { echo "variant before needs --before REV" >&2; exit 2; } ;;
+    *) echo "--variants: bare, crm, plpgsql, floor or before, not $v" >&2; exit 2 ;; esac
 done
 has_variant() { [[ " $VARIANTS " == *" $1 "* ]]; }
 # The registry (test/bench/workloads.tsv): name kind items title.
@@ -87,10 +103,12 @@ WRITES=""; READS=""; ONCE=""
 while IFS=$'\t' read -r name kind items title; do
   case "$name" in ''|'#'*) continue ;; esac
   if [ -n "$ONLY" ] && [[ " $ONLY " != *" $name "* ]]; then continue; fi
+  if [ "$AS" = bound ] && [[ "$name" == *@* ]]; then continue; fi
+  if [ "$kind" = large ]; then [ "$LARGE" = 1 ] || [ -n "$ONLY" ] || continue; kind=once; fi
   case "$kind" in
     write) WRITES="$WRITES $name" ;;
     read) READS="$READS $name" ;;
-    once) ONCE="$ONCE $name"; eval "ITEMS_$name=$items" ;;
+    once) ONCE="$ONCE $name"; eval "ITEMS_${name//@/_}=$items" ;;
     *) echo "workloads.tsv: unknown kind $kind of $name" >&2; exit 2 ;;
   esac
 done < "$BENCH/workloads.tsv"
@@ -205,12 +223,15 @@ latencies() { cat "$@" | awk '{print $3}' | sort -n | awk '{a[NR]=$1; s+=$1} END
   printf "%.3f %.3f %.3f\n", a[i50] / 1000, a[i95] / 1000, s / NR / 1000 }'; }
 
 # variant_file WORKLOAD VARIANT [SUFFIX]: workloads/NAME[.SUFFIX].VARIANT.sql if there is one,
-# else workloads/NAME[.SUFFIX].sql; empty when neither exists (before runs crm's files).
+# else workloads/NAME[.SUFFIX].sql; empty when neither exists (before runs crm's files).  The
+# floor's own script has no fallback: a workload without NAME.floor.sql has no floor point.
 variant_file() {
   local base="$BENCH/workloads/$1${3:+.$3}"
   set -- "$1" "${2/#before/crm}" "${3:-}"
-  if [ -f "$base.$2.sql" ]; then echo "$base.$2.sql"; elif [ -f "$base.sql" ]; then echo "$base.sql"; fi
+  if [ -f "$base.$2.sql" ]; then echo "$base.$2.sql"; elif [ -f "$base.sql" ] && { [ "$2" != floor ] || [ -n "$3" ]; }; then echo "$base.sql"; fi
 }
+# has_point WORKLOAD VARIANT: whether the variant runs the workload
+has_point() { [ -n "$(variant_file "$1" "$2")" ]; }
 
 # point SCALE WORKLOAD VARIANT CLIENTS ITEMS [pgbench args...]
 point() {
@@ -226,24 +247,24 @@ point() {
   # Timed points (-T) first run unrecorded for WARMUP seconds: caches filled,
   # plans made, the same for every variant.
   if [ "$1" = -T ] && [ "$WARMUP" -gt 0 ] && [ "$INSTR" = 0 ]; then
-    pgbench -n -M prepared -c "$c" -j "$c" "${AS_USER[@]}" "${PGBENCH_VARS[@]}" -T "$WARMUP" -f "$f" "b_$v" >/dev/null 2>&1 || true
+    pgbench -n -M prepared -c "$c" -j "$c" "${AS_USER[@]}" "${PGBENCH_VARS[@]}" -T "$WARMUP" -f "$f@1" "b_$v" >/dev/null 2>&1 || true
   fi
   local instr="" ir0 ir1="" cl
   cl="$(cluster_of "$v")"
   if [ "$INSTR" != 0 ]; then
     # unrecorded: the first connection to a database after the restart writes its relcache
     # init file, which would count against the base run only
-    [ "$1" != -T ] || pgbench -n -M prepared -c "$c" -j "$c" "${AS_USER[@]}" "${PGBENCH_VARS[@]}" -t 1 -f "$f" "b_$v" >/dev/null 2>&1 || true
+    [ "$1" != -T ] || pgbench -n -M prepared -c "$c" -j "$c" "${AS_USER[@]}" "${PGBENCH_VARS[@]}" -t 1 -f "$f@1" "b_$v" >/dev/null 2>&1 || true
     instr_settle "$cl"; instr_total "$cl"; ir0="$INSTR_TOTAL"
     if [ "$1" = -T ]; then   # the base run: connection start and first plans, subtracted below
-      pgbench -n -M prepared -c "$c" -j "$c" "${AS_USER[@]}" "${PGBENCH_VARS[@]}" -t "$INSTR_BASE" -f "$f" "b_$v" >/dev/null 2>&1 || true
+      pgbench -n -M prepared -c "$c" -j "$c" "${AS_USER[@]}" "${PGBENCH_VARS[@]}" -t "$INSTR_BASE" -f "$f@1" "b_$v" >/dev/null 2>&1 || true
       instr_settle "$cl"; instr_total "$cl"; ir1="$INSTR_TOTAL"
       set -- -t "$((INSTR_BASE + INSTR))"
     fi
   fi
   [ "$CPU" = 0 ] || cpu_start
   out="$(cd "$dir" && pgbench -n -M prepared -c "$c" -j "$c" --log --log-prefix="$dir/l" \
-         "${AS_USER[@]}" "${PGBENCH_VARS[@]}" "$@" -f "$f" "b_$v" 2>&1)" || rc=$?
+         "${AS_USER[@]}" "${PGBENCH_VARS[@]}" "$@" -f "$f@1" "b_$v" 2>&1)" || rc=$?
   if [ "$INSTR" != 0 ]; then
     instr_settle "$cl"; instr_total "$cl"
     if [ -n "$ir1" ]; then instr="$(( (INSTR_TOTAL - ir1 - (ir1 - ir0)) / (INSTR * c) ))"
@@ -283,7 +304,7 @@ cpu_start() {
 }
 cpu_stop() {
   local i
-  for i in $(seq 100); do pgrep -P "$CPU_PM" -f ' b_(bare|crm|plpgsql|before) ' >/dev/null || break; sleep 0.05; done
+  for i in $(seq 100); do pgrep -P "$CPU_PM" -f ' b_(bare|crm|plpgsql|floor|before) ' >/dev/null || break; sleep 0.05; done
   kill -INT "$CPU_PID"; wait "$CPU_PID" 2>/dev/null || true
   CPU_MS="$(sed -n 's/^\([0-9.]*\),msec,task-clock.*/\1/p' "$W/cpu.out")"
 }
@@ -304,25 +325,31 @@ settings_of() {
                -c "ALTER ROLE postgres IN DATABASE b_$1 SET crm.employee_id = 2"
 }
 
-# builds b_crm, then b_bare and b_plpgsql as copies of it; under --before, b_before with the
-# same generator in the cluster of before
-setup_scale() {
-  local scale="$1" v
-  for v in bare crm plpgsql; do "${PSQL[@]}" -c "DROP DATABASE IF EXISTS b_$v"; done
-  generate b_crm "$scale"
-  # FILE_COPY: the copies do not pass through shared buffers, so they leave no
-  # dirty pages behind to be written during the first points.
-  "${PSQL[@]}" -c "CREATE DATABASE b_bare TEMPLATE b_crm STRATEGY FILE_COPY" \
-               -c "CREATE DATABASE b_plpgsql TEMPLATE b_crm STRATEGY FILE_COPY"
-  # bare: every user trigger of the crm schema off (foreign keys stay).
-  "${PSQL[@]}" -d b_bare -c "DO \$\$ DECLARE r record; BEGIN
+# triggers_off DATABASE: every user trigger of the crm schema off (foreign keys stay).
+triggers_off() {
+  "${PSQL[@]}" -d "$1" -c "DO \$\$ DECLARE r record; BEGIN
     FOR r IN SELECT DISTINCT c.oid::regclass AS t FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid
              JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'crm' AND NOT g.tgisinternal LOOP
       EXECUTE format('ALTER TABLE %s DISABLE TRIGGER USER', r.t);
     END LOOP; END \$\$"
+}
+
+# builds b_crm, then b_bare, b_plpgsql and b_floor as copies of it; under --before, b_before
+# with the same generator in the cluster of before
+setup_scale() {
+  local scale="$1" v
+  for v in bare crm plpgsql floor; do "${PSQL[@]}" -c "DROP DATABASE IF EXISTS b_$v"; done
+  generate b_crm "$scale"
+  # FILE_COPY: the copies do not pass through shared buffers, so they leave no
+  # dirty pages behind to be written during the first points.
+  "${PSQL[@]}" -c "CREATE DATABASE b_bare TEMPLATE b_crm STRATEGY FILE_COPY" \
+               -c "CREATE DATABASE b_plpgsql TEMPLATE b_crm STRATEGY FILE_COPY" \
+               -c "CREATE DATABASE b_floor TEMPLATE b_crm STRATEGY FILE_COPY"
+  triggers_off b_bare
+  triggers_off b_floor
   plpgsql_variant b_plpgsql
-  for v in bare crm plpgsql; do settings_of "$v"; done
-  [ "$AS" = owner ] || as_role bare crm plpgsql
+  for v in bare crm plpgsql floor; do settings_of "$v"; done
+  [ "$AS" = owner ] || as_role bare crm plpgsql floor
   "${PSQL[@]}" -c CHECKPOINT
   if has_variant before; then
     ( export PGHOST="$BEFORE_TMP"
@@ -353,9 +380,9 @@ as_role() {
     "${PSQL[@]}" -c "GRANT crm_service TO $role"
   fi
   for v in "$@"; do
-    # the bare variant writes whole rows, numbers from crm's sequences, history and alerts
-    # included, which crm writes as the owner
-    [ "$v" != bare ] || "${PSQL[@]}" -d "b_$v" -c "GRANT USAGE ON ALL SEQUENCES IN SCHEMA crm TO $role" \
+    # the bare and floor variants write whole rows, numbers from crm's sequences, history
+    # and alerts included, which crm writes as the owner
+    [ "$v" != bare ] && [ "$v" != floor ] || "${PSQL[@]}" -d "b_$v" -c "GRANT USAGE ON ALL SEQUENCES IN SCHEMA crm TO $role" \
                                     -c "GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA crm TO $role"
     "${PSQL[@]}" -d "b_$v" -c "GRANT USAGE ON SCHEMA public TO $role" \
                  -c "GRANT SELECT ON ALL TABLES IN SCHEMA public TO $role" \
@@ -426,24 +453,73 @@ round_order() {
   if [ $(($1 % 2)) = 1 ]; then echo "$VARIANTS"; else echo "$VARIANTS" | tr ' ' '\n' | tac | tr '\n' ' '; fi
 }
 
+# The floor must write the rows crm writes: every workload with a floor script, run as the
+# same transactions (one client, one seed) on throwaway copies of b_crm and b_floor; the rows
+# inserted, updated and deleted per table of schema crm compared (crm.locks left out: crm's
+# lock rows, not data).  write_counts DATABASE: those counts so far, one table a line.
+write_counts() {
+  psql -X -At -d "$1" -c "SELECT pg_stat_clear_snapshot()" \
+       -c "SELECT relname, n_tup_ins, n_tup_upd, n_tup_del FROM pg_stat_user_tables
+           WHERE schemaname = 'crm' AND relname <> 'locks' ORDER BY relname" | sed 1d
+}
+write_check() {
+  local v wl f n rc=0 diff
+  for v in crm floor; do
+    "${PSQL[@]}" -c "DROP DATABASE IF EXISTS chk_$v" -c "CREATE DATABASE chk_$v TEMPLATE b_$v STRATEGY FILE_COPY" \
+                 -c "ALTER ROLE postgres IN DATABASE chk_$v SET crm.account_id = 1" \
+                 -c "ALTER ROLE postgres IN DATABASE chk_$v SET crm.employee_id = 2"
+  done
+  for v in crm floor; do
+    write_counts "chk_$v" > "$W/chk0.$v"
+    for wl in $WRITES $ONCE; do
+      [ -f "$BENCH/workloads/$wl.floor.sql" ] || continue
+      [ "$(grep -c "^$wl	large	" "$BENCH/workloads.tsv")" = 0 ] || continue
+      n=20; [[ " $ONCE " != *" $wl "* ]] || n=1
+      f="$(variant_file "$wl" "$v" prepare)"
+      [ -z "$f" ] || "${PSQL[@]}" -d "chk_$v" "${PSQL_VARS[@]}" -f "$f" >/dev/null
+      pgbench -n -M prepared -c 1 -t "$n" --random-seed=4242 "${PGBENCH_VARS[@]}" -f "$(variant_file "$wl" "$v")@1" "chk_$v" \
+        > "$W/chk.out" 2>&1 || { cat "$W/chk.out" >&2; rc=1; }
+    done
+    sleep 1   # the backends' counts reach the statistics as they exit
+    write_counts "chk_$v" > "$W/chk1.$v"
+    join -t'|' "$W/chk0.$v" "$W/chk1.$v" | awk -F'|' '{ printf "%s inserted %d updated %d deleted %d\n", $1, $5 - $2, $6 - $3, $7 - $4 }' \
+      | grep -v 'inserted 0 updated 0 deleted 0$' > "$W/chk.$v" || true
+  done
+  "${PSQL[@]}" -c "DROP DATABASE chk_crm" -c "DROP DATABASE chk_floor"
+  diff="$(diff "$W/chk.crm" "$W/chk.floor" | sed -n 's/^\([<>]\) /\1 /p' | sed 's/^</crm:/; s/^>/floor:/' | tr '\n' ';')"
+  if [ $rc = 0 ] && [ -z "$diff" ]; then
+    printf 'behaviour\tfloor (rows written, per table: %s)\tpass\n' "$(tr '\n' ';' < "$W/chk.crm" | sed 's/;$//; s/;/; /g')" >> "$NOTES"
+    log "write check, floor against crm: pass"
+  else
+    printf 'behaviour\tfloor (rows written)\tFAIL: %s\n' "$diff" >> "$NOTES"; log "write check, floor against crm: FAIL: $diff"
+  fi
+}
+
 ! has_variant plpgsql || behaviour
 [ -z "$BEFORE" ] || before_start
 
 for scale in $SCALES; do
   [ "$INSTR" = 0 ] || [ "${#INSTR_DIR[@]}" = 0 ] || instr_server off
   setup_scale "$scale"
+  if has_variant floor && has_variant crm && [ "$scale" = "${SCALES%% *}" ]; then write_check; fi
   [ "$INSTR" = 0 ] || instr_server on
   log "scale $scale: $VAR_nleads leads, $VAR_nemp employees; $SECS s per point, clients $CLIENTS, $ROUNDS round(s)"
   for r in $(seq 1 "$ROUNDS"); do
     for wl in $WRITES $READS; do
       for c in $CLIENTS; do
-        for v in $(round_order "$r"); do point "$scale" "$wl" "$v" "$c" "" -T "$SECS"; done
+        for v in $(round_order "$r"); do
+          has_point "$wl" "$v" || continue
+          point "$scale" "$wl" "$v" "$c" "" -T "$SECS"
+        done
       done
     done
     # One transaction per variant per round (bulk loads, backlogs): fresh rows each time.
     for wl in $ONCE; do
-      items_var="ITEMS_$wl"; items_var="VAR_${!items_var}"
-      for v in $(round_order "$r"); do point "$scale" "$wl" "$v" 1 "${!items_var}" -t 1; done
+      items_var="ITEMS_${wl//@/_}"; items_var="VAR_${!items_var}"
+      for v in $(round_order "$r"); do
+        has_point "$wl" "$v" || continue
+        point "$scale" "$wl" "$v" 1 "${!items_var}" -t 1
+      done
     done
   done
 done

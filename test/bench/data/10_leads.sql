@@ -59,4 +59,5 @@ SELECT setval('public.bare_number_seq', :n_leads);
 -- Variables handed to every workload script (pgbench -D name=value, psql -v).
 CREATE TABLE public.bench_vars (name text PRIMARY KEY, value bigint NOT NULL);
 INSERT INTO public.bench_vars VALUES
-  ('nleads', :n_leads), ('nemp', :n_emp), ('ncli', :n_cli), ('bulk', greatest(1000, (1000000 * :scale)::int));
+  ('nleads', :n_leads), ('nemp', :n_emp), ('ncli', :n_cli), ('bulk', greatest(1000, (1000000 * :scale)::int)),
+  ('bulk1m', 1000000);   -- lead_bulk_1m, run with --large
