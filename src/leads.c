@@ -9,10 +9,10 @@
  *	lead_10_before_update	immutable columns, transition rules (passed by a
  *							write of crm itself that allows CRM_WRITE_STATUS_MOVE),
  *							closed_at
- *	lead_90_history			one crm.lead_events row per change worth keeping (an
- *	lead_90_history_insert	import writes its own 'created' events); a multi-row
- *							INSERT writes the 'created' events of all its rows in
- *							one statement, at its first row
+ *	lead_90_history			one crm.lead_events row per change worth keeping
+ *	lead_90_history_insert	the 'created' event (an import writes its own); a
+ *							multi-row INSERT writes those of all its rows in one
+ *							statement, at its first row (history.c)
  * Functions: crm.transition_lead, crm.allowed_transitions.
  * Elsewhere on crm.leads: lead_20_phone and lead_95_link (linking.c),
  * leads_95_counts_* (lead_reports.c), lead_no_delete (history.c).
@@ -488,7 +488,7 @@ update_events(int64 account_id, int64 lead_id, const CrmRow *old, const CrmRow *
 	reference_event(account_id, lead_id, old, new, LEAD_ORDER_ID, "order_linked");
 }
 
-/* lead_90_history: one crm.lead_events row per change worth keeping. */
+/* lead_90_history and lead_90_history_insert: one crm.lead_events row per change worth keeping. */
 PG_FUNCTION_INFO_V1(crm_lead_after_write);
 Datum
 crm_lead_after_write(PG_FUNCTION_ARGS)

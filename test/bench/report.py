@@ -177,6 +177,31 @@ for scale in scales:
                 md.append(f"| {wl} | {c} | " + " | ".join(fmt(cv[v], 1) for v in VARIANTS) + f" | {fmt(d, 1)} |")
         md.append("")
 
+def instr_of(scale, wl, v, c):
+    xs = [x for x in rounds_instr.get((scale, wl, v, c), []) if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+if any(x is not None for xs in rounds_instr.values() for x in xs):
+    md.append("## Instructions per transaction (--instructions)\n")
+    md.append("Instructions the server's processes ran per transaction, counted by callgrind, which the "
+              "machine's load does not move (a one-transaction workload: per item); the ratios are "
+              "the other variant's count divided by crm's (as throughput ratios: higher is better for crm).\n")
+    md.append("| scale | workload | clients | bare | crm | plpgsql | floor | crm/bare | crm/plpgsql | crm/floor |")
+    md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for scale in scales:
+        for wl in ORDER:
+            for c in sorted({k[3] for k in med if k[0] == scale and k[1] == wl}):
+                iv = {v: instr_of(scale, wl, v, c) for v in VARIANTS}
+                if KIND[wl] == "once":
+                    n = items.get((scale, wl))
+                    iv = {v: (x / n if x is not None and n else None) for v, x in iv.items()}
+                if iv["crm"] is None:
+                    continue
+                md.append(f"| {scale} | {wl} | {c} | " + " | ".join(fmt(iv[v], 0) for v in VARIANTS) + " | "
+                          + " | ".join(fmt(ratio(iv[v], iv["crm"])) for v in ("bare", "plpgsql", "floor")) + " |")
+    md.append("")
+
 if target_rows:
     md.append("## Targets\n")
     md.append("Single-row writes: crm/plpgsql ≥ 2.0 and crm/floor ≥ 0.77 (throughput ratios, 1 and every client "
