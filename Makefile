@@ -15,6 +15,7 @@ OBJS = \
 	src/kit/locks.o \
 	src/kit/restore.o \
 	src/kit/spi.o \
+	src/kit/citus.o \
 	src/kit/system_write.o \
 	src/kit/trigger.o \
 	src/kit/xact_cache.o \

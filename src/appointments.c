@@ -361,7 +361,7 @@ crm_appointment_history(PG_FUNCTION_ARGS)
 
 static CrmPlan undo_plan = {
 	"UPDATE crm.appointments AS p SET status = $3, status_changed_at = $4 "
-	"WHERE p.account_id = $1 AND p.id = $2 RETURNING p",
+	"WHERE p.account_id = $1 AND p.id = $2 RETURNING p.*",
 	4, {INT8OID, INT8OID, TEXTOID, TIMESTAMPTZOID}
 };
 static CrmPlan find_plan = {
@@ -384,7 +384,6 @@ crm_undo_appointment_move(PG_FUNCTION_ARGS)
 	LastMove	last = {0};
 	bool		found;
 	char	   *status;
-	bool		isnull;
 	Datum		result;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
@@ -410,7 +409,7 @@ crm_undo_appointment_move(PG_FUNCTION_ARGS)
 	args[2] = CStringGetTextDatum(last.from_status);
 	args[3] = PG_GETARG_DATUM(1);
 	crm_exec(&undo_plan, args, NULL, false, 1);
-	result = SPI_datumTransfer(crm_get(0, 1, &isnull), false, -1);
+	result = crm_get_row_copy(0, 1, "appointments");
 	SPI_finish();
 	PG_RETURN_DATUM(result);
 }

@@ -467,7 +467,7 @@ crm_calls_apply(PG_FUNCTION_ARGS)
 static CrmPlan insert_call = {
 	"INSERT INTO crm.calls AS c (outcome, invoice_id, task_id, called_at, callback_at, "
 	"  callback_after, comment, recording, template_id, copy_to_manager) "
-	"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING c",
+	"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING c.*",
 	10, {TEXTOID, INT8OID, INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, INTERVALOID,
 	TEXTOID, TEXTOID, INT8OID, BOOLOID}
 };
@@ -484,7 +484,6 @@ crm_log_call(PG_FUNCTION_ARGS)
 	Datum		args[10];
 	char		nulls[10];
 	Datum		result;
-	bool		isnull;
 
 	crm_require_account();
 	if (PG_ARGISNULL(0))
@@ -506,7 +505,7 @@ crm_log_call(PG_FUNCTION_ARGS)
 	}
 	SPI_connect();
 	crm_exec(&insert_call, args, nulls, false, 1);
-	result = SPI_datumTransfer(crm_get(0, 1, &isnull), false, -1);
+	result = crm_get_row_copy(0, 1, "calls");
 	SPI_finish();
 	PG_RETURN_DATUM(result);
 }

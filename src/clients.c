@@ -18,12 +18,14 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_type_d.h"
 #include "fmgr.h"
+#include "storage/proc.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 
 #include "clients.h"
 #include "crm.h"
 #include "identity.h"
+#include "kit/citus.h"
 #include "phones.h"
 
 /* ---- the right to see customers ---- */
@@ -33,12 +35,16 @@
  * per statement, the write guard once per row.  Forgotten when crm.employees
  * changes in any session: employees_20_customer_right sends a relcache
  * invalidation of the table, which every backend receives when the change
- * commits (this one at once, and again if the change rolls back).
+ * commits (this one at once, and again if the change rolls back).  On Citus
+ * the employee's row is on a worker, whose invalidations no other node sees:
+ * the answer is kept for the transaction only, and the policy on a worker's
+ * shard reads the employee beside the row (a nested read, kit/citus.h).
  */
 static bool right_valid = false;
 static int64 right_account;
 static int64 right_employee;
 static bool right_value;
+static LocalTransactionId right_lxid;
 static Oid	employees_relid = InvalidOid;
 static bool right_callback_registered = false;
 
@@ -69,13 +75,15 @@ crm_can_see_customers(void)
 				no_employee;
 	int64		account_id,
 				employee_id = crm_actor_employee(&no_employee);
+	int			level;
 
 	if (no_employee)
 		return true;			/* readers read through their grants */
 	account_id = crm_actor_account(&no_account);
 	if (no_account)
 		return false;			/* the account policy hides everything anyway */
-	if (right_valid && right_account == account_id && right_employee == employee_id)
+	if (right_valid && right_account == account_id && right_employee == employee_id &&
+		(right_lxid == MyProc->lxid || !crm_citus_active()))
 		return right_value;
 
 	if (!right_callback_registered)
@@ -89,11 +97,14 @@ crm_can_see_customers(void)
 	right_valid = false;
 	SPI_connect();
 	crm_become_owner(&user);
+	level = crm_citus_nested_begin();
 	/* An employee id that names no employee sees nothing. */
 	right_value = crm_exec(&employee_right, args, NULL, true, 1) == 1 &&
 		crm_get_bool(0, 1, NULL);
+	crm_citus_nested_end(level);
 	crm_restore_user(&user);
 	SPI_finish();
+	right_lxid = MyProc->lxid;
 	right_account = account_id;
 	right_employee = employee_id;
 	right_valid = true;

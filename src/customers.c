@@ -152,9 +152,12 @@ crm_hide_customer_data(PG_FUNCTION_ARGS)
 	initStringInfo(&cond);
 	initStringInfo(&list);
 	initStringInfo(&args);
-	/* see crm_customer_data_account; a row-wise condition cannot be an equality */
-	appendStringInfoString(&cond, whole_row ? "account_id OPERATOR(pg_catalog.=) crm.customer_data_account()"
-						   : "(SELECT crm.can_see_customers())");
+	/*
+	 * See crm_customer_data_account.  A row-wise condition cannot be one
+	 * equality: it is asked per row, and with no subquery (Citus refuses a
+	 * policy with one on a distributed table).
+	 */
+	appendStringInfoString(&cond, "account_id OPERATOR(pg_catalog.=) crm.customer_data_account()");
 	for (int i = 0; i < n; i++)
 	{
 		const char *col = NameStr(*DatumGetName(names[i]));

@@ -8,9 +8,9 @@
 --   crm.invoices, which is the money, keeps its rows, but one that records the
 --   customer's ip is hidden.  A whole-row policy is
 --   "account_id = crm.customer_data_account()", which the planner checks once
---   per statement beside the account policy; the invoices' asks the right
---   once per statement (an InitPlan) and reads ip.  The views are
---   security_invoker and follow;
+--   per statement beside the account policy; the invoices' is the same
+--   equality or "ip IS NULL", per row (no subquery: Citus allows none in a
+--   policy).  The views are security_invoker and follow;
 --   the trigger _customer_guard, which refuses such an employee's write with a
 --   message naming the data, before the table's own triggers act on it.
 -- crm's own writes for such an employee that would touch what it cannot see

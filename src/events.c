@@ -45,6 +45,7 @@
 
 #include "crm.h"
 #include "events.h"
+#include "kit/citus.h"
 #include "tenancy.h"
 
 #define FLUSH_THRESHOLD 10000
@@ -329,6 +330,8 @@ by_account(const void *a, const void *b)
 }
 
 /* The account's listeners hear the newest id, and nothing else. */
+static bool flushing_for_prepare = false;
+
 static void
 notify_account(int64 account_id, int64 last)
 {
@@ -337,7 +340,8 @@ notify_account(int64 account_id, int64 last)
 
 	snprintf(channel, sizeof(channel), "crm_events_%lld", (long long) account_id);
 	snprintf(payload, sizeof(payload), INT64_FORMAT, last);
-	Async_Notify(channel, payload);
+	if (!flushing_for_prepare)	/* PREPARE TRANSACTION refuses a NOTIFY (a Citus worker's part) */
+		Async_Notify(channel, payload);
 }
 
 /* Writes events [from, to) of one account, numbered after its counter. */
@@ -392,6 +396,7 @@ flush_events(void)
 	int			n = npending;
 	CrmUserSwitch user;
 	bool		snapshot = !ActiveSnapshotSet();
+	int			level;
 
 	if (n == 0)
 		return;
@@ -404,6 +409,8 @@ flush_events(void)
 		PushActiveSnapshot(GetTransactionSnapshot());
 	SPI_connect();
 	crm_become_owner(&user);
+	/* on a Citus worker, at PREPARE of the coordinator's transaction: the account's shards are here */
+	level = crm_citus_nested_begin();
 	for (int i = 0; i < n;)
 	{
 		int			j = i;
@@ -413,6 +420,7 @@ flush_events(void)
 		write_account(&events[i], j - i);
 		i = j;
 	}
+	crm_citus_nested_end(level);
 	crm_restore_user(&user);
 	SPI_finish();
 	if (snapshot)
@@ -425,8 +433,19 @@ events_xact_callback(XactEvent event, void *arg)
 	switch (event)
 	{
 		case XACT_EVENT_PRE_COMMIT:
-		case XACT_EVENT_PRE_PREPARE:
 			flush_events();
+			break;
+		case XACT_EVENT_PRE_PREPARE:
+			flushing_for_prepare = true;
+			PG_TRY();
+			{
+				flush_events();
+			}
+			PG_FINALLY();
+			{
+				flushing_for_prepare = false;
+			}
+			PG_END_TRY();
 			break;
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_ABORT:

@@ -30,6 +30,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type_d.h"
 #include "commands/trigger.h"
@@ -44,6 +45,7 @@
 #include "crm.h"
 #include "guc.h"
 #include "identity.h"
+#include "kit/citus.h"
 
 typedef struct Actor
 {
@@ -87,6 +89,10 @@ register_callbacks(void)
 }
 
 /*
+ * On Citus crm.login_bindings is a reference table, with a copy on every
+ * node: a policy on a worker's shard reads the worker's copy (a nested read,
+ * kit/citus.h).
+ *
  * Run from the policies' functions, which have no SET search_path: the query
  * resolves nothing through the caller's path (a kept plan is analysed again
  * when the path differs), hence the schema-qualified operator.
@@ -105,6 +111,7 @@ read_binding(Oid role)
 	CrmUserSwitch user;
 	Datum		arg;
 	bool		found;
+	int			level;
 
 	bindings_relid = OidIsValid(nsp) ? get_relname_relid("login_bindings", nsp) : InvalidOid;
 	if (!OidIsValid(bindings_relid) || name == NULL)
@@ -112,7 +119,9 @@ read_binding(Oid role)
 	arg = DirectFunctionCall1(namein, CStringGetDatum(name));
 	SPI_connect();
 	crm_become_owner(&user);
+	level = crm_citus_nested_begin();
 	found = crm_exec(&binding_of_role, &arg, NULL, true, 1) == 1;
+	crm_citus_nested_end(level);
 	if (found)
 	{
 		actor.account_id = crm_get_int64(0, 1, NULL);
@@ -276,11 +285,12 @@ static CrmPlan account_exists = {
 static CrmPlan employee_exists = {
 	"SELECT 1 FROM crm.employees WHERE account_id = $1 AND id = $2", 2, {INT8OID, INT8OID}
 };
+/* The time is an argument: Citus takes no function in an upsert's SET on a reference table. */
 static CrmPlan upsert_binding = {
-	"INSERT INTO crm.login_bindings (role_name, account_id, employee_id) VALUES ($1, $2, $3) "
+	"INSERT INTO crm.login_bindings (role_name, account_id, employee_id, bound_at) VALUES ($1, $2, $3, $4) "
 	"ON CONFLICT (role_name) DO UPDATE SET account_id = EXCLUDED.account_id, "
-	"  employee_id = EXCLUDED.employee_id, bound_at = pg_catalog.now()",
-	3, {NAMEOID, INT8OID, INT8OID}
+	"  employee_id = EXCLUDED.employee_id, bound_at = EXCLUDED.bound_at",
+	4, {NAMEOID, INT8OID, INT8OID, TIMESTAMPTZOID}
 };
 static CrmPlan delete_binding = {
 	"DELETE FROM crm.login_bindings WHERE role_name = $1", 1, {NAMEOID}
@@ -324,8 +334,8 @@ crm_bind_login(PG_FUNCTION_ARGS)
 {
 	Oid			role;
 	int64		account_id;
-	Datum		args[3];
-	char		nulls[4] = "   ";
+	Datum		args[4];
+	char		nulls[5] = "    ";
 	CrmUserSwitch user;
 
 	require_owner("bind logins");
@@ -338,6 +348,7 @@ crm_bind_login(PG_FUNCTION_ARGS)
 	args[1] = Int64GetDatum(account_id);
 	args[2] = PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2);
 	nulls[2] = PG_ARGISNULL(2) ? 'n' : ' ';
+	args[3] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
 
 	SPI_connect();
 	crm_become_owner(&user);
@@ -384,5 +395,9 @@ crm_login_bindings_changed(PG_FUNCTION_ARGS)
 								CRM_ON_INSERT | CRM_ON_UPDATE | CRM_ON_DELETE | CRM_ON_TRUNCATE,
 								false);
 	CacheInvalidateRelcache(trig.data->tg_relation);
+	/* on Citus the trigger fires on each node's copy: the backends there watch the table's name */
+	bindings_relid = get_relname_relid("login_bindings", RelationGetNamespace(trig.data->tg_relation));
+	if (OidIsValid(bindings_relid) && bindings_relid != trig.relid)
+		CacheInvalidateRelcacheByRelid(bindings_relid);
 	return crm_trigger_return(&trig, NULL);
 }

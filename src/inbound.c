@@ -237,7 +237,7 @@ static CrmPlan insert_conversation = {
 };
 static CrmPlan insert_message = {
 	"INSERT INTO crm.messages AS m (account_id, conversation_id, direction, body, sent_at) "
-	"VALUES ($1, $2, 'in', $3, $4) RETURNING m",
+	"VALUES ($1, $2, 'in', $3, $4) RETURNING m.*",
 	4, {INT8OID, INT8OID, TEXTOID, TIMESTAMPTZOID}
 };
 static CrmPlan insert_lead = {
@@ -291,7 +291,6 @@ crm_receive_message(PG_FUNCTION_ARGS)
 	Inbound		in = {0};
 	Datum		args[4];
 	Datum		message;
-	bool		isnull;
 
 	in.account_id = crm_require_account();
 	read_arguments(fcinfo, &in);
@@ -315,7 +314,7 @@ crm_receive_message(PG_FUNCTION_ARGS)
 	args[2] = CStringGetTextDatum(in.body);
 	args[3] = in.sent_at;
 	crm_exec(&insert_message, args, NULL, false, 1);
-	message = SPI_datumTransfer(crm_get(0, 1, &isnull), false, -1);
+	message = crm_get_row_copy(0, 1, "messages");
 
 	if (in.lead_due)
 		open_the_lead(&in);

@@ -532,7 +532,7 @@ crm_lead_after_write(PG_FUNCTION_ARGS)
 /* ---- SQL functions ---- */
 
 static CrmPlan move_lead = {
-	"UPDATE crm.leads AS l SET status_id = $3 WHERE l.account_id = $1 AND l.id = $2 RETURNING l",
+	"UPDATE crm.leads AS l SET status_id = $3 WHERE l.account_id = $1 AND l.id = $2 RETURNING l.*",
 	3, {INT8OID, INT8OID, INT8OID}
 };
 static CrmPlan visible_lead = {
@@ -553,7 +553,6 @@ crm_transition_lead(PG_FUNCTION_ARGS)
 	int64		lead_id;
 	Datum		args[3];
 	Datum		result;
-	bool		isnull;
 	CrmWriteScope scope = {0, NULL, NULL};
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
@@ -568,7 +567,7 @@ crm_transition_lead(PG_FUNCTION_ARGS)
 	SPI_connect();
 	if (crm_write_exec(&scope, &move_lead, args, NULL) != 1)
 		crm_error_not_found("lead", account_id, lead_id, ERRCODE_NO_DATA_FOUND);
-	result = SPI_datumTransfer(crm_get(0, 1, &isnull), false, -1);
+	result = crm_get_row_copy(0, 1, "leads");
 	SPI_finish();
 	PG_RETURN_DATUM(result);
 }

@@ -72,7 +72,7 @@ static CrmPlan visible_client = {
 	2, {INT8OID, INT8OID}
 };
 static CrmPlan link_client = {
-	"UPDATE crm.leads AS l SET client_id = $3 WHERE l.account_id = $1 AND l.id = $2 RETURNING l",
+	"UPDATE crm.leads AS l SET client_id = $3 WHERE l.account_id = $1 AND l.id = $2 RETURNING l.*",
 	3, {INT8OID, INT8OID, INT8OID}
 };
 
@@ -84,7 +84,6 @@ crm_link_lead_client(PG_FUNCTION_ARGS)
 	int64		account_id = crm_require_account();
 	Datum		args[3];
 	Datum		result;
-	bool		isnull;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		crm_error_null_argument("lead_id and client_id",
@@ -99,7 +98,7 @@ crm_link_lead_client(PG_FUNCTION_ARGS)
 	args[2] = PG_GETARG_DATUM(1);
 	if (crm_exec(&link_client, args, NULL, false, 0) != 1)
 		crm_error_not_found("lead", account_id, PG_GETARG_INT64(0), ERRCODE_NO_DATA_FOUND);
-	result = SPI_datumTransfer(crm_get(0, 1, &isnull), false, -1);
+	result = crm_get_row_copy(0, 1, "leads");
 	SPI_finish();
 	PG_RETURN_DATUM(result);
 }
@@ -158,7 +157,7 @@ crm_order_candidates(PG_FUNCTION_ARGS)
 }
 
 static CrmPlan lead_row = {
-	"SELECT l FROM crm.leads l WHERE l.account_id = $1 AND l.id = $2",
+	"SELECT l.* FROM crm.leads l WHERE l.account_id = $1 AND l.id = $2",
 	2, {INT8OID, INT8OID}
 };
 
@@ -173,7 +172,6 @@ crm_link_order(PG_FUNCTION_ARGS)
 	int64		account_id = crm_require_account();
 	Datum		args[2];
 	Datum		result;
-	bool		isnull;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		crm_error_null_argument("order_id and lead_id",
@@ -183,7 +181,7 @@ crm_link_order(PG_FUNCTION_ARGS)
 	args[0] = Int64GetDatum(account_id);
 	args[1] = PG_GETARG_DATUM(1);
 	crm_exec(&lead_row, args, NULL, false, 1);
-	result = SPI_datumTransfer(crm_get(0, 1, &isnull), false, -1);
+	result = crm_get_row_copy(0, 1, "leads");
 	SPI_finish();
 	PG_RETURN_DATUM(result);
 }

@@ -38,6 +38,7 @@
 #include "utils/timestamp.h"
 
 #include "crm.h"
+#include "kit/citus.h"
 #include "outbox.h"
 #include "values.h"
 
@@ -133,19 +134,19 @@ crm_claim_outbox(PG_FUNCTION_ARGS)
 }
 
 static CrmPlan row_by_id = {
-	"SELECT o, o.account_id, o.sent_at IS NOT NULL, o.dead_at IS NOT NULL, o.attempts"
+	"SELECT o.account_id, o.sent_at IS NOT NULL, o.dead_at IS NOT NULL, o.attempts, o.*"
 	" FROM crm.outbox o WHERE o.id = $1 FOR UPDATE",
 	1, {INT8OID}
 };
 static CrmPlan mark_sent = {
 	"UPDATE crm.outbox o SET sent_at = $3, provider_ref = $4, dead_at = NULL, next_attempt_at = NULL"
-	" WHERE o.account_id = $1 AND o.id = $2 RETURNING o",
+	" WHERE o.account_id = $1 AND o.id = $2 RETURNING o.*",
 	4, {INT8OID, INT8OID, TIMESTAMPTZOID, TEXTOID}
 };
 static CrmPlan mark_failed = {
 	"UPDATE crm.outbox o SET attempts = greatest(o.attempts, 1), last_error = $3,"
 	" next_attempt_at = $4, dead_at = $5"
-	" WHERE o.account_id = $1 AND o.id = $2 RETURNING o",
+	" WHERE o.account_id = $1 AND o.id = $2 RETURNING o.*",
 	5, {INT8OID, INT8OID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID}
 };
 
@@ -180,11 +181,11 @@ lock_row(int64 id, OutboxState *state)
 				 errmsg("outbox id %lld belongs to %llu rows", (long long) id, (unsigned long long) n),
 				 errdetail("Rows were inserted with explicit ids that collide across accounts."),
 				 errhint("Give the rows distinct ids.")));
-	state->account_id = crm_get_int64(0, 2, NULL);
-	state->sent = crm_get_bool(0, 3, NULL);
-	state->dead = crm_get_bool(0, 4, NULL);
-	state->attempts = DatumGetInt32(crm_get(0, 5, &isnull));
-	return crm_get(0, 1, &isnull);
+	state->account_id = crm_get_int64(0, 1, NULL);
+	state->sent = crm_get_bool(0, 2, NULL);
+	state->dead = crm_get_bool(0, 3, NULL);
+	state->attempts = DatumGetInt32(crm_get(0, 4, &isnull));
+	return crm_get_row_copy(0, 5, "outbox");
 }
 
 /*
@@ -198,7 +199,6 @@ crm_outbox_sent(PG_FUNCTION_ARGS)
 	CrmUserSwitch user;
 	OutboxState state;
 	Datum		row;
-	bool		isnull;
 
 	require_delivery_role("crm.outbox_sent");
 	if (PG_ARGISNULL(0))
@@ -216,10 +216,9 @@ crm_outbox_sent(PG_FUNCTION_ARGS)
 		a[2] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
 		a[3] = PG_ARGISNULL(1) ? (Datum) 0 : PG_GETARG_DATUM(1);
 		crm_exec(&mark_sent, a, nulls, false, 0);
-		row = crm_get(0, 1, &isnull);
+		row = crm_get_row_copy(0, 1, "outbox");
 	}
 	crm_restore_user(&user);
-	row = SPI_datumTransfer(row, false, -1);
 	SPI_finish();
 	PG_RETURN_DATUM(row);
 }
@@ -248,7 +247,6 @@ crm_outbox_failed(PG_FUNCTION_ARGS)
 	CrmUserSwitch user;
 	OutboxState state;
 	Datum		row;
-	bool		isnull;
 	TimestampTz now;
 
 	require_delivery_role("crm.outbox_failed");
@@ -290,10 +288,9 @@ crm_outbox_failed(PG_FUNCTION_ARGS)
 		a[3] = TimestampTzGetDatum(PG_ARGISNULL(2) ? backoff(now, attempts) : PG_GETARG_TIMESTAMPTZ(2));
 		a[4] = TimestampTzGetDatum(now);
 		crm_exec(&mark_failed, a, nulls, false, 0);
-		row = crm_get(0, 1, &isnull);
+		row = crm_get_row_copy(0, 1, "outbox");
 	}
 	crm_restore_user(&user);
-	row = SPI_datumTransfer(row, false, -1);
 	SPI_finish();
 	PG_RETURN_DATUM(row);
 }
@@ -338,7 +335,11 @@ crm_outbox_wake(PG_FUNCTION_ARGS)
 	crm_trigger_start_statement(&t, fcinfo, "crm_outbox_wake", CRM_AFTER, CRM_ON_INSERT, false);
 	if (t.restoring)
 		return crm_trigger_return(&t, NULL);
-	/* the same channel and payload twice in a transaction is delivered once */
-	Async_Notify("crm_outbox", NULL);
+	/*
+	 * The same channel and payload twice in a transaction is delivered once.
+	 * A Citus worker's part of a transaction is prepared, which refuses a NOTIFY.
+	 */
+	if (!crm_citus_in_task())
+		Async_Notify("crm_outbox", NULL);
 	return crm_trigger_return(&t, NULL);
 }

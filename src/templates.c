@@ -37,17 +37,18 @@ typedef struct TplValues
 
 /*
  * The first CRM_TPL_NVARIABLES columns are the variables, in the order of the
- * table in templates_core.c; then the manager's email.
+ * table in templates_core.c; then the manager's email.  Every table names
+ * the account ($1), so that Citus routes the whole query to the account's shards.
  */
 StaticAssertDecl(CRM_TPL_NVARIABLES == 6, "client_values selects six variables");
 static CrmPlan client_values = {
 	"SELECT c.name, "
 	"  (SELECT p.phone FROM crm.client_phones p "
-	"    WHERE p.account_id = c.account_id AND p.client_id = c.id ORDER BY p.id LIMIT 1), "
+	"    WHERE p.account_id = $1 AND p.client_id = c.id ORDER BY p.id LIMIT 1), "
 	"  c.email, m.name, i.number, i.amount::text, m.email "
 	"FROM crm.clients c "
-	"LEFT JOIN crm.invoices i ON i.account_id = c.account_id AND i.id = $3 "
-	"LEFT JOIN crm.employees m ON m.account_id = c.account_id "
+	"LEFT JOIN crm.invoices i ON i.account_id = $1 AND i.id = $3 "
+	"LEFT JOIN crm.employees m ON m.account_id = $1 "
 	"  AND m.id = coalesce(i.manager_id, c.responsible_id) "
 	"WHERE c.account_id = $1 AND c.id = $2",
 	3, {INT8OID, INT8OID, INT8OID}

@@ -24,11 +24,11 @@
 #include "invoices/invoices.h"
 
 static CrmPlan set_auto_cancel = {
-	"UPDATE crm.invoices AS i SET auto_cancel_at = $3 WHERE i.account_id = $1 AND i.id = $2 RETURNING i",
+	"UPDATE crm.invoices AS i SET auto_cancel_at = $3 WHERE i.account_id = $1 AND i.id = $2 RETURNING i.*",
 	3, {INT8OID, INT8OID, TIMESTAMPTZOID}
 };
 static CrmPlan set_autopay = {
-	"UPDATE crm.invoices AS i SET autopay = $3 WHERE i.account_id = $1 AND i.id = $2 RETURNING i",
+	"UPDATE crm.invoices AS i SET autopay = $3 WHERE i.account_id = $1 AND i.id = $2 RETURNING i.*",
 	3, {INT8OID, INT8OID, BOOLOID}
 };
 

@@ -368,11 +368,11 @@ crm_invoice_before_update(PG_FUNCTION_ARGS)
 /* ---- the invoice row and writes as the caller ---- */
 
 static CrmPlan invoice_row = {
-	"SELECT i FROM crm.invoices AS i WHERE i.account_id = $1 AND i.id = $2",
+	"SELECT i.* FROM crm.invoices AS i WHERE i.account_id = $1 AND i.id = $2",
 	2, {INT8OID, INT8OID}
 };
 static CrmPlan set_status = {
-	"UPDATE crm.invoices AS i SET status = $3 WHERE i.account_id = $1 AND i.id = $2 RETURNING i",
+	"UPDATE crm.invoices AS i SET status = $3 WHERE i.account_id = $1 AND i.id = $2 RETURNING i.*",
 	3, {INT8OID, INT8OID, TEXTOID}
 };
 
@@ -380,11 +380,10 @@ Datum
 crm_invoice_row(int64 account_id, int64 invoice_id)
 {
 	Datum		args[2] = {Int64GetDatum(account_id), Int64GetDatum(invoice_id)};
-	bool		isnull;
 
 	if (crm_exec(&invoice_row, args, NULL, false, 1) != 1)
 		crm_error_not_found("invoice", account_id, invoice_id, ERRCODE_NO_DATA_FOUND);
-	return SPI_datumTransfer(crm_get(0, 1, &isnull), false, -1);
+	return crm_get_row_copy(0, 1, "invoices");
 }
 
 Datum
@@ -395,12 +394,11 @@ crm_invoice_update(CrmPlan *plan, int64 account_id, int64 invoice_id, Datum valu
 	Datum		args[3] = {Int64GetDatum(account_id), Int64GetDatum(invoice_id), value};
 	char		nulls[4] = {' ', ' ', value_null ? 'n' : ' ', '\0'};
 	Datum		result;
-	bool		isnull;
 
 	SPI_connect();
 	if (crm_write_exec(&scope, plan, args, nulls) != 1)
 		crm_error_not_found("invoice", account_id, invoice_id, ERRCODE_NO_DATA_FOUND);
-	result = SPI_datumTransfer(crm_get(0, 1, &isnull), false, -1);
+	result = crm_get_row_copy(0, 1, "invoices");
 	SPI_finish();
 	return result;
 }

@@ -349,11 +349,11 @@ crm_payment_before_insert(PG_FUNCTION_ARGS)
 
 static CrmPlan insert_payment = {
 	"INSERT INTO crm.payments AS p (invoice_id, amount, succeeded, kind, at, failure_reason, external_id) "
-	"VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING p",
+	"VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING p.*",
 	7, {INT8OID, NUMERICOID, BOOLOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID}
 };
 static CrmPlan payment_row_by_external_id = {
-	"SELECT p FROM crm.payments AS p WHERE p.account_id = $1 AND p.external_id = $2",
+	"SELECT p.* FROM crm.payments AS p WHERE p.account_id = $1 AND p.external_id = $2",
 	2, {INT8OID, TEXTOID}
 };
 
@@ -366,7 +366,6 @@ crm_record_payment(PG_FUNCTION_ARGS)
 	Datum		args[7];
 	char		nulls[8] = "       ";
 	Datum		result;
-	bool		isnull;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		crm_error_null_argument("invoice_id, amount and succeeded",
@@ -402,7 +401,7 @@ crm_record_payment(PG_FUNCTION_ARGS)
 		if (nulls[6] == 'n' || crm_exec(&payment_row_by_external_id, a, NULL, false, 1) != 1)
 			elog(ERROR, "crm: payment was not recorded");
 	}
-	result = SPI_datumTransfer(crm_get(0, 1, &isnull), false, -1);
+	result = crm_get_row_copy(0, 1, "payments");
 	SPI_finish();
 	PG_RETURN_DATUM(result);
 }

@@ -9,6 +9,7 @@
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_type_d.h"
 #include "lib/stringinfo.h"
+#include "access/htup_details.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -20,6 +21,7 @@
 #include "utils/numeric.h"
 #include "utils/syscache.h"
 #include "utils/tuplestore.h"
+#include "utils/typcache.h"
 
 #include "kit/spi.h"
 
@@ -163,6 +165,28 @@ crm_get_copy(uint64 row, int col, bool *isnull)
 		return (Datum) 0;
 	get_typlenbyval(type, &typlen, &typbyval);
 	return SPI_datumTransfer(d, typbyval, typlen);
+}
+
+Datum
+crm_get_row_copy(uint64 row, int first, const char *table)
+{
+	Oid			relid = get_relname_relid(table, get_namespace_oid("crm", false));
+	TupleDesc	desc = lookup_rowtype_tupdesc(get_rel_type_id(relid), -1);
+	Datum	   *values = palloc(sizeof(Datum) * desc->natts);
+	bool	   *nulls = palloc(sizeof(bool) * desc->natts);
+	int			col = first;
+	Datum		result;
+
+	for (int i = 0; i < desc->natts; i++)
+	{
+		values[i] = (Datum) 0;
+		nulls[i] = true;
+		if (!TupleDescAttr(desc, i)->attisdropped)
+			values[i] = crm_get(row, col++, &nulls[i]);
+	}
+	result = heap_copy_tuple_as_datum(heap_form_tuple(desc, values, nulls), desc);
+	ReleaseTupleDesc(desc);
+	return SPI_datumTransfer(result, false, -1);
 }
 
 void

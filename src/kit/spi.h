@@ -48,6 +48,15 @@ extern char *crm_get_text(uint64 row, int col);
 extern Datum crm_get_copy(uint64 row, int col, bool *isnull);
 
 /*
+ * Row `row` as a composite of crm.<table>'s row type, copied like
+ * crm_get_copy, from columns first..: the table's columns in order, as
+ * "RETURNING x.*" or "SELECT x.*" gives them.  crm reads rows it returns so,
+ * never as one whole-row column ("RETURNING x"): on Citus that column is of
+ * the shard's row type (crm.leads_102008), which is not crm.leads.
+ */
+extern Datum crm_get_row_copy(uint64 row, int first, const char *table);
+
+/*
  * Copies the first n rows of SPI_tuptable into a set-returning function's
  * result (InitMaterializedSRF done; the rows have the result's columns).
  */
