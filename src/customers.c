@@ -128,8 +128,11 @@ exec_install(const char *sql)
 /*
  * crm._hide_customer_data(tab regclass, whole_row boolean, VARIADIC columns name[]):
  * the customer columns of a table, hidden from an employee without
- * can_see_customers.  Creates the RESTRICTIVE policy customers_visible (with
- * whole_row every row is hidden, else a row that sets one of the columns),
+ * can_see_customers.  Creates the policy customers_visible (with whole_row
+ * every row is hidden, else a row that sets one of the columns), which is
+ * the table's only policy and holds the account condition too: Citus makes
+ * a RESTRICTIVE policy permissive on the shards, where it would add rows to
+ * the account policy's instead of hiding them.  Also
  * its comment naming the columns, and the trigger _customer_guard (no
  * arguments for a whole row, else the columns).  Run by customers.sql at
  * install; the names come from the catalog and the script, and are quoted.
@@ -146,6 +149,7 @@ crm_hide_customer_data(PG_FUNCTION_ARGS)
 	StringInfoData cond,
 				list,
 				args;
+	const char *closing = ")";
 
 	deconstruct_array(PG_GETARG_ARRAYTYPE_P(2), NAMEOID, NAMEDATALEN, false, TYPALIGN_CHAR,
 					  &names, NULL, &n);
@@ -157,7 +161,9 @@ crm_hide_customer_data(PG_FUNCTION_ARGS)
 	 * equality: it is asked per row, and with no subquery (Citus refuses a
 	 * policy with one on a distributed table).
 	 */
-	appendStringInfoString(&cond, "account_id OPERATOR(pg_catalog.=) crm.customer_data_account()");
+	appendStringInfoString(&cond, whole_row ? "account_id OPERATOR(pg_catalog.=) crm.customer_data_account()"
+						   : "account_id OPERATOR(pg_catalog.=) crm.session_account() AND "
+						   "(account_id OPERATOR(pg_catalog.=) crm.customer_data_account()");
 	for (int i = 0; i < n; i++)
 	{
 		const char *col = NameStr(*DatumGetName(names[i]));
@@ -168,20 +174,22 @@ crm_hide_customer_data(PG_FUNCTION_ARGS)
 		if (whole_row)
 			continue;
 		appendStringInfo(&cond, "%s%s IS NULL", i > 0 ? " AND " : " OR (", quote_identifier(col));
+		closing = "))";
 		appendStringInfo(&args, "%s%s", i > 0 ? ", " : "", quote_literal_cstr(col));
 	}
-	if (!whole_row && n > 0)
-		appendStringInfoChar(&cond, ')');
+	if (!whole_row)
+		appendStringInfoString(&cond, closing);
 
 	/* re-runnable: every update replays it (see "The SQL comes in three kinds" in the Makefile) */
 	SPI_connect();
 	exec_install(psprintf("DROP POLICY IF EXISTS customers_visible ON %s", rel));
-	exec_install(psprintf("CREATE POLICY customers_visible ON %s AS RESTRICTIVE USING (%s) WITH CHECK (%s)",
+	exec_install(psprintf("DROP POLICY IF EXISTS account_isolation ON %s", rel));
+	exec_install(psprintf("CREATE POLICY customers_visible ON %s USING (%s) WITH CHECK (%s)",
 						  rel, cond.data, cond.data));
 	exec_install(psprintf("COMMENT ON POLICY customers_visible ON %s IS %s", rel,
 						  quote_literal_cstr(psprintf(whole_row ?
-													  "Customer data (%s): hidden with the whole row from employees without can_see_customers." :
-													  "Customer data (%s): a row that sets one of them is hidden from employees without can_see_customers.",
+													  "The account's rows; customer data (%s): hidden with the whole row from employees without can_see_customers." :
+													  "The account's rows; customer data (%s): a row that sets one of them is hidden from employees without can_see_customers.",
 													  list.data))));
 	exec_install(psprintf("CREATE OR REPLACE TRIGGER _customer_guard BEFORE INSERT OR UPDATE ON %s "
 						  "FOR EACH ROW EXECUTE FUNCTION crm._customer_guard(%s)", rel, args.data));

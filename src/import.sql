@@ -43,10 +43,15 @@ COMMENT ON FUNCTION crm.import_clear() IS
     'Removes the rows the account has staged, without importing them; returns how many.';
 
 -- A reject's staged row is customer data: hidden, as the rows it came from, from an
--- employee who may not see customers (customers.sql).
+-- employee who may not see customers (customers.sql).  The table's only policy, with
+-- the account condition in it (crm.customer_data_account() is the session's account
+-- or NULL): Citus makes a RESTRICTIVE policy permissive on the shards.
 DROP POLICY IF EXISTS import_rejects_customers ON crm.import_rejects;
-CREATE POLICY import_rejects_customers ON crm.import_rejects AS RESTRICTIVE
+DROP POLICY IF EXISTS account_isolation ON crm.import_rejects;
+CREATE POLICY import_rejects_customers ON crm.import_rejects
     USING (account_id = crm.customer_data_account());
+COMMENT ON POLICY import_rejects_customers ON crm.import_rejects IS
+    'The account''s rejects, hidden from employees without can_see_customers (a reject''s staged row is customer data).';
 
 GRANT INSERT (id, name, email, category, responsible, phones, note, tags, budget, birthday, city,
               address, created_at) ON crm.import_clients TO crm_admin;

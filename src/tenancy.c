@@ -277,7 +277,8 @@ crm_ensure_roles(PG_FUNCTION_ARGS)
 }
 
 /*
- * Gives every table of the crm schema the account policy, row-level security
+ * Gives every table of the crm schema the account policy (unless it has its
+ * own, which then holds the account condition too: customers.c), row-level security
  * and a pg_dump mark, and every sequence a pg_dump mark (so a restore
  * continues numbering where it stopped), so that nothing can be added without
  * them.  The staging tables of an import (those with the trigger
@@ -294,12 +295,14 @@ crm_secure_all_tables(PG_FUNCTION_ARGS)
 	char	  **names;
 	char	   *kinds;
 	bool	   *has_policy;
+	bool	   *has_guard;
 	bool	   *staging;
 
 	SPI_connect();
 	if (SPI_execute("SELECT c.relname::text, c.relkind::text, "
-					"  EXISTS (SELECT 1 FROM pg_catalog.pg_policy p "
-					"          WHERE p.polrelid = c.oid AND p.polname = 'account_isolation'), "
+					"  EXISTS (SELECT 1 FROM pg_catalog.pg_policy p WHERE p.polrelid = c.oid), "
+					"  EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t "
+					"          WHERE t.tgrelid = c.oid AND t.tgname = '_account_guard'), "
 					"  EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t "
 					"          WHERE t.tgrelid = c.oid AND t.tgname = 'import_00_stage') "
 					"FROM pg_catalog.pg_class c "
@@ -310,13 +313,15 @@ crm_secure_all_tables(PG_FUNCTION_ARGS)
 	names = palloc(sizeof(char *) * (n + 1));
 	kinds = palloc(n + 1);
 	has_policy = palloc(sizeof(bool) * (n + 1));
+	has_guard = palloc(sizeof(bool) * (n + 1));
 	staging = palloc(sizeof(bool) * (n + 1));
 	for (uint64 i = 0; i < n; i++)
 	{
 		names[i] = crm_get_text(i, 1);
 		kinds[i] = crm_get_text(i, 2)[0];
 		has_policy[i] = crm_get_bool(i, 3, NULL);
-		staging[i] = crm_get_bool(i, 4, NULL);
+		has_guard[i] = crm_get_bool(i, 4, NULL);
+		staging[i] = crm_get_bool(i, 5, NULL);
 	}
 
 	for (uint64 i = 0; i < n; i++)
@@ -332,7 +337,7 @@ crm_secure_all_tables(PG_FUNCTION_ARGS)
 									"USING (%s = crm.session_account()) "
 									"WITH CHECK (%s = crm.session_account())",
 									qname, key, key));
-			if (!has_policy[i] && strcmp(key, "account_id") == 0)
+			if (!has_guard[i] && strcmp(key, "account_id") == 0)
 				exec_fixed(psprintf("CREATE TRIGGER _account_guard BEFORE INSERT OR UPDATE ON %s "
 									"FOR EACH ROW EXECUTE FUNCTION crm._account_guard()", qname));
 		}
