@@ -16,6 +16,7 @@ OBJS = \
 	src/kit/restore.o \
 	src/kit/spi.o \
 	src/kit/citus.o \
+	src/kit/inval.o \
 	src/kit/system_write.o \
 	src/kit/trigger.o \
 	src/kit/xact_cache.o \

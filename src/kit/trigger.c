@@ -17,6 +17,7 @@
 
 #include "kit/restore.h"
 #include "kit/spi.h"
+#include "kit/inval.h"
 #include "kit/trigger.h"
 
 /* ---- protocol ---- */
@@ -174,7 +175,7 @@ static int	n_known_maps = 0;
 static bool callback_registered = false;
 
 static void
-forget_columns(Datum arg, Oid relid)
+forget_columns(Oid relid)
 {
 	for (int i = 0; i < n_known_maps; i++)
 		if (relid == InvalidOid || known_maps[i]->relid == relid)
@@ -188,7 +189,7 @@ crm_columns(CrmColumnMap *map, Oid relid, TupleDesc desc)
 		return map;
 	if (!callback_registered)
 	{
-		CacheRegisterRelcacheCallback(forget_columns, (Datum) 0);
+		crm_relcache_callback(forget_columns);
 		callback_registered = true;
 	}
 	if (!map->registered)
