@@ -42,6 +42,7 @@ int			crm_scheduler_batch_size = 1000;
 int			crm_outbox_max_attempts = 10;
 
 bool		crm_allow_drop_with_data = false;
+static char *write_note_text = NULL;	/* crm.write_note, read by name in kit/system_write.c */
 
 /* Parses an id setting: empty is "unset", anything else must be a positive bigint. */
 static bool
@@ -197,6 +198,14 @@ crm_guc_init(void)
 							 &crm_allow_drop_with_data, false,
 							 PGC_SUSET, 0,
 							 NULL, NULL, NULL);
+
+	/* kit/system_write.c: a system write's reason and comment, carried to a Citus worker */
+	DefineCustomStringVariable("crm.write_note",
+							   "Set by crm around its own writes on Citus: the reason and comment of the write (hex).",
+							   "Only ever text for the history; set by crm, read by its triggers on the workers.",
+							   &write_note_text, "",
+							   PGC_USERSET, GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE | GUC_NO_RESET_ALL,
+							   NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("crm");
 }

@@ -1,19 +1,124 @@
 /*
  * kit/system_write.c
  *	  The scope of crm's own writes; see kit/system_write.h.
+ *
+ * On one server, and in a trigger on a Citus worker, the scope is this
+ * backend's: the write and its triggers run here.  A write sent from the
+ * Citus coordinator fires its triggers in a worker's backend, which has no
+ * scope; the reason and the comment (text for the history, nothing that
+ * passes a rule) go with it as crm.write_note, set with SET LOCAL around
+ * the write and propagated by Citus to the worker's part of the transaction:
+ *	"<reason>:<comment>", each hex-encoded, "-" for none.
+ * A session can set crm.write_note itself; it then only words its own
+ * history.  What a scope allows (CRM_WRITE_*) never travels: on a worker
+ * a write from the coordinator is an employee's, and every rule applies.
  */
 #include "postgres.h"
 
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+
+#include "kit/citus.h"
 #include "kit/system_write.h"
 
 /* The scope of the write being made; the empty scope outside any. */
 static CrmWriteScope current = {0, NULL, NULL};
+static int	depth = 0;
+
+/* the note as last decoded, kept for the rest of the backend */
+static char *note_seen = NULL;
+static char *note_reason = NULL;
+static char *note_comment = NULL;
+
+static void
+append_hex(StringInfo buf, const char *text)
+{
+	if (text == NULL)
+	{
+		appendStringInfoChar(buf, '-');
+		return;
+	}
+	for (const char *c = text; *c; c++)
+		appendStringInfo(buf, "%02x", (unsigned char) *c);
+}
+
+/*
+ * SET LOCAL crm.write_note through SPI, propagated by Citus (crm sets
+ * citus.propagate_set_commands = local for the transaction if the session
+ * did not).  The statement holds hex digits only, never the text itself.
+ */
+static void
+set_note(const char *reason, const char *comment)
+{
+	StringInfoData sql;
+
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SET LOCAL crm.write_note = '");
+	if (reason || comment)
+	{
+		append_hex(&sql, reason);
+		appendStringInfoChar(&sql, ':');
+		append_hex(&sql, comment);
+	}
+	appendStringInfoChar(&sql, '\'');
+	/* as SET LOCAL: for the rest of the transaction, as a tenant session sets it anyway */
+	(void) set_config_option("citus.propagate_set_commands", "local",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
+	if (SPI_execute(sql.data, false, 0) < 0)
+		elog(ERROR, "crm: could not set crm.write_note");
+	pfree(sql.data);
+}
+
+static char *
+decode_part(const char *hex, int len)
+{
+	char	   *text;
+
+	if (len == 1 && hex[0] == '-')
+		return NULL;
+	text = MemoryContextAllocZero(TopMemoryContext, len / 2 + 1);
+	for (int i = 0; i + 1 < len; i += 2)
+	{
+		char		pair[3] = {hex[i], hex[i + 1], '\0'};
+
+		text[i / 2] = (char) strtol(pair, NULL, 16);
+	}
+	return text;
+}
+
+/* The note of the write from the coordinator, decoded (a trigger on a worker). */
+static void
+read_note(void)
+{
+	const char *note = GetConfigOption("crm.write_note", true, false);
+	const char *colon;
+
+	if (note_seen != NULL && note != NULL && strcmp(note, note_seen) == 0)
+		return;
+	if (note_seen)
+		pfree(note_seen);
+	if (note_reason)
+		pfree(note_reason);
+	if (note_comment)
+		pfree(note_comment);
+	note_seen = note_reason = note_comment = NULL;
+	if (note == NULL)
+		return;
+	note_seen = MemoryContextStrdup(TopMemoryContext, note);
+	colon = strchr(note, ':');
+	if (colon == NULL)
+		return;
+	note_reason = decode_part(note, colon - note);
+	note_comment = decode_part(colon + 1, strlen(colon + 1));
+}
 
 uint64
 crm_write_exec(const CrmWriteScope *scope, CrmPlan *plan, Datum *args, const char *nulls)
 {
 	CrmWriteScope saved = current;
 	uint64		n = 0;
+	bool		noted = false;
 
 	PG_TRY();
 	{
@@ -21,11 +126,27 @@ crm_write_exec(const CrmWriteScope *scope, CrmPlan *plan, Datum *args, const cha
 		if (scope->reason)
 			current.reason = scope->reason;
 		current.comment = scope->comment;
+		depth++;
+		if ((current.reason || current.comment) && crm_citus_active() && !crm_citus_in_task())
+		{
+			set_note(current.reason, current.comment);
+			noted = true;
+		}
 		n = crm_exec(plan, args, nulls, false, 0);
+		if (noted)
+		{
+			/* the caller reads the write's result */
+			SPITupleTable *result = SPI_tuptable;
+
+			set_note(NULL, NULL);
+			SPI_tuptable = result;
+			SPI_processed = n;
+		}
 	}
 	PG_FINALLY();
 	{
 		current = saved;
+		depth--;
 	}
 	PG_END_TRY();
 	return n;
@@ -40,11 +161,21 @@ crm_write_allows(int what)
 const char *
 crm_write_reason(void)
 {
+	if (depth == 0 && crm_citus_in_task())
+	{
+		read_note();
+		return note_reason;
+	}
 	return current.reason;
 }
 
 const char *
 crm_write_comment(void)
 {
+	if (depth == 0 && crm_citus_in_task())
+	{
+		read_note();
+		return note_comment;
+	}
 	return current.comment;
 }
