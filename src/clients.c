@@ -97,7 +97,7 @@ crm_can_see_customers(void)
 	args[1] = Int64GetDatum(employee_id);
 	right_valid = false;
 	SPI_connect();
-	crm_become_owner(&user);
+	crm_become_owner_to_read(&user, "employees");
 	level = crm_citus_nested_begin();
 	/* An employee id that names no employee sees nothing. */
 	right_value = crm_exec(&employee_right, args, NULL, true, 1) == 1 &&

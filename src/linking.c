@@ -157,6 +157,31 @@ static CrmPlan write_lead_link = {
 	5, {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID}
 };
 
+static CrmPlan order_visible = {
+	"SELECT 1 FROM crm.orders WHERE account_id = $1 AND id = $2", 2, {INT8OID, INT8OID}
+};
+static CrmPlan lead_visible = {
+	"SELECT 1 FROM crm.leads WHERE account_id = $1 AND id = $2", 2, {INT8OID, INT8OID}
+};
+
+/*
+ * A link by hand links what the caller sees: both rows are looked up as the
+ * caller first, without a lock, and locked and written as the owner.  (One
+ * user for the locks and the writes: on Citus two users are two connections,
+ * and the owner's write would wait for the caller's lock.)
+ */
+static void
+require_visible(int64 account_id, int64 order_id, int64 lead_id)
+{
+	Datum		args[2] = {Int64GetDatum(account_id), Int64GetDatum(order_id)};
+
+	if (crm_exec(&order_visible, args, NULL, true, 1) == 0)
+		crm_error_not_found("order", account_id, order_id, ERRCODE_NO_DATA_FOUND);
+	args[1] = Int64GetDatum(lead_id);
+	if (crm_exec(&lead_visible, args, NULL, true, 1) == 0)
+		crm_error_not_found("lead", account_id, lead_id, ERRCODE_NO_DATA_FOUND);
+}
+
 /*
  * Links order and lead both ways and moves the lead to the account's order
  * status.  Caller is connected to SPI.  Returns false only for LINK_AUTO.
@@ -170,7 +195,6 @@ link_order_lead(int64 account_id, int64 order_id, int64 lead_id, LinkBy by)
 	Datum		args[5];
 	char		nulls[6] = "     ";
 	CrmUserSwitch user = {0};
-	bool		as_owner = (by != LINK_BY_HAND);
 	bool		historic = crm_write_allows(CRM_WRITE_IMPORT);
 	bool		isnull;
 	char	   *order_number;
@@ -189,8 +213,9 @@ link_order_lead(int64 account_id, int64 order_id, int64 lead_id, LinkBy by)
 
 	args[0] = Int64GetDatum(account_id);
 	args[1] = Int64GetDatum(order_id);
-	if (as_owner)
-		crm_become_owner(&user);
+	if (by == LINK_BY_HAND)
+		require_visible(account_id, order_id, lead_id);
+	crm_become_owner(&user);
 
 	/* The order first, then the lead: one order of locks everywhere. */
 	if (crm_exec(&lock_order, args, NULL, false, 1) == 0)
@@ -272,8 +297,6 @@ link_order_lead(int64 account_id, int64 order_id, int64 lead_id, LinkBy by)
 	client = lead_client_null ? order_client : lead_client;
 	client_null = lead_client_null && order_client_null;
 
-	if (!as_owner)
-		crm_become_owner(&user);
 	args[1] = Int64GetDatum(order_id);
 	args[2] = Int64GetDatum(lead_id);
 	args[3] = Int64GetDatum(client);
@@ -289,7 +312,6 @@ link_order_lead(int64 account_id, int64 order_id, int64 lead_id, LinkBy by)
 	return true;
 
 refused:
-	Assert(as_owner);
 	crm_restore_user(&user);
 	return false;
 }

@@ -172,6 +172,7 @@ crm_link_order(PG_FUNCTION_ARGS)
 	int64		account_id = crm_require_account();
 	Datum		args[2];
 	Datum		result;
+	CrmUserSwitch user;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		crm_error_null_argument("order_id and lead_id",
@@ -180,7 +181,10 @@ crm_link_order(PG_FUNCTION_ARGS)
 	crm_link_order_by_hand(account_id, PG_GETARG_INT64(0), PG_GETARG_INT64(1));
 	args[0] = Int64GetDatum(account_id);
 	args[1] = PG_GETARG_DATUM(1);
+	/* as the owner, who wrote it (on Citus the caller's connection may not read what another user wrote) */
+	crm_become_owner(&user);
 	crm_exec(&lead_row, args, NULL, false, 1);
+	crm_restore_user(&user);
 	result = crm_get_row_copy(0, 1, "leads");
 	SPI_finish();
 	PG_RETURN_DATUM(result);

@@ -37,6 +37,7 @@
 
 #include "crm.h"
 #include "identity.h"
+#include "kit/citus.h"
 #include "tenancy.h"
 
 int64
@@ -157,7 +158,7 @@ crm_account_settings(int64 account_id)
 	crm_xact_cache_forget(&settings_cache);
 	memory = crm_xact_cache_memory(&settings_cache);
 	SPI_connect();
-	crm_become_owner(&user);
+	crm_become_owner_to_read(&user, "accounts");
 	if (crm_exec(&account_settings, &arg, NULL, true, 1) == 0)
 		crm_error_no_account(account_id);
 	settings.account_id = account_id;

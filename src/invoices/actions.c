@@ -100,19 +100,21 @@ crm_set_autopay(PG_FUNCTION_ARGS)
 
 /*
  * Not income (the new invoice has received nothing: crm keeps it from its
- * payments) nor expenses (entered on each invoice), nor anything paid.
+ * payments) nor expenses (entered on each invoice), nor anything paid.  The
+ * copies take account_id from the rows they copy, so that Citus runs each
+ * INSERT ... SELECT on the account's shard.
  */
 static CrmPlan copy_invoice = {
-	"INSERT INTO crm.invoices AS n (client_id, manager_id, amount, replaces_invoice_id, "
+	"INSERT INTO crm.invoices AS n (account_id, client_id, manager_id, amount, replaces_invoice_id, "
 	"  autopay_interval, autopay_limit, source, channel, partner, tag, delivery, ip, note) "
-	"SELECT client_id, manager_id, amount, id, autopay_interval, autopay_limit, "
+	"SELECT account_id, client_id, manager_id, amount, id, autopay_interval, autopay_limit, "
 	"  source, channel, partner, tag, delivery, ip, note "
 	"FROM crm.invoices WHERE account_id = $1 AND id = $2 RETURNING n.id, n.number",
 	2, {INT8OID, INT8OID}
 };
 static CrmPlan copy_items = {
-	"INSERT INTO crm.invoice_items (invoice_id, offer_id, quantity, price) "
-	"SELECT $3, offer_id, quantity, price FROM crm.invoice_items "
+	"INSERT INTO crm.invoice_items (account_id, invoice_id, offer_id, quantity, price) "
+	"SELECT account_id, $3, offer_id, quantity, price FROM crm.invoice_items "
 	"WHERE account_id = $1 AND invoice_id = $2 ORDER BY id",
 	3, {INT8OID, INT8OID, INT8OID}
 };

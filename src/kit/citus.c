@@ -4,8 +4,12 @@
  */
 #include "postgres.h"
 
+#include "catalog/namespace.h"
 #include "commands/extension.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 
 #include "kit/citus.h"
 #include "kit/xact_cache.h"
@@ -50,4 +54,17 @@ crm_citus_nested_end(int level)
 {
 	if (level > 0)
 		AtEOXact_GUC(true, level);
+}
+
+void
+crm_become_owner_to_read(CrmUserSwitch *save, const char *table)
+{
+	if (crm_citus_active() && !crm_citus_in_task() &&
+		pg_class_aclcheck(get_relname_relid(table, get_namespace_oid("crm", false)),
+						  GetUserId(), ACL_SELECT) == ACLCHECK_OK)
+	{
+		GetUserIdAndSecContext(&save->saved_userid, &save->saved_sec_context);
+		return;
+	}
+	crm_become_owner(save);
 }

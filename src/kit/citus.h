@@ -36,4 +36,14 @@ extern bool crm_citus_in_task(void);
 extern int	crm_citus_nested_begin(void);
 extern void crm_citus_nested_end(int level);
 
+/*
+ * crm_become_owner for a read of crm.<table>, except on the Citus
+ * coordinator when the caller may read the table itself (its policies
+ * decide what it sees): Citus refuses a connection as another user to a
+ * shard this transaction wrote through the caller's, so crm does not switch
+ * there after the caller's writes.  crm_restore_user undoes either.
+ */
+#include "kit/spi.h"
+extern void crm_become_owner_to_read(CrmUserSwitch *save, const char *table);
+
 #endif							/* CRM_KIT_CITUS_H */
