@@ -281,10 +281,10 @@ require_owner(const char *what)
 }
 
 static CrmPlan account_exists = {
-	"SELECT 1 FROM crm.accounts WHERE id = $1", 1, {INT8OID}
+	"SELECT 1 FROM crm.accounts WHERE id = $1 FOR KEY SHARE", 1, {INT8OID}
 };
 static CrmPlan employee_exists = {
-	"SELECT 1 FROM crm.employees WHERE account_id = $1 AND id = $2", 2, {INT8OID, INT8OID}
+	"SELECT 1 FROM crm.employees WHERE account_id = $1 AND id = $2 FOR KEY SHARE", 2, {INT8OID, INT8OID}
 };
 /* The time is an argument: Citus takes no function in an upsert's SET on a reference table. */
 static CrmPlan upsert_binding = {
@@ -309,12 +309,12 @@ check_binding_target(Oid role, int64 account_id, int64 employee_id, bool employe
 				 errdetail("Role \"%s\" is a superuser or the owner of schema crm, which acts in any account.",
 						   role_name(role)),
 				 errhint("Bind the login roles of people and applications, not the owner.")));
-	if (crm_exec(&account_exists, args, NULL, true, 1) == 0)
+	if (crm_exec(&account_exists, args, NULL, false, 1) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 				 errmsg("account %lld does not exist", (long long) account_id),
 				 errhint("Bind the login to the id of a row of crm.accounts.")));
-	if (!employee_null && crm_exec(&employee_exists, args, NULL, true, 1) == 0)
+	if (!employee_null && crm_exec(&employee_exists, args, NULL, false, 1) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 				 errmsg("employee %lld does not exist in account %lld",

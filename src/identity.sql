@@ -2,6 +2,8 @@
 -- A bound login acts in its binding whatever it sets; members of crm_service choose
 -- the account per transaction; any other role (but the owner) acts in no account.
 COMMENT ON TABLE crm.login_bindings IS
+    E'@foreignKey (account_id) references crm.accounts (id)|@fieldName account|@foreignFieldName loginBindings\n'
+    '@foreignKey (account_id,employee_id) references crm.employees (account_id,id)|@fieldName employee|@foreignFieldName loginBindings\n'
     'Login roles bound to an account (and an employee) by crm.bind_login; by role name, so a dump restores them onto the roles of the same names.';
 COMMENT ON COLUMN crm.login_bindings.role_name IS
     'The bound login role, by name: a renamed role loses its binding and fails closed.';

@@ -138,10 +138,6 @@ COMMENT ON CONSTRAINT leads_account_id_type_id_fkey ON crm.leads IS E'@fieldName
     'The row of crm.lead_types that crm.leads.type_id names.';
 COMMENT ON CONSTRAINT locations_account_id_fkey ON crm.locations IS E'@fieldName account\n@foreignFieldName locations\n'
     'The row of crm.accounts that crm.locations.account_id names.';
-COMMENT ON CONSTRAINT login_bindings_account_id_employee_id_fkey ON crm.login_bindings IS E'@fieldName employee\n@foreignFieldName loginBindings\n'
-    'The row of crm.employees that crm.login_bindings.employee_id names.';
-COMMENT ON CONSTRAINT login_bindings_account_id_fkey ON crm.login_bindings IS E'@fieldName account\n@foreignFieldName loginBindings\n'
-    'The row of crm.accounts that crm.login_bindings.account_id names.';
 COMMENT ON CONSTRAINT message_templates_account_id_fkey ON crm.message_templates IS E'@fieldName account\n@foreignFieldName messageTemplates\n'
     'The row of crm.accounts that crm.message_templates.account_id names.';
 COMMENT ON CONSTRAINT messages_account_id_conversation_id_fkey ON crm.messages IS E'@fieldName conversation\n@foreignFieldName messages\n'

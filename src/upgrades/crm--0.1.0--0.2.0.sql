@@ -10,12 +10,13 @@ DROP FUNCTION crm.scheduler_status();
 DROP FUNCTION crm.log_call(bigint, bigint, text, timestamptz, timestamptz, interval, text, text, bigint, boolean);
 
 -- ---- identity: logins bound to an account (src/schema/identity.sql) ----
+-- No foreign keys: on Citus it is a reference table, which cannot refer to the distributed
+-- crm.accounts and crm.employees; crm keeps both references (src/references.c).
 CREATE TABLE crm.login_bindings (
     role_name   name PRIMARY KEY,
-    account_id  bigint NOT NULL REFERENCES crm.accounts (id),
+    account_id  bigint NOT NULL,
     employee_id bigint,
-    bound_at    timestamptz NOT NULL DEFAULT now(),
-    FOREIGN KEY (account_id, employee_id) REFERENCES crm.employees (account_id, id)
+    bound_at    timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX login_bindings_account_idx ON crm.login_bindings (account_id, role_name);
 

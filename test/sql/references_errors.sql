@@ -1,7 +1,8 @@
 -- References crm checks instead of a foreign key: accounts.order_won_status_id names a
 -- status of the account, and that status is neither deleted nor given another key
--- while an account names it.  (leads.order_id is written by the link only: see
--- linking_errors.)
+-- while an account names it; an account and an employee a login is bound to
+-- (crm.login_bindings) keep their keys while it is bound.  (leads.order_id is
+-- written by the link only: see linking_errors.)
 -- Each failing statement is followed by its SQLSTATE; accounts 8501..8503 and their
 -- fixed ids keep every message the same whatever ran before.
 \set VERBOSITY default
@@ -41,3 +42,26 @@ DELETE FROM crm.statuses WHERE id = 8502;
 SELECT id, name FROM crm.statuses ORDER BY id;
 RESET ROLE;
 RESET crm.account_id;
+
+-- A login bound to account 8502 and its employee 8501.
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'crm_regress_bound') THEN
+    CREATE ROLE crm_regress_bound NOLOGIN;
+  END IF;
+END $$;
+INSERT INTO crm.employees (account_id, id, name) VALUES (8502, 8501, 'Bound'), (8502, 8502, 'Free');
+SELECT crm.bind_login('crm_regress_bound', 8502, 8501);
+DELETE FROM crm.employees WHERE account_id = 8502 AND id = 8501; \echo SQLSTATE :SQLSTATE
+UPDATE crm.employees SET id = 8503 WHERE account_id = 8502 AND id = 8501; \echo SQLSTATE :SQLSTATE
+DELETE FROM crm.accounts WHERE id = 8502; \echo SQLSTATE :SQLSTATE
+UPDATE crm.accounts SET id = 8504 WHERE id = 8502; \echo SQLSTATE :SQLSTATE
+-- Other changes go; an employee no login is bound to goes.
+UPDATE crm.employees SET name = 'Still bound' WHERE account_id = 8502 AND id = 8501;
+UPDATE crm.accounts SET name = 'References B2' WHERE id = 8502;
+DELETE FROM crm.employees WHERE account_id = 8502 AND id = 8502;
+-- Unbound (or bound to none), the employee goes.
+SELECT crm.bind_login('crm_regress_bound', 8502);
+DELETE FROM crm.employees WHERE account_id = 8502 AND id = 8501;
+DELETE FROM crm.accounts WHERE id = 8502; \echo SQLSTATE :SQLSTATE
+SELECT crm.unbind_login('crm_regress_bound');
+SELECT account_id, id, name FROM crm.employees WHERE account_id = 8502 ORDER BY id;
