@@ -37,6 +37,7 @@ OBJS = \
 	src/linking.o \
 	src/linking_by_hand.o \
 	src/references.o \
+	src/distribution.o \
 	src/lead_reports.o \
 	src/invoices/invoices.o \
 	src/invoices/events.o \
@@ -136,6 +137,7 @@ SQL_CODE = \
 	src/events.sql \
 	src/drop_guard.sql \
 	src/import.sql \
+	src/distribution.sql \
 	src/vocabularies.sql \
 	src/relations.sql \
 	src/value_checks.sql \

@@ -1,0 +1,266 @@
+/*
+ * distribution.c
+ *	  crm on Citus: crm.distribute() lays crm's tables out over a Citus
+ *	  cluster, and every node takes its ids from a range of its own.
+ *
+ * The layout: every table that holds an account's rows is distributed by
+ * account (crm.accounts by id, every other by account_id), all colocated with
+ * crm.accounts, so an account's rows live on one worker and crm's triggers and
+ * their SQL stay on it; a table keyed by something else (crm.login_bindings,
+ * by login) is a reference table, on every node.  Tables are distributed in
+ * the order of their foreign keys (a referenced table first).
+ *
+ * The ids: crm's tables draw their ids from identity sequences, and a row that
+ * crm's trigger writes on a worker takes its id from that node's sequence.
+ * Citus moves a shard with its rows, so two nodes' sequences counting from the
+ * same start would collide after a move.  Node group g (the coordinator is
+ * group 0) counts from g * 2^48 + 1: crm._node_id_ranges(), run on every
+ * worker by crm.distribute(), moves each crm sequence of the node into its
+ * range when it is below it (setval: Citus refuses ALTER SEQUENCE on a
+ * distributed table's sequence; 2^48 ids per node keep the ranges apart).
+ *
+ * Functions: crm.distribute(), crm._node_id_ranges().
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type_d.h"
+#include "commands/dbcommands.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+
+#include "crm.h"
+#include "identity.h"
+
+#define CRM_NODE_ID_BITS 48
+
+static CrmPlan citus_version = {
+	"SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'citus'", 0, {0}
+};
+
+static CrmPlan unsafe_triggers_on = {
+	"SELECT pg_catalog.set_config('citus.enable_unsafe_triggers', 'on', true)", 0, {0}
+};
+
+/*
+ * crm's tables not yet in Citus's metadata, a referenced table before the
+ * tables that refer to it, each with its distribution column (NULL: a
+ * reference table: a unique key without account_id, or no account_id).
+ */
+static CrmPlan tables_to_distribute = {
+	"WITH RECURSIVE deps (oid, depth) AS ("
+	"  SELECT c.oid, 0 FROM pg_catalog.pg_class c"
+	"  WHERE c.relnamespace OPERATOR(pg_catalog.=) 'crm'::pg_catalog.regnamespace AND c.relkind = 'r'"
+	"  UNION ALL"
+	"  SELECT f.conrelid, d.depth + 1 FROM deps d JOIN pg_catalog.pg_constraint f"
+	"    ON f.confrelid = d.oid AND f.contype = 'f' AND f.conrelid <> f.confrelid"
+	"  WHERE d.depth < 64)"
+	" SELECT d.oid::pg_catalog.regclass,"
+	"   CASE WHEN d.oid = 'crm.accounts'::pg_catalog.regclass THEN 'id'"
+	"        WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a"
+	"                     WHERE a.attrelid = d.oid AND a.attname = 'account_id' AND NOT a.attisdropped)"
+	"         AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i"
+	"                         WHERE i.indrelid = d.oid AND i.indisunique"
+	"                           AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a"
+	"                                           WHERE a.attrelid = d.oid AND a.attname = 'account_id'"
+	"                                             AND a.attnum = ANY (i.indkey::pg_catalog.int2[])))"
+	"        THEN 'account_id' END"
+	" FROM deps d"
+	" WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid = d.oid)"
+	" GROUP BY d.oid ORDER BY pg_catalog.max(d.depth), d.oid::pg_catalog.regclass::pg_catalog.text",
+	0, {0}
+};
+
+static CrmPlan distributed_count = {
+	"SELECT pg_catalog.count(*) FROM pg_catalog.pg_dist_partition p"
+	" JOIN pg_catalog.pg_class c ON c.oid = p.logicalrelid"
+	" WHERE c.relnamespace OPERATOR(pg_catalog.=) 'crm'::pg_catalog.regnamespace",
+	0, {0}
+};
+
+static CrmPlan distribute_accounts = {
+	"SELECT pg_catalog.create_distributed_table($1, 'id', colocate_with => 'none')",
+	1, {REGCLASSOID}
+};
+
+static CrmPlan distribute_colocated = {
+	"SELECT pg_catalog.create_distributed_table($1, 'account_id', colocate_with => 'crm.accounts')",
+	1, {REGCLASSOID}
+};
+
+static CrmPlan make_reference = {
+	"SELECT pg_catalog.create_reference_table($1)", 1, {REGCLASSOID}
+};
+
+/* The rows a table had before it was distributed stay in the coordinator's shell: gone. */
+static CrmPlan truncate_local = {
+	"SELECT pg_catalog.truncate_local_data_after_distributing_table(c.oid::pg_catalog.regclass)"
+	" FROM pg_catalog.pg_class c"
+	" WHERE c.relnamespace OPERATOR(pg_catalog.=) 'crm'::pg_catalog.regnamespace AND c.relkind = 'r'"
+	"   AND c.oid IN (SELECT logicalrelid FROM pg_catalog.pg_dist_partition)"
+	"   AND pg_catalog.pg_relation_size(c.oid) > 0",
+	0, {0}
+};
+
+static CrmPlan workers_id_ranges = {
+	"SELECT nodename || ':' || nodeport, success, result"
+	" FROM pg_catalog.run_command_on_workers('SELECT crm._node_id_ranges()')",
+	0, {0}
+};
+
+static CrmPlan local_group = {
+	"SELECT groupid::pg_catalog.int8 FROM pg_catalog.pg_dist_local_group", 0, {0}
+};
+
+static CrmPlan move_sequences = {
+	"SELECT pg_catalog.count(pg_catalog.setval(c.oid, $1, true)) FROM pg_catalog.pg_class c"
+	" WHERE c.relnamespace OPERATOR(pg_catalog.=) 'crm'::pg_catalog.regnamespace AND c.relkind = 'S'"
+	"   AND COALESCE(pg_catalog.pg_sequence_last_value(c.oid), 0) < $1",
+	1, {INT8OID}
+};
+
+static void
+require_owner(void)
+{
+	if (crm_actor_kind() != CRM_ACTOR_OWNER)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to distribute crm"),
+				 errdetail("Role \"%s\" is neither a superuser nor the owner of schema crm.",
+						   GetUserNameFromId(GetUserId(), false)),
+				 errhint("Run crm.distribute() as the owner of schema crm on the Citus coordinator.")));
+}
+
+static void
+require_citus(void)
+{
+	if (crm_exec(&citus_version, NULL, NULL, true, 1) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("crm.distribute() needs Citus"),
+				 errdetail("The extension citus is not installed in database \"%s\".",
+						   get_database_name(MyDatabaseId)),
+				 errhint("Preload citus on every node, run CREATE EXTENSION citus and add the workers "
+						 "(citus_add_node) on the coordinator, then call crm.distribute() there.")));
+}
+
+/* Distributes what is not distributed yet; returns how many tables (and, in *reference, reference tables). */
+static int
+distribute_tables(int *reference)
+{
+	uint64		n = crm_exec(&tables_to_distribute, NULL, NULL, false, 0);
+	Datum	   *rels = palloc(sizeof(Datum) * (n + 1));
+	char	  **columns = palloc(sizeof(char *) * (n + 1));
+	bool		isnull;
+
+	for (uint64 i = 0; i < n; i++)
+	{
+		rels[i] = crm_get(i, 1, &isnull);
+		columns[i] = crm_get_text(i, 2);
+	}
+	*reference = 0;
+	for (uint64 i = 0; i < n; i++)
+	{
+		if (columns[i] == NULL)
+		{
+			crm_exec(&make_reference, &rels[i], NULL, false, 0);
+			(*reference)++;
+		}
+		else if (strcmp(columns[i], "id") == 0)
+			crm_exec(&distribute_accounts, &rels[i], NULL, false, 0);
+		else
+			crm_exec(&distribute_colocated, &rels[i], NULL, false, 0);
+	}
+	if (n > 0)
+		crm_exec(&truncate_local, NULL, NULL, false, 0);
+	return (int) n;
+}
+
+/* Sets every worker's id range; returns how many sequences moved. */
+static int64
+set_worker_id_ranges(int *nodes)
+{
+	uint64		n = crm_exec(&workers_id_ranges, NULL, NULL, false, 0);
+	int64		moved = 0;
+
+	for (uint64 i = 0; i < n; i++)
+	{
+		char	   *result = crm_get_text(i, 3);
+
+		if (!crm_get_bool(i, 2, NULL))
+			ereport(ERROR,
+					(errcode(ERRCODE_CONNECTION_FAILURE),
+					 errmsg("could not set the id range of node %s", crm_get_text(i, 1)),
+					 errdetail("crm._node_id_ranges() there answered: %s", result ? result : "nothing"),
+					 errhint("Install crm's library on every node, then call crm.distribute() again.")));
+		moved += pg_strtoint64(result);
+	}
+	*nodes = (int) n;
+	return moved;
+}
+
+/*
+ * crm.distribute(): lays crm out over the Citus cluster (see the header);
+ * idempotent: a second call distributes nothing, and sets the id range of a
+ * node added since.  Returns what it did, in a sentence.
+ */
+PG_FUNCTION_INFO_V1(crm_distribute);
+Datum
+crm_distribute(PG_FUNCTION_ARGS)
+{
+	int			done;
+	int			reference;
+	int			nodes;
+	int64		moved;
+	int64		total;
+	char	   *said;
+
+	require_owner();
+	SPI_connect();
+	require_citus();
+	crm_exec(&unsafe_triggers_on, NULL, NULL, false, 0);
+	/* the workers' ranges first: no row there takes an id before it is set */
+	moved = set_worker_id_ranges(&nodes);
+	done = distribute_tables(&reference);
+	crm_exec(&distributed_count, NULL, NULL, false, 1);
+	total = crm_get_int64(0, 1, NULL);
+	SPI_finish();
+
+	if (done == 0)
+		said = psprintf("crm is already distributed (%lld tables); "
+						"id ranges of %d workers checked, %lld sequences moved",
+						(long long) total, nodes, (long long) moved);
+	else
+		said = psprintf("distributed %d tables by account, colocated with crm.accounts, "
+						"and %d as reference tables; id ranges of %d workers set, %lld sequences moved",
+						done - reference, reference, nodes, (long long) moved);
+	ereport(NOTICE, (errmsg("%s", said)));
+	PG_RETURN_TEXT_P(cstring_to_text(said));
+}
+
+/*
+ * crm._node_id_ranges(): moves this node's crm sequences into its range
+ * (node group g counts from g * 2^48 + 1); returns how many moved.  Run on
+ * every worker by crm.distribute(); nothing to do on the coordinator.
+ */
+PG_FUNCTION_INFO_V1(crm_node_id_ranges);
+Datum
+crm_node_id_ranges(PG_FUNCTION_ARGS)
+{
+	int64		group;
+	Datum		start;
+	int64		moved = 0;
+
+	require_owner();
+	SPI_connect();
+	if (crm_exec(&citus_version, NULL, NULL, true, 1) == 1 &&
+		crm_exec(&local_group, NULL, NULL, true, 1) == 1 &&
+		(group = crm_get_int64(0, 1, NULL)) > 0)
+	{
+		start = Int64GetDatum(group << CRM_NODE_ID_BITS);	/* the next id: start + 1 */
+		crm_exec(&move_sequences, &start, NULL, false, 1);
+		moved = crm_get_int64(0, 1, NULL);
+	}
+	SPI_finish();
+	PG_RETURN_INT64(moved);
+}
