@@ -11,11 +11,11 @@ endif
 OBJS = \
 	src/crm.o \
 	src/guc.o \
+	src/kit/citus.o \
 	src/kit/errors.o \
 	src/kit/locks.o \
 	src/kit/restore.o \
 	src/kit/spi.o \
-	src/kit/citus.o \
 	src/kit/inval.o \
 	src/kit/system_write.o \
 	src/kit/trigger.o \

@@ -98,11 +98,11 @@ crm_can_see_customers(void)
 	right_valid = false;
 	SPI_connect();
 	crm_become_owner_to_read(&user, "employees");
-	level = crm_citus_nested_begin();
+	level = crm_citus_nesting_begin();
 	/* An employee id that names no employee sees nothing. */
 	right_value = crm_exec(&employee_right, args, NULL, true, 1) == 1 &&
 		crm_get_bool(0, 1, NULL);
-	crm_citus_nested_end(level);
+	crm_citus_nesting_end(level);
 	crm_restore_user(&user);
 	SPI_finish();
 	right_lxid = MyProc->lxid;

@@ -8,7 +8,8 @@
  *	crm.c		module magic and _PG_init
  *	guc.c		every crm.* setting
  *	kit/		the shared kit: trigger protocol and rows, SPI, errors,
- *				per-transaction caches, crm's own writes, the restore signal
+ *				per-transaction caches, crm's own writes, the restore signal,
+ *				what crm runs outside a trigger on a Citus node (kit/citus.h)
  *	tenancy.c	current account and employee, account settings, roles,
  *				row-level security of every table (tenancy.h)
  *	identity.c	who is acting: bound logins, crm_service, the owner (identity.h)
@@ -34,6 +35,8 @@
  *				linking_by_hand.c: candidates and links made by hand
  *	references.c	accounts.order_won_status_id, checked instead of a foreign key
  *				(no two tables refer to each other: a dump restores in order)
+ *	distribution.c	crm on Citus: crm.distribute() (every table by account,
+ *				colocated) and every node's id range
  *	lead_reports.c	kept-up lead counts behind the funnel and the campaign report
  *	invoices/	offers, invoices, items, invoice events, auto-cancel, actions and
  *				reissues, payments, refunds, autopay's schedule and charges, the
@@ -73,6 +76,7 @@
 #include "fmgr.h"
 #include "utils/timestamp.h"
 
+#include "kit/citus.h"
 #include "kit/errors.h"
 #include "kit/spi.h"
 #include "kit/system_write.h"

@@ -396,7 +396,7 @@ flush_events(void)
 	int			n = npending;
 	CrmUserSwitch user;
 	bool		snapshot = !ActiveSnapshotSet();
-	int			level;
+	int			nesting;
 
 	if (n == 0)
 		return;
@@ -407,10 +407,10 @@ flush_events(void)
 
 	if (snapshot)
 		PushActiveSnapshot(GetTransactionSnapshot());
+	/* on a Citus worker: the events of the accounts whose rows this node wrote (kit/citus.h) */
+	nesting = crm_citus_nesting_begin();
 	SPI_connect();
 	crm_become_owner(&user);
-	/* on a Citus worker, at PREPARE of the coordinator's transaction: the account's shards are here */
-	level = crm_citus_nested_begin();
 	for (int i = 0; i < n;)
 	{
 		int			j = i;
@@ -420,9 +420,9 @@ flush_events(void)
 		write_account(&events[i], j - i);
 		i = j;
 	}
-	crm_citus_nested_end(level);
 	crm_restore_user(&user);
 	SPI_finish();
+	crm_citus_nesting_end(nesting);
 	if (snapshot)
 		PopActiveSnapshot();
 }

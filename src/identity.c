@@ -120,9 +120,9 @@ read_binding(Oid role)
 	arg = DirectFunctionCall1(namein, CStringGetDatum(name));
 	SPI_connect();
 	crm_become_owner(&user);
-	level = crm_citus_nested_begin();
+	level = crm_citus_nesting_begin();
 	found = crm_exec(&binding_of_role, &arg, NULL, true, 1) == 1;
-	crm_citus_nested_end(level);
+	crm_citus_nesting_end(level);
 	if (found)
 	{
 		actor.account_id = crm_get_int64(0, 1, NULL);

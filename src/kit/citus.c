@@ -1,6 +1,6 @@
 /*
  * kit/citus.c
- *	  Whether crm runs on Citus, and nested reads; see kit/citus.h.
+ *	  What crm needs to know of Citus (see kit/citus.h).
  */
 #include "postgres.h"
 
@@ -13,6 +13,28 @@
 
 #include "kit/citus.h"
 #include "kit/xact_cache.h"
+
+#define NESTING_GUC "citus.allow_nested_distributed_execution"
+
+int
+crm_citus_nesting_begin(void)
+{
+	int			level;
+
+	if (GetConfigOption(NESTING_GUC, true, false) == NULL)
+		return 0;				/* no Citus in this server */
+	level = NewGUCNestLevel();
+	(void) set_config_option(NESTING_GUC, "on", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	return level;
+}
+
+void
+crm_citus_nesting_end(int level)
+{
+	if (level > 0)
+		AtEOXact_GUC(true, level);
+}
 
 static CrmXactCache citus_cache = {"citus", true};
 static bool citus_installed;
@@ -34,26 +56,6 @@ crm_citus_in_task(void)
 	const char *name = GetConfigOption("application_name", true, false);
 
 	return crm_citus_active() && name != NULL && strncmp(name, "citus_internal", 14) == 0;
-}
-
-int
-crm_citus_nested_begin(void)
-{
-	int			level;
-
-	if (!crm_citus_active())
-		return 0;
-	level = NewGUCNestLevel();
-	(void) set_config_option("citus.allow_nested_distributed_execution", "on",
-							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-	return level;
-}
-
-void
-crm_citus_nested_end(int level)
-{
-	if (level > 0)
-		AtEOXact_GUC(true, level);
 }
 
 void
