@@ -33,6 +33,7 @@ OBJS = \
 	src/country_zones.o \
 	src/clients.o \
 	src/customers.o \
+	src/kept_columns.o \
 	src/orders.o \
 	src/linking.o \
 	src/linking_by_hand.o \
@@ -132,6 +133,7 @@ SQL_CODE = \
 	src/appointments.sql \
 	src/alerts.sql \
 	src/customers.sql \
+	src/kept_columns.sql \
 	src/due.sql \
 	src/worker.sql \
 	src/events.sql \

@@ -30,6 +30,8 @@
  *				country_zones.c, generated: the countries with one zone)
  *	customers.c	customer data on every path: the policies and the write guard
  *				that hold an employee without the right (customers.h)
+ *	kept_columns.c	the columns crm keeps that no INSERT may name: their first
+ *				value by a trigger, not a DEFAULT (Citus)
  *	orders.c	orders: numbers (given or made), status, fixed columns, derived phone
  *	linking.c	lead <-> client and order <-> lead matching, the link (linking.h);
  *				linking_by_hand.c: candidates and links made by hand

@@ -13,10 +13,11 @@ CREATE TABLE crm.call_tasks (
     closed_at     timestamptz,
     closed_reason text,
     -- claimed_by/claimed_until: who holds the task from crm.claim_next_call;
-    -- no_answer_streak: consecutive no_answer calls so far (0 after any other outcome).
+    -- no_answer_streak: consecutive no_answer calls so far (0 after any other outcome;
+    -- 0 at first, from kept_columns.sql).
     claimed_by    bigint,
     claimed_until timestamptz,
-    no_answer_streak integer NOT NULL DEFAULT 0,
+    no_answer_streak integer NOT NULL,
     PRIMARY KEY (account_id, id),
     FOREIGN KEY (account_id, client_id) REFERENCES crm.clients (account_id, id),
     FOREIGN KEY (account_id, employee_id) REFERENCES crm.employees (account_id, id)

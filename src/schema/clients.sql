@@ -17,7 +17,7 @@ CREATE TABLE crm.clients (
     ip             inet,
     attrs          jsonb NOT NULL DEFAULT '{}',
     created_at     timestamptz NOT NULL DEFAULT now(),
-    contact_flagged boolean NOT NULL DEFAULT false,  -- a call found the contact wrong (calls.c)
+    contact_flagged boolean NOT NULL,  -- a call found the contact wrong (calls.c); false at first (kept_columns.sql)
     -- The client's own time zone, when known (client_place.c: else its phone's country's).
     timezone       text CONSTRAINT clients_timezone_check CHECK (crm.timezone_ok(timezone)),
     PRIMARY KEY (account_id, id),

@@ -505,3 +505,13 @@ ALTER TABLE crm.appointments
     ALTER COLUMN status_changed_at SET DEFAULT now(),
     ALTER COLUMN status_changed_at SET NOT NULL;
 ALTER TABLE crm.appointment_events ADD COLUMN undoes_event_id bigint;
+
+-- ---- columns crm keeps without a DEFAULT: Citus names every defaulted column in the
+-- INSERT it sends a worker, where a role's column grants then refuse it; the trigger
+-- _kept_columns (kept_columns.sql) gives them their first value instead ----
+ALTER TABLE crm.clients ALTER COLUMN contact_flagged DROP DEFAULT;
+ALTER TABLE crm.invoices
+    ALTER COLUMN updated_at DROP DEFAULT,
+    ALTER COLUMN status_changed_at DROP DEFAULT,
+    ALTER COLUMN no_answer_streak DROP DEFAULT;
+ALTER TABLE crm.call_tasks ALTER COLUMN no_answer_streak DROP DEFAULT;

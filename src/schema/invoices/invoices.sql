@@ -46,14 +46,16 @@ CREATE TABLE crm.invoices (
     ip               inet,
     note             text,
     created_at       timestamptz NOT NULL DEFAULT now(),
-    updated_at       timestamptz NOT NULL DEFAULT now(),
-    status_changed_at timestamptz NOT NULL DEFAULT now(),
+    -- updated_at, status_changed_at, no_answer_streak: no DEFAULT, crm keeps them
+    -- (kept_columns.sql gives them their first value).
+    updated_at       timestamptz NOT NULL,
+    status_changed_at timestamptz NOT NULL,
     -- the call centre's (calls.c): claimed_by/claimed_until: who holds the
     -- invoice from crm.claim_next_call; no_answer_streak: consecutive
     -- no_answer calls so far (0 after any other outcome).
     claimed_by       bigint,
     claimed_until    timestamptz,
-    no_answer_streak integer NOT NULL DEFAULT 0,
+    no_answer_streak integer NOT NULL,
     -- paid_at: when the invoice became paid (the payment's time, or the time it was
     -- confirmed by hand); replaces_invoice_id: the invoice a reissue replaces, written
     -- only by crm.reissue_invoice (428C9 for anyone else) for an invoice that exists, and

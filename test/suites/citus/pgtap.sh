@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# test/suites/citus/pgtap.sh: crm's pgTAP files (test/pgtap/*.sql) through the Citus
+# coordinator, each run twice: once with the accounts it makes starting on the first
+# worker, once on the second (the accounts' id sequence is moved to the next id whose
+# shard lives there).  The files named in pgtap.list must pass on both; the others are
+# run too and reported (their first failure), so that the list can grow.
+#
+# Sourced by run.sh once its cluster holds crm distributed and the fixtures
+# (citus_pgtap_run), or run alone: it then starts a cluster of its own
+# (test/suites/lib/citus.sh), distributes crm and loads the fixtures.
+#
+#   citus_pgtap_run     prints "ok - pgtap FILE on worker N" per listed file and run,
+#                       a line per unlisted file, and fails when a listed file fails.
+CITUS_PGTAP_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+# citus_pgtap_prepare: pgTAP on every node (through the coordinator), the test roles
+# able to log in on every node (Citus connects to the workers as the session's role).
+citus_pgtap_prepare() {
+  local n r
+  citus_psql 0 -c 'SET client_min_messages = warning' -c 'CREATE EXTENSION IF NOT EXISTS pgtap' >/dev/null
+  for n in 0 1 2; do
+    for r in $(citus_val 0 -c "SELECT string_agg(rolname, ' ') FROM pg_roles WHERE rolname LIKE 'crm\_test\_%'"); do
+      citus_psql "$n" -c "ALTER ROLE $r LOGIN" >/dev/null 2>&1 || true
+    done
+  done
+}
+
+# citus_pgtap_place N: the next account made lands on worker N (1 or 2).
+citus_pgtap_place() {
+  local port next
+  port="$(citus_port "$1")"
+  next="$(citus_val 0 -c "WITH s AS (SELECT greatest((SELECT coalesce(max(id), 0) FROM crm.accounts),
+              coalesce((SELECT last_value FROM pg_sequences WHERE schemaname = 'crm' AND sequencename = 'accounts_id_seq'), 0)) + 1 AS first)
+            SELECT min(i) FROM s, generate_series(s.first, s.first + 64) AS g(i)
+            WHERE (SELECT nodeport FROM pg_dist_shard_placement
+                   WHERE shardid = get_shard_id_for_distribution_column('crm.accounts', i)) = $port")"
+  [ -n "$next" ] || return 1
+  citus_val 0 -c "SELECT setval(pg_get_serial_sequence('crm.accounts', 'id'), $next, false)" >/dev/null
+}
+
+# citus_pgtap_file FILE N: runs FILE through the coordinator, accounts on worker N;
+# prints its first failure (or nothing) and returns non-zero when it fails.
+citus_pgtap_file() {
+  local out
+  citus_pgtap_place "$2" || { echo "no account id for worker $2"; return 1; }
+  if out="$(env $(citus_env 0) pg_prove --verbose "$1" 2>&1)"; then return 0; fi
+  grep -m1 -E '^not ok|ERROR|^# +(Failed|Looks like)' <<<"$out" | cut -c1-200
+  return 1
+}
+
+citus_pgtap_run() {
+  local list="$CITUS_PGTAP_DIR/pgtap.list" f name n why failed=0 listed
+  citus_pgtap_prepare
+  for f in "$REL_ROOT"/test/pgtap/*.sql; do
+    name="$(basename "$f" .sql)"
+    listed=0; grep -qx "$name" <(sed 's/#.*//; s/[[:space:]]//g' "$list") && listed=1
+    for n in 1 2; do
+      if why="$(citus_pgtap_file "$f" "$n")"; then
+        echo "ok - pgtap $name on worker $n"
+      elif [ "$listed" = 1 ]; then
+        echo "not ok - pgtap $name on worker $n: $why"; failed=1
+      else
+        echo "# pgtap $name on worker $n (not listed): $why"
+      fi
+    done
+  done
+  return $failed
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+  REL_SUITE=citus-pgtap
+  . "$CITUS_PGTAP_DIR/../lib/common.sh"
+  . "$REL_LIB/citus.sh"
+  citus_build || rel_fail "Citus is not available"
+  citus_cluster_start || rel_fail "the Citus cluster did not start"
+  PGOPTIONS='-c client_min_messages=warning' citus_val 0 -c 'SELECT crm.distribute()' >/dev/null
+  citus_psql 0 -f "$REL_ROOT/test/fixtures.sql" >/dev/null
+  citus_pgtap_run || rel_fail "a listed pgTAP file failed through the coordinator"
+fi

@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# test/suites/citus/rules.sh: crm's rules where the data lives, through the Citus
+# coordinator, each step one transaction as a tenant session runs it (SET LOCAL,
+# propagated to the workers), for an account on each worker:
+#   1. the customer policy decided on the worker: an employee without
+#      can_see_customers reads no client, one with it reads them all (the policy reads
+#      the employee beside the row; no RESTRICTIVE policy, which Citus would make
+#      permissive on the shards); a login bound to the account (crm.login_bindings,
+#      a reference table) reads its account only;
+#   2. a function's comment reaches its trigger on the worker: transition_lead's
+#      comment and delete_invoice's reason are in the history;
+#   3. no owner switch after a write: normalize_phone, client_candidates and
+#      order_candidates after the caller wrote the account's rows; link_order;
+#   4. rows returned by name: record_payment, link_lead_client, calls with a template;
+#   5. what Citus refuses is refused with a SQLSTATE (reissue_invoice: crm's own
+#      column, which only a scope of this backend may write).
+#
+# Sourced by run.sh once its cluster holds crm distributed and the fixtures
+# (citus_rules_run ACCOUNT...), or run alone: it then starts a cluster of its own.
+CITUS_RULES_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+rules_q() { citus_val 0 "$@"; }
+rules_ok() { echo "ok - $1"; }
+rules_expect() {  # rules_expect LABEL WANT GOT
+  [ "$2" = "$3" ] || rel_fail "$1: wanted [$2], got [$3]"
+  rules_ok "$1"
+}
+# rules_as ACCOUNT ROLE EMPLOYEE SQL: one transaction through the coordinator as ROLE of
+# ACCOUNT acting as EMPLOYEE (a name, or '' for none); prints the results.
+rules_as() {
+  local e=""
+  [ -z "$3" ] || e="$(rules_q -c "SELECT id FROM crm.employees WHERE account_id = $1 AND name = '$3'")"
+  rules_q -v ON_ERROR_STOP=1 <<SQL
+BEGIN;
+SET LOCAL citus.propagate_set_commands = 'local';
+SET LOCAL crm.account_id = $1;
+SET LOCAL crm.employee_id = '$e';
+SET LOCAL ROLE $2;
+$4
+COMMIT;
+SQL
+}
+# rules_refused LABEL SQLSTATE ACCOUNT ROLE EMPLOYEE SQL
+rules_refused() {
+  local out
+  if out="$(rules_as "$3" "$4" "$5" "\\set VERBOSITY verbose
+$6" 2>&1)"; then rel_fail "$1: not refused (got: $out)"; fi
+  grep -q "ERROR:  $2:" <<<"$out" || rel_fail "$1: wanted SQLSTATE $2, got: $(grep ERROR <<<"$out" | head -2)"
+  rules_ok "$1 (refused, $2)"
+}
+
+# citus_rules_account A: the checks for account A (made by crm_test.company, set up by
+# citus_rules_setup).
+citus_rules_account() {
+  local a="$1" clients lead ord inv s_work t_sales
+  clients="$(rules_q -c "SELECT count(*) FROM crm.clients WHERE account_id = $a")"
+  s_work="$(rules_q -c "SELECT crm_test.id('statuses', $a, 'In work')")"
+  t_sales="$(rules_q -c "SELECT crm_test.id('lead_types', $a, 'Sales')")"
+
+  # 1. policies
+  rules_expect "account $a: Anna (can_see_customers) reads the account's $clients clients" "$clients" \
+    "$(rules_as "$a" crm_test_manager Anna "SELECT count(*) FROM crm.clients;")"
+  rules_expect "account $a: Hidden (no can_see_customers) reads no client, no phone, no lead" "0|0|0" \
+    "$(rules_as "$a" crm_test_manager Hidden "SELECT (SELECT count(*) FROM crm.clients) || '|' || (SELECT count(*) FROM crm.client_phones) || '|' || (SELECT count(*) FROM crm.leads);")"
+  rules_expect "account $a: the login bound to it reads its clients, and only them" "$clients|$clients" \
+    "$(rules_q -v ON_ERROR_STOP=1 <<SQL
+BEGIN;
+SET LOCAL ROLE crm_test_login_$a;
+SELECT (SELECT count(*) FROM crm.clients) || '|' || (SELECT count(*) FROM crm.clients WHERE account_id = $a);
+COMMIT;
+SQL
+)"
+
+  # 2. context from a function to its trigger
+  lead="$(rules_as "$a" crm_test_manager Anna "INSERT INTO crm.leads (type_id, contact_name) VALUES ($t_sales, 'Carried') RETURNING id;" | head -1)"
+  rules_as "$a" crm_test_manager Anna "SELECT (crm.transition_lead($lead, $s_work, 'qualified by phone')).id;" >/dev/null
+  rules_expect "account $a: transition_lead's comment is in the lead's history" "qualified by phone" \
+    "$(rules_q -c "SELECT detail->>'comment' FROM crm.lead_events WHERE account_id = $a AND lead_id = $lead AND to_status_id = $s_work")"
+  inv="$(rules_as "$a" crm_test_manager Anna "INSERT INTO crm.invoices (amount) VALUES (100) RETURNING id;" | head -1)"
+  rules_as "$a" crm_test_manager Anna "SELECT (crm.delete_invoice($inv, 'duplicate')).status;" >/dev/null
+  rules_expect "account $a: delete_invoice's reason is in the invoice's history" "deleted|duplicate" \
+    "$(rules_q -c "SELECT to_status || '|' || (detail->>'comment') FROM crm.invoice_events WHERE account_id = $a AND invoice_id = $inv AND to_status = 'deleted'")"
+
+  # 3. no owner switch after a write
+  rules_expect "account $a: normalize_phone after a write" "+79161234567" \
+    "$(rules_as "$a" crm_test_manager Anna "UPDATE crm.leads SET comment = 'x' WHERE id = $lead;
+SELECT crm.normalize_phone('8 916 123 45 67');" | tail -1)"
+  rules_expect "account $a: client_candidates after a write" "1" \
+    "$(rules_as "$a" crm_test_manager Anna "UPDATE crm.leads SET comment = 'x' WHERE id = $lead;
+SELECT count(*) FROM crm.client_candidates('8 (916) 123-00-01');" | tail -1)"
+  ord="$(rules_as "$a" crm_test_manager Anna "INSERT INTO crm.orders (phone, amount) VALUES ('+7 916 555-00-01', 10) RETURNING id;" | head -1)"
+  lead="$(rules_as "$a" crm_test_manager Anna "INSERT INTO crm.leads (type_id, contact_name, contact_phone) VALUES ($t_sales, 'For the order', '+7 916 555-00-02') RETURNING id;" | head -1)"
+  rules_expect "account $a: order_candidates after a write" "0" \
+    "$(rules_as "$a" crm_test_manager Anna "UPDATE crm.leads SET comment = 'x' WHERE id = $lead;
+SELECT count(*) FROM crm.order_candidates($ord);" | tail -1)"
+  rules_expect "account $a: link_order links both ways" "$ord|$lead" \
+    "$(rules_as "$a" crm_test_manager Anna "SELECT (crm.link_order($ord, $lead)).order_id;
+SELECT lead_id FROM crm.orders WHERE id = $ord;" | paste -sd '|')"
+
+  # 4. rows returned by name
+  inv="$(rules_as "$a" crm_test_manager Anna "INSERT INTO crm.invoices (amount) VALUES (100) RETURNING id;" | head -1)"
+  rules_expect "account $a: record_payment returns the payment" "40.00|40.00" \
+    "$(rules_as "$a" crm_test_manager Anna "SELECT (crm.record_payment($inv, 40, true)).amount;
+SELECT paid_amount FROM crm.invoices WHERE id = $inv;" | paste -sd '|')"
+  rules_expect "account $a: a call with a template" "1" \
+    "$(rules_as "$a" crm_test_manager Anna "INSERT INTO crm.calls (invoice_id, client_id, outcome, template_id)
+  SELECT $inv, (SELECT min(id) FROM crm.clients), 'no_answer', (SELECT min(id) FROM crm.message_templates) RETURNING 1;" | head -1)"
+
+  # 5. refused clearly
+  rules_refused "account $a: reissue_invoice (replaces_invoice_id is crm's to write, and what a scope allows stays on the coordinator)" 428C9 \
+    "$a" postgres Admin "SELECT crm.reissue_invoice($inv);"
+}
+
+# citus_rules_setup A: what the checks read in account A, written as the owner, a
+# statement each: three clients with phones, a message template, a login bound to
+# the account and Anna; the test roles able to log in on every node.
+citus_rules_setup() {
+  local a="$1" r n
+  rules_q -v ON_ERROR_STOP=1 >/dev/null <<SQL
+INSERT INTO crm.clients (account_id, name) SELECT $a, 'Client ' || i FROM generate_series(1, 3) i;
+INSERT INTO crm.client_phones (account_id, client_id, raw)
+  SELECT $a, id, '8 (916) 123-00-0' || row_number() OVER (ORDER BY id) FROM crm.clients WHERE account_id = $a;
+INSERT INTO crm.message_templates (account_id, name, body) VALUES ($a, 'Reminder', 'Hello {\$name}');
+INSERT INTO crm.leads (account_id, type_id, contact_name) VALUES ($a, crm_test.id('lead_types', $a, 'Sales'), 'A lead');
+SET client_min_messages = warning;
+DROP ROLE IF EXISTS crm_test_login_$a;
+CREATE ROLE crm_test_login_$a LOGIN IN ROLE crm_manager;
+SELECT crm.bind_login('crm_test_login_$a', $a, crm_test.id('employees', $a, 'Anna'));
+SQL
+  for r in crm_test_admin crm_test_manager crm_test_reader "crm_test_login_$a"; do
+    for n in 0 1 2; do citus_psql "$n" -c "ALTER ROLE $r LOGIN" >/dev/null 2>&1 || true; done
+  done
+}
+
+citus_rules_run() {
+  local a
+  for a in "$@"; do citus_rules_account "$a"; done
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+  REL_SUITE=citus-rules
+  . "$CITUS_RULES_DIR/../lib/common.sh"
+  . "$REL_LIB/citus.sh"
+  citus_build || rel_fail "Citus is not available"
+  citus_cluster_start || rel_fail "the Citus cluster did not start"
+  PGOPTIONS='-c client_min_messages=warning' citus_val 0 -c 'SELECT crm.distribute()' >/dev/null
+  citus_psql 0 -f "$REL_ROOT/test/fixtures.sql" >/dev/null
+  accounts=""
+  for name in 'Rules A' 'Rules B' 'Rules C' 'Rules D'; do
+    accounts="$accounts $(citus_val 0 -c "SELECT crm_test.company('$name')")"
+  done
+  set -- $accounts
+  node() { citus_val 0 -c "SELECT nodeport FROM pg_dist_shard_placement WHERE shardid = get_shard_id_for_distribution_column('crm.accounts', $1)"; }
+  a=$1; b=""; for x in "${@:2}"; do [ "$(node "$x")" != "$(node "$a")" ] && { b=$x; break; }; done
+  [ -n "$b" ] || rel_fail "no account on the other worker"
+  for x in $a $b; do citus_rules_setup "$x"; done
+  rel_log "accounts $a and $b on different workers"
+  citus_rules_run "$a" "$b"
+fi
