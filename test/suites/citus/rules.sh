@@ -52,7 +52,7 @@ $6" 2>&1)"; then rel_fail "$1: not refused (got: $out)"; fi
 # citus_rules_account A: the checks for account A (made by crm_test.company, set up by
 # citus_rules_setup).
 citus_rules_account() {
-  local a="$1" clients lead ord inv s_work t_sales
+  local a="$1" clients lead ord inv s_work t_sales tpl
   clients="$(rules_q -c "SELECT count(*) FROM crm.clients WHERE account_id = $a")"
   s_work="$(rules_q -c "SELECT crm_test.id('statuses', $a, 'In work')")"
   t_sales="$(rules_q -c "SELECT crm_test.id('lead_types', $a, 'Sales')")"
@@ -76,7 +76,7 @@ SQL
   rules_as "$a" crm_test_manager Anna "SELECT (crm.transition_lead($lead, $s_work, 'qualified by phone')).id;" >/dev/null
   rules_expect "account $a: transition_lead's comment is in the lead's history" "qualified by phone" \
     "$(rules_q -c "SELECT detail->>'comment' FROM crm.lead_events WHERE account_id = $a AND lead_id = $lead AND to_status_id = $s_work")"
-  inv="$(rules_as "$a" crm_test_manager Anna "INSERT INTO crm.invoices (amount) VALUES (100) RETURNING id;" | head -1)"
+  inv="$(rules_as "$a" crm_test_manager Anna "INSERT INTO crm.invoices (client_id, amount) SELECT min(id), 100 FROM crm.clients WHERE account_id = $a RETURNING id;" | head -1)"
   rules_as "$a" crm_test_manager Anna "SELECT (crm.delete_invoice($inv, 'duplicate')).status;" >/dev/null
   rules_expect "account $a: delete_invoice's reason is in the invoice's history" "deleted|duplicate" \
     "$(rules_q -c "SELECT to_status || '|' || (detail->>'comment') FROM crm.invoice_events WHERE account_id = $a AND invoice_id = $inv AND to_status = 'deleted'")"
@@ -94,17 +94,24 @@ SELECT count(*) FROM crm.client_candidates('8 (916) 123-00-01');" | tail -1)"
     "$(rules_as "$a" crm_test_manager Anna "UPDATE crm.leads SET comment = 'x' WHERE id = $lead;
 SELECT count(*) FROM crm.order_candidates($ord);" | tail -1)"
   rules_expect "account $a: link_order links both ways" "$ord|$lead" \
-    "$(rules_as "$a" crm_test_manager Anna "SELECT (crm.link_order($ord, $lead)).order_id;
-SELECT lead_id FROM crm.orders WHERE id = $ord;" | paste -sd '|')"
+    "$(rules_as "$a" crm_test_manager Anna "SELECT (crm.link_order($ord, $lead)).order_id;" | head -1)|$(
+       rules_as "$a" crm_test_manager Anna "SELECT lead_id FROM crm.orders WHERE id = $ord;" | head -1)"
+  # ... and it writes as the owner: the caller's next read of the account is refused in that transaction
+  ord="$(rules_as "$a" crm_test_manager Anna "INSERT INTO crm.orders (phone, amount) VALUES ('+7 916 555-00-03', 10) RETURNING id;" | head -1)"
+  lead="$(rules_as "$a" crm_test_manager Anna "INSERT INTO crm.leads (type_id, contact_name) VALUES ($t_sales, 'For the order') RETURNING id;" | head -1)"
+  rules_refused "account $a: a read of the account after link_order in its transaction" 25001 \
+    "$a" crm_test_manager Anna "SELECT crm.link_order($ord, $lead) IS NULL;
+SELECT count(*) FROM crm.orders;"
 
   # 4. rows returned by name
-  inv="$(rules_as "$a" crm_test_manager Anna "INSERT INTO crm.invoices (amount) VALUES (100) RETURNING id;" | head -1)"
+  inv="$(rules_as "$a" crm_test_manager Anna "INSERT INTO crm.invoices (client_id, amount) SELECT min(id), 100 FROM crm.clients WHERE account_id = $a RETURNING id;" | head -1)"
   rules_expect "account $a: record_payment returns the payment" "40.00|40.00" \
     "$(rules_as "$a" crm_test_manager Anna "SELECT (crm.record_payment($inv, 40, true)).amount;
 SELECT paid_amount FROM crm.invoices WHERE id = $inv;" | paste -sd '|')"
-  rules_expect "account $a: a call with a template" "1" \
-    "$(rules_as "$a" crm_test_manager Anna "INSERT INTO crm.calls (invoice_id, client_id, outcome, template_id)
-  SELECT $inv, (SELECT min(id) FROM crm.clients), 'no_answer', (SELECT min(id) FROM crm.message_templates) RETURNING 1;" | head -1)"
+  tpl="$(rules_q -c "SELECT min(id) FROM crm.message_templates WHERE account_id = $a")"
+  rules_as "$a" crm_test_manager Anna "INSERT INTO crm.calls (invoice_id, outcome, template_id) VALUES ($inv, 'no_answer', $tpl);" >/dev/null
+  rules_expect "account $a: a call with a template (its text rendered on the worker)" "1" \
+    "$(rules_q -c "SELECT count(*) FROM crm.calls WHERE account_id = $a AND invoice_id = $inv AND template_id = $tpl")"
 
   # 5. refused clearly
   rules_refused "account $a: reissue_invoice (replaces_invoice_id is crm's to write, and what a scope allows stays on the coordinator)" 428C9 \
@@ -117,7 +124,7 @@ SELECT paid_amount FROM crm.invoices WHERE id = $inv;" | paste -sd '|')"
 citus_rules_setup() {
   local a="$1" r n
   rules_q -v ON_ERROR_STOP=1 >/dev/null <<SQL
-INSERT INTO crm.clients (account_id, name) SELECT $a, 'Client ' || i FROM generate_series(1, 3) i;
+INSERT INTO crm.clients (account_id, name, email) SELECT $a, 'Client ' || i, 'client' || i || '@example.com' FROM generate_series(1, 3) i;
 INSERT INTO crm.client_phones (account_id, client_id, raw)
   SELECT $a, id, '8 (916) 123-00-0' || row_number() OVER (ORDER BY id) FROM crm.clients WHERE account_id = $a;
 INSERT INTO crm.message_templates (account_id, name, body) VALUES ($a, 'Reminder', 'Hello {\$name}');
