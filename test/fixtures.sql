@@ -61,13 +61,14 @@ BEGIN
   RETURN r;
 END $$;
 
--- Acts as a role of an account, optionally as an employee.
+-- Acts as a role of an account, optionally as an employee.  SET LOCAL statements, not
+-- set_config(): on Citus (citus.propagate_set_commands = 'local') they reach the workers.
 CREATE FUNCTION crm_test.act(role text, account bigint, employee text DEFAULT NULL) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM set_config('crm.account_id', coalesce(account::text, ''), true);
-  PERFORM set_config('crm.employee_id',
-    coalesce((SELECT id::text FROM crm.employees WHERE account_id = account AND name = employee), ''), true);
+  EXECUTE format('SET LOCAL crm.account_id = %L', coalesce(account::text, ''));
+  EXECUTE format('SET LOCAL crm.employee_id = %L',
+    coalesce((SELECT id::text FROM crm.employees WHERE account_id = account AND name = employee), ''));
   EXECUTE format('SET LOCAL ROLE %I', role);
 END $$;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA crm_test TO crm_reader;
