@@ -40,12 +40,34 @@
 #include "kit/citus.h"
 #include "tenancy.h"
 
+/*
+ * A crm function called for each row of a query that Citus runs on a worker
+ * (SELECT crm.transition_lead(id, ...) FROM crm.leads ...) cannot reach the
+ * account's other rows from there: Citus refuses the nested query, and crm
+ * says why first.  Triggers on a worker's shards are where crm's rules run,
+ * and pass.
+ */
+static void
+refuse_in_citus_task(void)
+{
+	if (!crm_citus_in_task() || DatumGetInt32(pg_trigger_depth(NULL)) > 0)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("crm functions cannot run inside a query on a Citus shard"),
+			 errdetail("The function was called for each row of a query that Citus runs on a worker, "
+					   "from where crm cannot reach the account's other rows."),
+			 errhint("Call the function once per row from the client, each call a statement of its own "
+					 "with its arguments as values.")));
+}
+
 int64
 crm_require_account(void)
 {
 	bool		isnull;
 	int64		account_id = crm_actor_account(&isnull);
 
+	refuse_in_citus_task();
 	if (!isnull)
 		return account_id;
 	if (crm_actor_kind() == CRM_ACTOR_NONE)

@@ -12,8 +12,10 @@
 #   3. no owner switch after a write: normalize_phone, client_candidates and
 #      order_candidates after the caller wrote the account's rows; link_order;
 #   4. rows returned by name: record_payment, link_lead_client, calls with a template;
-#   5. what Citus refuses is refused with a SQLSTATE (reissue_invoice: crm's own
-#      column, which only a scope of this backend may write).
+#   5. what Citus refuses is refused with a SQLSTATE: a crm function per row of a
+#      query on crm's tables (0A000, crm's own message); reissue_invoice (428C9: crm's
+#      own column, which only a scope of this backend may write); a read of the account
+#      after link_order, an owner's write, in the same transaction (25001, Citus).
 #
 # Sourced by run.sh once its cluster holds crm distributed and the fixtures
 # (citus_rules_run ACCOUNT...), or run alone: it then starts a cluster of its own.
@@ -114,6 +116,8 @@ SELECT paid_amount FROM crm.invoices WHERE id = $inv;" | paste -sd '|')"
     "$(rules_q -c "SELECT count(*) FROM crm.calls WHERE account_id = $a AND invoice_id = $inv AND template_id = $tpl")"
 
   # 5. refused clearly
+  rules_refused "account $a: a crm function called per row of a query Citus runs on a worker" 0A000 \
+    "$a" crm_test_manager Anna "SELECT count(crm.transition_lead(id, $s_work)) FROM crm.leads WHERE account_id = $a;"
   rules_refused "account $a: reissue_invoice (replaces_invoice_id is crm's to write, and what a scope allows stays on the coordinator)" 428C9 \
     "$a" postgres Admin "SELECT crm.reissue_invoice($inv);"
 }
