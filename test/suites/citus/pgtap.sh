@@ -43,7 +43,10 @@ citus_pgtap_place() {
 citus_pgtap_file() {
   local out
   citus_pgtap_place "$2" || { echo "no account id for worker $2"; return 1; }
-  if out="$(env $(citus_env 0) pg_prove --verbose "$1" 2>&1)"; then return 0; fi
+  # the files' own test triggers need unsafe triggers allowed; a function created after a
+  # multi-shard statement needs the transaction's statements sequential
+  if out="$(env $(citus_env 0) PGOPTIONS='-c citus.enable_unsafe_triggers=on -c citus.multi_shard_modify_mode=sequential -c citus.propagate_set_commands=local' \
+              pg_prove --verbose "$1" 2>&1)"; then return 0; fi
   grep -m1 -E '^not ok|ERROR|^# +(Failed|Looks like)' <<<"$out" | cut -c1-200
   return 1
 }
