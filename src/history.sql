@@ -13,3 +13,12 @@ CREATE OR REPLACE FUNCTION crm._append_only() RETURNS trigger
 REVOKE ALL ON FUNCTION crm._append_only() FROM PUBLIC;
 COMMENT ON FUNCTION crm._append_only() IS
     'Trigger: refuses UPDATE, DELETE and TRUNCATE of a history or fact table for every role, the owner included (42501).';
+
+-- A system write's reason and comment on their way to a Citus worker (kit/system_write.c):
+-- crm calls it around its own writes there; the note is hex only.
+CREATE OR REPLACE FUNCTION crm._write_note(note text) RETURNS void
+    LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_write_note';
+REVOKE ALL ON FUNCTION crm._write_note(text) FROM PUBLIC;
+COMMENT ON FUNCTION crm._write_note(text) IS
+    'Internal (Citus): SET LOCAL crm.write_note, the reason and comment of crm''s next write, hex-encoded, so that Citus propagates it to the worker.';
+GRANT EXECUTE ON FUNCTION crm._write_note(text) TO crm_reader;

@@ -15,6 +15,8 @@
  */
 #include "postgres.h"
 
+#include "catalog/pg_type_d.h"
+#include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
@@ -44,30 +46,56 @@ append_hex(StringInfo buf, const char *text)
 }
 
 /*
- * SET LOCAL crm.write_note through SPI, propagated by Citus (crm sets
+ * SET LOCAL crm.write_note, propagated by Citus (crm sets
  * citus.propagate_set_commands = local for the transaction if the session
- * did not).  The statement holds hex digits only, never the text itself.
+ * did not).  Citus propagates a SET only inside a transaction block or a
+ * function, so the SET is made by crm._write_note(note), called through SPI:
+ * in its own function call even when the statement that called crm runs
+ * alone.  The note holds hex digits only, never the text itself.
  */
+static CrmPlan write_note_plan = {
+	"SELECT crm._write_note($1)", 1, {TEXTOID}
+};
+
 static void
 set_note(const char *reason, const char *comment)
 {
-	StringInfoData sql;
+	StringInfoData note;
+	Datum		arg;
 
-	initStringInfo(&sql);
-	appendStringInfoString(&sql, "SET LOCAL crm.write_note = '");
+	initStringInfo(&note);
 	if (reason || comment)
 	{
-		append_hex(&sql, reason);
-		appendStringInfoChar(&sql, ':');
-		append_hex(&sql, comment);
+		append_hex(&note, reason);
+		appendStringInfoChar(&note, ':');
+		append_hex(&note, comment);
 	}
-	appendStringInfoChar(&sql, '\'');
+	arg = CStringGetTextDatum(note.data);
 	/* as SET LOCAL: for the rest of the transaction, as a tenant session sets it anyway */
 	(void) set_config_option("citus.propagate_set_commands", "local",
 							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
-	if (SPI_execute(sql.data, false, 0) < 0)
+	crm_exec(&write_note_plan, &arg, NULL, false, 0);
+	pfree(note.data);
+}
+
+/* crm._write_note(note): SET LOCAL crm.write_note = note, a note of set_note's form. */
+PG_FUNCTION_INFO_V1(crm_write_note);
+Datum
+crm_write_note(PG_FUNCTION_ARGS)
+{
+	char	   *note = text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	if (strspn(note, "0123456789abcdef:-") != strlen(note))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("\"%s\" is not a write note", note),
+				 errdetail("A write note is two hex-encoded texts, or \"-\", joined by a colon."),
+				 errhint("crm sets crm.write_note itself around its writes; nothing else needs to.")));
+	SPI_connect();
+	if (SPI_execute(psprintf("SET LOCAL crm.write_note = '%s'", note), false, 0) < 0)
 		elog(ERROR, "crm: could not set crm.write_note");
-	pfree(sql.data);
+	SPI_finish();
+	PG_RETURN_VOID();
 }
 
 static char *
@@ -118,7 +146,7 @@ crm_write_exec(const CrmWriteScope *scope, CrmPlan *plan, Datum *args, const cha
 {
 	CrmWriteScope saved = current;
 	uint64		n = 0;
-	bool		noted = false;
+	volatile bool noted = false;
 
 	PG_TRY();
 	{

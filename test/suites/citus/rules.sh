@@ -78,6 +78,13 @@ SQL
   rules_as "$a" crm_test_manager Anna "SELECT (crm.transition_lead($lead, $s_work, 'qualified by phone')).id;" >/dev/null
   rules_expect "account $a: transition_lead's comment is in the lead's history" "qualified by phone" \
     "$(rules_q -c "SELECT detail->>'comment' FROM crm.lead_events WHERE account_id = $a AND lead_id = $lead AND to_status_id = $s_work")"
+  lead="$(rules_as "$a" crm_test_manager Anna "INSERT INTO crm.leads (type_id, contact_name) VALUES ($t_sales, 'Alone') RETURNING id;" | head -1)"
+  rules_q -v ON_ERROR_STOP=1 >/dev/null <<SQL
+SET ROLE crm_test_login_$a;
+SELECT (crm.transition_lead($lead, $s_work, 'a statement alone')).id;
+SQL
+  rules_expect "account $a: the comment of a call in a statement of its own (no BEGIN), by a bound login" "a statement alone" \
+    "$(rules_q -c "SELECT detail->>'comment' FROM crm.lead_events WHERE account_id = $a AND lead_id = $lead AND to_status_id = $s_work")"
   inv="$(rules_as "$a" crm_test_manager Anna "INSERT INTO crm.invoices (client_id, amount) SELECT min(id), 100 FROM crm.clients WHERE account_id = $a RETURNING id;" | head -1)"
   rules_as "$a" crm_test_manager Anna "SELECT (crm.delete_invoice($inv, 'duplicate')).status;" >/dev/null
   rules_expect "account $a: delete_invoice's reason is in the invoice's history" "deleted|duplicate" \

@@ -100,3 +100,12 @@ done
 [ -n "$B" ] || rel_fail "no account on the other worker"
 rel_log "account $A on :$(node_of "$A"), account $B on :$(node_of "$B")"
 echo "ok - accounts $A and $B live on different workers"
+
+# ---- rules where the data lives (rules.sh), the pgTAP files (pgtap.sh) ----
+. "$REL_SUITE_DIR/rules.sh"
+. "$REL_SUITE_DIR/pgtap.sh"
+citus_rules_setup "$A"
+citus_rules_setup "$B"
+citus_rules_run "$A" "$B"
+citus_pgtap_run || rel_fail "a pgTAP file of pgtap.list failed through the coordinator"
+rel_log "took $((SECONDS - started)) s"
