@@ -21,4 +21,4 @@ CREATE OR REPLACE FUNCTION crm._write_note(note text) RETURNS void
 REVOKE ALL ON FUNCTION crm._write_note(text) FROM PUBLIC;
 COMMENT ON FUNCTION crm._write_note(text) IS
     'Internal (Citus): SET LOCAL crm.write_note, the reason and comment of crm''s next write, hex-encoded, so that Citus propagates it to the worker.';
-GRANT EXECUTE ON FUNCTION crm._write_note(text) TO crm_reader;
+GRANT EXECUTE ON FUNCTION crm._write_note(text) TO crm_manager;

@@ -93,7 +93,7 @@ SQL
   # 3. no owner switch after a write
   rules_expect "account $a: normalize_phone after a write" "+79161234567" \
     "$(rules_as "$a" crm_test_manager Anna "UPDATE crm.leads SET comment = 'x' WHERE id = $lead;
-SELECT crm.normalize_phone('8 916 123 45 67');" | tail -1)"
+SELECT crm.normalize_phone('+7 916 123 45 67');" | tail -1)"
   rules_expect "account $a: client_candidates after a write" "1" \
     "$(rules_as "$a" crm_test_manager Anna "UPDATE crm.leads SET comment = 'x' WHERE id = $lead;
 SELECT count(*) FROM crm.client_candidates('8 (916) 123-00-01');" | tail -1)"
