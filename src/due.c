@@ -328,17 +328,76 @@ run_handler(const CrmDueHandler *handler, const CrmDueScope *scope)
 	return total;
 }
 
+/*
+ * The accounts a run for every account goes over: their ids, in order, in
+ * the caller's memory.  On Citus crm.accounts is distributed too; reading it
+ * is a plain multi-shard SELECT, and every claim after it names one account.
+ */
+static int64 *
+list_accounts(int *n)
+{
+	static CrmPlan accounts = {"SELECT id FROM crm.accounts ORDER BY id", 0, {0}};
+	uint64		rows = crm_exec(&accounts, NULL, NULL, true, 0);
+	int64	   *ids = palloc(sizeof(int64) * (rows + 1));
+
+	for (uint64 i = 0; i < rows; i++)
+		ids[i] = crm_get_int64(i, 1, NULL);
+	*n = (int) rows;
+	return ids;
+}
+
+/*
+ * Where this backend's next run for every account starts, per handler: the
+ * account whose items the last run left when it reached max_items, so that a
+ * large backlog of one account does not keep the others waiting call after
+ * call.
+ */
+static int64 next_account[CRM_MAX_DUE_HANDLERS];
+
+/*
+ * One handler for every account, one account at a time (each claim is a
+ * statement of one account, which Citus routes to the account's shard), at
+ * most max_items in all.
+ */
+static int64
+run_handler_per_account(int h, const CrmDueScope *scope, const int64 *accounts, int n)
+{
+	int64		total = 0;
+	int			first = 0;
+
+	while (first < n && accounts[first] < next_account[h])
+		first++;
+	if (first == n)
+		first = 0;
+	for (int k = 0; k < n && total < scope->max_items; k++)
+	{
+		CrmDueScope one = *scope;
+
+		one.account_null = false;
+		one.account_id = accounts[(first + k) % n];
+		one.max_items = scope->max_items - total;
+		total += run_handler(due_handlers[h], &one);
+		next_account[h] = total < scope->max_items ? 0 : one.account_id;
+	}
+	return total;
+}
+
 void
 crm_run_due_handlers(TimestampTz now, int64 max_items, bool account_null, int64 account_id,
 					 int64 *counts)
 {
 	CrmUserSwitch user;
 	CrmDueScope scope = {now, max_items, account_null, account_id, true, 0};
+	int64	   *accounts = NULL;
+	int			n = 0;
 
 	SPI_connect();
 	crm_become_owner(&user);
+	if (account_null)
+		accounts = list_accounts(&n);
 	for (int i = 0; i < n_due_handlers; i++)
-		counts[i] = run_handler(due_handlers[i], &scope);
+		counts[i] = account_null ? run_handler_per_account(i, &scope, accounts, n)
+			: run_handler(due_handlers[i], &scope);
 	crm_restore_user(&user);
 	SPI_finish();
 }

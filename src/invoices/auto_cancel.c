@@ -17,27 +17,28 @@
 #include "invoices/invoices.h"
 
 /*
- * Claims due invoices with SKIP LOCKED, so two sessions never cancel the same
- * one, and re-checks the status on the row it updates: a payment that got
- * there first leaves it paid.
+ * Claims one account's due invoices with SKIP LOCKED, so two sessions never
+ * cancel the same one, and re-checks the status on the row it updates: a
+ * payment that got there first leaves it paid.
  *
  * The claim is a materialized CTE, run once: as a subquery in FROM the planner
  * may re-run it per row, claiming more than max_items.  The UPDATE finds the
- * claimed rows by ctid: they were locked while matching (FOR UPDATE re-checks
- * a row changed by a committed transaction) and stay locked, so the version
- * claimed is the one updated.  A join by key (and the due conditions again)
- * lets the planner, which cannot estimate the claim, hash the whole table or
- * rescan the claim per invoice.
+ * claimed rows by their key through the primary key (account_id = $3 AND id =
+ * ANY(the claim)): no ctid join, which Citus cannot route, and no join the
+ * planner, which cannot estimate the claim, could turn into a hash of the
+ * whole table.  The claimed rows stay locked, so the version claimed is the
+ * one updated.
  */
 #define AUTO_CANCEL_DUE \
-	"  FROM crm.invoices x WHERE x.auto_cancel_at <= $1 AND x.status IN ('awaiting', 'prepaid') " \
+	"  FROM crm.invoices x WHERE x.account_id = $3 AND x.auto_cancel_at <= $1" \
+	"  AND x.status IN ('awaiting', 'prepaid') " \
 	CRM_DUE_SCOPE("x") \
 	"  ORDER BY x.auto_cancel_at, x.account_id, x.id LIMIT $2"
 static CrmPlan auto_cancel_due = {
 	.sql =
-	"WITH d AS MATERIALIZED (SELECT x.ctid " AUTO_CANCEL_DUE " FOR UPDATE SKIP LOCKED) "
+	"WITH d AS MATERIALIZED (SELECT x.id " AUTO_CANCEL_DUE " FOR UPDATE SKIP LOCKED) "
 	"UPDATE crm.invoices AS i SET status = 'cancelled' "
-	"FROM d WHERE i.ctid = d.ctid",
+	"WHERE i.account_id = $3 AND i.id = ANY (ARRAY(SELECT d.id FROM d))",
 	.nargs = CRM_DUE_NARGS, .argtypes = CRM_DUE_ARGTYPES, .custom = true
 };
 /* The invoices auto_cancel_due would take, for trying a failing batch one by one. */

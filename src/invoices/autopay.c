@@ -244,20 +244,23 @@ crm_autopay_check_change(const CrmRow *old, const CrmRow *new, const char *to_st
 /*
  * One statement: claim due invoices (SKIP LOCKED: a row another session is
  * charging or paying is left to it), advance each by one charge, and queue
- * the charge.  The dedup_key makes a second queueing of the same charge a
- * no-op whatever happens.  The UPDATE finds the claimed rows by ctid: they
- * were locked while due and stay locked, so the version claimed is the one
- * updated; a join by key (and the due conditions again) lets stale
- * statistics pick a plan that rescans the claim once per invoice.
+ * the charge, for one account ($3: the shard where the account lives on
+ * Citus).  The dedup_key makes a second queueing of the same charge a no-op
+ * whatever happens.  The UPDATE finds the claimed rows by their key through
+ * the primary key (account_id = $3 AND id = ANY(the claim)): no ctid join,
+ * which Citus cannot route, and no join that stale statistics could turn into
+ * a rescan of the claim once per invoice.  The claimed rows were locked while
+ * due and stay locked, so the version claimed is the one updated.
  */
 #define CHARGES_DUE \
 	"  FROM crm.invoices x " \
-	"  WHERE x.next_charge_at <= $1 AND x.autopay AND x.status IN ('awaiting', 'prepaid', 'paid') " \
+	"  WHERE x.account_id = $3 AND x.next_charge_at <= $1 AND x.autopay" \
+	"  AND x.status IN ('awaiting', 'prepaid', 'paid') " \
 	CRM_DUE_SCOPE("x") \
 	"  ORDER BY x.next_charge_at, x.account_id, x.id LIMIT $2"
 static CrmPlan queue_charges = {
 	.sql =
-	"WITH due AS MATERIALIZED (SELECT x.ctid " CHARGES_DUE " FOR UPDATE SKIP LOCKED), "
+	"WITH due AS MATERIALIZED (SELECT x.id " CHARGES_DUE " FOR UPDATE SKIP LOCKED), "
 	"charged AS ("
 	"  UPDATE crm.invoices AS i SET autopay_pending = i.autopay_pending + 1, "
 	"    autopay_queued = i.autopay_queued + 1, autopay_last_charge_at = i.next_charge_at, "
@@ -265,7 +268,7 @@ static CrmPlan queue_charges = {
 	"      AND i.autopay_count + i.autopay_pending + 1 >= i.autopay_limit THEN NULL "
 	"      WHEN i.next_charge_at + i.autopay_interval > $1 THEN i.next_charge_at + i.autopay_interval "
 	"      ELSE $1 + i.autopay_interval END "
-	"  FROM due WHERE i.ctid = due.ctid "
+	"  WHERE i.account_id = $3 AND i.id = ANY (ARRAY(SELECT due.id FROM due)) "
 	"  RETURNING i.account_id, i.id, i.number, i.client_id, i.amount, i.autopay_queued, "
 	"    i.autopay_last_charge_at) "
 	"INSERT INTO crm.outbox (account_id, kind, payload, dedup_key) "

@@ -504,3 +504,8 @@ ALTER TABLE crm.appointments
     ALTER COLUMN status_changed_at SET DEFAULT now(),
     ALTER COLUMN status_changed_at SET NOT NULL;
 ALTER TABLE crm.appointment_events ADD COLUMN undoes_event_id bigint;
+
+-- ---- due work per account, HOT overdue marks (src/schema/leads.sql) ----
+DROP INDEX crm.leads_deadline_due_idx;
+CREATE INDEX leads_deadline_due_idx ON crm.leads (account_id, deadline)
+    WHERE closed_at IS NULL AND deadline IS NOT NULL;
