@@ -91,7 +91,8 @@ static CrmPlan mark_overdue = {
 				  " JOIN LATERAL (SELECT c.employee_id FROM crm.lead_events c"
 				  "   WHERE c.account_id = $3 AND c.lead_id = m.id AND c.kind = 'created'"
 				  "   ORDER BY c.id LIMIT 1) c ON true"
-				  " JOIN crm.employees e ON e.account_id = $3 AND e.id = c.employee_id")
+				  " JOIN crm.employees e ON e.account_id = $3 AND e.id = c.employee_id"
+				  " WHERE EXISTS (SELECT 1 FROM rules WHERE rules.notify = 'creator')")
 	"  ),"
 	" notices AS ("
 	"  INSERT INTO crm.outbox (account_id, kind, recipient, subject, body, payload, dedup_key, employee_id)"
