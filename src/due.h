@@ -77,6 +77,14 @@ extern bool crm_due_earliest(struct CrmPlan *plan, const CrmDueScope *scope, Tim
 	" AND NOT EXISTS (SELECT 1 FROM crm.due_failures f" \
 	"     WHERE f.account_id = " x ".account_id AND f.kind = '" kind "' AND f.item_id = " x ".id)"
 
+/*
+ * A timestamptz as JSON the way the history's C writers put it
+ * (crm_json_timestamptz in kit/spi.h): ISO 8601 in UTC, whatever the
+ * session's TimeZone; for a handler that writes its history as a set.
+ */
+#define CRM_DUE_UTC_JSON(x) \
+	"((pg_catalog.to_jsonb((" x ") AT TIME ZONE 'UTC') #>> '{}') || '+00:00')"
+
 #define CRM_MAX_DUE_HANDLERS 16
 
 /* Registration order is the order of crm.run_due()'s rows. */

@@ -26,12 +26,6 @@
 #include "lead_deadlines.h"
 
 /*
- * A timestamptz in JSON as the history's C writers put it (kit/spi.h,
- * crm_json_timestamptz): ISO 8601 in UTC, whatever the session's TimeZone.
- */
-#define UTC_JSON(x) "((pg_catalog.to_jsonb((" x ") AT TIME ZONE 'UTC') #>> '{}') || '+00:00')"
-
-/*
  * One statement marks a batch of one account's overdue leads and writes what
  * the marks mean, each as one set: the claim (FOR UPDATE SKIP LOCKED, so two
  * sessions never mark the same lead; FOR UPDATE re-checks a lead changed by a
@@ -75,8 +69,8 @@ static CrmPlan mark_overdue = {
 	" history AS ("
 	"  INSERT INTO crm.lead_events (account_id, lead_id, employee_id, kind, detail)"
 	"  SELECT m.account_id, m.id, $6, 'deadline_expired',"
-	"    pg_catalog.jsonb_build_object('deadline', " UTC_JSON("m.deadline") ","
-	"      'overdue_since', " UTC_JSON("m.overdue_since") ")"
+	"    pg_catalog.jsonb_build_object('deadline', " CRM_DUE_UTC_JSON("m.deadline") ","
+	"      'overdue_since', " CRM_DUE_UTC_JSON("m.overdue_since") ")"
 	"  FROM marked m ORDER BY m.deadline, m.id),"
 	" rules AS (SELECT r.notify, r.employee_id, r.channel FROM crm.notification_rules r"
 	"  WHERE r.account_id = $3 AND r.event = 'lead_overdue'),"

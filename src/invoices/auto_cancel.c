@@ -27,7 +27,10 @@
  * ANY(the claim)): no ctid join, which Citus cannot route, and no join the
  * planner, which cannot estimate the claim, could turn into a hash of the
  * whole table.  The claimed rows stay locked, so the version claimed is the
- * one updated.
+ * one updated, and its status and autopay before are the claim's.  The
+ * statement writes the invoices' history itself, as one set: for each, the
+ * 'status_changed' event and, when the cancel turned autopay off, the
+ * 'autopay_off' one, as invoice_90_history would (invoices/events.c).
  */
 #define AUTO_CANCEL_DUE \
 	"  FROM crm.invoices x WHERE x.account_id = $3 AND x.auto_cancel_at <= $1" \
@@ -36,9 +39,26 @@
 	"  ORDER BY x.auto_cancel_at, x.account_id, x.id LIMIT $2"
 static CrmPlan auto_cancel_due = {
 	.sql =
-	"WITH d AS MATERIALIZED (SELECT x.id " AUTO_CANCEL_DUE " FOR UPDATE SKIP LOCKED) "
-	"UPDATE crm.invoices AS i SET status = 'cancelled' "
-	"WHERE i.account_id = $3 AND i.id = ANY (ARRAY(SELECT d.id FROM d))",
+	"WITH d AS MATERIALIZED (SELECT x.id, x.status, x.autopay " AUTO_CANCEL_DUE " FOR UPDATE SKIP LOCKED), "
+	"c AS ("
+	"  UPDATE crm.invoices AS i SET status = 'cancelled' "
+	"  WHERE i.account_id = $3 AND i.id = ANY (ARRAY(SELECT d.id FROM d)) "
+	"  RETURNING i.account_id, i.id, i.autopay, i.autopay_count, i.autopay_limit), "
+	"h AS ("
+	"  INSERT INTO crm.invoice_events (account_id, invoice_id, kind, from_status, to_status, detail) "
+	"  SELECT e.account_id, e.id, e.kind, e.from_status, e.to_status, e.detail FROM ("
+	"    SELECT c.account_id, c.id, 1 AS n, 'status_changed' AS kind, d.status AS from_status, "
+	"      'cancelled' AS to_status, "
+	"      pg_catalog.jsonb_build_object('reason', 'auto_cancel', 'comment', NULL) AS detail "
+	"    FROM c JOIN d ON d.id = c.id "
+	"    UNION ALL "
+	"    SELECT c.account_id, c.id, 2, 'autopay_off', NULL, NULL, "
+	"      pg_catalog.jsonb_build_object('reason', 'auto_cancel', 'charges', c.autopay_count, 'why', "
+	"        CASE WHEN c.autopay_limit IS NOT NULL AND c.autopay_count >= c.autopay_limit "
+	"        THEN 'limit_reached' ELSE 'cancelled' END) "
+	"    FROM c JOIN d ON d.id = c.id WHERE d.autopay AND NOT c.autopay) e "
+	"  ORDER BY e.id, e.n) "
+	"SELECT count(*) FROM c",
 	.nargs = CRM_DUE_NARGS, .argtypes = CRM_DUE_ARGTYPES, .custom = true
 };
 /* The invoices auto_cancel_due would take, for trying a failing batch one by one. */

@@ -250,7 +250,10 @@ crm_autopay_check_change(const CrmRow *old, const CrmRow *new, const char *to_st
  * the primary key (account_id = $3 AND id = ANY(the claim)): no ctid join,
  * which Citus cannot route, and no join that stale statistics could turn into
  * a rescan of the claim once per invoice.  The claimed rows were locked while
- * due and stay locked, so the version claimed is the one updated.
+ * due and stay locked, so the version claimed is the one updated.  The
+ * statement writes the invoices' 'charge_queued' events itself, as one set,
+ * as invoice_90_history would (invoices/events.c); it returns the charges
+ * queued.
  */
 #define CHARGES_DUE \
 	"  FROM crm.invoices x " \
@@ -270,13 +273,23 @@ static CrmPlan queue_charges = {
 	"      ELSE $1 + i.autopay_interval END "
 	"  WHERE i.account_id = $3 AND i.id = ANY (ARRAY(SELECT due.id FROM due)) "
 	"  RETURNING i.account_id, i.id, i.number, i.client_id, i.amount, i.autopay_queued, "
-	"    i.autopay_last_charge_at) "
-	"INSERT INTO crm.outbox (account_id, kind, payload, dedup_key) "
-	"SELECT account_id, 'charge', "
-	"  jsonb_build_object('invoice_id', id, 'number', number, 'client_id', client_id, "
-	"    'amount', amount, 'charge', autopay_queued, 'due_at', autopay_last_charge_at), "
-	"  'charge:' || id || ':' || autopay_queued "
-	"FROM charged ON CONFLICT (account_id, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING",
+	"    i.autopay_last_charge_at, i.next_charge_at), "
+	"history AS ("
+	"  INSERT INTO crm.invoice_events (account_id, invoice_id, kind, detail) "
+	"  SELECT account_id, id, 'charge_queued', "
+	"    pg_catalog.jsonb_build_object('reason', 'autopay', 'charge', autopay_queued, "
+	"      'due_at', " CRM_DUE_UTC_JSON("autopay_last_charge_at") ", 'amount', amount, "
+	"      'next_charge_at', " CRM_DUE_UTC_JSON("next_charge_at") ") "
+	"  FROM charged ORDER BY id), "
+	"queued AS ("
+	"  INSERT INTO crm.outbox (account_id, kind, payload, dedup_key) "
+	"  SELECT account_id, 'charge', "
+	"    jsonb_build_object('invoice_id', id, 'number', number, 'client_id', client_id, "
+	"      'amount', amount, 'charge', autopay_queued, 'due_at', autopay_last_charge_at), "
+	"    'charge:' || id || ':' || autopay_queued "
+	"  FROM charged ORDER BY id "
+	"  ON CONFLICT (account_id, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING RETURNING 1) "
+	"SELECT count(*) FROM queued",
 	.nargs = CRM_DUE_NARGS, .argtypes = CRM_DUE_ARGTYPES, .custom = true
 };
 /* The invoices queue_charges would take, for trying a failing batch one by one. */

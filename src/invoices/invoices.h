@@ -114,7 +114,9 @@ extern Datum crm_invoice_move(int64 account_id, int64 invoice_id, const char *to
 
 /*
  * Runs one of the family's due statements (auto-cancel, autopay) for scope,
- * as the scheduler's write of kind with reason; returns the rows it wrote.
+ * as the scheduler's write of kind with reason; the statement writes the
+ * history of its changes itself (CRM_WRITE_OWN_HISTORY) and returns one row,
+ * the count of items it handled, which is returned.
  */
 struct CrmDueScope;
 extern int64 crm_invoices_due_write(const char *kind, const char *reason, CrmPlan *plan,
