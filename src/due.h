@@ -72,6 +72,17 @@ extern void crm_due_args(const char *kind, const CrmDueScope *scope, Datum *args
  */
 extern bool crm_due_earliest(struct CrmPlan *plan, const CrmDueScope *scope, TimestampTz *at);
 
+/*
+ * For next_due(): the earliest instant over the scope's accounts, one index
+ * probe per account (the claims' indexes lead with account_id; on Citus the
+ * lateral join of colocated tables runs on each shard).  PENDING is the query
+ * of one account's earliest instant, `at`, over alias `x` whose account is
+ * a.id, ordered by that instant with LIMIT 1.
+ */
+#define CRM_DUE_EARLIEST_PER_ACCOUNT(PENDING) \
+	"SELECT min(p.at) FROM crm.accounts a CROSS JOIN LATERAL (" PENDING ") p" \
+	" WHERE ($1::bigint IS NULL OR a.id = $1)"
+
 /* For next_due()'s query over alias `x`: not set aside (kind as an SQL literal). */
 #define CRM_DUE_NOT_SET_ASIDE(x, kind) \
 	" AND NOT EXISTS (SELECT 1 FROM crm.due_failures f" \

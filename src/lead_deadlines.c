@@ -30,8 +30,8 @@
  * the marks mean, each as one set: the claim (FOR UPDATE SKIP LOCKED, so two
  * sessions never mark the same lead; FOR UPDATE re-checks a lead changed by a
  * committed transaction, and a change that commits first wins), the marks
- * (overdue_since = deadline: no indexed column changes, so the update can stay
- * HOT), their 'deadline_expired' history rows, and the notices of the
+ * (overdue_since = deadline, which takes the lead out of the claim's index),
+ * their 'deadline_expired' history rows, and the notices of the
  * account's lead_overdue rules, as leads_97_notify would queue them one lead
  * at a time (notifications.c: the same recipients, texts and dedup keys, so
  * that the same deadline is never announced twice to anyone).  The statement
@@ -140,10 +140,12 @@ static bool
 lead_overdue_next_due(const CrmDueScope *scope, TimestampTz *at)
 {
 	static CrmPlan next = {
-		"SELECT min(x.deadline) FROM crm.leads x"
-		" WHERE x.deadline IS NOT NULL AND x.closed_at IS NULL AND x.overdue_since IS NULL"
-		" AND ($1::bigint IS NULL OR x.account_id = $1)"
-		CRM_DUE_NOT_SET_ASIDE("x", "lead_overdue"),
+		CRM_DUE_EARLIEST_PER_ACCOUNT(
+		"SELECT x.deadline AS at FROM crm.leads x"
+		" WHERE x.account_id = a.id AND x.deadline IS NOT NULL AND x.closed_at IS NULL"
+		" AND x.overdue_since IS NULL"
+		CRM_DUE_NOT_SET_ASIDE("x", "lead_overdue")
+		" ORDER BY x.deadline LIMIT 1"),
 		1, {INT8OID}, .custom = true
 	};
 

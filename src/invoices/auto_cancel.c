@@ -67,10 +67,11 @@ static CrmPlan auto_cancel_items = {
 	.nargs = CRM_DUE_NARGS, .argtypes = CRM_DUE_ARGTYPES, .custom = true
 };
 static CrmPlan auto_cancel_next = {
-	"SELECT min(x.auto_cancel_at) FROM crm.invoices x "
-	"WHERE x.auto_cancel_at IS NOT NULL AND x.status IN ('awaiting', 'prepaid') "
-	"AND ($1::bigint IS NULL OR x.account_id = $1)"
-	CRM_DUE_NOT_SET_ASIDE("x", "invoice_auto_cancel"),
+	CRM_DUE_EARLIEST_PER_ACCOUNT(
+	"SELECT x.auto_cancel_at AS at FROM crm.invoices x "
+	"WHERE x.account_id = a.id AND x.auto_cancel_at IS NOT NULL AND x.status IN ('awaiting', 'prepaid')"
+	CRM_DUE_NOT_SET_ASIDE("x", "invoice_auto_cancel")
+	" ORDER BY x.auto_cancel_at LIMIT 1"),
 	1, {INT8OID}, .custom = true
 };
 

@@ -298,9 +298,11 @@ static CrmPlan charge_items = {
 	.nargs = CRM_DUE_NARGS, .argtypes = CRM_DUE_ARGTYPES, .custom = true
 };
 static CrmPlan charge_next = {
-	"SELECT min(x.next_charge_at) FROM crm.invoices x WHERE x.next_charge_at IS NOT NULL AND x.autopay "
-	"AND ($1::bigint IS NULL OR x.account_id = $1)"
-	CRM_DUE_NOT_SET_ASIDE("x", "autopay_charge"),
+	CRM_DUE_EARLIEST_PER_ACCOUNT(
+	"SELECT x.next_charge_at AS at FROM crm.invoices x "
+	"WHERE x.account_id = a.id AND x.next_charge_at IS NOT NULL AND x.autopay"
+	CRM_DUE_NOT_SET_ASIDE("x", "autopay_charge")
+	" ORDER BY x.next_charge_at LIMIT 1"),
 	1, {INT8OID}, .custom = true
 };
 

@@ -505,7 +505,13 @@ ALTER TABLE crm.appointments
     ALTER COLUMN status_changed_at SET NOT NULL;
 ALTER TABLE crm.appointment_events ADD COLUMN undoes_event_id bigint;
 
--- ---- due work per account, HOT overdue marks (src/schema/leads.sql) ----
+-- ---- due work claimed per account (src/schema/leads.sql, src/schema/invoices/invoices.sql) ----
 DROP INDEX crm.leads_deadline_due_idx;
 CREATE INDEX leads_deadline_due_idx ON crm.leads (account_id, deadline)
-    WHERE closed_at IS NULL AND deadline IS NOT NULL;
+    WHERE closed_at IS NULL AND overdue_since IS NULL AND deadline IS NOT NULL;
+DROP INDEX crm.invoices_auto_cancel_due_idx;
+CREATE INDEX invoices_auto_cancel_due_idx ON crm.invoices (account_id, auto_cancel_at)
+    WHERE auto_cancel_at IS NOT NULL AND status IN ('awaiting', 'prepaid');
+DROP INDEX crm.invoices_charge_due_idx;
+CREATE INDEX invoices_charge_due_idx ON crm.invoices (account_id, next_charge_at)
+    WHERE next_charge_at IS NOT NULL AND autopay;
