@@ -28,6 +28,7 @@
 #include "utils/resowner.h"
 #include "catalog/namespace.h"
 #include "commands/dbcommands.h"
+#include "commands/extension.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -64,6 +65,31 @@ const CrmDueHandler *
 crm_due_handler(int i)
 {
 	return due_handlers[i];
+}
+
+/* ---- crm distributed by Citus ---- */
+
+/*
+ * See due.h.  Asked once per transaction: crm.accounts in pg_dist_partition
+ * (crm.distribute() distributes every table with it).
+ */
+bool
+crm_due_distributed(void)
+{
+	static CrmXactCache cache = {"crm due: distributed", true};
+	static CrmPlan accounts_distributed = {
+		"SELECT 1 FROM pg_catalog.pg_dist_partition WHERE logicalrelid = 'crm.accounts'::pg_catalog.regclass",
+		0, {0}
+	};
+	static bool distributed = false;
+
+	if (!crm_xact_cache_valid(&cache))
+	{
+		distributed = OidIsValid(get_extension_oid("citus", true)) &&
+			crm_exec(&accounts_distributed, NULL, NULL, true, 1) == 1;
+		crm_xact_cache_set_valid(&cache);
+	}
+	return distributed;
 }
 
 /* ---- the arguments of the handlers' statements ---- */
@@ -110,18 +136,70 @@ crm_due_earliest(CrmPlan *plan, const CrmDueScope *scope, TimestampTz *at)
 #define DUE_RETRY_MAX_SECS 86400
 #define DUE_RETRIES_PER_RUN 100
 
-static CrmPlan record_failure = {
-	"INSERT INTO crm.due_failures AS f (account_id, kind, item_id, sqlstate, message, "
-	"  first_seen, last_seen, attempts, next_attempt_at) "
-	"VALUES ($1, $2, $3, $4, $5, $6, $6, 1, least($6 + make_interval(secs => $7), $9)) "
-	"ON CONFLICT (account_id, kind, item_id) DO UPDATE SET sqlstate = EXCLUDED.sqlstate, "
-	"  message = EXCLUDED.message, last_seen = EXCLUDED.last_seen, attempts = f.attempts + 1, "
-	"  next_attempt_at = least(EXCLUDED.last_seen + make_interval(secs => "
-	"    least($8::float8, $7 * power(2, f.attempts))), $9) "
-	"RETURNING f.attempts::bigint",
-	9, {INT8OID, TEXTOID, INT8OID, TEXTOID, TEXTOID, TIMESTAMPTZOID, FLOAT8OID, FLOAT8OID,
-	TIMESTAMPTZOID}
+/*
+ * An item's failure: the row of its failures before updated, else a new row,
+ * with the next attempt computed here: Citus refuses time arithmetic on a
+ * column in the statement (an upsert's DO UPDATE, an UPDATE's SET) of a
+ * distributed table.  $1 account, $2 kind, $3 item.
+ */
+static CrmPlan failure_attempts = {
+	"SELECT f.attempts FROM crm.due_failures f "
+	"WHERE f.account_id = $1 AND f.kind = $2 AND f.item_id = $3 FOR UPDATE",
+	3, {INT8OID, TEXTOID, INT8OID}
 };
+/* $4 SQLSTATE, $5 message, $6 now, $7 attempts, $8 the next attempt. */
+static CrmPlan update_failure = {
+	"UPDATE crm.due_failures AS f SET sqlstate = $4, message = $5, last_seen = $6, "
+	"  attempts = $7, next_attempt_at = $8 "
+	"WHERE f.account_id = $1 AND f.kind = $2 AND f.item_id = $3",
+	8, {INT8OID, TEXTOID, INT8OID, TEXTOID, TEXTOID, TIMESTAMPTZOID, INT4OID, TIMESTAMPTZOID}
+};
+static CrmPlan insert_failure = {
+	"INSERT INTO crm.due_failures (account_id, kind, item_id, sqlstate, message, "
+	"  first_seen, last_seen, attempts, next_attempt_at) "
+	"VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8) "
+	"ON CONFLICT (account_id, kind, item_id) DO NOTHING",
+	8, {INT8OID, TEXTOID, INT8OID, TEXTOID, TEXTOID, TIMESTAMPTZOID, INT4OID, TIMESTAMPTZOID}
+};
+
+/* The time of the attempt after `attempts` failures: a backoff doubling from the first. */
+static TimestampTz
+next_attempt(TimestampTz now, int32 attempts)
+{
+	double		secs = DUE_RETRY_FIRST_SECS;
+	TimestampTz latest = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in,
+																 CStringGetDatum(CRM_TIME_MAX_TEXT),
+																 ObjectIdGetDatum(InvalidOid),
+																 Int32GetDatum(-1)));
+
+	for (int32 i = 1; i < attempts && secs < DUE_RETRY_MAX_SECS; i++)
+		secs *= 2;
+	secs = Min(secs, DUE_RETRY_MAX_SECS);
+	/* a retry stays a business time */
+	if (now > latest - (TimestampTz) (secs * USECS_PER_SEC))
+		return latest;
+	return now + (TimestampTz) (secs * USECS_PER_SEC);
+}
+
+/* Records the item's failure; returns its attempts so far. */
+static int32
+record_failure(Datum *args)
+{
+	for (;;)
+	{
+		bool		isnull;
+		int32		attempts = 1;
+		bool		found = crm_exec(&failure_attempts, args, NULL, false, 1) == 1;
+
+		if (found)
+			attempts = DatumGetInt32(crm_get(0, 1, &isnull)) + 1;
+		args[6] = Int32GetDatum(attempts);
+		args[7] = TimestampTzGetDatum(next_attempt(DatumGetTimestampTz(args[5]), attempts));
+		if (crm_exec(found ? &update_failure : &insert_failure, args, NULL, false, 0) == 1)
+			return attempts;
+		CHECK_FOR_INTERRUPTS();	/* inserted by another session at once: update it */
+	}
+}
 static CrmPlan forget_failure = {
 	"DELETE FROM crm.due_failures WHERE account_id = $1 AND kind = $2 AND item_id = $3",
 	3, {INT8OID, TEXTOID, INT8OID}
@@ -136,8 +214,8 @@ static CrmPlan failures_to_retry = {
 static void
 set_aside(const CrmDueHandler *handler, const CrmDueScope *item, ErrorData *edata)
 {
-	Datum		args[9];
-	int64		attempts;
+	Datum		args[8];
+	int32		attempts;
 
 	args[0] = Int64GetDatum(item->account_id);
 	args[1] = CStringGetTextDatum(handler->kind);
@@ -145,11 +223,7 @@ set_aside(const CrmDueHandler *handler, const CrmDueScope *item, ErrorData *edat
 	args[3] = CStringGetTextDatum(unpack_sql_state(edata->sqlerrcode));
 	args[4] = CStringGetTextDatum(edata->message ? edata->message : "");
 	args[5] = TimestampTzGetDatum(item->now);
-	args[6] = Float8GetDatum(DUE_RETRY_FIRST_SECS);
-	args[7] = Float8GetDatum(DUE_RETRY_MAX_SECS);
-	args[8] = DirectFunctionCall3(timestamptz_in, CStringGetDatum(CRM_TIME_MAX_TEXT), ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));	/* a retry stays a business time */
-	crm_exec(&record_failure, args, NULL, false, 1);
-	attempts = crm_get_int64(0, 1, NULL);
+	attempts = record_failure(args);
 	if (attempts == 1)
 		ereport(LOG,
 				(errmsg("crm: due item set aside: %s %lld of account %lld",

@@ -18,7 +18,7 @@
  * not the coordinator (on_citus_worker_node) and does nothing.  The wake
  * triggers fire where the rows are, on the worker nodes, so they do not reach
  * the coordinator's launcher: there the lag from a due instant written to its
- * handling is at most crm.scheduler_max_sleep_ms.
+ * handling is at most crm.scheduler_max_sleep.
  *
  * So between runs no process is connected to the database: DROP DATABASE,
  * DROP EXTENSION and ALTER EXTENSION UPDATE never wait for the scheduler, and

@@ -250,7 +250,9 @@ crm_autopay_check_change(const CrmRow *old, const CrmRow *new, const char *to_st
  * the primary key (account_id = $3 AND id = ANY(the claim)): no ctid join,
  * which Citus cannot route, and no join that stale statistics could turn into
  * a rescan of the claim once per invoice.  The claimed rows were locked while
- * due and stay locked, so the version claimed is the one updated.  The
+ * due and stay locked, so the version claimed is the one updated, and the
+ * claim computes the next charge (Citus refuses time arithmetic on a column in
+ * an UPDATE's SET); the join back to the claim only adds those values.  The
  * statement writes the invoices' 'charge_queued' events itself, as one set,
  * as invoice_90_history would (invoices/events.c); it returns the charges
  * queued.
@@ -263,15 +265,17 @@ crm_autopay_check_change(const CrmRow *old, const CrmRow *new, const char *to_st
 	"  ORDER BY x.next_charge_at, x.account_id, x.id LIMIT $2"
 static CrmPlan queue_charges = {
 	.sql =
-	"WITH due AS MATERIALIZED (SELECT x.id " CHARGES_DUE " FOR UPDATE SKIP LOCKED), "
+	"WITH due AS MATERIALIZED (SELECT x.id, x.next_charge_at AS due_at, "
+	"    CASE WHEN x.autopay_limit IS NOT NULL "
+	"      AND x.autopay_count + x.autopay_pending + 1 >= x.autopay_limit THEN NULL "
+	"      WHEN x.next_charge_at + x.autopay_interval > $1 THEN x.next_charge_at + x.autopay_interval "
+	"      ELSE $1 + x.autopay_interval END AS next "
+	CHARGES_DUE " FOR UPDATE SKIP LOCKED), "
 	"charged AS ("
 	"  UPDATE crm.invoices AS i SET autopay_pending = i.autopay_pending + 1, "
-	"    autopay_queued = i.autopay_queued + 1, autopay_last_charge_at = i.next_charge_at, "
-	"    next_charge_at = CASE WHEN i.autopay_limit IS NOT NULL "
-	"      AND i.autopay_count + i.autopay_pending + 1 >= i.autopay_limit THEN NULL "
-	"      WHEN i.next_charge_at + i.autopay_interval > $1 THEN i.next_charge_at + i.autopay_interval "
-	"      ELSE $1 + i.autopay_interval END "
-	"  WHERE i.account_id = $3 AND i.id = ANY (ARRAY(SELECT due.id FROM due)) "
+	"    autopay_queued = i.autopay_queued + 1, autopay_last_charge_at = due.due_at, "
+	"    next_charge_at = due.next "
+	"  FROM due WHERE i.account_id = $3 AND i.id = ANY (ARRAY(SELECT due.id FROM due)) AND i.id = due.id "
 	"  RETURNING i.account_id, i.id, i.number, i.client_id, i.amount, i.autopay_queued, "
 	"    i.autopay_last_charge_at, i.next_charge_at), "
 	"history AS ("
@@ -309,7 +313,12 @@ static CrmPlan charge_next = {
 static int64
 autopay_run(const CrmDueScope *due)
 {
-	return crm_invoices_due_write("autopay_charge", "autopay", &queue_charges, due);
+	/*
+	 * No variant for Citus: a charge writes derived columns, which only
+	 * crm's own write may, and that scope does not reach the triggers on a
+	 * worker node (the charge is refused there and set aside).
+	 */
+	return crm_invoices_due_write("autopay_charge", "autopay", &queue_charges, NULL, due);
 }
 
 static bool
