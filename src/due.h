@@ -130,4 +130,16 @@ extern void crm_due_caller_accounts(bool *account_null, int64 *account_id);
 /* Items set aside in crm.due_failures (of one account unless account_null). */
 extern int64 crm_due_failure_count(bool account_null, int64 account_id);
 
+/*
+ * For due.c (due_failures.c), connected to SPI as the owner: an item of kind
+ * whose handling failed with edata set aside (item names it: account_id,
+ * item_id, now), or forgotten once handled; the items of scope's accounts
+ * whose backoff has passed, as SPI_tuptable rows (account_id, item_id); the
+ * earliest instant one is tried again.
+ */
+extern void crm_due_set_aside(const char *kind, const CrmDueScope *item, ErrorData *edata);
+extern void crm_due_forget_set_aside(const char *kind, const CrmDueScope *item);
+extern uint64 crm_due_list_retries(const char *kind, const CrmDueScope *scope);
+extern bool crm_due_next_retry(const CrmDueScope *scope, TimestampTz *at);
+
 #endif							/* CRM_DUE_H */
