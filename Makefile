@@ -60,6 +60,7 @@ OBJS = \
 	src/inbound.o \
 	src/alerts.o \
 	src/due.o \
+	src/due_failures.o \
 	src/lead_deadlines.o \
 	src/worker.o \
 	src/values.o \

@@ -57,6 +57,7 @@
  *				its conversation and, by the account's mode, a lead
  *	alerts.c	failed-payment alert routing
  *	due.c		the registry of due handlers, crm.run_due and crm.next_due (due.h)
+ *	due_failures.c	due items set aside in crm.due_failures (due.h)
  *	lead_deadlines.c	the lead deadline handler (overdue leads)
  *	worker.c	the background workers (launcher and per-database runs) and
  *				the trigger that wakes them (worker.h)

@@ -18,6 +18,7 @@
  *					the registry
  *	crm_run_due_handlers	runs every handler once, as the schema owner
  *	crm_next_due	the earliest pending instant over every handler
+ * (items set aside: due_failures.c)
  *	crm.run_due(now, max_items)	-> (kind, handled)		crm_run_due
  *					(refused while a restore loads rows: kit/restore.h)
  *	crm.next_due()	-> timestamptz						crm_next_due_sql
@@ -28,6 +29,7 @@
 #include "utils/resowner.h"
 #include "catalog/namespace.h"
 #include "commands/dbcommands.h"
+#include "commands/extension.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -66,6 +68,31 @@ crm_due_handler(int i)
 	return due_handlers[i];
 }
 
+/* ---- crm distributed by Citus ---- */
+
+/*
+ * See due.h.  Asked once per transaction: crm.accounts in pg_dist_partition
+ * (crm.distribute() distributes every table with it).
+ */
+bool
+crm_due_distributed(void)
+{
+	static CrmXactCache cache = {"crm due: distributed", true};
+	static CrmPlan accounts_distributed = {
+		"SELECT 1 FROM pg_catalog.pg_dist_partition WHERE logicalrelid = 'crm.accounts'::pg_catalog.regclass",
+		0, {0}
+	};
+	static bool distributed = false;
+
+	if (!crm_xact_cache_valid(&cache))
+	{
+		distributed = OidIsValid(get_extension_oid("citus", true)) &&
+			crm_exec(&accounts_distributed, NULL, NULL, true, 1) == 1;
+		crm_xact_cache_set_valid(&cache);
+	}
+	return distributed;
+}
+
 /* ---- the arguments of the handlers' statements ---- */
 
 void
@@ -95,77 +122,6 @@ crm_due_earliest(CrmPlan *plan, const CrmDueScope *scope, TimestampTz *at)
 		return false;
 	*at = DatumGetTimestampTz(d);
 	return true;
-}
-
-/* ---- items set aside ---- */
-
-/*
- * An item whose handling fails is set aside in crm.due_failures: the claims
- * skip it, so it stops neither the other items nor the other kinds nor the
- * other accounts, and it is tried alone again after a backoff that doubles
- * with each attempt (one minute to one day).  It is forgotten when it
- * succeeds or is no longer due.  The first failure of an item is logged.
- */
-#define DUE_RETRY_FIRST_SECS 60
-#define DUE_RETRY_MAX_SECS 86400
-#define DUE_RETRIES_PER_RUN 100
-
-static CrmPlan record_failure = {
-	"INSERT INTO crm.due_failures AS f (account_id, kind, item_id, sqlstate, message, "
-	"  first_seen, last_seen, attempts, next_attempt_at) "
-	"VALUES ($1, $2, $3, $4, $5, $6, $6, 1, least($6 + make_interval(secs => $7), $9)) "
-	"ON CONFLICT (account_id, kind, item_id) DO UPDATE SET sqlstate = EXCLUDED.sqlstate, "
-	"  message = EXCLUDED.message, last_seen = EXCLUDED.last_seen, attempts = f.attempts + 1, "
-	"  next_attempt_at = least(EXCLUDED.last_seen + make_interval(secs => "
-	"    least($8::float8, $7 * power(2, f.attempts))), $9) "
-	"RETURNING f.attempts::bigint",
-	9, {INT8OID, TEXTOID, INT8OID, TEXTOID, TEXTOID, TIMESTAMPTZOID, FLOAT8OID, FLOAT8OID,
-	TIMESTAMPTZOID}
-};
-static CrmPlan forget_failure = {
-	"DELETE FROM crm.due_failures WHERE account_id = $1 AND kind = $2 AND item_id = $3",
-	3, {INT8OID, TEXTOID, INT8OID}
-};
-static CrmPlan failures_to_retry = {
-	"SELECT account_id, item_id FROM crm.due_failures "
-	"WHERE kind = $1 AND next_attempt_at <= $2 AND ($3::bigint IS NULL OR account_id = $3) "
-	"ORDER BY next_attempt_at LIMIT $4",
-	4, {TEXTOID, TIMESTAMPTZOID, INT8OID, INT8OID}
-};
-
-static void
-set_aside(const CrmDueHandler *handler, const CrmDueScope *item, ErrorData *edata)
-{
-	Datum		args[9];
-	int64		attempts;
-
-	args[0] = Int64GetDatum(item->account_id);
-	args[1] = CStringGetTextDatum(handler->kind);
-	args[2] = Int64GetDatum(item->item_id);
-	args[3] = CStringGetTextDatum(unpack_sql_state(edata->sqlerrcode));
-	args[4] = CStringGetTextDatum(edata->message ? edata->message : "");
-	args[5] = TimestampTzGetDatum(item->now);
-	args[6] = Float8GetDatum(DUE_RETRY_FIRST_SECS);
-	args[7] = Float8GetDatum(DUE_RETRY_MAX_SECS);
-	args[8] = DirectFunctionCall3(timestamptz_in, CStringGetDatum(CRM_TIME_MAX_TEXT), ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));	/* a retry stays a business time */
-	crm_exec(&record_failure, args, NULL, false, 1);
-	attempts = crm_get_int64(0, 1, NULL);
-	if (attempts == 1)
-		ereport(LOG,
-				(errmsg("crm: due item set aside: %s %lld of account %lld",
-						handler->kind, (long long) item->item_id, (long long) item->account_id),
-				 errdetail("SQLSTATE %s: %s", unpack_sql_state(edata->sqlerrcode),
-						   edata->message ? edata->message : ""),
-				 errhint("See crm.due_failures; it is tried again with a backoff.")));
-}
-
-static void
-forget_set_aside(const CrmDueHandler *handler, const CrmDueScope *item)
-{
-	Datum		args[3] = {Int64GetDatum(item->account_id), CStringGetTextDatum(handler->kind),
-	Int64GetDatum(item->item_id)};
-
-	crm_exec(&forget_failure, args, NULL, false, 0);
 }
 
 /*
@@ -219,11 +175,11 @@ run_one_item(const CrmDueHandler *handler, const CrmDueScope *scope, int64 accou
 	handled = run_in_subtransaction(handler, &item, &edata);
 	if (handled < 0)
 	{
-		set_aside(handler, &item, edata);
+		crm_due_set_aside(handler->kind, &item, edata);
 		FreeErrorData(edata);
 		return 0;
 	}
-	forget_set_aside(handler, &item);
+	crm_due_forget_set_aside(handler->kind, &item);
 	return handled;
 }
 
@@ -277,11 +233,7 @@ run_item_by_item(const CrmDueHandler *handler, const CrmDueScope *scope, uint64 
 static int64
 retry_set_aside(const CrmDueHandler *handler, const CrmDueScope *scope)
 {
-	Datum		args[4] = {CStringGetTextDatum(handler->kind), TimestampTzGetDatum(scope->now),
-	Int64GetDatum(scope->account_id), Int64GetDatum(DUE_RETRIES_PER_RUN)};
-	char		nulls[5] = {' ', ' ', scope->account_null ? 'n' : ' ', ' ', '\0'};
-
-	return run_listed_items(handler, scope, crm_exec(&failures_to_retry, args, nulls, true, 0));
+	return run_listed_items(handler, scope, crm_due_list_retries(handler->kind, scope));
 }
 
 /* ---- running the handlers ---- */
@@ -328,26 +280,79 @@ run_handler(const CrmDueHandler *handler, const CrmDueScope *scope)
 	return total;
 }
 
+/*
+ * The accounts a run for every account goes over: their ids, in order, in
+ * the caller's memory.  On Citus crm.accounts is distributed too; reading it
+ * is a plain multi-shard SELECT, and every claim after it names one account.
+ */
+static int64 *
+list_accounts(int *n)
+{
+	static CrmPlan accounts = {"SELECT id FROM crm.accounts ORDER BY id", 0, {0}};
+	uint64		rows = crm_exec(&accounts, NULL, NULL, true, 0);
+	int64	   *ids = palloc(sizeof(int64) * (rows + 1));
+
+	for (uint64 i = 0; i < rows; i++)
+		ids[i] = crm_get_int64(i, 1, NULL);
+	*n = (int) rows;
+	return ids;
+}
+
+/*
+ * Where this backend's next run for every account starts, per handler: the
+ * account whose items the last run left when it reached max_items, so that a
+ * large backlog of one account does not keep the others waiting call after
+ * call.
+ */
+static int64 next_account[CRM_MAX_DUE_HANDLERS];
+
+/*
+ * One handler for every account, one account at a time (each claim is a
+ * statement of one account, which Citus routes to the account's shard), at
+ * most max_items in all.
+ */
+static int64
+run_handler_per_account(int h, const CrmDueScope *scope, const int64 *accounts, int n)
+{
+	int64		total = 0;
+	int			first = 0;
+
+	while (first < n && accounts[first] < next_account[h])
+		first++;
+	if (first == n)
+		first = 0;
+	for (int k = 0; k < n && total < scope->max_items; k++)
+	{
+		CrmDueScope one = *scope;
+
+		one.account_null = false;
+		one.account_id = accounts[(first + k) % n];
+		one.max_items = scope->max_items - total;
+		total += run_handler(due_handlers[h], &one);
+		next_account[h] = total < scope->max_items ? 0 : one.account_id;
+	}
+	return total;
+}
+
 void
 crm_run_due_handlers(TimestampTz now, int64 max_items, bool account_null, int64 account_id,
 					 int64 *counts)
 {
 	CrmUserSwitch user;
 	CrmDueScope scope = {now, max_items, account_null, account_id, true, 0};
+	int64	   *accounts = NULL;
+	int			n = 0;
 
 	SPI_connect();
 	crm_become_owner(&user);
+	if (account_null)
+		accounts = list_accounts(&n);
 	for (int i = 0; i < n_due_handlers; i++)
-		counts[i] = run_handler(due_handlers[i], &scope);
+		counts[i] = account_null ? run_handler_per_account(i, &scope, accounts, n)
+			: run_handler(due_handlers[i], &scope);
 	crm_restore_user(&user);
 	SPI_finish();
 }
-
-/* The earliest instant an item set aside is tried again. */
-static CrmPlan next_retry = {
-	"SELECT min(next_attempt_at) FROM crm.due_failures WHERE $1::bigint IS NULL OR account_id = $1",
-	1, {INT8OID}
-};
 
 bool
 crm_next_due(bool account_null, int64 account_id, TimestampTz *at)
@@ -358,7 +363,7 @@ crm_next_due(bool account_null, int64 account_id, TimestampTz *at)
 
 	SPI_connect();
 	crm_become_owner(&user);
-	found = crm_due_earliest(&next_retry, &scope, at);
+	found = crm_due_next_retry(&scope, at);
 	for (int i = 0; i < n_due_handlers; i++)
 	{
 		TimestampTz t;
@@ -373,26 +378,6 @@ crm_next_due(bool account_null, int64 account_id, TimestampTz *at)
 	crm_restore_user(&user);
 	SPI_finish();
 	return found;
-}
-
-int64
-crm_due_failure_count(bool account_null, int64 account_id)
-{
-	static CrmPlan count_failures = {
-		"SELECT count(*) FROM crm.due_failures WHERE $1::bigint IS NULL OR account_id = $1",
-		1, {INT8OID}
-	};
-	Datum		arg = Int64GetDatum(account_id);
-	CrmUserSwitch user;
-	int64		n;
-
-	SPI_connect();
-	crm_become_owner(&user);
-	crm_exec(&count_failures, &arg, account_null ? "n" : " ", true, 1);
-	n = crm_get_int64(0, 1, NULL);
-	crm_restore_user(&user);
-	SPI_finish();
-	return n;
 }
 
 /* ---- SQL ---- */

@@ -72,10 +72,38 @@ extern void crm_due_args(const char *kind, const CrmDueScope *scope, Datum *args
  */
 extern bool crm_due_earliest(struct CrmPlan *plan, const CrmDueScope *scope, TimestampTz *at);
 
+/*
+ * For next_due(): the earliest instant over the scope's accounts, one index
+ * probe per account (the claims' indexes lead with account_id; on Citus the
+ * lateral join of colocated tables runs on each shard).  PENDING is the query
+ * of one account's earliest instant, `at`, over alias `x` whose account is
+ * a.id, ordered by that instant with LIMIT 1.
+ */
+#define CRM_DUE_EARLIEST_PER_ACCOUNT(PENDING) \
+	"SELECT min(p.at) FROM crm.accounts a CROSS JOIN LATERAL (" PENDING ") p" \
+	" WHERE ($1::bigint IS NULL OR a.id = $1)"
+
 /* For next_due()'s query over alias `x`: not set aside (kind as an SQL literal). */
 #define CRM_DUE_NOT_SET_ASIDE(x, kind) \
 	" AND NOT EXISTS (SELECT 1 FROM crm.due_failures f" \
 	"     WHERE f.account_id = " x ".account_id AND f.kind = '" kind "' AND f.item_id = " x ".id)"
+
+/*
+ * A timestamptz as JSON the way the history's C writers put it
+ * (crm_json_timestamptz in kit/spi.h): ISO 8601 in UTC, whatever the
+ * session's TimeZone; for a handler that writes its history as a set.
+ */
+#define CRM_DUE_UTC_JSON(x) \
+	"((pg_catalog.to_jsonb((" x ") AT TIME ZONE 'UTC') #>> '{}') || '+00:00')"
+
+/*
+ * Whether crm's tables are distributed by Citus.  Then a handler's triggers
+ * fire on the worker node of the account's shard, where the scope of crm's
+ * own write (kit/system_write.h) does not reach: a handler that writes its
+ * history as a set (CRM_WRITE_OWN_HISTORY) leaves it to the row triggers
+ * there instead.  Connected to SPI.
+ */
+extern bool crm_due_distributed(void);
 
 #define CRM_MAX_DUE_HANDLERS 16
 
@@ -101,5 +129,17 @@ extern bool crm_next_due(bool account_null, int64 account_id, TimestampTz *at);
 extern void crm_due_caller_accounts(bool *account_null, int64 *account_id);
 /* Items set aside in crm.due_failures (of one account unless account_null). */
 extern int64 crm_due_failure_count(bool account_null, int64 account_id);
+
+/*
+ * For due.c (due_failures.c), connected to SPI as the owner: an item of kind
+ * whose handling failed with edata set aside (item names it: account_id,
+ * item_id, now), or forgotten once handled; the items of scope's accounts
+ * whose backoff has passed, as SPI_tuptable rows (account_id, item_id); the
+ * earliest instant one is tried again.
+ */
+extern void crm_due_set_aside(const char *kind, const CrmDueScope *item, ErrorData *edata);
+extern void crm_due_forget_set_aside(const char *kind, const CrmDueScope *item);
+extern uint64 crm_due_list_retries(const char *kind, const CrmDueScope *scope);
+extern bool crm_due_next_retry(const CrmDueScope *scope, TimestampTz *at);
 
 #endif							/* CRM_DUE_H */

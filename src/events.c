@@ -144,15 +144,28 @@ static int	npending = 0;
 static int	maxpending = 0;
 static TimestampTz pending_at = 0;
 
+/*
+ * The memory of the events not written yet (a child of TopTransactionContext),
+ * freed once they are written: a transaction that writes many events early
+ * (FLUSH_THRESHOLD), such as a run of due work over a large backlog, holds
+ * no more than that many at a time.
+ */
+static MemoryContext pending_memory = NULL;
+
 static void flush_events(void);
 
 static void
 add_event(int64 account_id, const char *kind, Datum payload)
 {
-	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+	MemoryContext old;
 	bool		isnull;
 	int64		employee = crm_employee_or_null(&isnull);
 	PendingEvent *e;
+
+	if (pending_memory == NULL)
+		pending_memory = AllocSetContextCreate(TopTransactionContext, "crm pending events",
+											   ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(pending_memory);
 
 	if (npending == maxpending)
 	{
@@ -394,15 +407,17 @@ flush_events(void)
 {
 	PendingEvent *events = pending;
 	int			n = npending;
+	MemoryContext memory = pending_memory;
 	CrmUserSwitch user;
 	bool		snapshot = !ActiveSnapshotSet();
 	int			nesting;
 
 	if (n == 0)
 		return;
-	/* taken now: an error below leaves nothing to write twice */
+	/* taken now: an error below leaves nothing to write twice (the memory goes with the transaction) */
 	pending = NULL;
 	npending = maxpending = 0;
+	pending_memory = NULL;
 	qsort(events, n, sizeof(PendingEvent), by_account);	/* counters in account order */
 
 	if (snapshot)
@@ -425,6 +440,7 @@ flush_events(void)
 	crm_citus_nesting_end(nesting);
 	if (snapshot)
 		PopActiveSnapshot();
+	MemoryContextDelete(memory);
 }
 
 static void
@@ -455,6 +471,7 @@ events_xact_callback(XactEvent event, void *arg)
 			/* the memory goes with TopTransactionContext */
 			pending = NULL;
 			npending = maxpending = 0;
+			pending_memory = NULL;
 			break;
 		default:
 			break;

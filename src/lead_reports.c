@@ -19,10 +19,12 @@
  * they neither wait for each other on it nor deadlock with the other locks a
  * transaction takes (a transaction holding a counter row while waiting for a
  * lead number, the other the reverse).  Every so often a writer folds the
- * committed changes into crm.lead_counts (compact_changes): under a
- * try-lock, so at most one session folds at a time and nobody ever waits for
- * it; the DELETE ... RETURNING and the upsert are one statement, so every
- * snapshot sees each change exactly once, either as a change or folded.
+ * committed changes of the accounts it wrote into crm.lead_counts: one
+ * statement per account (on Citus, on the account's shard), under the
+ * account's try-lock, so at most one session folds an account at a time and
+ * nobody ever waits for it; the DELETE ... RETURNING and the upsert are one
+ * statement, so every snapshot sees each change exactly once, either as a
+ * change or folded.
  *
  * Status kinds and names are joined at read time, so renaming a status or
  * changing its kind needs no recount.  Changes are written as the schema owner.
@@ -84,21 +86,26 @@ static CrmPlan append_change = {
 };
 
 /*
- * Folds every committed change into crm.lead_counts, in key order.  Only the
- * session holding the try-lock folds, so no one waits on the counter rows.
+ * Folds the committed changes of one account into crm.lead_counts, in key
+ * order: a statement of one account, which Citus routes to the account's
+ * shard.  Only the session holding the account's try-lock folds it, so no
+ * one waits on the counter rows.
  */
 static CrmPlan fold_changes = {
-	"WITH moved AS (DELETE FROM crm.lead_count_changes "
+	"WITH moved AS (DELETE FROM crm.lead_count_changes WHERE account_id = $1 "
 	"               RETURNING account_id, type_id, status_id, campaign_id, leads, revenue) "
 	"INSERT INTO crm.lead_counts AS c (account_id, type_id, status_id, campaign_id, leads, revenue) "
 	"SELECT account_id, type_id, status_id, campaign_id, sum(leads), sum(revenue) FROM moved "
 	"GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4 "
 	"ON CONFLICT (account_id, type_id, status_id, campaign_id) "
 	"DO UPDATE SET leads = c.leads + EXCLUDED.leads, revenue = c.revenue + EXCLUDED.revenue",
-	0, {}
+	1, {INT8OID}
 };
 
-/* Account 0 never exists, so this key is apart from the per-account ones. */
+/* The accounts with changes to fold (a plain read, over every shard on Citus). */
+static CrmPlan accounts_with_changes = {
+	"SELECT DISTINCT account_id FROM crm.lead_count_changes ORDER BY 1", 0, {0}
+};
 
 /* A session folds the changes after this many statements that wrote some. */
 #define FOLD_EVERY 128
@@ -330,28 +337,35 @@ write_deltas_at_once(CountDelta **sorted, long k)
 	crm_exec(&append_changes, args, NULL, false, 0);
 }
 
-/* Folds the changes unless another session is folding (then -1). */
+/* Folds one account's changes unless another session is folding them (then -1). */
 static int64
-fold_if_free(void)
+fold_if_free(int64 account_id)
 {
-	if (!crm_try_lock(0, CRM_LOCK_FOLD_COUNTS))
+	Datum		arg = Int64GetDatum(account_id);
+
+	if (!crm_try_lock(account_id, CRM_LOCK_FOLD_COUNTS))
 		return -1;
-	return (int64) crm_exec(&fold_changes, NULL, NULL, false, 0);
+	return (int64) crm_exec(&fold_changes, &arg, NULL, false, 0);
 }
 
 /*
- * Every FOLD_EVERY writing statements, folds the changes when no other session
- * is folding.  Not under REPEATABLE READ or SERIALIZABLE: their snapshot may
- * predate another session's fold, and deleting a change it already folded
- * would fail the caller's transaction.
+ * Every FOLD_EVERY writing statements, folds the changes of the accounts the
+ * statement wrote (the n sorted deltas, by account first), each unless
+ * another session is folding it: never a statement over every account from a
+ * trigger, which on Citus runs on the shard of the row written.  Not under
+ * REPEATABLE READ or SERIALIZABLE: their snapshot may predate another
+ * session's fold, and deleting a change it already folded would fail the
+ * caller's transaction.
  */
 static void
-maybe_fold_changes(void)
+maybe_fold_changes(CountDelta **sorted, long n)
 {
 	if (++statements_since_fold < FOLD_EVERY || IsolationUsesXactSnapshot())
 		return;
 	statements_since_fold = 0;
-	fold_if_free();
+	for (long i = 0; i < n; i++)
+		if (i == 0 || sorted[i]->key.account_id != sorted[i - 1]->key.account_id)
+			fold_if_free(sorted[i]->key.account_id);
 }
 
 /* Appends a change for every group whose count or revenue moved, in key order. */
@@ -379,7 +393,7 @@ write_deltas(HTAB *deltas)
 	else if (k > 1)
 		write_deltas_at_once(sorted, k);
 	if (k > 0)
-		maybe_fold_changes();
+		maybe_fold_changes(sorted, k);
 }
 
 /*
@@ -450,6 +464,7 @@ crm_order_amount_counts(PG_FUNCTION_ARGS)
 	if (crm_exec(&lead_group, args, NULL, false, 1) == 1)
 	{
 		CountDelta	d;
+		CountDelta *one = &d;
 
 		memset(&d, 0, sizeof(d));
 		d.key.account_id = DatumGetInt64(args[0]);
@@ -459,15 +474,44 @@ crm_order_amount_counts(PG_FUNCTION_ARGS)
 		d.leads = 0;
 		d.revenue = DirectFunctionCall2(numeric_sub, new_amount, old_amount);
 		write_delta(&d);
-		maybe_fold_changes();
+		maybe_fold_changes(&one, 1);
 	}
 	crm_restore_user(&user);
 	return crm_trigger_return(&trig, NULL);
 }
 
 /*
- * crm.fold_lead_counts() -> bigint: folds the committed changes now; returns
- * how many counter rows it wrote, or NULL when another session is folding.
+ * Folds the changes of every account that has some, one account at a time;
+ * the counter rows written, or -1 when another session was folding one of
+ * the accounts (its changes are left to that session).
+ */
+static int64
+fold_every_account(void)
+{
+	uint64		n = crm_exec(&accounts_with_changes, NULL, NULL, true, 0);
+	int64	   *accounts = palloc(sizeof(int64) * (n + 1));
+	int64		written = 0;
+	bool		skipped = false;
+
+	for (uint64 i = 0; i < n; i++)
+		accounts[i] = crm_get_int64(i, 1, NULL);
+	for (uint64 i = 0; i < n; i++)
+	{
+		int64		rows = fold_if_free(accounts[i]);
+
+		if (rows < 0)
+			skipped = true;
+		else
+			written += rows;
+	}
+	pfree(accounts);
+	return skipped ? -1 : written;
+}
+
+/*
+ * crm.fold_lead_counts() -> bigint: folds the committed changes now, account
+ * by account; returns how many counter rows it wrote, or NULL when another
+ * session was folding an account's changes (left to it).
  */
 PG_FUNCTION_INFO_V1(crm_fold_lead_counts);
 Datum
@@ -485,7 +529,7 @@ crm_fold_lead_counts(PG_FUNCTION_ARGS)
 				 errhint("Call it in a READ COMMITTED transaction.")));
 	SPI_connect();
 	crm_become_owner(&user);
-	written = fold_if_free();
+	written = fold_every_account();
 	crm_restore_user(&user);
 	SPI_finish();
 	if (written < 0)

@@ -37,7 +37,7 @@ CREATE OR REPLACE FUNCTION crm.fold_lead_counts() RETURNS bigint
     LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_fold_lead_counts';
 REVOKE ALL ON FUNCTION crm.fold_lead_counts() FROM PUBLIC;
 COMMENT ON FUNCTION crm.fold_lead_counts() IS
-    'Folds the committed crm.lead_count_changes into crm.lead_counts; the counter rows written, NULL when another session is folding.';
+    'Folds the committed crm.lead_count_changes into crm.lead_counts, one account at a time; the counter rows written, NULL when another session was folding an account''s changes (left to it).';
 
 CREATE OR REPLACE FUNCTION crm._lead_counts() RETURNS trigger
     LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_lead_counts';

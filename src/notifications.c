@@ -8,9 +8,10 @@
  * event stream has the change before the notices it queues), and every path
  * that changes a lead announces it alike: a plain INSERT or UPDATE,
  * crm.transition_lead, crm.receive_message, the overdue marking of run_due
- * (lead_deadlines.c), an order linked (linking.c), a manager given by the
- * first writer (lead_managers.c).  What an import writes (its leads, and the
- * links its orders make) and a restored lead announce nothing.
+ * (lead_deadlines.c, which queues the notices of its marks itself, as one
+ * set, with the rules of this file), an order linked (linking.c), a manager
+ * given by the first writer (lead_managers.c).  What an import writes (its
+ * leads, and the links its orders make) and a restored lead announce nothing.
  *
  *	lead_created			a new lead
  *	lead_status_changed		status_id changed
@@ -421,7 +422,7 @@ crm_lead_notify(PG_FUNCTION_ARGS)
 	int64		account_id;
 
 	crm_trigger_start(&trig, fcinfo, "crm_lead_notify", CRM_AFTER, CRM_ON_INSERT | CRM_ON_UPDATE);
-	if (trig.restoring || crm_write_allows(CRM_WRITE_IMPORT))
+	if (trig.restoring || crm_write_allows(CRM_WRITE_IMPORT | CRM_WRITE_OWN_HISTORY))
 		return crm_trigger_return(&trig, NULL);
 	new = crm_trigger_row(&trig, trig.new, &lead_columns);
 	if (!lead_events(&trig, &new, happened, other, other_null))

@@ -12,6 +12,14 @@
  * everything due in batches of crm.scheduler_batch_size items with a commit
  * between batches, writes the next due instant into its slot and exits.
  *
+ * On Citus the worker of the coordinator runs the due handlers, which claim
+ * one account per statement (due.c), each routed to the worker node where the
+ * account's shard lives; on a worker node the database worker finds it is
+ * not the coordinator (on_citus_worker_node) and does nothing.  The wake
+ * triggers fire where the rows are, on the worker nodes, so they do not reach
+ * the coordinator's launcher: there the lag from a due instant written to its
+ * handling is at most crm.scheduler_max_sleep.
+ *
  * So between runs no process is connected to the database: DROP DATABASE,
  * DROP EXTENSION and ALTER EXTENSION UPDATE never wait for the scheduler, and
  * no lock is held.  A transaction that commits an earlier due instant (the
@@ -438,6 +446,37 @@ extension_ready(int slot)
 }
 
 /*
+ * True on a Citus worker node: the citus extension is installed and this
+ * node's group (pg_dist_local_group) is not the coordinator's, 0.  There a
+ * table of crm is a shard placement of the coordinator's, and the
+ * coordinator's worker does the due work of every account, one account per
+ * statement, routed to where its shard lives; the worker of a worker node
+ * stays idle.  (A server with citus installed but no cluster is group 0, the
+ * coordinator.)  Logged once per worker run.
+ */
+static bool
+on_citus_worker_node(void)
+{
+	static CrmPlan group = {"SELECT groupid FROM pg_catalog.pg_dist_local_group", 0, {0}};
+	int64		groupid = 0;
+	CrmUserSwitch user;
+
+	if (!OidIsValid(get_extension_oid("citus", true)))
+		return false;
+	SPI_connect();
+	crm_become_owner(&user);
+	if (crm_exec(&group, NULL, NULL, true, 1) == 1)
+		groupid = crm_get_int64(0, 1, NULL);
+	crm_restore_user(&user);
+	SPI_finish();
+	if (groupid != 0)
+		ereport(LOG,
+				(errmsg("crm scheduler: database \"%s\" is on a Citus worker node (group %lld); the coordinator does its due work",
+						get_database_name(MyDatabaseId), (long long) groupid)));
+	return groupid != 0;
+}
+
+/*
  * One batch in its own transaction; returns whether a handler filled its
  * batch (so more may be due).  *next gets the earliest pending instant, or
  * stays unchanged when nothing is pending.
@@ -454,7 +493,7 @@ run_one_batch(int slot, int batch, TimestampTz *next, bool *have_next)
 	pgstat_report_activity(STATE_RUNNING, "crm.run_due");
 
 	*have_next = false;
-	if (extension_ready(slot))
+	if (extension_ready(slot) && !on_citus_worker_node())
 	{
 		crm_run_due_handlers(GetCurrentTimestamp(), batch, true, 0, counts);
 		for (int h = 0; h < crm_due_handler_count(); h++)

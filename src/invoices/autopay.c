@@ -244,36 +244,56 @@ crm_autopay_check_change(const CrmRow *old, const CrmRow *new, const char *to_st
 /*
  * One statement: claim due invoices (SKIP LOCKED: a row another session is
  * charging or paying is left to it), advance each by one charge, and queue
- * the charge.  The dedup_key makes a second queueing of the same charge a
- * no-op whatever happens.  The UPDATE finds the claimed rows by ctid: they
- * were locked while due and stay locked, so the version claimed is the one
- * updated; a join by key (and the due conditions again) lets stale
- * statistics pick a plan that rescans the claim once per invoice.
+ * the charge, for one account ($3: the shard where the account lives on
+ * Citus).  The dedup_key makes a second queueing of the same charge a no-op
+ * whatever happens.  The UPDATE finds the claimed rows by their key through
+ * the primary key (account_id = $3 AND id = ANY(the claim)): no ctid join,
+ * which Citus cannot route, and no join that stale statistics could turn into
+ * a rescan of the claim once per invoice.  The claimed rows were locked while
+ * due and stay locked, so the version claimed is the one updated, and the
+ * claim computes the next charge (Citus refuses time arithmetic on a column in
+ * an UPDATE's SET); the join back to the claim only adds those values.  The
+ * statement writes the invoices' 'charge_queued' events itself, as one set,
+ * as invoice_90_history would (invoices/events.c); it returns the charges
+ * queued.
  */
 #define CHARGES_DUE \
 	"  FROM crm.invoices x " \
-	"  WHERE x.next_charge_at <= $1 AND x.autopay AND x.status IN ('awaiting', 'prepaid', 'paid') " \
+	"  WHERE x.account_id = $3 AND x.next_charge_at <= $1 AND x.autopay" \
+	"  AND x.status IN ('awaiting', 'prepaid', 'paid') " \
 	CRM_DUE_SCOPE("x") \
 	"  ORDER BY x.next_charge_at, x.account_id, x.id LIMIT $2"
 static CrmPlan queue_charges = {
 	.sql =
-	"WITH due AS MATERIALIZED (SELECT x.ctid " CHARGES_DUE " FOR UPDATE SKIP LOCKED), "
+	"WITH due AS MATERIALIZED (SELECT x.id, x.next_charge_at AS due_at, "
+	"    CASE WHEN x.autopay_limit IS NOT NULL "
+	"      AND x.autopay_count + x.autopay_pending + 1 >= x.autopay_limit THEN NULL "
+	"      WHEN x.next_charge_at + x.autopay_interval > $1 THEN x.next_charge_at + x.autopay_interval "
+	"      ELSE $1 + x.autopay_interval END AS next "
+	CHARGES_DUE " FOR UPDATE SKIP LOCKED), "
 	"charged AS ("
 	"  UPDATE crm.invoices AS i SET autopay_pending = i.autopay_pending + 1, "
-	"    autopay_queued = i.autopay_queued + 1, autopay_last_charge_at = i.next_charge_at, "
-	"    next_charge_at = CASE WHEN i.autopay_limit IS NOT NULL "
-	"      AND i.autopay_count + i.autopay_pending + 1 >= i.autopay_limit THEN NULL "
-	"      WHEN i.next_charge_at + i.autopay_interval > $1 THEN i.next_charge_at + i.autopay_interval "
-	"      ELSE $1 + i.autopay_interval END "
-	"  FROM due WHERE i.ctid = due.ctid "
+	"    autopay_queued = i.autopay_queued + 1, autopay_last_charge_at = due.due_at, "
+	"    next_charge_at = due.next "
+	"  FROM due WHERE i.account_id = $3 AND i.id = ANY (ARRAY(SELECT due.id FROM due)) AND i.id = due.id "
 	"  RETURNING i.account_id, i.id, i.number, i.client_id, i.amount, i.autopay_queued, "
-	"    i.autopay_last_charge_at) "
-	"INSERT INTO crm.outbox (account_id, kind, payload, dedup_key) "
-	"SELECT account_id, 'charge', "
-	"  jsonb_build_object('invoice_id', id, 'number', number, 'client_id', client_id, "
-	"    'amount', amount, 'charge', autopay_queued, 'due_at', autopay_last_charge_at), "
-	"  'charge:' || id || ':' || autopay_queued "
-	"FROM charged ON CONFLICT (account_id, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING",
+	"    i.autopay_last_charge_at, i.next_charge_at), "
+	"history AS ("
+	"  INSERT INTO crm.invoice_events (account_id, invoice_id, kind, detail) "
+	"  SELECT account_id, id, 'charge_queued', "
+	"    pg_catalog.jsonb_build_object('reason', 'autopay', 'charge', autopay_queued, "
+	"      'due_at', " CRM_DUE_UTC_JSON("autopay_last_charge_at") ", 'amount', amount, "
+	"      'next_charge_at', " CRM_DUE_UTC_JSON("next_charge_at") ") "
+	"  FROM charged ORDER BY id), "
+	"queued AS ("
+	"  INSERT INTO crm.outbox (account_id, kind, payload, dedup_key) "
+	"  SELECT account_id, 'charge', "
+	"    jsonb_build_object('invoice_id', id, 'number', number, 'client_id', client_id, "
+	"      'amount', amount, 'charge', autopay_queued, 'due_at', autopay_last_charge_at), "
+	"    'charge:' || id || ':' || autopay_queued "
+	"  FROM charged ORDER BY id "
+	"  ON CONFLICT (account_id, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING RETURNING 1) "
+	"SELECT count(*) FROM queued",
 	.nargs = CRM_DUE_NARGS, .argtypes = CRM_DUE_ARGTYPES, .custom = true
 };
 /* The invoices queue_charges would take, for trying a failing batch one by one. */
@@ -282,16 +302,23 @@ static CrmPlan charge_items = {
 	.nargs = CRM_DUE_NARGS, .argtypes = CRM_DUE_ARGTYPES, .custom = true
 };
 static CrmPlan charge_next = {
-	"SELECT min(x.next_charge_at) FROM crm.invoices x WHERE x.next_charge_at IS NOT NULL AND x.autopay "
-	"AND ($1::bigint IS NULL OR x.account_id = $1)"
-	CRM_DUE_NOT_SET_ASIDE("x", "autopay_charge"),
+	CRM_DUE_EARLIEST_PER_ACCOUNT(
+	"SELECT x.next_charge_at AS at FROM crm.invoices x "
+	"WHERE x.account_id = a.id AND x.next_charge_at IS NOT NULL AND x.autopay"
+	CRM_DUE_NOT_SET_ASIDE("x", "autopay_charge")
+	" ORDER BY x.next_charge_at LIMIT 1"),
 	1, {INT8OID}, .custom = true
 };
 
 static int64
 autopay_run(const CrmDueScope *due)
 {
-	return crm_invoices_due_write("autopay_charge", "autopay", &queue_charges, due);
+	/*
+	 * No variant for Citus: a charge writes derived columns, which only
+	 * crm's own write may, and that scope does not reach the triggers on a
+	 * worker node (the charge is refused there and set aside).
+	 */
+	return crm_invoices_due_write("autopay_charge", "autopay", &queue_charges, NULL, due);
 }
 
 static bool

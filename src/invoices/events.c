@@ -12,6 +12,10 @@
  * Shared by the family: crm_invoice_event (payments, refunds and reissues
  * append their own events with it).
  *
+ * The due handlers (auto_cancel.c, autopay.c) write the events of their
+ * changes themselves, as one set per batch (CRM_WRITE_OWN_HISTORY), the same
+ * rows this trigger would write.
+ *
  * An event names the current employee, or none when the scheduler writes;
  * the reason of a write by crm itself is the detail's "reason", and an
  * action's comment is the "comment" of the created or status_changed event
@@ -202,6 +206,9 @@ crm_invoice_after_write(PG_FUNCTION_ARGS)
 					  CRM_ON_INSERT | CRM_ON_UPDATE);
 	/* an import writes the history of its invoices itself, dated when it happened */
 	if (trig.restoring || (trig.is_insert && crm_write_allows(CRM_WRITE_IMPORT)))
+		return crm_trigger_return(&trig, NULL);
+	/* due work writes the history of its changes itself, as one set */
+	if (!trig.is_insert && crm_write_allows(CRM_WRITE_OWN_HISTORY))
 		return crm_trigger_return(&trig, NULL);
 	new = crm_trigger_row(&trig, trig.new, &crm_invoice_columns);
 	account_id = crm_row_int64(&new, INV_ACCOUNT_ID, NULL);

@@ -16,7 +16,7 @@
 
 /* Keys 0 .. CRM_LOCK_PHONE_BUCKETS - 1: the phone buckets of linking. */
 #define CRM_LOCK_PHONE_BUCKETS	64
-/* The fold of the kept-up lead counts (account 0: one for the whole database). */
+/* The fold of an account's kept-up lead counts. */
 #define CRM_LOCK_FOLD_COUNTS	1000
 /* An account's import: shared by each statement that stages rows, taken by a run. */
 #define CRM_LOCK_IMPORT			1001

@@ -28,6 +28,9 @@
 #define CRM_WRITE_BY_SCHEDULER	0x08	/* by no employee: history names none */
 #define CRM_WRITE_IMPORT		0x10	/* rows an import made whole (import/): their
 										 * numbers, times and history as given */
+#define CRM_WRITE_OWN_HISTORY	0x20	/* the statement writes the history and
+										 * notices of its change itself, as sets
+										 * (due work): the row triggers leave them */
 
 typedef struct CrmWriteScope
 {

@@ -105,8 +105,10 @@ CREATE INDEX leads_client_idx ON crm.leads (account_id, client_id) WHERE client_
 -- The open leads without a manager: each outgoing message looks here (lead_managers.c).
 CREATE INDEX leads_unassigned_idx ON crm.leads (account_id, client_id)
     WHERE manager_id IS NULL AND closed_at IS NULL AND client_id IS NOT NULL;
--- The scheduler's next deadline, and the badge counts.
-CREATE INDEX leads_deadline_due_idx ON crm.leads (deadline)
+-- The scheduler's claim of an account's leads still to be marked overdue, in deadline
+-- order, and the next deadline.  A marked lead leaves it (so the overdue mark is not a
+-- HOT update: a HOT mark would leave every marked open lead in the claim's way).
+CREATE INDEX leads_deadline_due_idx ON crm.leads (account_id, deadline)
     WHERE closed_at IS NULL AND overdue_since IS NULL AND deadline IS NOT NULL;
 CREATE INDEX leads_open_deadline_idx ON crm.leads (account_id, manager_id, deadline)
     WHERE closed_at IS NULL AND deadline IS NOT NULL;

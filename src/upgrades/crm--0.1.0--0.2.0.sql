@@ -515,3 +515,14 @@ ALTER TABLE crm.invoices
     ALTER COLUMN status_changed_at DROP DEFAULT,
     ALTER COLUMN no_answer_streak DROP DEFAULT;
 ALTER TABLE crm.call_tasks ALTER COLUMN no_answer_streak DROP DEFAULT;
+
+-- ---- due work claimed per account (src/schema/leads.sql, src/schema/invoices/invoices.sql) ----
+DROP INDEX crm.leads_deadline_due_idx;
+CREATE INDEX leads_deadline_due_idx ON crm.leads (account_id, deadline)
+    WHERE closed_at IS NULL AND overdue_since IS NULL AND deadline IS NOT NULL;
+DROP INDEX crm.invoices_auto_cancel_due_idx;
+CREATE INDEX invoices_auto_cancel_due_idx ON crm.invoices (account_id, auto_cancel_at)
+    WHERE auto_cancel_at IS NOT NULL AND status IN ('awaiting', 'prepaid');
+DROP INDEX crm.invoices_charge_due_idx;
+CREATE INDEX invoices_charge_due_idx ON crm.invoices (account_id, next_charge_at)
+    WHERE next_charge_at IS NOT NULL AND autopay;

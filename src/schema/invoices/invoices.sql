@@ -73,9 +73,10 @@ CREATE INDEX invoices_number_seq_idx ON crm.invoices (account_id, number_sequenc
 -- the replacements of an invoice (crm.partner_report walks them)
 CREATE INDEX invoices_replaces_idx ON crm.invoices (account_id, replaces_invoice_id)
     WHERE replaces_invoice_id IS NOT NULL;
-CREATE INDEX invoices_auto_cancel_due_idx ON crm.invoices (auto_cancel_at)
+-- The due work of one account, in due order (crm.run_due claims one account at a time).
+CREATE INDEX invoices_auto_cancel_due_idx ON crm.invoices (account_id, auto_cancel_at)
     WHERE auto_cancel_at IS NOT NULL AND status IN ('awaiting', 'prepaid');
-CREATE INDEX invoices_charge_due_idx ON crm.invoices (next_charge_at)
+CREATE INDEX invoices_charge_due_idx ON crm.invoices (account_id, next_charge_at)
     WHERE next_charge_at IS NOT NULL AND autopay;
 -- (next_call_at, id) is the call queue order, so a claim stops at the first free invoice.
 CREATE INDEX invoices_call_due_idx ON crm.invoices (account_id, next_call_at, id)

@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# citus/due.sh: due work and the lead counts on a distributed crm, through the coordinator:
+#   1. two accounts of their own, placed on different workers;
+#   2. crm.run_due() as the owner (what the worker and pg_cron do): every account's overdue
+#      leads marked, auto-cancel invoices cancelled and autopay charges queued, with their
+#      history and notices, each claim a statement of one account (Citus refuses a
+#      multi-shard FOR UPDATE and a ctid join); a second run does nothing;
+#   3. crm.run_due() in one account (a tenant session): that account's items only;
+#   4. crm.next_due() and crm.fold_lead_counts() through the coordinator, the counts right;
+#   5. with crm preloaded on every node (CITUS_EXTRA_PRELOAD=crm and crm.database), the
+#      scheduler's worker of a worker node stays idle and says so in its log.
+# Sourced by test/suites/citus/run.sh once crm is distributed (it uses citus_val from
+# test/suites/lib/citus.sh and rel_fail from common.sh); run alone, it starts its own
+# cluster (with crm preloaded and the scheduler on every node) and distributes crm.
+if [ "${#CITUS_PORTS[@]}" -eq 0 ] 2>/dev/null || [ -z "${CITUS_PORTS+x}" ]; then
+  REL_SUITE=citus_due
+  . "$(dirname "$0")/../lib/common.sh"
+  . "$REL_LIB/citus.sh"
+  citus_build || rel_fail "Citus is not available"
+  CITUS_EXTRA_PRELOAD=crm citus_cluster_start "crm.database = '${CITUS_DB:-crm_citus}'" \
+    "crm.scheduler_max_sleep = 500" || rel_fail "the Citus cluster did not start"
+  # the coordinator's scheduler off: the runs below are the test's, at instants of its own
+  citus_val 0 -c "ALTER SYSTEM SET crm.scheduler = off" -c "SELECT pg_reload_conf()" >/dev/null
+  PGOPTIONS="-c citus.shard_count=8 -c client_min_messages=warning" citus_val 0 -c 'SELECT crm.distribute()' >/dev/null ||
+    rel_fail "crm.distribute() failed"
+  # Run alone, on crm as it is on one server: its triggers' own statements nest on the
+  # shards, and a NOTIFY on a shard (the event stream's, the outbox's wake) stops a
+  # prepared transaction (issue 18 point 2, which the citus suite has): nesting allowed,
+  # the event stream and the outbox's wake left out.
+  citus_val 0 -c "ALTER ROLE postgres SET citus.allow_nested_distributed_execution = on" >/dev/null
+  citus_val 0 >/dev/null <<'SQL'
+SET citus.enable_unsafe_triggers = on;
+SELECT format('ALTER TABLE %s DISABLE TRIGGER %I', tgrelid::regclass, tgname)
+FROM pg_trigger WHERE tgfoid IN ('crm._record_event'::regproc, 'crm._outbox_wake'::regproc) \gexec
+SQL
+fi
+
+due_q() { citus_val 0 "$@"; }
+due_expect() {  # due_expect LABEL WANT GOT
+  [ "$2" = "$3" ] || rel_fail "due: $1: wanted [$2], got [$3]"
+  echo "ok - due: $1"
+}
+# due_in ACCOUNT SQL: one transaction through the coordinator in ACCOUNT (SET LOCAL, as a
+# tenant session sets it), as the owner; due_tenant ACCOUNT SQL: the same as a member of
+# crm_service and crm_admin, whose due work is its account's.
+due_in() {
+  due_q <<SQL
+SET citus.propagate_set_commands = 'local';
+BEGIN;
+SET LOCAL crm.account_id = $1;
+$2
+COMMIT;
+SQL
+}
+due_tenant() { due_in "$1" "SET LOCAL ROLE crm_due_tenant;
+$2"; }
+due_q -c "DO \$\$ BEGIN IF to_regrole('crm_due_tenant') IS NULL THEN
+            CREATE ROLE crm_due_tenant NOLOGIN IN ROLE crm_service, crm_admin; END IF; END \$\$" >/dev/null
+# The worker node (its port) that holds an account's shard of crm.leads.
+due_node_of() {
+  due_q -c "SELECT n.nodeport FROM pg_dist_placement p JOIN pg_dist_node n ON n.groupid = p.groupid
+            WHERE p.shardid = get_shard_id_for_distribution_column('crm.leads', $1)"
+}
+
+# ---- 1. two accounts on different workers ----
+due_account() {  # a new account with a status, a lead type and a manager; prints its id
+  due_q <<'SQL'
+WITH a AS (INSERT INTO crm.accounts (name, timezone) VALUES ('due ' || clock_timestamp(), 'UTC') RETURNING id)
+SELECT id FROM a;
+SQL
+}
+DUE_A="$(due_account)"; DUE_B=""
+for _ in $(seq 1 16); do
+  b="$(due_account)"
+  if [ "$(due_node_of "$b")" != "$(due_node_of "$DUE_A")" ]; then DUE_B="$b"; break; fi
+done
+[ -n "$DUE_B" ] || rel_fail "due: no second account landed on the other worker"
+echo "ok - due: accounts $DUE_A and $DUE_B on workers :$(due_node_of "$DUE_A") and :$(due_node_of "$DUE_B")"
+
+for acct in "$DUE_A" "$DUE_B"; do
+  due_in "$acct" "
+INSERT INTO crm.statuses (account_id, name, kind, position) VALUES ($acct, 'New', 'open', 1);
+INSERT INTO crm.lead_types (account_id, name, initial_status_id, is_default)
+  SELECT $acct, 'T', id, true FROM crm.statuses WHERE account_id = $acct;
+INSERT INTO crm.employees (account_id, name, email, role) VALUES ($acct, 'Manager', 'm$acct@example.com', 'manager');
+INSERT INTO crm.clients (account_id, name) VALUES ($acct, 'Client');" >/dev/null ||
+    rel_fail "due: account $acct could not be set up"
+  mgr="$(due_q -c "SELECT id FROM crm.employees WHERE account_id = $acct")"
+  cli="$(due_q -c "SELECT id FROM crm.clients WHERE account_id = $acct")"
+  # three overdue leads, two invoices to auto-cancel, one autopay charge; all due in 2003
+  due_in "$acct" "
+INSERT INTO crm.leads (account_id, contact_name, deadline, manager_id) VALUES
+  ($acct, 'due 1', '2003-01-01 00:01', $mgr), ($acct, 'due 2', '2003-01-01 00:02', $mgr),
+  ($acct, 'due 3', '2003-01-01 00:03', $mgr);
+INSERT INTO crm.invoices (account_id, client_id, amount, auto_cancel_at) VALUES
+  ($acct, $cli, 10, '2003-01-01'), ($acct, $cli, 10, '2003-01-01');
+INSERT INTO crm.invoices (account_id, client_id, amount, autopay, autopay_interval, next_charge_at)
+  VALUES ($acct, $cli, 20, true, '1 month', '2003-01-01');" >/dev/null ||
+    rel_fail "due: the due items of account $acct could not be written"
+done
+
+# ---- 2. run_due for every account, as the owner ----
+got="$(due_q -c "SELECT string_agg(kind || '=' || handled, ' ' ORDER BY kind) FROM crm.run_due('2003-02-01', 1000)")" ||
+  rel_fail "due: crm.run_due() as the owner failed"
+case "$got" in
+  "autopay_charge=2 "*) DUE_CHARGES=2 ;;
+  "autopay_charge=0 "*)
+    # A charge writes derived columns, which only crm's own write may; that scope does not
+    # reach the triggers on a worker node yet (issue 18 point 2): refused there, set aside.
+    due_expect "the charges refused on the worker nodes are set aside (428C9)" 2 \
+      "$(due_q -c "SELECT count(*) FROM crm.due_failures WHERE account_id IN ($DUE_A, $DUE_B)
+                    AND kind = 'autopay_charge' AND sqlstate = '428C9'")"
+    echo "ok - due: # TODO autopay charges on Citus: crm's own write does not reach a worker node's trigger"
+    DUE_CHARGES=0 ;;
+esac
+due_expect "run_due as the owner handles both accounts' items, one account per claim" \
+  "autopay_charge=$DUE_CHARGES invoice_auto_cancel=4 lead_overdue=6" "$got"
+due_expect "the overdue marks, history rows and notices of both accounts" "6|6|6" \
+  "$(due_q -c "SELECT (SELECT count(*) FROM crm.leads WHERE account_id IN ($DUE_A, $DUE_B) AND overdue_since IS NOT NULL)
+                || '|' || (SELECT count(*) FROM crm.lead_events WHERE account_id IN ($DUE_A, $DUE_B) AND kind = 'deadline_expired')
+                || '|' || (SELECT count(*) FROM crm.outbox WHERE account_id IN ($DUE_A, $DUE_B) AND payload ->> 'event' = 'lead_overdue')")"
+due_expect "the cancels and charges with their history, once each" "4|4|$DUE_CHARGES|$DUE_CHARGES" \
+  "$(due_q -c "SELECT (SELECT count(*) FROM crm.invoices WHERE account_id IN ($DUE_A, $DUE_B) AND status = 'cancelled')
+                || '|' || (SELECT count(*) FROM crm.invoice_events WHERE account_id IN ($DUE_A, $DUE_B) AND kind = 'status_changed'
+                                                                        AND to_status = 'cancelled')
+                || '|' || (SELECT count(*) FROM crm.invoice_events WHERE account_id IN ($DUE_A, $DUE_B) AND kind = 'charge_queued')
+                || '|' || (SELECT count(*) FROM crm.outbox WHERE account_id IN ($DUE_A, $DUE_B) AND kind = 'charge')")"
+due_expect "a second run at the same instant does nothing" \
+  "autopay_charge=0 invoice_auto_cancel=0 lead_overdue=0" \
+  "$(due_q -c "SELECT string_agg(kind || '=' || handled, ' ' ORDER BY kind) FROM crm.run_due('2003-02-01', 1000)")"
+
+# ---- 3. run_due in one account ----
+due_in "$DUE_A" "INSERT INTO crm.leads (account_id, contact_name, deadline) VALUES ($DUE_A, 'later', '2003-03-01');" >/dev/null
+due_in "$DUE_B" "INSERT INTO crm.leads (account_id, contact_name, deadline) VALUES ($DUE_B, 'later', '2003-03-01');" >/dev/null
+if tenant_run="$(due_tenant "$DUE_A" "SELECT handled FROM crm.run_due('2003-04-01', 1000) WHERE kind = 'lead_overdue';" 2>&1)"; then
+  due_expect "run_due in account A (a tenant session) marks A's lead only" "1|0" \
+    "$(head -1 <<<"$tenant_run")|$(due_q -c "SELECT count(*) FROM crm.leads
+                                          WHERE account_id = $DUE_B AND contact_name = 'later' AND overdue_since IS NOT NULL")"
+else
+  # crm becomes the schema owner for due work; Citus then reaches the shards through a
+  # connection of the tenant's (issue 18 point 2: no owner switch after a write)
+  echo "ok - due: # TODO run_due in a tenant session on Citus: $(grep -m1 ERROR <<<"$tenant_run" | cut -c1-100)"
+  due_q -c "SELECT count(*) FROM crm.run_due('2003-04-01', 1000)" >/dev/null
+fi
+
+# ---- 4. next_due and the counts fold ----
+due_in "$DUE_B" "INSERT INTO crm.leads (account_id, contact_name, deadline) VALUES ($DUE_B, 'next', '2010-01-01');" >/dev/null
+due_expect "next_due of account B through the coordinator: its next deadline or retry" \
+  "$(due_q -c "SET TimeZone = 'UTC'; SELECT least((SELECT min(next_attempt_at) FROM crm.due_failures WHERE account_id = $DUE_B),
+                                                 '2010-01-01 00:00:00.000001+00')")" \
+  "$(due_tenant "$DUE_B" "SET LOCAL TimeZone = 'UTC'; SELECT crm.next_due();")"
+[ "$(due_q -c 'SELECT crm.fold_lead_counts() IS NOT NULL')" = t ] || rel_fail "due: crm.fold_lead_counts() did not fold"
+due_expect "the lead counts of both accounts, folded account by account" "4|5|0" \
+  "$(due_q -c "SELECT (SELECT sum(leads) FROM crm.lead_counts WHERE account_id = $DUE_A) || '|'
+                || (SELECT sum(leads) FROM crm.lead_counts WHERE account_id = $DUE_B) || '|'
+                || (SELECT count(*) FROM crm.lead_count_changes WHERE account_id IN ($DUE_A, $DUE_B))")"
+
+# ---- 5. the scheduler's worker on a worker node ----
+if [ "$(citus_val 1 -c "SELECT count(*) FROM crm.scheduler_status()" 2>/dev/null)" = 1 ]; then
+  for _ in $(seq 1 50); do
+    grep -q 'is on a Citus worker node' "$CITUS_DIR/n1/server.log" && break
+    sleep 0.1
+  done
+  grep -q 'is on a Citus worker node' "$CITUS_DIR/n1/server.log" ||
+    rel_fail "due: the scheduler of worker node 1 did not say it stays idle"
+  echo "ok - due: the scheduler's worker of a worker node stays idle (its log says so)"
+else
+  echo "ok - due: # skip the scheduler of a worker node (crm is not preloaded with crm.database there)"
+fi
