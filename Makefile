@@ -11,6 +11,7 @@ endif
 OBJS = \
 	src/crm.o \
 	src/guc.o \
+	src/kit/citus.o \
 	src/kit/errors.o \
 	src/kit/locks.o \
 	src/kit/restore.o \
