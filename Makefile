@@ -14,6 +14,7 @@ OBJS = \
 	src/kit/citus.o \
 	src/kit/errors.o \
 	src/kit/locks.o \
+	src/kit/relcache.o \
 	src/kit/restore.o \
 	src/kit/spi.o \
 	src/kit/system_write.o \

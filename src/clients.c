@@ -24,6 +24,7 @@
 #include "clients.h"
 #include "crm.h"
 #include "identity.h"
+#include "kit/relcache.h"
 #include "phones.h"
 
 /* ---- the right to see customers ---- */
@@ -80,7 +81,7 @@ crm_can_see_customers(void)
 
 	if (!right_callback_registered)
 	{
-		CacheRegisterRelcacheCallback(forget_right, (Datum) 0);
+		crm_register_relcache_callback(forget_right, (Datum) 0);
 		right_callback_registered = true;
 	}
 	employees_relid = get_relname_relid("employees", get_namespace_oid("crm", false));

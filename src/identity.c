@@ -44,6 +44,7 @@
 #include "crm.h"
 #include "guc.h"
 #include "identity.h"
+#include "kit/relcache.h"
 
 typedef struct Actor
 {
@@ -79,7 +80,7 @@ register_callbacks(void)
 {
 	if (callbacks_registered)
 		return;
-	CacheRegisterRelcacheCallback(forget_actor_on_relcache, (Datum) 0);
+	crm_register_relcache_callback(forget_actor_on_relcache, (Datum) 0);
 	CacheRegisterSyscacheCallback(AUTHOID, forget_actor_on_syscache, (Datum) 0);
 	CacheRegisterSyscacheCallback(AUTHMEMROLEMEM, forget_actor_on_syscache, (Datum) 0);
 	CacheRegisterSyscacheCallback(NAMESPACEOID, forget_actor_on_syscache, (Datum) 0);

@@ -54,6 +54,7 @@
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
+#include "kit/relcache.h"
 #include "kit/trigger.h"
 #include "values.h"
 
@@ -368,7 +369,7 @@ value_trigger(Trigger *trigger, Relation rel)
 											 ALLOCSET_SMALL_SIZES);
 		ctl.hcxt = value_memory;
 		value_triggers = hash_create("crm value checks", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-		CacheRegisterRelcacheCallback(forget_value_triggers, (Datum) 0);
+		crm_register_relcache_callback(forget_value_triggers, (Datum) 0);
 	}
 	vt = hash_search(value_triggers, &trigger->tgoid, HASH_ENTER, &found);
 	if (!found)

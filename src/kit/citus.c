@@ -17,6 +17,7 @@
 #include "utils/inval.h"
 
 #include "kit/citus.h"
+#include "kit/relcache.h"
 
 #define KEPT_ANSWERS 8
 
@@ -74,7 +75,7 @@ crm_relation_is_distributed(Oid relid)
 
 	if (!callback_registered)
 	{
-		CacheRegisterRelcacheCallback(forget_answers, (Datum) 0);
+		crm_register_relcache_callback(forget_answers, (Datum) 0);
 		callback_registered = true;
 	}
 	if (citus == CITUS_UNKNOWN)

@@ -15,6 +15,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
+#include "kit/relcache.h"
 #include "kit/restore.h"
 #include "kit/spi.h"
 #include "kit/trigger.h"
@@ -188,7 +189,7 @@ crm_columns(CrmColumnMap *map, Oid relid, TupleDesc desc)
 		return map;
 	if (!callback_registered)
 	{
-		CacheRegisterRelcacheCallback(forget_columns, (Datum) 0);
+		crm_register_relcache_callback(forget_columns, (Datum) 0);
 		callback_registered = true;
 	}
 	if (!map->registered)
