@@ -17,6 +17,11 @@
  * The table and its index are kept per backend, forgotten on a relcache
  * invalidation of either (a restore or an update of crm makes them anew).
  *
+ * A lock this transaction holds already is not taken again (a bulk load
+ * locks each phone bucket once, not once a row): the locks taken are kept
+ * until the transaction ends or a subtransaction aborts (which may release
+ * the locks it took), a few dozen of them.
+ *
  * When crm.locks is a Citus table its rows are in a shard, which only SQL
  * reaches: the lock is then a SELECT ... FOR UPDATE through SPI, as Citus
  * routes it.
@@ -47,7 +52,9 @@
 
 #include "kit/citus.h"
 #include "kit/locks.h"
+#include "kit/relcache.h"
 #include "kit/spi.h"
+#include "kit/xact_cache.h"
 
 static CrmPlan make_row = {
 	"INSERT INTO crm.locks (account_id, key) VALUES ($1, $2) ON CONFLICT DO NOTHING",
@@ -96,7 +103,7 @@ find_locks_table(void)
 
 	if (!callback_registered)
 	{
-		CacheRegisterRelcacheCallback(forget_locks_table, (Datum) 0);
+		crm_register_relcache_callback(forget_locks_table, (Datum) 0);
 		callback_registered = true;
 	}
 	relid = get_relname_relid("locks", get_namespace_oid("crm", false));
@@ -266,14 +273,78 @@ take(int64 account_id, int32 key, LockKind kind)
 	return result;
 }
 
+/* ---- the locks this transaction holds ---- */
+
+#define HELD_MAX 128
+
+typedef struct HeldLock
+{
+	int64		account_id;
+	int32		key;
+	bool		exclusive;
+} HeldLock;
+
+static HeldLock held[HELD_MAX];
+static int	n_held = 0;
+
+static void
+forget_held(void)
+{
+	n_held = 0;
+}
+
+static CrmXactCache held_cache = {"crm's own locks held", false, forget_held};
+
+/* Whether this transaction holds the lock, exclusively when kind asks for it. */
+static bool
+holds(int64 account_id, int32 key, LockKind kind)
+{
+	int			i;
+
+	if (!crm_xact_cache_valid(&held_cache))
+		return false;
+	for (i = 0; i < n_held; i++)
+		if (held[i].account_id == account_id && held[i].key == key)
+			return held[i].exclusive || kind == LOCK_SHARED;
+	return false;
+}
+
+static void
+remember(int64 account_id, int32 key, LockKind kind)
+{
+	int			i;
+
+	if (!crm_xact_cache_valid(&held_cache))
+	{
+		n_held = 0;
+		crm_xact_cache_set_valid(&held_cache);
+	}
+	for (i = 0; i < n_held; i++)
+		if (held[i].account_id == account_id && held[i].key == key)
+		{
+			held[i].exclusive |= kind != LOCK_SHARED;
+			return;
+		}
+	if (n_held == HELD_MAX)
+		return;					/* taken again next time */
+	held[n_held].account_id = account_id;
+	held[n_held].key = key;
+	held[n_held].exclusive = kind != LOCK_SHARED;
+	n_held++;
+}
+
+/* ---- the three ways in ---- */
+
 static void
 lock_waiting(int64 account_id, int32 key, LockKind kind)
 {
-	/* A row another transaction made first is there once it has committed. */
-	if (take(account_id, key, kind) == LOCK_TAKEN || take(account_id, key, kind) == LOCK_TAKEN)
+	if (holds(account_id, key, kind))
 		return;
-	/* Under REPEATABLE READ that row may stay invisible to this snapshot. */
-	serialization_failure(account_id, key, true, false);
+	/* A row another transaction made first is there once it has committed. */
+	if (take(account_id, key, kind) != LOCK_TAKEN && take(account_id, key, kind) != LOCK_TAKEN)
+		/* Under REPEATABLE READ that row may stay invisible to this snapshot. */
+		serialization_failure(account_id, key, true, false);
+	remember(account_id, key, kind);
 }
 
 void
@@ -291,5 +362,10 @@ crm_lock_shared(int64 account_id, int32 key)
 bool
 crm_try_lock(int64 account_id, int32 key)
 {
-	return take(account_id, key, LOCK_TRY) == LOCK_TAKEN;
+	if (holds(account_id, key, LOCK_TRY))
+		return true;
+	if (take(account_id, key, LOCK_TRY) != LOCK_TAKEN)
+		return false;
+	remember(account_id, key, LOCK_TRY);
+	return true;
 }
