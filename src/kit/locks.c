@@ -263,7 +263,8 @@ take(int64 account_id, int32 key, LockKind kind)
 	bool		by_query;
 	LockResult	result;
 
-	PreventCommandIfReadOnly("SELECT FOR UPDATE");
+	/* as the query would (25006 in a read-only transaction) */
+	PreventCommandIfReadOnly(kind == LOCK_SHARED ? "SELECT FOR SHARE" : "SELECT FOR UPDATE");
 	rel = open_locks_table();
 	by_query = crm_relation_is_distributed(RelationGetRelid(rel));
 	result = lock_once(rel, by_query, account_id, key, kind);
