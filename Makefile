@@ -14,9 +14,9 @@ OBJS = \
 	src/kit/citus.o \
 	src/kit/errors.o \
 	src/kit/locks.o \
+	src/kit/relcache.o \
 	src/kit/restore.o \
 	src/kit/spi.o \
-	src/kit/inval.o \
 	src/kit/system_write.o \
 	src/kit/trigger.o \
 	src/kit/xact_cache.o \

@@ -24,9 +24,9 @@
 
 #include "clients.h"
 #include "crm.h"
-#include "kit/inval.h"
 #include "identity.h"
 #include "kit/citus.h"
+#include "kit/relcache.h"
 #include "phones.h"
 
 /* ---- the right to see customers ---- */
@@ -50,7 +50,7 @@ static Oid	employees_relid = InvalidOid;
 static bool right_callback_registered = false;
 
 static void
-forget_right(Oid relid)
+forget_right(Datum arg, Oid relid)
 {
 	if (relid == InvalidOid || relid == employees_relid)
 		right_valid = false;
@@ -89,7 +89,7 @@ crm_can_see_customers(void)
 
 	if (!right_callback_registered)
 	{
-		crm_relcache_callback(forget_right);
+		crm_register_relcache_callback(forget_right, (Datum) 0);
 		right_callback_registered = true;
 	}
 	employees_relid = get_relname_relid("employees", get_namespace_oid("crm", false));

@@ -43,10 +43,10 @@
 #include "utils/syscache.h"
 
 #include "crm.h"
-#include "kit/inval.h"
 #include "guc.h"
 #include "identity.h"
 #include "kit/citus.h"
+#include "kit/relcache.h"
 
 typedef struct Actor
 {
@@ -65,7 +65,7 @@ static Oid	bindings_relid = InvalidOid;
 static bool callbacks_registered = false;
 
 static void
-forget_actor_on_relcache(Oid relid)
+forget_actor_on_relcache(Datum arg, Oid relid)
 {
 	if (relid == InvalidOid || relid == bindings_relid)
 		actor.valid = false;
@@ -82,7 +82,7 @@ register_callbacks(void)
 {
 	if (callbacks_registered)
 		return;
-	crm_relcache_callback(forget_actor_on_relcache);
+	crm_register_relcache_callback(forget_actor_on_relcache, (Datum) 0);
 	CacheRegisterSyscacheCallback(AUTHOID, forget_actor_on_syscache, (Datum) 0);
 	CacheRegisterSyscacheCallback(AUTHMEMROLEMEM, forget_actor_on_syscache, (Datum) 0);
 	CacheRegisterSyscacheCallback(NAMESPACEOID, forget_actor_on_syscache, (Datum) 0);

@@ -54,7 +54,7 @@
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
-#include "kit/inval.h"
+#include "kit/relcache.h"
 #include "kit/trigger.h"
 #include "values.h"
 
@@ -295,7 +295,7 @@ static MemoryContext value_memory = NULL;
 
 /* A relcache invalidation (ALTER TABLE, CREATE OR REPLACE TRIGGER) reads the arguments again. */
 static void
-forget_value_triggers(Oid relid)
+forget_value_triggers(Datum arg, Oid relid)
 {
 	HASH_SEQ_STATUS seq;
 	ValueTrigger *vt;
@@ -369,7 +369,7 @@ value_trigger(Trigger *trigger, Relation rel)
 											 ALLOCSET_SMALL_SIZES);
 		ctl.hcxt = value_memory;
 		value_triggers = hash_create("crm value checks", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-		crm_relcache_callback(forget_value_triggers);
+		crm_register_relcache_callback(forget_value_triggers, (Datum) 0);
 	}
 	vt = hash_search(value_triggers, &trigger->tgoid, HASH_ENTER, &found);
 	if (!found)

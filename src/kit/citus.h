@@ -17,9 +17,24 @@
  *	crm_citus_nesting_end(level);
  *
  * Without Citus loaded they do nothing.
+ *
+ * And whether a relation is a Citus table (distributed, reference or local to
+ * the coordinator: any relation of pg_dist_partition):
+ *
+ * On a Citus node the plain name of such a table is a shell: its rows are
+ * in shards, which only SQL reaches (Citus routes a query to the shard that
+ * holds the row).  Code that reads or writes a crm table directly (index
+ * scans, tuple locks, table_tuple_insert) asks here first and goes through
+ * SPI when the answer is true.
+ *
+ * The answer is kept per backend and forgotten on a relcache invalidation of
+ * the relation (Citus sends one when it distributes or undistributes it).
+ * Without the citus extension the answer is false, with no query.
  */
 #ifndef CRM_KIT_CITUS_H
 #define CRM_KIT_CITUS_H
+
+#include "postgres.h"
 
 #include "kit/spi.h"
 
@@ -45,5 +60,8 @@ extern bool crm_citus_in_task(void);
  * there after the caller's writes.  crm_restore_user undoes either.
  */
 extern void crm_become_owner_to_read(CrmUserSwitch *save, const char *table);
+
+/* Whether relid is a Citus table; false, with no query, without citus. */
+extern bool crm_relation_is_distributed(Oid relid);
 
 #endif							/* CRM_KIT_CITUS_H */

@@ -7,7 +7,7 @@
  *
  * A lock is (account_id, key) and lasts until the transaction ends.  Keys are
  * named below, one range per use, so that two uses never share a row.
- * Connected to SPI; runs as the schema owner.
+ * Connected to SPI (a lock's row is made by an INSERT, as the schema owner).
  */
 #ifndef CRM_KIT_LOCKS_H
 #define CRM_KIT_LOCKS_H

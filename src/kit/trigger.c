@@ -15,9 +15,9 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
+#include "kit/relcache.h"
 #include "kit/restore.h"
 #include "kit/spi.h"
-#include "kit/inval.h"
 #include "kit/trigger.h"
 
 /* ---- protocol ---- */
@@ -175,7 +175,7 @@ static int	n_known_maps = 0;
 static bool callback_registered = false;
 
 static void
-forget_columns(Oid relid)
+forget_columns(Datum arg, Oid relid)
 {
 	for (int i = 0; i < n_known_maps; i++)
 		if (relid == InvalidOid || known_maps[i]->relid == relid)
@@ -189,7 +189,7 @@ crm_columns(CrmColumnMap *map, Oid relid, TupleDesc desc)
 		return map;
 	if (!callback_registered)
 	{
-		crm_relcache_callback(forget_columns);
+		crm_register_relcache_callback(forget_columns, (Datum) 0);
 		callback_registered = true;
 	}
 	if (!map->registered)

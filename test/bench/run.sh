@@ -32,7 +32,9 @@
 #                                      connection start and first plans cancel out; a
 #                                      one-transaction workload is counted whole).  Needs valgrind;
 #                                      not with --use-cluster; tps and latencies are then valgrind's.
-#                                      INSTR_DEBUG=1 prints each point's raw counts.
+#                                      INSTR_DEBUG=1 prints each point's raw counts;
+#                                      INSTR_KEEP=DIR keeps callgrind's files there, one
+#                                      directory per point (callgrind_annotate --inclusive=yes).
 #   test/bench/run.sh --before REV     also crm as it was at commit REV: the variant `before`, built
 #                                      from `git archive REV` and run by a copy of the same
 #                                      PostgreSQL in a second throwaway cluster (one installation
@@ -220,6 +222,9 @@ instr_total() {   # sets INSTR_TOTAL
   INSTR_TOTAL="$(sed -n 's/^totals: //p' "$d"/done/cg.* 2>/dev/null | awk '{ s += $1 } END { printf "%.0f\n", s }')"
 }
 
+# instr_keep CLUSTER DIR: moves the counts of the point just run to DIR (INSTR_KEEP)
+instr_keep() { mkdir -p "$2"; mv "${INSTR_DIR[$1]}"/done/cg.* "$2"/; }
+
 # p50, p95, mean (ms) of the latencies (µs, column 3) in pgbench logs
 latencies() { cat "$@" | awk '{print $3}' | sort -n | awk '{a[NR]=$1; s+=$1} END {
   if (NR == 0) { print "NA NA NA"; exit }
@@ -274,6 +279,7 @@ point() {
     if [ -n "$ir1" ]; then instr="$(( (INSTR_TOTAL - ir1 - (ir1 - ir0)) / (INSTR * c) ))"
     else instr="$(( INSTR_TOTAL - ir0 ))"; fi
     [ -z "${INSTR_DEBUG:-}" ] || echo "  instructions of $wl $v: $ir0 ${ir1:-} $INSTR_TOTAL" >&2
+    [ -z "${INSTR_KEEP:-}" ] || instr_keep "$cl" "$INSTR_KEEP/$scale.$wl.$v.$c"
   fi
   CPU_MS=""
   [ "$CPU" = 0 ] || cpu_stop
