@@ -11,6 +11,7 @@ endif
 OBJS = \
 	src/crm.o \
 	src/guc.o \
+	src/kit/backend_cache.o \
 	src/kit/citus.o \
 	src/kit/errors.o \
 	src/kit/locks.o \
@@ -26,6 +27,7 @@ OBJS = \
 	src/history.o \
 	src/numbering.o \
 	src/leads.o \
+	src/lead_rules.o \
 	src/lead_managers.o \
 	src/phones.o \
 	src/phones_shim.o \
@@ -111,6 +113,7 @@ SQL_SCHEMA = \
 	src/schema/import.sql
 
 SQL_CODE = \
+	src/caches.sql \
 	src/tenancy.sql \
 	src/identity.sql \
 	src/locks.sql \

@@ -8,8 +8,10 @@
  *	crm.c		module magic and _PG_init
  *	guc.c		every crm.* setting
  *	kit/		the shared kit: trigger protocol and rows, SPI, errors,
- *				per-transaction caches, crm's own writes, the restore signal,
- *				what crm runs outside a trigger on a Citus node (kit/citus.h)
+ *				per-transaction caches, per-backend caches (invalidated when
+ *				their tables change, caches.sql), crm's own writes, the
+ *				restore signal, what crm runs outside a trigger on a Citus
+ *				node (kit/citus.h)
  *	tenancy.c	current account and employee, account settings, roles,
  *				row-level security of every table (tenancy.h)
  *	identity.c	who is acting: bound logins, crm_service, the owner (identity.h)
@@ -19,6 +21,8 @@
  *	numbering.c	number templates ({N}, {N:5}, {YYYY}, {MM}), gapless counters and
  *				the numbers writers give from outside (numbering.h)
  *	leads.c		lead defaults, status transitions, lead events
+ *	lead_rules.c	an account's lead types, statuses and transition rules,
+ *				kept per backend (lead_rules.h)
  *	lead_managers.c	the manager a lead created without one gets: the first
  *				employee to write to its client, or the client's responsible
  *				manager (lead_managers.h)
@@ -79,6 +83,7 @@
 #include "fmgr.h"
 #include "utils/timestamp.h"
 
+#include "kit/backend_cache.h"
 #include "kit/citus.h"
 #include "kit/errors.h"
 #include "kit/spi.h"

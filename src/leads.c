@@ -31,6 +31,7 @@
 
 #include "crm.h"
 #include "history.h"
+#include "lead_rules.h"
 #include "numbering.h"
 #include "tenancy.h"
 #include "values.h"
@@ -56,43 +57,26 @@ static const int fixed_columns[] = {
 	LEAD_ACCOUNT_ID, LEAD_ID, LEAD_NUMBER_SEQUENCE_ID, LEAD_NUMBER_SEQ, LEAD_CREATED_AT, LEAD_NUMBER
 };
 
-/* ---- lookups ---- */
+/* ---- lookups: the account's lead rules (lead_rules.c) ---- */
 
-/*
- * The lead's type (given, or the account's default), its number template, the
- * account's timezone, and the status the lead starts in (given, or the type's
- * initial status) with its kind: everything an insert needs in one query.
- */
-#define TYPE_AND_STATUS_SELECT \
-	"SELECT t.id, t.number_template, a.timezone, s.id, s.kind " \
-	"FROM crm.lead_types t JOIN crm.accounts a ON a.id = t.account_id " \
-	"LEFT JOIN crm.statuses s ON s.account_id = t.account_id " \
-	"  AND s.id = coalesce($3, t.initial_status_id) "
-static CrmPlan type_by_id = {
-	TYPE_AND_STATUS_SELECT "WHERE t.account_id = $1 AND t.id = $2",
-	3, {INT8OID, INT8OID, INT8OID}
-};
-static CrmPlan type_default = {
-	TYPE_AND_STATUS_SELECT "WHERE t.account_id = $1 AND t.is_default AND $2 IS NULL",
-	3, {INT8OID, INT8OID, INT8OID}
-};
-static CrmPlan status_by_id = {
-	"SELECT kind, name FROM crm.statuses WHERE account_id = $1 AND id = $2",
-	2, {INT8OID, INT8OID}
-};
 static CrmPlan lead_max_number = {
 	"SELECT max(number_seq) FROM crm.leads WHERE account_id = $1 AND number_sequence_id = $2",
 	2, {INT8OID, INT8OID}
 };
 
+/*
+ * What an insert needs: the lead's type (given, or the account's default),
+ * its number template, the account's timezone, and the status the lead
+ * starts in (given, or the type's initial status) with its kind.
+ */
 typedef struct LeadType
 {
 	int64		id;
-	char	   *number_template;
-	char	   *timezone;
+	const char *number_template;
+	const char *timezone;
 	bool		status_found;
 	int64		status_id;
-	char	   *status_kind;
+	const char *status_kind;
 } LeadType;
 
 /* Looks up the type and the starting status; status_id may be NULL (initial). */
@@ -100,34 +84,31 @@ static void
 lookup_type(int64 account_id, int64 type_id, bool type_null,
 			int64 status_id, bool status_null, LeadType *type)
 {
-	Datum		args[3] = {Int64GetDatum(account_id), Int64GetDatum(type_id),
-	Int64GetDatum(status_id)};
-	char		nulls[3] = {' ', type_null ? 'n' : ' ', status_null ? 'n' : ' '};
-	bool		isnull;
+	const CrmLeadRules *rules = crm_lead_rules(account_id);
+	const CrmLeadType *t = type_null ? crm_lead_default_type(rules) : crm_lead_type(rules, type_id);
+	const CrmStatus *status;
 
-	if (type_null)
-	{
-		if (crm_exec(&type_default, args, nulls, true, 1) == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_NOT_NULL_VIOLATION),
-					 errmsg("lead has no type"),
-					 errdetail("type_id is NULL and account %lld has no default lead type.",
-							   (long long) account_id),
-					 errhint("Give type_id, or mark one lead type with is_default.")));
-	}
-	else if (crm_exec(&type_by_id, args, nulls, true, 1) == 0)
+	if (t == NULL && type_null)
+		ereport(ERROR,
+				(errcode(ERRCODE_NOT_NULL_VIOLATION),
+				 errmsg("lead has no type"),
+				 errdetail("type_id is NULL and account %lld has no default lead type.",
+						   (long long) account_id),
+				 errhint("Give type_id, or mark one lead type with is_default.")));
+	if (t == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 				 errmsg("lead type %lld does not exist", (long long) type_id),
 				 errdetail("Account %lld has no lead type with id %lld.",
 						   (long long) account_id, (long long) type_id),
 				 errhint("Use the id of one of the account's lead types (crm.lead_types).")));
-	type->id = crm_get_int64(0, 1, NULL);
-	type->number_template = crm_get_text(0, 2);
-	type->timezone = crm_get_text(0, 3);
-	type->status_id = crm_get_int64(0, 4, &isnull);
-	type->status_found = !isnull;
-	type->status_kind = crm_get_text(0, 5);
+	status = crm_lead_status(rules, status_null ? t->initial_status_id : status_id);
+	type->id = t->id;
+	type->number_template = t->number_template;
+	type->status_found = status != NULL;
+	type->status_id = status ? status->id : 0;
+	type->status_kind = status ? status->kind : NULL;
+	type->timezone = crm_account_settings(account_id)->timezone;
 }
 
 static void
@@ -141,79 +122,53 @@ status_not_found(int64 account_id, int64 status_id)
 			 errhint("Use the id of one of the account's statuses (crm.statuses).")));
 }
 
-/* The status's kind ('open', 'won', 'lost'); *name gets its name. */
-static char *
-lookup_status(int64 account_id, int64 status_id, char **name)
+/* The status, which must exist. */
+static const CrmStatus *
+lookup_status(const CrmLeadRules *rules, int64 status_id)
 {
-	Datum		args[2] = {Int64GetDatum(account_id), Int64GetDatum(status_id)};
+	const CrmStatus *status = crm_lead_status(rules, status_id);
 
-	if (crm_exec(&status_by_id, args, NULL, true, 1) == 0)
-		status_not_found(account_id, status_id);
-	if (name)
-		*name = crm_get_text(0, 2);
-	return crm_get_text(0, 1);
+	if (status == NULL)
+		status_not_found(rules->head.account_id, status_id);
+	return status;
 }
 
 /*
- * The statuses a lead of type_id may move to from from_status: every other
- * status when no rule starts there, else exactly the rules' targets.
+ * The statuses a lead of type_id may move to from from_status, in the board's
+ * order: every other status when no rule starts there, else exactly the
+ * rules' targets.
  */
-static CrmPlan allowed_statuses = {
-	"SELECT s.id, s.name, s.kind FROM crm.statuses s "
-	"WHERE s.account_id = $1 AND s.id <> $3 AND ("
-	"  NOT EXISTS (SELECT 1 FROM crm.status_transitions r "
-	"              WHERE r.account_id = $1 AND r.from_status_id = $3 "
-	"                AND (r.lead_type_id IS NULL OR r.lead_type_id = $2)) "
-	"  OR EXISTS (SELECT 1 FROM crm.status_transitions r "
-	"             WHERE r.account_id = $1 AND r.from_status_id = $3 AND r.to_status_id = s.id "
-	"               AND (r.lead_type_id IS NULL OR r.lead_type_id = $2))) "
-	"ORDER BY s.position, s.id",
-	3, {INT8OID, INT8OID, INT8OID}
-};
-static CrmPlan transition_allowed = {
-	"SELECT count(*) = 0 OR coalesce(bool_or(to_status_id = $4), false) "
-	"FROM crm.status_transitions "
-	"WHERE account_id = $1 AND from_status_id = $3 AND (lead_type_id IS NULL OR lead_type_id = $2)",
-	4, {INT8OID, INT8OID, INT8OID, INT8OID}
-};
-
-static uint64
-find_allowed_statuses(int64 account_id, int64 type_id, int64 from_status)
+static bool
+may_move_to(const CrmLeadRules *rules, int64 type_id, int64 from_status, const CrmStatus *to)
 {
-	Datum		args[3] = {Int64GetDatum(account_id), Int64GetDatum(type_id),
-	Int64GetDatum(from_status)};
-
-	return crm_exec(&allowed_statuses, args, NULL, true, 0);
+	return to->id != from_status && crm_lead_move_allowed(rules, type_id, from_status, to->id);
 }
 
 static char *
-allowed_names(int64 account_id, int64 type_id, int64 from_status)
+allowed_names(const CrmLeadRules *rules, int64 type_id, int64 from_status)
 {
-	uint64		n = find_allowed_statuses(account_id, type_id, from_status);
 	StringInfoData buf;
 
-	if (n == 0)
-		return "none: the lead cannot leave this status";
 	initStringInfo(&buf);
-	for (uint64 i = 0; i < n; i++)
-		appendStringInfo(&buf, "%s\"%s\"", i > 0 ? ", " : "", crm_get_text(i, 2));
+	for (int i = 0; i < rules->nstatuses; i++)
+		if (may_move_to(rules, type_id, from_status, &rules->statuses[i]))
+			appendStringInfo(&buf, "%s\"%s\"", buf.len > 0 ? ", " : "", rules->statuses[i].name);
+	if (buf.len == 0)
+		return "none: the lead cannot leave this status";
 	return buf.data;
 }
 
 static void
-check_transition(int64 account_id, const CrmRow *old, int64 type_id, int64 from_status,
+check_transition(const CrmLeadRules *rules, const CrmRow *old, int64 type_id, int64 from_status,
 				 int64 to_status, const char *to_name)
 {
-	Datum		args[4] = {Int64GetDatum(account_id), Int64GetDatum(type_id),
-	Int64GetDatum(from_status), Int64GetDatum(to_status)};
-	char	   *from_name;
+	const char *from_name;
 	char	   *number;
 
-	crm_exec(&transition_allowed, args, NULL, true, 1);
-	if (crm_get_bool(0, 1, NULL))
+	if (crm_lead_move_allowed(rules, type_id, from_status, to_status))
 		return;
 
-	lookup_status(account_id, from_status, &from_name);
+	from_name = lookup_status(rules, from_status)->name;
 	number = crm_row_text(old, LEAD_NUMBER);
 	ereport(ERROR,
 			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -222,7 +177,7 @@ check_transition(int64 account_id, const CrmRow *old, int64 type_id, int64 from_
 			 errdetail("The transition rules of lead type %lld have no move from status %lld to status %lld.",
 					   (long long) type_id, (long long) from_status, (long long) to_status),
 			 errhint("Allowed from \"%s\": %s.", from_name,
-					 allowed_names(account_id, type_id, from_status))));
+					 allowed_names(rules, type_id, from_status))));
 }
 
 /* ---- triggers ---- */
@@ -335,9 +290,10 @@ crm_lead_before_insert(PG_FUNCTION_ARGS)
  * status times follow the move.
  */
 static void
-check_status_move(CrmTrigger *trig, const CrmRow *old, const CrmRow *new, CrmChanges *ch)
+check_status_move(const CrmRow *old, const CrmRow *new, CrmChanges *ch)
 {
-	CrmUserSwitch user;
+	const CrmLeadRules *rules;
+	const CrmStatus *to;
 	bool		isnull,
 				type_null,
 				from_null,
@@ -346,8 +302,8 @@ check_status_move(CrmTrigger *trig, const CrmRow *old, const CrmRow *new, CrmCha
 	int64		type_id = crm_row_int64(new, LEAD_TYPE_ID, &type_null);
 	int64		from_status = crm_row_int64(old, LEAD_STATUS_ID, &from_null);
 	int64		to_status = crm_row_int64(new, LEAD_STATUS_ID, &to_null);
-	char	   *to_name;
-	char	   *to_kind;
+	const char *to_name;
+	const char *to_kind;
 
 	if (to_null)
 		ereport(ERROR,
@@ -360,18 +316,18 @@ check_status_move(CrmTrigger *trig, const CrmRow *old, const CrmRow *new, CrmCha
 				 errmsg("a lead's type cannot be set to NULL"),
 				 errhint("Set type_id to one of the account's lead types.")));
 
-	crm_trigger_connect(trig);
-	crm_become_owner(&user);
 	if (!crm_row_same(old, new, LEAD_TYPE_ID))
 	{
 		LeadType	type;
 
 		lookup_type(account_id, type_id, false, to_status, false, &type);
 	}
-	to_kind = lookup_status(account_id, to_status, &to_name);
+	rules = crm_lead_rules(account_id);
+	to = lookup_status(rules, to_status);
+	to_name = to->name;
+	to_kind = to->kind;
 	if (from_status != to_status && !from_null && !crm_write_allows(CRM_WRITE_STATUS_MOVE))
-		check_transition(account_id, old, type_id, from_status, to_status, to_name);
-	crm_restore_user(&user);
+		check_transition(rules, old, type_id, from_status, to_status, to_name);
 
 	if (from_status != to_status)
 	{
@@ -404,7 +360,7 @@ crm_lead_before_update(PG_FUNCTION_ARGS)
 			crm_error_fixed_column("a lead", lead_names[fixed_columns[i]], NULL);
 
 	if (!crm_row_same(&old, &new, LEAD_STATUS_ID) || !crm_row_same(&old, &new, LEAD_TYPE_ID))
-		check_status_move(&trig, &old, &new, &ch);
+		check_status_move(&old, &new, &ch);
 	if (!crm_row_same(&old, &new, LEAD_DEADLINE))
 		crm_change(&ch, &new, LEAD_OVERDUE_SINCE, (Datum) 0, true);
 
@@ -585,7 +541,7 @@ crm_allowed_transitions(PG_FUNCTION_ARGS)
 	Datum		args[2] = {Int64GetDatum(account_id), Int64GetDatum(lead_id)};
 	int64		type_id,
 				status_id;
-	uint64		n;
+	const CrmLeadRules *rules;
 	MemoryContext per_query;
 
 	InitMaterializedSRF(fcinfo, 0);
@@ -598,16 +554,20 @@ crm_allowed_transitions(PG_FUNCTION_ARGS)
 	type_id = crm_get_int64(0, 1, NULL);
 	status_id = crm_get_int64(0, 2, NULL);
 
-	n = find_allowed_statuses(account_id, type_id, status_id);
-	for (uint64 i = 0; i < n; i++)
+	rules = crm_lead_rules(account_id);
+	for (int i = 0; i < rules->nstatuses; i++)
 	{
+		const CrmStatus *to = &rules->statuses[i];
 		Datum		values[3];
 		bool		nulls[3] = {false, false, false};
-		MemoryContext old = MemoryContextSwitchTo(per_query);
+		MemoryContext old;
 
-		values[0] = Int64GetDatum(crm_get_int64(i, 1, NULL));
-		values[1] = CStringGetTextDatum(crm_get_text(i, 2));
-		values[2] = CStringGetTextDatum(crm_get_text(i, 3));
+		if (!may_move_to(rules, type_id, status_id, to))
+			continue;
+		old = MemoryContextSwitchTo(per_query);
+		values[0] = Int64GetDatum(to->id);
+		values[1] = CStringGetTextDatum(to->name);
+		values[2] = CStringGetTextDatum(to->kind);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		MemoryContextSwitchTo(old);
 	}

@@ -20,8 +20,8 @@
  *	lead_urgent				a new lead marked urgent, or urgent turned on
  *	lead_order_linked		order_id set to an order
  *
- * For each event the account has rules for (the account's rules are read once
- * per transaction, and again after this session changes any), one INSERT
+ * For each event the account has rules for (the account's rules are kept per
+ * backend, read again once crm.notification_rules changes: caches.sql), one INSERT
  * queues one crm.outbox row per recipient and channel: the recipients of all
  * the event's rules (manager: the lead's manager after the change; creator:
  * the employee who created the lead; employee: the rule's employee; admins:
@@ -36,7 +36,6 @@
  * Functions:
  *	crm._lead_notify()	AFTER ROW trigger leads_97_notify on crm.leads
  *	crm._notification_rule_check()	BEFORE trigger: employee_id with notify
- *	crm._notification_rules_changed()	AFTER statement: forget the rules read
  *	crm._account_default_rules()	AFTER INSERT on crm.accounts: the default rule
  */
 #include "postgres.h"
@@ -76,7 +75,7 @@ typedef struct Rule
 /* An account's rules, by event. */
 typedef struct AccountRules
 {
-	int64		account_id;		/* the hash key */
+	CrmBackendCacheEntry head;	/* the account */
 	int			n[EV_COUNT];
 	Rule	   *rules[EV_COUNT];
 } AccountRules;
@@ -90,17 +89,9 @@ name_index(const char *const *names, int n, const char *name)
 	return -1;
 }
 
-/* ---- the rules, read once per transaction ---- */
+/* ---- the rules, kept per backend (kit/backend_cache.h) ---- */
 
-static HTAB *rules_by_account = NULL;
-
-static void
-forget_rules(void)
-{
-	rules_by_account = NULL;	/* its memory goes with the cache's */
-}
-
-static CrmXactCache rules_cache = {"notification rules", false, forget_rules};
+static CrmBackendCache rules_cache = {"notification rules", sizeof(AccountRules), {"notification_rules"}};
 
 static CrmPlan account_rules = {
 	"SELECT event, notify, employee_id, channel FROM crm.notification_rules"
@@ -111,8 +102,8 @@ static CrmPlan account_rules = {
 static void
 read_rules(AccountRules *entry, MemoryContext memory)
 {
-	Datum		arg = Int64GetDatum(entry->account_id);
-	uint64		n = crm_exec(&account_rules, &arg, NULL, true, 0);
+	Datum		arg = Int64GetDatum(entry->head.account_id);
+	uint64		n = crm_exec_latest(&account_rules, &arg, NULL, 0);
 
 	for (int e = 0; e < EV_COUNT; e++)
 		entry->rules[e] = MemoryContextAllocZero(memory, sizeof(Rule) * Max(n, 1));
@@ -135,48 +126,25 @@ read_rules(AccountRules *entry, MemoryContext memory)
 	}
 }
 
-/* The account's rules if this transaction has read them, else NULL. */
+/* The account's rules if this backend holds them, else NULL. */
 static const AccountRules *
 cached_rules(int64 account_id)
 {
-	if (!crm_xact_cache_valid(&rules_cache))
-		return NULL;
-	return hash_search(rules_by_account, &account_id, HASH_FIND, NULL);
+	AccountRules *entry = crm_backend_cache_entry(&rules_cache, account_id);
+
+	return entry->head.filled ? entry : NULL;
 }
 
-/* The account's rules, read now (connected to SPI, as the owner). */
+/* The account's rules, read now if not held (connected to SPI, as the owner). */
 static const AccountRules *
 read_account_rules(int64 account_id)
 {
-	AccountRules *entry;
-	bool		found;
+	AccountRules *entry = crm_backend_cache_entry(&rules_cache, account_id);
 
-	if (!crm_xact_cache_valid(&rules_cache))
+	if (!entry->head.filled)
 	{
-		HASHCTL		ctl;
-
-		memset(&ctl, 0, sizeof(ctl));
-		ctl.keysize = sizeof(int64);
-		ctl.entrysize = sizeof(AccountRules);
-		ctl.hcxt = crm_xact_cache_memory(&rules_cache);
-		rules_by_account = hash_create("crm notification rules", 16, &ctl,
-									   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-		crm_xact_cache_set_valid(&rules_cache);
-	}
-	entry = hash_search(rules_by_account, &account_id, HASH_ENTER, &found);
-	if (!found)
-	{
-		memset(entry->n, 0, sizeof(entry->n));
-		PG_TRY();
-		{
-			read_rules(entry, crm_xact_cache_memory(&rules_cache));
-		}
-		PG_CATCH();
-		{
-			hash_search(rules_by_account, &account_id, HASH_REMOVE, NULL);
-			PG_RE_THROW();
-		}
-		PG_END_TRY();
+		read_rules(entry, crm_backend_cache_memory(&rules_cache));
+		entry->head.filled = true;
 	}
 	return entry;
 }
@@ -523,19 +491,6 @@ crm_notification_rule_check(PG_FUNCTION_ARGS)
 		crm_restore_user(&user);
 	}
 	return crm_trigger_return(&trig, trig.new);
-}
-
-/* notification_rules_90_changed: this session reads the rules again. */
-PG_FUNCTION_INFO_V1(crm_notification_rules_changed);
-Datum
-crm_notification_rules_changed(PG_FUNCTION_ARGS)
-{
-	CrmTrigger	trig;
-
-	crm_trigger_start_statement(&trig, fcinfo, "crm_notification_rules_changed", CRM_AFTER,
-								CRM_ON_INSERT | CRM_ON_UPDATE | CRM_ON_DELETE | CRM_ON_TRUNCATE, false);
-	crm_xact_cache_forget(&rules_cache);
-	return crm_trigger_return(&trig, NULL);
 }
 
 /*

@@ -25,14 +25,6 @@ COMMENT ON FUNCTION crm._notification_rule_check() IS
 CREATE OR REPLACE TRIGGER notification_rules_10_check BEFORE INSERT OR UPDATE ON crm.notification_rules
     FOR EACH ROW EXECUTE FUNCTION crm._notification_rule_check();
 
-CREATE OR REPLACE FUNCTION crm._notification_rules_changed() RETURNS trigger
-    LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_notification_rules_changed';
-REVOKE ALL ON FUNCTION crm._notification_rules_changed() FROM PUBLIC;
-COMMENT ON FUNCTION crm._notification_rules_changed() IS
-    'Trigger notification_rules_90_changed: the session reads the notification rules again after a change.';
-CREATE OR REPLACE TRIGGER notification_rules_90_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
-    ON crm.notification_rules FOR EACH STATEMENT EXECUTE FUNCTION crm._notification_rules_changed();
-
 -- After the lead's history (90) and its event of crm.events (96): the stream has the
 -- change before the notices it queues.
 CREATE OR REPLACE FUNCTION crm._lead_notify() RETURNS trigger

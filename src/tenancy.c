@@ -9,15 +9,14 @@
  * so that a role without the setting simply sees no rows.
  *
  * The account settings (default region, link modes, the order status and
- * numbering, the lead manager and inbound lead modes) are read once per
- * transaction and account: a lead insert reads
- * them in two triggers, a bulk load in every row.
+ * numbering, the lead manager and inbound lead modes) are kept per backend
+ * and account (kit/backend_cache.h), read again once crm.accounts changes
+ * (its trigger accounts_99_cache, caches.sql): a lead insert reads them in
+ * two triggers, a bulk load in every row.
  *
  * Triggers:
  *	_account_guard				BEFORE INSERT OR UPDATE of every table with
  *								account_id: refuses a row of another account
- *	accounts_20_phone_settings	AFTER UPDATE (statement) on crm.accounts: this
- *								session reads the settings again
  * Functions: crm.current_account, crm.session_account, crm.current_employee,
  * crm.timezone_ok, crm._ensure_roles, crm._secure_all_tables.
  * C API (tenancy.h): crm_require_account, crm_employee_or_null,
@@ -150,8 +149,13 @@ crm_timezone_ok(PG_FUNCTION_ARGS)
 
 /* ---- account settings ---- */
 
-static CrmAccountSettings settings;
-static CrmXactCache settings_cache = {"account settings"};
+typedef struct SettingsEntry
+{
+	CrmBackendCacheEntry head;
+	CrmAccountSettings settings;
+} SettingsEntry;
+
+static CrmBackendCache settings_cache = {"account settings", sizeof(SettingsEntry), {"accounts"}};
 
 static CrmPlan account_settings = {
 	"SELECT default_region, client_link_mode, order_link_mode, order_won_status_id, "
@@ -166,50 +170,43 @@ copy_setting(char *dst, size_t size, const char *src)
 	strlcpy(dst, src ? src : "", size);
 }
 
-const CrmAccountSettings *
-crm_account_settings(int64 account_id)
+/* Reads the account's row into settings (the strings into memory); 23503 when there is none. */
+static void
+read_settings(int64 account_id, CrmAccountSettings *settings, MemoryContext memory)
 {
 	CrmUserSwitch user;
 	Datum		arg = Int64GetDatum(account_id);
-	MemoryContext memory;
 	bool		isnull;
 
-	if (crm_xact_cache_valid(&settings_cache) && settings.account_id == account_id)
-		return &settings;
-
-	crm_xact_cache_forget(&settings_cache);
-	memory = crm_xact_cache_memory(&settings_cache);
 	SPI_connect();
 	crm_become_owner_to_read(&user, "accounts");
-	if (crm_exec(&account_settings, &arg, NULL, true, 1) == 0)
+	if (crm_exec_latest(&account_settings, &arg, NULL, 1) == 0)
 		crm_error_no_account(account_id);
-	settings.account_id = account_id;
-	copy_setting(settings.region, sizeof(settings.region), crm_get_text(0, 1));
-	copy_setting(settings.client_link_mode, sizeof(settings.client_link_mode), crm_get_text(0, 2));
-	copy_setting(settings.order_link_mode, sizeof(settings.order_link_mode), crm_get_text(0, 3));
-	settings.order_won_status_id = crm_get_int64(0, 4, &isnull);
-	settings.has_won_status = !isnull;
-	settings.order_number_template = MemoryContextStrdup(memory, crm_get_text(0, 5));
-	settings.timezone = MemoryContextStrdup(memory, crm_get_text(0, 6));
-	copy_setting(settings.lead_manager_mode, sizeof(settings.lead_manager_mode), crm_get_text(0, 7));
-	copy_setting(settings.inbound_lead_mode, sizeof(settings.inbound_lead_mode), crm_get_text(0, 8));
+	settings->account_id = account_id;
+	copy_setting(settings->region, sizeof(settings->region), crm_get_text(0, 1));
+	copy_setting(settings->client_link_mode, sizeof(settings->client_link_mode), crm_get_text(0, 2));
+	copy_setting(settings->order_link_mode, sizeof(settings->order_link_mode), crm_get_text(0, 3));
+	settings->order_won_status_id = crm_get_int64(0, 4, &isnull);
+	settings->has_won_status = !isnull;
+	settings->order_number_template = MemoryContextStrdup(memory, crm_get_text(0, 5));
+	settings->timezone = MemoryContextStrdup(memory, crm_get_text(0, 6));
+	copy_setting(settings->lead_manager_mode, sizeof(settings->lead_manager_mode), crm_get_text(0, 7));
+	copy_setting(settings->inbound_lead_mode, sizeof(settings->inbound_lead_mode), crm_get_text(0, 8));
 	crm_restore_user(&user);
 	SPI_finish();
-	crm_xact_cache_set_valid(&settings_cache);
-	return &settings;
 }
 
-/* accounts_20_phone_settings, AFTER UPDATE (statement) on crm.accounts: read them again. */
-PG_FUNCTION_INFO_V1(crm_phone_settings_changed);
-Datum
-crm_phone_settings_changed(PG_FUNCTION_ARGS)
+const CrmAccountSettings *
+crm_account_settings(int64 account_id)
 {
-	CrmTrigger	trig;
+	SettingsEntry *entry = crm_backend_cache_entry(&settings_cache, account_id);
 
-	crm_trigger_start_statement(&trig, fcinfo, "crm_phone_settings_changed", CRM_AFTER,
-								CRM_ON_UPDATE, false);
-	crm_xact_cache_forget(&settings_cache);
-	return crm_trigger_return(&trig, NULL);
+	if (!entry->head.filled)
+	{
+		read_settings(account_id, &entry->settings, crm_backend_cache_memory(&settings_cache));
+		entry->head.filled = true;
+	}
+	return &entry->settings;
 }
 
 /* ---- row-level security ---- */

@@ -35,8 +35,8 @@ typedef struct CrmAccountSettings
 } CrmAccountSettings;
 
 /*
- * Read once per transaction (as the owner; connects to SPI itself) and
- * forgotten when this session updates crm.accounts.
+ * Kept per backend and read again once crm.accounts changes (as the owner;
+ * connects to SPI itself); good until the next call.
  */
 extern const CrmAccountSettings *crm_account_settings(int64 account_id);
 

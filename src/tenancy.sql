@@ -48,16 +48,6 @@ COMMENT ON COLUMN crm.employees.active IS
     'Whether the employee still works (default true); an inactive one gets no failed-payment alerts and cannot claim calls.';
 COMMENT ON COLUMN crm.employees.created_at IS 'When the employee was added (default: the transaction time).';
 
--- The account settings read by phones, clients, linking and orders are kept
--- per transaction (tenancy.c); this session forgets them when it changes them.
-CREATE OR REPLACE FUNCTION crm._phone_settings_changed() RETURNS trigger
-    LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_phone_settings_changed';
-REVOKE ALL ON FUNCTION crm._phone_settings_changed() FROM PUBLIC;
-COMMENT ON FUNCTION crm._phone_settings_changed() IS
-    'Trigger accounts_20_phone_settings: the session reads the account settings again after a change of crm.accounts.';
-CREATE OR REPLACE TRIGGER accounts_20_phone_settings AFTER UPDATE ON crm.accounts
-    FOR EACH STATEMENT EXECUTE FUNCTION crm._phone_settings_changed();
-
 GRANT SELECT ON crm.accounts, crm.employees TO crm_reader;
 GRANT UPDATE (name, default_region, timezone, client_link_mode, order_link_mode, order_won_status_id,
               no_answer_first_retry, no_answer_next_retry, invoice_number_template, order_number_template)

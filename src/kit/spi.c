@@ -19,6 +19,7 @@
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/tuplestore.h"
 #include "utils/typcache.h"
@@ -50,6 +51,18 @@ crm_exec(CrmPlan *p, Datum *values, const char *nulls, bool read_only, long tcou
 
 	if (rc < 0)
 		elog(ERROR, "crm: SPI_execute_plan failed (%s) for: %s",
+			 SPI_result_code_string(rc), p->sql);
+	return SPI_processed;
+}
+
+uint64
+crm_exec_latest(CrmPlan *p, Datum *values, const char *nulls, long tcount)
+{
+	int			rc = SPI_execute_snapshot(crm_plan(p), values, nulls, GetLatestSnapshot(),
+										  InvalidSnapshot, true, false, tcount);
+
+	if (rc < 0)
+		elog(ERROR, "crm: SPI_execute_snapshot failed (%s) for: %s",
 			 SPI_result_code_string(rc), p->sql);
 	return SPI_processed;
 }

@@ -38,6 +38,13 @@ extern SPIPlanPtr crm_plan(CrmPlan *p);
 extern uint64 crm_exec(CrmPlan *p, Datum *values, const char *nulls,
 					   bool read_only, long tcount);
 
+/*
+ * Runs a kept plan read-only with the latest snapshot rather than the
+ * transaction's (what a backend cache keeps: kit/backend_cache.h); returns
+ * SPI_processed.
+ */
+extern uint64 crm_exec_latest(CrmPlan *p, Datum *values, const char *nulls, long tcount);
+
 /* Result getters for row `row` (from 0) and column `col` (from 1) of SPI_tuptable. */
 extern Datum crm_get(uint64 row, int col, bool *isnull);
 extern int64 crm_get_int64(uint64 row, int col, bool *isnull);

@@ -8,6 +8,10 @@
 DROP FUNCTION crm.scheduler_status();
 -- log_call takes its outcome first (required) and returns the call row.
 DROP FUNCTION crm.log_call(bigint, bigint, text, timestamptz, timestamptz, interval, text, text, bigint, boolean);
+-- The account settings are kept per backend: accounts_99_cache (caches.sql) replaces
+-- the trigger that made only the changing session read them again.
+DROP TRIGGER accounts_20_phone_settings ON crm.accounts;
+DROP FUNCTION crm._phone_settings_changed();
 
 -- ---- identity: logins bound to an account (src/schema/identity.sql) ----
 -- No foreign keys: on Citus it is a reference table, which cannot refer to the distributed

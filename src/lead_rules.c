@@ -1,0 +1,169 @@
+/*
+ * lead_rules.c
+ *	  The lead types, statuses and transition rules of an account, which
+ *	  every lead insert and status move reads: kept per backend and account
+ *	  (kit/backend_cache.h), read again once crm.lead_types, crm.statuses or
+ *	  crm.status_transitions changes (their <table>_99_cache triggers,
+ *	  caches.sql).  Three queries fill an account's entry; a lookup is then a
+ *	  search of a few rows in memory.
+ * C API (lead_rules.h): crm_lead_rules, crm_lead_type, crm_lead_default_type,
+ * crm_lead_status, crm_lead_move_allowed.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type_d.h"
+
+#include "crm.h"
+#include "lead_rules.h"
+
+static CrmBackendCache rules_cache = {
+	"lead rules", sizeof(CrmLeadRules), {"lead_types", "statuses", "status_transitions"}
+};
+
+static CrmPlan account_types = {
+	"SELECT id, initial_status_id, is_default, number_template FROM crm.lead_types "
+	"WHERE account_id = $1",
+	1, {INT8OID}
+};
+static CrmPlan account_statuses = {
+	"SELECT id, name, kind FROM crm.statuses WHERE account_id = $1 ORDER BY position, id",
+	1, {INT8OID}
+};
+static CrmPlan account_transitions = {
+	"SELECT lead_type_id, from_status_id, to_status_id FROM crm.status_transitions "
+	"WHERE account_id = $1",
+	1, {INT8OID}
+};
+
+/* Runs one of the reads; its rows stay in SPI_tuptable, kept (by the caller) until copied. */
+static SPITupleTable *
+read_rows(CrmPlan *plan, int64 account_id, int *n)
+{
+	Datum		arg = Int64GetDatum(account_id);
+
+	*n = (int) crm_exec_latest(plan, &arg, NULL, 0);
+	return SPI_tuptable;
+}
+
+static void
+copy_types(CrmLeadRules *r, SPITupleTable *rows, MemoryContext memory)
+{
+	SPI_tuptable = rows;
+	r->types = MemoryContextAllocZero(memory, sizeof(CrmLeadType) * Max(r->ntypes, 1));
+	for (int i = 0; i < r->ntypes; i++)
+	{
+		r->types[i].id = crm_get_int64(i, 1, NULL);
+		r->types[i].initial_status_id = crm_get_int64(i, 2, NULL);
+		r->types[i].is_default = crm_get_bool(i, 3, NULL);
+		r->types[i].number_template = MemoryContextStrdup(memory, SPI_getvalue(rows->vals[i], rows->tupdesc, 4));
+	}
+}
+
+static void
+copy_statuses(CrmLeadRules *r, SPITupleTable *rows, MemoryContext memory)
+{
+	SPI_tuptable = rows;
+	r->statuses = MemoryContextAllocZero(memory, sizeof(CrmStatus) * Max(r->nstatuses, 1));
+	for (int i = 0; i < r->nstatuses; i++)
+	{
+		r->statuses[i].id = crm_get_int64(i, 1, NULL);
+		r->statuses[i].name = MemoryContextStrdup(memory, SPI_getvalue(rows->vals[i], rows->tupdesc, 2));
+		strlcpy(r->statuses[i].kind, SPI_getvalue(rows->vals[i], rows->tupdesc, 3),
+				sizeof(r->statuses[i].kind));
+	}
+}
+
+static void
+copy_transitions(CrmLeadRules *r, SPITupleTable *rows, MemoryContext memory)
+{
+	SPI_tuptable = rows;
+	r->transitions = MemoryContextAllocZero(memory, sizeof(CrmTransition) * Max(r->ntransitions, 1));
+	for (int i = 0; i < r->ntransitions; i++)
+	{
+		CrmTransition *t = &r->transitions[i];
+
+		t->lead_type_id = crm_get_int64(i, 1, &t->any_type);
+		t->from_status_id = crm_get_int64(i, 2, NULL);
+		t->to_status_id = crm_get_int64(i, 3, NULL);
+	}
+}
+
+/* Reads the three tables of the account, then copies them into the cache's memory. */
+static void
+read_rules(CrmLeadRules *r)
+{
+	CrmUserSwitch user;
+	SPITupleTable *types,
+			   *statuses,
+			   *transitions;
+	MemoryContext memory = crm_backend_cache_memory(&rules_cache);
+
+	SPI_connect();
+	crm_become_owner(&user);
+	types = read_rows(&account_types, r->head.account_id, &r->ntypes);
+	statuses = read_rows(&account_statuses, r->head.account_id, &r->nstatuses);
+	transitions = read_rows(&account_transitions, r->head.account_id, &r->ntransitions);
+	crm_restore_user(&user);
+	copy_types(r, types, memory);
+	copy_statuses(r, statuses, memory);
+	copy_transitions(r, transitions, memory);
+	SPI_finish();
+}
+
+const CrmLeadRules *
+crm_lead_rules(int64 account_id)
+{
+	CrmLeadRules *r = crm_backend_cache_entry(&rules_cache, account_id);
+
+	if (!r->head.filled)
+	{
+		read_rules(r);
+		r->head.filled = true;
+	}
+	return r;
+}
+
+const CrmLeadType *
+crm_lead_type(const CrmLeadRules *rules, int64 type_id)
+{
+	for (int i = 0; i < rules->ntypes; i++)
+		if (rules->types[i].id == type_id)
+			return &rules->types[i];
+	return NULL;
+}
+
+const CrmLeadType *
+crm_lead_default_type(const CrmLeadRules *rules)
+{
+	for (int i = 0; i < rules->ntypes; i++)
+		if (rules->types[i].is_default)
+			return &rules->types[i];
+	return NULL;
+}
+
+const CrmStatus *
+crm_lead_status(const CrmLeadRules *rules, int64 status_id)
+{
+	for (int i = 0; i < rules->nstatuses; i++)
+		if (rules->statuses[i].id == status_id)
+			return &rules->statuses[i];
+	return NULL;
+}
+
+bool
+crm_lead_move_allowed(const CrmLeadRules *rules, int64 type_id, int64 from_status, int64 to_status)
+{
+	bool		any_rule = false;
+
+	for (int i = 0; i < rules->ntransitions; i++)
+	{
+		const CrmTransition *t = &rules->transitions[i];
+
+		if (t->from_status_id != from_status || (!t->any_type && t->lead_type_id != type_id))
+			continue;
+		if (t->to_status_id == to_status)
+			return true;
+		any_rule = true;
+	}
+	return !any_rule;
+}
