@@ -1,5 +1,6 @@
 -- alerts.sql: failed-payment alerts and the Important inbox.
 COMMENT ON TABLE crm.alerts IS
+    E'@foreignKey (account_id) references crm.accounts (id)|@fieldName account|@foreignFieldName alerts\n'
     'The Important inbox of each employee, written by crm: one alert per failed payment, flagged offer and employee who wrote to the client before the failure.';
 COMMENT ON COLUMN crm.alerts.account_id IS 'The account the row belongs to (default crm.current_account()).';
 COMMENT ON COLUMN crm.alerts.id IS 'The alert''s id (an identity; the key is (account_id, id)).';

@@ -26,7 +26,8 @@ COMMENT ON COLUMN crm.call_tasks.no_answer_streak IS E'@omit create,update\n'
     'Kept by crm: the no_answer calls in a row so far (0 after any other outcome), which choose the retry interval.';
 
 COMMENT ON TABLE crm.calls IS
-    E'@foreignKey (outcome) references crm.call_outcomes (value)\n'
+    E'@foreignKey (account_id) references crm.accounts (id)|@fieldName account|@foreignFieldName calls\n'
+    '@foreignKey (outcome) references crm.call_outcomes (value)\n'
     'Calls made on an invoice or a call task, with their outcome; each schedules the next call. Append-only facts: a correction is a new call. Customer data.';
 COMMENT ON COLUMN crm.calls.account_id IS 'The account the row belongs to (default crm.current_account()).';
 COMMENT ON COLUMN crm.calls.id IS 'The call''s id (an identity; the key is (account_id, id)).';

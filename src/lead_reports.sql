@@ -9,6 +9,7 @@ COMMENT ON COLUMN crm.lead_counts.campaign_id IS 'The campaign of the group; NUL
 COMMENT ON COLUMN crm.lead_counts.leads IS 'How many leads the group had at the last fold (0 once they all moved away).';
 COMMENT ON COLUMN crm.lead_counts.revenue IS 'The amount of the group''s linked orders at the last fold.';
 COMMENT ON TABLE crm.lead_count_changes IS
+    E'@foreignKey (account_id) references crm.accounts (id)|@fieldName account|@foreignFieldName leadCountChanges\n'
     'Changes to crm.lead_counts appended by lead writes (one row per group a statement moved), not folded yet; written by crm.';
 COMMENT ON COLUMN crm.lead_count_changes.account_id IS 'The account the row belongs to (default crm.current_account()).';
 COMMENT ON COLUMN crm.lead_count_changes.type_id IS 'The lead type of the group.';

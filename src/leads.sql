@@ -41,6 +41,7 @@ COMMENT ON COLUMN crm.locations.id IS 'The location''s id (an identity; the key 
 COMMENT ON COLUMN crm.locations.name IS 'The location''s name, unique per account.';
 
 COMMENT ON TABLE crm.leads IS
+    E'@foreignKey (account_id) references crm.accounts (id)|@fieldName account|@foreignFieldName leads\n'
     'Incoming requests, numbered per type and moved through statuses by the transition rules; never deleted (move one to a lost status). Customer data.';
 COMMENT ON COLUMN crm.leads.account_id IS 'The account the row belongs to (default crm.current_account()); fixed.';
 COMMENT ON COLUMN crm.leads.id IS 'The lead''s id (an identity; the key is (account_id, id)); fixed.';

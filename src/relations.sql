@@ -10,8 +10,6 @@ COMMENT ON CONSTRAINT alerts_account_id_conversation_id_fkey ON crm.alerts IS E'
     'The row of crm.conversations that crm.alerts.conversation_id names.';
 COMMENT ON CONSTRAINT alerts_account_id_employee_id_fkey ON crm.alerts IS E'@fieldName employee\n@foreignFieldName alerts\n'
     'The row of crm.employees that crm.alerts.employee_id names.';
-COMMENT ON CONSTRAINT alerts_account_id_fkey ON crm.alerts IS E'@fieldName account\n@foreignFieldName alerts\n'
-    'The row of crm.accounts that crm.alerts.account_id names.';
 COMMENT ON CONSTRAINT alerts_account_id_invoice_id_fkey ON crm.alerts IS E'@fieldName invoice\n@foreignFieldName alerts\n'
     'The row of crm.invoices that crm.alerts.invoice_id names.';
 COMMENT ON CONSTRAINT alerts_account_id_offer_id_fkey ON crm.alerts IS E'@fieldName offer\n@foreignFieldName alerts\n'
@@ -42,8 +40,6 @@ COMMENT ON CONSTRAINT calls_account_id_client_id_fkey ON crm.calls IS E'@fieldNa
     'The row of crm.clients that crm.calls.client_id names.';
 COMMENT ON CONSTRAINT calls_account_id_employee_id_fkey ON crm.calls IS E'@fieldName employee\n@foreignFieldName calls\n'
     'The row of crm.employees that crm.calls.employee_id names.';
-COMMENT ON CONSTRAINT calls_account_id_fkey ON crm.calls IS E'@fieldName account\n@foreignFieldName calls\n'
-    'The row of crm.accounts that crm.calls.account_id names.';
 COMMENT ON CONSTRAINT calls_account_id_invoice_id_fkey ON crm.calls IS E'@fieldName invoice\n@foreignFieldName calls\n'
     'The row of crm.invoices that crm.calls.invoice_id names.';
 COMMENT ON CONSTRAINT calls_account_id_task_id_fkey ON crm.calls IS E'@fieldName task\n@foreignFieldName calls\n'
@@ -98,8 +94,6 @@ COMMENT ON CONSTRAINT import_rejects_account_id_batch_id_fkey ON crm.import_reje
     'The row of crm.import_batches that crm.import_rejects.batch_id names.';
 COMMENT ON CONSTRAINT import_rejects_account_id_fkey ON crm.import_rejects IS E'@fieldName account\n@foreignFieldName importRejects\n'
     'The row of crm.accounts that crm.import_rejects.account_id names.';
-COMMENT ON CONSTRAINT invoice_events_account_id_fkey ON crm.invoice_events IS E'@fieldName account\n@foreignFieldName invoiceEvents\n'
-    'The row of crm.accounts that crm.invoice_events.account_id names.';
 COMMENT ON CONSTRAINT invoice_events_account_id_invoice_id_fkey ON crm.invoice_events IS E'@fieldName invoice\n@foreignFieldName invoiceEvents\n'
     'The row of crm.invoices that crm.invoice_events.invoice_id names.';
 COMMENT ON CONSTRAINT invoice_items_account_id_fkey ON crm.invoice_items IS E'@fieldName account\n@foreignFieldName invoiceItems\n'
@@ -114,8 +108,6 @@ COMMENT ON CONSTRAINT invoices_account_id_fkey ON crm.invoices IS E'@fieldName a
     'The row of crm.accounts that crm.invoices.account_id names.';
 COMMENT ON CONSTRAINT invoices_account_id_manager_id_fkey ON crm.invoices IS E'@fieldName manager\n@foreignFieldName invoices\n'
     'The row of crm.employees that crm.invoices.manager_id names.';
-COMMENT ON CONSTRAINT lead_count_changes_account_id_fkey ON crm.lead_count_changes IS E'@fieldName account\n@foreignFieldName leadCountChanges\n'
-    'The row of crm.accounts that crm.lead_count_changes.account_id names.';
 COMMENT ON CONSTRAINT lead_counts_account_id_fkey ON crm.lead_counts IS E'@fieldName account\n@foreignFieldName leadCounts\n'
     'The row of crm.accounts that crm.lead_counts.account_id names.';
 COMMENT ON CONSTRAINT lead_types_account_id_fkey ON crm.lead_types IS E'@fieldName account\n@foreignFieldName leadTypes\n'
@@ -126,8 +118,6 @@ COMMENT ON CONSTRAINT leads_account_id_campaign_id_fkey ON crm.leads IS E'@field
     'The row of crm.campaigns that crm.leads.campaign_id names.';
 COMMENT ON CONSTRAINT leads_account_id_client_id_fkey ON crm.leads IS E'@fieldName client\n@foreignFieldName leads\n'
     'The row of crm.clients that crm.leads.client_id names.';
-COMMENT ON CONSTRAINT leads_account_id_fkey ON crm.leads IS E'@fieldName account\n@foreignFieldName leads\n'
-    'The row of crm.accounts that crm.leads.account_id names.';
 COMMENT ON CONSTRAINT leads_account_id_location_id_fkey ON crm.leads IS E'@fieldName location\n@foreignFieldName leads\n'
     'The row of crm.locations that crm.leads.location_id names.';
 COMMENT ON CONSTRAINT leads_account_id_manager_id_fkey ON crm.leads IS E'@fieldName manager\n@foreignFieldName leads\n'
@@ -158,8 +148,6 @@ COMMENT ON CONSTRAINT orders_account_id_lead_id_fkey ON crm.orders IS E'@fieldNa
     'The row of crm.leads that crm.orders.lead_id names.';
 COMMENT ON CONSTRAINT outbox_account_id_fkey ON crm.outbox IS E'@fieldName account\n@foreignFieldName outbox\n'
     'The row of crm.accounts that crm.outbox.account_id names.';
-COMMENT ON CONSTRAINT payments_account_id_fkey ON crm.payments IS E'@fieldName account\n@foreignFieldName payments\n'
-    'The row of crm.accounts that crm.payments.account_id names.';
 COMMENT ON CONSTRAINT payments_account_id_invoice_id_fkey ON crm.payments IS E'@fieldName invoice\n@foreignFieldName payments\n'
     'The row of crm.invoices that crm.payments.invoice_id names.';
 COMMENT ON CONSTRAINT status_transitions_account_id_fkey ON crm.status_transitions IS E'@fieldName account\n@foreignFieldName statusTransitions\n'

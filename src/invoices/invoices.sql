@@ -97,6 +97,7 @@ COMMENT ON COLUMN crm.invoice_items.price IS
     'The price of one unit, a number of at least 0; NULL on insert: the offer''s price.';
 
 COMMENT ON TABLE crm.invoice_events IS
+    E'@foreignKey (account_id) references crm.accounts (id)|@fieldName account|@foreignFieldName invoiceEvents\n'
     'The history of every invoice, written by crm; append-only: UPDATE, DELETE and TRUNCATE raise 42501 for every role.';
 COMMENT ON COLUMN crm.invoice_events.account_id IS 'The account the row belongs to (default crm.current_account()).';
 COMMENT ON COLUMN crm.invoice_events.id IS 'The event''s id (an identity; the key is (account_id, id)), in the order of the events.';

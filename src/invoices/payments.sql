@@ -1,7 +1,8 @@
 -- invoices/payments.sql: payments and refunds (C: src/invoices/payments.c;
 -- autopay charges: src/invoices/autopay.c).
 COMMENT ON TABLE crm.payments IS
-    E'@foreignKey (kind) references crm.payment_kinds (value)\n'
+    E'@foreignKey (account_id) references crm.accounts (id)|@fieldName account|@foreignFieldName payments\n'
+    '@foreignKey (kind) references crm.payment_kinds (value)\n'
     'Payments, prepayments, autopay charge results and refunds of invoices: facts, never updated or deleted; each moves its invoice.';
 COMMENT ON COLUMN crm.payments.account_id IS 'The account the row belongs to (default crm.current_account()).';
 COMMENT ON COLUMN crm.payments.id IS 'The payment''s id (an identity; the key is (account_id, id)).';
