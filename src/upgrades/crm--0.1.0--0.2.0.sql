@@ -534,8 +534,9 @@ CREATE INDEX invoices_charge_due_idx ON crm.invoices (account_id, next_charge_at
 -- ---- foreign keys to crm.accounts that another key implies (src/schema/leads.sql,
 -- lead_reports.sql, invoices/invoices.sql, invoices/payments.sql, alerts.sql, calls.sql):
 -- the account is held by the row each refers to with the account; crm fills a lead's
--- type, now NOT NULL ----
-ALTER TABLE crm.leads ALTER COLUMN type_id SET NOT NULL, DROP CONSTRAINT leads_account_id_fkey;
+-- type, now never NULL (a CHECK) ----
+ALTER TABLE crm.leads ADD CONSTRAINT leads_type_given CHECK (type_id IS NOT NULL),
+    DROP CONSTRAINT leads_account_id_fkey;
 ALTER TABLE crm.lead_count_changes DROP CONSTRAINT lead_count_changes_account_id_fkey;
 ALTER TABLE crm.invoice_events DROP CONSTRAINT invoice_events_account_id_fkey;
 ALTER TABLE crm.payments DROP CONSTRAINT payments_account_id_fkey;
