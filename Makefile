@@ -12,6 +12,7 @@ OBJS = \
 	src/crm.o \
 	src/guc.o \
 	src/kit/backend_cache.o \
+	src/kit/by_key.o \
 	src/kit/citus.o \
 	src/kit/errors.o \
 	src/kit/locks.o \

@@ -33,8 +33,10 @@
 #include "utils/rls.h"
 #include "pgtime.h"
 #include "utils/builtins.h"
+#include "utils/snapmgr.h"
 
 #include "crm.h"
+#include "kit/by_key.h"
 #include "identity.h"
 #include "kit/citus.h"
 #include "tenancy.h"
@@ -157,6 +159,24 @@ typedef struct SettingsEntry
 
 static CrmBackendCache settings_cache = {"account settings", sizeof(SettingsEntry), {"accounts"}};
 
+/*
+ * The account row, through its primary key (kit/by_key.h), or on Citus (where
+ * crm.accounts is a reference table) through SPI; both read it with the latest
+ * snapshot, as the cache needs (kit/backend_cache.h).
+ */
+enum
+{
+	ACC_REGION, ACC_CLIENT_LINK, ACC_ORDER_LINK, ACC_WON_STATUS, ACC_ORDER_TEMPLATE,
+	ACC_TIMEZONE, ACC_LEAD_MANAGER, ACC_INBOUND_LEAD, ACC_NCOLUMNS
+};
+static const char *const account_names[] = {
+	"default_region", "client_link_mode", "order_link_mode", "order_won_status_id",
+	"order_number_template", "timezone", "lead_manager_mode", "inbound_lead_mode"
+};
+static CrmColumnMap account_columns = {"crm.accounts", ACC_NCOLUMNS, account_names};
+static CrmColumnMap account_result_columns = {"crm.accounts", ACC_NCOLUMNS, account_names};
+static const CrmKeyedTable accounts_by_id = {"accounts", "accounts_pkey"};
+
 static CrmPlan account_settings = {
 	"SELECT default_region, client_link_mode, order_link_mode, order_won_status_id, "
 	"order_number_template, timezone, lead_manager_mode, inbound_lead_mode "
@@ -170,30 +190,61 @@ copy_setting(char *dst, size_t size, const char *src)
 	strlcpy(dst, src ? src : "", size);
 }
 
+static void
+settings_from_row(const CrmRow *row, CrmAccountSettings *settings, MemoryContext memory)
+{
+	bool		isnull;
+
+	copy_setting(settings->region, sizeof(settings->region), crm_row_text(row, ACC_REGION));
+	copy_setting(settings->client_link_mode, sizeof(settings->client_link_mode),
+				 crm_row_text(row, ACC_CLIENT_LINK));
+	copy_setting(settings->order_link_mode, sizeof(settings->order_link_mode),
+				 crm_row_text(row, ACC_ORDER_LINK));
+	settings->order_won_status_id = crm_row_int64(row, ACC_WON_STATUS, &isnull);
+	settings->has_won_status = !isnull;
+	settings->order_number_template = MemoryContextStrdup(memory, crm_row_text(row, ACC_ORDER_TEMPLATE));
+	settings->timezone = MemoryContextStrdup(memory, crm_row_text(row, ACC_TIMEZONE));
+	copy_setting(settings->lead_manager_mode, sizeof(settings->lead_manager_mode),
+				 crm_row_text(row, ACC_LEAD_MANAGER));
+	copy_setting(settings->inbound_lead_mode, sizeof(settings->inbound_lead_mode),
+				 crm_row_text(row, ACC_INBOUND_LEAD));
+}
+
 /* Reads the account's row into settings (the strings into memory); 23503 when there is none. */
 static void
 read_settings(int64 account_id, CrmAccountSettings *settings, MemoryContext memory)
 {
-	CrmUserSwitch user;
-	Datum		arg = Int64GetDatum(account_id);
-	bool		isnull;
+	CrmRow		row;
 
-	SPI_connect();
-	crm_become_owner_to_read(&user, "accounts");
-	if (crm_exec_latest(&account_settings, &arg, NULL, 1) == 0)
-		crm_error_no_account(account_id);
 	settings->account_id = account_id;
-	copy_setting(settings->region, sizeof(settings->region), crm_get_text(0, 1));
-	copy_setting(settings->client_link_mode, sizeof(settings->client_link_mode), crm_get_text(0, 2));
-	copy_setting(settings->order_link_mode, sizeof(settings->order_link_mode), crm_get_text(0, 3));
-	settings->order_won_status_id = crm_get_int64(0, 4, &isnull);
-	settings->has_won_status = !isnull;
-	settings->order_number_template = MemoryContextStrdup(memory, crm_get_text(0, 5));
-	settings->timezone = MemoryContextStrdup(memory, crm_get_text(0, 6));
-	copy_setting(settings->lead_manager_mode, sizeof(settings->lead_manager_mode), crm_get_text(0, 7));
-	copy_setting(settings->inbound_lead_mode, sizeof(settings->inbound_lead_mode), crm_get_text(0, 8));
-	crm_restore_user(&user);
-	SPI_finish();
+	if (crm_by_key_here(&accounts_by_id))
+	{
+		Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
+		Oid			relid;
+
+		row.tuple = crm_by_key(&accounts_by_id, &account_id, 1, snapshot, &row.desc, &relid);
+		UnregisterSnapshot(snapshot);
+		if (row.tuple == NULL)
+			crm_error_no_account(account_id);
+		row.map = crm_columns(&account_columns, relid, row.desc);
+		settings_from_row(&row, settings, memory);
+	}
+	else
+	{
+		CrmUserSwitch user;
+		Datum		arg = Int64GetDatum(account_id);
+
+		SPI_connect();
+		crm_become_owner_to_read(&user, "accounts");
+		if (crm_exec_latest(&account_settings, &arg, NULL, 1) == 0)
+			crm_error_no_account(account_id);
+		row.tuple = SPI_tuptable->vals[0];
+		row.desc = SPI_tuptable->tupdesc;
+		row.map = crm_columns(&account_result_columns, InvalidOid, row.desc);
+		settings_from_row(&row, settings, memory);
+		crm_restore_user(&user);
+		SPI_finish();
+	}
 }
 
 const CrmAccountSettings *
