@@ -44,6 +44,7 @@
 #include "actor.h"
 #include "crm.h"
 #include "kit/locks.h"
+#include "lead_rules.h"
 #include "phones.h"
 #include "tenancy.h"
 
@@ -152,10 +153,6 @@ static CrmPlan open_lead = {
 	"SELECT 1 FROM crm.leads WHERE account_id = $1 AND client_id = $2 AND closed_at IS NULL LIMIT 1",
 	2, {INT8OID, INT8OID}
 };
-static CrmPlan default_type = {
-	"SELECT id FROM crm.lead_types WHERE account_id = $1 AND is_default",
-	1, {INT8OID}
-};
 
 /*
  * The client by address, then by phone; false when there is none.  Not
@@ -186,6 +183,7 @@ decide_lead(Inbound *in)
 {
 	const char *mode = crm_account_settings(in->account_id)->inbound_lead_mode;
 	Datum		args[2] = {Int64GetDatum(in->account_id), Int64GetDatum(in->client_id)};
+	const CrmLeadType *type;
 
 	if (strcmp(mode, "new_client") == 0)
 		in->lead_due = in->new_client;
@@ -202,13 +200,14 @@ decide_lead(Inbound *in)
 		in->lead_due = false;
 	if (!in->lead_due)
 		return;
-	if (crm_exec(&default_type, args, NULL, false, 1) == 0)
+	type = crm_lead_default_type(crm_lead_rules(in->account_id));
+	if (type == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("account %lld has no default lead type", (long long) in->account_id),
 				 errdetail("inbound_lead_mode \"%s\" opens a lead of the default type for this message.", mode),
 				 errhint("Mark one lead type with is_default, or set crm.accounts.inbound_lead_mode to 'off'.")));
-	in->lead_type_id = crm_get_int64(0, 1, NULL);
+	in->lead_type_id = type->id;
 }
 
 /* ---- writing ---- */

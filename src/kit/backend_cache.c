@@ -17,6 +17,8 @@
 #include "kit/trigger.h"
 
 #define CRM_MAX_BACKEND_CACHES 8
+/* A backend that has served this many accounts starts each cache over (bounded memory). */
+#define CRM_BACKEND_CACHE_MAX_ACCOUNTS 1000
 static CrmBackendCache *caches[CRM_MAX_BACKEND_CACHES];
 static int	n_caches = 0;
 static bool callback_registered = false;
@@ -107,7 +109,8 @@ crm_backend_cache_entry(CrmBackendCache *cache, int64 account_id)
 	Assert(cache->entry_size >= sizeof(CrmBackendCacheEntry));
 	if (!cache->registered)
 		register_cache(cache);
-	if (cache->memory == NULL || cache->read_generation != cache->generation)
+	if (cache->memory == NULL || cache->read_generation != cache->generation ||
+		hash_get_num_entries(cache->entries) >= CRM_BACKEND_CACHE_MAX_ACCOUNTS)
 		start_over(cache);
 	entry = hash_search(cache->entries, &account_id, HASH_ENTER, &found);
 	if (!found)

@@ -14,7 +14,8 @@
  * from that table (a reset of the caches, relid 0, forgets them all).  An
  * entry is read with the latest snapshot (crm_exec_latest), not the
  * transaction's, so what a backend keeps is never older than the last
- * invalidation it received.
+ * invalidation it received.  A cache holds at most 1000 accounts: the next
+ * one after that starts it over.
  *
  *	typedef struct Rules { CrmBackendCacheEntry head; int n; ... } Rules;
  *	static CrmBackendCache rules_cache = {"lead rules", sizeof(Rules),
