@@ -160,9 +160,9 @@ typedef struct SettingsEntry
 static CrmBackendCache settings_cache = {"account settings", sizeof(SettingsEntry), {"accounts"}};
 
 /*
- * The account row, through its primary key (kit/by_key.h), or on Citus (where
- * crm.accounts is a reference table) through SPI; both read it with the latest
- * snapshot, as the cache needs (kit/backend_cache.h).
+ * The account row, through its primary key (kit/by_key.h: on Citus, where
+ * crm.accounts is a reference table, through SPI), with the latest snapshot,
+ * as the cache needs (kit/backend_cache.h).
  */
 enum
 {
@@ -175,13 +175,14 @@ static const char *const account_names[] = {
 };
 static CrmColumnMap account_columns = {"crm.accounts", ACC_NCOLUMNS, account_names};
 static CrmColumnMap account_result_columns = {"crm.accounts", ACC_NCOLUMNS, account_names};
-static const CrmKeyedTable accounts_by_id = {"accounts", "accounts_pkey"};
-
 static CrmPlan account_settings = {
 	"SELECT default_region, client_link_mode, order_link_mode, order_won_status_id, "
 	"order_number_template, timezone, lead_manager_mode, inbound_lead_mode "
 	"FROM crm.accounts WHERE id = $1",
 	1, {INT8OID}
+};
+static const CrmKeyedTable accounts_by_id = {
+	"accounts", "accounts_pkey", &account_settings, &account_columns, &account_result_columns
 };
 
 static void
@@ -214,37 +215,15 @@ settings_from_row(const CrmRow *row, CrmAccountSettings *settings, MemoryContext
 static void
 read_settings(int64 account_id, CrmAccountSettings *settings, MemoryContext memory)
 {
+	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
 	CrmRow		row;
+	bool		found = crm_row_by_key(&accounts_by_id, &account_id, 1, snapshot, &row);
 
+	UnregisterSnapshot(snapshot);
+	if (!found)
+		crm_error_no_account(account_id);
 	settings->account_id = account_id;
-	if (crm_by_key_here(&accounts_by_id))
-	{
-		Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
-		Oid			relid;
-
-		row.tuple = crm_by_key(&accounts_by_id, &account_id, 1, snapshot, &row.desc, &relid);
-		UnregisterSnapshot(snapshot);
-		if (row.tuple == NULL)
-			crm_error_no_account(account_id);
-		row.map = crm_columns(&account_columns, relid, row.desc);
-		settings_from_row(&row, settings, memory);
-	}
-	else
-	{
-		CrmUserSwitch user;
-		Datum		arg = Int64GetDatum(account_id);
-
-		SPI_connect();
-		crm_become_owner_to_read(&user, "accounts");
-		if (crm_exec_latest(&account_settings, &arg, NULL, 1) == 0)
-			crm_error_no_account(account_id);
-		row.tuple = SPI_tuptable->vals[0];
-		row.desc = SPI_tuptable->tupdesc;
-		row.map = crm_columns(&account_result_columns, InvalidOid, row.desc);
-		settings_from_row(&row, settings, memory);
-		crm_restore_user(&user);
-		SPI_finish();
-	}
+	settings_from_row(&row, settings, memory);
 }
 
 const CrmAccountSettings *

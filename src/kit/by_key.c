@@ -1,6 +1,7 @@
 /*
  * kit/by_key.c
- *	  A row by its primary key through the index; see kit/by_key.h.
+ *	  A row by its primary key through the index, or through SPI on Citus;
+ *	  see kit/by_key.h.
  */
 #include "postgres.h"
 
@@ -22,46 +23,82 @@
 static Oid
 crm_relid(const char *name)
 {
-	Oid			crm = get_namespace_oid("crm", false);
-	Oid			relid = get_relname_relid(name, crm);
+	Oid			relid = get_relname_relid(name, get_namespace_oid("crm", false));
 
 	if (!OidIsValid(relid))
 		elog(ERROR, "crm: relation crm.%s is missing", name);
 	return relid;
 }
 
-bool
-crm_by_key_here(const CrmKeyedTable *t)
-{
-	return !crm_relation_is_distributed(crm_relid(t->table));
-}
-
-HeapTuple
-crm_by_key(const CrmKeyedTable *t, const int64 *keys, int nkeys, Snapshot snapshot,
-		   TupleDesc *desc, Oid *relid)
+/* Through the primary key index of the table. */
+static bool
+row_from_index(const CrmKeyedTable *t, Oid relid, const int64 *keys, int nkeys,
+			   Snapshot snapshot, CrmRow *row)
 {
 	ScanKeyData skey[CRM_BY_KEY_MAX_KEYS];
-	Relation	rel;
-	Relation	index;
+	Relation	rel = table_open(relid, AccessShareLock);
+	Relation	index = index_open(crm_relid(t->index), AccessShareLock);
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
 	IndexScanDesc scan;
-	TupleTableSlot *slot;
-	HeapTuple	tuple = NULL;
 
-	Assert(nkeys > 0 && nkeys <= CRM_BY_KEY_MAX_KEYS);
-	*relid = crm_relid(t->table);
-	rel = table_open(*relid, AccessShareLock);
-	index = index_open(crm_relid(t->index), AccessShareLock);
 	for (int i = 0; i < nkeys; i++)
 		ScanKeyInit(&skey[i], i + 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(keys[i]));
-	slot = table_slot_create(rel, NULL);
 	scan = index_beginscan(rel, index, snapshot, nkeys, 0);
 	index_rescan(scan, skey, nkeys, NULL, 0);
+	row->tuple = NULL;
 	if (index_getnext_slot(scan, ForwardScanDirection, slot))
-		tuple = ExecCopySlotHeapTuple(slot);
+		row->tuple = ExecCopySlotHeapTuple(slot);
 	index_endscan(scan);
 	ExecDropSingleTupleTableSlot(slot);
-	*desc = CreateTupleDescCopy(RelationGetDescr(rel));
+	row->desc = CreateTupleDescCopy(RelationGetDescr(rel));
+	row->map = crm_columns(t->table_columns, relid, row->desc);
 	index_close(index, AccessShareLock);
 	table_close(rel, AccessShareLock);
-	return tuple;
+	return row->tuple != NULL;
+}
+
+/* Through the kept plan, as the owner, copied out of SPI. */
+static bool
+row_from_plan(const CrmKeyedTable *t, const int64 *keys, int nkeys, Snapshot snapshot,
+			  CrmRow *row)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	Datum		args[CRM_BY_KEY_MAX_KEYS];
+	CrmUserSwitch user;
+	int			rc;
+
+	for (int i = 0; i < nkeys; i++)
+		args[i] = Int64GetDatum(keys[i]);
+	SPI_connect();
+	crm_become_owner_to_read(&user, t->table);
+	rc = SPI_execute_snapshot(crm_plan(t->plan), args, NULL, snapshot, InvalidSnapshot,
+							  true, false, 1);
+	if (rc < 0)
+		elog(ERROR, "crm: SPI_execute_snapshot failed (%s) for: %s",
+			 SPI_result_code_string(rc), t->plan->sql);
+	crm_restore_user(&user);
+	row->tuple = NULL;
+	if (SPI_processed > 0)
+	{
+		MemoryContext spi = MemoryContextSwitchTo(caller);
+
+		row->tuple = heap_copytuple(SPI_tuptable->vals[0]);
+		row->desc = CreateTupleDescCopy(SPI_tuptable->tupdesc);
+		MemoryContextSwitchTo(spi);
+		row->map = crm_columns(t->result_columns, InvalidOid, row->desc);
+	}
+	SPI_finish();
+	return row->tuple != NULL;
+}
+
+bool
+crm_row_by_key(const CrmKeyedTable *t, const int64 *keys, int nkeys, Snapshot snapshot,
+			   CrmRow *row)
+{
+	Oid			relid = crm_relid(t->table);
+
+	Assert(nkeys > 0 && nkeys <= CRM_BY_KEY_MAX_KEYS);
+	if (crm_relation_is_distributed(relid))
+		return row_from_plan(t, keys, nkeys, snapshot, row);
+	return row_from_index(t, relid, keys, nkeys, snapshot, row);
 }

@@ -1,47 +1,50 @@
 /*
  * kit/by_key.h
  *	  One row of a crm table found by its primary key through the index
- *	  itself, without a query: for a lookup that SPI would only wrap around
- *	  one index probe (the account row a cache reads).
+ *	  itself, without a query, for a lookup that SPI would only wrap around
+ *	  one index probe (the account row a cache reads, a template by id).
  *
  * The row is read with the snapshot given and without the caller's grants or
- * row-level security, as crm's own reads run as the owner.  Not for a Citus
- * table, whose rows are in shards that only SQL reaches: crm_by_key_here()
- * says whether the table can be read here (kit/citus.h), and the caller goes
- * through SPI when it cannot.
+ * row-level security, as crm's own reads run as the owner.  A Citus table
+ * (kit/citus.h) has its rows in shards that only SQL reaches: there the same
+ * lookup runs as the table's kept plan, through SPI, with the same snapshot.
+ * Either way the row comes back as a CrmRow in the current memory, read
+ * through the column map of the table or of the plan's result (the same
+ * names: the plan selects the map's columns).
  *
- *	static CrmKeyedTable accounts = {"accounts", "accounts_pkey"};
+ *	static CrmPlan account_plan = {"SELECT timezone FROM crm.accounts WHERE id = $1", 1, {INT8OID}};
+ *	static CrmColumnMap account_columns = {"crm.accounts", 1, names};
+ *	static CrmColumnMap account_result = {"crm.accounts", 1, names};
+ *	static CrmKeyedTable accounts = {"accounts", "accounts_pkey", &account_plan,
+ *									 &account_columns, &account_result};
  *
- *	if (crm_by_key_here(&accounts))
- *		tuple = crm_by_key(&accounts, &id, 1, snapshot, &desc, &relid);
- *	else
- *		... the same through SPI ...
+ *	if (crm_row_by_key(&accounts, &id, 1, snapshot, &row))
+ *		timezone = crm_row_text(&row, 0);
  */
 #ifndef CRM_KIT_BY_KEY_H
 #define CRM_KIT_BY_KEY_H
 
 #include "postgres.h"
 
-#include "access/htup.h"
-#include "access/tupdesc.h"
 #include "utils/snapshot.h"
 
-/* A table of schema crm and its primary key, on bigint columns. */
+#include "kit/spi.h"
+#include "kit/trigger.h"
+
 typedef struct CrmKeyedTable
 {
-	const char *table;
-	const char *index;
+	const char *table;			/* of schema crm */
+	const char *index;			/* its primary key, on bigint columns */
+	CrmPlan    *plan;			/* the lookup through SPI: the keys are $1, $2 */
+	CrmColumnMap *table_columns;	/* the columns read, in the table */
+	CrmColumnMap *result_columns;	/* the same names, in the plan's result */
 } CrmKeyedTable;
 
-/* Whether the table exists here with its rows (not a Citus table). */
-extern bool crm_by_key_here(const CrmKeyedTable *t);
-
 /*
- * The row whose first nkeys key columns equal keys, visible to snapshot, or
- * NULL; copied into the current memory, with a copy of the table's
- * descriptor in *desc and its oid in *relid (for crm_columns).
+ * The row whose first nkeys key columns equal keys, visible to snapshot, into
+ * *row (in the current memory); false when there is none.
  */
-extern HeapTuple crm_by_key(const CrmKeyedTable *t, const int64 *keys, int nkeys,
-							Snapshot snapshot, TupleDesc *desc, Oid *relid);
+extern bool crm_row_by_key(const CrmKeyedTable *t, const int64 *keys, int nkeys,
+						   Snapshot snapshot, CrmRow *row);
 
 #endif							/* CRM_KIT_BY_KEY_H */
