@@ -12,6 +12,7 @@
 #include "postgres.h"
 
 #include "catalog/pg_type_d.h"
+#include "utils/memutils.h"
 
 #include "crm.h"
 #include "lead_rules.h"
@@ -35,48 +36,52 @@ static CrmPlan account_transitions = {
 	1, {INT8OID}
 };
 
-/* Runs one of the reads; its rows stay in SPI_tuptable, kept (by the caller) until copied. */
-static SPITupleTable *
-read_rows(CrmPlan *plan, int64 account_id, int *n)
+static int
+read_rows(CrmPlan *plan, int64 account_id)
 {
 	Datum		arg = Int64GetDatum(account_id);
 
-	*n = (int) crm_exec_latest(plan, &arg, NULL, 0);
-	return SPI_tuptable;
+	return (int) crm_exec_latest(plan, &arg, NULL, 0);
+}
+
+static char *
+copy_text(MemoryContext memory, int row, int col)
+{
+	return MemoryContextStrdup(memory, SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col));
 }
 
 static void
-copy_types(CrmLeadRules *r, SPITupleTable *rows, MemoryContext memory)
+read_types(CrmLeadRules *r, MemoryContext memory)
 {
-	SPI_tuptable = rows;
+	r->ntypes = read_rows(&account_types, r->head.account_id);
 	r->types = MemoryContextAllocZero(memory, sizeof(CrmLeadType) * Max(r->ntypes, 1));
 	for (int i = 0; i < r->ntypes; i++)
 	{
 		r->types[i].id = crm_get_int64(i, 1, NULL);
 		r->types[i].initial_status_id = crm_get_int64(i, 2, NULL);
 		r->types[i].is_default = crm_get_bool(i, 3, NULL);
-		r->types[i].number_template = MemoryContextStrdup(memory, SPI_getvalue(rows->vals[i], rows->tupdesc, 4));
+		r->types[i].number_template = copy_text(memory, i, 4);
 	}
 }
 
 static void
-copy_statuses(CrmLeadRules *r, SPITupleTable *rows, MemoryContext memory)
+read_statuses(CrmLeadRules *r, MemoryContext memory)
 {
-	SPI_tuptable = rows;
+	r->nstatuses = read_rows(&account_statuses, r->head.account_id);
 	r->statuses = MemoryContextAllocZero(memory, sizeof(CrmStatus) * Max(r->nstatuses, 1));
 	for (int i = 0; i < r->nstatuses; i++)
 	{
 		r->statuses[i].id = crm_get_int64(i, 1, NULL);
-		r->statuses[i].name = MemoryContextStrdup(memory, SPI_getvalue(rows->vals[i], rows->tupdesc, 2));
-		strlcpy(r->statuses[i].kind, SPI_getvalue(rows->vals[i], rows->tupdesc, 3),
+		r->statuses[i].name = copy_text(memory, i, 2);
+		strlcpy(r->statuses[i].kind, SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3),
 				sizeof(r->statuses[i].kind));
 	}
 }
 
 static void
-copy_transitions(CrmLeadRules *r, SPITupleTable *rows, MemoryContext memory)
+read_transitions(CrmLeadRules *r, MemoryContext memory)
 {
-	SPI_tuptable = rows;
+	r->ntransitions = read_rows(&account_transitions, r->head.account_id);
 	r->transitions = MemoryContextAllocZero(memory, sizeof(CrmTransition) * Max(r->ntransitions, 1));
 	for (int i = 0; i < r->ntransitions; i++)
 	{
@@ -88,26 +93,26 @@ copy_transitions(CrmLeadRules *r, SPITupleTable *rows, MemoryContext memory)
 	}
 }
 
-/* Reads the three tables of the account, then copies them into the cache's memory. */
+/*
+ * Reads the three tables of the account into memory of its own, which joins
+ * the cache's once every read succeeded (and goes with the caller's on an
+ * error).
+ */
 static void
 read_rules(CrmLeadRules *r)
 {
 	CrmUserSwitch user;
-	SPITupleTable *types,
-			   *statuses,
-			   *transitions;
-	MemoryContext memory = crm_backend_cache_memory(&rules_cache);
+	MemoryContext memory = AllocSetContextCreate(CurrentMemoryContext, "crm lead rules",
+												 ALLOCSET_SMALL_SIZES);
 
 	SPI_connect();
 	crm_become_owner(&user);
-	types = read_rows(&account_types, r->head.account_id, &r->ntypes);
-	statuses = read_rows(&account_statuses, r->head.account_id, &r->nstatuses);
-	transitions = read_rows(&account_transitions, r->head.account_id, &r->ntransitions);
+	read_types(r, memory);
+	read_statuses(r, memory);
+	read_transitions(r, memory);
 	crm_restore_user(&user);
-	copy_types(r, types, memory);
-	copy_statuses(r, statuses, memory);
-	copy_transitions(r, transitions, memory);
 	SPI_finish();
+	MemoryContextSetParent(memory, crm_backend_cache_memory(&rules_cache));
 }
 
 const CrmLeadRules *
