@@ -3,7 +3,8 @@
 # nested ones included (crm's own SPI statements and the foreign-key checks):
 # pg_stat_statements with track = all on a throwaway cluster with the bench's
 # data, each workload run N times by pgbench (crm's text, as the owner), the
-# calls of every statement divided by N.
+# calls of every statement divided by N.  Columns: all statements, the nested
+# ones (crm's and the foreign-key checks), the foreign-key checks among them.
 #
 #   test/bench/statements.sh [--transactions 50] [--scale 0.001] [--workloads "lead_insert ..."]
 #                            [--no-install] [--detail]
@@ -40,7 +41,7 @@ VARS=(); PVARS=()
 while read -r name value; do VARS+=(-D "$name=$value"); PVARS+=(-v "$name=$value"); done \
   < <(psql -X -At -F ' ' -d b_crm -c "SELECT name, value FROM public.bench_vars ORDER BY name")
 
-printf '%-20s %12s %12s %12s\n' workload statements "of crm+RI" "FK checks"
+printf '%-20s %12s %12s %12s\n' workload "all" "nested" "FK checks"
 for wl in $ONLY; do
   f="$BENCH/workloads/$wl.sql"
   [ ! -f "$BENCH/workloads/$wl.prepare.sql" ] || "${PSQL[@]}" -d b_crm "${PVARS[@]}" -f "$BENCH/workloads/$wl.prepare.sql" >/dev/null
