@@ -18,7 +18,8 @@
  *	_account_guard				BEFORE INSERT OR UPDATE of every table with
  *								account_id: refuses a row of another account
  * Functions: crm.current_account, crm.session_account, crm.current_employee,
- * crm.timezone_ok, crm._ensure_roles, crm._secure_all_tables.
+ * crm.timezone_ok, crm._ensure_roles, crm._secure_all_tables, and 0.1.0's
+ * crm._phone_settings_changed.
  * C API (tenancy.h): crm_require_account, crm_employee_or_null,
  * crm_error_no_account, crm_account_settings.
  */
@@ -33,6 +34,7 @@
 #include "utils/rls.h"
 #include "pgtime.h"
 #include "utils/builtins.h"
+#include "utils/inval.h"
 #include "utils/snapmgr.h"
 
 #include "crm.h"
@@ -237,6 +239,24 @@ crm_account_settings(int64 account_id)
 		entry->head.filled = true;
 	}
 	return &entry->settings;
+}
+
+/*
+ * crm._phone_settings_changed(), the trigger accounts_20_phone_settings of
+ * crm 0.1.0: kept so that 0.1.0 installs under this library (the update to
+ * 0.2.0 drops both; accounts_99_cache, caches.sql, serves since).  It makes
+ * every session read the settings again, as accounts_99_cache does.
+ */
+PG_FUNCTION_INFO_V1(crm_phone_settings_changed);
+Datum
+crm_phone_settings_changed(PG_FUNCTION_ARGS)
+{
+	CrmTrigger	trig;
+
+	crm_trigger_start_statement(&trig, fcinfo, "crm_phone_settings_changed", CRM_AFTER,
+								CRM_ON_UPDATE, false);
+	CacheInvalidateRelcacheByRelid(trig.relid);
+	return crm_trigger_return(&trig, NULL);
 }
 
 /* ---- row-level security ---- */
