@@ -14,3 +14,8 @@ CREATE OR REPLACE TRIGGER _kept_columns BEFORE INSERT ON crm.invoices
     FOR EACH ROW EXECUTE FUNCTION crm._kept_columns('updated_at', 'status_changed_at', 'no_answer_streak');
 CREATE OR REPLACE TRIGGER _kept_columns BEFORE INSERT ON crm.call_tasks
     FOR EACH ROW EXECUTE FUNCTION crm._kept_columns('no_answer_streak');
+-- Always, as a DEFAULT would be: rows written with session_replication_role = replica
+-- (a data load, a replication apply) that leave the columns out get them too.
+ALTER TABLE crm.clients ENABLE ALWAYS TRIGGER _kept_columns;
+ALTER TABLE crm.invoices ENABLE ALWAYS TRIGGER _kept_columns;
+ALTER TABLE crm.call_tasks ENABLE ALWAYS TRIGGER _kept_columns;
