@@ -102,6 +102,11 @@ static CrmPlan truncate_local = {
 	0, {0}
 };
 
+/* A worker added since: the reference tables copied to it (nothing to do when they are there). */
+static CrmPlan replicate_reference = {
+	"SELECT pg_catalog.replicate_reference_tables('block_writes')", 0, {0}
+};
+
 static CrmPlan workers_id_ranges = {
 	"SELECT nodename || ':' || nodeport, success, result"
 	" FROM pg_catalog.run_command_on_workers('SELECT crm._node_id_ranges()')",
@@ -201,8 +206,9 @@ set_worker_id_ranges(int *nodes)
 
 /*
  * crm.distribute(): lays crm out over the Citus cluster (see the header);
- * idempotent: a second call distributes nothing, and sets the id range of a
- * node added since.  Returns what it did, in a sentence.
+ * idempotent: a second call distributes nothing, and gives a worker added
+ * since its id range and its copy of the reference tables.  Returns what it
+ * did, in a sentence.
  */
 PG_FUNCTION_INFO_V1(crm_distribute);
 Datum
@@ -222,6 +228,7 @@ crm_distribute(PG_FUNCTION_ARGS)
 	/* the workers' ranges first: no row there takes an id before it is set */
 	moved = set_worker_id_ranges(&nodes);
 	done = distribute_tables(&reference);
+	crm_exec(&replicate_reference, NULL, NULL, false, 0);
 	crm_exec(&distributed_count, NULL, NULL, false, 1);
 	total = crm_get_int64(0, 1, NULL);
 	SPI_finish();

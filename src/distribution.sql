@@ -6,7 +6,7 @@ CREATE OR REPLACE FUNCTION crm.distribute() RETURNS text
     LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_distribute';
 REVOKE ALL ON FUNCTION crm.distribute() FROM PUBLIC;
 COMMENT ON FUNCTION crm.distribute() IS
-    'On the Citus coordinator, as the owner of schema crm: distributes every crm table by account (crm.accounts by id, the others by account_id, colocated; crm.login_bindings as a reference table) and gives every worker its own id range (node group g counts from g * 2^48 + 1); idempotent: call it again after adding a worker. Refuses without Citus (0A000). Returns what it did.';
+    'On the Citus coordinator, as the owner of schema crm: distributes every crm table by account (crm.accounts by id, the others by account_id, colocated; crm.login_bindings as a reference table) and gives every worker its own id range (node group g counts from g * 2^48 + 1); idempotent: call it again after adding a worker (its id range, its copy of crm.login_bindings). Refuses without Citus (0A000). Returns what it did.';
 
 CREATE OR REPLACE FUNCTION crm._node_id_ranges() RETURNS bigint
     LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_node_id_ranges';

@@ -14,6 +14,7 @@
 #                               set and the two workers added; CREATE EXTENSION crm on the
 #                               coordinator (unless CITUS_NO_CRM=1).  Sets an EXIT trap
 #                               that stops every node (citus_cluster_stop).
+#   citus_worker_add N [LINE]   one more worker, node N (3, ...), started and added
 #   citus_psql NODE [ARGS]      psql on node 0 (the coordinator), 1 or 2 (the workers),
 #                               in $CITUS_DB, stopping at the first error
 #   citus_val NODE [ARGS]       the same, unaligned, tuples only (for values)
@@ -102,12 +103,21 @@ citus_node_start() {
 }
 
 citus_cluster_stop() {
-  local n
-  for n in 0 1 2; do
-    [ -f "$CITUS_DIR/n$n/data/postmaster.pid" ] &&
-      citus_as_pg "$PGBIN/pg_ctl" -D "$CITUS_DIR/n$n/data" -m fast stop >/dev/null 2>&1 || true
+  local d
+  for d in "$CITUS_DIR"/n*; do
+    [ -f "$d/data/postmaster.pid" ] &&
+      citus_as_pg "$PGBIN/pg_ctl" -D "$d/data" -m fast stop >/dev/null 2>&1 || true
   done
   [ "${CRM_KEEP_CLUSTER:-0}" = 1 ] || rm -rf "$CITUS_DIR"
+}
+
+# citus_worker_add N [LINE...]: one more worker, node N (3, 4, ...), added to the cluster.
+citus_worker_add() {
+  local n="$1"; shift
+  citus_node_start "$n" "$@" || return 1
+  citus_psql "$n" -d postgres -c "CREATE DATABASE $CITUS_DB" >/dev/null
+  citus_psql "$n" -c 'SET client_min_messages = warning' -c 'CREATE EXTENSION citus' >/dev/null
+  citus_psql 0 -c "SELECT citus_add_node('127.0.0.1', ${CITUS_PORTS[$n]})" >/dev/null
 }
 
 citus_cluster_start() {
