@@ -27,6 +27,7 @@
 
 #include "crm.h"
 #include "history.h"
+#include "kit/citus.h"
 #include "tenancy.h"
 
 /* The events these guards refuse: UPDATE and DELETE per row, TRUNCATE per statement. */
@@ -217,7 +218,12 @@ crm_lead_created_events(TriggerData *data, AttrNumber id_attnum, int64 lead_id)
 	char		nulls[1] = {' '};
 	bool		no_employee;
 
-	if (count < 2)
+	/*
+	 * Where Citus is installed the trigger may fire on a shard, and Citus
+	 * plans the INSERT ... SELECT FROM new_leads as a distributed statement
+	 * that cannot see the transition table: each row writes its own event.
+	 */
+	if (count < 2 || crm_citus_active())
 		return false;
 	ids = statement_lead_ids(rows, RelationGetDescr(data->tg_relation), id_attnum, count);
 	if (ids == NULL || ids[0] != lead_id)

@@ -253,9 +253,16 @@ expect "and numbering goes on there" "$(printf 'L-%05d' $(( $(q -c "SELECT max(n
 # ---- 8. rules where the data lives (rules.sh), crm's pgTAP (pgtap.sh), due work (due.sh) ----
 . "$REL_SUITE_DIR/rules.sh"
 . "$REL_SUITE_DIR/pgtap.sh"
-citus_rules_setup "$A"
-citus_rules_setup "$B"
-citus_rules_run "$A" "$B"
+# two fresh accounts of their own, on different workers (A's and B's rows are the day's)
+C="$(q -c "SELECT crm_test.company('Citus C')")"
+D=""; for i in 1 2 3 4 5 6 7 8; do
+  d="$(q -c "SELECT crm_test.company('Citus D$i', 'DE')")"
+  [ "$(node_of "$d")" != "$(node_of "$C")" ] && { D=$d; break; }
+done
+[ -n "$D" ] || rel_fail "no second account on another worker for the rules"
+citus_rules_setup "$C"
+citus_rules_setup "$D"
+citus_rules_run "$C" "$D"
 citus_pgtap_run || rel_fail "a pgTAP file of pgtap.list failed through the coordinator"
 . "$REL_SUITE_DIR/due.sh"
 
