@@ -29,7 +29,7 @@
 #include "utils/resowner.h"
 #include "catalog/namespace.h"
 #include "commands/dbcommands.h"
-#include "commands/extension.h"
+#include "utils/lsyscache.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -40,6 +40,7 @@
 #include "crm.h"
 #include "due.h"
 #include "identity.h"
+#include "kit/citus.h"
 #include "kit/restore.h"
 #include "values.h"
 
@@ -71,26 +72,13 @@ crm_due_handler(int i)
 /* ---- crm distributed by Citus ---- */
 
 /*
- * See due.h.  Asked once per transaction: crm.accounts in pg_dist_partition
- * (crm.distribute() distributes every table with it).
+ * See due.h: crm.accounts a Citus table (crm.distribute() distributes every
+ * table with it), asked of kit/citus.h, which keeps the answer.
  */
 bool
 crm_due_distributed(void)
 {
-	static CrmXactCache cache = {"crm due: distributed", true};
-	static CrmPlan accounts_distributed = {
-		"SELECT 1 FROM pg_catalog.pg_dist_partition WHERE logicalrelid = 'crm.accounts'::pg_catalog.regclass",
-		0, {0}
-	};
-	static bool distributed = false;
-
-	if (!crm_xact_cache_valid(&cache))
-	{
-		distributed = OidIsValid(get_extension_oid("citus", true)) &&
-			crm_exec(&accounts_distributed, NULL, NULL, true, 1) == 1;
-		crm_xact_cache_set_valid(&cache);
-	}
-	return distributed;
+	return crm_relation_is_distributed(get_relname_relid("accounts", get_namespace_oid("crm", false)));
 }
 
 /* ---- the arguments of the handlers' statements ---- */

@@ -4,10 +4,8 @@
  *
  * Whether a relation is a Citus table: a few answers are kept (crm asks
  * about a handful of tables); a relcache invalidation of a relation forgets
- * its answer, one of every relation (a cache reset) forgets them all.  Whether the citus extension exists is kept
- * too, and forgotten on any relcache invalidation: pg_extension has no cache
- * of its own, but CREATE and DROP EXTENSION citus make and drop relations
- * (pg_dist_partition among them), which invalidates them.
+ * its answer, one of every relation (a cache reset) forgets them all.
+ * Without the citus extension (crm_citus_active) nothing is asked.
  */
 #include "postgres.h"
 
@@ -92,15 +90,7 @@ typedef struct Answer
 	bool		distributed;
 } Answer;
 
-typedef enum CitusState
-{
-	CITUS_UNKNOWN,
-	CITUS_ABSENT,
-	CITUS_PRESENT
-} CitusState;
-
 static Answer answers[KEPT_ANSWERS];
-static CitusState citus = CITUS_UNKNOWN;
 static bool callback_registered = false;
 
 static void
@@ -108,7 +98,6 @@ forget_answers(Datum arg, Oid relid)
 {
 	int			i;
 
-	citus = CITUS_UNKNOWN;
 	for (i = 0; i < KEPT_ANSWERS; i++)
 		if (relid == InvalidOid || answers[i].relid == relid)
 			answers[i].relid = InvalidOid;
@@ -143,9 +132,7 @@ crm_relation_is_distributed(Oid relid)
 		crm_register_relcache_callback(forget_answers, (Datum) 0);
 		callback_registered = true;
 	}
-	if (citus == CITUS_UNKNOWN)
-		citus = OidIsValid(get_extension_oid("citus", true)) ? CITUS_PRESENT : CITUS_ABSENT;
-	if (citus == CITUS_ABSENT)
+	if (!crm_citus_active())
 		return false;
 	for (i = 0; i < KEPT_ANSWERS; i++)
 		if (answers[i].relid == relid)
