@@ -65,6 +65,16 @@ INSERT INTO crm.calls (task_id, client_id, employee_id, outcome, called_at, call
   VALUES (:task, :c, :anna, 'call_back', now(), now() + interval '1 day');
 COMMIT;
 
+-- The chat list of the account: its conversation with the client, the last message, where
+-- the client is.
+BEGIN;
+SET LOCAL crm.account_id = :acc;
+SELECT string_agg(client || ' ' || array_to_string(phones, ';') || ' ' || funnel || ' ' || last_direction || ' '
+                  || last_message || ' ' || (last_employee_id = :anna) || ' ' || client_country || ' ' || client_timezone, ',') AS chat
+  FROM crm.chat_list WHERE account_id = :acc \gset
+SELECT client || ' ' || last_message AS chat_page FROM crm.chat_list ORDER BY last_message_at DESC LIMIT 1 \gset
+COMMIT;
+
 SELECT 'numbers=' || :'n1' || ',' || :'n2',
        'transitions=' || :'moved' || ',' || :'won',
        'client_phone=' || :'client_phone',
@@ -77,5 +87,6 @@ SELECT 'numbers=' || :'n1' || ',' || :'n2',
        'lead_events=' || (SELECT string_agg(kind, ',' ORDER BY id) FROM crm.lead_events e WHERE e.account_id = :acc AND e.lead_id = :l1),
        'calls=' || (SELECT string_agg(outcome, ',' ORDER BY id) FROM crm.calls k WHERE k.account_id = :acc AND k.client_id = :c),
        'task=' || (SELECT t.call_attempts || ' attempts, next call set: ' || (t.next_call_at IS NOT NULL) FROM crm.call_tasks t WHERE t.account_id = :acc AND t.id = :task),
-       'events=' || (SELECT count(*) FROM crm.events e WHERE e.account_id = :acc)
+       'events=' || (SELECT count(*) FROM crm.events e WHERE e.account_id = :acc),
+       'chat_list=' || :'chat' || '; its first page: ' || :'chat_page'
 FROM crm.invoices i WHERE i.account_id = :acc AND i.id = :inv;

@@ -129,6 +129,43 @@ SELECT paid_amount FROM crm.invoices WHERE id = $inv;" | paste -sd '|')"
     "$a" postgres Admin "SELECT crm.reissue_invoice($inv);"
 }
 
+# citus_rules_chat_list A: the chat list (crm.chat_list) of account A through the
+# coordinator: a conversation, an incoming and a later outgoing message; read as the
+# employee (the account named or not, a page, the searches), the login bound to the
+# account, and an employee without can_see_customers (none of it).
+citus_rules_chat_list() {
+  local a="$1" conv chat cols
+  conv="$(rules_as "$a" crm_test_manager Anna "INSERT INTO crm.conversations (client_id) SELECT min(id) FROM crm.clients WHERE account_id = $a RETURNING id;" | head -1)"
+  rules_as "$a" crm_test_manager Anna "INSERT INTO crm.messages (conversation_id, direction, body, sent_at) VALUES ($conv, 'in', 'hello', now() - interval '2 minutes');
+INSERT INTO crm.messages (conversation_id, direction, employee_id, body, sent_at) VALUES ($conv, 'out', crm.current_employee(), 'hi, Anna here', now() - interval '1 minute');" >/dev/null
+  # what the row says, from the tables (the account's region decides the phone's country)
+  chat="$(rules_q -c "SELECT 'Client 1|{' || p.phone || '}|out|hi, Anna here|t|' || crm.phone_country(p.phone) || '|'
+                            || coalesce(crm.country_timezone(crm.phone_country(p.phone)), a.timezone)
+                     FROM crm.client_phones p JOIN crm.accounts a ON a.id = p.account_id
+                     WHERE p.account_id = $a AND p.client_id = (SELECT min(id) FROM crm.clients WHERE account_id = $a)")"
+  cols="client, phones, last_direction, last_message, last_employee_id = crm.current_employee(), client_country, client_timezone"
+  rules_expect "account $a: chat_list with the account named (its last message, where the client is)" "$chat" \
+    "$(rules_as "$a" crm_test_manager Anna "SELECT $cols FROM crm.chat_list WHERE account_id = $a AND id = $conv;")"
+  rules_expect "account $a: chat_list without the account named, and its first page" "$chat|1|Client 1" \
+    "$(rules_as "$a" crm_test_manager Anna "SELECT $cols FROM crm.chat_list WHERE id = $conv;
+SELECT count(*) FROM crm.chat_list;
+SELECT client FROM crm.chat_list ORDER BY last_message_at DESC NULLS LAST LIMIT 1;" | paste -sd '|')"
+  rules_expect "account $a: chat_list found by the client's name and by a phone's end" "Client 1|Client 1" \
+    "$(rules_as "$a" crm_test_manager Anna "SELECT client FROM crm.chat_list WHERE lower(client) LIKE lower('CLIENT 1') || '%';
+SELECT client FROM crm.chat_list WHERE client_id IN (SELECT client_id FROM crm.client_phones
+  WHERE account_id = $a AND reverse(phone) LIKE reverse('0001') || '%');" | paste -sd '|')"
+  rules_expect "account $a: chat_list for the login bound to the account" "Client 1|hi, Anna here" \
+    "$(rules_q -v ON_ERROR_STOP=1 <<SQL
+BEGIN;
+SET LOCAL ROLE crm_test_login_$a;
+SELECT client, last_message FROM crm.chat_list;
+COMMIT;
+SQL
+)"
+  rules_expect "account $a: chat_list for an employee without can_see_customers: nothing" "0" \
+    "$(rules_as "$a" crm_test_manager Hidden "SELECT count(*) FROM crm.chat_list;")"
+}
+
 # citus_rules_setup A: what the checks read in account A, written as the owner, a
 # statement each: three clients with phones, a message template, a login bound to
 # the account and Anna; the test roles able to log in on every node.
@@ -152,7 +189,7 @@ SQL
 
 citus_rules_run() {
   local a
-  for a in "$@"; do citus_rules_account "$a"; done
+  for a in "$@"; do citus_rules_account "$a"; citus_rules_chat_list "$a"; done
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then

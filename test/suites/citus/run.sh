@@ -8,7 +8,7 @@
 #   2. two accounts placed on different workers (get_shard_id_for_distribution_column);
 #   3. as on one server: numbering, transitions and their errors, phone normalisation,
 #      clients linked to leads and orders to leads, invoices, payments, failed-payment
-#      alerts, calls, each account's numbers its own (behaviour.sql);
+#      alerts, calls, the chat list, each account's numbers its own (behaviour.sql);
 #   4. tenant isolation: a login bound to one account reads and writes nothing of the other;
 #   5. account A's shards moved to the other worker (citus_move_shard_placement), then
 #      more writes: no id collides (trigger-written rows take the new node's range);
