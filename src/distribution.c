@@ -19,7 +19,16 @@
  * range when it is below it (setval: Citus refuses ALTER SEQUENCE on a
  * distributed table's sequence; 2^48 ids per node keep the ranges apart).
  *
- * Functions: crm.distribute(), crm._node_id_ranges().
+ * Rows already in the tables (restored from a dump through the coordinator,
+ * or loaded before crm was distributed) bring ids of the nodes that drew
+ * them, and a dump holds only the coordinator's sequence positions: a node of
+ * the new cluster counting from the start of its range would meet them.  So
+ * crm.distribute() also reads, through the coordinator, the largest id of
+ * each sequence's column in each node's range (one aggregate per table, over
+ * every shard), and crm._node_ids_past() moves each node's sequences past
+ * those in its own range (the coordinator's too: group 0, ids below 2^48).
+ *
+ * Functions: crm.distribute(), crm._node_id_ranges(), crm._node_ids_past().
  */
 #include "postgres.h"
 
@@ -27,7 +36,9 @@
 #include "commands/dbcommands.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 
 #include "crm.h"
 #include "identity.h"
@@ -124,6 +135,35 @@ static CrmPlan move_sequences = {
 	1, {INT8OID}
 };
 
+/* crm's sequences, each with the table and column it gives ids to (quoted for SQL). */
+static CrmPlan owned_sequences = {
+	"SELECT s.oid::pg_catalog.regclass::pg_catalog.text, t.oid::pg_catalog.regclass::pg_catalog.text,"
+	"       pg_catalog.quote_ident(a.attname::pg_catalog.text)"
+	" FROM pg_catalog.pg_class s"
+	" JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass"
+	"  AND d.objid = s.oid AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass"
+	"  AND d.deptype IN ('a', 'i')"
+	" JOIN pg_catalog.pg_class t ON t.oid = d.refobjid"
+	" JOIN pg_catalog.pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid"
+	" WHERE s.relnamespace OPERATOR(pg_catalog.=) 'crm'::pg_catalog.regnamespace AND s.relkind = 'S'"
+	" ORDER BY 1",
+	0, {0}
+};
+
+/* Each sequence (of $1) past the id paired with it (in $2) that lies in [$3, $4). */
+static CrmPlan ids_past = {
+	"SELECT pg_catalog.count(pg_catalog.setval(u.s::pg_catalog.regclass, u.f, true))"
+	" FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), pg_catalog.unnest($2::pg_catalog.int8[])) AS u(s, f)"
+	" WHERE u.f >= $3 AND u.f < $4"
+	"   AND COALESCE(pg_catalog.pg_sequence_last_value(u.s::pg_catalog.regclass), 0) < u.f",
+	4, {TEXTARRAYOID, INT8ARRAYOID, INT8OID, INT8OID}
+};
+
+static CrmPlan workers_ids_past = {
+	"SELECT nodename || ':' || nodeport, success, result FROM pg_catalog.run_command_on_workers($1)",
+	1, {TEXTOID}
+};
+
 static void
 require_owner(void)
 {
@@ -181,12 +221,12 @@ distribute_tables(int *reference)
 	return (int) n;
 }
 
-/* Sets every worker's id range; returns how many sequences moved. */
+/* The answers of a command run on every worker, added up; raises for a worker that failed. */
 static int64
-set_worker_id_ranges(int *nodes)
+sum_worker_answers(CrmPlan *plan, Datum *arg, int *nodes)
 {
-	uint64		n = crm_exec(&workers_id_ranges, NULL, NULL, false, 0);
-	int64		moved = 0;
+	uint64		n = crm_exec(plan, arg, NULL, false, 0);
+	int64		sum = 0;
 
 	for (uint64 i = 0; i < n; i++)
 	{
@@ -196,12 +236,87 @@ set_worker_id_ranges(int *nodes)
 			ereport(ERROR,
 					(errcode(ERRCODE_CONNECTION_FAILURE),
 					 errmsg("could not set the id range of node %s", crm_get_text(i, 1)),
-					 errdetail("crm._node_id_ranges() there answered: %s", result ? result : "nothing"),
+					 errdetail("crm there answered: %s", result ? result : "nothing"),
 					 errhint("Install crm's library on every node, then call crm.distribute() again.")));
-		moved += pg_strtoint64(result);
+		sum += pg_strtoint64(result);
 	}
-	*nodes = (int) n;
-	return moved;
+	if (nodes)
+		*nodes = (int) n;
+	return sum;
+}
+
+/*
+ * The largest id in each node's range of every sequence's column, as two
+ * arrays: sequences[i] should be past floors[i].  One aggregate per table,
+ * through the coordinator (over every shard).
+ */
+static void
+read_floors(Datum *sequences, Datum *floors)
+{
+	uint64		n = crm_exec(&owned_sequences, NULL, NULL, false, 0);
+	char	  **seq = palloc(sizeof(char *) * (n + 1));
+	char	  **sql = palloc(sizeof(char *) * (n + 1));
+	ArrayBuildState *s = initArrayResult(TEXTOID, CurrentMemoryContext, false);
+	ArrayBuildState *f = initArrayResult(INT8OID, CurrentMemoryContext, false);
+
+	for (uint64 i = 0; i < n; i++)
+	{
+		char	   *table = crm_get_text(i, 2);
+		char	   *column = crm_get_text(i, 3);
+
+		seq[i] = crm_get_text(i, 1);
+		sql[i] = psprintf("SELECT pg_catalog.max(%s) FROM %s WHERE %s IS NOT NULL GROUP BY %s OPERATOR(pg_catalog.>>) %d",
+						  column, table, column, column, CRM_NODE_ID_BITS);
+	}
+	for (uint64 i = 0; i < n; i++)
+	{
+		if (SPI_execute(sql[i], true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "crm.distribute(): could not read the ids of sequence %s", seq[i]);
+		for (uint64 r = 0; r < SPI_processed; r++)
+		{
+			bool		isnull;
+			Datum		floor = crm_get(r, 1, &isnull);
+
+			accumArrayResult(s, CStringGetTextDatum(seq[i]), false, TEXTOID, CurrentMemoryContext);
+			accumArrayResult(f, floor, isnull, INT8OID, CurrentMemoryContext);
+		}
+	}
+	*sequences = makeArrayResult(s, CurrentMemoryContext);
+	*floors = makeArrayResult(f, CurrentMemoryContext);
+}
+
+/* Moves this node's sequences (node group) past the floors in its range; returns how many moved. */
+static int64
+move_past(int64 group, Datum sequences, Datum floors)
+{
+	Datum		args[4] = {sequences, floors, Int64GetDatum(group << CRM_NODE_ID_BITS),
+	Int64GetDatum((group + 1) << CRM_NODE_ID_BITS)};
+
+	crm_exec(&ids_past, args, NULL, false, 1);
+	return crm_get_int64(0, 1, NULL);
+}
+
+/* An array as a quoted SQL literal. */
+static char *
+array_literal(Datum array)
+{
+	return quote_literal_cstr(OidOutputFunctionCall(F_ARRAY_OUT, array));
+}
+
+/* Every node's sequences past the ids already in its range; returns how many moved. */
+static int64
+move_past_rows(void)
+{
+	Datum		sequences;
+	Datum		floors;
+	Datum		command;
+	int64		moved;
+
+	read_floors(&sequences, &floors);
+	moved = move_past(0, sequences, floors);
+	command = CStringGetTextDatum(psprintf("SELECT crm._node_ids_past(%s, %s)",
+										   array_literal(sequences), array_literal(floors)));
+	return moved + sum_worker_answers(&workers_ids_past, &command, NULL);
 }
 
 /*
@@ -218,6 +333,7 @@ crm_distribute(PG_FUNCTION_ARGS)
 	int			reference;
 	int			nodes;
 	int64		moved;
+	int64		past;
 	int64		total;
 	char	   *said;
 
@@ -226,21 +342,23 @@ crm_distribute(PG_FUNCTION_ARGS)
 	require_citus();
 	crm_exec(&unsafe_triggers_on, NULL, NULL, false, 0);
 	/* the workers' ranges first: no row there takes an id before it is set */
-	moved = set_worker_id_ranges(&nodes);
+	moved = sum_worker_answers(&workers_id_ranges, NULL, &nodes);
 	done = distribute_tables(&reference);
 	crm_exec(&replicate_reference, NULL, NULL, false, 0);
+	past = move_past_rows();
 	crm_exec(&distributed_count, NULL, NULL, false, 1);
 	total = crm_get_int64(0, 1, NULL);
 	SPI_finish();
 
 	if (done == 0)
 		said = psprintf("crm is already distributed (%lld tables); "
-						"id ranges of %d workers checked, %lld sequences moved",
-						(long long) total, nodes, (long long) moved);
+						"id ranges of %d workers checked, %lld sequences moved, %lld past ids already there",
+						(long long) total, nodes, (long long) moved, (long long) past);
 	else
 		said = psprintf("distributed %d tables by account, colocated with crm.accounts, "
-						"and %d as reference tables; id ranges of %d workers set, %lld sequences moved",
-						done - reference, reference, nodes, (long long) moved);
+						"and %d as reference tables; id ranges of %d workers set, %lld sequences moved, "
+						"%lld past ids already there",
+						done - reference, reference, nodes, (long long) moved, (long long) past);
 	ereport(NOTICE, (errmsg("%s", said)));
 	PG_RETURN_TEXT_P(cstring_to_text(said));
 }
@@ -268,6 +386,32 @@ crm_node_id_ranges(PG_FUNCTION_ARGS)
 		crm_exec(&move_sequences, &start, NULL, false, 1);
 		moved = crm_get_int64(0, 1, NULL);
 	}
+	SPI_finish();
+	PG_RETURN_INT64(moved);
+}
+
+/*
+ * crm._node_ids_past(sequences, floors): moves each of this node's sequences
+ * past the id paired with it when that id lies in the node's range (group g:
+ * from g * 2^48; the coordinator and one server: group 0); returns how many
+ * moved.  Run on every worker by crm.distribute().
+ */
+PG_FUNCTION_INFO_V1(crm_node_ids_past);
+Datum
+crm_node_ids_past(PG_FUNCTION_ARGS)
+{
+	int64		group = 0;
+	int64		moved;
+
+	require_owner();
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		crm_error_null_argument(PG_ARGISNULL(0) ? "sequences" : "floors",
+								"crm.distribute() passes both arrays.");
+	SPI_connect();
+	if (crm_exec(&citus_version, NULL, NULL, true, 1) == 1 &&
+		crm_exec(&local_group, NULL, NULL, true, 1) == 1)
+		group = crm_get_int64(0, 1, NULL);
+	moved = move_past(group, PG_GETARG_DATUM(0), PG_GETARG_DATUM(1));
 	SPI_finish();
 	PG_RETURN_INT64(moved);
 }
