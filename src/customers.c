@@ -51,7 +51,7 @@ Datum
 crm_customer_data_account(PG_FUNCTION_ARGS)
 {
 	bool		isnull;
-	int64		account_id = crm_actor_account(&isnull);
+	int64		account_id = crm_policy_account(&isnull);
 
 	if (isnull || !crm_can_see_customers())
 		PG_RETURN_NULL();

@@ -20,8 +20,8 @@
  * Functions: crm.current_account, crm.session_account, crm.current_employee,
  * crm.timezone_ok, crm._ensure_roles, crm._secure_all_tables, and 0.1.0's
  * crm._phone_settings_changed.
- * C API (tenancy.h): crm_require_account, crm_employee_or_null,
- * crm_error_no_account, crm_account_settings.
+ * C API (tenancy.h): crm_require_account, crm_policy_account,
+ * crm_employee_or_null, crm_error_no_account, crm_account_settings.
  */
 #include "postgres.h"
 
@@ -101,12 +101,35 @@ crm_current_account(PG_FUNCTION_ARGS)
 	PG_RETURN_INT64(crm_require_account());
 }
 
+/*
+ * The account a policy compares rows with, or *isnull: the session's.  On a
+ * Citus worker, in the coordinator's transaction, a crm_service member
+ * without an account is one whose account did not reach the worker (a
+ * session-level SET crm.account_id on the coordinator, which Citus does not
+ * pass on): crm says so instead of answering with no rows.
+ */
+int64
+crm_policy_account(bool *isnull)
+{
+	int64		account_id = crm_actor_account(isnull);
+
+	if (*isnull && crm_actor_kind() == CRM_ACTOR_SERVICE && crm_citus_in_task())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("no crm account reached this Citus worker node"),
+				 errdetail("crm.account_id is not set in this transaction; Citus passes a worker node the "
+						   "transaction's SET LOCAL settings only, not a session's SET."),
+				 errhint("Set it in each transaction: SET LOCAL crm.account_id = ..., with "
+						 "citus.propagate_set_commands = 'local'.")));
+	return account_id;
+}
+
 PG_FUNCTION_INFO_V1(crm_session_account);
 Datum
 crm_session_account(PG_FUNCTION_ARGS)
 {
 	bool		isnull;
-	int64		account_id = crm_actor_account(&isnull);
+	int64		account_id = crm_policy_account(&isnull);
 
 	if (isnull)
 		PG_RETURN_NULL();

@@ -10,6 +10,12 @@
 
 /* The account of the session; raises 42501 with a hint when crm.account_id is unset. */
 extern int64 crm_require_account(void);
+/*
+ * The account policies compare rows with (crm.session_account()), or *isnull;
+ * on a Citus worker, raises 42501 for a crm_service member whose account did
+ * not reach it.
+ */
+extern int64 crm_policy_account(bool *isnull);
 /* The employee named by crm.employee_id, or *isnull. */
 extern int64 crm_employee_or_null(bool *isnull);
 /*

@@ -214,6 +214,12 @@ q -c "SET client_min_messages = warning" -c "DROP ROLE IF EXISTS crm_citus_app" 
   -c "CREATE ROLE crm_citus_app LOGIN IN ROLE crm_service, crm_manager" >/dev/null
 IN_USER=crm_citus_app limit "client reads as an employee (crm_service, crm.employee_id set)" "$A" \
   "SET LOCAL crm.employee_id = $ANNA_A; SELECT count(*) FROM crm.clients;"
+# A session-level SET crm.account_id does not reach the workers: crm says so there.
+out="$(citus_val 0 -U crm_citus_app -v VERBOSITY=verbose -c "SET citus.propagate_set_commands = 'local'" \
+  -c "SET crm.account_id = $A" -c "SELECT count(*) FROM crm.leads WHERE account_id = $A" 2>&1 || true)"
+grep -q 'ERROR:  42501: no crm account reached this Citus worker node' <<<"$out" ||
+  rel_fail "a read after a session-level SET crm.account_id: $out"
+echo "ok - a session-level SET crm.account_id: the read on the worker is refused (42501, crm), not answered with no rows"
 limit "crm.run_due() for every account" "$A" "SELECT count(*) FROM crm.run_due();"
 refused "crm.import_run(): crm's own writes of an import do not reach the workers' triggers" 0A000 "$A" "SELECT * FROM crm.import_run();"
 refused "crm.import_staged() and crm.import_clear() with it" 0A000 "$A" "SELECT * FROM crm.import_staged();"
