@@ -265,7 +265,8 @@ read_floors(Datum *sequences, Datum *floors)
 		char	   *column = crm_get_text(i, 3);
 
 		seq[i] = crm_get_text(i, 1);
-		sql[i] = psprintf("SELECT pg_catalog.max(%s) FROM %s WHERE %s IS NOT NULL GROUP BY %s OPERATOR(pg_catalog.>>) %d",
+		sql[i] = psprintf("SELECT pg_catalog.max(%s) FROM %s WHERE %s IS NOT NULL"
+						  " GROUP BY %s OPERATOR(pg_catalog.>>) %d",
 						  column, table, column, column, CRM_NODE_ID_BITS);
 	}
 	for (uint64 i = 0; i < n; i++)
@@ -275,10 +276,10 @@ read_floors(Datum *sequences, Datum *floors)
 		for (uint64 r = 0; r < SPI_processed; r++)
 		{
 			bool		isnull;
-			Datum		floor = crm_get(r, 1, &isnull);
+			Datum		top = crm_get(r, 1, &isnull);
 
 			accumArrayResult(s, CStringGetTextDatum(seq[i]), false, TEXTOID, CurrentMemoryContext);
-			accumArrayResult(f, floor, isnull, INT8OID, CurrentMemoryContext);
+			accumArrayResult(f, top, isnull, INT8OID, CurrentMemoryContext);
 		}
 	}
 	*sequences = makeArrayResult(s, CurrentMemoryContext);
@@ -289,8 +290,12 @@ read_floors(Datum *sequences, Datum *floors)
 static int64
 move_past(int64 group, Datum sequences, Datum floors)
 {
-	Datum		args[4] = {sequences, floors, Int64GetDatum(group << CRM_NODE_ID_BITS),
-	Int64GetDatum((group + 1) << CRM_NODE_ID_BITS)};
+	Datum		args[4];
+
+	args[0] = sequences;
+	args[1] = floors;
+	args[2] = Int64GetDatum(group << CRM_NODE_ID_BITS);
+	args[3] = Int64GetDatum((group + 1) << CRM_NODE_ID_BITS);
 
 	crm_exec(&ids_past, args, NULL, false, 1);
 	return crm_get_int64(0, 1, NULL);
