@@ -19,10 +19,11 @@
  * range when it is below it (setval: Citus refuses ALTER SEQUENCE on a
  * distributed table's sequence; 2^48 ids per node keep the ranges apart).
  *
- * Rows already in the tables (restored from a dump through the coordinator,
- * or loaded before crm was distributed) bring ids of the nodes that drew
- * them, and a dump holds only the coordinator's sequence positions: a node of
- * the new cluster counting from the start of its range would meet them.  So
+ * crm's tables are distributed empty (right after CREATE EXTENSION crm).
+ * Rows restored into them from a dump, through the coordinator, bring ids
+ * of the nodes that drew them, and a dump holds only the coordinator's
+ * sequence positions: a node of the new cluster counting from the start of
+ * its range would meet them.  So
  * crm.distribute() also reads, through the coordinator, the largest id of
  * each sequence's column in each node's range (one aggregate per table, over
  * every shard), and crm._node_ids_past() moves each node's sequences past
@@ -189,20 +190,47 @@ require_citus(void)
 						 "(citus_add_node) on the coordinator, then call crm.distribute() there.")));
 }
 
+/*
+ * A table to distribute must be empty: Citus would copy its rows into the
+ * shards through crm's triggers there (which refuse a row whose references
+ * are not distributed yet), then truncate the coordinator's copy (which
+ * crm's history tables refuse).
+ */
+static void
+require_empty(char **names, uint64 n)
+{
+	for (uint64 i = 0; i < n; i++)
+	{
+		if (SPI_execute(psprintf("SELECT 1 FROM %s LIMIT 1", names[i]), true, 1) != SPI_OK_SELECT)
+			elog(ERROR, "crm.distribute(): could not read %s", names[i]);
+		if (SPI_processed > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("crm.distribute() needs crm's tables empty"),
+					 errdetail("%s holds rows. Citus would copy them into the shards through crm's triggers, "
+							   "which refuse rows whose references are not distributed yet.", names[i]),
+					 errhint("Call crm.distribute() right after CREATE EXTENSION crm, then load the rows "
+							 "through the coordinator: a data-only dump restores so (README: Scale-out on Citus).")));
+	}
+}
+
 /* Distributes what is not distributed yet; returns how many tables (and, in *reference, reference tables). */
 static int
 distribute_tables(int *reference)
 {
 	uint64		n = crm_exec(&tables_to_distribute, NULL, NULL, false, 0);
 	Datum	   *rels = palloc(sizeof(Datum) * (n + 1));
+	char	  **names = palloc(sizeof(char *) * (n + 1));
 	char	  **columns = palloc(sizeof(char *) * (n + 1));
 	bool		isnull;
 
 	for (uint64 i = 0; i < n; i++)
 	{
 		rels[i] = crm_get(i, 1, &isnull);
+		names[i] = OidOutputFunctionCall(F_REGCLASSOUT, rels[i]);
 		columns[i] = crm_get_text(i, 2);
 	}
+	require_empty(names, n);
 	*reference = 0;
 	for (uint64 i = 0; i < n; i++)
 	{

@@ -15,6 +15,10 @@ SELECT crm.distribute(); \echo SQLSTATE :SQLSTATE
 SET ROLE crm_regress_admin;
 SELECT crm.distribute(); \echo SQLSTATE :SQLSTATE
 SELECT crm._node_id_ranges(); \echo SQLSTATE :SQLSTATE
+SELECT crm._node_ids_past(ARRAY[]::text[], ARRAY[]::bigint[]); \echo SQLSTATE :SQLSTATE
 RESET ROLE;
+-- The floors crm.distribute() hands every node: both arrays are needed.
+SELECT crm._node_ids_past(NULL, ARRAY[]::bigint[]); \echo SQLSTATE :SQLSTATE
+SELECT crm._node_ids_past(ARRAY[]::text[], ARRAY[]::bigint[]);
 -- On a node without Citus there is no range to set.
 SELECT crm._node_id_ranges();

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # test/suites/citus/restore.sh: a data-only dump of the distributed installation restored
 # into a new distributed cluster, as the README's backup recipe says:
+#   0. crm.distribute() refuses an installation that already holds rows (55000): crm's
+#      tables are distributed empty, and the rows come after, through the coordinator;
 #   1. a new database on every node of the running cluster (a cluster of its own in
 #      Citus's metadata: its coordinator and every worker), CREATE EXTENSION crm and
 #      crm.distribute() on its coordinator;
@@ -53,8 +55,23 @@ restore_behind() {
   echo "$behind"
 }
 
+# citus_restore_not_empty: crm.distribute() refuses an installation that holds rows (55000),
+# in a database of the coordinator alone, and changes nothing.
+citus_restore_not_empty() {
+  local db=crm_citus_not_empty out
+  citus_psql 0 -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
+  citus_psql 0 -d "$db" -c 'SET client_min_messages = warning' -c 'CREATE EXTENSION citus' -c 'CREATE EXTENSION crm' \
+    -c "INSERT INTO crm.accounts (name) VALUES ('Loaded before')" >/dev/null
+  out="$(citus_val 0 -d "$db" -v VERBOSITY=verbose -c 'SELECT crm.distribute()' 2>&1 || true)"
+  grep -q "ERROR:  55000: crm.distribute() needs crm's tables empty" <<<"$out" || rel_fail "crm.distribute() over rows: $out"
+  expect "crm.distribute() over rows is refused (55000) and distributes nothing" "0" \
+    "$(citus_val 0 -d "$db" -c "SELECT count(*) FROM pg_dist_partition")"
+  citus_psql 0 -d postgres -c "DROP DATABASE $db WITH (FORCE)" >/dev/null
+}
+
 citus_restore_run() {
   local dump="$1" source_snapshot="$2" a="$3" b="$4" out got t acc s_work before
+  citus_restore_not_empty
   out="$(citus_restore_cluster)" || rel_fail "a new distributed cluster for the restore"
   case "$out" in "distributed "*) ;; *) rel_fail "crm.distribute() on the new cluster said: $out" ;; esac
   echo "ok - a new distributed cluster: $out"
