@@ -160,6 +160,24 @@ static CrmPlan ids_past = {
 	4, {TEXTARRAYOID, INT8ARRAYOID, INT8OID, INT8OID}
 };
 
+/*
+ * An admin stages import rows through the coordinator: Citus names account_id
+ * and staging_id in the INSERT it sends a shard, so crm_admin may write them
+ * here (trigger import_01_account holds the row to the session's account).
+ */
+static CrmPlan grant_staging = {
+	"GRANT INSERT (account_id, staging_id) ON crm.import_clients, crm.import_leads, crm.import_orders,"
+	" crm.import_invoices, crm.import_payments TO crm_admin",
+	0, {0}
+};
+
+/* The import's run goes to the account's worker (import/run.c): idempotent. */
+static CrmPlan delegate_import = {
+	"SELECT pg_catalog.create_distributed_function('crm._import_run(pg_catalog.int8, pg_catalog.timestamptz)',"
+	" 'account', colocate_with => 'crm.accounts', force_delegation => true)",
+	0, {0}
+};
+
 static CrmPlan workers_ids_past = {
 	"SELECT nodename || ':' || nodeport, success, result FROM pg_catalog.run_command_on_workers($1)",
 	1, {TEXTOID}
@@ -378,6 +396,8 @@ crm_distribute(PG_FUNCTION_ARGS)
 	moved = sum_worker_answers(&workers_id_ranges, NULL, &nodes);
 	done = distribute_tables(&reference);
 	crm_exec(&replicate_reference, NULL, NULL, false, 0);
+	crm_exec(&delegate_import, NULL, NULL, false, 0);
+	crm_exec(&grant_staging, NULL, NULL, false, 0);
 	past = move_past_rows();
 	crm_exec(&distributed_count, NULL, NULL, false, 1);
 	total = crm_get_int64(0, 1, NULL);

@@ -22,12 +22,34 @@ CREATE OR REPLACE TRIGGER import_00_stage BEFORE INSERT ON crm.import_invoices
 CREATE OR REPLACE TRIGGER import_00_stage BEFORE INSERT ON crm.import_payments
     FOR EACH STATEMENT EXECUTE FUNCTION crm._import_stage();
 
+CREATE OR REPLACE FUNCTION crm._import_stage_row() RETURNS trigger
+    LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_import_stage_row';
+REVOKE ALL ON FUNCTION crm._import_stage_row() FROM PUBLIC;
+COMMENT ON FUNCTION crm._import_stage_row() IS
+    'Trigger import_01_account of each staging table: a staged row is the session''s account''s (on Citus a crm role may name account_id, as Citus does in the INSERT it sends a shard); 42501 otherwise.';
+CREATE OR REPLACE TRIGGER import_01_account BEFORE INSERT ON crm.import_clients
+    FOR EACH ROW EXECUTE FUNCTION crm._import_stage_row();
+CREATE OR REPLACE TRIGGER import_01_account BEFORE INSERT ON crm.import_leads
+    FOR EACH ROW EXECUTE FUNCTION crm._import_stage_row();
+CREATE OR REPLACE TRIGGER import_01_account BEFORE INSERT ON crm.import_orders
+    FOR EACH ROW EXECUTE FUNCTION crm._import_stage_row();
+CREATE OR REPLACE TRIGGER import_01_account BEFORE INSERT ON crm.import_invoices
+    FOR EACH ROW EXECUTE FUNCTION crm._import_stage_row();
+CREATE OR REPLACE TRIGGER import_01_account BEFORE INSERT ON crm.import_payments
+    FOR EACH ROW EXECUTE FUNCTION crm._import_stage_row();
+
 CREATE OR REPLACE FUNCTION crm.import_run(as_of timestamptz DEFAULT now())
     RETURNS TABLE (batch_id bigint, kind text, staged bigint, imported bigint, rejected bigint)
     LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_import_run';
 REVOKE ALL ON FUNCTION crm.import_run(timestamptz) FROM PUBLIC;
 COMMENT ON FUNCTION crm.import_run(timestamptz) IS
     'Imports every row the account has staged (clients, leads, orders, invoices, payments) as of as_of; one row per kind: staged, imported, rejected (see crm.import_rejects).';
+
+CREATE OR REPLACE FUNCTION crm._import_run(account bigint, as_of timestamptz) RETURNS bigint[]
+    LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_import_run_in';
+REVOKE ALL ON FUNCTION crm._import_run(bigint, timestamptz) FROM PUBLIC;
+COMMENT ON FUNCTION crm._import_run(bigint, timestamptz) IS
+    'crm.import_run''s run on Citus, delegated by crm.distribute() to the worker that holds the account (its account argument, which must be the session''s): returns the batch id, then staged, imported and rejected of each kind.';
 
 CREATE OR REPLACE FUNCTION crm.import_staged()
     RETURNS TABLE (kind text, staged bigint)
@@ -65,7 +87,8 @@ GRANT INSERT (id, invoice_number, kind, amount, succeeded, failure_reason, exter
     ON crm.import_payments TO crm_admin;
 GRANT SELECT, DELETE ON crm.import_batches TO crm_admin;
 GRANT SELECT ON crm.import_rejects TO crm_admin;
-GRANT EXECUTE ON FUNCTION crm.import_run(timestamptz), crm.import_staged(), crm.import_clear() TO crm_admin;
+GRANT EXECUTE ON FUNCTION crm.import_run(timestamptz), crm._import_run(bigint, timestamptz), crm.import_staged(),
+    crm.import_clear() TO crm_admin;
 
 -- ---- what each table and column is ----
 COMMENT ON TABLE crm.import_clients IS

@@ -36,6 +36,7 @@
 #include "utils/builtins.h"
 #include "utils/inval.h"
 #include "utils/snapmgr.h"
+#include "tcop/pquery.h"
 
 #include "crm.h"
 #include "kit/by_key.h"
@@ -48,12 +49,30 @@
  * (SELECT crm.transition_lead(id, ...) FROM crm.leads ...) cannot reach the
  * account's other rows from there: Citus refuses the nested query, and crm
  * says why first.  Triggers on a worker's shards are where crm's rules run,
- * and pass.
+ * and pass; so does a statement that reads no table, a call Citus delegated
+ * to the account's worker (crm._import_run: SELECT * FROM crm._import_run(...)).
  */
+static bool
+statement_reads_no_table(void)
+{
+	PlannedStmt *stmt;
+	ListCell   *lc;
+
+	if (ActivePortal == NULL || ActivePortal->stmts == NIL)
+		return false;
+	stmt = linitial_node(PlannedStmt, ActivePortal->stmts);
+	foreach(lc, stmt->rtable)
+	{
+		if (lfirst_node(RangeTblEntry, lc)->rtekind == RTE_RELATION)
+			return false;
+	}
+	return true;
+}
+
 static void
 refuse_in_citus_task(void)
 {
-	if (!crm_citus_in_task() || DatumGetInt32(pg_trigger_depth(NULL)) > 0)
+	if (!crm_citus_in_task() || DatumGetInt32(pg_trigger_depth(NULL)) > 0 || statement_reads_no_table())
 		return;
 	ereport(ERROR,
 			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),

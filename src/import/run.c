@@ -9,9 +9,11 @@
  *							rejected (crm.import_rejects)
  *	crm.import_staged()		crm_import_staged: the rows staged now, per kind
  *	crm.import_clear()		crm_import_clear: removes them without importing
- * Trigger on each staging table:
+ * Triggers on each staging table:
  *	import_00_stage			BEFORE INSERT (statement): crm_import_stage takes
  *							the account's import lock, shared
+ *	import_01_account		BEFORE INSERT (row): crm_import_stage_row holds a
+ *							staged row to the session's account
  *
  * A run takes the account's import lock (kit/locks.h) alone: it waits for
  * the statements staging rows to end and holds new ones until it commits, so
@@ -25,18 +27,34 @@
  * crm.events (events.c); the run itself is one, import_run, with its batch
  * and counts.  as_of is the run's now: what it brings happened before it,
  * and a lead's deadline before it is already past.
+ *
+ * On Citus the run goes to the worker that holds the account's shards:
+ * crm.import_run() on the coordinator calls crm._import_run(account, as_of),
+ * a function crm.distribute() delegates there by its account argument
+ * (create_distributed_function, force_delegation), and the run's statements
+ * and triggers then execute in that worker's backend, on the local shards,
+ * where its write scope holds (kit/system_write.h) and where switching to
+ * the owner and back touches no placement another user's connection wrote.
+ * Run on the coordinator itself, its triggers would fire on the workers,
+ * outside the scope: crm._import_run refuses that (0A000).
+ *
+ * Functions (besides the above): crm._import_run(account, as_of)
+ *	crm_import_run_in: the run of crm.import_run on the account's worker;
+ *	returns its counts as an array
  */
 #include "postgres.h"
 
 #include "catalog/namespace.h"
 #include "catalog/pg_type_d.h"
 #include "funcapi.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 #include "events.h"
+#include "identity.h"
 #include "import/import.h"
 #include "kit/citus.h"
 #include "kit/locks.h"
@@ -58,6 +76,44 @@ crm_import_stage(PG_FUNCTION_ARGS)
 	crm_trigger_connect(&trig);
 	crm_lock_shared(account_id, CRM_LOCK_IMPORT);
 	return crm_trigger_return(&trig, NULL);
+}
+
+/*
+ * The account of a staged row: the session's.  A crm role may not write
+ * account_id on one server (its column grant); on Citus crm.distribute()
+ * grants it, as Citus names the column in the INSERT it sends a shard, and
+ * this trigger holds the row to the session's account there (the owner
+ * stages for any).
+ */
+enum
+{
+	STAGED_ACCOUNT, STAGED_NCOLUMNS
+};
+static const char *const staged_names[] = {"account_id"};
+static CrmColumnMap staged_columns = {"crm.import_*", STAGED_NCOLUMNS, staged_names};
+
+PG_FUNCTION_INFO_V1(crm_import_stage_row);
+Datum
+crm_import_stage_row(PG_FUNCTION_ARGS)
+{
+	CrmTrigger	trig;
+	CrmRow		row;
+	int64		account_id;
+	int64		given;
+
+	crm_trigger_start(&trig, fcinfo, "crm_import_stage_row", CRM_BEFORE, CRM_ON_INSERT);
+	if (trig.restoring || crm_actor_kind() == CRM_ACTOR_OWNER)
+		return crm_trigger_return(&trig, trig.new);
+	row = crm_trigger_row(&trig, trig.new, &staged_columns);
+	account_id = crm_require_account();
+	given = crm_row_int64(&row, STAGED_ACCOUNT, NULL);
+	if (given != account_id)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("cannot stage a row of account %lld", (long long) given),
+				 errdetail("The session acts in account %lld.", (long long) account_id),
+				 errhint("Leave account_id out: a staged row is the session's account's.")));
+	return crm_trigger_return(&trig, trig.new);
 }
 
 /* ---- the run ---- */
@@ -107,28 +163,12 @@ static ImportTable *const tables[IMPORT_NKINDS] = {
 	&crm_import_invoice_table, &crm_import_payment_table
 };
 
-/*
- * On Citus the import is refused: its rows pass rules that only crm's own
- * write may pass (kept numbers, dated history, invoices in the state their
- * payments give them), and through the coordinator those writes fire their
- * triggers on the worker nodes, where what crm's own write allows does not
- * reach; and a run reads as the schema owner and writes as the caller in one
- * transaction, which Citus refuses on the account's shards.
- */
-static void
-refuse_on_citus(const char *function)
+/* Whether crm's tables are Citus tables here (then a run goes to the account's worker). */
+static bool
+import_distributed(void)
 {
-	if (!crm_citus_active() ||
-		!crm_relation_is_distributed(get_relname_relid("import_clients", get_namespace_oid("crm", false))))
-		return;
-	ereport(ERROR,
-			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-			 errmsg("%s does not run on a Citus cluster", function),
-			 errdetail("An import writes rows only crm's own write may write (kept numbers, dated history, "
-					   "paid invoices); on Citus their triggers run on the worker nodes, which that write's "
-					   "permission does not reach."),
-			 errhint("Import into crm on one server before distributing it (a data-only dump of it restores "
-					 "into a new Citus cluster); on Citus, write the account's rows through crm's tables.")));
+	return crm_citus_active() &&
+		crm_relation_is_distributed(get_relname_relid("import_clients", get_namespace_oid("crm", false)));
 }
 
 static void
@@ -230,25 +270,17 @@ finish_run(ImportRun *run)
 	run_event(run, total);
 }
 
-/* crm.import_run(as_of timestamptz DEFAULT now()) */
-PG_FUNCTION_INFO_V1(crm_import_run);
-Datum
-crm_import_run(PG_FUNCTION_ARGS)
+/* A run's counts as an array: the batch, then staged, imported, rejected of each kind. */
+#define RUN_COUNTS (1 + 3 * IMPORT_NKINDS)
+
+/* The run, in this backend (see the header); its counts in counts[RUN_COUNTS]. */
+static void
+run_here(int64 account_id, TimestampTz as_of, int64 *counts)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	int64		account_id;
-	TimestampTz as_of;
 	ImportRun	run;
 	CrmUserSwitch user;
-
-	refuse_on_citus("crm.import_run()");
-	account_id = crm_require_account();
-	if (PG_ARGISNULL(0))
-		crm_error_null_argument("as_of", "Pass the time the import runs as of, or leave it out for now().");
-	as_of = PG_GETARG_TIMESTAMPTZ(0);
-	crm_check_time(as_of, "as_of");
-	refuse_hidden_customers();
-	InitMaterializedSRF(fcinfo, 0);
+	/* on a worker, the run's statements on the account's shards are Citus's to allow */
+	int			nesting = crm_citus_in_task() ? crm_citus_nesting_begin() : 0;
 
 	SPI_connect();
 	crm_lock(account_id, CRM_LOCK_IMPORT);
@@ -269,22 +301,119 @@ crm_import_run(PG_FUNCTION_ARGS)
 	crm_become_owner(&user);
 	finish_run(&run);
 	crm_restore_user(&user);
+	counts[0] = run.batch_id;
+	for (int k = 0; k < IMPORT_NKINDS; k++)
+	{
+		counts[1 + 3 * k] = run.counts[k].staged;
+		counts[2 + 3 * k] = run.counts[k].imported;
+		counts[3 + 3 * k] = run.counts[k].rejected;
+	}
+	SPI_finish();
+	crm_citus_nesting_end(nesting);
+}
+
+/* Citus delegates it to the account's worker: in FROM (a call in the select list of a
+ * statement a function runs is one Citus leaves alone), a custom plan (its account a value). */
+static CrmPlan run_on_worker = {
+	"SELECT * FROM crm._import_run($1, $2)", 2, {INT8OID, TIMESTAMPTZOID}, NULL, true
+};
+
+/* The run on the account's worker, through crm._import_run. */
+static void
+run_on_account_worker(int64 account_id, TimestampTz as_of, int64 *counts)
+{
+	Datum		args[2] = {Int64GetDatum(account_id), TimestampTzGetDatum(as_of)};
+	Datum	   *elems;
+	bool	   *nulls;
+	bool		isnull;
+	int			n;
+
+	SPI_connect();
+	crm_exec(&run_on_worker, args, NULL, false, 1);
+	deconstruct_array(DatumGetArrayTypeP(crm_get(0, 1, &isnull)), INT8OID, 8, FLOAT8PASSBYVAL,
+					  TYPALIGN_DOUBLE, &elems, &nulls, &n);
+	if (n != RUN_COUNTS)
+		elog(ERROR, "crm._import_run returned %d counts, not %d", n, RUN_COUNTS);
+	for (int i = 0; i < n; i++)
+		counts[i] = DatumGetInt64(elems[i]);
+	SPI_finish();
+}
+
+/* crm.import_run(as_of timestamptz DEFAULT now()) */
+PG_FUNCTION_INFO_V1(crm_import_run);
+Datum
+crm_import_run(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int64		account_id = crm_require_account();
+	TimestampTz as_of;
+	int64		counts[RUN_COUNTS];
+
+	if (PG_ARGISNULL(0))
+		crm_error_null_argument("as_of", "Pass the time the import runs as of, or leave it out for now().");
+	as_of = PG_GETARG_TIMESTAMPTZ(0);
+	crm_check_time(as_of, "as_of");
+	refuse_hidden_customers();
+	InitMaterializedSRF(fcinfo, 0);
+
+	if (import_distributed() && !crm_citus_in_task())
+		run_on_account_worker(account_id, as_of, counts);
+	else
+		run_here(account_id, as_of, counts);
 	for (int k = 0; k < IMPORT_NKINDS; k++)
 	{
 		Datum		values[5];
 		bool		nulls[5] = {false, false, false, false, false};
 		MemoryContext old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
 
-		values[0] = Int64GetDatum(run.batch_id);
+		values[0] = Int64GetDatum(counts[0]);
 		values[1] = CStringGetTextDatum(crm_import_kind_names[k]);
-		values[2] = Int64GetDatum(run.counts[k].staged);
-		values[3] = Int64GetDatum(run.counts[k].imported);
-		values[4] = Int64GetDatum(run.counts[k].rejected);
+		values[2] = Int64GetDatum(counts[1 + 3 * k]);
+		values[3] = Int64GetDatum(counts[2 + 3 * k]);
+		values[4] = Int64GetDatum(counts[3 + 3 * k]);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		MemoryContextSwitchTo(old);
 	}
-	SPI_finish();
 	return (Datum) 0;
+}
+
+/*
+ * crm._import_run(account, as_of): crm.import_run's run on the account's
+ * Citus worker (see the header); the account must be the session's.
+ */
+PG_FUNCTION_INFO_V1(crm_import_run_in);
+Datum
+crm_import_run_in(PG_FUNCTION_ARGS)
+{
+	int64		account_id;
+	TimestampTz as_of;
+	int64		counts[RUN_COUNTS];
+	Datum		elems[RUN_COUNTS];
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		crm_error_null_argument(PG_ARGISNULL(0) ? "account" : "as_of", "Call crm.import_run(as_of) instead.");
+	account_id = PG_GETARG_INT64(0);
+	as_of = PG_GETARG_TIMESTAMPTZ(1);
+	if (account_id != crm_require_account())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("cannot import into account %lld", (long long) account_id),
+				 errdetail("The session acts in account %lld.", (long long) crm_require_account()),
+				 errhint("Call crm.import_run(as_of): it imports into the session's account.")));
+	if (import_distributed() && !crm_citus_in_task())
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("crm._import_run() ran on the Citus coordinator"),
+				 errdetail("An import's rows pass rules only crm's own write may pass, which reaches their "
+						   "triggers only on the worker that holds the account; Citus did not send the call there."),
+				 errhint("Call crm.distribute() again (it delegates crm._import_run to the account's worker), "
+						 "then crm.import_run(as_of) in a transaction of its own.")));
+	crm_check_time(as_of, "as_of");
+	refuse_hidden_customers();
+	run_here(account_id, as_of, counts);
+	for (int i = 0; i < RUN_COUNTS; i++)
+		elems[i] = Int64GetDatum(counts[i]);
+	PG_RETURN_ARRAYTYPE_P(construct_array(elems, RUN_COUNTS, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 }
 
 /* crm.import_staged(): the rows the account has staged, per kind. */
@@ -297,7 +426,6 @@ crm_import_staged(PG_FUNCTION_ARGS)
 	CrmUserSwitch user;
 	int64		counts[IMPORT_NKINDS];
 
-	refuse_on_citus("crm.import_staged()");
 	arg = Int64GetDatum(crm_require_account());
 	InitMaterializedSRF(fcinfo, 0);
 	SPI_connect();
@@ -327,7 +455,6 @@ crm_import_clear(PG_FUNCTION_ARGS)
 	CrmUserSwitch user;
 	int64		n = 0;
 
-	refuse_on_citus("crm.import_clear()");
 	account_id = crm_require_account();
 	arg = Int64GetDatum(account_id);
 	SPI_connect();
