@@ -49,7 +49,7 @@ CREATE OR REPLACE FUNCTION crm._import_run(account bigint, as_of timestamptz) RE
     LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_import_run_in';
 REVOKE ALL ON FUNCTION crm._import_run(bigint, timestamptz) FROM PUBLIC;
 COMMENT ON FUNCTION crm._import_run(bigint, timestamptz) IS
-    'crm.import_run''s run on Citus, delegated by crm.distribute() to the worker that holds the account (its account argument, which must be the session''s): returns the batch id, then staged, imported and rejected of each kind.';
+    'The run of crm.import_run on Citus, delegated by crm.distribute() to the worker that holds the account (its account argument, which must be the session''s): returns the batch id, then staged, imported and rejected of each kind.';
 
 CREATE OR REPLACE FUNCTION crm.import_staged()
     RETURNS TABLE (kind text, staged bigint)

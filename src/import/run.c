@@ -13,7 +13,9 @@
  *	import_00_stage			BEFORE INSERT (statement): crm_import_stage takes
  *							the account's import lock, shared
  *	import_01_account		BEFORE INSERT (row): crm_import_stage_row holds a
- *							staged row to the session's account
+ *							staged row to the session's account; on a Citus
+ *							shard it takes the lock (the statement's trigger
+ *							there cannot tell whose rows come)
  *
  * A run takes the account's import lock (kit/locks.h) alone: it waits for
  * the statements staging rows to end and holds new ones until it commits, so
@@ -72,6 +74,8 @@ crm_import_stage(PG_FUNCTION_ARGS)
 	crm_trigger_start_statement(&trig, fcinfo, "crm_import_stage", CRM_BEFORE, CRM_ON_INSERT, false);
 	if (trig.restoring)
 		return crm_trigger_return(&trig, NULL); /* staged rows as dumped, of their accounts */
+	if (crm_citus_in_task())
+		return crm_trigger_return(&trig, NULL); /* on a shard: import_01_account locks, per row */
 	account_id = crm_require_account();
 	crm_trigger_connect(&trig);
 	crm_lock_shared(account_id, CRM_LOCK_IMPORT);
@@ -102,17 +106,22 @@ crm_import_stage_row(PG_FUNCTION_ARGS)
 	int64		given;
 
 	crm_trigger_start(&trig, fcinfo, "crm_import_stage_row", CRM_BEFORE, CRM_ON_INSERT);
-	if (trig.restoring || crm_actor_kind() == CRM_ACTOR_OWNER)
+	if (trig.restoring)
 		return crm_trigger_return(&trig, trig.new);
 	row = crm_trigger_row(&trig, trig.new, &staged_columns);
-	account_id = crm_require_account();
 	given = crm_row_int64(&row, STAGED_ACCOUNT, NULL);
-	if (given != account_id)
+	if (crm_actor_kind() != CRM_ACTOR_OWNER && given != (account_id = crm_require_account()))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("cannot stage a row of account %lld", (long long) given),
 				 errdetail("The session acts in account %lld.", (long long) account_id),
 				 errhint("Leave account_id out: a staged row is the session's account's.")));
+	if (crm_citus_in_task())
+	{
+		/* on a shard the row's account is the one whose lock is beside it (held once per transaction) */
+		crm_trigger_connect(&trig);
+		crm_lock_shared(given, CRM_LOCK_IMPORT);
+	}
 	return crm_trigger_return(&trig, trig.new);
 }
 

@@ -171,6 +171,9 @@ DROP TRIGGER regress_refuse ON crm.leads;
 SET ROLE crm_regress_importer;
 SELECT * FROM crm.import_run(NULL);
 SELECT * FROM crm.import_run('infinity');
+-- crm._import_run, the run crm.import_run hands a Citus worker: the session's account only.
+SELECT crm._import_run(8702, '2024-01-01 00:00:00+00');
+SELECT crm._import_run(NULL, '2024-01-01 00:00:00+00');
 RESET ROLE;
 SET ROLE crm_regress_hidden_importer;
 SELECT * FROM crm.import_run();
