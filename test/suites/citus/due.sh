@@ -35,23 +35,12 @@ FROM pg_trigger WHERE tgfoid IN ('crm._record_event'::regproc, 'crm._outbox_wake
 SQL
 fi
 
-due_q() { citus_val 0 "$@"; }
-due_expect() {  # due_expect LABEL WANT GOT
-  [ "$2" = "$3" ] || rel_fail "due: $1: wanted [$2], got [$3]"
-  echo "ok - due: $1"
-}
-# due_in ACCOUNT SQL: one transaction through the coordinator in ACCOUNT (SET LOCAL, as a
-# tenant session sets it), as the owner; due_tenant ACCOUNT SQL: the same as a member of
+# due_q, due_expect, due_in ACCOUNT SQL: citus_q, citus_expect, citus_in_account
+# (lib/citus.sh) as the owner; due_tenant ACCOUNT SQL: the same as a member of
 # crm_service and crm_admin, whose due work is its account's.
-due_in() {
-  due_q <<SQL
-SET citus.propagate_set_commands = 'local';
-BEGIN;
-SET LOCAL crm.account_id = $1;
-$2
-COMMIT;
-SQL
-}
+due_q() { citus_q "$@"; }
+due_expect() { citus_expect "due: $1" "$2" "$3"; }
+due_in() { citus_in_account "$@"; }
 due_tenant() { due_in "$1" "SET LOCAL ROLE crm_due_tenant;
 $2"; }
 due_q -c "DO \$\$ BEGIN IF to_regrole('crm_due_tenant') IS NULL THEN

@@ -33,23 +33,11 @@ citus_build || rel_fail "Citus is not available"
 citus_cluster_start || rel_fail "the Citus cluster did not start"
 : "${CITUS_SHARD_COUNT:=8}"
 
-# q SQL...: the coordinator, as the owner; v: one value.
-q() { citus_val 0 ${IN_USER:+-U "$IN_USER"} "$@"; }
-expect() {  # expect LABEL WANT GOT
-  [ "$2" = "$3" ] || rel_fail "$1: wanted [$2], got [$3]"
-  echo "ok - $1"
-}
-# in_account ACCOUNT SQL: one transaction through the coordinator in ACCOUNT, as a
-# tenant session sets it (SET LOCAL, propagated to the workers); prints the results.
-in_account() {
-  q <<SQL
-SET citus.propagate_set_commands = 'local';
-BEGIN;
-SET LOCAL crm.account_id = $1;
-$2
-COMMIT;
-SQL
-}
+# q SQL...: the coordinator, as the owner (or $CITUS_USER); expect LABEL WANT GOT;
+# in_account ACCOUNT SQL: one transaction in ACCOUNT (lib/citus.sh).
+q() { citus_q "$@"; }
+expect() { citus_expect "$@"; }
+in_account() { citus_in_account "$@"; }
 # refused LABEL SQLSTATE ACCOUNT SQL: the transaction fails with that SQLSTATE.
 refused() {
   local out
@@ -214,7 +202,7 @@ limit "a crm function called per row of a distributed table" "$A" \
 # Citus opens its connections to the workers as the session's role: tenant roles log in.
 q -c "SET client_min_messages = warning" -c "DROP ROLE IF EXISTS crm_citus_app" \
   -c "CREATE ROLE crm_citus_app LOGIN IN ROLE crm_service, crm_manager" >/dev/null
-IN_USER=crm_citus_app limit "client reads as an employee (crm_service, crm.employee_id set)" "$A" \
+CITUS_USER=crm_citus_app limit "client reads as an employee (crm_service, crm.employee_id set)" "$A" \
   "SET LOCAL crm.employee_id = $ANNA_A; SELECT count(*) FROM crm.clients;"
 # A session-level SET crm.account_id does not reach the workers: crm says so there.
 out="$(citus_val 0 -U crm_citus_app -v VERBOSITY=verbose -c "SET citus.propagate_set_commands = 'local'" \
@@ -232,7 +220,7 @@ L_C="$(in_account "$A" "INSERT INTO crm.leads (contact_name) VALUES ('Commented'
 in_account "$A" "SELECT (crm.transition_lead($L_C, $S_WORK_A, 'qualified by phone')).status_id;" >/dev/null
 known "a transition's comment reaches the history" \
   "SELECT detail->>'comment' = 'qualified by phone' FROM crm.lead_events WHERE account_id = $A AND lead_id = $L_C AND kind = 'status_changed'"
-hidden_sees="$(IN_USER=crm_citus_app in_account "$A" "SET LOCAL crm.employee_id = $HIDDEN_A; SELECT count(*) FROM crm.clients;" 2>/dev/null || echo refused)"
+hidden_sees="$(CITUS_USER=crm_citus_app in_account "$A" "SET LOCAL crm.employee_id = $HIDDEN_A; SELECT count(*) FROM crm.clients;" 2>/dev/null || echo refused)"
 case "$hidden_sees" in
   0) echo "ok - an employee without can_see_customers reads no client" ;;
   refused) echo "ok - an employee without can_see_customers reads no client (refused: see the limit above)" ;;

@@ -20,6 +20,12 @@
 #   citus_val NODE [ARGS]       the same, unaligned, tuples only (for values)
 #   citus_port NODE             the node's TCP port on 127.0.0.1
 #   citus_env NODE              prints PGHOST=... PGPORT=... for `env $(citus_env 0) cmd`
+#   citus_q [ARGS]              citus_val on the coordinator, as $CITUS_USER when set
+#                               (else the owner)
+#   citus_expect LABEL WANT GOT "ok - LABEL" when GOT is WANT, else rel_fail (common.sh)
+#   citus_in_account ACCOUNT SQL  one transaction through the coordinator in ACCOUNT, as
+#                               a tenant session sets it (SET LOCAL crm.account_id,
+#                               propagated to the workers); prints the results
 #   citus_cluster_stop          stops every node (fast); removes $CITUS_DIR unless
 #                               CRM_KEEP_CLUSTER=1
 #
@@ -69,6 +75,20 @@ citus_psql() {
   "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$CITUS_DIR/n$n" -p "${CITUS_PORTS[$n]}" -U postgres -d "$CITUS_DB" "$@"
 }
 citus_val() { local n="$1"; shift; citus_psql "$n" -At "$@"; }
+citus_q() { citus_val 0 ${CITUS_USER:+-U "$CITUS_USER"} "$@"; }
+citus_expect() {
+  [ "$2" = "$3" ] || rel_fail "$1: wanted [$2], got [$3]"
+  echo "ok - $1"
+}
+citus_in_account() {
+  citus_q <<SQL
+SET citus.propagate_set_commands = 'local';
+BEGIN;
+SET LOCAL crm.account_id = $1;
+$2
+COMMIT;
+SQL
+}
 
 citus_port_in_use() { (exec 9<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
