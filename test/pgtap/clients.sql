@@ -53,7 +53,9 @@ INSERT INTO crm.clients (name) VALUES ('Olena') RETURNING id AS olena \gset
 INSERT INTO crm.client_phones (client_id, raw) VALUES (:olena, '067 123 45 67');
 SELECT is((SELECT phone FROM crm.client_phones WHERE client_id = :olena), '+380671234567',
     'UA account: 067 123 45 67 is stored as +380671234567');
-SELECT is((SELECT count(*) FROM crm.clients WHERE account_id = :ru), 0::bigint, 'clients of another account are invisible');
+-- (read apart: on Citus a statement on one account's shard runs whole on its worker)
+SELECT count(*) AS ru_seen FROM crm.clients WHERE account_id = :ru \gset
+SELECT is(:ru_seen::bigint, 0::bigint, 'clients of another account are invisible');
 RESET ROLE;
 
 -- The right to see customers.
