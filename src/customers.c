@@ -34,6 +34,7 @@
 #include "actor.h"
 #include "clients.h"
 #include "crm.h"
+#include "kit/citus.h"
 #include "customers.h"
 #include "identity.h"
 
@@ -71,7 +72,7 @@ refuse_customer_data(CrmTrigger *t, const char *column)
 {
 	Relation	rel = t->data->tg_relation;
 	const char *table = psprintf("%s.%s", get_namespace_name(RelationGetNamespace(rel)),
-								 RelationGetRelationName(rel));
+								 crm_citus_table_name(rel));
 	const char *employee = crm_actor_employee_text();
 	bool		no_account;
 	int64		account_id = crm_actor_account(&no_account);

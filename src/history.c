@@ -47,7 +47,7 @@ crm_append_only(PG_FUNCTION_ARGS)
 	const char *table;
 
 	crm_trigger_start(&trig, fcinfo, "crm_append_only", CRM_BEFORE, GUARDED_EVENTS);
-	table = RelationGetRelationName(trig.data->tg_relation);
+	table = crm_citus_table_name(trig.data->tg_relation);
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("rows of \"crm.%s\" cannot be %s", table, event_verb(&trig)),
@@ -65,7 +65,7 @@ crm_forbid_delete(PG_FUNCTION_ARGS)
 	Trigger    *trigger;
 
 	crm_trigger_start(&trig, fcinfo, "crm_forbid_delete", CRM_BEFORE, GUARDED_EVENTS);
-	table = RelationGetRelationName(trig.data->tg_relation);
+	table = crm_citus_table_name(trig.data->tg_relation);
 	trigger = trig.data->tg_trigger;
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),

@@ -15,6 +15,7 @@
 #include "utils/memutils.h"
 
 #include "crm.h"
+#include "kit/citus.h"
 #include "lead_rules.h"
 
 static CrmBackendCache rules_cache = {
@@ -106,7 +107,8 @@ read_rules(CrmLeadRules *r)
 												 ALLOCSET_SMALL_SIZES);
 
 	SPI_connect();
-	crm_become_owner(&user);
+	/* as the caller on the Citus coordinator, after the caller's writes (kit/citus.h) */
+	crm_become_owner_to_read(&user, "status_transitions");
 	read_types(r, memory);
 	read_statuses(r, memory);
 	read_transitions(r, memory);

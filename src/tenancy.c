@@ -337,7 +337,7 @@ crm_account_guard(PG_FUNCTION_ARGS)
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("new row violates row-level security policy for table \"%s\"",
-					RelationGetRelationName(trig.data->tg_relation)),
+					crm_citus_table_name(trig.data->tg_relation)),
 			 errdetail("The row's account_id %lld is not the session's account.",
 					   (long long) DatumGetInt64(account)),
 			 errhint("Write rows of the account named by crm.account_id only.")));

@@ -54,6 +54,7 @@
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
+#include "kit/citus.h"
 #include "kit/relcache.h"
 #include "kit/trigger.h"
 #include "values.h"
@@ -322,7 +323,7 @@ read_value_columns(ValueTrigger *vt, Trigger *trigger, Relation rel)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 	const char *table = psprintf("%s.%s", get_namespace_name(RelationGetNamespace(rel)),
-								 RelationGetRelationName(rel));
+								 crm_citus_table_name(rel));
 
 	vt->valid = false;
 	if (vt->columns != NULL)

@@ -18,6 +18,7 @@
 #include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
 
 #include "kit/citus.h"
 #include "kit/relcache.h"
@@ -65,6 +66,22 @@ crm_citus_in_task(void)
 	const char *name = GetConfigOption("application_name", true, false);
 
 	return crm_citus_active() && name != NULL && strncmp(name, "citus_internal", 14) == 0;
+}
+
+const char *
+crm_citus_table_name(Relation rel)
+{
+	const char *name = RelationGetRelationName(rel);
+	const char *tail = strrchr(name, '_');
+	char	   *table;
+
+	if (tail == NULL || tail[1] == '\0' || strspn(tail + 1, "0123456789") != strlen(tail + 1) ||
+		!crm_citus_in_task())
+		return name;
+	table = pnstrdup(name, tail - name);
+	if (!OidIsValid(get_relname_relid(table, RelationGetNamespace(rel))))
+		return name;
+	return table;
 }
 
 void

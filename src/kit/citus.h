@@ -53,6 +53,13 @@ extern bool crm_citus_active(void);
 extern bool crm_citus_in_task(void);
 
 /*
+ * The name of the table a trigger fires for: in a task on a Citus worker the
+ * relation is a shard (<table>_<shard id>), and crm's messages name the table.
+ */
+#include "utils/relcache.h"
+extern const char *crm_citus_table_name(Relation rel);
+
+/*
  * crm_become_owner for a read of crm.<table>, except on the Citus
  * coordinator when the caller may read the table itself (its policies
  * decide what it sees): Citus refuses a connection as another user to a

@@ -15,6 +15,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
+#include "kit/citus.h"
 #include "kit/relcache.h"
 #include "kit/restore.h"
 #include "kit/spi.h"
@@ -258,7 +259,7 @@ crm_trigger_arg_columns(CrmTrigger *t)
 			elog(ERROR, "crm: trigger \"%s\" names more than %d columns",
 				 trigger->tgname, CRM_MAX_ARG_COLUMNS);
 		snprintf(a->table, sizeof(a->table), "%s.%s",
-				 get_namespace_name(RelationGetNamespace(rel)), RelationGetRelationName(rel));
+				 get_namespace_name(RelationGetNamespace(rel)), crm_citus_table_name(rel));
 		for (int i = 0; i < trigger->tgnargs; i++)
 		{
 			strlcpy(a->names[i], trigger->tgargs[i], NAMEDATALEN);
