@@ -2,8 +2,9 @@ BEGIN;
 SELECT plan(33);
 
 SELECT crm_test.company('Calls Co') AS a \gset
-SELECT set_config('crm.account_id', :'a', true);
-SELECT set_config('crm.employee_id', crm_test.id('employees', :a, 'Anna')::text, true);
+SELECT crm_test.id('employees', :a, 'Anna') AS anna \gset
+SET LOCAL crm.account_id = :'a';
+SET LOCAL crm.employee_id = :'anna';
 SET LOCAL timezone = 'UTC';
 INSERT INTO crm.clients (name, email, category) VALUES ('Ivan', 'ivan@example.com', 'client') RETURNING id AS c \gset
 INSERT INTO crm.invoices (client_id, amount) VALUES (:c, 100) RETURNING id AS i \gset

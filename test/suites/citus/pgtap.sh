@@ -62,7 +62,7 @@ citus_pgtap_file() {
   awk -f "$CITUS_PGTAP_DIR/pgtap_steps.awk" "$1" > "$steps"
   # the files' own test triggers need unsafe triggers allowed; a function created after a
   # multi-shard statement needs the transaction's statements sequential
-  if out="$(env $(citus_env 0) PGOPTIONS='-c citus.enable_unsafe_triggers=on -c citus.multi_shard_modify_mode=sequential -c citus.propagate_set_commands=local' \
+  if out="$(env $(citus_env 0) PGOPTIONS='-c citus.enable_unsafe_triggers=on -c citus.multi_shard_modify_mode=sequential -c citus.propagate_set_commands=local -c statement_timeout=60s' \
               pg_prove --verbose "$steps" 2>&1)"; then return 0; fi
   grep -m1 -E '^not ok|ERROR|^# +(Failed|Looks like)' <<<"$out" | cut -c1-200
   return 1
