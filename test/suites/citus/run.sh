@@ -20,7 +20,8 @@
 #   7. a data-only dump through the coordinator, restored on one server and into a new
 #      distributed cluster (restore.sh: every row as dumped; crm.distribute() again moves
 #      every node's sequences past the restored ids of its range; both accounts write on);
-#   8. the pgTAP files named in pgtap.list, through the coordinator (none yet);
+#   8. the pgTAP files named in pgtap.list, through the coordinator, a transaction per
+#      step (pgtap.sh);
 #   9. an update (crm's code replayed) on the distributed installation: refused as
 #      Citus propagates it; node by node, with DDL propagation off, it works.
 # Prints the time it took.
