@@ -24,7 +24,7 @@ BEGIN {
   assertions = " is isnt ok results_eq results_ne set_eq bag_eq throws_ok throws_like lives_ok is_empty isnt_empty" \
                " cmp_ok matches imatches alike unalike row_eq pass fail "
 }
-/^(SELECT crm_test\.act\(|RESET ROLE;|SET LOCAL ROLE )/ && began {
+/^(SELECT crm_test\.act\(|RESET ROLE;|SET LOCAL ROLE )/ && began && !stmt {
   # the account and the employee by SET LOCAL, which Citus passes on to the workers (set_config
   # it does not); the others on the coordinator
   print "SELECT 'DO ' || quote_literal('BEGIN ' || string_agg(CASE WHEN n IN ('crm.account_id', 'crm.employee_id') THEN format('EXECUTE %L;', format('SET LOCAL %s = %L', n, v))" \
@@ -58,6 +58,7 @@ function scan(line, from,    i, c) {
     else if (substr(line, i, 2) == "--") break
     else if (c == "(") depth++
     else if (c == ")") { if (--depth == 0 && after == 0) { after = 1; continue } }
+    else if (c == "\\" && depth == 0) { print buf line; stmt = 0; return }  # ends at \gset: as it is
     else if (c == ";" && depth == 0) {
       if (after == 1) line = substr(line, 1, i - 1) " FROM pg_catalog.pg_namespace WHERE nspname = 'pg_catalog'" substr(line, i)
       print buf line
