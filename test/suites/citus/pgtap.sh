@@ -66,8 +66,20 @@ citus_pgtap_file() {
   # multi-shard statement needs the transaction's statements sequential
   if out="$(env $(citus_env 0) PGOPTIONS='-c citus.enable_unsafe_triggers=on -c citus.multi_shard_modify_mode=sequential -c citus.propagate_set_commands=local -c statement_timeout=60s' \
               pg_prove --verbose "$steps" 2>&1)"; then return 0; fi
-  grep -m1 -E '^not ok|ERROR|^# +(Failed|Looks like)' <<<"$out" | cut -c1-200
+  grep -m1 -E '^not ok|ERROR|^# +(Failed|Looks like)' <<<"$out" | citus_pgtap_line "$1" "$steps" | cut -c1-200
   return 1
+}
+
+# citus_pgtap_line FILE STEPS: psql's "psql:STEPS:N:" made "FILE:M:", M the line of FILE
+# (each cut adds four lines to STEPS, its last one ":crm_step_settings;").
+citus_pgtap_line() {
+  local line n
+  IFS= read -r line || return 0
+  if [[ "$line" =~ ^psql:[^:]*:([0-9]+):(.*)$ ]]; then
+    n="${BASH_REMATCH[1]}"
+    line="${1#"$REL_ROOT/"}:$((n - 4 * $(head -n "$n" "$2" | grep -c '^:crm_step_settings;$'))):${BASH_REMATCH[2]}"
+  fi
+  printf '%s\n' "$line"
 }
 
 citus_pgtap_run() {
