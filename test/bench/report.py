@@ -98,7 +98,7 @@ md.append(f"- Machine: {machine}")
 md.append(f"- crm: commit {os.environ.get('BENCH_COMMIT', 'unknown')}")
 md.append(f"- Run: scales {', '.join(scales)}; {secs} s per point; clients {clients}; {rounds} round(s), "
           "variants interleaved point by point; pgbench -M prepared; medians over rounds")
-md.append(f"- Cluster: throwaway; {commit_mode}"
+md.append(f"- Cluster: {os.environ.get('BENCH_CLUSTER', 'throwaway')}; {commit_mode}"
           + (" (the CPU cost of the rules, no disk flush per commit)" if "synchronous_commit off" in commit_mode else "")
           + "; every variant is a database of the same cluster, copied from one "
           "generated database, run as the superuser (row-level security bypassed in all three alike)")
