@@ -1,7 +1,7 @@
 """report.py REGISTRY RAW NOTES OUTDIR SECONDS CLIENTS ROUNDS PGVERSION COMMIT_MODE: writes report.md and results.csv.
 
 REGISTRY: test/bench/workloads.tsv (name kind items title).
-RAW rows (tab-separated): scale workload variant clients tps transactions p50_ms p95_ms mean_ms items [cpu_us [instr]]
+RAW rows (tab-separated): scale workload variant clients tps transactions p50_ms p95_ms mean_ms items [cpu_us [instr [load]]]
 (items: for a `once` workload, how many rows or due items its one transaction processed; cpu_us:
 with --cpu, the server's CPU time per transaction of the point, in µs; instr: with --instructions,
 the instructions the server ran per transaction, counted by callgrind).
@@ -28,7 +28,7 @@ for line in open(registry):
     ORDER.append(name)
     KIND[name], TITLES[name] = ("once" if kind == "large" else kind), title
 
-points, items, cpus = {}, {}, {}
+points, items, cpus, loads = {}, {}, {}, {}   # loads: the 1-minute load average at the end of each point
 rounds_cpu, rounds_unit, rounds_instr = {}, {}, {}   # (scale, wl, v, c) -> per round, in order: CPU µs/tx, ms per transaction
 for row in csv.reader(open(raw), delimiter="\t"):
     scale, wl, v, c, tps, n, p50, p95, mean, nitems = row[:10]
@@ -41,6 +41,8 @@ for row in csv.reader(open(raw), delimiter="\t"):
         items[(scale, wl)] = int(nitems)
     if len(row) > 10 and row[10]:
         cpus.setdefault((scale, wl, v, int(c)), []).append(float(row[10]))
+    if len(row) > 12 and row[12]:
+        loads.setdefault((scale, wl, v, int(c)), []).append(float(row[12]))
 med = {k: tuple(statistics.median(x[i] for x in vals) for i in range(4)) for k, vals in points.items()}
 cpu_med = {k: statistics.median(vals) for k, vals in cpus.items()}
 scales = sorted({k[0] for k in med}, key=float)
@@ -102,6 +104,10 @@ md.append(f"- Cluster: {os.environ.get('BENCH_CLUSTER', 'throwaway')}; {commit_m
           + (" (the CPU cost of the rules, no disk flush per commit)" if "synchronous_commit off" in commit_mode else "")
           + "; every variant is a database of the same cluster, copied from one "
           "generated database, run as the superuser (row-level security bypassed in all three alike)")
+if loads:
+    all_loads = sorted(x for xs in loads.values() for x in xs)
+    md.append(f"- Load (the 1-minute load average at the end of each point, /proc/loadavg): min {all_loads[0]:.2f}, "
+              f"median {statistics.median(all_loads):.2f}, max {all_loads[-1]:.2f} over {len(all_loads)} points")
 md.append("- Variants: `bare` = crm's tables, indexes and foreign keys with every trigger disabled, rows "
           "written whole by the client; `crm` = the extension; `plpgsql` = crm's tables with its triggers "
           "replaced by test/bench/plpgsql/*.sql; `floor` = the bare database, and every row crm writes "
@@ -293,6 +299,36 @@ if len(scales) > 1:
             continue
         g = ratio(vals[-1], vals[0])
         md.append(f"| {wl} | " + " | ".join(fmt(v, 3) for v in vals) + f" | {fmt(g)}× |")
+    md.append("")
+
+if len(scales) > 1 and (cpus or any(x is not None for xs in rounds_instr.values() for x in xs)):
+    lo, hi = scales[0], scales[-1]
+    md.append(f"## Cost growth, scale {lo} → {hi} (per operation: CPU µs and instructions per transaction, per item for a one-transaction workload)\n")
+    md.append("The server's cost of one operation at the first and the last scale of the run, median over rounds, and "
+              "its growth (last ÷ first; target ≤ 1.5).  `load`: the 1-minute load average at the end of the "
+              "last scale's point.\n")
+    md.append("| workload | variant | clients | CPU µs " + lo + " | CPU µs " + hi + " | CPU growth | instr " + lo
+              + " | instr " + hi + " | instr growth | load | over 1.5× |")
+    md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+
+    def unit(scale, wl, x):
+        n = items.get((scale, wl)) if KIND[wl] == "once" else None
+        return None if x is None else (x / n if n else x)
+    for wl in ORDER:
+        for v in VARIANTS + ["before"]:
+            for c in sorted({k[3] for k in med if k[1] == wl and k[2] == v}):
+                cl, ch = unit(lo, wl, cpu_med.get((lo, wl, v, c))), unit(hi, wl, cpu_med.get((hi, wl, v, c)))
+                il = [x for x in rounds_instr.get((lo, wl, v, c), []) if x is not None]
+                ih = [x for x in rounds_instr.get((hi, wl, v, c), []) if x is not None]
+                il = unit(lo, wl, statistics.median(il)) if il else None
+                ih = unit(hi, wl, statistics.median(ih)) if ih else None
+                if cl is None and ch is None and il is None and ih is None:
+                    continue
+                gc, gi = ratio(ch, cl), ratio(ih, il)
+                ld = loads.get((hi, wl, v, c))
+                over = [f"{n} {g:.2f}×" for n, g in (("CPU", gc), ("instructions", gi)) if g is not None and g > 1.5]
+                md.append(f"| {wl} | {v} | {c} | {fmt(cl, 1)} | {fmt(ch, 1)} | {fmt(gc)} | {fmt(il, 0)} | {fmt(ih, 0)} | "
+                          f"{fmt(gi)} | {fmt(statistics.median(ld) if ld else None)} | {'; '.join(over) or '—'} |")
     md.append("")
 
 if notes_rows:

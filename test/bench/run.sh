@@ -301,7 +301,8 @@ point() {
   n="$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<<"$out")"
   lat="$(latencies "$dir"/l.*)"
   [ -z "$CPU_MS" ] || cpu="$(awk -v ms="$CPU_MS" -v n="$n" 'BEGIN { if (n > 0) printf "%.1f", ms * 1000 / n }')"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scale" "$wl" "$v" "$c" "$tps" "$n" "${lat// /	}" "$items" "$cpu" "$instr" >> "$RAW"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scale" "$wl" "$v" "$c" "$tps" "$n" "${lat// /	}" "$items" "$cpu" "$instr" \
+    "$(cut -d' ' -f1 /proc/loadavg)" >> "$RAW"
   printf '  %-16s %-8s c=%-2s tps=%-10s p50/p95/mean ms=%s%s%s\n' "$wl" "$v" "$c" "$tps" "$lat" "${cpu:+ cpu µs/tx=$cpu}" "${instr:+ instructions/tx=$instr}" >&2
   f="$(variant_file "$wl" "$v" note)"
   if [ -n "$f" ]; then
