@@ -114,6 +114,7 @@ has_variant() { [[ " $VARIANTS " == *" $1 "* ]]; }
 WRITES=""; READS=""; ONCE=""; LARGE_ONCE=""
 while IFS=$'\t' read -r name kind items title; do
   case "$name" in ''|'#'*) continue ;; esac
+  [ "$items" = - ] || eval "ITEMS_${name//@/_}=$items"   # every workload's (size_vars reads another's)
   if [ -n "$ONLY" ] && [[ " $ONLY " != *" $name "* ]]; then continue; fi
   if [ "$AS" = bound ] && [[ "$name" == *@* ]]; then continue; fi
   if [ "$kind" = large ]; then
@@ -245,9 +246,24 @@ latencies() { cat "$@" | awk '{print $3}' | sort -n | awk '{a[NR]=$1; s+=$1} END
 # else workloads/NAME[.SUFFIX].sql; empty when neither exists (before runs crm's files).  The
 # floor's own script has no fallback: a workload without NAME.floor.sql has no floor point.
 variant_file() {
-  local base="$BENCH/workloads/$1${3:+.$3}"
+  local base="$BENCH/workloads/$(script_of "$1")${3:+.$3}"
   set -- "$1" "${2/#before/crm}" "${3:-}"
   if [ -f "$base.$2.sql" ]; then echo "$base.$2.sql"; elif [ -f "$base.sql" ] && { [ "$2" != floor ] || [ -n "$3" ]; }; then echo "$base.sql"; fi
+}
+# script_of WORKLOAD: the name of its scripts: its own, or for NAME_SIZE without scripts of
+# its own those of NAME (lead_bulk_1m: lead_bulk's), run with NAME's items variable set to
+# NAME_SIZE's (size_vars, below: bulk = bulk1m)
+script_of() {
+  if [ ! -f "$BENCH/workloads/$1.sql" ] && [[ "$1" == *_* ]] && [ -f "$BENCH/workloads/${1%_*}.sql" ]; then echo "${1%_*}"; else echo "$1"; fi
+}
+# size_vars WORKLOAD: sets SIZE_VARS to the pgbench -D (and SIZE_PSQL to the psql -v) giving
+# the scripts of NAME their size under NAME_SIZE; empty for a workload with scripts of its own
+size_vars() {
+  local base own
+  base="$(script_of "$1")"; SIZE_VARS=(); SIZE_PSQL=()
+  [ "$base" != "$1" ] || return 0
+  base="ITEMS_${base//@/_}"; own="ITEMS_${1//@/_}"; own="VAR_${!own}"
+  SIZE_VARS=(-D "${!base}=${!own}"); SIZE_PSQL=(-v "${!base}=${!own}")
 }
 # has_point WORKLOAD VARIANT: whether the variant runs the workload
 has_point() { [ -n "$(variant_file "$1" "$2")" ]; }
@@ -258,6 +274,8 @@ point() {
   local dir="$W/log.$wl.$v.$c.$RANDOM"; mkdir -p "$dir"; chmod 777 "$dir"
   local out rc=0 f; local -x PGHOST
   PGHOST="$(host_of "$v")"
+  size_vars "$wl"
+  local -a PGBENCH_VARS=("${PGBENCH_VARS[@]}" "${SIZE_VARS[@]}") PSQL_VARS=("${PSQL_VARS[@]}" "${SIZE_PSQL[@]}")
   f="$(variant_file "$wl" "$v" prepare)"
   [ -z "$f" ] || "${PSQL[@]}" -d "b_$v" "${PSQL_VARS[@]}" -f "$f" >/dev/null
   f="$PWD/$(variant_file "$wl" "$v")"
