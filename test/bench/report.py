@@ -8,7 +8,8 @@ the instructions the server ran per transaction, counted by callgrind).
 NOTES rows: behaviour VARIANT RESULT | note SCALE WORKLOAD VARIANT TEXT.
 Several rounds of one point are summarised by their median.  BENCH_VARIANTS (environment): the
 variants run, in their order (default bare crm plpgsql); with `before` (run.sh --before), a
-section compares crm with before round by round, and the raw rows are kept as OUTDIR/raw.tsv.
+section compares crm with before round by round.  The raw rows and the notes are kept as OUTDIR/raw.tsv and
+OUTDIR/notes.tsv (report.py can be run on them again).
 """
 import csv
 import datetime
@@ -174,13 +175,17 @@ for scale in scales:
         md.append(f"### Scale {scale}: server CPU per transaction (--cpu)\n")
         md.append("Median µs of CPU time of the server's processes per transaction (perf task-clock of "
                   "the postmaster and what it forks during the timed point; pgbench itself not counted).\n")
-        md.append("| workload | clients | bare µs | crm µs | plpgsql µs | crm − bare µs |")
-        md.append("|---|---:|---:|---:|---:|---:|")
+        md.append("`crm/plpgsql CPU` and `crm/floor CPU`: the other variant's CPU per transaction divided by "
+                  "crm's (as throughput ratios: higher is better for crm).\n")
+        md.append("| workload | clients | " + " | ".join(f"{v} µs" for v in VARIANTS)
+                  + " | crm − bare µs | crm/plpgsql CPU | crm/floor CPU |")
+        md.append("|---|---:|" + "---:|" * (len(VARIANTS) + 3))
         for wl in ORDER:
             for c in sorted({k[3] for k in cpu_med if k[0] == scale and k[1] == wl}):
                 cv = {v: cpu_med.get((scale, wl, v, c)) for v in VARIANTS}
                 d = cv["crm"] - cv["bare"] if cv["crm"] is not None and cv["bare"] is not None else None
-                md.append(f"| {wl} | {c} | " + " | ".join(fmt(cv[v], 1) for v in VARIANTS) + f" | {fmt(d, 1)} |")
+                md.append(f"| {wl} | {c} | " + " | ".join(fmt(cv[v], 1) for v in VARIANTS) + f" | {fmt(d, 1)} | "
+                          f"{fmt(ratio(cv['plpgsql'], cv['crm']))} | {fmt(ratio(cv['floor'], cv['crm']))} |")
         md.append("")
 
 def instr_of(scale, wl, v, c):
@@ -282,8 +287,6 @@ if "before" in RUN_VARIANTS:
                     mb, ma = statistics.median(ib), statistics.median(ia)
                     md.append(f"| {wl} | {c} | {fmt(mb, 0)} | {fmt(ma, 0)} | {fmt(ratio(ma, mb), 3)} |")
             md.append("")
-    import shutil
-    shutil.copy(raw, os.path.join(out, "raw.tsv"))
 
 if len(scales) > 1:
     lo, hi = scales[0], scales[-1]
@@ -339,6 +342,11 @@ if notes_rows:
         md.append(f"| {scale} | {wl} | {v} | {text} |")
     md.append("")
 
+import shutil
+for src, name in ((raw, "raw.tsv"), (notes, "notes.tsv")):   # every point of every round, and the notes
+    dst = os.path.join(out, name)
+    if not (os.path.exists(dst) and os.path.samefile(src, dst)):
+        shutil.copy(src, dst)
 with open(os.path.join(out, "results.csv"), "w", newline="") as f:
     w = csv.writer(f)
     w.writerow(["scale", "workload", "variant", "clients", "tps", "p50_ms", "p95_ms", "mean_ms", "items", "us_per_item",
