@@ -396,24 +396,25 @@ triggers_off() {
     END LOOP; END \$\$"
 }
 
-# builds b_crm (under --keep: a copy of the kept data), then those of b_bare, b_plpgsql and
-# b_floor the run has variants for as copies of it; under --before, b_before with the same
+# builds b_crm, then those of b_bare, b_plpgsql and b_floor the run has variants for as copies
+# of it (under --keep: each a copy of the kept data, and b_crm only with the variant crm, so a
+# large scale takes one copy per variant run); under --before, b_before with the same
 # generator in the cluster of before
 setup_scale() {
-  local scale="$1" v dbs=crm
+  local scale="$1" v dbs="" src=b_crm
   for v in bare crm plpgsql floor; do "${PSQL[@]}" -c "DROP DATABASE IF EXISTS b_$v"; done
   if [ -n "$KEEP" ]; then
-    kept_data "$scale"
-    "${PSQL[@]}" -c "CREATE DATABASE b_crm TEMPLATE $KEPT_DB STRATEGY FILE_COPY"
+    kept_data "$scale"; src="$KEPT_DB"
   else
-    generate b_crm "$scale"
+    generate b_crm "$scale"; dbs=crm
   fi
-  data_note "$scale" b_crm
+  data_note "$scale" "$src"
   # FILE_COPY: the copies do not pass through shared buffers, so they leave no
   # dirty pages behind to be written during the first points.
-  for v in bare plpgsql floor; do
+  for v in crm bare plpgsql floor; do
     has_variant "$v" || continue
-    "${PSQL[@]}" -c "CREATE DATABASE b_$v TEMPLATE b_crm STRATEGY FILE_COPY"; dbs="$dbs $v"
+    [ "$v" != "${src#b_}" ] || continue
+    "${PSQL[@]}" -c "CREATE DATABASE b_$v TEMPLATE $src STRATEGY FILE_COPY"; dbs="$dbs $v"
   done
   ! has_variant bare || triggers_off b_bare
   ! has_variant floor || triggers_off b_floor
@@ -435,7 +436,7 @@ setup_scale() {
   local name value
   while read -r name value; do
     PGBENCH_VARS+=(-D "$name=$value"); PSQL_VARS+=(-v "$name=$value"); eval "VAR_$name=$value"
-  done < <(psql -X -At -F ' ' -d b_crm -c "SELECT name, value FROM public.bench_vars ORDER BY name")
+  done < <(psql -X -At -F ' ' -d "$src" -c "SELECT name, value FROM public.bench_vars ORDER BY name")
 }
 
 # --as service|bound: the login bench_service or bench_bound (a crm_admin) the
