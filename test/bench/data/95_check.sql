@@ -29,32 +29,26 @@ SELECT pg_temp.must(count(*) = (SELECT count(*) FROM crm.lead_group_counts WHERE
                     'a recount has groups the lead counts have not')
 FROM (SELECT DISTINCT account_id, type_id, status_id, campaign_id FROM crm.leads) g;
 
--- numbered: the numbered rows of the three tables, one row per (table, account, counter)
+-- numbered: the numbered rows of the three tables, one row per (table, account, counter);
+-- made: the number the counter's key gives its place ({N} or {N:w} filled, zero-padded)
 CREATE TEMP TABLE numbered AS
-SELECT t, account_id, number_sequence_id, count(*) AS n, count(DISTINCT number_seq) AS n_distinct,
-       min(number_seq) AS lo, max(number_seq) AS hi, count(*) FILTER (WHERE number IS DISTINCT FROM made) AS misnumbered
-FROM (SELECT 'leads' AS t, r.account_id, r.number_sequence_id, r.number_seq, r.number,
-             regexp_replace(s.key, '\{N(:(\d+))?\}',
-                            lpad(r.number_seq::text, greatest(coalesce(nullif(substring(s.key FROM '\{N:(\d+)\}'), '')::int, 0),
-                                                              length(r.number_seq::text)), '0')) AS made
-      FROM crm.leads r JOIN crm.number_sequences s ON s.account_id = r.account_id AND s.id = r.number_sequence_id
-      UNION ALL
-      SELECT 'invoices', r.account_id, r.number_sequence_id, r.number_seq, r.number,
-             regexp_replace(s.key, '\{N(:(\d+))?\}',
-                            lpad(r.number_seq::text, greatest(coalesce(nullif(substring(s.key FROM '\{N:(\d+)\}'), '')::int, 0),
-                                                              length(r.number_seq::text)), '0'))
-      FROM crm.invoices r JOIN crm.number_sequences s ON s.account_id = r.account_id AND s.id = r.number_sequence_id
-      UNION ALL
-      SELECT 'orders', r.account_id, r.number_sequence_id, r.number_seq, r.number,
-             regexp_replace(s.key, '\{N(:(\d+))?\}',
-                            lpad(r.number_seq::text, greatest(coalesce(nullif(substring(s.key FROM '\{N:(\d+)\}'), '')::int, 0),
-                                                              length(r.number_seq::text)), '0'))
-      FROM crm.orders r JOIN crm.number_sequences s ON s.account_id = r.account_id AND s.id = r.number_sequence_id) x
+SELECT r.t, r.account_id, r.number_sequence_id, count(*) AS n, count(DISTINCT r.number_seq) AS n_distinct,
+       min(r.number_seq) AS lo, max(r.number_seq) AS hi,
+       count(*) FILTER (WHERE r.number IS DISTINCT FROM
+         regexp_replace(s.key, '\{N(:(\d+))?\}',
+                        lpad(r.number_seq::text, greatest(coalesce(substring(s.key FROM '\{N:(\d+)\}')::int, 0),
+                                                          length(r.number_seq::text)), '0'))) AS misnumbered
+FROM (SELECT 'leads' AS t, account_id, number_sequence_id, number_seq, number FROM crm.leads
+      UNION ALL SELECT 'invoices', account_id, number_sequence_id, number_seq, number FROM crm.invoices
+      UNION ALL SELECT 'orders', account_id, number_sequence_id, number_seq, number FROM crm.orders) r
+JOIN crm.number_sequences s ON s.account_id = r.account_id AND s.id = r.number_sequence_id
 GROUP BY 1, 2, 3;
-SELECT pg_temp.must(count(*) = 0, 'counters with gaps, repeats or foreign numbers: '
+SELECT pg_temp.must(count(*) = 0, count(*) || ' counters with gaps, repeats or foreign numbers, among them: '
                     || string_agg(format('%s of account %s, counter %s: %s rows, %s distinct, %s..%s, %s misnumbered',
-                                         t, account_id, number_sequence_id, n, n_distinct, lo, hi, misnumbered), '; '))
-FROM numbered WHERE n <> n_distinct OR lo <> 1 OR hi <> n OR misnumbered <> 0;
+                                         t, account_id, number_sequence_id, n, n_distinct, lo, hi, misnumbered), '; ')
+                         FILTER (WHERE k <= 5))
+FROM (SELECT *, row_number() OVER (ORDER BY t, account_id, number_sequence_id) AS k FROM numbered
+      WHERE n <> n_distinct OR lo <> 1 OR hi <> n OR misnumbered <> 0) bad;
 SELECT pg_temp.must((SELECT count(*) FROM crm.leads WHERE number_sequence_id IS NOT NULL)
                     + (SELECT count(*) FROM crm.invoices WHERE number_sequence_id IS NOT NULL)
                     + (SELECT count(*) FROM crm.orders WHERE number_sequence_id IS NOT NULL) = (SELECT sum(n) FROM numbered),
