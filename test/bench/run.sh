@@ -52,8 +52,8 @@
 #                                      (bk_0_01, bk_1), made once and used again while the data files
 #                                      and the installed crm script are the same (their md5 in the
 #                                      database's comment); the variants' databases are copies of it.
-#                                      For large scales, whose data takes long to make (scale 1: about
-#                                      half an hour, 15 GB).  Not with --use-cluster.
+#                                      For large scales, whose data takes long to make (scale 1: 12 GB,
+#                                      about 25 minutes on 2 cores).  Not with --use-cluster.
 #
 # Variants: bare (crm's tables with every trigger off, the rows of the main table written
 # whole), crm, plpgsql (crm's rules in PL/pgSQL), floor (the bare database, and every row
