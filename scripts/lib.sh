@@ -11,6 +11,9 @@
 #                     at once instead of by chance (scripts/test.sh sets it)
 #   CRM_SERVER_WRAPPER  a program pg_ctl starts instead of postgres, given postgres's
 #                     arguments (the valgrind suite's wrapper)
+#   CRM_CLUSTER_DIR   the cluster's directory instead of a throwaway one: created the first
+#                     time, started again (its settings replaced) later, stopped but kept at
+#                     the end (the benchmark's --keep)
 
 : "${PG_CONFIG:=/usr/lib/postgresql/15/bin/pg_config}"
 export PG_CONFIG
@@ -64,20 +67,28 @@ run_as_pg() {
 
 CRM_TMP=""
 crm_cluster_stop() {
+  local mode=immediate
+  [ "$CRM_TMP" != "${CRM_CLUSTER_DIR:-}" ] || mode=fast
   if [ -n "$CRM_TMP" ] && [ -f "$CRM_TMP/data/postmaster.pid" ]; then
-    run_as_pg "$PGBIN/pg_ctl" -D "$CRM_TMP/data" -m immediate stop >/dev/null 2>&1 || true
+    run_as_pg "$PGBIN/pg_ctl" -D "$CRM_TMP/data" -m "$mode" stop >/dev/null 2>&1 || true
   fi
-  if [ -n "$CRM_TMP" ] && [ "${CRM_KEEP_CLUSTER:-0}" != 1 ]; then rm -rf "$CRM_TMP"; fi
+  if [ -n "$CRM_TMP" ] && [ "${CRM_KEEP_CLUSTER:-0}" != 1 ] && [ "$CRM_TMP" != "${CRM_CLUSTER_DIR:-}" ]; then rm -rf "$CRM_TMP"; fi
 }
 
 # crm_cluster_start [extra postgresql.conf lines...]
 crm_cluster_start() {
-  CRM_TMP="$(mktemp -d /tmp/crm-cluster.XXXXXX)"
+  if [ -n "${CRM_CLUSTER_DIR:-}" ]; then CRM_TMP="$CRM_CLUSTER_DIR"; mkdir -p "$CRM_TMP"; else CRM_TMP="$(mktemp -d /tmp/crm-cluster.XXXXXX)"; fi
   chmod 755 "$CRM_TMP"
   if [ "$(id -u)" = 0 ]; then chown postgres: "$CRM_TMP"; fi
   trap crm_cluster_stop EXIT
-  run_as_pg "$PGBIN/initdb" -D "$CRM_TMP/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+  if [ -f "$CRM_TMP/data/PG_VERSION" ]; then   # a kept cluster: this run's settings replace the last one's
+    run_as_pg "$PGBIN/pg_ctl" -D "$CRM_TMP/data" -m fast stop >/dev/null 2>&1 || true
+    run_as_pg sed -i '/^# crm_cluster_start$/,$d' "$CRM_TMP/data/postgresql.conf"
+  else
+    run_as_pg "$PGBIN/initdb" -D "$CRM_TMP/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+  fi
   {
+    echo "# crm_cluster_start"
     echo "listen_addresses = ''"
     echo "unix_socket_directories = '$CRM_TMP'"
     echo "port = 5432"
@@ -89,7 +100,7 @@ crm_cluster_start() {
   run_as_pg env ${CRM_SERVER_PRELOAD:+LD_PRELOAD=$CRM_SERVER_PRELOAD} ${CRM_MALLOC_PERTURB:+MALLOC_PERTURB_=$CRM_MALLOC_PERTURB} \
     "$PGBIN/pg_ctl" ${CRM_SERVER_WRAPPER:+-p "$CRM_SERVER_WRAPPER" -t 600} -D "$CRM_TMP/data" -l "$CRM_TMP/server.log" -w start >/dev/null
   export PGHOST="$CRM_TMP" PGPORT=5432 PGUSER=postgres PGDATABASE=postgres
-  log "throwaway cluster at $CRM_TMP"
+  if [ -n "${CRM_CLUSTER_DIR:-}" ]; then log "kept cluster at $CRM_TMP"; else log "throwaway cluster at $CRM_TMP"; fi
 }
 
 crm_cluster_restart() {

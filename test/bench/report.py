@@ -1,14 +1,15 @@
 """report.py REGISTRY RAW NOTES OUTDIR SECONDS CLIENTS ROUNDS PGVERSION COMMIT_MODE: writes report.md and results.csv.
 
 REGISTRY: test/bench/workloads.tsv (name kind items title).
-RAW rows (tab-separated): scale workload variant clients tps transactions p50_ms p95_ms mean_ms items [cpu_us [instr]]
+RAW rows (tab-separated): scale workload variant clients tps transactions p50_ms p95_ms mean_ms items [cpu_us [instr [load]]]
 (items: for a `once` workload, how many rows or due items its one transaction processed; cpu_us:
 with --cpu, the server's CPU time per transaction of the point, in µs; instr: with --instructions,
 the instructions the server ran per transaction, counted by callgrind).
 NOTES rows: behaviour VARIANT RESULT | note SCALE WORKLOAD VARIANT TEXT.
 Several rounds of one point are summarised by their median.  BENCH_VARIANTS (environment): the
 variants run, in their order (default bare crm plpgsql); with `before` (run.sh --before), a
-section compares crm with before round by round, and the raw rows are kept as OUTDIR/raw.tsv.
+section compares crm with before round by round.  The raw rows and the notes are kept as OUTDIR/raw.tsv and
+OUTDIR/notes.tsv (report.py can be run on them again).
 """
 import csv
 import datetime
@@ -28,7 +29,7 @@ for line in open(registry):
     ORDER.append(name)
     KIND[name], TITLES[name] = ("once" if kind == "large" else kind), title
 
-points, items, cpus = {}, {}, {}
+points, items, cpus, loads = {}, {}, {}, {}   # loads: the 1-minute load average at the end of each point
 rounds_cpu, rounds_unit, rounds_instr = {}, {}, {}   # (scale, wl, v, c) -> per round, in order: CPU µs/tx, ms per transaction
 for row in csv.reader(open(raw), delimiter="\t"):
     scale, wl, v, c, tps, n, p50, p95, mean, nitems = row[:10]
@@ -41,6 +42,8 @@ for row in csv.reader(open(raw), delimiter="\t"):
         items[(scale, wl)] = int(nitems)
     if len(row) > 10 and row[10]:
         cpus.setdefault((scale, wl, v, int(c)), []).append(float(row[10]))
+    if len(row) > 12 and row[12]:
+        loads.setdefault((scale, wl, v, int(c)), []).append(float(row[12]))
 med = {k: tuple(statistics.median(x[i] for x in vals) for i in range(4)) for k, vals in points.items()}
 cpu_med = {k: statistics.median(vals) for k, vals in cpus.items()}
 scales = sorted({k[0] for k in med}, key=float)
@@ -98,10 +101,14 @@ md.append(f"- Machine: {machine}")
 md.append(f"- crm: commit {os.environ.get('BENCH_COMMIT', 'unknown')}")
 md.append(f"- Run: scales {', '.join(scales)}; {secs} s per point; clients {clients}; {rounds} round(s), "
           "variants interleaved point by point; pgbench -M prepared; medians over rounds")
-md.append(f"- Cluster: throwaway; {commit_mode}"
+md.append(f"- Cluster: {os.environ.get('BENCH_CLUSTER', 'throwaway')}; {commit_mode}"
           + (" (the CPU cost of the rules, no disk flush per commit)" if "synchronous_commit off" in commit_mode else "")
           + "; every variant is a database of the same cluster, copied from one "
           "generated database, run as the superuser (row-level security bypassed in all three alike)")
+if loads:
+    all_loads = sorted(x for xs in loads.values() for x in xs)
+    md.append(f"- Load (the 1-minute load average at the end of each point, /proc/loadavg): min {all_loads[0]:.2f}, "
+              f"median {statistics.median(all_loads):.2f}, max {all_loads[-1]:.2f} over {len(all_loads)} points")
 md.append("- Variants: `bare` = crm's tables, indexes and foreign keys with every trigger disabled, rows "
           "written whole by the client; `crm` = the extension; `plpgsql` = crm's tables with its triggers "
           "replaced by test/bench/plpgsql/*.sql; `floor` = the bare database, and every row crm writes "
@@ -168,13 +175,17 @@ for scale in scales:
         md.append(f"### Scale {scale}: server CPU per transaction (--cpu)\n")
         md.append("Median µs of CPU time of the server's processes per transaction (perf task-clock of "
                   "the postmaster and what it forks during the timed point; pgbench itself not counted).\n")
-        md.append("| workload | clients | bare µs | crm µs | plpgsql µs | crm − bare µs |")
-        md.append("|---|---:|---:|---:|---:|---:|")
+        md.append("`crm/plpgsql CPU` and `crm/floor CPU`: the other variant's CPU per transaction divided by "
+                  "crm's (as throughput ratios: higher is better for crm).\n")
+        md.append("| workload | clients | " + " | ".join(f"{v} µs" for v in VARIANTS)
+                  + " | crm − bare µs | crm/plpgsql CPU | crm/floor CPU |")
+        md.append("|---|---:|" + "---:|" * (len(VARIANTS) + 3))
         for wl in ORDER:
             for c in sorted({k[3] for k in cpu_med if k[0] == scale and k[1] == wl}):
                 cv = {v: cpu_med.get((scale, wl, v, c)) for v in VARIANTS}
                 d = cv["crm"] - cv["bare"] if cv["crm"] is not None and cv["bare"] is not None else None
-                md.append(f"| {wl} | {c} | " + " | ".join(fmt(cv[v], 1) for v in VARIANTS) + f" | {fmt(d, 1)} |")
+                md.append(f"| {wl} | {c} | " + " | ".join(fmt(cv[v], 1) for v in VARIANTS) + f" | {fmt(d, 1)} | "
+                          f"{fmt(ratio(cv['plpgsql'], cv['crm']))} | {fmt(ratio(cv['floor'], cv['crm']))} |")
         md.append("")
 
 def instr_of(scale, wl, v, c):
@@ -276,8 +287,6 @@ if "before" in RUN_VARIANTS:
                     mb, ma = statistics.median(ib), statistics.median(ia)
                     md.append(f"| {wl} | {c} | {fmt(mb, 0)} | {fmt(ma, 0)} | {fmt(ratio(ma, mb), 3)} |")
             md.append("")
-    import shutil
-    shutil.copy(raw, os.path.join(out, "raw.tsv"))
 
 if len(scales) > 1:
     lo, hi = scales[0], scales[-1]
@@ -295,6 +304,36 @@ if len(scales) > 1:
         md.append(f"| {wl} | " + " | ".join(fmt(v, 3) for v in vals) + f" | {fmt(g)}× |")
     md.append("")
 
+if len(scales) > 1 and (cpus or any(x is not None for xs in rounds_instr.values() for x in xs)):
+    lo, hi = scales[0], scales[-1]
+    md.append(f"## Cost growth, scale {lo} → {hi} (per operation: CPU µs and instructions per transaction, per item for a one-transaction workload)\n")
+    md.append("The server's cost of one operation at the first and the last scale of the run, median over rounds, and "
+              "its growth (last ÷ first; target ≤ 1.5).  `load`: the 1-minute load average at the end of the "
+              "last scale's point.\n")
+    md.append("| workload | variant | clients | CPU µs " + lo + " | CPU µs " + hi + " | CPU growth | instr " + lo
+              + " | instr " + hi + " | instr growth | load | over 1.5× |")
+    md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+
+    def unit(scale, wl, x):
+        n = items.get((scale, wl)) if KIND[wl] == "once" else None
+        return None if x is None else (x / n if n else x)
+    for wl in ORDER:
+        for v in VARIANTS + ["before"]:
+            for c in sorted({k[3] for k in med if k[1] == wl and k[2] == v}):
+                cl, ch = unit(lo, wl, cpu_med.get((lo, wl, v, c))), unit(hi, wl, cpu_med.get((hi, wl, v, c)))
+                il = [x for x in rounds_instr.get((lo, wl, v, c), []) if x is not None]
+                ih = [x for x in rounds_instr.get((hi, wl, v, c), []) if x is not None]
+                il = unit(lo, wl, statistics.median(il)) if il else None
+                ih = unit(hi, wl, statistics.median(ih)) if ih else None
+                if cl is None and ch is None and il is None and ih is None:
+                    continue
+                gc, gi = ratio(ch, cl), ratio(ih, il)
+                ld = loads.get((hi, wl, v, c))
+                over = [f"{n} {g:.2f}×" for n, g in (("CPU", gc), ("instructions", gi)) if g is not None and g > 1.5]
+                md.append(f"| {wl} | {v} | {c} | {fmt(cl, 1)} | {fmt(ch, 1)} | {fmt(gc)} | {fmt(il, 0)} | {fmt(ih, 0)} | "
+                          f"{fmt(gi)} | {fmt(statistics.median(ld) if ld else None)} | {'; '.join(over) or '—'} |")
+    md.append("")
+
 if notes_rows:
     md.append("## Notes measured after the points\n")
     md.append("| scale | workload | variant | note |")
@@ -303,6 +342,11 @@ if notes_rows:
         md.append(f"| {scale} | {wl} | {v} | {text} |")
     md.append("")
 
+import shutil
+for src, name in ((raw, "raw.tsv"), (notes, "notes.tsv")):   # every point of every round, and the notes
+    dst = os.path.join(out, name)
+    if not (os.path.exists(dst) and os.path.samefile(src, dst)):
+        shutil.copy(src, dst)
 with open(os.path.join(out, "results.csv"), "w", newline="") as f:
     w = csv.writer(f)
     w.writerow(["scale", "workload", "variant", "clients", "tps", "p50_ms", "p95_ms", "mean_ms", "items", "us_per_item",

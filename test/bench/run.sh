@@ -47,6 +47,13 @@
 #   test/bench/run.sh --large          also the workloads of kind `large` (lead_bulk_1m: a million
 #                                      leads by one INSERT ... SELECT), at the last scale of the run
 #                                      only; left out by default
+#   test/bench/run.sh --keep DIR       the cluster in DIR, kept between runs (stopped at the end),
+#                                      and each scale's generated data in it as database bk_SCALE
+#                                      (bk_0_01, bk_1), made once and used again while the data files
+#                                      and the installed crm script are the same (their md5 in the
+#                                      database's comment); the variants' databases are copies of it.
+#                                      For large scales, whose data takes long to make (scale 1: 12 GB,
+#                                      about 25 minutes on 2 cores).  Not with --use-cluster.
 #
 # Variants: bare (crm's tables with every trigger off, the rows of the main table written
 # whole), crm, plpgsql (crm's rules in PL/pgSQL), floor (the bare database, and every row
@@ -65,7 +72,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BENCH=test/bench
-SCALES="0.01 0.1"; SECS=30; CLIENTS="1 8"; ROUNDS=1; OUT="$BENCH/results"; USE_CLUSTER=0; DURABLE=0; ONLY=""; WARMUP=2; AS=owner; CPU=0; BEFORE=""; VARIANTS=""; INSTR=0; LARGE=0
+SCALES="0.01 0.1"; SECS=30; CLIENTS="1 8"; ROUNDS=1; OUT="$BENCH/results"; USE_CLUSTER=0; DURABLE=0; ONLY=""; WARMUP=2; AS=owner; CPU=0; BEFORE=""; VARIANTS=""; INSTR=0; LARGE=0; KEEP=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --scale|--scales) SCALES="$2"; shift 2 ;;
@@ -84,9 +91,11 @@ while [ $# -gt 0 ]; do
     --instructions) INSTR="$2"; shift 2 ;;
     --variants) VARIANTS="$2"; shift 2 ;;
     --large) LARGE=1; shift ;;
+    --keep) KEEP="$(realpath -m "$2")"; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
+if [ -n "$KEEP" ] && [ "$USE_CLUSTER" = 1 ]; then echo "--keep: the benchmark's own cluster, not --use-cluster" >&2; exit 2; fi
 case "$AS" in owner|service|bound) ;; *) echo "--as: owner, service or bound, not $AS" >&2; exit 2 ;; esac
 if [ "$CPU" = 1 ] && ! perf stat -e task-clock true >/dev/null 2>&1; then echo "--cpu needs perf (perf stat -e task-clock)" >&2; exit 2; fi
 if [ "$INSTR" != 0 ] && { [ "$USE_CLUSTER" = 1 ] || ! command -v valgrind >/dev/null; }; then
@@ -105,6 +114,7 @@ has_variant() { [[ " $VARIANTS " == *" $1 "* ]]; }
 WRITES=""; READS=""; ONCE=""; LARGE_ONCE=""
 while IFS=$'\t' read -r name kind items title; do
   case "$name" in ''|'#'*) continue ;; esac
+  [ "$items" = - ] || eval "ITEMS_${name//@/_}=$items"   # every workload's (size_vars reads another's)
   if [ -n "$ONLY" ] && [[ " $ONLY " != *" $name "* ]]; then continue; fi
   if [ "$AS" = bound ] && [[ "$name" == *@* ]]; then continue; fi
   if [ "$kind" = large ]; then
@@ -129,6 +139,7 @@ if [ "$USE_CLUSTER" = 0 ]; then
   if [ "$CPU" = 1 ] || [ "$INSTR" != 0 ]; then sync+=("autovacuum = off"); fi
   CLUSTER_CONF=("shared_buffers = 512MB" "max_wal_size = 4GB" "checkpoint_timeout = 30min"
                 "max_connections = 50" "${sync[@]}")
+  CRM_CLUSTER_DIR="$KEEP"   # scripts/lib.sh: the kept cluster's directory (none: a throwaway one)
   crm_cluster_start "${CLUSTER_CONF[@]}"
 else
   PGBIN="${PGBIN:-$("$PG_CONFIG" --bindir)}"; export PATH="$PGBIN:$PATH"
@@ -161,7 +172,7 @@ before_start() {
   cp -a "$b/dest$sharedir/extension/crm"[.-]* "$b/pg$sharedir/extension/"
   cp -a "$b/dest$libdir/crm.so" "$b/pg$libdir/"
   [ ! -d "$b/dest$libdir/bitcode" ] || cp -a "$b/dest$libdir/bitcode/." "$b/pg$libdir/bitcode/"
-  PGBIN="$b/pg$bindir"; crm_cluster_start "${CLUSTER_CONF[@]}"
+  PGBIN="$b/pg$bindir"; CRM_CLUSTER_DIR="" crm_cluster_start "${CLUSTER_CONF[@]}"
   BEFORE_TMP="$CRM_TMP"; BEFORE_PGBIN="$PGBIN"
   CRM_TMP="$main_tmp"; PGBIN="$main_bin"; export PGHOST="$MAIN_HOST"
   trap cleanup EXIT   # crm_cluster_start set its own
@@ -235,9 +246,24 @@ latencies() { cat "$@" | awk '{print $3}' | sort -n | awk '{a[NR]=$1; s+=$1} END
 # else workloads/NAME[.SUFFIX].sql; empty when neither exists (before runs crm's files).  The
 # floor's own script has no fallback: a workload without NAME.floor.sql has no floor point.
 variant_file() {
-  local base="$BENCH/workloads/$1${3:+.$3}"
+  local base="$BENCH/workloads/$(script_of "$1")${3:+.$3}"
   set -- "$1" "${2/#before/crm}" "${3:-}"
   if [ -f "$base.$2.sql" ]; then echo "$base.$2.sql"; elif [ -f "$base.sql" ] && { [ "$2" != floor ] || [ -n "$3" ]; }; then echo "$base.sql"; fi
+}
+# script_of WORKLOAD: the name of its scripts: its own, or for NAME_SIZE without scripts of
+# its own those of NAME (lead_bulk_1m: lead_bulk's), run with NAME's items variable set to
+# NAME_SIZE's (size_vars, below: bulk = bulk1m)
+script_of() {
+  if [ ! -f "$BENCH/workloads/$1.sql" ] && [[ "$1" == *_* ]] && [ -f "$BENCH/workloads/${1%_*}.sql" ]; then echo "${1%_*}"; else echo "$1"; fi
+}
+# size_vars WORKLOAD: sets SIZE_VARS to the pgbench -D (and SIZE_PSQL to the psql -v) giving
+# the scripts of NAME their size under NAME_SIZE; empty for a workload with scripts of its own
+size_vars() {
+  local base own
+  base="$(script_of "$1")"; SIZE_VARS=(); SIZE_PSQL=()
+  [ "$base" != "$1" ] || return 0
+  base="ITEMS_${base//@/_}"; own="ITEMS_${1//@/_}"; own="VAR_${!own}"
+  SIZE_VARS=(-D "${!base}=${!own}"); SIZE_PSQL=(-v "${!base}=${!own}")
 }
 # has_point WORKLOAD VARIANT: whether the variant runs the workload
 has_point() { [ -n "$(variant_file "$1" "$2")" ]; }
@@ -248,6 +274,8 @@ point() {
   local dir="$W/log.$wl.$v.$c.$RANDOM"; mkdir -p "$dir"; chmod 777 "$dir"
   local out rc=0 f; local -x PGHOST
   PGHOST="$(host_of "$v")"
+  size_vars "$wl"
+  local -a PGBENCH_VARS=("${PGBENCH_VARS[@]}" "${SIZE_VARS[@]}") PSQL_VARS=("${PSQL_VARS[@]}" "${SIZE_PSQL[@]}")
   f="$(variant_file "$wl" "$v" prepare)"
   [ -z "$f" ] || "${PSQL[@]}" -d "b_$v" "${PSQL_VARS[@]}" -f "$f" >/dev/null
   f="$PWD/$(variant_file "$wl" "$v")"
@@ -291,7 +319,8 @@ point() {
   n="$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<<"$out")"
   lat="$(latencies "$dir"/l.*)"
   [ -z "$CPU_MS" ] || cpu="$(awk -v ms="$CPU_MS" -v n="$n" 'BEGIN { if (n > 0) printf "%.1f", ms * 1000 / n }')"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scale" "$wl" "$v" "$c" "$tps" "$n" "${lat// /	}" "$items" "$cpu" "$instr" >> "$RAW"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scale" "$wl" "$v" "$c" "$tps" "$n" "${lat// /	}" "$items" "$cpu" "$instr" \
+    "$(cut -d' ' -f1 /proc/loadavg)" >> "$RAW"
   printf '  %-16s %-8s c=%-2s tps=%-10s p50/p95/mean ms=%s%s%s\n' "$wl" "$v" "$c" "$tps" "$lat" "${cpu:+ cpu µs/tx=$cpu}" "${instr:+ instructions/tx=$instr}" >&2
   f="$(variant_file "$wl" "$v" note)"
   if [ -n "$f" ]; then
@@ -326,7 +355,30 @@ generate() {
   "${PSQL[@]}" -d "$1" -c 'CREATE EXTENSION crm'
   for f in "$BENCH"/data/*.sql; do "${PSQL[@]}" -d "$1" -v scale="$2" -f "$f" >/dev/null; done
   "${PSQL[@]}" -d "$1" -c 'VACUUM ANALYZE'
-  log "scale $2: data of $1 generated in $((SECONDS - t0)) s"
+  log "scale $2: data of $1 generated in $((SECONDS - t0)) s, $(psql -X -At -c "SELECT pg_size_pretty(pg_database_size('$1'))")"
+  printf 'note\t%s\tdata\tcrm\tgenerated in %s s\n' "$2" "$((SECONDS - t0))" >> "$NOTES"
+}
+# data_note SCALE DATABASE: the size of the data and the rows of its largest tables, to the notes
+data_note() {
+  printf 'note\t%s\tdata\tcrm\t%s\n' "$1" "$(psql -X -At -d "$2" -c "SELECT pg_size_pretty(pg_database_size(current_database())) || ': '
+    || string_agg(format('%s %s rows (%s)', name, to_char(rows, 'FM999,999,999,999'), pg_size_pretty(bytes)), ', ' ORDER BY bytes DESC)
+    FROM (SELECT * FROM public.bench_tables ORDER BY bytes DESC LIMIT 8) t")" >> "$NOTES"
+}
+
+# kept_data SCALE (--keep): the database bk_SCALE holding the scale's data, generated unless
+# it is there from an earlier run of the same data files and installed crm script
+kept_data() {
+  local db="bk_${1//./_}" key
+  key="$(cat "$BENCH"/data/*.sql "$("$PG_CONFIG" --sharedir)/extension/crm--$(sed -n "s/^default_version = '\(.*\)'/\1/p" crm.control).sql" | md5sum | cut -c1-32)"
+  if [ "$(psql -X -At -c "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = '$db'")" = "$key" ]; then
+    log "scale $1: the data kept in $db"
+    printf 'note\t%s\tdata\tcrm\tkept from an earlier run (--keep)\n' "$1" >> "$NOTES"
+  else
+    "${PSQL[@]}" -c "DROP DATABASE IF EXISTS $db"
+    generate "$db" "$1"
+    "${PSQL[@]}" -c "COMMENT ON DATABASE $db IS '$key'"
+  fi
+  KEPT_DB="$db"
 }
 
 # settings_of VARIANT: the owner's account and employee in its database; under --as, the login
@@ -344,22 +396,31 @@ triggers_off() {
     END LOOP; END \$\$"
 }
 
-# builds b_crm, then b_bare, b_plpgsql and b_floor as copies of it; under --before, b_before
-# with the same generator in the cluster of before
+# builds b_crm, then those of b_bare, b_plpgsql and b_floor the run has variants for as copies
+# of it (under --keep: each a copy of the kept data, and b_crm only with the variant crm, so a
+# large scale takes one copy per variant run); under --before, b_before with the same
+# generator in the cluster of before
 setup_scale() {
-  local scale="$1" v
+  local scale="$1" v dbs="" src=b_crm
   for v in bare crm plpgsql floor; do "${PSQL[@]}" -c "DROP DATABASE IF EXISTS b_$v"; done
-  generate b_crm "$scale"
+  if [ -n "$KEEP" ]; then
+    kept_data "$scale"; src="$KEPT_DB"
+  else
+    generate b_crm "$scale"; dbs=crm
+  fi
+  data_note "$scale" "$src"
   # FILE_COPY: the copies do not pass through shared buffers, so they leave no
   # dirty pages behind to be written during the first points.
-  "${PSQL[@]}" -c "CREATE DATABASE b_bare TEMPLATE b_crm STRATEGY FILE_COPY" \
-               -c "CREATE DATABASE b_plpgsql TEMPLATE b_crm STRATEGY FILE_COPY" \
-               -c "CREATE DATABASE b_floor TEMPLATE b_crm STRATEGY FILE_COPY"
-  triggers_off b_bare
-  triggers_off b_floor
-  plpgsql_variant b_plpgsql
-  for v in bare crm plpgsql floor; do settings_of "$v"; done
-  [ "$AS" = owner ] || as_role bare crm plpgsql floor
+  for v in crm bare plpgsql floor; do
+    has_variant "$v" || continue
+    [ "$v" != "${src#b_}" ] || continue
+    "${PSQL[@]}" -c "CREATE DATABASE b_$v TEMPLATE $src STRATEGY FILE_COPY"; dbs="$dbs $v"
+  done
+  ! has_variant bare || triggers_off b_bare
+  ! has_variant floor || triggers_off b_floor
+  ! has_variant plpgsql || plpgsql_variant b_plpgsql
+  for v in $dbs; do settings_of "$v"; done
+  [ "$AS" = owner ] || as_role $dbs
   "${PSQL[@]}" -c CHECKPOINT
   if has_variant before; then
     ( export PGHOST="$BEFORE_TMP"
@@ -375,7 +436,7 @@ setup_scale() {
   local name value
   while read -r name value; do
     PGBENCH_VARS+=(-D "$name=$value"); PSQL_VARS+=(-v "$name=$value"); eval "VAR_$name=$value"
-  done < <(psql -X -At -F ' ' -d b_crm -c "SELECT name, value FROM public.bench_vars ORDER BY name")
+  done < <(psql -X -At -F ' ' -d "$src" -c "SELECT name, value FROM public.bench_vars ORDER BY name")
 }
 
 # --as service|bound: the login bench_service or bench_bound (a crm_admin) the
@@ -537,5 +598,5 @@ done
 
 commit_mode="$(psql -X -At -c "SELECT 'fsync ' || current_setting('fsync') || ', synchronous_commit ' || current_setting('synchronous_commit') || ', shared_buffers ' || current_setting('shared_buffers')")"
 BENCH_COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src test/bench 2>/dev/null || echo '+changes')" \
-BENCH_VARIANTS="$VARIANTS" python3 "$BENCH/report.py" "$BENCH/workloads.tsv" "$RAW" "$NOTES" "$OUT" "$SECS" "$CLIENTS" "$ROUNDS" "$("$PG_CONFIG" --version)" "$commit_mode"
+BENCH_VARIANTS="$VARIANTS" BENCH_CLUSTER="$(if [ -n "$KEEP" ]; then echo "kept in $KEEP (--keep)"; elif [ "$USE_CLUSTER" = 1 ]; then echo "given (--use-cluster)"; else echo throwaway; fi)" python3 "$BENCH/report.py" "$BENCH/workloads.tsv" "$RAW" "$NOTES" "$OUT" "$SECS" "$CLIENTS" "$ROUNDS" "$("$PG_CONFIG" --version)" "$commit_mode"
 log "report: $OUT/report.md, $OUT/results.csv"

@@ -9,7 +9,7 @@
 -- leads 1..nleads) never meet them.  due_now is one day before the earliest instant anything
 -- else in the data becomes due, so run_due at due_now handles exactly this backlog; an
 -- autopay charge moves next_charge_at one month on, past due_now.  Rows are written as the
--- triggers would write them: numbers, 'created' (and 'autopay_on') events, one item per
+-- triggers would write them: numbers (each counter without a gap), 'created' (and 'autopay_on') events, one item per
 -- invoice.  run_due.prepare.sql puts the same backlog back before each point.
 -- Records due (items), due_now (epoch seconds) and the id ranges of the three kinds:
 -- due_lead_lo..due_lead_hi, due_cancel_lo..due_cancel_hi, due_charge_lo..due_charge_hi.
@@ -35,6 +35,8 @@ INSERT INTO crm.number_sequences (key) VALUES ('D-{N:7}') RETURNING id AS due_se
 SELECT nextval(pg_get_serial_sequence('crm.leads', 'id')) AS lead_lo \gset
 SELECT setval(pg_get_serial_sequence('crm.leads', 'id'), :lead_lo + :n_lead - 1) AS lead_hi \gset
 SELECT nextval(pg_get_serial_sequence('crm.invoices', 'id')) AS cancel_lo \gset
+-- Their numbers follow the invoices' counter (INV-{N:6}) without a gap, as crm numbers them.
+SELECT coalesce(max(number_seq), 0) AS inv_seq FROM crm.invoices WHERE account_id = 1 AND number_sequence_id = 2 \gset
 SELECT :cancel_lo + :n_cancel - 1 AS cancel_hi, :cancel_lo + :n_cancel AS charge_lo,
        :cancel_lo + :n_cancel + :n_charge - 1 AS charge_hi \gset
 SELECT setval(pg_get_serial_sequence('crm.invoices', 'id'), :charge_hi);
@@ -57,7 +59,8 @@ FROM crm.leads WHERE account_id = 1 AND id BETWEEN :lead_lo AND :lead_hi;
 INSERT INTO crm.invoices (account_id, id, number, number_sequence_id, number_seq, client_id, manager_id, status, amount,
                           auto_cancel_at, autopay, autopay_interval, autopay_limit, next_charge_at,
                           created_at, updated_at, status_changed_at)
-SELECT 1, g, 'INV-' || lpad(g::text, greatest(6, length(g::text)), '0'), 2, g, 1 + (random() * (:n_cli - 1))::bigint, :due_emp, 'awaiting', 100,
+SELECT 1, g, 'INV-' || lpad((:inv_seq + g - :cancel_lo + 1)::text, greatest(6, length((:inv_seq + g - :cancel_lo + 1)::text)), '0'), 2,
+       :inv_seq + g - :cancel_lo + 1, 1 + (random() * (:n_cli - 1))::bigint, :due_emp, 'awaiting', 100,
        CASE WHEN g <= :cancel_hi THEN to_timestamp(:due_now) - (:cancel_hi - g + 1) * interval '1 second' END,
        g > :cancel_hi, CASE WHEN g > :cancel_hi THEN interval '1 month' END,
        CASE WHEN g > :cancel_hi AND g % 5 = 0 THEN 1 END,
