@@ -1,0 +1,347 @@
+/*
+ * kit/direct_insert.c
+ *	  crm's own rows written through the table access method and the
+ *	  indexes; see kit/direct_insert.h.
+ *
+ * What the executor's INSERT does for a row of a plain table, and what this
+ * file does instead:
+ *	- the assignment to a column: a type modifier applied with the type's
+ *	  length coercion; a domain column sends the table to SPI;
+ *	- permissions and row-level security: the write is the owner's; where
+ *	  the table's policies apply to the current role (a write not made as
+ *	  the owner, or FORCE ROW LEVEL SECURITY) it is left to SPI;
+ *	- defaults: the identity column's nextval (nextval_internal, as
+ *	  NextValueExpr), the rest given by the caller (checked when the table is
+ *	  examined);
+ *	- BEFORE and AFTER triggers, foreign keys (RI triggers), transition
+ *	  tables: any INSERT trigger the caller does not apply itself sends the
+ *	  table to SPI;
+ *	- ExecConstraints (NOT NULL, CHECK), table_tuple_insert,
+ *	  ExecInsertIndexTuples (unique checks at once; a deferrable unique index
+ *	  sends the table to SPI, as its check would come at the end of the
+ *	  statement);
+ *	- the command counter: advanced before and after, as SPI advances it
+ *	  around a statement that writes.
+ *
+ * The verdict on a table, its identity column and its sequence are kept per
+ * backend and examined again after a relcache invalidation of the table (an
+ * ALTER TABLE, CREATE TRIGGER or CREATE POLICY sends one).
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/dependency.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_trigger.h"
+#include "catalog/pg_type_d.h"
+#include "commands/sequence.h"
+#include "commands/trigger.h"
+#include "executor/executor.h"
+#include "nodes/makefuncs.h"
+#include "parser/parse_coerce.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/rls.h"
+
+#include "kit/citus.h"
+#include "kit/direct_insert.h"
+#include "kit/relcache.h"
+
+struct CrmDirectWrite
+{
+	CrmDirectTable *table;
+	const CrmColumnMap *map;
+	Relation	rel;
+	EState	   *estate;
+	ResultRelInfo *rri;
+	TupleTableSlot *slot;
+	CommandId	cid;
+};
+
+/* ---- the tables examined, forgotten on a relcache invalidation ---- */
+
+#define MAX_DIRECT_TABLES 16
+
+static CrmDirectTable *known[MAX_DIRECT_TABLES];
+static int	nknown = 0;
+static bool callback_registered = false;
+
+static void
+forget_tables(Datum arg, Oid relid)
+{
+	for (int i = 0; i < nknown; i++)
+		if (relid == InvalidOid || known[i]->relid == relid)
+			known[i]->relid = InvalidOid;
+}
+
+static void
+register_table(CrmDirectTable *t)
+{
+	if (!callback_registered)
+	{
+		crm_register_relcache_callback(forget_tables, (Datum) 0);
+		callback_registered = true;
+	}
+	if (t->registered)
+		return;
+	if (nknown >= MAX_DIRECT_TABLES)
+		elog(ERROR, "crm: more than %d tables written directly", MAX_DIRECT_TABLES);
+	known[nknown++] = t;
+	t->registered = true;
+}
+
+/* ---- examining a table ---- */
+
+/*
+ * _account_guard (finish.sql, tenancy.c), on every crm table, refuses a row
+ * of another account for a role under row-level security, and does nothing
+ * for a role it does not apply to: crm_direct_begin writes only for such a
+ * role.
+ */
+#define ACCOUNT_GUARD "_account_guard"
+
+static bool
+own_trigger(const CrmDirectTable *t, const char *name)
+{
+	if (strcmp(name, ACCOUNT_GUARD) == 0)
+		return true;
+	for (int i = 0; t->own_triggers != NULL && t->own_triggers[i] != NULL; i++)
+		if (strcmp(t->own_triggers[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* Whether an INSERT would fire a trigger the caller does not apply itself. */
+static bool
+foreign_insert_triggers(const CrmDirectTable *t, Relation rel)
+{
+	TriggerDesc *td = rel->trigdesc;
+
+	if (td == NULL)
+		return false;
+	for (int i = 0; i < td->numtriggers; i++)
+		if (TRIGGER_FOR_INSERT(td->triggers[i].tgtype) &&
+			!own_trigger(t, td->triggers[i].tgname))
+			return true;
+	return false;
+}
+
+/* Whether every index of rel checks its uniqueness at once. */
+static bool
+indexes_immediate(Relation rel)
+{
+	List	   *indexes = RelationGetIndexList(rel);
+	ListCell   *lc;
+	bool		immediate = true;
+
+	foreach(lc, indexes)
+	{
+		Relation	index = index_open(lfirst_oid(lc), AccessShareLock);
+
+		immediate &= index->rd_index->indimmediate;
+		index_close(index, AccessShareLock);
+	}
+	list_free(indexes);
+	return immediate;
+}
+
+static bool
+given(const CrmColumnMap *map, AttrNumber attnum)
+{
+	for (int i = 0; i < map->ncolumns; i++)
+		if (map->attnum[i] == attnum)
+			return true;
+	return false;
+}
+
+/*
+ * The columns the caller leaves: the identity column (bigint) or none; a
+ * left column with another default is crm's mistake.  False when a column
+ * sends the table to SPI.
+ */
+static bool
+examine_columns(CrmDirectTable *t, Relation rel, const CrmColumnMap *map)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	t->identity = 0;
+	t->sequence = InvalidOid;
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (att->attisdropped || given(map, att->attnum))
+			continue;
+		if (att->attgenerated)
+			return false;
+		if (att->attidentity)
+		{
+			if (att->atttypid != INT8OID || t->identity != 0)
+				return false;
+			t->identity = att->attnum;
+			t->sequence = getIdentitySequence(RelationGetRelid(rel), att->attnum, false);
+		}
+		else if (att->atthasdef)
+			elog(ERROR, "crm: column %s of crm.%s has a default crm does not give",
+				 NameStr(att->attname),
+				 t->table);
+	}
+	return true;
+}
+
+/*
+ * The given columns: none of a domain type (the INSERT would check its
+ * constraints); those with a type modifier are brought to it.
+ */
+static bool
+examine_given(CrmDirectTable *t, Relation rel, const CrmColumnMap *map)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	t->ntypmods = 0;
+	for (int i = 0; i < map->ncolumns; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, map->attnum[i] - 1);
+		Oid			fn;
+
+		if (get_typtype(att->atttypid) == TYPTYPE_DOMAIN)
+			return false;
+		if (att->atttypmod < 0)
+			continue;
+		if (find_typmod_coercion_function(att->atttypid, &fn) != COERCION_PATH_FUNC ||
+			t->ntypmods == CRM_DIRECT_MAX_TYPMODS)
+			return false;
+		t->typmods[t->ntypmods].col = i;
+		t->typmods[t->ntypmods].typmod = att->atttypmod;
+		fmgr_info_cxt(fn, &t->typmods[t->ntypmods].fn, TopMemoryContext);
+		t->ntypmods++;
+	}
+	return true;
+}
+
+static void
+examine(CrmDirectTable *t, Relation rel, const CrmColumnMap *map)
+{
+	t->direct = rel->rd_rel->relkind == RELKIND_RELATION &&
+		!foreign_insert_triggers(t, rel) &&
+		indexes_immediate(rel) &&
+		examine_given(t, rel, map) &&
+		examine_columns(t, rel, map);
+	t->relid = RelationGetRelid(rel);
+}
+
+/* ---- writing ---- */
+
+/* The executor's state for one result relation: what ExecConstraints and the index inserts read. */
+static void
+start_executor(CrmDirectWrite *w)
+{
+	RangeTblEntry *rte = makeNode(RangeTblEntry);
+	MemoryContext old;
+
+	w->estate = CreateExecutorState();
+	old = MemoryContextSwitchTo(w->estate->es_query_cxt);
+	rte->rtekind = RTE_RELATION;
+	rte->relid = RelationGetRelid(w->rel);
+	rte->relkind = w->rel->rd_rel->relkind;
+	rte->rellockmode = RowExclusiveLock;
+	rte->requiredPerms = ACL_INSERT;
+	ExecInitRangeTable(w->estate, list_make1(rte));
+	w->rri = makeNode(ResultRelInfo);
+	InitResultRelInfo(w->rri, w->rel, 1, NULL, 0);
+	ExecOpenIndices(w->rri, false);
+	w->slot = MakeSingleTupleTableSlot(RelationGetDescr(w->rel), table_slot_callbacks(w->rel));
+	MemoryContextSwitchTo(old);
+	w->estate->es_output_cid = w->cid;
+}
+
+CrmDirectWrite *
+crm_direct_begin(CrmDirectTable *t)
+{
+	Oid			relid = t->relid;
+	Relation	rel;
+	const CrmColumnMap *map;
+	CrmDirectWrite *w;
+
+	register_table(t);
+	if (!OidIsValid(relid))
+		relid = get_relname_relid(t->table, get_namespace_oid("crm", false));
+	if (!OidIsValid(relid) || crm_relation_is_distributed(relid))
+		return NULL;
+	rel = try_table_open(relid, RowExclusiveLock);
+	if (rel == NULL)
+		return NULL;			/* dropped meanwhile: SPI says so */
+	/* opening it may have read an invalidation: examine it again then */
+	map = crm_columns(t->columns, relid, RelationGetDescr(rel));
+	if (t->relid != relid)
+		examine(t, rel, map);
+	/* the table's policies (and so its guard) for this role: the owner's write has none */
+	if (!t->direct || check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
+	{
+		table_close(rel, NoLock);
+		return NULL;
+	}
+	CommandCounterIncrement();
+	w = palloc0(sizeof(CrmDirectWrite));
+	w->table = t;
+	w->map = map;
+	w->rel = rel;
+	w->cid = GetCurrentCommandId(true);
+	start_executor(w);
+	return w;
+}
+
+int64
+crm_direct_insert(CrmDirectWrite *w, const Datum *values, const bool *nulls)
+{
+	TupleTableSlot *slot = w->slot;
+	int64		id = 0;
+
+	ExecClearTuple(slot);
+	memset(slot->tts_isnull, true, sizeof(bool) * slot->tts_tupleDescriptor->natts);
+	for (int i = 0; i < w->map->ncolumns; i++)
+	{
+		AttrNumber	attnum = w->map->attnum[i];
+
+		slot->tts_values[attnum - 1] = values[i];
+		slot->tts_isnull[attnum - 1] = nulls != NULL && nulls[i];
+	}
+	for (int i = 0; i < w->table->ntypmods; i++)
+	{
+		CrmDirectTypmod *m = &w->table->typmods[i];
+		AttrNumber	attnum = w->map->attnum[m->col];
+
+		if (!slot->tts_isnull[attnum - 1])
+			slot->tts_values[attnum - 1] =
+				FunctionCall3(&m->fn, slot->tts_values[attnum - 1],
+							  Int32GetDatum(m->typmod), BoolGetDatum(false));
+	}
+	if (w->table->identity != 0)
+	{
+		id = nextval_internal(w->table->sequence, false);
+		slot->tts_values[w->table->identity - 1] = Int64GetDatum(id);
+		slot->tts_isnull[w->table->identity - 1] = false;
+	}
+	ExecStoreVirtualTuple(slot);
+	if (w->rel->rd_att->constr != NULL)
+		ExecConstraints(w->rri, slot, w->estate);
+	table_tuple_insert(w->rel, slot, w->cid, 0, NULL);
+	if (w->rri->ri_NumIndices > 0)
+		list_free(ExecInsertIndexTuples(w->rri, slot, w->estate, false, false, NULL, NIL));
+	ResetPerTupleExprContext(w->estate);
+	return id;
+}
+
+void
+crm_direct_end(CrmDirectWrite *w)
+{
+	ExecDropSingleTupleTableSlot(w->slot);
+	ExecCloseIndices(w->rri);
+	table_close(w->rel, NoLock);
+	FreeExecutorState(w->estate);
+	pfree(w);
+	CommandCounterIncrement();
+}
