@@ -15,6 +15,7 @@ OBJS = \
 	src/kit/by_key.o \
 	src/kit/citus.o \
 	src/kit/direct_insert.o \
+	src/kit/direct_update.o \
 	src/kit/errors.o \
 	src/kit/locks.o \
 	src/kit/relcache.o \

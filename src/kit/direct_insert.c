@@ -55,8 +55,7 @@ struct CrmDirectWrite
 	CrmDirectTable *table;
 	const CrmColumnMap *map;
 	Relation	rel;
-	EState	   *estate;
-	ResultRelInfo *rri;
+	CrmResultRelation result;
 	TupleTableSlot *slot;
 	CommandId	cid;
 };
@@ -103,13 +102,13 @@ register_table(CrmDirectTable *t)
  */
 #define ACCOUNT_GUARD "_account_guard"
 
-static bool
-own_trigger(const CrmDirectTable *t, const char *name)
+bool
+crm_direct_own_trigger(const char *const *own_triggers, const char *name)
 {
 	if (strcmp(name, ACCOUNT_GUARD) == 0)
 		return true;
-	for (int i = 0; t->own_triggers != NULL && t->own_triggers[i] != NULL; i++)
-		if (strcmp(t->own_triggers[i], name) == 0)
+	for (int i = 0; own_triggers != NULL && own_triggers[i] != NULL; i++)
+		if (strcmp(own_triggers[i], name) == 0)
 			return true;
 	return false;
 }
@@ -124,7 +123,7 @@ foreign_insert_triggers(const CrmDirectTable *t, Relation rel)
 		return false;
 	for (int i = 0; i < td->numtriggers; i++)
 		if (TRIGGER_FOR_INSERT(td->triggers[i].tgtype) &&
-			!own_trigger(t, td->triggers[i].tgname))
+			!crm_direct_own_trigger(t->own_triggers, td->triggers[i].tgname))
 			return true;
 	return false;
 }
@@ -235,27 +234,33 @@ examine(CrmDirectTable *t, Relation rel, const CrmColumnMap *map)
 
 /* ---- writing ---- */
 
-/* The executor's state for one result relation: what ExecConstraints and the index inserts read. */
-static void
-start_executor(CrmDirectWrite *w)
+/* See kit/direct_insert.h. */
+void
+crm_result_relation_open(CrmResultRelation *r, Relation rel, CommandId cid)
 {
 	RangeTblEntry *rte = makeNode(RangeTblEntry);
 	MemoryContext old;
 
-	w->estate = CreateExecutorState();
-	old = MemoryContextSwitchTo(w->estate->es_query_cxt);
+	r->estate = CreateExecutorState();
+	old = MemoryContextSwitchTo(r->estate->es_query_cxt);
 	rte->rtekind = RTE_RELATION;
-	rte->relid = RelationGetRelid(w->rel);
-	rte->relkind = w->rel->rd_rel->relkind;
+	rte->relid = RelationGetRelid(rel);
+	rte->relkind = rel->rd_rel->relkind;
 	rte->rellockmode = RowExclusiveLock;
 	rte->requiredPerms = ACL_INSERT;
-	ExecInitRangeTable(w->estate, list_make1(rte));
-	w->rri = makeNode(ResultRelInfo);
-	InitResultRelInfo(w->rri, w->rel, 1, NULL, 0);
-	ExecOpenIndices(w->rri, false);
-	w->slot = MakeSingleTupleTableSlot(RelationGetDescr(w->rel), table_slot_callbacks(w->rel));
+	ExecInitRangeTable(r->estate, list_make1(rte));
+	r->rri = makeNode(ResultRelInfo);
+	InitResultRelInfo(r->rri, rel, 1, NULL, 0);
+	ExecOpenIndices(r->rri, false);
 	MemoryContextSwitchTo(old);
-	w->estate->es_output_cid = w->cid;
+	r->estate->es_output_cid = cid;
+}
+
+void
+crm_result_relation_close(CrmResultRelation *r)
+{
+	ExecCloseIndices(r->rri);
+	FreeExecutorState(r->estate);
 }
 
 CrmDirectWrite *
@@ -290,7 +295,8 @@ crm_direct_begin(CrmDirectTable *t)
 	w->map = map;
 	w->rel = rel;
 	w->cid = GetCurrentCommandId(true);
-	start_executor(w);
+	crm_result_relation_open(&w->result, rel, w->cid);
+	w->slot = MakeSingleTupleTableSlot(RelationGetDescr(rel), table_slot_callbacks(rel));
 	return w;
 }
 
@@ -327,11 +333,11 @@ crm_direct_insert(CrmDirectWrite *w, const Datum *values, const bool *nulls)
 	}
 	ExecStoreVirtualTuple(slot);
 	if (w->rel->rd_att->constr != NULL)
-		ExecConstraints(w->rri, slot, w->estate);
+		ExecConstraints(w->result.rri, slot, w->result.estate);
 	table_tuple_insert(w->rel, slot, w->cid, 0, NULL);
-	if (w->rri->ri_NumIndices > 0)
-		list_free(ExecInsertIndexTuples(w->rri, slot, w->estate, false, false, NULL, NIL));
-	ResetPerTupleExprContext(w->estate);
+	if (w->result.rri->ri_NumIndices > 0)
+		list_free(ExecInsertIndexTuples(w->result.rri, slot, w->result.estate, false, false, NULL, NIL));
+	ResetPerTupleExprContext(w->result.estate);
 	return id;
 }
 
@@ -339,9 +345,8 @@ void
 crm_direct_end(CrmDirectWrite *w)
 {
 	ExecDropSingleTupleTableSlot(w->slot);
-	ExecCloseIndices(w->rri);
+	crm_result_relation_close(&w->result);
 	table_close(w->rel, NoLock);
-	FreeExecutorState(w->estate);
 	pfree(w);
 	CommandCounterIncrement();
 }

@@ -53,6 +53,7 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "utils/relcache.h"
 
 #include "kit/trigger.h"
 
@@ -94,5 +95,22 @@ extern int64 crm_direct_insert(CrmDirectWrite *w, const Datum *values, const boo
 
 /* Closes the table (its lock is kept to the end of the transaction). */
 extern void crm_direct_end(CrmDirectWrite *w);
+
+/*
+ * For kit/direct_update.c: the executor's state for one result relation
+ * (what ExecConstraints and ExecInsertIndexTuples read), its indexes open,
+ * in memory of its own; and whether an INSERT or UPDATE trigger of rel is
+ * one the writer need not fire: one own_triggers names, or crm's
+ * _account_guard (see crm_direct_begin).
+ */
+typedef struct CrmResultRelation
+{
+	struct EState *estate;
+	struct ResultRelInfo *rri;
+} CrmResultRelation;
+
+extern void crm_result_relation_open(CrmResultRelation *r, Relation rel, CommandId cid);
+extern void crm_result_relation_close(CrmResultRelation *r);
+extern bool crm_direct_own_trigger(const char *const *own_triggers, const char *name);
 
 #endif							/* CRM_KIT_DIRECT_INSERT_H */
