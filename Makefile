@@ -58,6 +58,7 @@ OBJS = \
 	src/events.o \
 	src/calls.o \
 	src/call_queue.o \
+	src/template_cache.o \
 	src/templates.o \
 	src/templates_core.o \
 	src/chats.o \
