@@ -60,38 +60,6 @@ struct CrmDirectWrite
 	CommandId	cid;
 };
 
-/* ---- the tables examined, forgotten on a relcache invalidation ---- */
-
-#define MAX_DIRECT_TABLES 16
-
-static CrmDirectTable *known[MAX_DIRECT_TABLES];
-static int	nknown = 0;
-static bool callback_registered = false;
-
-static void
-forget_tables(Datum arg, Oid relid)
-{
-	for (int i = 0; i < nknown; i++)
-		if (relid == InvalidOid || known[i]->relid == relid)
-			known[i]->relid = InvalidOid;
-}
-
-static void
-register_table(CrmDirectTable *t)
-{
-	if (!callback_registered)
-	{
-		crm_register_relcache_callback(forget_tables, (Datum) 0);
-		callback_registered = true;
-	}
-	if (t->registered)
-		return;
-	if (nknown >= MAX_DIRECT_TABLES)
-		elog(ERROR, "crm: more than %d tables written directly", MAX_DIRECT_TABLES);
-	known[nknown++] = t;
-	t->registered = true;
-}
-
 /* ---- examining a table ---- */
 
 /*
@@ -271,7 +239,11 @@ crm_direct_begin(CrmDirectTable *t)
 	const CrmColumnMap *map;
 	CrmDirectWrite *w;
 
-	register_table(t);
+	if (!t->registered)
+	{
+		crm_forget_relid_on_invalidation(&t->relid);
+		t->registered = true;
+	}
 	if (!OidIsValid(relid))
 		relid = get_relname_relid(t->table, get_namespace_oid("crm", false));
 	if (!OidIsValid(relid) || crm_relation_is_distributed(relid))

@@ -43,38 +43,6 @@
 #include "kit/direct_update.h"
 #include "kit/relcache.h"
 
-/* ---- the tables examined, forgotten on a relcache invalidation ---- */
-
-#define MAX_UPDATED_TABLES 8
-
-static CrmUpdatedTable *known[MAX_UPDATED_TABLES];
-static int	nknown = 0;
-static bool callback_registered = false;
-
-static void
-forget_tables(Datum arg, Oid relid)
-{
-	for (int i = 0; i < nknown; i++)
-		if (relid == InvalidOid || known[i]->relid == relid || known[i]->indexid == relid)
-			known[i]->relid = InvalidOid;
-}
-
-static void
-register_table(CrmUpdatedTable *t)
-{
-	if (!callback_registered)
-	{
-		crm_register_relcache_callback(forget_tables, (Datum) 0);
-		callback_registered = true;
-	}
-	if (t->registered)
-		return;
-	if (nknown >= MAX_UPDATED_TABLES)
-		elog(ERROR, "crm: more than %d tables updated directly", MAX_UPDATED_TABLES);
-	known[nknown++] = t;
-	t->registered = true;
-}
-
 /* ---- examining a table ---- */
 
 /* Whether an UPDATE would fire a trigger that is neither a foreign key's nor the caller's. */
@@ -291,7 +259,12 @@ crm_update_by_key(CrmUpdatedTable *t, const Datum *keys, CrmRowChange change, vo
 	bool		found;
 
 	Assert(t->nkeys > 0 && t->nkeys <= CRM_UPDATE_MAX_KEYS);
-	register_table(t);
+	if (!t->registered)
+	{
+		crm_forget_relid_on_invalidation(&t->relid);
+		crm_forget_relid_on_invalidation(&t->indexid);
+		t->registered = true;
+	}
 	if (!OidIsValid(relid))
 		relid = get_relname_relid(t->table, get_namespace_oid("crm", false));
 	if (!OidIsValid(relid) || crm_relation_is_distributed(relid))
@@ -300,7 +273,7 @@ crm_update_by_key(CrmUpdatedTable *t, const Datum *keys, CrmRowChange change, vo
 	if (rel == NULL)
 		return CRM_UPDATE_BY_SPI;
 	map = crm_columns(t->columns, relid, RelationGetDescr(rel));
-	if (t->relid != relid)
+	if (t->relid != relid || !OidIsValid(t->indexid))
 		examine(t, rel, map);
 	if (!t->direct || check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
 	{
