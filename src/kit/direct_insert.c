@@ -37,8 +37,10 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type_d.h"
+#include "miscadmin.h"
 #include "commands/sequence.h"
 #include "commands/trigger.h"
+#include "tcop/utility.h"
 #include "executor/executor.h"
 #include "nodes/makefuncs.h"
 #include "parser/parse_coerce.h"
@@ -70,7 +72,7 @@ struct CrmDirectWrite
  */
 #define ACCOUNT_GUARD "_account_guard"
 
-bool
+static bool
 crm_direct_own_trigger(const char *const *own_triggers, const char *name)
 {
 	if (strcmp(name, ACCOUNT_GUARD) == 0)
@@ -81,18 +83,23 @@ crm_direct_own_trigger(const char *const *own_triggers, const char *name)
 	return false;
 }
 
-/* Whether an INSERT would fire a trigger the caller does not apply itself. */
-static bool
-foreign_insert_triggers(const CrmDirectTable *t, Relation rel)
+/* See kit/direct_insert.h. */
+bool
+crm_direct_foreign_triggers(Relation rel, const char *const *own_triggers, bool update)
 {
 	TriggerDesc *td = rel->trigdesc;
 
-	if (td == NULL)
-		return false;
-	for (int i = 0; i < td->numtriggers; i++)
-		if (TRIGGER_FOR_INSERT(td->triggers[i].tgtype) &&
-			!crm_direct_own_trigger(t->own_triggers, td->triggers[i].tgname))
+	for (int i = 0; td != NULL && i < td->numtriggers; i++)
+	{
+		Trigger    *tg = &td->triggers[i];
+
+		if (update ? !TRIGGER_FOR_UPDATE(tg->tgtype) : !TRIGGER_FOR_INSERT(tg->tgtype))
+			continue;
+		if (update && RI_FKey_trigger_type(tg->tgfoid) != RI_TRIGGER_NONE)
+			continue;
+		if (!crm_direct_own_trigger(own_triggers, tg->tgname))
 			return true;
+	}
 	return false;
 }
 
@@ -193,7 +200,7 @@ static void
 examine(CrmDirectTable *t, Relation rel, const CrmColumnMap *map)
 {
 	t->direct = rel->rd_rel->relkind == RELKIND_RELATION &&
-		!foreign_insert_triggers(t, rel) &&
+		!crm_direct_foreign_triggers(rel, t->own_triggers, false) &&
 		indexes_immediate(rel) &&
 		examine_given(t, rel, map) &&
 		examine_columns(t, rel, map);
@@ -231,36 +238,55 @@ crm_result_relation_close(CrmResultRelation *r)
 	FreeExecutorState(r->estate);
 }
 
+/* See kit/direct_insert.h. */
+Relation
+crm_direct_open(const char *table, Oid *kept, bool *registered)
+{
+	Oid			relid = *kept;
+
+	if (!*registered)
+	{
+		crm_forget_relid_on_invalidation(kept);
+		*registered = true;
+	}
+	if (!OidIsValid(relid))
+		relid = get_relname_relid(table, get_namespace_oid("crm", false));
+	if (!OidIsValid(relid) || crm_relation_is_distributed(relid))
+		return NULL;
+	return try_table_open(relid, RowExclusiveLock); /* NULL: dropped meanwhile, SPI says so */
+}
+
+/* See kit/direct_insert.h. */
+bool
+crm_direct_allowed(Relation rel, bool direct, const char *command)
+{
+	/* the table's policies (and so its guard) for this role: the owner's write has none */
+	if (!direct || check_enable_rls(RelationGetRelid(rel), InvalidOid, true) == RLS_ENABLED)
+	{
+		table_close(rel, NoLock);
+		return false;
+	}
+	/* what the executor checks first (25006 in a read-only transaction) */
+	PreventCommandIfReadOnly(command);
+	PreventCommandIfParallelMode(command);
+	return true;
+}
+
 CrmDirectWrite *
 crm_direct_begin(CrmDirectTable *t)
 {
-	Oid			relid = t->relid;
-	Relation	rel;
+	Relation	rel = crm_direct_open(t->table, &t->relid, &t->registered);
 	const CrmColumnMap *map;
 	CrmDirectWrite *w;
 
-	if (!t->registered)
-	{
-		crm_forget_relid_on_invalidation(&t->relid);
-		t->registered = true;
-	}
-	if (!OidIsValid(relid))
-		relid = get_relname_relid(t->table, get_namespace_oid("crm", false));
-	if (!OidIsValid(relid) || crm_relation_is_distributed(relid))
-		return NULL;
-	rel = try_table_open(relid, RowExclusiveLock);
 	if (rel == NULL)
-		return NULL;			/* dropped meanwhile: SPI says so */
-	/* opening it may have read an invalidation: examine it again then */
-	map = crm_columns(t->columns, relid, RelationGetDescr(rel));
-	if (t->relid != relid)
-		examine(t, rel, map);
-	/* the table's policies (and so its guard) for this role: the owner's write has none */
-	if (!t->direct || check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
-	{
-		table_close(rel, NoLock);
 		return NULL;
-	}
+	/* opening it may have read an invalidation: examine it again then */
+	map = crm_columns(t->columns, RelationGetRelid(rel), RelationGetDescr(rel));
+	if (t->relid != RelationGetRelid(rel))
+		examine(t, rel, map);
+	if (!crm_direct_allowed(rel, t->direct, "INSERT"))
+		return NULL;
 	CommandCounterIncrement();
 	w = palloc0(sizeof(CrmDirectWrite));
 	w->table = t;

@@ -99,9 +99,10 @@ extern void crm_direct_end(CrmDirectWrite *w);
 /*
  * For kit/direct_update.c: the executor's state for one result relation
  * (what ExecConstraints and ExecInsertIndexTuples read), its indexes open,
- * in memory of its own; and whether an INSERT or UPDATE trigger of rel is
- * one the writer need not fire: one own_triggers names, or crm's
- * _account_guard (see crm_direct_begin).
+ * in memory of its own; and whether an INSERT (or UPDATE) would fire a
+ * trigger of rel the writer cannot leave out: one that own_triggers does not
+ * name, is not crm's _account_guard (see crm_direct_begin) and, for an
+ * UPDATE of no key column, not a foreign key's (which skips such a row).
  */
 typedef struct CrmResultRelation
 {
@@ -111,6 +112,18 @@ typedef struct CrmResultRelation
 
 extern void crm_result_relation_open(CrmResultRelation *r, Relation rel, CommandId cid);
 extern void crm_result_relation_close(CrmResultRelation *r);
-extern bool crm_direct_own_trigger(const char *const *own_triggers, const char *name);
+extern bool crm_direct_foreign_triggers(Relation rel, const char *const *own_triggers,
+										bool update);
+
+/*
+ * Opens crm.<table> (its oid kept in *kept, forgotten on an invalidation)
+ * with RowExclusiveLock; NULL when its rows go through SPI (a Citus table).
+ * Then crm_direct_allowed: whether the write may go on directly, given the
+ * verdict on the table and this role's row-level security (false: rel is
+ * closed); it checks what the executor checks first for command (a
+ * read-only or parallel transaction).
+ */
+extern Relation crm_direct_open(const char *table, Oid *kept, bool *registered);
+extern bool crm_direct_allowed(Relation rel, bool direct, const char *command);
 
 #endif							/* CRM_KIT_DIRECT_INSERT_H */

@@ -26,44 +26,20 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_am_d.h"
 #include "catalog/pg_trigger.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
-#include "miscadmin.h"
 #include "nodes/bitmapset.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
-#include "utils/rls.h"
 #include "utils/snapmgr.h"
 
-#include "kit/citus.h"
 #include "kit/direct_insert.h"
 #include "kit/direct_update.h"
 #include "kit/relcache.h"
 
 /* ---- examining a table ---- */
-
-/* Whether an UPDATE would fire a trigger that is neither a foreign key's nor the caller's. */
-static bool
-foreign_update_triggers(const CrmUpdatedTable *t, Relation rel)
-{
-	TriggerDesc *td = rel->trigdesc;
-
-	if (td == NULL)
-		return false;
-	for (int i = 0; i < td->numtriggers; i++)
-	{
-		Trigger    *tg = &td->triggers[i];
-
-		if (TRIGGER_FOR_UPDATE(tg->tgtype) &&
-			RI_FKey_trigger_type(tg->tgfoid) == RI_TRIGGER_NONE &&
-			!crm_direct_own_trigger(t->own_triggers, tg->tgname))
-			return true;
-	}
-	return false;
-}
 
 static bool
 in_foreign_key(Relation rel, AttrNumber attnum)
@@ -134,7 +110,7 @@ examine(CrmUpdatedTable *t, Relation rel, const CrmColumnMap *map)
 {
 	t->direct = rel->rd_rel->relkind == RELKIND_RELATION &&
 		!(rel->rd_att->constr != NULL && rel->rd_att->constr->has_generated_stored) &&
-		!foreign_update_triggers(t, rel) &&
+		!crm_direct_foreign_triggers(rel, t->own_triggers, true) &&
 		changed_columns_plain(t, rel, map) &&
 		examine_index(t, rel);
 	t->relid = RelationGetRelid(rel);
@@ -251,7 +227,6 @@ CrmUpdateResult
 crm_update_by_key(CrmUpdatedTable *t, const Datum *keys, CrmRowChange change, void *arg,
 				  CrmRow *row)
 {
-	Oid			relid = t->relid;
 	Relation	rel;
 	Relation	index;
 	const CrmColumnMap *map;
@@ -260,28 +235,15 @@ crm_update_by_key(CrmUpdatedTable *t, const Datum *keys, CrmRowChange change, vo
 
 	Assert(t->nkeys > 0 && t->nkeys <= CRM_UPDATE_MAX_KEYS);
 	if (!t->registered)
-	{
-		crm_forget_relid_on_invalidation(&t->relid);
 		crm_forget_relid_on_invalidation(&t->indexid);
-		t->registered = true;
-	}
-	if (!OidIsValid(relid))
-		relid = get_relname_relid(t->table, get_namespace_oid("crm", false));
-	if (!OidIsValid(relid) || crm_relation_is_distributed(relid))
-		return CRM_UPDATE_BY_SPI;
-	rel = try_table_open(relid, RowExclusiveLock);
+	rel = crm_direct_open(t->table, &t->relid, &t->registered);
 	if (rel == NULL)
 		return CRM_UPDATE_BY_SPI;
-	map = crm_columns(t->columns, relid, RelationGetDescr(rel));
-	if (t->relid != relid || !OidIsValid(t->indexid))
+	map = crm_columns(t->columns, RelationGetRelid(rel), RelationGetDescr(rel));
+	if (t->relid != RelationGetRelid(rel) || !OidIsValid(t->indexid))
 		examine(t, rel, map);
-	if (!t->direct || check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
-	{
-		table_close(rel, NoLock);
+	if (!crm_direct_allowed(rel, t->direct, "UPDATE"))
 		return CRM_UPDATE_BY_SPI;
-	}
-	/* as the UPDATE would: 25006 in a read-only transaction */
-	PreventCommandIfReadOnly("UPDATE");
 	index = index_open(t->indexid, RowExclusiveLock);
 	CommandCounterIncrement();
 	PushActiveSnapshot(GetTransactionSnapshot());
