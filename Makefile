@@ -14,6 +14,8 @@ OBJS = \
 	src/kit/backend_cache.o \
 	src/kit/by_key.o \
 	src/kit/citus.o \
+	src/kit/direct_insert.o \
+	src/kit/direct_update.o \
 	src/kit/errors.o \
 	src/kit/locks.o \
 	src/kit/relcache.o \
@@ -56,6 +58,7 @@ OBJS = \
 	src/events.o \
 	src/calls.o \
 	src/call_queue.o \
+	src/template_cache.o \
 	src/templates.o \
 	src/templates_core.o \
 	src/chats.o \

@@ -2,7 +2,7 @@
 -- and the statement trigger on each that makes every session read them again
 -- once a change commits: the account settings (crm.accounts, tenancy.c), the
 -- lead types, statuses and transition rules of an account (leads.c), its
--- notification rules (notifications.c).  Each trigger names its table, as the
+-- notification rules (notifications.c), its message templates (template_cache.c).  Each trigger names its table, as the
 -- caches know it (on a Citus worker the trigger fires on a shard), and fires
 -- whatever session_replication_role says (ENABLE ALWAYS): a change applied by
 -- logical replication, or written with the other triggers off, is seen too.
@@ -22,8 +22,11 @@ CREATE OR REPLACE TRIGGER status_transitions_99_cache AFTER INSERT OR UPDATE OR 
     ON crm.status_transitions FOR EACH STATEMENT EXECUTE FUNCTION crm._cache_changed('status_transitions');
 CREATE OR REPLACE TRIGGER notification_rules_99_cache AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
     ON crm.notification_rules FOR EACH STATEMENT EXECUTE FUNCTION crm._cache_changed('notification_rules');
+CREATE OR REPLACE TRIGGER message_templates_99_cache AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+    ON crm.message_templates FOR EACH STATEMENT EXECUTE FUNCTION crm._cache_changed('message_templates');
 ALTER TABLE crm.accounts ENABLE ALWAYS TRIGGER accounts_99_cache;
 ALTER TABLE crm.lead_types ENABLE ALWAYS TRIGGER lead_types_99_cache;
 ALTER TABLE crm.statuses ENABLE ALWAYS TRIGGER statuses_99_cache;
 ALTER TABLE crm.status_transitions ENABLE ALWAYS TRIGGER status_transitions_99_cache;
 ALTER TABLE crm.notification_rules ENABLE ALWAYS TRIGGER notification_rules_99_cache;
+ALTER TABLE crm.message_templates ENABLE ALWAYS TRIGGER message_templates_99_cache;

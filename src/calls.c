@@ -27,13 +27,11 @@
 #include "catalog/pg_type_d.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
-#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "actor.h"
 #include "crm.h"
 #include "invoices/public.h"
-#include "kit/by_key.h"
 #include "outbox.h"
 #include "values.h"
 
@@ -340,48 +338,27 @@ static CrmPlan task_event = {
 	"VALUES ($1, $2, $3, $4, 'call', $5)",
 	5, {INT8OID, INT8OID, TIMESTAMPTZOID, INT8OID, JSONBOID}
 };
-/* The template of a call, by its key (kit/by_key.h). */
-enum
-{
-	TEMPLATE_SUBJECT, TEMPLATE_BODY, TEMPLATE_NCOLUMNS
-};
-static const char *const template_names[] = {"subject", "body"};
-static CrmColumnMap template_columns = {"crm.message_templates", TEMPLATE_NCOLUMNS, template_names};
-static CrmColumnMap template_result_columns = {"crm.message_templates", TEMPLATE_NCOLUMNS, template_names};
-static CrmPlan template_by_id = {
-	"SELECT subject, body FROM crm.message_templates WHERE account_id = $1 AND id = $2",
-	2, {INT8OID, INT8OID}
-};
-static const CrmKeyedTable templates_by_id = {
-	"message_templates", "message_templates_pkey", &template_by_id, &template_columns,
-	&template_result_columns
-};
-
 /* Renders the call's template for the client and queues it as an email. */
 static void
 queue_template_email(int64 account_id, int64 call_id, int64 template_id, int64 client_id,
 					 int64 invoice_id, bool invoice_null, bool copy_to_manager)
 {
-	int64		keys[2] = {account_id, template_id};
-	CrmRow		template;
-	char	   *subject,
-			   *body,
-			   *client_email = NULL,
+	const char *subject,
+			   *body;
+	char	   *client_email = NULL,
 			   *manager_email = NULL;
 	CrmOutboxEmail email;
 	CrmJson		payload;
 
-	if (!crm_row_by_key(&templates_by_id, keys, 2, GetActiveSnapshot(), &template))
+	if (!crm_message_template(account_id, template_id, &subject, &body))
 		ereport(ERROR,
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 				 errmsg("message template %lld does not exist", (long long) template_id),
 				 errhint("Use one of the account's message templates.")));
-	subject = crm_row_text(&template, TEMPLATE_SUBJECT);
-	body = crm_row_text(&template, TEMPLATE_BODY);
-	subject = crm_template_render(account_id, subject ? subject : "", client_id,
-								  invoice_id, invoice_null, NULL, NULL);
-	body = crm_template_render(account_id, body, client_id, invoice_id, invoice_null,
-							   &client_email, &manager_email);
+	email.subject = crm_template_render(account_id, subject ? subject : "", client_id,
+										invoice_id, invoice_null, NULL, NULL);
+	email.body = crm_template_render(account_id, body, client_id, invoice_id, invoice_null,
+									 &client_email, &manager_email);
 	if (client_email == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -391,8 +368,6 @@ queue_template_email(int64 account_id, int64 call_id, int64 template_id, int64 c
 				 errhint("Add the client's email, or log the call without template_id.")));
 	email.recipient = client_email;
 	email.cc = copy_to_manager ? manager_email : NULL;
-	email.subject = subject;
-	email.body = body;
 	email.dedup_key = psprintf("call:%lld", (long long) call_id);
 	crm_json_begin(&payload);
 	crm_json_text(&payload, "event", "call_template");

@@ -11,7 +11,8 @@
  *				per-transaction caches, per-backend caches (invalidated when
  *				their tables change, caches.sql), crm's own writes, the
  *				restore signal, what crm runs outside a trigger on a Citus
- *				node (kit/citus.h)
+ *				node (kit/citus.h), crm's own rows written without a
+ *				statement (kit/direct_insert.h, kit/direct_update.h)
  *	tenancy.c	current account and employee, account settings, roles,
  *				row-level security of every table (tenancy.h)
  *	identity.c	who is acting: bound logins, crm_service, the owner (identity.h)
@@ -54,7 +55,8 @@
  *	notifications.c	notification rules for lead events: who is told of what, by
  *				email or in-app notice, through the outbox
  *	templates.c	message templates: the check and the rendering (templates.h;
- *				templates_core.c: the table of variables and the parser)
+ *				templates_core.c: the table of variables and the parser;
+ *				template_cache.c: an account's templates kept per backend)
  *	chats.c		conversations, messages, responsible manager
  *	appointments.c	appointments: their moves, the undo of a mis-click, history
  *	inbound.c	first contact: crm.receive_message finds or makes the client,

@@ -26,8 +26,10 @@
  * last lock a transaction takes: no deadlock).  A subtransaction that rolls
  * back takes its events with it.  A transaction with more than
  * FLUSH_THRESHOLD events writes them early, holding its accounts' counters
- * from then on.  The usual commit, one event of an account that has had one
- * before, takes its id and writes it in one statement.
+ * from then on.  The counter row is moved on and the events written without
+ * a statement (kit/direct_update.h, kit/direct_insert.h); on Citus, whose
+ * shards only SQL reaches, the usual commit (one event of an account that
+ * has had one before) takes its id and writes it in one statement.
  */
 #include "postgres.h"
 
@@ -46,6 +48,8 @@
 #include "crm.h"
 #include "events.h"
 #include "kit/citus.h"
+#include "kit/direct_insert.h"
+#include "kit/direct_update.h"
 #include "tenancy.h"
 
 #define FLUSH_THRESHOLD 10000
@@ -357,29 +361,18 @@ notify_account(int64 account_id, int64 last)
 		Async_Notify(channel, payload);
 }
 
-/* Writes events [from, to) of one account, numbered after its counter. */
+/* Inserts events [from, from + n) of one account with ids last - n + 1 .. last, through SPI. */
 static void
-write_account(PendingEvent *from, int n)
+insert_by_spi(PendingEvent *from, int n, int64 last)
 {
-	Datum	   *kinds;
-	Datum	   *employees;
-	bool	   *employee_nulls;
-	Datum	   *payloads;
+	Datum	   *kinds = palloc(sizeof(Datum) * n);
+	Datum	   *employees = palloc(sizeof(Datum) * n);
+	bool	   *employee_nulls = palloc(sizeof(bool) * n);
+	Datum	   *payloads = palloc(sizeof(Datum) * n);
 	Datum		a[6];
-	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
 	int			dims[1] = {n};
 	int			lbs[1] = {1};
-	int64		last;
 
-	if (n == 1 && write_one(from, &last))
-	{
-		notify_account(from[0].account_id, last);
-		return;
-	}
-	kinds = palloc(sizeof(Datum) * n);
-	employees = palloc(sizeof(Datum) * n);
-	employee_nulls = palloc(sizeof(bool) * n);
-	payloads = palloc(sizeof(Datum) * n);
 	for (int i = 0; i < n; i++)
 	{
 		kinds[i] = CStringGetTextDatum(from[i].kind);
@@ -388,17 +381,90 @@ write_account(PendingEvent *from, int n)
 		payloads[i] = from[i].payload;
 	}
 	a[0] = Int64GetDatum(from[0].account_id);
-	a[1] = Int64GetDatum(n);
-	crm_exec(&take_ids, a, NULL, false, 0);
-	last = crm_get_int64(0, 1, NULL);
-
 	a[1] = Int64GetDatum(last - n);
 	a[2] = TimestampTzGetDatum(pending_at);
 	a[3] = PointerGetDatum(construct_array(kinds, n, TEXTOID, -1, false, TYPALIGN_INT));
 	a[4] = PointerGetDatum(construct_md_array(employees, employee_nulls, 1, dims, lbs, INT8OID, 8,
 											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 	a[5] = PointerGetDatum(construct_array(payloads, n, JSONBOID, -1, false, TYPALIGN_INT));
-	crm_exec(&insert_events, a, nulls, false, 0);
+	crm_exec(&insert_events, a, NULL, false, 0);
+}
+
+/*
+ * The same without a statement (kit/direct_update.h, kit/direct_insert.h):
+ * the account's counter row moved on by n as insert_one_event's UPDATE moves
+ * it, then the events, each in insert_events' columns.  crm.events has no
+ * foreign key and no INSERT trigger to fire (its account is the counter's).
+ */
+static const char *const counter_names[] = {"last_id"};
+static CrmColumnMap counter_columns = {"crm.event_counters", 1, counter_names};
+static CrmUpdatedTable counters = {"event_counters", "event_counters_pkey", 1, &counter_columns, 1, NULL};
+
+static const char *const event_names[] = {"account_id", "id", "at", "kind", "employee_id", "payload"};
+static CrmColumnMap event_columns = {"crm.events", lengthof(event_names), event_names};
+static CrmDirectTable events_table = {"events", &event_columns, NULL};
+
+static void
+add_ids(const CrmRow *old, Datum *values, bool *nulls, void *arg)
+{
+	values[0] = Int64GetDatum(crm_row_int64(old, 0, NULL) + *(int *) arg);
+}
+
+/* Takes n ids of the account's counter directly; false when it goes through SPI (or has no row yet). */
+static bool
+take_ids_directly(int64 account_id, int n, int64 *last)
+{
+	Datum		key = Int64GetDatum(account_id);
+	CrmRow		row;
+
+	if (crm_update_by_key(&counters, &key, add_ids, &n, &row) != CRM_UPDATE_DONE)
+		return false;
+	*last = crm_row_int64(&row, 0, NULL);
+	return true;
+}
+
+static void
+insert_events_of(PendingEvent *from, int n, int64 last)
+{
+	CrmDirectWrite *w = crm_direct_begin(&events_table);
+
+	if (w == NULL)
+	{
+		insert_by_spi(from, n, last);
+		return;
+	}
+	for (int i = 0; i < n; i++)
+	{
+		Datum		v[6];
+		bool		nulls[6] = {false};
+
+		v[0] = Int64GetDatum(from[i].account_id);
+		v[1] = Int64GetDatum(last - n + 1 + i);
+		v[2] = TimestampTzGetDatum(pending_at);
+		v[3] = CStringGetTextDatum(from[i].kind);
+		v[4] = Int64GetDatum(from[i].employee_id);
+		nulls[4] = !from[i].has_employee;
+		v[5] = from[i].payload;
+		crm_direct_insert(w, v, nulls);
+	}
+	crm_direct_end(w);
+}
+
+/* Writes events [from, to) of one account, numbered after its counter. */
+static void
+write_account(PendingEvent *from, int n)
+{
+	Datum		a[2] = {Int64GetDatum(from[0].account_id), Int64GetDatum(n)};
+	int64		last;
+
+	if (take_ids_directly(from[0].account_id, n, &last))
+		insert_events_of(from, n, last);
+	else if (n > 1 || !write_one(from, &last))
+	{
+		crm_exec(&take_ids, a, NULL, false, 0);
+		last = crm_get_int64(0, 1, NULL);
+		insert_by_spi(from, n, last);
+	}
 	notify_account(from[0].account_id, last);
 }
 

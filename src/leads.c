@@ -59,10 +59,11 @@ static const int fixed_columns[] = {
 
 /* ---- lookups: the account's lead rules (lead_rules.c) ---- */
 
-static CrmPlan lead_max_number = {
+static CrmPlan lead_max_number_query = {
 	"SELECT max(number_seq) FROM crm.leads WHERE account_id = $1 AND number_sequence_id = $2",
 	2, {INT8OID, INT8OID}
 };
+static const CrmKeyedMax lead_max_number = {"leads", "leads_number_seq_idx", &lead_max_number_query};
 
 /*
  * What an insert needs: the lead's type (given, or the account's default),

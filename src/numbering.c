@@ -12,10 +12,10 @@
  * transaction that leaves one row version per number, and every following
  * lookup walks them all, so a bulk load costs more per row the larger it
  * grows.  Instead the next number is one more than the largest already used,
- * read from an index on (account_id, number_sequence_id, number_seq) of the
- * numbered table itself.  The counter row in crm.number_sequences serialises
- * writers: a transaction updates it once (which locks it until commit) and
- * remembers that it holds it.  A rolled-back insert leaves no
+ * read from the end of an index on (account_id, number_sequence_id,
+ * number_seq) of the numbered table itself (kit/by_key.h: no query).  The counter row in crm.number_sequences serialises
+ * writers: a transaction updates it once (which locks it until commit;
+ * without a statement, kit/direct_update.h) and remembers that it holds it.  A rolled-back insert leaves no
  * number behind, so numbers stay gapless; rows that carry numbers cannot be
  * deleted, so no number is handed out twice.
  *
@@ -35,6 +35,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/pg_type_d.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
@@ -45,7 +46,10 @@
 #include "utils/rel.h"
 
 #include "crm.h"
+#include "kit/by_key.h"
+#include "kit/direct_update.h"
 #include "numbering.h"
+#include "values.h"
 
 #define NUMBER_MAX_WIDTH 18
 
@@ -249,6 +253,41 @@ remember_held(int64 account_id, const char *key, int64 sequence_id)
 }
 
 /*
+ * touch_sequence without a statement (kit/direct_update.h): the row found
+ * by (account_id, key), locked and given last_used_at = now(); its rule
+ * number_sequences_values (a business time) applied here.
+ */
+static const char *const sequence_names[] = {"last_used_at", "id"};
+static CrmColumnMap sequence_columns = {"crm.number_sequences", 2, sequence_names};
+static const char *const sequence_triggers[] = {"number_sequences_values", NULL};
+static CrmUpdatedTable sequences = {"number_sequences", "number_sequences_account_id_key_key", 2,
+&sequence_columns, 1, sequence_triggers};
+
+static void
+touch(const CrmRow *old, Datum *values, bool *nulls, void *arg)
+{
+	values[0] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+}
+
+/* touch_sequence; 0 when there is no row. */
+static int64
+touch_row(Datum *args)
+{
+	CrmRow		row;
+
+	switch (crm_update_by_key(&sequences, args, touch, NULL, &row))
+	{
+		case CRM_UPDATE_DONE:
+			return crm_row_int64(&row, 1, NULL);
+		case CRM_UPDATE_NO_ROW:
+			return 0;
+		case CRM_UPDATE_BY_SPI:
+			break;
+	}
+	return crm_exec(&touch_sequence, args, NULL, false, 1) == 1 ? crm_get_int64(0, 1, NULL) : 0;
+}
+
+/*
  * The counter row's id, locked by this transaction: updated once (which
  * holds its lock to commit), then remembered, or recognised by its xmin.
  * Caller is connected to SPI and runs as owner.
@@ -261,13 +300,12 @@ lock_sequence(int64 account_id, const char *key)
 
 	if (id != 0)
 		return id;
-	if (crm_exec(&touch_sequence, args, NULL, false, 1) == 1)
-		id = crm_get_int64(0, 1, NULL);
+	crm_check_time(GetCurrentTransactionStartTimestamp(), "crm.number_sequences.last_used_at");
+	if ((id = touch_row(args)) != 0)
+		;
 	else if (crm_exec(&create_sequence, args, NULL, false, 1) == 1)
 		id = crm_get_int64(0, 1, NULL);
-	else if (crm_exec(&touch_sequence, args, NULL, false, 1) == 1)
-		id = crm_get_int64(0, 1, NULL); /* created concurrently */
-	else
+	else if ((id = touch_row(args)) == 0)	/* created concurrently */
 		elog(ERROR, "crm: number sequence \"%s\" vanished", key);
 	remember_held(account_id, key, id);
 	return id;
@@ -276,12 +314,11 @@ lock_sequence(int64 account_id, const char *key)
 /* See numbering.h. */
 char *
 crm_number_next(int64 account_id, const char *tmpl, const char *timezone,
-				TimestampTz at, CrmPlan *max_plan, int64 *sequence_id, int64 *seq)
+				TimestampTz at, const CrmKeyedMax *max, int64 *sequence_id, int64 *seq)
 {
 	ParsedTemplate parsed;
 	struct pg_tm tm;
-	Datum		args[2];
-	bool		isnull;
+	int64		keys[2];
 	int64		last;
 	StringInfoData number;
 
@@ -290,10 +327,10 @@ crm_number_next(int64 account_id, const char *tmpl, const char *timezone,
 
 	*sequence_id = lock_sequence(account_id, parsed.key.data);
 
-	args[0] = Int64GetDatum(account_id);
-	args[1] = Int64GetDatum(*sequence_id);
-	crm_exec(max_plan, args, NULL, false, 1);
-	last = (SPI_processed == 1) ? crm_get_int64(0, 1, &isnull) : 0;
+	keys[0] = account_id;
+	keys[1] = *sequence_id;
+	if (!crm_max_by_key(max, keys, 2, &last))
+		last = 0;
 	*seq = last + 1;
 
 	initStringInfo(&number);

@@ -9,24 +9,25 @@
 
 #include "datatype/timestamp.h"
 #include "utils/relcache.h"
+#include "kit/by_key.h"
 #include "kit/spi.h"
 
 /*
- * The next number of tmpl for a row created at `at` in timezone.  max_plan
- * takes (account_id, number_sequence_id) and returns the largest number_seq
- * of the numbered table; *sequence_id and *seq are the row's counter and its
+ * The next number of tmpl for a row created at `at` in timezone.  max reads
+ * the largest number_seq of the numbered table under (account_id,
+ * number_sequence_id) from its index (kit/by_key.h); *sequence_id and *seq are the row's counter and its
  * place in it.  Caller is connected to SPI and runs as owner; the number is
  * returned in the caller's memory.
  */
 extern char *crm_number_next(int64 account_id, const char *tmpl, const char *timezone,
-							 TimestampTz at, CrmPlan *max_plan,
+							 TimestampTz at, const CrmKeyedMax *max,
 							 int64 *sequence_id, int64 *seq);
 
 /*
  * A table whose rows are numbered from a template or given their number by
  * the writer (orders and invoices from a web shop).  taken takes
  * (account_id, number) and returns the id of the row that has the number;
- * max_number is crm_number_next's max_plan.
+ * max_number is crm_number_next's max.
  */
 typedef struct CrmNumberedTable
 {
@@ -34,7 +35,7 @@ typedef struct CrmNumberedTable
 	const char *template_column;	/* "order_number_template" (of crm.accounts) */
 	const char *unique_constraint;	/* the UNIQUE (account_id, number) behind it */
 	CrmPlan    *taken;
-	CrmPlan    *max_number;
+	const CrmKeyedMax *max_number;
 } CrmNumberedTable;
 
 /*

@@ -52,10 +52,11 @@ static const int fixed_columns[] = {
 
 static const CrmPhoneColumn order_phone = {"orders", "phone_e164", "phone", false};
 
-static CrmPlan order_max_number = {
+static CrmPlan order_max_number_query = {
 	"SELECT max(number_seq) FROM crm.orders WHERE account_id = $1 AND number_sequence_id = $2",
 	2, {INT8OID, INT8OID}
 };
+static const CrmKeyedMax order_max_number = {"orders", "orders_number_seq_idx", &order_max_number_query};
 static CrmPlan order_with_number = {
 	"SELECT id FROM crm.orders WHERE account_id = $1 AND number = $2",
 	2, {INT8OID, TEXTOID}

@@ -16,4 +16,14 @@ extern char *crm_template_render(int64 account_id, const char *body, int64 clien
 								 int64 invoice_id, bool invoice_null,
 								 char **client_email, char **manager_email);
 
+/*
+ * The subject and body of the account's message template template_id, from
+ * this backend's cache of the account's templates (template_cache.c, read
+ * again once crm.message_templates changes); false when the account has no
+ * such template.  Connected to SPI, as the owner.  The texts stay good until
+ * the end of the transaction at least.
+ */
+extern bool crm_message_template(int64 account_id, int64 template_id,
+								 const char **subject, const char **body);
+
 #endif							/* CRM_TEMPLATES_H */

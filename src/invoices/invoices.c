@@ -167,10 +167,11 @@ static CrmPlan account_template = {
 	"SELECT invoice_number_template, timezone FROM crm.accounts WHERE id = $1",
 	1, {INT8OID}
 };
-static CrmPlan invoice_max_number = {
+static CrmPlan invoice_max_number_query = {
 	"SELECT max(number_seq) FROM crm.invoices WHERE account_id = $1 AND number_sequence_id = $2",
 	2, {INT8OID, INT8OID}
 };
+static const CrmKeyedMax invoice_max_number = {"invoices", "invoices_number_seq_idx", &invoice_max_number_query};
 
 static CrmPlan invoice_with_number = {
 	"SELECT id FROM crm.invoices WHERE account_id = $1 AND number = $2",

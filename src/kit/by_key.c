@@ -1,7 +1,7 @@
 /*
  * kit/by_key.c
- *	  A row by its primary key through the index, or through SPI on Citus;
- *	  see kit/by_key.h.
+ *	  A row by its primary key, and the largest value under a key, through
+ *	  the index, or through SPI on Citus; see kit/by_key.h.
  */
 #include "postgres.h"
 
@@ -9,11 +9,13 @@
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "executor/tuptable.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 
 #include "kit/by_key.h"
 #include "kit/citus.h"
@@ -101,4 +103,70 @@ crm_row_by_key(const CrmKeyedTable *t, const int64 *keys, int nkeys, Snapshot sn
 	if (crm_relation_is_distributed(relid))
 		return row_from_plan(t, keys, nkeys, snapshot, row);
 	return row_from_index(t, relid, keys, nkeys, snapshot, row);
+}
+
+/* The same through the plan, as the caller ran it before. */
+static bool
+max_from_plan(const CrmKeyedMax *m, const int64 *keys, int nkeys, int64 *max)
+{
+	Datum		args[CRM_BY_KEY_MAX_KEYS];
+	bool		isnull = true;
+
+	for (int i = 0; i < nkeys; i++)
+		args[i] = Int64GetDatum(keys[i]);
+	if (crm_exec(m->plan, args, NULL, false, 1) == 1)
+		*max = crm_get_int64(0, 1, &isnull);
+	return !isnull;
+}
+
+/* The first row from the end of the index's key range whose column is not null. */
+static bool
+max_from_index(Relation rel, Relation index, const int64 *keys, int nkeys, Snapshot snapshot,
+			   int64 *max)
+{
+	ScanKeyData skey[CRM_BY_KEY_MAX_KEYS + 1];
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	IndexScanDesc scan;
+	bool		found;
+
+	for (int i = 0; i < nkeys; i++)
+		ScanKeyInit(&skey[i], i + 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(keys[i]));
+	ScanKeyEntryInitialize(&skey[nkeys], SK_ISNULL | SK_SEARCHNOTNULL, nkeys + 1,
+						   InvalidStrategy, InvalidOid, InvalidOid, InvalidOid, (Datum) 0);
+	scan = index_beginscan(rel, index, snapshot, nkeys + 1, 0);
+	index_rescan(scan, skey, nkeys + 1, NULL, 0);
+	found = index_getnext_slot(scan, BackwardScanDirection, slot);
+	if (found)
+	{
+		bool		isnull;
+
+		*max = DatumGetInt64(slot_getattr(slot, index->rd_index->indkey.values[nkeys], &isnull));
+		found = !isnull;
+	}
+	index_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	return found;
+}
+
+bool
+crm_max_by_key(const CrmKeyedMax *m, const int64 *keys, int nkeys, int64 *max)
+{
+	Oid			relid = crm_relid(m->table);
+	Relation	rel;
+	Relation	index;
+	bool		found;
+
+	Assert(nkeys > 0 && nkeys <= CRM_BY_KEY_MAX_KEYS);
+	if (crm_relation_is_distributed(relid))
+		return max_from_plan(m, keys, nkeys, max);
+	rel = table_open(relid, AccessShareLock);
+	index = index_open(crm_relid(m->index), AccessShareLock);
+	CommandCounterIncrement();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	UpdateActiveSnapshotCommandId();
+	found = max_from_index(rel, index, keys, nkeys, GetActiveSnapshot(), max);
+	PopActiveSnapshot();
+	index_close(index, AccessShareLock);
+	table_close(rel, AccessShareLock);
+	return found;
 }

@@ -47,4 +47,24 @@ typedef struct CrmKeyedTable
 extern bool crm_row_by_key(const CrmKeyedTable *t, const int64 *keys, int nkeys,
 						   Snapshot snapshot, CrmRow *row);
 
+/*
+ * The largest value of a bigint column among the rows whose first key
+ * columns equal keys (SELECT max(column) ... WHERE k1 = $1 AND k2 = $2),
+ * read from the end of an index on (k1, k2, column) through the index
+ * itself: no query.  The snapshot is the one the query would have had as
+ * SPI runs it read-write (the command counter advanced; a fresh snapshot
+ * under READ COMMITTED, the transaction's under REPEATABLE READ), so rows
+ * this statement wrote before are seen.  On a Citus table, through the plan
+ * (read-write, as before); the caller is connected to SPI.
+ */
+typedef struct CrmKeyedMax
+{
+	const char *table;			/* of schema crm */
+	const char *index;			/* on the key columns, then the column */
+	CrmPlan    *plan;			/* the same as a query: keys $1, $2; one column */
+} CrmKeyedMax;
+
+/* The largest value, or false when no row has one. */
+extern bool crm_max_by_key(const CrmKeyedMax *m, const int64 *keys, int nkeys, int64 *max);
+
 #endif							/* CRM_KIT_BY_KEY_H */

@@ -18,4 +18,12 @@
 
 extern void crm_register_relcache_callback(RelcacheCallbackFunction fn, Datum arg);
 
+/*
+ * A relation's oid kept as the key of a per-backend verdict on it (the kit's
+ * direct writes): set to InvalidOid by an invalidation of that relation (or
+ * of every relation).  Registered once per variable, which lives as long as
+ * the backend (a static).
+ */
+extern void crm_forget_relid_on_invalidation(Oid *relid);
+
 #endif							/* CRM_KIT_RELCACHE_H */
