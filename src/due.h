@@ -98,10 +98,12 @@ extern bool crm_due_earliest(struct CrmPlan *plan, const CrmDueScope *scope, Tim
 
 /*
  * Whether crm's tables are distributed by Citus.  Then a handler's triggers
- * fire on the worker node of the account's shard, where the scope of crm's
- * own write (kit/system_write.h) does not reach: a handler that writes its
- * history as a set (CRM_WRITE_OWN_HISTORY) leaves it to the row triggers
- * there instead.  Connected to SPI.
+ * fire on the worker node of the account's shard; the scope of crm's own
+ * write (kit/system_write.h) reaches them there as the owner's write, with
+ * a statement of its own (SET LOCAL) per write.  The handlers of overdue
+ * leads and auto-cancel keep a variant for Citus that leaves their history
+ * to the row triggers there; autopay writes it as a set on Citus too.
+ * Connected to SPI.
  */
 extern bool crm_due_distributed(void);
 

@@ -315,8 +315,9 @@ autopay_run(const CrmDueScope *due)
 {
 	/*
 	 * No variant for Citus: a charge writes derived columns, which only
-	 * crm's own write may, and that scope does not reach the triggers on a
-	 * worker node (the charge is refused there and set aside).
+	 * crm's own write may; its scope reaches the triggers on the worker node
+	 * with the write, made as the schema owner (kit/system_write.h), so the
+	 * statement writes its history as a set there too.
 	 */
 	return crm_invoices_due_write("autopay_charge", "autopay", &queue_charges, NULL, due);
 }

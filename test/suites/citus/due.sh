@@ -5,7 +5,13 @@
 #      leads marked, auto-cancel invoices cancelled and autopay charges queued, with their
 #      history and notices, each claim a statement of one account (Citus refuses a
 #      multi-shard FOR UPDATE and a ctid join); a second run does nothing;
-#   3. crm.run_due() in one account (a tenant session): that account's items only;
+#   2b. crm's own write carries what it allows to the worker as the owner's only: a
+#      tenant session that sets crm.write_note itself (or through crm._write_note) still
+#      cannot write a column only crm writes (428C9); the owner's write with the same
+#      note can (rolled back);
+#   3. crm.run_due() in one account (a tenant session: a login of crm_service and
+#      crm_admin): that account's items only; after SET LOCAL ROLE (which Citus passes on
+#      to the workers, over crm's switch to the owner) refused with 42501;
 #   4. crm.next_due() and crm.fold_lead_counts() through the coordinator, the counts right;
 #   5. with crm preloaded on every node (CITUS_EXTRA_PRELOAD=crm and crm.database), the
 #      scheduler's worker of a worker node stays idle and says so in its log.
@@ -36,15 +42,14 @@ SQL
 fi
 
 # due_q, due_expect, due_in ACCOUNT SQL: citus_q, citus_expect, citus_in_account
-# (lib/citus.sh) as the owner; due_tenant ACCOUNT SQL: the same as a member of
+# (lib/citus.sh) as the owner; due_tenant ACCOUNT SQL: the same as a login of
 # crm_service and crm_admin, whose due work is its account's.
 due_q() { citus_q "$@"; }
 due_expect() { citus_expect "due: $1" "$2" "$3"; }
 due_in() { citus_in_account "$@"; }
-due_tenant() { due_in "$1" "SET LOCAL ROLE crm_due_tenant;
-$2"; }
+due_tenant() { CITUS_USER=crm_due_tenant due_in "$1" "$2"; }
 due_q -c "DO \$\$ BEGIN IF to_regrole('crm_due_tenant') IS NULL THEN
-            CREATE ROLE crm_due_tenant NOLOGIN IN ROLE crm_service, crm_admin; END IF; END \$\$" >/dev/null
+            CREATE ROLE crm_due_tenant LOGIN IN ROLE crm_service, crm_admin; END IF; END \$\$" >/dev/null
 # The worker node (its port) that holds an account's shard of crm.leads.
 due_node_of() {
   due_q -c "SELECT n.nodeport FROM pg_dist_placement p JOIN pg_dist_node n ON n.groupid = p.groupid
@@ -91,17 +96,11 @@ done
 # ---- 2. run_due for every account, as the owner ----
 got="$(due_q -c "SELECT string_agg(kind || '=' || handled, ' ' ORDER BY kind) FROM crm.run_due('2003-02-01', 1000)")" ||
   rel_fail "due: crm.run_due() as the owner failed"
-case "$got" in
-  "autopay_charge=2 "*) DUE_CHARGES=2 ;;
-  "autopay_charge=0 "*)
-    # A charge writes derived columns, which only crm's own write may; that scope does not
-    # reach the triggers on a worker node yet (issue 18 point 2): refused there, set aside.
-    due_expect "the charges refused on the worker nodes are set aside (428C9)" 2 \
-      "$(due_q -c "SELECT count(*) FROM crm.due_failures WHERE account_id IN ($DUE_A, $DUE_B)
-                    AND kind = 'autopay_charge' AND sqlstate = '428C9'")"
-    echo "ok - due: # TODO autopay charges on Citus: crm's own write does not reach a worker node's trigger"
-    DUE_CHARGES=0 ;;
-esac
+# A charge writes derived columns, which only crm's own write may: its scope reaches the
+# triggers on the worker nodes (the write runs as the owner there).
+due_expect "no charge set aside" 0 \
+  "$(due_q -c "SELECT count(*) FROM crm.due_failures WHERE account_id IN ($DUE_A, $DUE_B) AND kind = 'autopay_charge'")"
+DUE_CHARGES=2
 due_expect "run_due as the owner handles both accounts' items, one account per claim" \
   "autopay_charge=$DUE_CHARGES invoice_auto_cancel=4 lead_overdue=6" "$got"
 due_expect "the overdue marks, history rows and notices of both accounts" "6|6|6" \
@@ -118,24 +117,49 @@ due_expect "a second run at the same instant does nothing" \
   "autopay_charge=0 invoice_auto_cancel=0 lead_overdue=0" \
   "$(due_q -c "SELECT string_agg(kind || '=' || handled, ' ' ORDER BY kind) FROM crm.run_due('2003-02-01', 1000)")"
 
+# ---- 2b. what crm's own write allows cannot be forged by a tenant ----
+# crm.write_note as crm sets it for a charge: every CRM_WRITE_* bit (3f), no reason or comment.
+due_forge() {  # due_forge SET-SQL: a derived column written after SET-SQL, rolled back
+  due_q -v VERBOSITY=verbose <<SQL 2>&1
+SET citus.propagate_set_commands = 'local';
+BEGIN;
+SET LOCAL crm.account_id = $DUE_A;
+$1
+UPDATE crm.invoices SET autopay_pending = autopay_pending + 1 WHERE account_id = $DUE_A AND autopay RETURNING 'written';
+ROLLBACK;
+SQL
+}
+for how in "SET LOCAL crm.write_note = '3f:-:-';" "SELECT crm._write_note('3f:-:-');"; do
+  out="$(CITUS_USER=crm_due_tenant due_forge "$how" || true)"
+  grep -q 'ERROR:  428C9:' <<<"$out" || rel_fail "due: a tenant's own write note ($how): $out"
+  echo "ok - due: a tenant session cannot forge crm's own write: $how, then a derived column: refused (428C9)"
+done
+due_expect "the same note set by the owner: its write passes (the note is read; the role decides)" "written" \
+  "$(due_forge "SET LOCAL crm.write_note = '3f:-:-';" | grep -m1 -x written || true)"
+
 # ---- 3. run_due in one account ----
 due_in "$DUE_A" "INSERT INTO crm.leads (account_id, contact_name, deadline) VALUES ($DUE_A, 'later', '2003-03-01');" >/dev/null
 due_in "$DUE_B" "INSERT INTO crm.leads (account_id, contact_name, deadline) VALUES ($DUE_B, 'later', '2003-03-01');" >/dev/null
-if tenant_run="$(due_tenant "$DUE_A" "SELECT handled FROM crm.run_due('2003-04-01', 1000) WHERE kind = 'lead_overdue';" 2>&1)"; then
-  due_expect "run_due in account A (a tenant session) marks A's lead only" "1|0" \
-    "$(head -1 <<<"$tenant_run")|$(due_q -c "SELECT count(*) FROM crm.leads
-                                          WHERE account_id = $DUE_B AND contact_name = 'later' AND overdue_since IS NOT NULL")"
-else
-  # crm becomes the schema owner for due work; Citus then reaches the shards through a
-  # connection of the tenant's (issue 18 point 2: no owner switch after a write)
-  echo "ok - due: # TODO run_due in a tenant session on Citus: $(grep -m1 ERROR <<<"$tenant_run" | cut -c1-100)"
-  due_q -c "SELECT count(*) FROM crm.run_due('2003-04-01', 1000)" >/dev/null
-fi
+tenant_run="$(due_tenant "$DUE_A" "SELECT handled FROM crm.run_due('2003-04-01', 1000) WHERE kind = 'lead_overdue';" 2>&1)" ||
+  rel_fail "due: run_due in account A (a tenant session): $(grep -m1 ERROR <<<"$tenant_run")"
+due_expect "run_due in account A (a tenant session) marks A's lead only" "1|0" \
+  "$(head -1 <<<"$tenant_run")|$(due_q -c "SELECT count(*) FROM crm.leads
+                                        WHERE account_id = $DUE_B AND contact_name = 'later' AND overdue_since IS NOT NULL")"
+due_expect "and sets nothing aside" 0 "$(due_q -c "SELECT count(*) FROM crm.due_failures WHERE account_id IN ($DUE_A, $DUE_B)")"
+# A SET LOCAL ROLE is passed on to the workers, where it overrides crm's switch to the
+# owner: the due work is refused there (42501), and nothing is done.
+out="$(due_in "$DUE_B" "\\set VERBOSITY verbose
+SET LOCAL ROLE crm_due_tenant;
+SELECT count(*) FROM crm.run_due('2003-04-01', 1000);" 2>&1)" && rel_fail "due: run_due after SET LOCAL ROLE: not refused: $out"
+grep -q 'ERROR:  42501:' <<<"$out" || rel_fail "due: run_due after SET LOCAL ROLE: $(grep -m1 ERROR <<<"$out")"
+echo "ok - due: run_due after SET LOCAL ROLE is refused (42501): $(grep -m1 ERROR <<<"$out" | cut -c1-80)"
+due_q -c "SELECT count(*) FROM crm.run_due('2003-04-01', 1000)" >/dev/null
 
 # ---- 4. next_due and the counts fold ----
 due_in "$DUE_B" "INSERT INTO crm.leads (account_id, contact_name, deadline) VALUES ($DUE_B, 'next', '2010-01-01');" >/dev/null
-due_expect "next_due of account B through the coordinator: its next deadline or retry" \
+due_expect "next_due of account B through the coordinator: its next charge, deadline or retry" \
   "$(due_q -c "SET TimeZone = 'UTC'; SELECT least((SELECT min(next_attempt_at) FROM crm.due_failures WHERE account_id = $DUE_B),
+                                                 (SELECT min(next_charge_at) FROM crm.invoices WHERE account_id = $DUE_B AND autopay),
                                                  '2010-01-01 00:00:00.000001+00')")" \
   "$(due_tenant "$DUE_B" "SET LOCAL TimeZone = 'UTC'; SELECT crm.next_due();")"
 [ "$(due_q -c 'SELECT crm.fold_lead_counts() IS NOT NULL')" = t ] || rel_fail "due: crm.fold_lead_counts() did not fold"
