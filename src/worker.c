@@ -79,6 +79,8 @@
 
 #include "crm.h"
 #include "due.h"
+#include "events.h"
+#include "kit/citus.h"
 #include "kit/restore.h"
 #include "worker.h"
 
@@ -457,23 +459,13 @@ extension_ready(int slot)
 static bool
 on_citus_worker_node(void)
 {
-	static CrmPlan group = {"SELECT groupid FROM pg_catalog.pg_dist_local_group", 0, {0}};
-	int64		groupid = 0;
-	CrmUserSwitch user;
+	int64		groupid = crm_citus_local_group();	/* kit/citus.h; -1: no Citus */
 
-	if (!OidIsValid(get_extension_oid("citus", true)))
-		return false;
-	SPI_connect();
-	crm_become_owner(&user);
-	if (crm_exec(&group, NULL, NULL, true, 1) == 1)
-		groupid = crm_get_int64(0, 1, NULL);
-	crm_restore_user(&user);
-	SPI_finish();
-	if (groupid != 0)
+	if (groupid > 0)
 		ereport(LOG,
 				(errmsg("crm scheduler: database \"%s\" is on a Citus worker node (group %lld); the coordinator does its due work",
 						get_database_name(MyDatabaseId), (long long) groupid)));
-	return groupid != 0;
+	return groupid > 0;
 }
 
 /*
