@@ -54,6 +54,7 @@ OBJS = \
 	src/outbox_delivery.o \
 	src/notifications.o \
 	src/events.o \
+	src/events_relay.o \
 	src/calls.o \
 	src/call_queue.o \
 	src/templates.o \

@@ -39,6 +39,7 @@ char	   *crm_scheduler_databases = NULL;
 bool		crm_scheduler_enabled = true;
 int			crm_scheduler_max_sleep_ms = 60000;
 int			crm_scheduler_batch_size = 1000;
+int			crm_event_relay_interval_ms = 1000;
 int			crm_outbox_max_attempts = 10;
 
 bool		crm_allow_drop_with_data = false;
@@ -174,6 +175,13 @@ crm_guc_init(void)
 							"Longest time the crm worker sleeps when nothing is due.",
 							NULL,
 							&crm_scheduler_max_sleep_ms, 60000, 100, INT_MAX,
+							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("crm.event_relay_interval",
+							"Longest time between two relays of the event stream's notifications on the Citus coordinator.",
+							"The coordinator's crm worker runs at least this often there (events_relay.c).",
+							&crm_event_relay_interval_ms, 1000, 100, INT_MAX,
 							PGC_SIGHUP, GUC_UNIT_MS,
 							NULL, NULL, NULL);
 

@@ -14,7 +14,13 @@
 #      to the workers, over crm's switch to the owner) refused with 42501;
 #   4. crm.next_due() and crm.fold_lead_counts() through the coordinator, the counts right;
 #   5. with crm preloaded on every node (CITUS_EXTRA_PRELOAD=crm and crm.database), the
-#      scheduler's worker of a worker node stays idle and says so in its log.
+#      scheduler's worker of a worker node stays idle and says so in its log;
+#   6. the event stream's notifications reach a listener on the coordinator: a psql
+#      there LISTENs on both accounts' channels; crm.relay_events() (what the
+#      coordinator's worker runs) tells it each account's newest id, once, on the
+#      channel and with the payload of one server; only the owner may relay; with crm
+#      preloaded, the coordinator's worker relays a write within a bounded poll (its
+#      latency printed).
 # Sourced by test/suites/citus/run.sh once crm is distributed (it uses citus_val from
 # test/suites/lib/citus.sh and rel_fail from common.sh); run alone, it starts its own
 # cluster (with crm preloaded and the scheduler on every node) and distributes crm.
@@ -29,16 +35,6 @@ if [ "${#CITUS_PORTS[@]}" -eq 0 ] 2>/dev/null || [ -z "${CITUS_PORTS+x}" ]; then
   citus_val 0 -c "ALTER SYSTEM SET crm.scheduler = off" -c "SELECT pg_reload_conf()" >/dev/null
   PGOPTIONS="-c citus.shard_count=8 -c client_min_messages=warning" citus_val 0 -c 'SELECT crm.distribute()' >/dev/null ||
     rel_fail "crm.distribute() failed"
-  # Run alone, on crm as it is on one server: its triggers' own statements nest on the
-  # shards, and a NOTIFY on a shard (the event stream's, the outbox's wake) stops a
-  # prepared transaction (issue 18 point 2, which the citus suite has): nesting allowed,
-  # the event stream and the outbox's wake left out.
-  citus_val 0 -c "ALTER ROLE postgres SET citus.allow_nested_distributed_execution = on" >/dev/null
-  citus_val 0 >/dev/null <<'SQL'
-SET citus.enable_unsafe_triggers = on;
-SELECT format('ALTER TABLE %s DISABLE TRIGGER %I', tgrelid::regclass, tgname)
-FROM pg_trigger WHERE tgfoid IN ('crm._record_event'::regproc, 'crm._outbox_wake'::regproc) \gexec
-SQL
 fi
 
 # due_q, due_expect, due_in ACCOUNT SQL: citus_q, citus_expect, citus_in_account
@@ -180,3 +176,73 @@ if [ "$(citus_val 1 -c "SELECT count(*) FROM crm.scheduler_status()" 2>/dev/null
 else
   echo "ok - due: # skip the scheduler of a worker node (crm is not preloaded with crm.database there)"
 fi
+
+# ---- 6. the event stream's notifications, relayed by the coordinator ----
+# The listener: psql on the coordinator as a coprocess.  due_listen SQL sends SQL and two
+# marks, and prints the notifications psql reports before the second mark (psql prints
+# those a command received after its result), as channel=payload, sorted.
+coproc DUE_LISTENER { citus_val 0 2>"$CITUS_DIR/listener.log"; }
+due_listen() {
+  local line heard=""
+  printf '%s\nSELECT %s;\nSELECT %s;\n' "$1" "'due mark'" "'due end'" >&"${DUE_LISTENER[1]}"
+  while IFS= read -r -t 20 line <&"${DUE_LISTENER[0]}"; do
+    [ "$line" = "due end" ] && { sort <<<"$heard" | sed '/^$/d' | tr '\n' ' ' | sed 's/ $//'; return 0; }
+    case "$line" in
+      'Asynchronous notification '*)
+        heard+="$(sed 's/^Asynchronous notification "\([^"]*\)" with payload "\([^"]*\)".*/\1=\2/' <<<"$line")"$'\n' ;;
+    esac
+  done
+  rel_fail "due: the listener on the coordinator did not answer: $(cat "$CITUS_DIR/listener.log")"
+}
+due_newest() { due_q -c "SELECT 'crm_events_' || $1 || '=' || max(id) FROM crm.events WHERE account_id = $1"; }
+due_expect "a listener on the coordinator: nothing before a relay" "" \
+  "$(due_listen "LISTEN crm_events_$DUE_A; LISTEN crm_events_$DUE_B;")"
+due_q -c "SELECT count(*) FROM crm.relay_events()" >/dev/null   # the first: every account with events
+due_expect "after crm.relay_events(): both accounts' newest ids, on their channels" \
+  "$(printf '%s\n' "$(due_newest "$DUE_A")" "$(due_newest "$DUE_B")" | sort | tr '\n' ' ' | sed 's/ $//')" \
+  "$(due_listen "SELECT 1;")"
+due_expect "a second relay with nothing new: nothing notified, nothing heard" "0|" \
+  "$(due_q -c "SELECT count(*) FROM crm.relay_events()")|$(due_listen "SELECT 1;")"
+due_in "$DUE_A" "INSERT INTO crm.leads (contact_name) VALUES ('heard');" >/dev/null
+due_expect "a write in account A: nothing heard on the coordinator before the relay" "" \
+  "$(due_listen "SELECT 1;")"
+due_expect "the relay tells account A's channel only (one row: A and its newest id)" \
+  "$DUE_A|$(due_newest "$DUE_A" | sed 's/.*=//')" "$(due_q -c "SELECT account_id || '|' || last_id FROM crm.relay_events()")"
+due_expect "the listener hears A's newest id, and nothing of B" "$(due_newest "$DUE_A")" \
+  "$(due_listen "SELECT 1;")"
+out="$(CITUS_USER=crm_due_tenant due_q -v VERBOSITY=verbose -c "SELECT count(*) FROM crm.relay_events()" 2>&1 || true)"
+grep -q 'ERROR:  42501:' <<<"$out" || rel_fail "due: crm.relay_events() by a tenant: $out"
+echo "ok - due: only the owner relays (a tenant's call: 42501)"
+# The coordinator's worker relays by itself (crm preloaded there, run alone).
+if [ "$(due_q -c "SELECT count(*) FROM crm.scheduler_status()" 2>/dev/null)" = 1 ]; then
+  due_q -c "ALTER SYSTEM SET crm.scheduler = on" -c "ALTER SYSTEM SET crm.event_relay_interval = 200" \
+    -c "SELECT pg_reload_conf()" >/dev/null
+  # due_heard_b: polls the listener (at most 100 looks) until B's channel tells B's newest
+  # id or a later one (the worker's due work, at the clock's now, may write more of B's
+  # events, and A's); prints the milliseconds it took
+  due_heard_b() {
+    local want heard told started_ms
+    want="$(due_newest "$DUE_B" | sed 's/.*=//')"; started_ms=$(date +%s%3N)
+    for _ in $(seq 1 100); do
+      heard="$(due_listen "SELECT 1;")"   # no pipeline: a pipeline's commands lose the coprocess
+      told="$(tr ' ' '\n' <<<"$heard" | sed -n "s/^crm_events_$DUE_B=//p" | tail -1)"
+      [ -n "$told" ] && [ "$told" -ge "$want" ] && { echo $(( $(date +%s%3N) - started_ms )); return 0; }
+      sleep 0.05
+    done
+    rel_fail "due: the coordinator's worker did not relay $want (last heard: [$heard]; $(due_q -c "SELECT string_agg(format('%s runs=%s next=%s', database, runs, next_run), ', ') FROM crm.scheduler_status()"); relayed $(due_q -c "SELECT relayed_id FROM crm.event_counters WHERE account_id = $DUE_B"))"
+  }
+  latencies=""
+  for i in 1 2 3 4 5 6; do
+    due_in "$DUE_B" "INSERT INTO crm.leads (contact_name) VALUES ('heard by the worker $i');" >/dev/null
+    ms="$(due_heard_b)"
+    [ "$i" = 1 ] || latencies+="$ms "   # the first: the scheduler just switched on
+  done
+  echo "ok - due: the coordinator's worker relays each write of B to the listener by itself"
+  rel_log "write to notification on the coordinator, relayed by its worker: ${latencies% } ms (crm.event_relay_interval = 200 ms; load $(cut -d' ' -f1-3 /proc/loadavg))"
+  due_q -c "ALTER SYSTEM SET crm.scheduler = off" -c "ALTER SYSTEM RESET crm.event_relay_interval" \
+    -c "SELECT pg_reload_conf()" >/dev/null
+else
+  echo "ok - due: # skip the coordinator's worker relaying by itself (crm is not preloaded there)"
+fi
+printf '\\q\n' >&"${DUE_LISTENER[1]}"
+wait "$DUE_LISTENER_PID" 2>/dev/null || true
