@@ -13,7 +13,10 @@
  * committed event id) has moved past what was relayed (relayed_id), it
  * notifies the same channel, crm_events_<account_id>, with the same payload,
  * the newest id, and records it as relayed, in one transaction: a relay that
- * fails relays again.  Several commits between two relays are one
+ * fails relays again.  When those events include an outbox row queued
+ * (outbox_queued), the relay also sends the outbox's wake-up, NOTIFY
+ * crm_outbox with an empty payload, once (outbox_delivery.c sends none from
+ * a Citus worker's part).  Several commits between two relays are one
  * notification with the newest id, which is what a listener reads
  * crm.events_since up to anyway; a listener hears no more than on one server
  * (the channel and the id; what the events say it reads as itself).
@@ -47,10 +50,18 @@ static CrmPlan accounts_behind = {
 	" WHERE relayed_id IS DISTINCT FROM last_id ORDER BY account_id",
 	0, {0}
 };
+/* The newest id, and the one relayed before (0: none). */
 static CrmPlan mark_relayed = {
-	"UPDATE crm.event_counters SET relayed_id = last_id"
-	" WHERE account_id = $1 AND relayed_id IS DISTINCT FROM last_id RETURNING last_id",
+	"UPDATE crm.event_counters c SET relayed_id = c.last_id"
+	" FROM crm.event_counters o"
+	" WHERE c.account_id = $1 AND o.account_id = $1 AND c.relayed_id IS DISTINCT FROM c.last_id"
+	" RETURNING c.last_id, COALESCE(o.relayed_id, 0)",
 	1, {INT8OID}
+};
+static CrmPlan outbox_queued = {
+	"SELECT EXISTS (SELECT 1 FROM crm.events WHERE account_id = $1 AND id > $2 AND id <= $3"
+	" AND kind = 'outbox_queued')",
+	3, {INT8OID, INT8OID, INT8OID}
 };
 
 /* Whether this node is the coordinator of a distributed crm. */
@@ -62,20 +73,28 @@ relay_here(void)
 													  get_namespace_oid("crm", false)));
 }
 
-/* Notifies one account's listeners of its newest id; false when nothing is new. */
+/*
+ * Notifies one account's listeners of its newest id; false when nothing is
+ * new.  *outbox is set when the events relayed queued an outbox row (asked
+ * only while it is not set).
+ */
 static bool
-relay_account(int64 account_id, int64 *last)
+relay_account(int64 account_id, int64 *last, bool *outbox)
 {
-	Datum		arg = Int64GetDatum(account_id);
+	Datum		args[3] = {Int64GetDatum(account_id)};
 	char		channel[NAMEDATALEN];
 	char		payload[32];
 
-	if (crm_exec(&mark_relayed, &arg, NULL, false, 0) != 1)
+	if (crm_exec(&mark_relayed, args, NULL, false, 0) != 1)
 		return false;			/* relayed meanwhile */
 	*last = crm_get_int64(0, 1, NULL);
+	args[1] = Int64GetDatum(crm_get_int64(0, 2, NULL));
+	args[2] = Int64GetDatum(*last);
 	snprintf(channel, sizeof(channel), "crm_events_%lld", (long long) account_id);
 	snprintf(payload, sizeof(payload), INT64_FORMAT, *last);
 	Async_Notify(channel, payload);
+	if (!*outbox && crm_exec(&outbox_queued, args, NULL, true, 1) == 1)
+		*outbox = crm_get_bool(0, 1, NULL);
 	return true;
 }
 
@@ -86,6 +105,7 @@ crm_relay_events(Tuplestorestate *out, TupleDesc desc)
 	int64	   *accounts;
 	uint64		n;
 	int64		relayed = 0;
+	bool		outbox = false;
 
 	if (!relay_here())
 		return -1;
@@ -101,7 +121,7 @@ crm_relay_events(Tuplestorestate *out, TupleDesc desc)
 		Datum		values[2];
 		bool		nulls[2] = {false, false};
 
-		if (!relay_account(accounts[i], &last))
+		if (!relay_account(accounts[i], &last, &outbox))
 			continue;
 		relayed++;
 		if (out == NULL)
@@ -110,6 +130,8 @@ crm_relay_events(Tuplestorestate *out, TupleDesc desc)
 		values[1] = Int64GetDatum(last);
 		tuplestore_putvalues(out, desc, values, nulls);
 	}
+	if (outbox)
+		Async_Notify("crm_outbox", NULL);
 	crm_restore_user(&user);
 	SPI_finish();
 	return relayed;

@@ -18,7 +18,8 @@
 #   6. the event stream's notifications reach a listener on the coordinator: a psql
 #      there LISTENs on both accounts' channels; crm.relay_events() (what the
 #      coordinator's worker runs) tells it each account's newest id, once, on the
-#      channel and with the payload of one server; only the owner may relay; with crm
+#      channel and with the payload of one server, and wakes the outbox's listeners
+#      (crm_outbox) when an outbox row was queued; only the owner may relay; with crm
 #      preloaded, the coordinator's worker relays a write within a bounded poll (its
 #      latency printed).
 # Sourced by test/suites/citus/run.sh once crm is distributed (it uses citus_val from
@@ -189,17 +190,18 @@ due_listen() {
     [ "$line" = "due end" ] && { sort <<<"$heard" | sed '/^$/d' | tr '\n' ' ' | sed 's/ $//'; return 0; }
     case "$line" in
       'Asynchronous notification '*)
-        heard+="$(sed 's/^Asynchronous notification "\([^"]*\)" with payload "\([^"]*\)".*/\1=\2/' <<<"$line")"$'\n' ;;
+        heard+="$(sed -e 's/^Asynchronous notification "\([^"]*\)" with payload "\([^"]*\)".*/\1=\2/' \
+                      -e 's/^Asynchronous notification "\([^"]*\)" received .*/\1=/' <<<"$line")"$'\n' ;;
     esac
   done
   rel_fail "due: the listener on the coordinator did not answer: $(cat "$CITUS_DIR/listener.log")"
 }
 due_newest() { due_q -c "SELECT 'crm_events_' || $1 || '=' || max(id) FROM crm.events WHERE account_id = $1"; }
 due_expect "a listener on the coordinator: nothing before a relay" "" \
-  "$(due_listen "LISTEN crm_events_$DUE_A; LISTEN crm_events_$DUE_B;")"
+  "$(due_listen "LISTEN crm_events_$DUE_A; LISTEN crm_events_$DUE_B; LISTEN crm_outbox;")"
 due_q -c "SELECT count(*) FROM crm.relay_events()" >/dev/null   # the first: every account with events
-due_expect "after crm.relay_events(): both accounts' newest ids, on their channels" \
-  "$(printf '%s\n' "$(due_newest "$DUE_A")" "$(due_newest "$DUE_B")" | sort | tr '\n' ' ' | sed 's/ $//')" \
+due_expect "after crm.relay_events(): both accounts' newest ids, on their channels, and the outbox's wake-up" \
+  "$(printf '%s\n' "$(due_newest "$DUE_A")" "$(due_newest "$DUE_B")" crm_outbox= | sort | tr '\n' ' ' | sed 's/ $//')" \
   "$(due_listen "SELECT 1;")"
 due_expect "a second relay with nothing new: nothing notified, nothing heard" "0|" \
   "$(due_q -c "SELECT count(*) FROM crm.relay_events()")|$(due_listen "SELECT 1;")"
@@ -210,6 +212,10 @@ due_expect "the relay tells account A's channel only (one row: A and its newest 
   "$DUE_A|$(due_newest "$DUE_A" | sed 's/.*=//')" "$(due_q -c "SELECT account_id || '|' || last_id FROM crm.relay_events()")"
 due_expect "the listener hears A's newest id, and nothing of B" "$(due_newest "$DUE_A")" \
   "$(due_listen "SELECT 1;")"
+due_in "$DUE_B" "INSERT INTO crm.outbox (kind, recipient, subject, body) VALUES ('email', 'b@example.com', 'Hello', 'Hi');" >/dev/null
+due_q -c "SELECT count(*) FROM crm.relay_events()" >/dev/null
+due_expect "an outbox row queued in B: B's newest id and the outbox's wake-up (empty payload), once" \
+  "$(due_newest "$DUE_B") crm_outbox=" "$(due_listen "SELECT 1;")"
 out="$(CITUS_USER=crm_due_tenant due_q -v VERBOSITY=verbose -c "SELECT count(*) FROM crm.relay_events()" 2>&1 || true)"
 grep -q 'ERROR:  42501:' <<<"$out" || rel_fail "due: crm.relay_events() by a tenant: $out"
 echo "ok - due: only the owner relays (a tenant's call: 42501)"
