@@ -96,17 +96,6 @@ extern bool crm_due_earliest(struct CrmPlan *plan, const CrmDueScope *scope, Tim
 #define CRM_DUE_UTC_JSON(x) \
 	"((pg_catalog.to_jsonb((" x ") AT TIME ZONE 'UTC') #>> '{}') || '+00:00')"
 
-/*
- * Whether crm's tables are distributed by Citus.  Then a handler's triggers
- * fire on the worker node of the account's shard; the scope of crm's own
- * write (kit/system_write.h) reaches them there as the owner's write, with
- * a statement of its own (SET LOCAL) per write.  The handlers of overdue
- * leads and auto-cancel keep a variant for Citus that leaves their history
- * to the row triggers there; autopay writes it as a set on Citus too.
- * Connected to SPI.
- */
-extern bool crm_due_distributed(void);
-
 #define CRM_MAX_DUE_HANDLERS 16
 
 /* Registration order is the order of crm.run_due()'s rows. */

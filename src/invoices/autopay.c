@@ -313,13 +313,7 @@ static CrmPlan charge_next = {
 static int64
 autopay_run(const CrmDueScope *due)
 {
-	/*
-	 * No variant for Citus: a charge writes derived columns, which only
-	 * crm's own write may; its scope reaches the triggers on the worker node
-	 * with the write, made as the schema owner (kit/system_write.h), so the
-	 * statement writes its history as a set there too.
-	 */
-	return crm_invoices_due_write("autopay_charge", "autopay", &queue_charges, NULL, due);
+	return crm_invoices_due_write("autopay_charge", "autopay", &queue_charges, due);
 }
 
 static bool
