@@ -7,8 +7,8 @@
 #      multi-shard FOR UPDATE and a ctid join); a second run does nothing;
 #   2b. crm's own write carries what it allows to the worker as the owner's only: a
 #      tenant session that sets crm.write_note itself (or through crm._write_note) still
-#      cannot write a column only crm writes (428C9); the owner's write with the same
-#      note can (rolled back);
+#      cannot write a column only crm writes (428C9), nor on the worker node itself
+#      posing as Citus; the owner's write with the same note can (rolled back);
 #   3. crm.run_due() in one account (a tenant session: a login of crm_service and
 #      crm_admin): that account's items only; after SET LOCAL ROLE (which Citus passes on
 #      to the workers, over crm's switch to the owner) refused with 42501;
@@ -133,6 +133,24 @@ for how in "SET LOCAL crm.write_note = '3f:-:-';" "SELECT crm._write_note('3f:-:
 done
 due_expect "the same note set by the owner: its write passes (the note is read; the role decides)" "written" \
   "$(due_forge "SET LOCAL crm.write_note = '3f:-:-';" | grep -m1 -x written || true)"
+# On the worker node itself, posing as Citus (application_name citus_internal...), on A's
+# shard of crm.invoices: the tenant is refused all the same, the owner passes.
+due_port="$(due_node_of "$DUE_A")"
+for n in "${!CITUS_PORTS[@]}"; do [ "${CITUS_PORTS[$n]}" = "$due_port" ] && due_node=$n; done
+due_shard="crm.invoices_$(due_q -c "SELECT get_shard_id_for_distribution_column('crm.invoices', $DUE_A)")"
+due_on_worker() {  # due_on_worker [-U ROLE]: the forged write on A's shard, rolled back
+  PGAPPNAME='citus_internal gpid=10000000001' citus_val "$due_node" "$@" -v VERBOSITY=verbose <<SQL 2>&1
+BEGIN;
+SET LOCAL crm.account_id = $DUE_A;
+SET LOCAL crm.write_note = '3f:-:-';
+UPDATE $due_shard SET autopay_pending = autopay_pending + 1 WHERE account_id = $DUE_A AND autopay RETURNING 'written';
+ROLLBACK;
+SQL
+}
+out="$(due_on_worker -U crm_due_tenant || true)"
+grep -q 'ERROR:  428C9:' <<<"$out" || rel_fail "due: a tenant on the worker node posing as Citus: $out"
+echo "ok - due: a tenant connected to the worker node, posing as Citus, with the note: refused (428C9)"
+due_expect "the owner there, the same way: its write passes" "written" "$(due_on_worker | grep -m1 -x written || true)"
 
 # ---- 3. run_due in one account ----
 due_in "$DUE_A" "INSERT INTO crm.leads (account_id, contact_name, deadline) VALUES ($DUE_A, 'later', '2003-03-01');" >/dev/null
