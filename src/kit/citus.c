@@ -81,9 +81,12 @@ crm_citus_local_group(void)
 bool
 crm_citus_in_task(void)
 {
-	const char *name = GetConfigOption("application_name", true, false);
+	const char *name;
 
-	return crm_citus_active() && name != NULL && strncmp(name, "citus_internal", 14) == 0;
+	if (!crm_citus_active())
+		return false;			/* no setting looked up on one server */
+	name = GetConfigOption("application_name", true, false);
+	return name != NULL && strncmp(name, "citus_internal", 14) == 0;
 }
 
 const char *
