@@ -207,13 +207,16 @@ crm_guc_init(void)
 							 PGC_SUSET, 0,
 							 NULL, NULL, NULL);
 
-	/* kit/system_write.c: a system write's reason and comment, carried to a Citus worker */
+	/*
+	 * kit/system_write.c: what a system write allows, its reason and comment,
+	 * carried to a Citus worker; set by crm only (crm_write_note_check)
+	 */
 	DefineCustomStringVariable("crm.write_note",
-							   "Set by crm around its own writes on Citus: the reason and comment of the write (hex).",
-							   "Only ever text for the history; set by crm, read by its triggers on the workers.",
+							   "Set by crm around its own writes on Citus: what the write allows, its reason and comment (hex).",
+							   "Set by crm only, read by its triggers on the workers.",
 							   &write_note_text, "",
 							   PGC_USERSET, GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE | GUC_NO_RESET_ALL,
-							   NULL, NULL, NULL);
+							   crm_write_note_check, NULL, NULL);
 
 	MarkGUCPrefixReserved("crm");
 }

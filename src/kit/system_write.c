@@ -9,19 +9,22 @@
  * the write and propagated by Citus to the worker's part of the transaction:
  *	"<allows>:<reason>:<comment>", allows in hex, reason and comment each
  *	hex-encoded, "-" for none.
- * Anyone can set crm.write_note (a GUC is not a permission), so on the worker
- * what the note says a write allows counts only when the worker's part of
- * the transaction runs as the owner of schema crm or a superuser
- * (note_trusted): Citus opens a worker's connection as the coordinator's
- * current user, which is the owner only where crm switched to it
- * (crm_become_owner: due work, the scheduler) or where the owner itself
- * writes, who may disable any trigger anyway.  A tenant's session, whatever
- * it sets, writes as its own role there, and every rule applies; its note
- * only words its own history (the reason and comment, text for the
- * history, are read whoever writes).
+ * A setting is not a permission, so two things hold.  Only crm sets
+ * crm.write_note (crm_write_note_check): a session's own SET, or its call of
+ * crm._write_note, is refused; Citus's SET on a worker's part of the
+ * transaction is let through.  And on the worker what the note says a write
+ * allows counts only when the worker's part of the transaction runs as the
+ * owner of schema crm or a superuser (note_trusted), so that a connection to
+ * a worker that poses as Citus gains nothing either: Citus opens a worker's
+ * connection as the coordinator's current user, which is the owner only
+ * where crm switched to it (crm_become_owner: due work, the scheduler) or
+ * where the owner itself writes, who may disable any trigger anyway.  A
+ * tenant's write carries crm's note (its reason and comment, read whoever
+ * writes) but passes every rule on the worker.
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type_d.h"
 #include "fmgr.h"
@@ -68,6 +71,9 @@ static CrmPlan write_note_plan = {
 	"SELECT crm._write_note($1)", 1, {TEXTOID}
 };
 
+/* true while set_note sets crm.write_note: the only SET crm_write_note_check lets through */
+static bool setting_note = false;
+
 static void
 set_note(const CrmWriteScope *scope)
 {
@@ -86,14 +92,45 @@ set_note(const CrmWriteScope *scope)
 	/* as SET LOCAL: for the rest of the transaction, as a tenant session sets it anyway */
 	(void) set_config_option("citus.propagate_set_commands", "local",
 							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
-	crm_exec(&write_note_plan, &arg, NULL, false, 0);
+	setting_note = true;
+	PG_TRY();
+	{
+		crm_exec(&write_note_plan, &arg, NULL, false, 0);
+	}
+	PG_FINALLY();
+	{
+		setting_note = false;
+	}
+	PG_END_TRY();
 	pfree(note.data);
+}
+
+/*
+ * See kit/system_write.h.  Let through: the empty note (the boot value, a
+ * RESET), crm's own SET (set_note), and a SET that Citus passes on to a
+ * worker's part of a transaction (crm_citus_in_task; there the note passes
+ * a rule only for the owner's write, note_trusted).  A transaction is needed
+ * to know Citus is there: outside one (postgresql.conf, PGOPTIONS) only the
+ * empty note.
+ */
+bool
+crm_write_note_check(char **newval, void **extra, GucSource source)
+{
+	if (*newval == NULL || **newval == '\0' || setting_note ||
+		(IsTransactionState() && crm_citus_in_task()))
+		return true;
+	GUC_check_errcode(ERRCODE_INSUFFICIENT_PRIVILEGE);
+	GUC_check_errmsg("crm.write_note is set by crm only");
+	GUC_check_errdetail("It carries what crm's own write allows to a Citus worker's triggers.");
+	GUC_check_errhint("Leave crm.write_note alone: crm sets it around its own writes.");
+	return false;
 }
 
 /*
  * crm._write_note(note): SET LOCAL crm.write_note = note, a note of
  * set_note's form.  Granted to crm's roles, as crm calls it in their
- * sessions: what it sets passes no rule for them (note_trusted).
+ * sessions; called by anything but set_note, its SET is refused
+ * (crm_write_note_check).
  */
 PG_FUNCTION_INFO_V1(crm_write_note);
 Datum

@@ -6,9 +6,9 @@
 #      history and notices, each claim a statement of one account (Citus refuses a
 #      multi-shard FOR UPDATE and a ctid join); a second run does nothing;
 #   2b. crm's own write carries what it allows to the worker as the owner's only: a
-#      tenant session that sets crm.write_note itself (or through crm._write_note) still
-#      cannot write a column only crm writes (428C9), nor on the worker node itself
-#      posing as Citus; the owner's write with the same note can (rolled back);
+#      session cannot set crm.write_note itself, nor through crm._write_note (42501); on
+#      the worker node itself, posing as Citus, the tenant's write with the note still
+#      cannot write a column only crm writes (428C9), the owner's can (rolled back);
 #   3. crm.run_due() in one account (a tenant session: a login of crm_service and
 #      crm_admin): that account's items only; after SET LOCAL ROLE (which Citus passes on
 #      to the workers, over crm's switch to the owner) refused with 42501;
@@ -128,13 +128,15 @@ SQL
 }
 for how in "SET LOCAL crm.write_note = '3f:-:-';" "SELECT crm._write_note('3f:-:-');"; do
   out="$(CITUS_USER=crm_due_tenant due_forge "$how" || true)"
-  grep -q 'ERROR:  428C9:' <<<"$out" || rel_fail "due: a tenant's own write note ($how): $out"
-  echo "ok - due: a tenant session cannot forge crm's own write: $how, then a derived column: refused (428C9)"
+  grep -q 'ERROR:  42501:  *crm.write_note is set by crm only' <<<"$out" || rel_fail "due: a tenant's own write note ($how): $out"
+  echo "ok - due: a tenant session cannot forge crm's own write: $how is refused (42501)"
 done
-due_expect "the same note set by the owner: its write passes (the note is read; the role decides)" "written" \
-  "$(due_forge "SET LOCAL crm.write_note = '3f:-:-';" | grep -m1 -x written || true)"
-# On the worker node itself, posing as Citus (application_name citus_internal...), on A's
-# shard of crm.invoices: the tenant is refused all the same, the owner passes.
+out="$(due_forge "SET LOCAL crm.write_note = '3f:-:-';" || true)"
+grep -q 'ERROR:  42501:' <<<"$out" || rel_fail "due: the owner's own write note on the coordinator: $out"
+echo "ok - due: nor can the owner set it by hand on the coordinator (42501): only crm's own write sets it"
+# On the worker node itself, posing as Citus (application_name citus_internal...), the note
+# is taken, as from Citus; on A's shard of crm.invoices it passes the rule for the owner's
+# write only: the tenant is refused (428C9), the owner's write passes.
 due_port="$(due_node_of "$DUE_A")"
 for n in "${!CITUS_PORTS[@]}"; do [ "${CITUS_PORTS[$n]}" = "$due_port" ] && due_node=$n; done
 due_shard="crm.invoices_$(due_q -c "SELECT get_shard_id_for_distribution_column('crm.invoices', $DUE_A)")"
