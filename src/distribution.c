@@ -448,17 +448,15 @@ PG_FUNCTION_INFO_V1(crm_node_ids_past);
 Datum
 crm_node_ids_past(PG_FUNCTION_ARGS)
 {
-	int64		group = 0;
+	int64		group;
 	int64		moved;
 
 	require_owner();
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		crm_error_null_argument(PG_ARGISNULL(0) ? "sequences" : "floors",
 								"crm.distribute() passes both arrays.");
+	group = Max(crm_citus_local_group(), 0);	/* kit/citus.h; -1: no Citus */
 	SPI_connect();
-	if (crm_exec(&citus_version, NULL, NULL, true, 1) == 1 &&
-		crm_exec(&local_group, NULL, NULL, true, 1) == 1)
-		group = crm_get_int64(0, 1, NULL);
 	moved = move_past(group, PG_GETARG_DATUM(0), PG_GETARG_DATUM(1));
 	SPI_finish();
 	PG_RETURN_INT64(moved);
