@@ -54,6 +54,10 @@
  *	outbox.c	the outbox: emails queued for delivery and their NOTIFY (outbox.h)
  *	notifications.c	notification rules for lead events: who is told of what, by
  *				email or in-app notice, through the outbox
+ *	events.c	the event stream: crm.events numbered per account in commit
+ *				order, crm.events_since, NOTIFY crm_events_<account> (events.h);
+ *				events_relay.c: those notifications relayed by the Citus
+ *				coordinator to its listeners (crm.relay_events)
  *	templates.c	message templates: the check and the rendering (templates.h;
  *				templates_core.c: the table of variables and the parser;
  *				template_cache.c: an account's templates kept per backend)

@@ -43,6 +43,7 @@
 
 #include "crm.h"
 #include "identity.h"
+#include "kit/citus.h"
 
 #define CRM_NODE_ID_BITS 48
 
@@ -123,10 +124,6 @@ static CrmPlan workers_id_ranges = {
 	"SELECT nodename || ':' || nodeport, success, result"
 	" FROM pg_catalog.run_command_on_workers('SELECT crm._node_id_ranges()')",
 	0, {0}
-};
-
-static CrmPlan local_group = {
-	"SELECT groupid::pg_catalog.int8 FROM pg_catalog.pg_dist_local_group", 0, {0}
 };
 
 static CrmPlan move_sequences = {
@@ -431,9 +428,7 @@ crm_node_id_ranges(PG_FUNCTION_ARGS)
 
 	require_owner();
 	SPI_connect();
-	if (crm_exec(&citus_version, NULL, NULL, true, 1) == 1 &&
-		crm_exec(&local_group, NULL, NULL, true, 1) == 1 &&
-		(group = crm_get_int64(0, 1, NULL)) > 0)
+	if ((group = crm_citus_local_group()) > 0)	/* a worker node (kit/citus.h) */
 	{
 		start = Int64GetDatum(group << CRM_NODE_ID_BITS);	/* the next id: start + 1 */
 		crm_exec(&move_sequences, &start, NULL, false, 1);
@@ -453,17 +448,15 @@ PG_FUNCTION_INFO_V1(crm_node_ids_past);
 Datum
 crm_node_ids_past(PG_FUNCTION_ARGS)
 {
-	int64		group = 0;
+	int64		group;
 	int64		moved;
 
 	require_owner();
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		crm_error_null_argument(PG_ARGISNULL(0) ? "sequences" : "floors",
 								"crm.distribute() passes both arrays.");
+	group = Max(crm_citus_local_group(), 0);	/* kit/citus.h; -1: no Citus */
 	SPI_connect();
-	if (crm_exec(&citus_version, NULL, NULL, true, 1) == 1 &&
-		crm_exec(&local_group, NULL, NULL, true, 1) == 1)
-		group = crm_get_int64(0, 1, NULL);
 	moved = move_past(group, PG_GETARG_DATUM(0), PG_GETARG_DATUM(1));
 	SPI_finish();
 	PG_RETURN_INT64(moved);

@@ -29,7 +29,6 @@
 #include "utils/resowner.h"
 #include "catalog/namespace.h"
 #include "commands/dbcommands.h"
-#include "utils/lsyscache.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -40,7 +39,6 @@
 #include "crm.h"
 #include "due.h"
 #include "identity.h"
-#include "kit/citus.h"
 #include "kit/restore.h"
 #include "values.h"
 
@@ -67,18 +65,6 @@ const CrmDueHandler *
 crm_due_handler(int i)
 {
 	return due_handlers[i];
-}
-
-/* ---- crm distributed by Citus ---- */
-
-/*
- * See due.h: crm.accounts a Citus table (crm.distribute() distributes every
- * table with it), asked of kit/citus.h, which keeps the answer.
- */
-bool
-crm_due_distributed(void)
-{
-	return crm_relation_is_distributed(get_relname_relid("accounts", get_namespace_oid("crm", false)));
 }
 
 /* ---- the arguments of the handlers' statements ---- */

@@ -96,15 +96,6 @@ extern bool crm_due_earliest(struct CrmPlan *plan, const CrmDueScope *scope, Tim
 #define CRM_DUE_UTC_JSON(x) \
 	"((pg_catalog.to_jsonb((" x ") AT TIME ZONE 'UTC') #>> '{}') || '+00:00')"
 
-/*
- * Whether crm's tables are distributed by Citus.  Then a handler's triggers
- * fire on the worker node of the account's shard, where the scope of crm's
- * own write (kit/system_write.h) does not reach: a handler that writes its
- * history as a set (CRM_WRITE_OWN_HISTORY) leaves it to the row triggers
- * there instead.  Connected to SPI.
- */
-extern bool crm_due_distributed(void);
-
 #define CRM_MAX_DUE_HANDLERS 16
 
 /* Registration order is the order of crm.run_due()'s rows. */

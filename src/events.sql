@@ -17,6 +17,8 @@ COMMENT ON COLUMN crm.events.payload IS
     'JSON: the row''s id (lead_id, invoice_id, ...) with its ids, states, amounts and times, or from and to for a change; never customer data.';
 COMMENT ON COLUMN crm.event_counters.account_id IS 'The account.';
 COMMENT ON COLUMN crm.event_counters.last_id IS 'The id of the account''s last event.';
+COMMENT ON COLUMN crm.event_counters.relayed_id IS
+    'On the Citus coordinator: the last id crm.relay_events notified the coordinator''s listeners of (NULL: none yet); unused on one server.';
 
 CREATE OR REPLACE FUNCTION crm._record_event() RETURNS trigger
     LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_record_event';
@@ -58,5 +60,14 @@ REVOKE ALL ON FUNCTION crm.events_since(bigint, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION crm.events_since(bigint, integer) TO crm_reader;
 COMMENT ON FUNCTION crm.events_since(bigint, integer) IS
     'The current account''s events after after_id (0: from the first), in order, at most max (1 to 10000); resume with the last id read.';
+
+-- On Citus the events are written on the worker nodes, whose notifications do not reach a
+-- listener on the coordinator: the coordinator relays them (C: src/events_relay.c).
+CREATE OR REPLACE FUNCTION crm.relay_events() RETURNS TABLE (account_id bigint, last_id bigint)
+    LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'crm_relay_events_sql';
+REVOKE ALL ON FUNCTION crm.relay_events() FROM PUBLIC;
+COMMENT ON FUNCTION crm.relay_events() IS
+    'On the Citus coordinator of a distributed crm: NOTIFY crm_events_<account_id> with the newest id for every account with events committed since the last relay, as one server notifies them; returns the accounts notified. The coordinator''s crm worker calls it; nothing on one server. For the owner of schema crm.';
 
 GRANT SELECT ON crm.events TO crm_reader;

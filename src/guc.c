@@ -39,6 +39,7 @@ char	   *crm_scheduler_databases = NULL;
 bool		crm_scheduler_enabled = true;
 int			crm_scheduler_max_sleep_ms = 60000;
 int			crm_scheduler_batch_size = 1000;
+int			crm_event_relay_interval_ms = 1000;
 int			crm_outbox_max_attempts = 10;
 
 bool		crm_allow_drop_with_data = false;
@@ -177,6 +178,13 @@ crm_guc_init(void)
 							PGC_SIGHUP, GUC_UNIT_MS,
 							NULL, NULL, NULL);
 
+	DefineCustomIntVariable("crm.event_relay_interval",
+							"Longest time between two relays of the event stream's notifications on the Citus coordinator.",
+							"The coordinator's crm worker runs at least this often there (events_relay.c).",
+							&crm_event_relay_interval_ms, 1000, 100, INT_MAX,
+							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
 	DefineCustomIntVariable("crm.scheduler_batch_size",
 							"Due items the crm worker handles per transaction.",
 							NULL,
@@ -199,13 +207,16 @@ crm_guc_init(void)
 							 PGC_SUSET, 0,
 							 NULL, NULL, NULL);
 
-	/* kit/system_write.c: a system write's reason and comment, carried to a Citus worker */
+	/*
+	 * kit/system_write.c: what a system write allows, its reason and comment,
+	 * carried to a Citus worker; set by crm only (crm_write_note_check)
+	 */
 	DefineCustomStringVariable("crm.write_note",
-							   "Set by crm around its own writes on Citus: the reason and comment of the write (hex).",
-							   "Only ever text for the history; set by crm, read by its triggers on the workers.",
+							   "Set by crm around its own writes on Citus: what the write allows, its reason and comment (hex).",
+							   "Set by crm only, read by its triggers on the workers.",
 							   &write_note_text, "",
 							   PGC_USERSET, GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE | GUC_NO_RESET_ALL,
-							   NULL, NULL, NULL);
+							   crm_write_note_check, NULL, NULL);
 
 	MarkGUCPrefixReserved("crm");
 }

@@ -36,8 +36,10 @@
  * at a time (notifications.c: the same recipients, texts and dedup keys, so
  * that the same deadline is never announced twice to anyone).  The statement
  * runs in a CRM_WRITE_OWN_HISTORY scope, so the lead history and notification
- * triggers leave these rows alone; the event stream's trigger still records
- * each lead_overdue event.
+ * triggers leave these rows alone (on Citus too: the scope reaches them on
+ * the account's worker node, as the write is the schema owner's,
+ * kit/system_write.h); the event stream's trigger still records each
+ * lead_overdue event.
  *
  * The claim is a materialized CTE, run once, of one account ($3: the shard
  * where the account lives on Citus), and the marks find the claimed leads by
@@ -110,24 +112,6 @@ static CrmPlan mark_overdue = {
 	.custom = true
 };
 
-/*
- * On Citus (crm_due_distributed): the claim and the marks only; the lead
- * history and notification triggers, on the account's worker node, write the
- * history rows and notices one lead at a time.
- */
-static CrmPlan mark_overdue_rows = {
-	.sql =
-	"WITH due AS MATERIALIZED (SELECT x.id" OVERDUE_DUE " FOR UPDATE SKIP LOCKED),"
-	" marked AS ("
-	"  UPDATE crm.leads l SET overdue_since = l.deadline"
-	"  WHERE l.account_id = $3 AND l.id = ANY (ARRAY(SELECT due.id FROM due))"
-	"  RETURNING 1)"
-	" SELECT count(*) FROM marked",
-	.nargs = CRM_DUE_NARGS,
-	.argtypes = CRM_DUE_ARGTYPES,
-	.custom = true
-};
-
 /* The leads mark_overdue would take, for trying a failing batch lead by lead. */
 static CrmPlan overdue_leads = {
 	.sql = "SELECT x.account_id, x.id" OVERDUE_DUE,
@@ -146,11 +130,6 @@ lead_overdue_run(const CrmDueScope *scope)
 
 	Assert(!scope->account_null);
 	crm_due_args("lead_overdue", scope, args, nulls);
-	if (crm_due_distributed())
-	{
-		crm_exec(&mark_overdue_rows, args, nulls, false, 0);
-		return crm_get_int64(0, 1, NULL);
-	}
 	args[CRM_DUE_NARGS] = Int64GetDatum(crm_employee_or_null(&no_employee));
 	nulls[CRM_DUE_NARGS] = no_employee ? 'n' : ' ';
 	nulls[CRM_DUE_NARGS + 1] = '\0';

@@ -18,7 +18,10 @@
  * not the coordinator (on_citus_worker_node) and does nothing.  The wake
  * triggers fire where the rows are, on the worker nodes, so they do not reach
  * the coordinator's launcher: there the lag from a due instant written to its
- * handling is at most crm.scheduler_max_sleep.
+ * handling is at most crm.scheduler_max_sleep.  The coordinator's worker also
+ * relays the event stream's notifications to the coordinator's listeners
+ * after its due work (events_relay.c, in a transaction of its own), and runs
+ * at least every crm.event_relay_interval for it.
  *
  * So between runs no process is connected to the database: DROP DATABASE,
  * DROP EXTENSION and ALTER EXTENSION UPDATE never wait for the scheduler, and
@@ -79,6 +82,8 @@
 
 #include "crm.h"
 #include "due.h"
+#include "events.h"
+#include "kit/citus.h"
 #include "kit/restore.h"
 #include "worker.h"
 
@@ -457,23 +462,13 @@ extension_ready(int slot)
 static bool
 on_citus_worker_node(void)
 {
-	static CrmPlan group = {"SELECT groupid FROM pg_catalog.pg_dist_local_group", 0, {0}};
-	int64		groupid = 0;
-	CrmUserSwitch user;
+	int64		groupid = crm_citus_local_group();	/* kit/citus.h; -1: no Citus */
 
-	if (!OidIsValid(get_extension_oid("citus", true)))
-		return false;
-	SPI_connect();
-	crm_become_owner(&user);
-	if (crm_exec(&group, NULL, NULL, true, 1) == 1)
-		groupid = crm_get_int64(0, 1, NULL);
-	crm_restore_user(&user);
-	SPI_finish();
-	if (groupid != 0)
+	if (groupid > 0)
 		ereport(LOG,
 				(errmsg("crm scheduler: database \"%s\" is on a Citus worker node (group %lld); the coordinator does its due work",
 						get_database_name(MyDatabaseId), (long long) groupid)));
-	return groupid != 0;
+	return groupid > 0;
 }
 
 /*
@@ -513,6 +508,27 @@ run_one_batch(int slot, int batch, TimestampTz *next, bool *have_next)
 	CommitTransactionCommand();
 	pgstat_report_activity(STATE_IDLE, NULL);
 	return full;
+}
+
+/*
+ * The event stream's notifications relayed, in a transaction of its own;
+ * returns whether this node relays (the coordinator of a distributed crm).
+ */
+static bool
+relay_events(int slot)
+{
+	bool		relays = false;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	pgstat_report_activity(STATE_RUNNING, "crm.relay_events");
+	if (extension_ready(slot))
+		relays = crm_relay_events(NULL, NULL) >= 0;
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_activity(STATE_IDLE, NULL);
+	return relays;
 }
 
 void
@@ -555,14 +571,19 @@ crm_scheduler_database_main(Datum arg)
 			break;
 	}
 
-	if (have_next)
+	now = GetCurrentTimestamp();
+	if (have_next && next <= now)
+		next = now + CRM_LOCKED_RETRY_US;	/* still due now: locked by another transaction */
+	if (crm_scheduler_enabled && relay_events(i))
 	{
-		now = GetCurrentTimestamp();
-		/* What is still due now was locked by another transaction: retry soon. */
-		if (next <= now)
-			next = now + CRM_LOCKED_RETRY_US;
-		publish_next_run(i, next);
+		TimestampTz relay = TimestampTzPlusMilliseconds(now, crm_event_relay_interval_ms);
+
+		if (!have_next || relay < next)
+			next = relay;
+		have_next = true;
 	}
+	if (have_next)
+		publish_next_run(i, next);
 	proc_exit(0);
 }
 

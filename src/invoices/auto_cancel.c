@@ -61,16 +61,6 @@ static CrmPlan auto_cancel_due = {
 	"SELECT count(*) FROM c",
 	.nargs = CRM_DUE_NARGS, .argtypes = CRM_DUE_ARGTYPES, .custom = true
 };
-/* On Citus: the cancels only; the history trigger writes their events on the account's node. */
-static CrmPlan auto_cancel_due_rows = {
-	.sql =
-	"WITH d AS MATERIALIZED (SELECT x.id " AUTO_CANCEL_DUE " FOR UPDATE SKIP LOCKED), "
-	"c AS ("
-	"  UPDATE crm.invoices AS i SET status = 'cancelled' "
-	"  WHERE i.account_id = $3 AND i.id = ANY (ARRAY(SELECT d.id FROM d)) RETURNING 1) "
-	"SELECT count(*) FROM c",
-	.nargs = CRM_DUE_NARGS, .argtypes = CRM_DUE_ARGTYPES, .custom = true
-};
 /* The invoices auto_cancel_due would take, for trying a failing batch one by one. */
 static CrmPlan auto_cancel_items = {
 	.sql = "SELECT x.account_id, x.id " AUTO_CANCEL_DUE,
@@ -88,8 +78,7 @@ static CrmPlan auto_cancel_next = {
 static int64
 auto_cancel_run(const CrmDueScope *due)
 {
-	return crm_invoices_due_write("invoice_auto_cancel", "auto_cancel", &auto_cancel_due,
-								  &auto_cancel_due_rows, due);
+	return crm_invoices_due_write("invoice_auto_cancel", "auto_cancel", &auto_cancel_due, due);
 }
 
 static bool

@@ -313,12 +313,7 @@ static CrmPlan charge_next = {
 static int64
 autopay_run(const CrmDueScope *due)
 {
-	/*
-	 * No variant for Citus: a charge writes derived columns, which only
-	 * crm's own write may, and that scope does not reach the triggers on a
-	 * worker node (the charge is refused there and set aside).
-	 */
-	return crm_invoices_due_write("autopay_charge", "autopay", &queue_charges, NULL, due);
+	return crm_invoices_due_write("autopay_charge", "autopay", &queue_charges, due);
 }
 
 static bool

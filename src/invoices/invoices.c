@@ -412,8 +412,7 @@ crm_invoice_move(int64 account_id, int64 invoice_id, const char *to, const char 
 }
 
 int64
-crm_invoices_due_write(const char *kind, const char *reason, CrmPlan *plan, CrmPlan *rows_plan,
-					   const CrmDueScope *due)
+crm_invoices_due_write(const char *kind, const char *reason, CrmPlan *plan, const CrmDueScope *due)
 {
 	CrmWriteScope scope = {CRM_WRITE_DERIVED | CRM_WRITE_BY_SCHEDULER | CRM_WRITE_OWN_HISTORY,
 	reason, NULL};
@@ -421,12 +420,6 @@ crm_invoices_due_write(const char *kind, const char *reason, CrmPlan *plan, CrmP
 	char		nulls[CRM_DUE_NARGS + 1];
 
 	crm_due_args(kind, due, args, nulls);
-	if (rows_plan != NULL && crm_due_distributed())
-	{
-		/* on Citus the history trigger writes the history, on the account's worker node */
-		scope.allows &= ~CRM_WRITE_OWN_HISTORY;
-		plan = rows_plan;
-	}
 	crm_write_exec(&scope, plan, args, nulls);
 	return crm_get_int64(0, 1, NULL);
 }

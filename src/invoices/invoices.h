@@ -116,12 +116,13 @@ extern Datum crm_invoice_move(int64 account_id, int64 invoice_id, const char *to
  * Runs one of the family's due statements (auto-cancel, autopay) for scope,
  * as the scheduler's write of kind with reason; the statement writes the
  * history of its changes itself (CRM_WRITE_OWN_HISTORY) and returns one row,
- * the count of items it handled, which is returned.  On Citus rows_plan (when
- * not NULL) is run instead, which leaves the history to the row trigger.
+ * the count of items it handled, which is returned.  On Citus too: the
+ * scope reaches the triggers on the worker node, as the write is the schema
+ * owner's (kit/system_write.h).
  */
 struct CrmDueScope;
 extern int64 crm_invoices_due_write(const char *kind, const char *reason, CrmPlan *plan,
-									CrmPlan *rows_plan, const struct CrmDueScope *due);
+									const struct CrmDueScope *due);
 
 /* ---- autopay.c: the schedule (the rules are in its header comment) ---- */
 

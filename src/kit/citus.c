@@ -60,12 +60,33 @@ crm_citus_active(void)
 	return citus_installed;
 }
 
+int64
+crm_citus_local_group(void)
+{
+	static CrmPlan group = {
+		"SELECT groupid::pg_catalog.int8 FROM pg_catalog.pg_dist_local_group", 0, {0}
+	};
+	int64		groupid = 0;
+
+	if (!crm_citus_active())
+		return -1;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "crm: SPI_connect failed");
+	if (crm_exec(&group, NULL, NULL, true, 1) == 1)
+		groupid = crm_get_int64(0, 1, NULL);
+	SPI_finish();
+	return groupid;
+}
+
 bool
 crm_citus_in_task(void)
 {
-	const char *name = GetConfigOption("application_name", true, false);
+	const char *name;
 
-	return crm_citus_active() && name != NULL && strncmp(name, "citus_internal", 14) == 0;
+	if (!crm_citus_active())
+		return false;			/* no setting looked up on one server */
+	name = GetConfigOption("application_name", true, false);
+	return name != NULL && strncmp(name, "citus_internal", 14) == 0;
 }
 
 const char *

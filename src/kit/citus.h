@@ -46,6 +46,13 @@ extern void crm_citus_nesting_end(int level);
 extern bool crm_citus_active(void);
 
 /*
+ * This node's Citus group (pg_dist_local_group): 0 on the coordinator (and on
+ * a server with citus installed but no cluster), the worker's group on a
+ * worker node; -1, with no query, without the citus extension.
+ */
+extern int64 crm_citus_local_group(void);
+
+/*
  * Whether this backend runs a task of a distributed query for a Citus node
  * (a worker's part of the coordinator's transaction, which ends with PREPARE
  * TRANSACTION: no NOTIFY there).

@@ -20,6 +20,7 @@
 #include "postgres.h"
 
 #include "kit/spi.h"
+#include "utils/guc.h"
 
 /* What a system write may do that an employee's write may not. */
 #define CRM_WRITE_STATUS_MOVE	0x01	/* move a lead past its transition rules */
@@ -45,6 +46,13 @@ typedef struct CrmWriteScope
  */
 extern uint64 crm_write_exec(const CrmWriteScope *scope, CrmPlan *plan, Datum *args,
 							 const char *nulls);
+
+/*
+ * The check of crm.write_note (guc.c): only crm sets it, around its own
+ * writes on the Citus coordinator, and Citus passes it on to the workers; a
+ * session's own SET (or a call of crm._write_note) is refused, 42501.
+ */
+extern bool crm_write_note_check(char **newval, void **extra, GucSource source);
 
 /* For the triggers: what the write being made allows, and why it is made. */
 extern bool crm_write_allows(int what);

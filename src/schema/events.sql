@@ -17,5 +17,6 @@ CREATE TABLE crm.events (
 -- processing to its commit, so ids follow the commit order.
 CREATE TABLE crm.event_counters (
     account_id bigint PRIMARY KEY REFERENCES crm.accounts (id),
-    last_id    bigint NOT NULL
+    last_id    bigint NOT NULL,
+    relayed_id bigint
 );

@@ -178,7 +178,8 @@ CREATE TABLE crm.events (
 );
 CREATE TABLE crm.event_counters (
     account_id bigint PRIMARY KEY REFERENCES crm.accounts (id),
-    last_id    bigint NOT NULL
+    last_id    bigint NOT NULL,
+    relayed_id bigint
 );
 
 -- ---- chats and leads: who a lead without a manager gets, first contact, not contacted

@@ -22,3 +22,9 @@ SELECT crm._node_ids_past(NULL, ARRAY[]::bigint[]); \echo SQLSTATE :SQLSTATE
 SELECT crm._node_ids_past(ARRAY[]::text[], ARRAY[]::bigint[]);
 -- On a node without Citus there is no range to set.
 SELECT crm._node_id_ranges();
+-- crm.write_note is crm's own (kit/system_write.c): a session's SET is refused, and so
+-- is a call of crm._write_note by hand.
+SET crm.write_note = '3f:-:-'; \echo SQLSTATE :SQLSTATE
+SELECT crm._write_note('3f:-:-'); \echo SQLSTATE :SQLSTATE
+-- crm.relay_events() relays nothing on one server, where the committing transaction notifies.
+SELECT count(*) FROM crm.relay_events();
