@@ -177,6 +177,10 @@ COMMENT ON FUNCTION crm.allowed_transitions(bigint) IS
     'Exactly the statuses the lead may move to now, in status order.';
 
 -- Views: computed at the time of the query, obeying the caller's policies.
+-- The manager, the client, the campaign and the location are subqueries in the select
+-- list (run only for the rows and columns a query reads: a page's, after its LIMIT). No
+-- outer join: on Citus, one is refused beside the policies' account conditions (their
+-- equalities become pseudoconstant quals); this shape runs there on the account's shards.
 CREATE OR REPLACE VIEW crm.lead_board WITH (security_invoker = true) AS
 SELECT l.account_id,
        l.id,
@@ -187,14 +191,14 @@ SELECT l.account_id,
        s.name AS status,
        s.kind AS status_kind,
        l.manager_id,
-       m.name AS manager,
+       (SELECT m.name FROM crm.employees m WHERE m.account_id = l.account_id AND m.id = l.manager_id) AS manager,
        l.client_id,
-       c.name AS client,
+       (SELECT c.name FROM crm.clients c WHERE c.account_id = l.account_id AND c.id = l.client_id) AS client,
        l.contact_name,
        l.contact_phone,
        l.phone,
        l.campaign_id,
-       cp.name AS campaign,
+       (SELECT cp.name FROM crm.campaigns cp WHERE cp.account_id = l.account_id AND cp.id = l.campaign_id) AS campaign,
        l.deadline,
        (l.closed_at IS NULL AND l.deadline IS NOT NULL AND now() > l.deadline) AS overdue,
        CASE WHEN l.closed_at IS NULL AND l.deadline IS NOT NULL AND now() > l.deadline
@@ -206,14 +210,11 @@ SELECT l.account_id,
        l.status_changed_at,
        l.closed_at,
        l.location_id,
-       coalesce(lo.name, 'not set') AS location
+       coalesce((SELECT lo.name FROM crm.locations lo WHERE lo.account_id = l.account_id AND lo.id = l.location_id),
+                'not set') AS location
 FROM crm.leads l
 JOIN crm.lead_types t ON t.account_id = l.account_id AND t.id = l.type_id
-JOIN crm.statuses s ON s.account_id = l.account_id AND s.id = l.status_id
-LEFT JOIN crm.employees m ON m.account_id = l.account_id AND m.id = l.manager_id
-LEFT JOIN crm.clients c ON c.account_id = l.account_id AND c.id = l.client_id
-LEFT JOIN crm.campaigns cp ON cp.account_id = l.account_id AND cp.id = l.campaign_id
-LEFT JOIN crm.locations lo ON lo.account_id = l.account_id AND lo.id = l.location_id;
+JOIN crm.statuses s ON s.account_id = l.account_id AND s.id = l.status_id;
 COMMENT ON VIEW crm.lead_board IS
     E'@primaryKey account_id,id\n'
     '@foreignKey (account_id,id) references crm.leads (account_id,id)|@fieldName lead|@foreignSingleFieldName boardRow|@foreignFieldName boardRows\n'

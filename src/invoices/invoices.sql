@@ -210,17 +210,25 @@ COMMENT ON FUNCTION crm.reissue_invoice(bigint, boolean) IS
     'A new awaiting invoice for the same client and items that replaces the old one (replaces_invoice_id); nothing received, no expenses; with cancel_old the old one, unless paid, is cancelled in the same transaction.';
 
 -- Views.
+-- The client, the manager and where the client is (client_place.sql: from its first
+-- phone, at query time) are subqueries in the select list, one in each column's
+-- expression, so that they run only for the rows and columns a query reads (after a
+-- LIMIT; count(*) reads none). No outer join: on Citus, one is refused beside the
+-- policies' account conditions (their equalities become pseudoconstant quals); this
+-- shape runs there on the account's shards. A client its policy hides shows as none
+-- (NULL), and so does its place: its phones are hidden with it.
 CREATE OR REPLACE VIEW crm.invoice_card WITH (security_invoker = true) AS
 SELECT i.account_id,
        i.id,
        i.number,
        i.status,
        i.client_id,
-       c.name AS client,
-       c.address,
-       c.city,
+       (SELECT c.name FROM crm.clients c WHERE c.account_id = i.account_id AND c.id = i.client_id) AS client,
+       (SELECT c.address FROM crm.clients c WHERE c.account_id = i.account_id AND c.id = i.client_id) AS address,
+       (SELECT c.city FROM crm.clients c WHERE c.account_id = i.account_id AND c.id = i.client_id) AS city,
        i.manager_id,
-       coalesce(m.name, 'not assigned') AS manager,
+       coalesce((SELECT m.name FROM crm.employees m WHERE m.account_id = i.account_id AND m.id = i.manager_id),
+                'not assigned') AS manager,
        coalesce((SELECT jsonb_agg(jsonb_build_object('offer_id', it.offer_id, 'offer', o.name,
                                                      'quantity', it.quantity, 'price', it.price,
                                                      'total', it.quantity * it.price) ORDER BY it.id)
@@ -242,7 +250,7 @@ SELECT i.account_id,
        i.autopay_count,
        i.next_charge_at,
        i.auto_cancel_at,
-       c.note,
+       (SELECT c.note FROM crm.clients c WHERE c.account_id = i.account_id AND c.id = i.client_id) AS note,
        i.note AS invoice_note,
        i.source,
        i.channel,
@@ -253,25 +261,21 @@ SELECT i.account_id,
        i.status_changed_at,
        i.paid_at,
        i.replaces_invoice_id,
-       crm.phone_country(fp.phone) AS client_country,
-       crm.phone_area(fp.phone) AS client_area,
-       z.zone AS client_timezone,
-       now() AT TIME ZONE z.zone AS client_local_time
-FROM crm.invoices i
-LEFT JOIN crm.clients c ON c.account_id = i.account_id AND c.id = i.client_id
-LEFT JOIN crm.employees m ON m.account_id = i.account_id AND m.id = i.manager_id
--- Where the client is (client_place.sql): from its first phone, at query time.
--- A subquery in the select list, so that it runs only for the rows and columns a query
--- reads (after a LIMIT); a query that reads none of the four drops the join to
--- crm.accounts too.
-CROSS JOIN LATERAL (
-    SELECT (SELECT p.phone FROM crm.client_phones p
-            WHERE p.account_id = c.account_id AND p.client_id = c.id ORDER BY p.id LIMIT 1) AS phone) fp
-LEFT JOIN crm.accounts a ON a.id = i.account_id
-CROSS JOIN LATERAL (
-    SELECT CASE WHEN c.id IS NOT NULL
-                THEN coalesce(c.timezone, crm.country_timezone(crm.phone_country(fp.phone)), a.timezone)
-           END AS zone) z;
+       crm.phone_country((SELECT p.phone FROM crm.client_phones p
+                WHERE p.account_id = i.account_id AND p.client_id = i.client_id ORDER BY p.id LIMIT 1)) AS client_country,
+       crm.phone_area((SELECT p.phone FROM crm.client_phones p
+                WHERE p.account_id = i.account_id AND p.client_id = i.client_id ORDER BY p.id LIMIT 1)) AS client_area,
+       CASE WHEN (SELECT c.id FROM crm.clients c WHERE c.account_id = i.account_id AND c.id = i.client_id) IS NOT NULL
+            THEN coalesce((SELECT c.timezone FROM crm.clients c WHERE c.account_id = i.account_id AND c.id = i.client_id),
+                          crm.country_timezone(crm.phone_country((SELECT p.phone FROM crm.client_phones p
+                          WHERE p.account_id = i.account_id AND p.client_id = i.client_id ORDER BY p.id LIMIT 1))),
+                          (SELECT a.timezone FROM crm.accounts a WHERE a.id = i.account_id)) END AS client_timezone,
+       now() AT TIME ZONE CASE WHEN (SELECT c.id FROM crm.clients c WHERE c.account_id = i.account_id AND c.id = i.client_id) IS NOT NULL
+                               THEN coalesce((SELECT c.timezone FROM crm.clients c WHERE c.account_id = i.account_id AND c.id = i.client_id),
+                                             crm.country_timezone(crm.phone_country((SELECT p.phone FROM crm.client_phones p
+                                             WHERE p.account_id = i.account_id AND p.client_id = i.client_id ORDER BY p.id LIMIT 1))),
+                                             (SELECT a.timezone FROM crm.accounts a WHERE a.id = i.account_id)) END AS client_local_time
+FROM crm.invoices i;
 COMMENT ON VIEW crm.invoice_card IS
     E'@primaryKey account_id,id\n'
     '@foreignKey (account_id,id) references crm.invoices (account_id,id)|@fieldName invoice|@foreignSingleFieldName card|@foreignFieldName cards\n'
