@@ -16,7 +16,9 @@
 #      query on crm's tables (0A000, crm's own message); reissue_invoice by a manager
 #      (428C9: crm's own column, which only crm's own write may write, and its scope
 #      reaches the worker only as the owner's; the owner's reissue works); a read of the account
-#      after link_order, an owner's write, in the same transaction (25001, Citus).
+#      after link_order, an owner's write, in the same transaction (25001, Citus);
+#   6. the views (chat_list, invoice_card, client_calls, lead_board) read as a crm role,
+#      the account named: the rows the owner reads, their counts, a page of the board.
 #
 # Sourced by run.sh once its cluster holds crm distributed and the fixtures
 # (citus_rules_run ACCOUNT...), or run alone: it then starts a cluster of its own.
@@ -171,6 +173,67 @@ SQL
     "$(rules_as "$a" crm_test_manager Hidden "SELECT count(*) FROM crm.chat_list;")"
 }
 
+# citus_rules_views A: invoice_card, client_calls and lead_board of account A through the
+# coordinator as a crm role (Anna with SET LOCAL, the bound login, Hidden without
+# can_see_customers), the account named: the rows the owner reads (as on one server, no
+# policy), a count(*), and a page of the board.  Written first as Anna: an invoice with
+# an item and a manager, a call on it and on a task, a lead with a manager, client,
+# campaign and location.
+citus_rules_views() {
+  local a="$1" c1 off inv task lead camp loc anna inv_cols calls_cols board_cols v want
+  c1="$(rules_q -c "SELECT min(id) FROM crm.clients WHERE account_id = $a")"
+  camp="$(rules_q -c "SELECT crm_test.id('campaigns', $a, 'Search')")"
+  loc="$(rules_q -c "SELECT crm_test.id('locations', $a, 'Moscow')")"
+  anna="$(rules_q -c "SELECT crm_test.id('employees', $a, 'Anna')")"
+  off="$(rules_q -c "INSERT INTO crm.offers (account_id, name, price) VALUES ($a, 'Repair kit', 150) RETURNING id")"
+  inv="$(rules_as "$a" crm_test_manager Anna "INSERT INTO crm.invoices (client_id, amount, manager_id) VALUES ($c1, 300, $anna) RETURNING id;" | head -1)"
+  rules_as "$a" crm_test_manager Anna "INSERT INTO crm.invoice_items (invoice_id, offer_id, quantity, price) VALUES ($inv, $off, 2, 150);" >/dev/null
+  task="$(rules_as "$a" crm_test_manager Anna "INSERT INTO crm.call_tasks (client_id, title) VALUES ($c1, 'Ask about the repair') RETURNING id;" | head -1)"
+  rules_as "$a" crm_test_manager Anna "INSERT INTO crm.calls (invoice_id, outcome, comment) VALUES ($inv, 'no_answer', 'on the invoice');
+INSERT INTO crm.calls (task_id, outcome, comment) VALUES ($task, 'no_answer', 'on the task');" >/dev/null
+  lead="$(rules_as "$a" crm_test_manager Anna "INSERT INTO crm.leads (contact_name, client_id, campaign_id, location_id, manager_id)
+  VALUES ('On the board', $c1, $camp, $loc, $anna) RETURNING id;" | head -1)"
+
+  inv_cols="id, number, status, client, address, city, manager, items, amount, prepaid, note, client_country, client_area, client_timezone, client_local_time IS NOT NULL"
+  calls_cols="id, client_id, client, on_kind, invoice_id, invoice_number, task_id, task_title, outcome, employee, comment, email_skipped"
+  board_cols="id, number, type, status, status_kind, manager, client, contact_name, campaign, deadline, overdue, location_id, location"
+  for v in "invoice_card:$inv_cols" "client_calls:$calls_cols" "lead_board:$board_cols"; do
+    want="$(rules_q -c "SELECT ${v#*:} FROM crm.${v%%:*} WHERE account_id = $a ORDER BY id" | paste -sd '|')"
+    [ -n "$want" ] || rel_fail "account $a: crm.${v%%:*} has no rows to compare"
+    rules_expect "account $a: crm.${v%%:*} as Anna, the account named: the owner's rows" "$want" \
+      "$(rules_as "$a" crm_test_manager Anna "SELECT ${v#*:} FROM crm.${v%%:*} WHERE account_id = $a ORDER BY id;" | paste -sd '|')"
+    rules_expect "account $a: crm.${v%%:*} as the login bound to the account: the owner's rows" "$want" \
+      "$(rules_q -v ON_ERROR_STOP=1 <<SQL | paste -sd '|'
+BEGIN;
+SET LOCAL ROLE crm_test_login_$a;
+SELECT ${v#*:} FROM crm.${v%%:*} WHERE account_id = $a ORDER BY id;
+COMMIT;
+SQL
+)"
+    rules_expect "account $a: count(*) of crm.${v%%:*} as Anna" \
+      "$(rules_q -c "SELECT count(*) FROM crm.${v%%:*} WHERE account_id = $a")" \
+      "$(rules_as "$a" crm_test_manager Anna "SELECT count(*) FROM crm.${v%%:*} WHERE account_id = $a;")"
+  done
+  rules_expect "account $a: the invoice's card (its item, manager, client and place)" \
+    "Client 1|Anna|Repair kit 2.000 300.00000|$(rules_q -c "SELECT crm.phone_country(phone) FROM crm.client_phones WHERE account_id = $a AND client_id = $c1")" \
+    "$(rules_as "$a" crm_test_manager Anna "SELECT client || '|' || manager || '|' || (items->0->>'offer') || ' ' || (items->0->>'quantity') || ' ' || (items->0->>'total') || '|' || client_country
+  FROM crm.invoice_card WHERE account_id = $a AND id = $inv;")"
+  rules_expect "account $a: the calls (the invoice's number, the task's title, the employee)" \
+    "invoice|$(rules_q -c "SELECT number FROM crm.invoices WHERE account_id = $a AND id = $inv")||Anna,task||Ask about the repair|Anna" \
+    "$(rules_as "$a" crm_test_manager Anna "SELECT string_agg(on_kind || '|' || coalesce(invoice_number, '') || '|' || coalesce(task_title, '') || '|' || employee, ',' ORDER BY id)
+  FROM crm.client_calls WHERE account_id = $a AND client_id = $c1 AND comment LIKE 'on the %';")"
+  rules_expect "account $a: the lead on the board (manager, client, campaign, location), and a page of it" \
+    "Anna|Client 1|Search|Moscow|$lead" \
+    "$(rules_as "$a" crm_test_manager Anna "SELECT manager || '|' || client || '|' || campaign || '|' || location FROM crm.lead_board WHERE account_id = $a AND id = $lead;
+SELECT id FROM crm.lead_board WHERE account_id = $a ORDER BY created_at DESC, id DESC LIMIT 1;" | paste -sd '|')"
+  rules_expect "account $a: Hidden (no can_see_customers): the invoice without its client, no call, no lead" \
+    "|||Anna|0|0" \
+    "$(rules_as "$a" crm_test_manager Hidden "SELECT coalesce(client, '') || '|' || coalesce(address, '') || '|' || coalesce(client_country, '') || '|' || manager
+  FROM crm.invoice_card WHERE account_id = $a AND id = $inv;
+SELECT count(*) FROM crm.client_calls WHERE account_id = $a;
+SELECT count(*) FROM crm.lead_board WHERE account_id = $a;" | paste -sd '|')"
+}
+
 # citus_rules_setup A: what the checks read in account A, written as the owner, a
 # statement each: three clients with phones, a message template, a login bound to
 # the account and Anna; the test roles able to log in on every node.
@@ -194,7 +257,7 @@ SQL
 
 citus_rules_run() {
   local a
-  for a in "$@"; do citus_rules_account "$a"; citus_rules_chat_list "$a"; done
+  for a in "$@"; do citus_rules_account "$a"; citus_rules_chat_list "$a"; citus_rules_views "$a"; done
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
