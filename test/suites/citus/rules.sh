@@ -210,6 +210,8 @@ SELECT ${v#*:} FROM crm.${v%%:*} WHERE account_id = $a ORDER BY id;
 COMMIT;
 SQL
 )"
+    rules_expect "account $a: crm.${v%%:*} as Anna, the account not named: the same rows" "$want" \
+      "$(rules_as "$a" crm_test_manager Anna "SELECT ${v#*:} FROM crm.${v%%:*} ORDER BY id;" | paste -sd '|')"
     rules_expect "account $a: count(*) of crm.${v%%:*} as Anna" \
       "$(rules_q -c "SELECT count(*) FROM crm.${v%%:*} WHERE account_id = $a")" \
       "$(rules_as "$a" crm_test_manager Anna "SELECT count(*) FROM crm.${v%%:*} WHERE account_id = $a;")"
