@@ -18,7 +18,7 @@
 #      reaches the worker only as the owner's; the owner's reissue works); a read of the account
 #      after link_order, an owner's write, in the same transaction (25001, Citus);
 #   6. the views (chat_list, invoice_card, client_calls, lead_board) read as a crm role,
-#      the account named: the rows the owner reads, their counts, a page of the board.
+#      the account named or not: the rows the owner reads, their counts, a page of the board.
 #
 # Sourced by run.sh once its cluster holds crm distributed and the fixtures
 # (citus_rules_run ACCOUNT...), or run alone: it then starts a cluster of its own.
