@@ -44,6 +44,21 @@
 #                                      crm/before per round.  Not with --use-cluster.
 #   test/bench/run.sh --variants "before crm"   only these variants (default: bare crm plpgsql floor,
 #                                      with before first under --before)
+#   test/bench/run.sh --variants "crm citus"   crm on one server against crm on Citus: the variant
+#                                      citus is a coordinator and two workers
+#                                      (test/suites/lib/citus.sh, nodes under the run's folder),
+#                                      crm distributed (crm.distribute(), BENCH_CITUS_SHARDS shards
+#                                      per table, default 8) and b_crm's rows copied in through the
+#                                      coordinator; the write workloads only, through the
+#                                      coordinator, each transaction as a tenant session sends it
+#                                      (BEGIN; SET LOCAL crm.account_id, crm.employee_id; ...;
+#                                      COMMIT, citus.propagate_set_commands = 'local'), and the
+#                                      variant crm runs the same text on one server; both as
+#                                      postgres, or as bench_service under --as service.  Also
+#                                      the routing points (workloads/citus_route*.sql) and each
+#                                      node's CPU time per transaction; the report adds
+#                                      citus/crm per round (test/bench/citus.sh).  Only with crm,
+#                                      not with --as bound, --cpu, --instructions or --before
 #   test/bench/run.sh --large          also the workloads of kind `large` (lead_bulk_1m: a million
 #                                      leads by one INSERT ... SELECT), at the last scale of the run
 #                                      only; left out by default
@@ -72,6 +87,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BENCH=test/bench
+BENCH_COMMAND="test/bench/run.sh$(printf ' %q' "$@")"
 SCALES="0.01 0.1"; SECS=30; CLIENTS="1 8"; ROUNDS=1; OUT="$BENCH/results"; USE_CLUSTER=0; DURABLE=0; ONLY=""; WARMUP=2; AS=owner; CPU=0; BEFORE=""; VARIANTS=""; INSTR=0; LARGE=0; KEEP=""
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -106,10 +122,18 @@ if [ -n "$BEFORE" ] && { [ "$USE_CLUSTER" = 1 ] || ! git rev-parse -q --verify "
 fi
 : "${VARIANTS:=${BEFORE:+before }bare crm plpgsql floor}"
 for v in $VARIANTS; do
-  case "$v" in bare|crm|plpgsql|floor) ;; before) [ -n "$BEFORE" ] || { echo "variant before needs --before REV" >&2; exit 2; } ;;
-    *) echo "--variants: bare, crm, plpgsql, floor or before, not $v" >&2; exit 2 ;; esac
+  case "$v" in bare|crm|plpgsql|floor|citus) ;; before) [ -n "$BEFORE" ] || { echo "variant before needs --before REV" >&2; exit 2; } ;;
+    *) echo "--variants: bare, crm, plpgsql, floor, citus or before, not $v" >&2; exit 2 ;; esac
 done
 has_variant() { [[ " $VARIANTS " == *" $1 "* ]]; }
+CITUS=0
+if has_variant citus; then
+  CITUS=1
+  if [ "$(echo $VARIANTS | tr ' ' '\n' | sort | tr '\n' ' ')" != "citus crm " ] || [ "$AS" = bound ] || [ "$CPU" = 1 ] ||
+     [ "$INSTR" != 0 ] || [ -n "$BEFORE" ]; then
+    echo "the variant citus: with crm only (--variants \"crm citus\"), not with --as bound, --cpu, --instructions or --before" >&2; exit 2
+  fi
+fi
 # The registry (test/bench/workloads.tsv): name kind items title.
 WRITES=""; READS=""; ONCE=""; LARGE_ONCE=""
 while IFS=$'\t' read -r name kind items title; do
@@ -128,6 +152,8 @@ while IFS=$'\t' read -r name kind items title; do
     *) echo "workloads.tsv: unknown kind $kind of $name" >&2; exit 2 ;;
   esac
 done < "$BENCH/workloads.tsv"
+# the variant citus: the write workloads only
+[ "$CITUS" = 0 ] || { READS=""; ONCE=""; LARGE_ONCE=""; }
 
 . scripts/lib.sh
 if [ "$USE_CLUSTER" = 0 ]; then
@@ -136,7 +162,7 @@ if [ "$USE_CLUSTER" = 0 ]; then
   # Default: the CPU cost of the rules (no flush per commit).  --durable: fsync
   # and synchronous commit on, as in production, where the commit dominates.
   if [ "$DURABLE" = 1 ]; then sync=("fsync = on" "synchronous_commit = on"); else sync=("synchronous_commit = off"); fi
-  if [ "$CPU" = 1 ] || [ "$INSTR" != 0 ]; then sync+=("autovacuum = off"); fi
+  if [ "$CPU" = 1 ] || [ "$INSTR" != 0 ] || [ "$CITUS" = 1 ]; then sync+=("autovacuum = off"); fi
   CLUSTER_CONF=("shared_buffers = 512MB" "max_wal_size = 4GB" "checkpoint_timeout = 30min"
                 "max_connections = 50" "${sync[@]}")
   CRM_CLUSTER_DIR="$KEEP"   # scripts/lib.sh: the kept cluster's directory (none: a throwaway one)
@@ -144,13 +170,14 @@ if [ "$USE_CLUSTER" = 0 ]; then
 else
   PGBIN="${PGBIN:-$("$PG_CONFIG" --bindir)}"; export PATH="$PGBIN:$PATH"
 fi
-MAIN_HOST="$PGHOST"
+MAIN_HOST="$PGHOST"; MAIN_PORT="${PGPORT:-5432}"
 mkdir -p "$OUT"
 W="$(mktemp -d)"; chmod 777 "$W"
-cleanup() { before_stop; rm -rf "$W"; [ "$USE_CLUSTER" = 1 ] || crm_cluster_stop; }
+cleanup() { before_stop; [ "$CITUS" = 0 ] || citus_bench_stop; rm -rf "$W"; [ "$USE_CLUSTER" = 1 ] || crm_cluster_stop; }
 trap cleanup EXIT
 RAW="$W/raw.tsv"; : > "$RAW"; NOTES="$W/notes.tsv"; : > "$NOTES"
 PSQL=(psql -X -q -v ON_ERROR_STOP=1)
+[ "$CITUS" = 0 ] || . "$BENCH/citus.sh"
 
 # --before REV: crm at REV built into a copy of the server's own directories (the
 # programs the cluster needs, pkglibdir and sharedir, at the same paths under
@@ -182,7 +209,8 @@ before_stop() {
   run_as_pg "$BEFORE_PGBIN/pg_ctl" -D "$BEFORE_TMP/data" -m immediate stop >/dev/null 2>&1 || true
   rm -rf "$BEFORE_TMP"; BEFORE_TMP=""
 }
-host_of() { if [ "$1" = before ]; then echo "$BEFORE_TMP"; else echo "$MAIN_HOST"; fi; }
+host_of() { case "$1" in before) echo "$BEFORE_TMP" ;; citus) citus_host ;; *) echo "$MAIN_HOST" ;; esac; }
+port_of() { if [ "$1" = citus ]; then citus_port 0; else echo "$MAIN_PORT"; fi; }
 cluster_of() { if [ "$1" = before ]; then echo before; else echo main; fi; }
 
 # --instructions: each cluster's server under callgrind for the points (each process writes
@@ -266,42 +294,49 @@ size_vars() {
   SIZE_VARS=(-D "${!base}=${!own}"); SIZE_PSQL=(-v "${!base}=${!own}")
 }
 # has_point WORKLOAD VARIANT: whether the variant runs the workload
-has_point() { [ -n "$(variant_file "$1" "$2")" ]; }
+has_point() { [ -n "$(variant_file "$1" "$2")" ] && { [ "$2" != citus ] || [ -z "$(citus_limit "$1")" ]; }; }
 
 # point SCALE WORKLOAD VARIANT CLIENTS ITEMS [pgbench args...]
 point() {
   local scale="$1" wl="$2" v="$3" c="$4" items="$5"; shift 5
   local dir="$W/log.$wl.$v.$c.$RANDOM"; mkdir -p "$dir"; chmod 777 "$dir"
-  local out rc=0 f; local -x PGHOST
-  PGHOST="$(host_of "$v")"
+  local out rc=0 f scripts; local -x PGHOST PGPORT
+  PGHOST="$(host_of "$v")"; PGPORT="$(port_of "$v")"
+  [ "$CITUS" = 0 ] || citus_mark
   size_vars "$wl"
   local -a PGBENCH_VARS=("${PGBENCH_VARS[@]}" "${SIZE_VARS[@]}") PSQL_VARS=("${PSQL_VARS[@]}" "${SIZE_PSQL[@]}")
   f="$(variant_file "$wl" "$v" prepare)"
   [ -z "$f" ] || "${PSQL[@]}" -d "b_$v" "${PSQL_VARS[@]}" -f "$f" >/dev/null
   f="$PWD/$(variant_file "$wl" "$v")"
-  [ "$AS" = owner ] || f="$(as_employee_2 "$f")"
-  [ "$AS" != service ] || f="$(per_transaction "$f")"
+  if [ "$CITUS" = 1 ]; then
+    mapfile -t scripts < <(tenant_scripts "$f")   # crm and citus: the same tenant session
+  else
+    [ "$AS" = owner ] || f="$(as_employee_2 "$f")"
+    [ "$AS" != service ] || f="$(per_transaction "$f")"
+    scripts=(-f "$f@1")
+  fi
   # Timed points (-T) first run unrecorded for WARMUP seconds: caches filled,
   # plans made, the same for every variant.
   if [ "$1" = -T ] && [ "$WARMUP" -gt 0 ] && [ "$INSTR" = 0 ]; then
-    pgbench -n -M prepared -c "$c" -j "$c" "${AS_USER[@]}" "${PGBENCH_VARS[@]}" -T "$WARMUP" -f "$f@1" "b_$v" >/dev/null 2>&1 || true
+    pgbench -n -M prepared -c "$c" -j "$c" "${AS_USER[@]}" "${PGBENCH_VARS[@]}" -T "$WARMUP" "${scripts[@]}" "b_$v" >/dev/null 2>&1 || true
   fi
   local instr="" ir0 ir1="" cl
   cl="$(cluster_of "$v")"
   if [ "$INSTR" != 0 ]; then
     # unrecorded: the first connection to a database after the restart writes its relcache
     # init file, which would count against the base run only
-    [ "$1" != -T ] || pgbench -n -M prepared -c "$c" -j "$c" "${AS_USER[@]}" "${PGBENCH_VARS[@]}" -t 1 -f "$f@1" "b_$v" >/dev/null 2>&1 || true
+    [ "$1" != -T ] || pgbench -n -M prepared -c "$c" -j "$c" "${AS_USER[@]}" "${PGBENCH_VARS[@]}" -t 1 "${scripts[@]}" "b_$v" >/dev/null 2>&1 || true
     instr_settle "$cl"; instr_total "$cl"; ir0="$INSTR_TOTAL"
     if [ "$1" = -T ]; then   # the base run: connection start and first plans, subtracted below
-      pgbench -n -M prepared -c "$c" -j "$c" "${AS_USER[@]}" "${PGBENCH_VARS[@]}" -t "$INSTR_BASE" -f "$f@1" "b_$v" >/dev/null 2>&1 || true
+      pgbench -n -M prepared -c "$c" -j "$c" "${AS_USER[@]}" "${PGBENCH_VARS[@]}" -t "$INSTR_BASE" "${scripts[@]}" "b_$v" >/dev/null 2>&1 || true
       instr_settle "$cl"; instr_total "$cl"; ir1="$INSTR_TOTAL"
       set -- -t "$((INSTR_BASE + INSTR))"
     fi
   fi
   [ "$CPU" = 0 ] || cpu_start
+  [ "$CITUS" = 0 ] || citus_cpu_begin
   out="$(cd "$dir" && pgbench -n -M prepared -c "$c" -j "$c" --log --log-prefix="$dir/l" \
-         "${AS_USER[@]}" "${PGBENCH_VARS[@]}" "$@" -f "$f@1" "b_$v" 2>&1)" || rc=$?
+         "${AS_USER[@]}" "${PGBENCH_VARS[@]}" "$@" "${scripts[@]}" "b_$v" 2>&1)" || rc=$?
   if [ "$INSTR" != 0 ]; then
     instr_settle "$cl"; instr_total "$cl"
     if [ -n "$ir1" ]; then instr="$(( (INSTR_TOTAL - ir1 - (ir1 - ir0)) / (INSTR * c) ))"
@@ -312,12 +347,18 @@ point() {
   CPU_MS=""
   [ "$CPU" = 0 ] || cpu_stop
   if [ $rc != 0 ] || grep -q 'aborted in command' <<<"$out"; then
-    echo "$out" >&2; echo "pgbench failed: $wl $v c=$c" >&2; return 1
+    echo "$out" >&2; echo "pgbench failed: $wl $v c=$c" >&2
+    [ "$v" = citus ] || return 1
+    # on Citus: reported as not run, with Citus's error
+    printf 'note\t%s\t%s\tcitus\tc=%s not run: %s\n' "$scale" "$wl" "$c" \
+      "$(grep -m1 -o 'ERROR: .*' <<<"$out" | cut -c1-200 | tr '\t|' '  ')" >> "$NOTES"
+    rm -rf "$dir"; return 0
   fi
   local tps n lat cpu=""
   tps="$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' <<<"$out")"
   n="$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<<"$out")"
   lat="$(latencies "$dir"/l.*)"
+  [ "$CITUS" = 0 ] || citus_cpu_end "$scale" "$wl" "$v" "$c" "${r:-1}" "$tps" "$n" $lat
   [ -z "$CPU_MS" ] || cpu="$(awk -v ms="$CPU_MS" -v n="$n" 'BEGIN { if (n > 0) printf "%.1f", ms * 1000 / n }')"
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scale" "$wl" "$v" "$c" "$tps" "$n" "${lat// /	}" "$items" "$cpu" "$instr" \
     "$(cut -d' ' -f1 /proc/loadavg)" >> "$RAW"
@@ -568,10 +609,12 @@ write_check() {
 
 ! has_variant plpgsql || behaviour
 [ -z "$BEFORE" ] || before_start
+[ "$CITUS" = 0 ] || citus_bench_start
 
 for scale in $SCALES; do
   [ "$INSTR" = 0 ] || [ "${#INSTR_DIR[@]}" = 0 ] || instr_server off
   setup_scale "$scale"
+  [ "$CITUS" = 0 ] || citus_bench_setup "$scale"
   if has_variant floor && has_variant crm && [ "$scale" = "${SCALES%% *}" ]; then write_check; fi
   [ "$INSTR" = 0 ] || instr_server on
   log "scale $scale: $VAR_nleads leads, $VAR_nemp employees; $SECS s per point, clients $CLIENTS, $ROUNDS round(s)"
@@ -593,10 +636,11 @@ for scale in $SCALES; do
         point "$scale" "$wl" "$v" 1 "${!items_var}" -t 1
       done
     done
+    [ "$CITUS" = 0 ] || citus_routing "$scale" "$r"
   done
 done
 
 commit_mode="$(psql -X -At -c "SELECT 'fsync ' || current_setting('fsync') || ', synchronous_commit ' || current_setting('synchronous_commit') || ', shared_buffers ' || current_setting('shared_buffers')")"
 BENCH_COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src test/bench 2>/dev/null || echo '+changes')" \
-BENCH_VARIANTS="$VARIANTS" BENCH_CLUSTER="$(if [ -n "$KEEP" ]; then echo "kept in $KEEP (--keep)"; elif [ "$USE_CLUSTER" = 1 ]; then echo "given (--use-cluster)"; else echo throwaway; fi)" python3 "$BENCH/report.py" "$BENCH/workloads.tsv" "$RAW" "$NOTES" "$OUT" "$SECS" "$CLIENTS" "$ROUNDS" "$("$PG_CONFIG" --version)" "$commit_mode"
+BENCH_VARIANTS="$VARIANTS" BENCH_CLUSTER="$(if [ -n "$KEEP" ]; then echo "kept in $KEEP (--keep)"; elif [ "$USE_CLUSTER" = 1 ]; then echo "given (--use-cluster)"; else echo throwaway; fi)" BENCH_COMMAND="$BENCH_COMMAND" BENCH_CITUS="${CITUS_TSV:-}" python3 "$BENCH/report.py" "$BENCH/workloads.tsv" "$RAW" "$NOTES" "$OUT" "$SECS" "$CLIENTS" "$ROUNDS" "$("$PG_CONFIG" --version)" "$commit_mode"
 log "report: $OUT/report.md, $OUT/results.csv"
