@@ -124,7 +124,7 @@ citus_placement() {
           JOIN pg_dist_placement p ON p.shardid = get_shard_id_for_distribution_column('crm.accounts', a)
           JOIN pg_dist_node n USING (groupid) GROUP BY nodeport) x")"
   printf 'note\t%s\tcitus\tcitus\taccounts 1-%s by worker: %s (%s shards per table)\n' "$scale" "${VAR_naccounts:-50}" "$line" \
-    "$(citus_val 0 -c "SELECT shard_count FROM citus_tables WHERE table_name = 'crm.leads'::regclass")" >> "$NOTES"
+    "$(citus_val 0 -c "SELECT count(*) FROM pg_dist_shard WHERE logicalrelid = 'crm.leads'::regclass")" >> "$NOTES"
   log "citus: $line"
 }
 

@@ -10,6 +10,11 @@ Several rounds of one point are summarised by their median.  BENCH_VARIANTS (env
 variants run, in their order (default bare crm plpgsql); with `before` (run.sh --before), a
 section compares crm with before round by round.  The raw rows and the notes are kept as OUTDIR/raw.tsv and
 OUTDIR/notes.tsv (report.py can be run on them again).
+BENCH_COMMAND: the command of the run (a line at the top).  BENCH_CITUS: with the variant citus
+(run.sh --variants "crm citus"), its file of points (citus.sh citus_cpu_end: scale workload
+variant clients round tps transactions p50 p95 mean, then the CPU µs per transaction of the
+single server and of the coordinator and the two workers, and the 1-minute load), from which a
+section compares citus with crm round by round; results.csv then has four more columns.
 """
 import csv
 import datetime
@@ -98,6 +103,8 @@ md = []
 md.append("# crm benchmark report\n")
 md.append(f"- Date: {datetime.datetime.utcnow().strftime('%Y-%m-%d %H:%M UTC')}")
 md.append(f"- Machine: {machine}")
+if os.environ.get("BENCH_COMMAND"):
+    md.append(f"- Command: `{os.environ['BENCH_COMMAND']}`")
 md.append(f"- crm: commit {os.environ.get('BENCH_COMMIT', 'unknown')}")
 md.append(f"- Run: scales {', '.join(scales)}; {secs} s per point; clients {clients}; {rounds} round(s), "
           "variants interleaved point by point; pgbench -M prepared; medians over rounds")
@@ -334,6 +341,11 @@ if len(scales) > 1 and (cpus or any(x is not None for xs in rounds_instr.values(
                           f"{fmt(gi)} | {fmt(statistics.median(ld) if ld else None)} | {'; '.join(over) or '—'} |")
     md.append("")
 
+CITUS_COLS = []
+if "citus" in RUN_VARIANTS and os.environ.get("BENCH_CITUS"):
+    import citus_report
+    CITUS_COLS = citus_report.section(md, rows_csv, os.environ["BENCH_CITUS"], ORDER, TITLES, notes_rows, fmt, ratio)
+
 if notes_rows:
     md.append("## Notes measured after the points\n")
     md.append("| scale | workload | variant | note |")
@@ -350,7 +362,7 @@ for src, name in ((raw, "raw.tsv"), (notes, "notes.tsv")):   # every point of ev
 with open(os.path.join(out, "results.csv"), "w", newline="") as f:
     w = csv.writer(f)
     w.writerow(["scale", "workload", "variant", "clients", "tps", "p50_ms", "p95_ms", "mean_ms", "items", "us_per_item",
-                "crm_over_bare", "crm_over_plpgsql", "overhead_share", "crm_over_floor", "cpu_us_per_tx"])
+                "crm_over_bare", "crm_over_plpgsql", "overhead_share", "crm_over_floor", "cpu_us_per_tx"] + CITUS_COLS)
     w.writerows(rows_csv)
 with open(os.path.join(out, "report.md"), "w") as f:
     f.write("\n".join(md) + "\n")
