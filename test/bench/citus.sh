@@ -155,28 +155,27 @@ citus_pm() {   # the postmaster's pid of node main|0|1|2
   else head -1 "$CITUS_DIR/n$1/data/postmaster.pid"; fi
 }
 citus_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 + $14 + $15 }'; }
-# the sessions of a node (children of its postmaster in a b_ database) started after the
-# mark, one pid a line: the point's own (psql, pgbench, and on the workers the coordinator's
-# connections for them); the connections that Citus's maintenance daemons keep open
-# between the nodes are older and stay
-citus_now() { awk -v hz="$CLK_TCK" '{ printf "%d\n", $1 * hz }' /proc/uptime; }
+# the sessions of a node (children of its postmaster in a b_ database) started since the
+# mark: the point's own (psql, pgbench, and on the workers the coordinator's connections
+# for them), and now and then a connection that Citus's maintenance daemon opens and keeps
 citus_new_sessions() {
-  local pid
-  for pid in $(pgrep -P "$1" -f ' b_[a-z]+ ' || true); do
-    [ "$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{ print $20 }')" -ge "$CITUS_MARK" ] 2>/dev/null && echo "$pid"
-  done
-  return 0
+  ps --ppid "$1" -o etimes=,args= | awk -v age="$(( $(date +%s) - CITUS_MARK ))" '$1 <= age && / b_[a-z]+ /' | wc -l
 }
 declare -A CITUS_PMS=() CITUS_T0=()
 CITUS_MARK=0
 citus_pms() { local node; for node in main 0 1 2; do CITUS_PMS[$node]="$(citus_pm "$node")"; done; }
 # citus_mark: the start of a point (called before its prepare script and warmup)
-citus_mark() { CITUS_MARK="$(citus_now)"; }
-# citus_settle: waits (up to 10 s) until every session started since the mark has exited
+citus_mark() { CITUS_MARK="$(date +%s)"; }
+# citus_settle: waits until no session started since the mark is left, or their number has
+# not changed for half a second (the maintenance daemon's), at most 5 s
 citus_settle() {
-  local node i
-  for node in main 0 1 2; do
-    for i in $(seq 100); do [ -z "$(citus_new_sessions "${CITUS_PMS[$node]}")" ] && break; sleep 0.1; done
+  local node i n prev=-1 same=0
+  for i in $(seq 50); do
+    n=0
+    for node in main 0 1 2; do n=$((n + $(citus_new_sessions "${CITUS_PMS[$node]}"))); done
+    [ "$n" != 0 ] || break
+    if [ "$n" = "$prev" ]; then same=$((same + 1)); [ "$same" -lt 5 ] || break; else same=0; prev=$n; fi
+    sleep 0.1
   done
 }
 citus_cpu_begin() {

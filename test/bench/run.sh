@@ -87,7 +87,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BENCH=test/bench
-BENCH_COMMAND="test/bench/run.sh$(printf ' %q' "$@")"
+BENCH_COMMAND="test/bench/run.sh$(for a in "$@"; do case "$a" in *[[:space:]]*) printf ' "%s"' "$a" ;; *) printf ' %s' "$a" ;; esac; done)"
 SCALES="0.01 0.1"; SECS=30; CLIENTS="1 8"; ROUNDS=1; OUT="$BENCH/results"; USE_CLUSTER=0; DURABLE=0; ONLY=""; WARMUP=2; AS=owner; CPU=0; BEFORE=""; VARIANTS=""; INSTR=0; LARGE=0; KEEP=""
 while [ $# -gt 0 ]; do
   case "$1" in
