@@ -132,8 +132,8 @@ def derived(md, scale, pts, order, limits, med, workers, fmt):
               "round trips to the worker, the commit), which no worker takes off it: one coordinator core "
               "carries 10⁶ ÷ (coordinator CPU µs) transactions per second, so it feeds "
               "(workers µs ÷ coordinator µs) worker cores; past that, an added worker adds nothing "
-              "until the coordinator gets more cores (or the application connects to the workers, "
-              "which Citus allows for single-shard statements once metadata is synced).  "
+              "until the coordinator gets more cores (connecting tenant sessions to the workers "
+              "directly was not measured).  "
               "`one server` is the single server's 10⁶ ÷ (its CPU µs) per core, for comparison.\n")
     md.append("| workload | one server tx/s per core | a worker tx/s per core | coordinator tx/s per core "
               "| worker cores one coordinator core feeds |")
