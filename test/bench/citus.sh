@@ -17,6 +17,11 @@
 #   citus_limit WORKLOAD         why the workload cannot run on Citus (empty: it can)
 #   citus_routing SCALE ROUND    the routing points (workloads/citus_route*.sql) on crm and citus
 #
+# BENCH_CITUS_STATEMENTS=1: the nodes also preload pg_stat_statements (track = all,
+# track_planning = on), reset on the workers before each citus point; after it, the
+# statements that took the workers' time, per transaction (planning + execution, ms), go to
+# the report's notes.  It costs CPU itself: not for the CPU figures.
+#
 # A tenant session (the README's "A tenant session, through the coordinator"): each
 # transaction is BEGIN; SET LOCAL crm.account_id = N; SET LOCAL crm.employee_id = 2;
 # the workload's statements; COMMIT, with citus.propagate_set_commands = 'local' set for
@@ -47,6 +52,10 @@ citus_limit() { echo "${CITUS_LIMITS[$1]:-}"; }
 citus_bench_start() {
   local conf=("shared_buffers = 256MB" "max_wal_size = 4GB" "checkpoint_timeout = 30min" "autovacuum = off")
   if [ "$DURABLE" = 1 ]; then conf+=("fsync = on" "synchronous_commit = on"); fi
+  if [ "${BENCH_CITUS_STATEMENTS:-0}" = 1 ]; then
+    export CITUS_EXTRA_PRELOAD=pg_stat_statements
+    conf+=("pg_stat_statements.track = all" "pg_stat_statements.track_planning = on")
+  fi
   export CITUS_DB=b_citus CITUS_DIR="$W/citus"
   : "${CRM_TMP:=$W}"
   . test/suites/lib/citus.sh
@@ -54,6 +63,7 @@ citus_bench_start() {
   citus_cluster_start "${conf[@]}"
   CITUS_STARTED=1
   trap cleanup EXIT   # citus_cluster_start set its own
+  [ "${BENCH_CITUS_STATEMENTS:-0}" = 0 ] || citus_psql 0 -c 'CREATE EXTENSION pg_stat_statements' >/dev/null
 }
 
 citus_bench_stop() {
@@ -183,6 +193,8 @@ citus_settle() {
 }
 citus_cpu_begin() {
   local node
+  [ "${BENCH_CITUS_STATEMENTS:-0}" = 0 ] || [ "$1" != citus ] ||
+    for node in 1 2; do citus_psql "$node" -c 'SELECT pg_stat_statements_reset()' >/dev/null; done
   citus_settle
   for node in main 0 1 2; do CITUS_T0[$node]="$(citus_ticks "${CITUS_PMS[$node]}")"; done
 }
@@ -197,6 +209,22 @@ citus_cpu_end() {
   done
   load="$(sed 's/ .*//' /proc/loadavg)"
   printf '%s\t' "$@" "${us[@]}" >> "$CITUS_TSV"; printf '%s\n' "$load" >> "$CITUS_TSV"
+  [ "${BENCH_CITUS_STATEMENTS:-0}" = 0 ] || [ "$3" != citus ] || citus_statements "$1" "$2" "$4" "$7"
+}
+
+# citus_statements SCALE WORKLOAD CLIENTS N: the workers' five costliest statements of the
+# point, ms per transaction (planning + execution; a statement's time holds the statements
+# it ran), as notes
+citus_statements() {
+  local node
+  for node in 1 2; do
+    citus_val "$node" -F $'\t' -c "SELECT round(((total_plan_time + total_exec_time) / $4)::numeric, 3), round(calls::numeric / $4, 2),
+                                           left(regexp_replace(query, '\s+', ' ', 'g'), 160)
+                                    FROM pg_stat_statements WHERE query !~* 'pg_stat_statements'
+                                    ORDER BY total_plan_time + total_exec_time DESC LIMIT 5"
+  done | sort -t $'\t' -k1,1 -rn | head -5 | while IFS=$'\t' read -r ms calls q; do
+    printf 'note\t%s\t%s\tcitus\tc=%s workers: %s ms, %s calls per transaction: %s\n' "$1" "$2" "$3" "$ms" "$calls" "${q//|/\\|}" >> "$NOTES"
+  done
 }
 
 # citus_routing SCALE ROUND: the routing points, every client count, crm and citus interleaved

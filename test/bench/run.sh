@@ -58,7 +58,9 @@
 #                                      the routing points (workloads/citus_route*.sql) and each
 #                                      node's CPU time per transaction; the report adds
 #                                      citus/crm per round (test/bench/citus.sh).  Only with crm,
-#                                      not with --as bound, --cpu, --instructions or --before
+#                                      not with --as bound, --cpu, --instructions or --before;
+#                                      BENCH_CITUS_STATEMENTS=1 adds the workers' costliest
+#                                      statements per transaction (pg_stat_statements) to the notes
 #   test/bench/run.sh --large          also the workloads of kind `large` (lead_bulk_1m: a million
 #                                      leads by one INSERT ... SELECT), at the last scale of the run
 #                                      only; left out by default
@@ -87,7 +89,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BENCH=test/bench
-BENCH_COMMAND="test/bench/run.sh$(for a in "$@"; do case "$a" in *[[:space:]]*) printf ' "%s"' "$a" ;; *) printf ' %s' "$a" ;; esac; done)"
+BENCH_COMMAND="${BENCH_CITUS_STATEMENTS:+BENCH_CITUS_STATEMENTS=$BENCH_CITUS_STATEMENTS }${BENCH_CITUS_SHARDS:+BENCH_CITUS_SHARDS=$BENCH_CITUS_SHARDS }test/bench/run.sh$(for a in "$@"; do case "$a" in *[[:space:]]*) printf ' "%s"' "$a" ;; *) printf ' %s' "$a" ;; esac; done)"
 SCALES="0.01 0.1"; SECS=30; CLIENTS="1 8"; ROUNDS=1; OUT="$BENCH/results"; USE_CLUSTER=0; DURABLE=0; ONLY=""; WARMUP=2; AS=owner; CPU=0; BEFORE=""; VARIANTS=""; INSTR=0; LARGE=0; KEEP=""
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -334,7 +336,7 @@ point() {
     fi
   fi
   [ "$CPU" = 0 ] || cpu_start
-  [ "$CITUS" = 0 ] || citus_cpu_begin
+  [ "$CITUS" = 0 ] || citus_cpu_begin "$v"
   out="$(cd "$dir" && pgbench -n -M prepared -c "$c" -j "$c" --log --log-prefix="$dir/l" \
          "${AS_USER[@]}" "${PGBENCH_VARS[@]}" "$@" "${scripts[@]}" "b_$v" 2>&1)" || rc=$?
   if [ "$INSTR" != 0 ]; then
