@@ -70,6 +70,7 @@ OBJS = \
 	src/due_failures.o \
 	src/lead_deadlines.o \
 	src/worker.o \
+	src/worker_run.o \
 	src/values.o \
 	src/vocabularies.o \
 	src/drop_guard.o \

@@ -69,8 +69,9 @@
  *	due.c		the registry of due handlers, crm.run_due and crm.next_due (due.h)
  *	due_failures.c	due items set aside in crm.due_failures (due.h)
  *	lead_deadlines.c	the lead deadline handler (overdue leads)
- *	worker.c	the background workers (launcher and per-database runs) and
- *				the trigger that wakes them (worker.h)
+ *	worker.c	the background workers' launcher, its slots, and the trigger
+ *				that wakes it (worker.h); worker_run.c: what one run of a
+ *				database worker does (batches of due work, the relay)
  *	values.c	the values crm stores: business times, amounts, forward
  *				intervals (values.h; the <table>_values triggers in value_checks.sql)
  *	vocabularies.c	the vocabularies of columns (statuses' kinds, call outcomes, ...)
