@@ -56,6 +56,7 @@ OBJS = \
 	src/outbox_delivery.o \
 	src/notifications.o \
 	src/events.o \
+	src/events_write.o \
 	src/events_relay.o \
 	src/calls.o \
 	src/call_queue.o \

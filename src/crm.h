@@ -54,8 +54,9 @@
  *	outbox.c	the outbox: emails queued for delivery and their NOTIFY (outbox.h)
  *	notifications.c	notification rules for lead events: who is told of what, by
  *				email or in-app notice, through the outbox
- *	events.c	the event stream: crm.events numbered per account in commit
- *				order, crm.events_since, NOTIFY crm_events_<account> (events.h);
+ *	events.c	the event stream: what becomes an event, crm.events_since
+ *				(events.h); events_write.c: a transaction's events numbered
+ *				per account in commit order, written, NOTIFY crm_events_<account>;
  *				events_relay.c: those notifications relayed by the Citus
  *				coordinator to its listeners (crm.relay_events)
  *	templates.c	message templates: the check and the rendering (templates.h;
