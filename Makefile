@@ -42,6 +42,7 @@ OBJS = \
 	src/orders.o \
 	src/linking.o \
 	src/linking_by_hand.o \
+	src/order_lead_link.o \
 	src/references.o \
 	src/distribution.o \
 	src/lead_reports.o \

@@ -38,7 +38,8 @@
  *	kept_columns.c	the columns crm keeps that no INSERT may name: their first
  *				value by a trigger, not a DEFAULT (Citus)
  *	orders.c	orders: numbers (given or made), status, fixed columns, derived phone
- *	linking.c	lead <-> client and order <-> lead matching, the link (linking.h);
+ *	linking.c	lead <-> client and order <-> lead matching (linking.h);
+ *				order_lead_link.c: the link itself (locks, checks, both writes);
  *				linking_by_hand.c: candidates and links made by hand
  *	references.c	accounts.order_won_status_id, checked instead of a foreign key
  *				(no two tables refer to each other: a dump restores in order)
