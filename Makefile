@@ -42,6 +42,7 @@ OBJS = \
 	src/orders.o \
 	src/linking.o \
 	src/linking_by_hand.o \
+	src/order_lead_link.o \
 	src/references.o \
 	src/distribution.o \
 	src/lead_reports.o \
@@ -56,6 +57,7 @@ OBJS = \
 	src/outbox_delivery.o \
 	src/notifications.o \
 	src/events.o \
+	src/events_write.o \
 	src/events_relay.o \
 	src/calls.o \
 	src/call_queue.o \
@@ -70,6 +72,7 @@ OBJS = \
 	src/due_failures.o \
 	src/lead_deadlines.o \
 	src/worker.o \
+	src/worker_run.o \
 	src/values.o \
 	src/vocabularies.o \
 	src/drop_guard.o \

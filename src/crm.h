@@ -38,7 +38,8 @@
  *	kept_columns.c	the columns crm keeps that no INSERT may name: their first
  *				value by a trigger, not a DEFAULT (Citus)
  *	orders.c	orders: numbers (given or made), status, fixed columns, derived phone
- *	linking.c	lead <-> client and order <-> lead matching, the link (linking.h);
+ *	linking.c	lead <-> client and order <-> lead matching (linking.h);
+ *				order_lead_link.c: the link itself (locks, checks, both writes);
  *				linking_by_hand.c: candidates and links made by hand
  *	references.c	accounts.order_won_status_id, checked instead of a foreign key
  *				(no two tables refer to each other: a dump restores in order)
@@ -54,8 +55,9 @@
  *	outbox.c	the outbox: emails queued for delivery and their NOTIFY (outbox.h)
  *	notifications.c	notification rules for lead events: who is told of what, by
  *				email or in-app notice, through the outbox
- *	events.c	the event stream: crm.events numbered per account in commit
- *				order, crm.events_since, NOTIFY crm_events_<account> (events.h);
+ *	events.c	the event stream: what becomes an event, crm.events_since
+ *				(events.h); events_write.c: a transaction's events numbered
+ *				per account in commit order, written, NOTIFY crm_events_<account>;
  *				events_relay.c: those notifications relayed by the Citus
  *				coordinator to its listeners (crm.relay_events)
  *	templates.c	message templates: the check and the rendering (templates.h;
@@ -69,8 +71,9 @@
  *	due.c		the registry of due handlers, crm.run_due and crm.next_due (due.h)
  *	due_failures.c	due items set aside in crm.due_failures (due.h)
  *	lead_deadlines.c	the lead deadline handler (overdue leads)
- *	worker.c	the background workers (launcher and per-database runs) and
- *				the trigger that wakes them (worker.h)
+ *	worker.c	the background workers' launcher, its slots, and the trigger
+ *				that wakes it (worker.h); worker_run.c: what one run of a
+ *				database worker does (batches of due work, the relay)
  *	values.c	the values crm stores: business times, amounts, forward
  *				intervals (values.h; the <table>_values triggers in value_checks.sql)
  *	vocabularies.c	the vocabularies of columns (statuses' kinds, call outcomes, ...)

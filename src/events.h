@@ -1,8 +1,9 @@
 /*
  * events.h
- *	  The event stream (events.c): crm.events, numbered per account in commit
- *	  order.  Table changes become events through the trigger
- *	  crm._record_event; a concept may also add an event of its own.
+ *	  The event stream: crm.events, numbered per account in commit order.
+ *	  Table changes become events through the trigger crm._record_event
+ *	  (events.c); a concept may also add an event of its own (crm_event,
+ *	  events_write.c, which numbers and writes them at commit).
  */
 #ifndef CRM_EVENTS_H
 #define CRM_EVENTS_H
@@ -28,7 +29,7 @@ extern void crm_event(int64 account_id, const char *kind, Datum payload);
  */
 extern int64 crm_relay_events(Tuplestorestate *out, TupleDesc desc);
 
-/* Registers the transaction callbacks (from _PG_init). */
+/* Registers the transaction callbacks (events_write.c, from _PG_init). */
 extern void crm_events_init(void);
 
 #endif							/* CRM_EVENTS_H */

@@ -17,8 +17,9 @@
  *							order, or a lead_id written by hand, is linked as
  *							crm.link_order does
  * C API (linking.h): crm_link_lead_for_new_order, which order_10_before_write
- * (orders.c) asks in auto mode; crm_link_order_by_hand, the link of
- * crm.link_order (linking_by_hand.c, with the candidate functions and
+ * (orders.c) asks in auto mode.  The link itself, with its locks, checks and
+ * writes, is order_lead_link.c (crm_link_order_lead; crm_link_order_by_hand
+ * for crm.link_order, linking_by_hand.c, with the candidate functions and
  * crm.link_lead_client).
  *
  * A lead and an order for the same phone may arrive at once, each unable to
@@ -28,10 +29,8 @@
  * then searches with a fresh snapshot (READ COMMITTED) and finds the first,
  * so the pair is linked exactly once.  Buckets bound the number of locks a
  * bulk load holds.  Linking locks the order row, then the lead row (always in
- * that order), and checks the lead again once it holds the lock.  The link's
- * own writes run in a scope that allows CRM_WRITE_LINK (orders.lead_id,
- * leads.order_id) and CRM_WRITE_STATUS_MOVE (the lead's move to the order
- * status).
+ * that order), and checks the lead again once it holds the lock
+ * (order_lead_link.c).
  */
 #include "postgres.h"
 
@@ -86,241 +85,6 @@ lock_phone(int64 account_id, const char *e164)
 	uint32		bucket = hash_bytes((const unsigned char *) e164, strlen(e164)) % CRM_LOCK_PHONE_BUCKETS;
 
 	crm_lock(account_id, (int32) bucket);
-}
-
-/* ---- the link itself ---- */
-
-typedef enum LinkBy
-{
-	LINK_BY_HAND,				/* crm.link_order: as the caller, errors raised */
-	LINK_BY_WRITE,				/* orders.lead_id written: errors raised */
-	LINK_AUTO					/* auto mode: nothing raised, false when not possible */
-} LinkBy;
-
-static CrmPlan lock_order = {
-	"SELECT number, lead_id, client_id FROM crm.orders "
-	"WHERE account_id = $1 AND id = $2 FOR UPDATE",
-	2, {INT8OID, INT8OID}
-};
-/*
- * One table only: under READ COMMITTED a row lock taken after waiting sees the
- * lead's latest version, and a join would be rechecked against the other
- * tables' old rows and lose it.
- */
-static CrmPlan lock_lead = {
-	"SELECT number, order_id, client_id, closed_at IS NOT NULL, status_id "
-	"FROM crm.leads WHERE account_id = $1 AND id = $2 FOR UPDATE",
-	2, {INT8OID, INT8OID}
-};
-static CrmPlan status_name = {
-	"SELECT name FROM crm.statuses WHERE account_id = $1 AND id = $2",
-	2, {INT8OID, INT8OID}
-};
-static CrmPlan lead_number_plan = {
-	"SELECT number FROM crm.leads WHERE account_id = $1 AND id = $2",
-	2, {INT8OID, INT8OID}
-};
-static CrmPlan order_number_plan = {
-	"SELECT number FROM crm.orders WHERE account_id = $1 AND id = $2",
-	2, {INT8OID, INT8OID}
-};
-
-/* A name for an error message, read as the owner. */
-static char *
-lookup_name(CrmPlan *plan, int64 account_id, int64 id)
-{
-	Datum		args[2] = {Int64GetDatum(account_id), Int64GetDatum(id)};
-	CrmUserSwitch user;
-	char	   *name = NULL;
-
-	crm_become_owner(&user);
-	if (crm_exec(plan, args, NULL, true, 1) == 1)
-		name = crm_get_text(0, 1);
-	crm_restore_user(&user);
-	return name ? name : psprintf("%lld", (long long) id);
-}
-
-/*
- * The link's own writes: they set orders.lead_id and leads.order_id, and move
- * the lead to the account's order status whatever its transition rules say.
- */
-static const CrmWriteScope link_scope = {CRM_WRITE_STATUS_MOVE | CRM_WRITE_LINK, NULL, NULL};
-
-static CrmPlan write_order_link = {
-	"UPDATE crm.orders SET lead_id = $3, client_id = coalesce(client_id, $4) "
-	"WHERE account_id = $1 AND id = $2",
-	4, {INT8OID, INT8OID, INT8OID, INT8OID}
-};
-static CrmPlan write_lead_link = {
-	"UPDATE crm.leads SET order_id = $3, client_id = coalesce(client_id, $4), "
-	"status_id = coalesce($5, status_id) WHERE account_id = $1 AND id = $2",
-	5, {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID}
-};
-
-static CrmPlan order_visible = {
-	"SELECT 1 FROM crm.orders WHERE account_id = $1 AND id = $2", 2, {INT8OID, INT8OID}
-};
-static CrmPlan lead_visible = {
-	"SELECT 1 FROM crm.leads WHERE account_id = $1 AND id = $2", 2, {INT8OID, INT8OID}
-};
-
-/*
- * A link by hand links what the caller sees: both rows are looked up as the
- * caller first, without a lock, and locked and written as the owner.  (One
- * user for the locks and the writes: on Citus two users are two connections,
- * and the owner's write would wait for the caller's lock.)
- */
-static void
-require_visible(int64 account_id, int64 order_id, int64 lead_id)
-{
-	Datum		args[2] = {Int64GetDatum(account_id), Int64GetDatum(order_id)};
-
-	if (crm_exec(&order_visible, args, NULL, true, 1) == 0)
-		crm_error_not_found("order", account_id, order_id, ERRCODE_NO_DATA_FOUND);
-	args[1] = Int64GetDatum(lead_id);
-	if (crm_exec(&lead_visible, args, NULL, true, 1) == 0)
-		crm_error_not_found("lead", account_id, lead_id, ERRCODE_NO_DATA_FOUND);
-}
-
-/*
- * Links order and lead both ways and moves the lead to the account's order
- * status.  Caller is connected to SPI.  Returns false only for LINK_AUTO.
- * An import's link (CRM_WRITE_IMPORT) is history: the lead may be closed and
- * keeps its status.
- */
-static bool
-link_order_lead(int64 account_id, int64 order_id, int64 lead_id, LinkBy by)
-{
-	const CrmAccountSettings *settings = crm_account_settings(account_id);
-	Datum		args[5];
-	char		nulls[6] = "     ";
-	CrmUserSwitch user = {0};
-	bool		historic = crm_write_allows(CRM_WRITE_IMPORT);
-	bool		isnull;
-	char	   *order_number;
-	int64		order_lead;
-	bool		order_lead_null;
-	int64		order_client;
-	bool		order_client_null;
-	char	   *lead_number;
-	int64		lead_client;
-	bool		lead_client_null;
-	bool		lead_closed;
-	int64		lead_order;
-	int64		lead_status;
-	int64		client;
-	bool		client_null;
-
-	args[0] = Int64GetDatum(account_id);
-	args[1] = Int64GetDatum(order_id);
-	if (by == LINK_BY_HAND)
-		require_visible(account_id, order_id, lead_id);
-	crm_become_owner(&user);
-
-	/* The order first, then the lead: one order of locks everywhere. */
-	if (crm_exec(&lock_order, args, NULL, false, 1) == 0)
-	{
-		if (by == LINK_AUTO)
-			goto refused;
-		crm_error_not_found("order", account_id, order_id, ERRCODE_NO_DATA_FOUND);
-	}
-	order_number = crm_get_text(0, 1);
-	order_lead = crm_get_int64(0, 2, &order_lead_null);
-	order_client = crm_get_int64(0, 3, &order_client_null);
-	if (!order_lead_null && !(by == LINK_BY_WRITE && order_lead == lead_id))
-	{
-		if (by == LINK_AUTO)
-			goto refused;
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("order \"%s\" is already linked to lead \"%s\"", order_number,
-						lookup_name(&lead_number_plan, account_id, order_lead)),
-				 errdetail("Order \"%s\" is linked to another lead; an order links to one lead.",
-						   order_number),
-				 errhint("Link another order to lead %lld.", (long long) lead_id)));
-	}
-
-	args[1] = Int64GetDatum(lead_id);
-	if (crm_exec(&lock_lead, args, NULL, false, 1) == 0)
-	{
-		if (by == LINK_AUTO)
-			goto refused;
-		crm_error_not_found("lead", account_id, lead_id,
-							by == LINK_BY_HAND ? ERRCODE_NO_DATA_FOUND : ERRCODE_FOREIGN_KEY_VIOLATION);
-	}
-	lead_number = crm_get_text(0, 1);
-	lead_order = crm_get_int64(0, 2, &isnull);
-	lead_client = crm_get_int64(0, 3, &lead_client_null);
-	lead_closed = crm_get_bool(0, 4, NULL);
-	lead_status = crm_get_int64(0, 5, NULL);
-
-	if (!isnull)
-	{
-		if (by == LINK_AUTO)
-			goto refused;
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("lead \"%s\" is already linked to order \"%s\"", lead_number,
-						lookup_name(&order_number_plan, account_id, lead_order)),
-				 errdetail("Lead \"%s\" is linked to another order; a lead links to one order.",
-						   lead_number),
-				 errhint("Link order \"%s\" to another open lead; crm.order_candidates(%lld) lists them.",
-						 order_number, (long long) order_id)));
-	}
-	if (lead_closed && !historic)
-	{
-		if (by == LINK_AUTO)
-			goto refused;
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("lead \"%s\" is closed", lead_number),
-				 errdetail("Lead \"%s\" is in status \"%s\", which closes it.", lead_number,
-						   lookup_name(&status_name, account_id, lead_status)),
-				 errhint("Link order \"%s\" to an open lead; crm.order_candidates(%lld) lists them.",
-						 order_number, (long long) order_id)));
-	}
-	if (!lead_client_null && !order_client_null && lead_client != order_client)
-	{
-		if (by == LINK_AUTO)
-			goto refused;
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("lead \"%s\" belongs to another client", lead_number),
-				 errdetail("Lead %lld is linked to client %lld, order \"%s\" to client %lld.",
-						   (long long) lead_id, (long long) lead_client, order_number,
-						   (long long) order_client),
-				 errhint("Link the order to a lead of client %lld or to a lead with no client.",
-						 (long long) order_client)));
-	}
-
-	/* Each side takes the client the other knows. */
-	client = lead_client_null ? order_client : lead_client;
-	client_null = lead_client_null && order_client_null;
-
-	args[1] = Int64GetDatum(order_id);
-	args[2] = Int64GetDatum(lead_id);
-	args[3] = Int64GetDatum(client);
-	nulls[3] = client_null ? 'n' : ' ';
-	if (order_lead_null || (order_client_null && !client_null))
-		crm_write_exec(&link_scope, &write_order_link, args, nulls);
-	args[1] = Int64GetDatum(lead_id);
-	args[2] = Int64GetDatum(order_id);
-	args[4] = Int64GetDatum(settings->order_won_status_id);
-	nulls[4] = settings->has_won_status && !historic ? ' ' : 'n';
-	crm_write_exec(&link_scope, &write_lead_link, args, nulls);
-	crm_restore_user(&user);
-	return true;
-
-refused:
-	crm_restore_user(&user);
-	return false;
-}
-
-/* See linking.h. */
-void
-crm_link_order_by_hand(int64 account_id, int64 order_id, int64 lead_id)
-{
-	(void) link_order_lead(account_id, order_id, lead_id, LINK_BY_HAND);
 }
 
 /* ---- linking a new lead to its client ---- */
@@ -544,7 +308,7 @@ crm_lead_after_insert_link(PG_FUNCTION_ARGS)
 		args[2] = Int64GetDatum(client_id);
 		nulls[2] = client_null ? 'n' : ' ';
 		if (crm_exec(&unlinked_orders_by_phone, args, nulls, false, 2) == 1)
-			(void) link_order_lead(account_id, crm_get_int64(0, 1, NULL), lead_id, LINK_AUTO);
+			(void) crm_link_order_lead(account_id, crm_get_int64(0, 1, NULL), lead_id, LINK_AUTO);
 	}
 	crm_restore_user(&user);
 	return crm_trigger_return(&trig, NULL);
@@ -579,17 +343,11 @@ crm_link_lead_for_new_order(int64 account_id, const char *e164, int64 client_id,
 	crm_become_owner(&user);
 	if (crm_exec(&open_leads_by_phone, args, nulls, false, 2) == 1)
 	{
-		bool		no_order;
+		bool		free;
 
 		*lead_id = crm_get_int64(0, 1, NULL);
-		args[1] = Int64GetDatum(*lead_id);
-		if (crm_exec(&lock_lead, args, NULL, false, 1) == 1)
-		{
-			(void) crm_get(0, 2, &no_order);
-			*lead_client = crm_get_int64(0, 3, lead_client_null);
-			chosen = no_order && !crm_get_bool(0, 4, NULL) &&
-				(client_null || *lead_client_null || *lead_client == client_id);
-		}
+		if (crm_link_lock_lead(account_id, *lead_id, &free, lead_client, lead_client_null))
+			chosen = free && (client_null || *lead_client_null || *lead_client == client_id);
 	}
 	crm_restore_user(&user);
 	return chosen;
@@ -624,7 +382,7 @@ crm_order_after_write_link(PG_FUNCTION_ARGS)
 	if (lead_null)
 		return crm_trigger_return(&trig, NULL);
 	crm_trigger_connect(&trig);
-	(void) link_order_lead(crm_row_int64(&order, ORDER_ACCOUNT_ID, &isnull),
+	(void) crm_link_order_lead(crm_row_int64(&order, ORDER_ACCOUNT_ID, &isnull),
 						   crm_row_int64(&order, ORDER_ID, &isnull), lead_id, LINK_BY_WRITE);
 	return crm_trigger_return(&trig, NULL);
 }

@@ -29,7 +29,7 @@
  *
  * Functions: crm.number_template_ok (the CHECK of every template column).
  * C API (numbering.h): crm_number_next, crm_number_fits, crm_number_check_given,
- * crm_number_for_new_row, crm_number_match, crm_number_counter.
+ * crm_number_new_row, crm_number_match, crm_number_counter.
  * SQL: numbering.sql (crm.number_sequences); crm.number_template_ok is
  * declared in tenancy.sql, before the crm.accounts CHECKs that use it.
  */
@@ -463,18 +463,22 @@ crm_number_check_given(const CrmNumberedTable *table, Relation rel, int64 accoun
 }
 
 /* See numbering.h. */
-char *
-crm_number_for_new_row(const CrmNumberedTable *table, Relation rel, int64 account_id,
-					   const char *given, const char *tmpl, const char *timezone,
-					   TimestampTz at, int64 *sequence_id, int64 *seq)
+void
+crm_number_new_row(const CrmNumberedTable *table, Relation rel, const CrmRow *row, CrmChanges *ch,
+				   int64 account_id, const char *tmpl, const char *timezone, TimestampTz at)
 {
-	*sequence_id = 0;
-	*seq = 0;
+	char	   *given = crm_row_text(row, table->number_col);
+	int64		sequence_id = 0;
+	int64		seq = 0;
+
 	if (given == NULL)
-		return crm_number_next(account_id, tmpl, timezone, at, table->max_number, sequence_id, seq);
-	crm_number_check_given(table, rel, account_id, given, tmpl);
-	/* in the caller's memory, as crm_number_next's */
-	return strcpy(SPI_palloc(strlen(given) + 1), given);
+		crm_change_text(ch, row, table->number_col,
+						crm_number_next(account_id, tmpl, timezone, at, table->max_number,
+										&sequence_id, &seq));
+	else
+		crm_number_check_given(table, rel, account_id, given, tmpl);
+	crm_change(ch, row, table->sequence_id_col, Int64GetDatum(sequence_id), given != NULL);
+	crm_change(ch, row, table->seq_col, Int64GetDatum(seq), given != NULL);
 }
 
 /* ---- numbers made elsewhere ---- */

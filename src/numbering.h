@@ -11,6 +11,7 @@
 #include "utils/relcache.h"
 #include "kit/by_key.h"
 #include "kit/spi.h"
+#include "kit/trigger.h"
 
 /*
  * The next number of tmpl for a row created at `at` in timezone.  max reads
@@ -27,7 +28,9 @@ extern char *crm_number_next(int64 account_id, const char *tmpl, const char *tim
  * A table whose rows are numbered from a template or given their number by
  * the writer (orders and invoices from a web shop).  taken takes
  * (account_id, number) and returns the id of the row that has the number;
- * max_number is crm_number_next's max.
+ * max_number is crm_number_next's max; the last three are the places of
+ * number, number_sequence_id and number_seq in the row map of the table's
+ * BEFORE INSERT trigger.
  */
 typedef struct CrmNumberedTable
 {
@@ -36,6 +39,9 @@ typedef struct CrmNumberedTable
 	const char *unique_constraint;	/* the UNIQUE (account_id, number) behind it */
 	CrmPlan    *taken;
 	const CrmKeyedMax *max_number;
+	int			number_col;
+	int			sequence_id_col;
+	int			seq_col;
 } CrmNumberedTable;
 
 /*
@@ -56,14 +62,15 @@ extern void crm_number_check_given(const CrmNumberedTable *table, Relation rel,
 								   int64 account_id, const char *number, const char *tmpl);
 
 /*
- * The number of a new row of table created at `at`: given, once judged by
- * crm_number_check_given (then *sequence_id and *seq are 0: it is outside the
- * counters), or else crm_number_next's, in the caller's memory.  Caller is
- * connected to SPI and runs as owner.
+ * Numbers row, new in table (relation rel) and created at `at`, into ch: the
+ * number the row gives, once judged by crm_number_check_given (it stays
+ * outside the counters: number_sequence_id and number_seq NULL), or else
+ * crm_number_next's with its counter and place.  Caller is connected to SPI
+ * and runs as owner.
  */
-extern char *crm_number_for_new_row(const CrmNumberedTable *table, Relation rel, int64 account_id,
-									const char *given, const char *tmpl, const char *timezone,
-									TimestampTz at, int64 *sequence_id, int64 *seq);
+extern void crm_number_new_row(const CrmNumberedTable *table, Relation rel, const CrmRow *row,
+							   CrmChanges *ch, int64 account_id, const char *tmpl,
+							   const char *timezone, TimestampTz at);
 
 /*
  * Where a number made elsewhere (an import) stands among tmpl's counters:

@@ -63,7 +63,7 @@ static CrmPlan order_with_number = {
 };
 static const CrmNumberedTable numbered_orders = {
 	"order", "order_number_template", "orders_account_id_number_key", &order_with_number,
-	&order_max_number
+	&order_max_number, ORDER_NUMBER, ORDER_NUMBER_SEQUENCE_ID, ORDER_NUMBER_SEQ
 };
 
 /*
@@ -75,21 +75,12 @@ number_order(CrmTrigger *trig, const CrmRow *row, CrmChanges *ch, int64 account_
 			 const CrmAccountSettings *settings, TimestampTz created_at)
 {
 	CrmUserSwitch user;
-	int64		sequence_id,
-				seq;
-	char	   *given = crm_row_text(row, ORDER_NUMBER);
-	char	   *number;
 
 	crm_trigger_connect(trig);
 	crm_become_owner(&user);
-	number = crm_number_for_new_row(&numbered_orders, trig->data->tg_relation, account_id, given,
-									settings->order_number_template, settings->timezone,
-									created_at, &sequence_id, &seq);
+	crm_number_new_row(&numbered_orders, trig->data->tg_relation, row, ch, account_id,
+					   settings->order_number_template, settings->timezone, created_at);
 	crm_restore_user(&user);
-
-	crm_change_text(ch, row, ORDER_NUMBER, number);
-	crm_change(ch, row, ORDER_NUMBER_SEQUENCE_ID, Int64GetDatum(sequence_id), given != NULL);
-	crm_change(ch, row, ORDER_NUMBER_SEQ, Int64GetDatum(seq), given != NULL);
 }
 
 /* A new order: number, created_at, phone_e164, and in auto mode its lead. */

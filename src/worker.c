@@ -1,8 +1,9 @@
 /*
  * worker.c
- *	  The crm background workers: a launcher, and a short-lived worker per
- *	  database that runs the due handlers (due.c); and the trigger that wakes
- *	  the launcher when a transaction commits an earlier due instant.
+ *	  The crm scheduler's launcher: its slots in shared memory, the loop that
+ *	  starts a short-lived worker per database when that database is due (what
+ *	  one run does is worker_run.c), and the trigger that wakes the launcher
+ *	  when a transaction commits an earlier due instant.
  *
  * With shared_preload_libraries = 'crm' and crm.database = 'db1, db2', the
  * postmaster starts the launcher.  It is connected to no database; it keeps,
@@ -15,7 +16,7 @@
  * On Citus the worker of the coordinator runs the due handlers, which claim
  * one account per statement (due.c), each routed to the worker node where the
  * account's shard lives; on a worker node the database worker finds it is
- * not the coordinator (on_citus_worker_node) and does nothing.  The wake
+ * not the coordinator (on_citus_worker_node, worker_run.c) and does nothing.  The wake
  * triggers fire where the rows are, on the worker nodes, so they do not reach
  * the coordinator's launcher: there the lag from a due instant written to its
  * handling is at most crm.scheduler_max_sleep.  The coordinator's worker also
@@ -38,7 +39,9 @@
  * Map:
  *	crm_worker_init				registers the launcher and the shared memory (_PG_init)
  *	crm_scheduler_launcher_main	the launcher: sleeps, starts database workers
- *	crm_scheduler_database_main	a database worker: runs the due handlers in batches
+ *	crm_worker_slot_database, crm_worker_slot_connected,
+ *	crm_worker_publish_next_run, crm_worker_told_version
+ *		a slot as a database worker's run reads and writes it (worker_run.c)
  *	crm.scheduler_status()		crm_scheduler_status: the slots, for monitoring
  *	crm._due_changed(columns...)	crm_due_changed: AFTER INSERT OR UPDATE row
  *		trigger (lead_95_wake_scheduler, invoice_95_wake_scheduler in
@@ -47,17 +50,10 @@
  */
 #include "postgres.h"
 
-#include "access/genam.h"
-#include "access/htup_details.h"
-#include "access/table.h"
 #include "access/xact.h"
 #include "access/xlog.h"
-#include "catalog/indexing.h"
-#include "catalog/namespace.h"
-#include "catalog/pg_extension.h"
 #include "catalog/pg_type_d.h"
 #include "commands/dbcommands.h"
-#include "commands/extension.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -69,28 +65,18 @@
 #include "storage/proc.h"
 #include "storage/shmem.h"
 #include "storage/spin.h"
-#include "tcop/tcopprot.h"
 #include "utils/backend_status.h"
 #include "utils/builtins.h"
-#include "utils/fmgroids.h"
-#include "utils/rel.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
-#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "utils/varlena.h"
 
 #include "crm.h"
 #include "due.h"
-#include "events.h"
-#include "kit/citus.h"
-#include "kit/restore.h"
 #include "worker.h"
 
 #define CRM_MAX_DATABASES 32
-
-/* After a run that left locked items behind, try again this much later. */
-#define CRM_LOCKED_RETRY_US 200000
 
 typedef struct SchedulerSlot
 {
@@ -116,7 +102,6 @@ static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
 PGDLLEXPORT void crm_scheduler_launcher_main(Datum arg);
-PGDLLEXPORT void crm_scheduler_database_main(Datum arg);
 
 /* ---- shared memory ---- */
 
@@ -375,216 +360,42 @@ crm_scheduler_launcher_main(Datum arg)
 	proc_exit(1);
 }
 
-/* ---- the database worker ---- */
+/* ---- the slots, for a database worker's run (worker_run.c) ---- */
 
-static void
-publish_next_run(int i, TimestampTz at)
+const char *
+crm_worker_slot_database(int slot)
 {
-	SpinLockAcquire(&shared->mutex);
-	if (at < shared->slots[i].next_run)
-		shared->slots[i].next_run = at;
-	SpinLockRelease(&shared->mutex);
-}
-
-/* The installed version of crm in this database (pg_extension.extversion), or NULL. */
-static char *
-installed_version(void)
-{
-	Relation	rel = table_open(ExtensionRelationId, AccessShareLock);
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tuple;
-	char	   *version = NULL;
-
-	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber, F_NAMEEQ,
-				CStringGetDatum("crm"));
-	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
-	tuple = systable_getnext(scan);
-	if (HeapTupleIsValid(tuple))
-	{
-		bool		isnull;
-		Datum		d = heap_getattr(tuple, Anum_pg_extension_extversion, RelationGetDescr(rel), &isnull);
-
-		if (!isnull)
-			version = text_to_cstring(DatumGetTextPP(d));
-	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	return version;
-}
-
-/*
- * True when crm is installed in this database (it may have been dropped) at
- * this library's version: between installing a new library and ALTER
- * EXTENSION crm UPDATE the schema is the old one, which the handlers do not
- * know; the worker waits (and says so once) instead of failing every batch.
- */
-static bool
-extension_ready(int slot)
-{
-	char	   *version;
-	bool		told;
-
-	if (!OidIsValid(get_extension_oid("crm", true)) || !OidIsValid(get_namespace_oid("crm", true)))
-		return false;
-	if (crm_restore_running())
-	{
-		ereport(LOG,
-				(errmsg("crm scheduler: a restore is loading rows into database \"%s\"",
-						get_database_name(MyDatabaseId)),
-				 errhint("The scheduler waits until the restoring sessions have ended.")));
-		return false;
-	}
-	version = installed_version();
-	SpinLockAcquire(&shared->mutex);
-	told = shared->slots[slot].told_version;
-	shared->slots[slot].told_version = !(version != NULL && strcmp(version, CRM_VERSION) == 0);
-	SpinLockRelease(&shared->mutex);
-	if (version != NULL && strcmp(version, CRM_VERSION) == 0)
-		return true;
-	if (!told)
-		ereport(LOG,
-				(errmsg("crm scheduler: crm in database \"%s\" is at version %s, the library at %s",
-						get_database_name(MyDatabaseId), version ? version : "(none)", CRM_VERSION),
-				 errhint("Run ALTER EXTENSION crm UPDATE in that database; the scheduler waits until then.")));
-	return false;
-}
-
-/*
- * True on a Citus worker node: the citus extension is installed and this
- * node's group (pg_dist_local_group) is not the coordinator's, 0.  There a
- * table of crm is a shard placement of the coordinator's, and the
- * coordinator's worker does the due work of every account, one account per
- * statement, routed to where its shard lives; the worker of a worker node
- * stays idle.  (A server with citus installed but no cluster is group 0, the
- * coordinator.)  Logged once per worker run.
- */
-static bool
-on_citus_worker_node(void)
-{
-	int64		groupid = crm_citus_local_group();	/* kit/citus.h; -1: no Citus */
-
-	if (groupid > 0)
-		ereport(LOG,
-				(errmsg("crm scheduler: database \"%s\" is on a Citus worker node (group %lld); the coordinator does its due work",
-						get_database_name(MyDatabaseId), (long long) groupid)));
-	return groupid > 0;
-}
-
-/*
- * One batch in its own transaction; returns whether a handler filled its
- * batch (so more may be due).  *next gets the earliest pending instant, or
- * stays unchanged when nothing is pending.
- */
-static bool
-run_one_batch(int slot, int batch, TimestampTz *next, bool *have_next)
-{
-	int64		counts[CRM_MAX_DUE_HANDLERS];
-	bool		full = false;
-
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	PushActiveSnapshot(GetTransactionSnapshot());
-	pgstat_report_activity(STATE_RUNNING, "crm.run_due");
-
-	*have_next = false;
-	if (extension_ready(slot) && !on_citus_worker_node())
-	{
-		crm_run_due_handlers(GetCurrentTimestamp(), batch, true, 0, counts);
-		for (int h = 0; h < crm_due_handler_count(); h++)
-			if (counts[h] >= batch)
-				full = true;
-		if (!full)
-		{
-			/* A fresh snapshot sees what committed while the batch ran. */
-			PopActiveSnapshot();
-			CommandCounterIncrement();
-			PushActiveSnapshot(GetTransactionSnapshot());
-			*have_next = crm_next_due(true, 0, next);
-		}
-	}
-
-	PopActiveSnapshot();
-	CommitTransactionCommand();
-	pgstat_report_activity(STATE_IDLE, NULL);
-	return full;
-}
-
-/*
- * The event stream's notifications relayed, in a transaction of its own;
- * returns whether this node relays (the coordinator of a distributed crm).
- */
-static bool
-relay_events(int slot)
-{
-	bool		relays = false;
-
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	PushActiveSnapshot(GetTransactionSnapshot());
-	pgstat_report_activity(STATE_RUNNING, "crm.relay_events");
-	if (extension_ready(slot))
-		relays = crm_relay_events(NULL, NULL) >= 0;
-	PopActiveSnapshot();
-	CommitTransactionCommand();
-	pgstat_report_activity(STATE_IDLE, NULL);
-	return relays;
+	return shared->slots[slot].dbname;
 }
 
 void
-crm_scheduler_database_main(Datum arg)
+crm_worker_slot_connected(int slot, TimestampTz fallback)
 {
-	int			i = DatumGetInt32(arg);
-	TimestampTz next = 0;
-	bool		have_next = false;
-	TimestampTz now;
-
-	pqsignal(SIGHUP, SignalHandlerForConfigReload);
-	pqsignal(SIGTERM, die);
-	BackgroundWorkerUnblockSignals();
-
-	BackgroundWorkerInitializeConnection(shared->slots[i].dbname, NULL, 0);
-	pgstat_report_appname("crm scheduler");
-
-	/*
-	 * From here on, commits lower next_run below the fallback; what they
-	 * wrote before our first snapshot is seen by the handlers anyway.
-	 */
 	SpinLockAcquire(&shared->mutex);
-	shared->slots[i].dboid = MyDatabaseId;
-	shared->slots[i].next_run = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-															crm_scheduler_max_sleep_ms);
+	shared->slots[slot].dboid = MyDatabaseId;
+	shared->slots[slot].next_run = fallback;
 	SpinLockRelease(&shared->mutex);
+}
 
-	if (RecoveryInProgress())
-		proc_exit(0);
+void
+crm_worker_publish_next_run(int slot, TimestampTz at)
+{
+	SpinLockAcquire(&shared->mutex);
+	if (at < shared->slots[slot].next_run)
+		shared->slots[slot].next_run = at;
+	SpinLockRelease(&shared->mutex);
+}
 
-	while (run_one_batch(i, crm_scheduler_batch_size, &next, &have_next))
-	{
-		CHECK_FOR_INTERRUPTS();
-		if (ConfigReloadPending)
-		{
-			ConfigReloadPending = false;
-			ProcessConfigFile(PGC_SIGHUP);
-		}
-		if (!crm_scheduler_enabled)
-			break;
-	}
+bool
+crm_worker_told_version(int slot, bool telling)
+{
+	bool		told;
 
-	now = GetCurrentTimestamp();
-	if (have_next && next <= now)
-		next = now + CRM_LOCKED_RETRY_US;	/* still due now: locked by another transaction */
-	if (crm_scheduler_enabled && relay_events(i))
-	{
-		TimestampTz relay = TimestampTzPlusMilliseconds(now, crm_event_relay_interval_ms);
-
-		if (!have_next || relay < next)
-			next = relay;
-		have_next = true;
-	}
-	if (have_next)
-		publish_next_run(i, next);
-	proc_exit(0);
+	SpinLockAcquire(&shared->mutex);
+	told = shared->slots[slot].told_version;
+	shared->slots[slot].told_version = telling;
+	SpinLockRelease(&shared->mutex);
+	return told;
 }
 
 /* crm.scheduler_status(): one row per database the scheduler serves. */

@@ -186,6 +186,19 @@ extern void crm_import_duplicate_texts(char *const *texts, int n, bool *dup);
 /* Arrays for parameters (NULL strings are NULL elements). */
 extern Datum crm_import_int64_array(const int64 *values, const bool *nulls, int n);
 extern Datum crm_import_text_array(char *const *values, int n);
+/*
+ * Column col (from 1) of the first n rows of SPI_tuptable as an array of
+ * type, in the current memory context (it outlives the result).
+ */
+extern Datum crm_import_result_array(uint64 n, int col, Oid type);
+
+/*
+ * Writes the history rows of a chunk (lead or invoice events) through plan,
+ * as the owner: fills $1 with the run's account, $2 its employee (NULL
+ * without one) and $3 its batch; the caller gives args[3...] (the chunk's
+ * arrays) and nulls for them.
+ */
+extern void crm_import_write_history(ImportRun *run, CrmPlan *plan, Datum *args, char *nulls);
 
 /*
  * Reads the account's staged rows of plan (which takes the account id and the

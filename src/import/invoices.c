@@ -371,33 +371,12 @@ write_invoices(ImportRun *run, void *arg, int lo, int hi)
 	uint64		n = crm_write_exec(&import_scope, &insert_invoices, &rows, NULL);
 	Datum		args[8];
 	char		nulls[9] = "        ";
-	CrmUserSwitch user;
 
 	MemoryContextSwitchTo(run->chunk);
 	for (int k = 0; k < 5; k++)
-	{
-		Datum	   *col = palloc(sizeof(Datum) * Max(n, 1));
-		int16		typlen;
-		bool		typbyval;
-		char		typalign;
-
-		get_typlenbyvalalign(types[k], &typlen, &typbyval, &typalign);
-		for (uint64 i = 0; i < n; i++)
-		{
-			bool		isnull;
-
-			col[i] = datumCopy(crm_get(i, k + 1, &isnull), typbyval, typlen);
-		}
-		args[3 + k] = PointerGetDatum(construct_array(col, n, types[k], typlen, typbyval, typalign));
-	}
+		args[3 + k] = crm_import_result_array(n, k + 1, types[k]);
 	SPI_freetuptable(SPI_tuptable);
-	args[0] = Int64GetDatum(run->account_id);
-	args[1] = Int64GetDatum(run->employee_id);
-	nulls[1] = run->no_employee ? 'n' : ' ';
-	args[2] = Int64GetDatum(run->batch_id);
-	crm_become_owner(&user);
-	crm_exec(&insert_events, args, nulls, false, 0);
-	crm_restore_user(&user);
+	crm_import_write_history(run, &insert_events, args, nulls);
 }
 
 static int64

@@ -309,40 +309,20 @@ static CrmPlan insert_events = {
 static void
 write_leads(ImportRun *run, void *arg, int lo, int hi)
 {
+	static const Oid types[4] = {INT8OID, TEXTOID, INT8OID, TIMESTAMPTZOID};
 	LeadChunk  *c = arg;
 	Datum		rows = crm_import_rows_array(&crm_import_lead_table, c->rows + lo, hi - lo);
-	Datum	   *cols[4];
 	Datum		args[7];
 	char		nulls[8] = "       ";
-	CrmUserSwitch user;
 	uint64		n;
 
 	n = crm_write_exec(&import_scope, &insert_leads, &rows, NULL);
 
 	MemoryContextSwitchTo(run->chunk);
 	for (int k = 0; k < 4; k++)
-		cols[k] = palloc(sizeof(Datum) * Max(n, 1));
-	for (uint64 i = 0; i < n; i++)
-	{
-		bool		isnull;
-
-		for (int k = 0; k < 4; k++)
-			cols[k][i] = crm_get(i, k + 1, &isnull);
-		cols[1][i] = PointerGetDatum(PG_DETOAST_DATUM_COPY(cols[1][i]));
-	}
+		args[3 + k] = crm_import_result_array(n, k + 1, types[k]);
 	SPI_freetuptable(SPI_tuptable);
-	args[0] = Int64GetDatum(run->account_id);
-	args[1] = Int64GetDatum(run->employee_id);
-	nulls[1] = run->no_employee ? 'n' : ' ';
-	args[2] = Int64GetDatum(run->batch_id);
-	args[3] = PointerGetDatum(construct_array(cols[0], n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	args[4] = PointerGetDatum(construct_array(cols[1], n, TEXTOID, -1, false, TYPALIGN_INT));
-	args[5] = PointerGetDatum(construct_array(cols[2], n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	args[6] = PointerGetDatum(construct_array(cols[3], n, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL,
-											  TYPALIGN_DOUBLE));
-	crm_become_owner(&user);
-	crm_exec(&insert_events, args, nulls, false, 0);
-	crm_restore_user(&user);
+	crm_import_write_history(run, &insert_events, args, nulls);
 }
 
 static int64

@@ -231,24 +231,13 @@ write_payments(ImportRun *run, void *arg, int lo, int hi)
 	PaymentChunk *c = arg;
 	Datum		rows = crm_import_rows_array(&crm_import_payment_table, c->rows + lo, hi - lo);
 	uint64		n = crm_write_exec(&import_scope, &insert_payments, &rows, NULL);
-	int64	   *ids;
 	Datum		args[4];
 	char		nulls[5] = "    ";
-	CrmUserSwitch user;
 
 	MemoryContextSwitchTo(run->chunk);
-	ids = palloc(sizeof(int64) * Max(n, 1));
-	for (uint64 i = 0; i < n; i++)
-		ids[i] = crm_get_int64(i, 1, NULL);
+	args[3] = crm_import_result_array(n, 1, INT8OID);
 	SPI_freetuptable(SPI_tuptable);
-	args[0] = Int64GetDatum(run->account_id);
-	args[1] = Int64GetDatum(run->employee_id);
-	nulls[1] = run->no_employee ? 'n' : ' ';
-	args[2] = Int64GetDatum(run->batch_id);
-	args[3] = crm_import_int64_array(ids, NULL, (int) n);
-	crm_become_owner(&user);
-	crm_exec(&insert_events, args, nulls, false, 0);
-	crm_restore_user(&user);
+	crm_import_write_history(run, &insert_events, args, nulls);
 }
 
 static int64

@@ -7,7 +7,8 @@
  * C API (import/import.h): crm_import_reject, crm_import_flush_rejects,
  * crm_import_table_open, crm_import_row_*, crm_import_rows_array,
  * crm_import_plan_rows, crm_import_next_id, crm_import_move_sequence,
- * crm_import_write, crm_import_duplicate_*, crm_import_*_array,
+ * crm_import_write, crm_import_write_history, crm_import_duplicate_*,
+ * crm_import_*_array, crm_import_result_array,
  * crm_import_read_staged, crm_import_value*.
  */
 #include "postgres.h"
@@ -66,6 +67,44 @@ crm_import_text_array(char *const *values, int n)
 	}
 	return PointerGetDatum(construct_md_array(d, nulls, 1, dims, lbs, TEXTOID, -1, false,
 											  TYPALIGN_INT));
+}
+
+/*
+ * Column col (from 1) of the first n rows of SPI_tuptable as an array of
+ * type, in the current memory context: it outlives the result.
+ */
+Datum
+crm_import_result_array(uint64 n, int col, Oid type)
+{
+	Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
+	bool	   *nulls = palloc(sizeof(bool) * Max(n, 1));
+	int			dims[1] = {(int) n};
+	int			lbs[1] = {1};
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+
+	get_typlenbyvalalign(type, &typlen, &typbyval, &typalign);
+	for (uint64 i = 0; i < n; i++)
+		d[i] = crm_get(i, col, &nulls[i]);
+	return PointerGetDatum(construct_md_array(d, nulls, 1, dims, lbs, type, typlen, typbyval,
+											  typalign));
+}
+
+/* ---- the history of what a chunk wrote ---- */
+
+void
+crm_import_write_history(ImportRun *run, CrmPlan *plan, Datum *args, char *nulls)
+{
+	CrmUserSwitch user;
+
+	args[0] = Int64GetDatum(run->account_id);
+	args[1] = Int64GetDatum(run->employee_id);
+	nulls[1] = run->no_employee ? 'n' : ' ';
+	args[2] = Int64GetDatum(run->batch_id);
+	crm_become_owner(&user);
+	crm_exec(plan, args, nulls, false, 0);
+	crm_restore_user(&user);
 }
 
 /* ---- rejects ---- */

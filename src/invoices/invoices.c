@@ -179,7 +179,7 @@ static CrmPlan invoice_with_number = {
 };
 static const CrmNumberedTable numbered_invoices = {
 	"invoice", "invoice_number_template", "invoices_account_id_number_key", &invoice_with_number,
-	&invoice_max_number
+	&invoice_max_number, INV_NUMBER, INV_NUMBER_SEQUENCE_ID, INV_NUMBER_SEQ
 };
 
 /*
@@ -192,23 +192,14 @@ assign_number(CrmTrigger *trig, const CrmRow *row, CrmChanges *ch, int64 account
 {
 	CrmUserSwitch user;
 	Datum		arg = Int64GetDatum(account_id);
-	int64		sequence_id,
-				seq;
-	char	   *given = crm_row_text(row, INV_NUMBER);
-	char	   *number;
 
 	crm_trigger_connect(trig);
 	crm_become_owner(&user);
 	if (crm_exec(&account_template, &arg, NULL, true, 1) != 1)
 		crm_error_no_account(account_id);
-	number = crm_number_for_new_row(&numbered_invoices, trig->data->tg_relation, account_id, given,
-									crm_get_text(0, 1), crm_get_text(0, 2), created_at,
-									&sequence_id, &seq);
+	crm_number_new_row(&numbered_invoices, trig->data->tg_relation, row, ch, account_id,
+					   crm_get_text(0, 1), crm_get_text(0, 2), created_at);
 	crm_restore_user(&user);
-
-	crm_change_text(ch, row, INV_NUMBER, number);
-	crm_change(ch, row, INV_NUMBER_SEQUENCE_ID, Int64GetDatum(sequence_id), given != NULL);
-	crm_change(ch, row, INV_NUMBER_SEQ, Int64GetDatum(seq), given != NULL);
 }
 
 /*
