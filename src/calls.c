@@ -328,11 +328,6 @@ static CrmPlan client_flag = {
 	"UPDATE crm.clients SET contact_flagged = true WHERE account_id = $1 AND id = $2",
 	2, {INT8OID, INT8OID}
 };
-static CrmPlan invoice_event = {
-	"INSERT INTO crm.invoice_events (account_id, invoice_id, at, employee_id, kind, detail) "
-	"VALUES ($1, $2, $3, $4, 'call', $5)",
-	5, {INT8OID, INT8OID, TIMESTAMPTZOID, INT8OID, JSONBOID}
-};
 static CrmPlan task_event = {
 	"INSERT INTO crm.call_task_events (account_id, task_id, at, employee_id, kind, detail) "
 	"VALUES ($1, $2, $3, $4, 'call', $5)",
@@ -401,7 +396,10 @@ call_event(const CrmRow *row, int64 account_id, int64 call_id, bool on_invoice, 
 	args[3] = Int64GetDatum(employee_id);
 	nulls[3] = emp_null ? 'n' : ' ';
 	args[4] = crm_json_jsonb(&detail);
-	crm_exec(on_invoice ? &invoice_event : &task_event, args, nulls, false, 0);
+	if (on_invoice)
+		crm_invoice_call_event(account_id, target_id, args[2], employee_id, emp_null, args[4]);
+	else
+		crm_exec(&task_event, args, nulls, false, 0);
 }
 
 PG_FUNCTION_INFO_V1(crm_calls_apply);

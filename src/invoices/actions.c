@@ -119,11 +119,14 @@ static CrmPlan copy_items = {
 	3, {INT8OID, INT8OID, INT8OID}
 };
 static CrmPlan old_invoice = {
-	"SELECT number, status FROM crm.invoices WHERE account_id = $1 AND id = $2",
+	"SELECT number, status FROM crm.invoices WHERE account_id = $1 AND id = $2 FOR KEY SHARE",
 	2, {INT8OID, INT8OID}
 };
 
-/* Records on the old invoice which one replaces it. */
+/*
+ * Records on the old invoice which one replaces it (old_invoice holds it FOR
+ * KEY SHARE, as the event's foreign key check would: crm_invoice_event).
+ */
 static void
 reissued_event(int64 account_id, int64 invoice_id, int64 new_id, const char *new_number)
 {

@@ -15,7 +15,8 @@
  *	  examined);
  *	- BEFORE and AFTER triggers, foreign keys (RI triggers), transition
  *	  tables: any INSERT trigger the caller does not apply itself sends the
- *	  table to SPI;
+ *	  table to SPI, but for the check of a foreign key the caller proves
+ *	  (proven_keys);
  *	- ExecConstraints (NOT NULL, CHECK), table_tuple_insert,
  *	  ExecInsertIndexTuples (unique checks at once; a deferrable unique index
  *	  sends the table to SPI, as its check would come at the end of the
@@ -83,9 +84,28 @@ crm_direct_own_trigger(const char *const *own_triggers, const char *name)
 	return false;
 }
 
-/* See kit/direct_insert.h. */
-bool
-crm_direct_foreign_triggers(Relation rel, const char *const *own_triggers, bool update)
+/*
+ * Whether tg is the INSERT check of a foreign key that proven_keys names
+ * (the caller holds the referenced row: see CrmDirectTable.proven_keys).
+ */
+static bool
+crm_direct_proven_key(const char *const *proven_keys, const Trigger *tg)
+{
+	char	   *name;
+	bool		proven = false;
+
+	if (proven_keys == NULL || RI_FKey_trigger_type(tg->tgfoid) != RI_TRIGGER_FK ||
+		!OidIsValid(tg->tgconstraint) || (name = get_constraint_name(tg->tgconstraint)) == NULL)
+		return false;
+	for (int i = 0; proven_keys[i] != NULL && !proven; i++)
+		proven = strcmp(proven_keys[i], name) == 0;
+	pfree(name);
+	return proven;
+}
+
+static bool
+foreign_triggers(Relation rel, const char *const *own_triggers,
+				 const char *const *proven_keys, bool update)
 {
 	TriggerDesc *td = rel->trigdesc;
 
@@ -97,10 +117,19 @@ crm_direct_foreign_triggers(Relation rel, const char *const *own_triggers, bool 
 			continue;
 		if (update && RI_FKey_trigger_type(tg->tgfoid) != RI_TRIGGER_NONE)
 			continue;
+		if (!update && crm_direct_proven_key(proven_keys, tg))
+			continue;
 		if (!crm_direct_own_trigger(own_triggers, tg->tgname))
 			return true;
 	}
 	return false;
+}
+
+/* See kit/direct_insert.h. */
+bool
+crm_direct_foreign_triggers(Relation rel, const char *const *own_triggers, bool update)
+{
+	return foreign_triggers(rel, own_triggers, NULL, update);
 }
 
 /* Whether every index of rel checks its uniqueness at once. */
@@ -200,7 +229,7 @@ static void
 examine(CrmDirectTable *t, Relation rel, const CrmColumnMap *map)
 {
 	t->direct = rel->rd_rel->relkind == RELKIND_RELATION &&
-		!crm_direct_foreign_triggers(rel, t->own_triggers, false) &&
+		!foreign_triggers(rel, t->own_triggers, t->proven_keys, false) &&
 		indexes_immediate(rel) &&
 		examine_given(t, rel, map) &&
 		examine_columns(t, rel, map);

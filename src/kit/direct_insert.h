@@ -40,7 +40,7 @@
  * columns, a column of a domain type (its constraints), a deferrable unique index, an identity column that is not
  * bigint, or a trigger on INSERT that own_triggers does not name (a foreign
  * key's check is such a trigger: an RI check crm does not prove keeps the
- * statement).  A trigger own_triggers names is one whose rule the caller
+ * statement; one in proven_keys is proven by the caller).  A trigger own_triggers names is one whose rule the caller
  * applies to the row itself.  Heap inserts are logged as the executor's
  * are: logical decoding and publications see them as usual.
  *
@@ -80,6 +80,18 @@ typedef struct CrmDirectTable
 	int			ntypmods;
 	CrmDirectTypmod typmods[CRM_DIRECT_MAX_TYPMODS];
 	bool		registered;
+
+	/*
+	 * NULL-terminated names of foreign keys whose check the caller proves for
+	 * every row it writes (NULL: none): the referenced row is one this
+	 * transaction holds against a DELETE or a change of its key by anyone
+	 * else (it wrote the row, locked it FOR UPDATE or FOR NO KEY UPDATE, or a
+	 * foreign key's check locked it FOR KEY SHARE), so the check would find
+	 * it and lock what is locked.  Such a key's INSERT check is left out
+	 * rather than sending the table to SPI; the referenced table's own
+	 * triggers (ON DELETE, ON UPDATE) are untouched.
+	 */
+	const char *const *proven_keys;
 } CrmDirectTable;
 
 typedef struct CrmDirectWrite CrmDirectWrite;

@@ -1,11 +1,13 @@
 -- crm's own rows written without a statement (kit/direct_insert.c, kit/direct_update.c):
+-- (a call's invoice event too, its foreign key proven by the call's own check; a foreign
+-- key added to crm.invoice_events is not proven, so the event goes through SPI and is checked)
 -- a lead's history row, its count change, its event and the numbering counter are what
 -- the INSERTs and UPDATEs wrote (ids from the table's identity, now() where the column
 -- defaults to it); a table that gains an INSERT trigger crm does not apply itself is
 -- written through SPI again, so the trigger fires; a CHECK constraint added to a table
 -- crm writes directly is checked; the counter row is changed in place.
 BEGIN;
-SELECT plan(10);
+SELECT plan(13);
 
 SELECT crm_test.company('Direct Writes Co') AS a \gset
 SELECT crm_test.id('employees', :a, 'Anna') AS anna \gset
@@ -57,6 +59,32 @@ SELECT throws_ok($$INSERT INTO crm.leads (contact_name) VALUES ('Refused')$$, '2
                  'a CHECK constraint added to crm.lead_count_changes refuses crm''s own count change');
 RESET ROLE;
 ALTER TABLE crm.lead_count_changes DROP CONSTRAINT zz_test_no_new_leads;
+
+-- A call's event in its invoice's history: written directly, as the INSERT wrote it.
+SELECT crm_test.act('crm_test_manager', :a, 'Anna');
+INSERT INTO crm.clients (name, email, category) VALUES ('Ivan', 'ivan@example.com', 'client') RETURNING id AS c \gset
+INSERT INTO crm.invoices (client_id, amount) VALUES (:c, 100) RETURNING id AS i \gset
+SELECT (crm.log_call(invoice_id => :i, outcome => 'no_answer', called_at => '2026-03-02 10:05:00+00')).id AS k \gset
+RESET ROLE;
+SELECT results_eq(
+    format($$SELECT employee_id, at, detail->>'call_id', from_status, to_status FROM crm.invoice_events
+              WHERE account_id = %s AND invoice_id = %s AND kind = 'call'$$, :a, :i),
+    format($$VALUES (%s::bigint, '2026-03-02 10:05:00+00'::timestamptz, '%s'::text, NULL::text, NULL::text)$$, :anna, :k),
+    'a call''s invoice event: by the employee, at the call''s time, naming the call');
+-- A foreign key crm does not prove: the event goes through SPI and the key is checked.
+CREATE TABLE public.zz_test_allowed (account_id bigint, invoice_id bigint, PRIMARY KEY (account_id, invoice_id));
+ALTER TABLE crm.invoice_events ADD CONSTRAINT zz_test_allowed_fkey FOREIGN KEY (account_id, invoice_id)
+    REFERENCES public.zz_test_allowed NOT VALID;
+SELECT crm_test.act('crm_test_manager', :a, 'Anna');
+SELECT throws_ok(format($$SELECT crm.log_call(invoice_id => %s, outcome => 'no_answer', called_at => '2026-03-02 11:05:00+00')$$, :i),
+                 '23503', NULL, 'a foreign key added to crm.invoice_events checks crm''s own event');
+RESET ROLE;
+ALTER TABLE crm.invoice_events DROP CONSTRAINT zz_test_allowed_fkey;
+DROP TABLE public.zz_test_allowed;
+SELECT crm_test.act('crm_test_manager', :a, 'Anna');
+SELECT lives_ok(format($$SELECT crm.log_call(invoice_id => %s, outcome => 'no_answer', called_at => '2026-03-02 12:05:00+00')$$, :i),
+                'and the event is written again once the key is dropped');
+RESET ROLE;
 
 -- The event stream: one event per lead, ids after the counter, numbered at commit.
 SELECT is((SELECT count(*) FROM crm.events WHERE account_id = :a), 0::bigint,
