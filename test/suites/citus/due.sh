@@ -205,6 +205,8 @@ fi
 # marks, and prints the notifications psql reports before the second mark (psql prints
 # those a command received after its result), as channel=payload, sorted.
 coproc DUE_LISTENER { citus_val 0 2>"$CITUS_DIR/listener.log"; }
+# bash unsets DUE_LISTENER_PID once the coprocess has exited: keep it for the final wait
+due_listener_pid=$DUE_LISTENER_PID
 due_listen() {
   local line heard=""
   printf '%s\nSELECT %s;\nSELECT %s;\n' "$1" "'due mark'" "'due end'" >&"${DUE_LISTENER[1]}"
@@ -272,5 +274,5 @@ if [ "$(due_q -c "SELECT count(*) FROM crm.scheduler_status()" 2>/dev/null)" = 1
 else
   echo "ok - due: # skip the coordinator's worker relaying by itself (crm is not preloaded there)"
 fi
-printf '\\q\n' >&"${DUE_LISTENER[1]}"
-wait "$DUE_LISTENER_PID" 2>/dev/null || true
+[ -n "${DUE_LISTENER[1]:-}" ] && printf '\\q\n' >&"${DUE_LISTENER[1]}" 2>/dev/null || true
+wait "$due_listener_pid" 2>/dev/null || true
