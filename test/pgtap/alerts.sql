@@ -12,32 +12,49 @@ INSERT INTO crm.offers (account_id, name, price, notify_on_failed_payment)
 INSERT INTO crm.conversations (account_id, client_id)
   SELECT a, id FROM t, crm.clients c WHERE c.account_id = t.a;
 
-CREATE FUNCTION pg_temp.emp(n text) RETURNS bigint LANGUAGE sql AS
-  $$SELECT crm_test.id('employees', (SELECT a FROM t), n)$$;
-CREATE FUNCTION pg_temp.client(n text) RETURNS bigint LANGUAGE sql AS
-  $$SELECT crm_test.id('clients', (SELECT a FROM t), n)$$;
-CREATE FUNCTION pg_temp.offer(n text) RETURNS bigint LANGUAGE sql AS
-  $$SELECT crm_test.id('offers', (SELECT a FROM t), n)$$;
-CREATE FUNCTION pg_temp.say(employee text, client text, at timestamptz) RETURNS void LANGUAGE sql AS
-  $$INSERT INTO crm.messages (account_id, conversation_id, direction, employee_id, body, sent_at)
-    SELECT account_id, id, 'out', pg_temp.emp(employee), 'hi', at FROM crm.conversations
-    WHERE account_id = (SELECT a FROM t) AND client_id = pg_temp.client(client)$$;
-CREATE FUNCTION pg_temp.invoice(client text, offers text[]) RETURNS bigint LANGUAGE sql AS
-  $$WITH i AS (INSERT INTO crm.invoices (account_id, client_id, amount)
-               VALUES ((SELECT a FROM t), pg_temp.client(client), 100 * cardinality(offers)) RETURNING id)
-    , items AS (INSERT INTO crm.invoice_items (account_id, invoice_id, offer_id, price)
-               SELECT (SELECT a FROM t), i.id, pg_temp.offer(o), 100 FROM i, unnest(offers) o)
-    SELECT id FROM i$$;
-CREATE FUNCTION pg_temp.fail(invoice bigint, at timestamptz, ext text DEFAULT NULL) RETURNS void LANGUAGE sql AS
-  $$INSERT INTO crm.payments (account_id, invoice_id, amount, succeeded, failure_reason, at, external_id)
-    VALUES ((SELECT a FROM t), invoice, 100, false, 'card declined', at, ext)
-    ON CONFLICT (account_id, external_id) WHERE external_id IS NOT NULL DO NOTHING$$;
-CREATE FUNCTION pg_temp.alerted(client text) RETURNS TABLE (employee text, offer text) LANGUAGE sql AS
-  $$SELECT e.name, o.name FROM crm.alerts al
+-- The helpers are PL/pgSQL: Citus plans the statements of a SQL function with parameters
+-- once, without their values, and cannot ("could not create distributed plan"); and each
+-- statement names its ids as values, not calls (a call to pg_temp in a statement sent to a
+-- worker finds no such schema there).
+CREATE FUNCTION pg_temp.emp(n text) RETURNS bigint LANGUAGE plpgsql AS
+  $$BEGIN RETURN crm_test.id('employees', (SELECT a FROM t), n); END$$;
+CREATE FUNCTION pg_temp.client(n text) RETURNS bigint LANGUAGE plpgsql AS
+  $$BEGIN RETURN crm_test.id('clients', (SELECT a FROM t), n); END$$;
+CREATE FUNCTION pg_temp.offer(n text) RETURNS bigint LANGUAGE plpgsql AS
+  $$BEGIN RETURN crm_test.id('offers', (SELECT a FROM t), n); END$$;
+CREATE FUNCTION pg_temp.say(employee text, client text, at timestamptz) RETURNS void LANGUAGE plpgsql AS
+  $$DECLARE acc bigint := (SELECT a FROM t); e bigint := pg_temp.emp(employee); c bigint := pg_temp.client(client);
+  BEGIN
+    INSERT INTO crm.messages (account_id, conversation_id, direction, employee_id, body, sent_at)
+    SELECT v.account_id, v.id, 'out', e, 'hi', at FROM crm.conversations v
+    WHERE v.account_id = acc AND v.client_id = c;
+  END$$;
+CREATE FUNCTION pg_temp.invoice(client text, offers text[]) RETURNS bigint LANGUAGE plpgsql AS
+  $$DECLARE acc bigint := (SELECT a FROM t); c bigint := pg_temp.client(client); inv bigint; o text;
+  BEGIN
+    INSERT INTO crm.invoices (account_id, client_id, amount)
+      VALUES (acc, c, 100 * cardinality(offers)) RETURNING id INTO inv;
+    FOREACH o IN ARRAY offers LOOP
+      INSERT INTO crm.invoice_items (account_id, invoice_id, offer_id, price) VALUES (acc, inv, pg_temp.offer(o), 100);
+    END LOOP;
+    RETURN inv;
+  END$$;
+CREATE FUNCTION pg_temp.fail(invoice bigint, at timestamptz, ext text DEFAULT NULL) RETURNS void LANGUAGE plpgsql AS
+  $$DECLARE acc bigint := (SELECT a FROM t);
+  BEGIN
+    INSERT INTO crm.payments (account_id, invoice_id, amount, succeeded, failure_reason, at, external_id)
+    VALUES (acc, invoice, 100, false, 'card declined', at, ext)
+    ON CONFLICT (account_id, external_id) WHERE external_id IS NOT NULL DO NOTHING;
+  END$$;
+CREATE FUNCTION pg_temp.alerted(client text) RETURNS TABLE (employee text, offer text) LANGUAGE plpgsql AS
+  $$DECLARE acc bigint := (SELECT a FROM t); c bigint := pg_temp.client(client);
+  BEGIN
+    RETURN QUERY SELECT e.name, o.name FROM crm.alerts al
     JOIN crm.employees e ON e.account_id = al.account_id AND e.id = al.employee_id
     JOIN crm.offers o ON o.account_id = al.account_id AND o.id = al.offer_id
-    WHERE al.account_id = (SELECT a FROM t) AND al.client_id = pg_temp.client(client)
-    ORDER BY 1, 2$$;
+    WHERE al.account_id = acc AND al.client_id = c
+    ORDER BY 1, 2;
+  END$$;
 
 -- Seed scenario: Anna and Boris talk to Olga before the failure, Admin after it.
 SELECT pg_temp.say('Anna', 'Olga', '2026-03-01 10:00+00');
@@ -53,30 +70,31 @@ SELECT results_eq($$SELECT * FROM pg_temp.alerted('Olga')$$,
                   $$VALUES ('Anna', 'Course'), ('Boris', 'Course')$$,
                   'only employees who wrote strictly before the failure are alerted; not the inactive one');
 SELECT results_eq($$SELECT DISTINCT happened_at, conversation_id, invoice_id FROM crm.alerts
-                    WHERE account_id = (SELECT a FROM t) AND client_id = pg_temp.client('Olga')$$,
+                    WHERE account_id = (SELECT a FROM t) AND client_id = (SELECT pg_temp.client('Olga') FROM t)$$,
                   $$SELECT '2026-03-01 12:00+00'::timestamptz, v.id, (SELECT id FROM inv) FROM crm.conversations v
-                    WHERE v.account_id = (SELECT a FROM t) AND v.client_id = pg_temp.client('Olga')$$,
+                    WHERE v.account_id = (SELECT a FROM t) AND v.client_id = (SELECT pg_temp.client('Olga') FROM t)$$,
                   'alerts carry the failure time and link the conversation and invoice');
 
 -- Repeated report: same external id (the payment row is not inserted again) and a new row
 -- for the same invoice and failure time.
 SELECT pg_temp.fail((SELECT id FROM inv), '2026-03-01 12:00+00', 'ext-1');
 SELECT pg_temp.fail((SELECT id FROM inv), '2026-03-01 12:00+00');
-SELECT is((SELECT count(*) FROM crm.alerts WHERE account_id = (SELECT a FROM t) AND client_id = pg_temp.client('Olga')),
+SELECT is((SELECT count(*) FROM crm.alerts WHERE account_id = (SELECT a FROM t) AND client_id = (SELECT pg_temp.client('Olga') FROM t)),
           2::bigint, 'the same failure reported twice alerts once');
 -- A later, separate failure alerts again (now including Admin).
 SELECT pg_temp.fail((SELECT id FROM inv), '2026-03-02 12:00+00');
-SELECT is((SELECT count(*) FROM crm.alerts WHERE account_id = (SELECT a FROM t) AND client_id = pg_temp.client('Olga')
+SELECT is((SELECT count(*) FROM crm.alerts WHERE account_id = (SELECT a FROM t) AND client_id = (SELECT pg_temp.client('Olga') FROM t)
            AND happened_at = '2026-03-02 12:00+00'), 3::bigint, 'a new failure alerts everyone who wrote before it');
 
 -- Offers without the flag: no alert.  Successful payment: no alert.
 SELECT pg_temp.say('Anna', 'Petr', '2026-03-01 10:00+00');
 SELECT pg_temp.fail(pg_temp.invoice('Petr', ARRAY['Book']), '2026-03-01 12:00+00');
-SELECT is((SELECT count(*) FROM crm.alerts WHERE account_id = (SELECT a FROM t) AND client_id = pg_temp.client('Petr')),
+SELECT is((SELECT count(*) FROM crm.alerts WHERE account_id = (SELECT a FROM t) AND client_id = (SELECT pg_temp.client('Petr') FROM t)),
           0::bigint, 'an invoice without flagged offers alerts nobody');
+SELECT a AS alerts_a, pg_temp.invoice('Petr', ARRAY['Course']) AS alerts_petr FROM t \gset
 INSERT INTO crm.payments (account_id, invoice_id, amount, succeeded, at)
-  VALUES ((SELECT a FROM t), pg_temp.invoice('Petr', ARRAY['Course']), 100, true, '2026-03-01 12:00+00');
-SELECT is((SELECT count(*) FROM crm.alerts WHERE account_id = (SELECT a FROM t) AND client_id = pg_temp.client('Petr')),
+  VALUES (:alerts_a, :alerts_petr, 100, true, '2026-03-01 12:00+00');
+SELECT is((SELECT count(*) FROM crm.alerts WHERE account_id = (SELECT a FROM t) AND client_id = (SELECT pg_temp.client('Petr') FROM t)),
           0::bigint, 'a successful payment alerts nobody');
 
 -- Mixed invoice: one alert per flagged offer only.
@@ -88,7 +106,7 @@ SELECT results_eq($$SELECT * FROM pg_temp.alerted('Rita')$$,
 -- A client nobody wrote to: no alert.
 INSERT INTO crm.clients (account_id, name) SELECT a, 'Silent' FROM t;
 SELECT pg_temp.fail(pg_temp.invoice('Silent', ARRAY['Course']), '2026-03-01 12:00+00');
-SELECT is((SELECT count(*) FROM crm.alerts WHERE account_id = (SELECT a FROM t) AND client_id = pg_temp.client('Silent')),
+SELECT is((SELECT count(*) FROM crm.alerts WHERE account_id = (SELECT a FROM t) AND client_id = (SELECT pg_temp.client('Silent') FROM t)),
           0::bigint, 'a client nobody wrote to alerts nobody');
 
 -- The Important inbox.
@@ -101,7 +119,7 @@ SELECT results_eq($$SELECT client, happened_at, offer_id, offer_ids FROM crm.imp
                             ARRAY[LEAST(pg_temp.offer('Course'), pg_temp.offer('Club')), GREATEST(pg_temp.offer('Course'), pg_temp.offer('Club'))]),
                            ('Olga', '2026-03-02 12:00+00'::timestamptz, pg_temp.offer('Course'), ARRAY[pg_temp.offer('Course')])$$,
                   'crm.important lists the current employee''s unresolved alerts, one row per failure with offer_ids');
-SELECT is((SELECT count(*) FROM crm.alerts WHERE account_id = (SELECT a FROM t) AND client_id = pg_temp.client('Rita')),
+SELECT is((SELECT count(*) FROM crm.alerts WHERE account_id = (SELECT a FROM t) AND client_id = (SELECT pg_temp.client('Rita') FROM t)),
           2::bigint, 'crm.alerts keeps one row per (failure, offer, employee)');
 SELECT is(crm.mark_alert_seen((SELECT min(id) FROM crm.important), '2026-03-03 08:00+00'),
           '2026-03-03 08:00+00'::timestamptz, 'mark_alert_seen returns the time');
@@ -110,13 +128,13 @@ SELECT is((SELECT count(*) FROM crm.important WHERE seen_at IS NOT NULL), 1::big
 SELECT is(crm.resolve_alert((SELECT min(id) FROM crm.important), '2026-03-03 09:00+00'),
           '2026-03-03 09:00+00'::timestamptz, 'resolve_alert returns the time');
 SELECT is((SELECT count(*) FROM crm.important), 2::bigint, 'a resolved alert leaves the inbox');
-SELECT is(crm.resolve_alert((SELECT id FROM crm.important WHERE client = 'Rita'), '2026-03-03 10:00+00'),
+SELECT is(crm.resolve_alert((SELECT id FROM crm.important WHERE client_id = (SELECT pg_temp.client('Rita') FROM t)), '2026-03-03 10:00+00'),
           '2026-03-03 10:00+00'::timestamptz, 'resolving the row of a failure with two offers');
 SELECT results_eq($$SELECT resolved_at FROM crm.alerts WHERE account_id = (SELECT a FROM t)
-                    AND client_id = pg_temp.client('Rita') ORDER BY offer_id$$,
+                    AND client_id = (SELECT pg_temp.client('Rita') FROM t) ORDER BY offer_id$$,
                   $$VALUES ('2026-03-03 10:00+00'::timestamptz), ('2026-03-03 10:00+00'::timestamptz)$$,
                   '... resolves the alert of each of its offers, and the row leaves the inbox');
-SELECT throws_ok($$SELECT crm.resolve_alert((SELECT min(id) FROM crm.alerts WHERE employee_id = pg_temp.emp('Anna')))$$,
+SELECT throws_ok($$SELECT crm.resolve_alert((SELECT min(id) FROM crm.alerts WHERE employee_id = (SELECT pg_temp.emp('Anna') FROM t)))$$,
                  '42501', NULL, 'an employee cannot resolve another employee''s alert');
 SELECT throws_ok($$SELECT crm.resolve_alert(-1)$$, 'P0002', NULL, 'an unknown alert is reported');
 RESET ROLE;
