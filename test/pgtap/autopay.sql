@@ -7,10 +7,12 @@ BEGIN;
 SELECT plan(40);
 
 -- The charges queued for an invoice, as the payment provider sees them; a run of the due work.
-CREATE FUNCTION pg_temp.charges(inv bigint) RETURNS bigint LANGUAGE sql AS
-$$ SELECT count(*) FROM crm.outbox WHERE kind = 'charge' AND payload ->> 'invoice_id' = inv::text $$;
-CREATE FUNCTION pg_temp.run(at timestamptz) RETURNS void LANGUAGE sql AS
-$$ SELECT count(*) FROM crm.run_due(now => at) $$;
+-- (PL/pgSQL: Citus plans the statements of a SQL function with parameters once, without
+-- their values, and cannot: "could not create distributed plan".)
+CREATE FUNCTION pg_temp.charges(inv bigint) RETURNS bigint LANGUAGE plpgsql AS
+$$ BEGIN RETURN (SELECT count(*) FROM crm.outbox WHERE kind = 'charge' AND payload ->> 'invoice_id' = inv::text); END $$;
+CREATE FUNCTION pg_temp.run(at timestamptz) RETURNS void LANGUAGE plpgsql AS
+$$ BEGIN PERFORM count(*) FROM crm.run_due(now => at); END $$;
 
 SELECT crm_test.company('Autopay A') AS a \gset
 SELECT crm_test.act('crm_test_admin', :a, 'Admin');
@@ -80,18 +82,21 @@ SELECT is(pg_temp.charges(:today), 0::bigint, 'and the next run charges nothing'
 -- ---- confirmed by hand: the confirmation is the purchase ----
 SELECT crm_test.act('crm_test_manager', :a, 'Anna');
 INSERT INTO crm.invoices (client_id, amount, autopay, autopay_interval) VALUES (:ivan, 50, true, '1 month') RETURNING id AS byhand \gset
-SELECT is((crm.confirm_invoice(:byhand, 'cash')).paid_at, now(), 'a confirmation by hand is paid now');
-SELECT is((SELECT next_charge_at FROM crm.invoices WHERE id = :byhand), now() + interval '1 month', 'the first charge a month later');
+-- now: the transaction's time (on Citus the worker's, which began after the coordinator's)
+SELECT ok((crm.confirm_invoice(:byhand, 'cash')).paid_at BETWEEN now() AND clock_timestamp(), 'a confirmation by hand is paid now');
+SELECT is((SELECT next_charge_at FROM crm.invoices WHERE id = :byhand), (SELECT paid_at + interval '1 month' FROM crm.invoices WHERE id = :byhand),
+    'the first charge a month later');
 SELECT is((SELECT income FROM crm.invoices WHERE id = :byhand), 0.00::numeric, 'with no money received, its income is nothing');
 
 -- ---- never at once: a purchase reported late, autopay turned on late ----
 INSERT INTO crm.invoices (client_id, amount, autopay_interval) VALUES (:ivan, 50, '1 month') RETURNING id AS old \gset
 SELECT lives_ok(format($$SELECT crm.record_payment(%s, 50, true, at => '2020-01-10 10:00:00+00')$$, :old), 'a purchase of 2020');
-SELECT is((crm.set_autopay(:old, true)).next_charge_at, now() + interval '1 month',
+SELECT ok((crm.set_autopay(:old, true)).next_charge_at BETWEEN now() + interval '1 month' AND clock_timestamp() + interval '1 month',
     'autopay on long after: the first charge one interval from now, not at once');
 INSERT INTO crm.invoices (client_id, amount, autopay, autopay_interval) VALUES (:ivan, 50, true, '1 month') RETURNING id AS late \gset
 SELECT lives_ok(format($$SELECT crm.record_payment(%s, 50, true, at => '2020-01-10 10:00:00+00')$$, :late), 'a purchase reported years late');
-SELECT is((SELECT next_charge_at FROM crm.invoices WHERE id = :late), now() + interval '1 month', 'is not charged at once either');
+SELECT ok((SELECT next_charge_at BETWEEN now() + interval '1 month' AND clock_timestamp() + interval '1 month' FROM crm.invoices WHERE id = :late),
+    'is not charged at once either');
 
 -- ---- a time the administrator gives ----
 INSERT INTO crm.invoices (client_id, amount, autopay_interval) VALUES (:ivan, 50, '1 month') RETURNING id AS given \gset
