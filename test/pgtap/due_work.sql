@@ -76,12 +76,14 @@ SELECT crm_test.unpoison();
 -- ---- a tenant's run is its account's ----
 INSERT INTO crm.leads (account_id, contact_name, deadline) VALUES
   (:a, 'Tenant A', now() - interval '1 hour'), (:b, 'Tenant B', now() - interval '2 hours');
-CREATE ROLE crm_due_admin_a NOLOGIN IN ROLE crm_admin;
-SELECT crm.bind_login('crm_due_admin_a', :a);
-CREATE ROLE crm_due_stranger NOLOGIN IN ROLE crm_admin;
+-- the roles named per account and able to log in: on Citus a committed step keeps them,
+-- and the coordinator connects to the workers as the session's role
+CREATE ROLE crm_due_admin_:a LOGIN IN ROLE crm_admin;
+SELECT crm.bind_login(('crm_due_admin_' || :a)::regrole, :a);
+CREATE ROLE crm_due_stranger_:a LOGIN IN ROLE crm_admin;
 SELECT set_config('crm.account_id', '', true), set_config('crm.employee_id', '', true);
 
-SET LOCAL ROLE crm_due_admin_a;
+SET LOCAL ROLE crm_due_admin_:a;
 SELECT is(crm.next_due(), (SELECT min(deadline) + interval '1 microsecond' FROM crm.leads
                             WHERE account_id = :a AND closed_at IS NULL AND overdue_since IS NULL AND deadline IS NOT NULL),
           'a tenant''s next_due is its own account''s');
@@ -93,7 +95,7 @@ SELECT is((SELECT overdue_since IS NULL FROM crm.leads WHERE account_id = :b AND
 SELECT is((SELECT overdue_since IS NOT NULL FROM crm.leads WHERE account_id = :a AND contact_name = 'Tenant A'), true,
           'the tenant''s own due lead is marked');
 
-SET LOCAL ROLE crm_due_stranger;
+SET LOCAL ROLE crm_due_stranger_:a;
 SELECT throws_ok('SELECT * FROM crm.run_due()', '42501', NULL, 'a role with no account cannot run due work');
 SELECT throws_ok('SELECT crm.next_due()', '42501', NULL, 'nor see when it falls');
 RESET ROLE;
@@ -117,7 +119,7 @@ INSERT INTO crm.leads (account_id, contact_name, deadline) VALUES
   (:a, 'Poisoned', now() - interval '1 hour'), (:b, 'Poisoned', now() - interval '1 hour');
 SELECT count(*) FROM crm.run_due();
 SELECT crm_test.unpoison();
-SET LOCAL ROLE crm_due_admin_a;
+SET LOCAL ROLE crm_due_admin_:a;
 SELECT is((SELECT array_agg(DISTINCT account_id) FROM crm.due_failures), ARRAY[:'a'::bigint],
           'an admin reads its own account''s failures only');
 RESET ROLE;
