@@ -143,8 +143,8 @@ SELECT is((SELECT body FROM crm.outbox WHERE account_id = :b AND kind = 'notific
     'The deadline of lead ' || :'edge' || ' (Edge) passed at 10000-01-01 13:59:59 Pacific/Kiritimati.',
     'the last deadline is told in an account 14 hours ahead of UTC');
 SELECT is((SELECT body FROM crm.outbox WHERE account_id = :a AND kind = 'notification'
-            AND payload ->> 'lead_id' = (SELECT id::text FROM crm.leads WHERE contact_name = 'First')),
-    'The deadline of lead ' || (SELECT number FROM crm.leads WHERE contact_name = 'First') ||
+            AND payload ->> 'lead_id' = (SELECT id::text FROM crm.leads WHERE account_id = :a AND contact_name = 'First')),
+    'The deadline of lead ' || (SELECT number FROM crm.leads WHERE account_id = :a AND contact_name = 'First') ||
     ' (First) passed at 1899-12-31 19:00:00 America/New_York.', 'the first one in an account behind it');
 SELECT is((SELECT next_charge_at FROM crm.invoices WHERE id = :edge_inv), '10099-12-31 00:00:00+00'::timestamptz,
     'a charge at the end of the range schedules the next one past it (crm''s own step)');
