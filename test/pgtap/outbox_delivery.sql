@@ -8,7 +8,9 @@ SELECT plan(30);
 SELECT crm_test.company('Deliver A') AS a \gset
 SELECT crm_test.company('Deliver B') AS b \gset
 SELECT '2026-03-02 12:00:00+00'::timestamptz AS t0 \gset
-CREATE ROLE crm_test_delivery NOLOGIN IN ROLE crm_delivery;
+-- named per account and able to log in: on Citus a committed step keeps it, and the
+-- coordinator connects to the workers as the session's role
+CREATE ROLE crm_test_delivery_:a LOGIN IN ROLE crm_delivery;
 
 -- Three rows queued a minute apart: B's first, then A's two (one a charge).
 INSERT INTO crm.outbox (account_id, kind, recipient, subject, body, created_at) VALUES
@@ -19,7 +21,7 @@ SELECT id AS b1 FROM crm.outbox WHERE subject = 'B1' \gset
 SELECT id AS a1 FROM crm.outbox WHERE subject = 'A1' \gset
 SELECT id AS a2 FROM crm.outbox WHERE account_id = :a AND kind = 'charge' \gset
 
-SET LOCAL ROLE crm_test_delivery;
+SET LOCAL ROLE crm_test_delivery_:a;
 SELECT results_eq(
   format($$SELECT id, attempts, next_attempt_at FROM crm.claim_outbox(ARRAY['email'], 10, '5 minutes', %L)$$, :'t0'),
   format($$VALUES (%s::bigint, 1, %L::timestamptz), (%s, 1, %L)$$, :b1, :'t0'::timestamptz + interval '5 minutes',
@@ -43,7 +45,7 @@ SELECT is((SELECT count(*) FROM crm.claim_outbox(ARRAY['email'], 10, '5 minutes'
 -- Failed: backoff 1, 2, 4 minutes ...; retry_at when given; dead after max attempts.
 RESET ROLE;
 SET LOCAL crm.outbox_max_attempts = 3;
-SET LOCAL ROLE crm_test_delivery;
+SET LOCAL ROLE crm_test_delivery_:a;
 SELECT is((crm.outbox_failed(:a1, 'smtp 451', NULL, :'t0')).next_attempt_at, :'t0'::timestamptz + interval '2 minutes',
           'the second failed attempt is retried after 2 minutes');
 SELECT is((SELECT last_error FROM crm.outbox_failed(:a1, 'smtp 451', NULL, :'t0')), 'smtp 451',
@@ -91,7 +93,7 @@ SELECT crm_test.act('crm_test_admin', :a, 'Admin');
 SELECT throws_ok(format($$SELECT crm.outbox_sent(%s)$$, :a2), '42501', 'crm.outbox_sent is for delivery workers',
                  'a crm_admin granted EXECUTE by mistake is still refused');
 RESET ROLE;
-SET LOCAL ROLE crm_test_delivery;
+SET LOCAL ROLE crm_test_delivery_:a;
 SELECT throws_ok($$SET crm.outbox_max_attempts = 1000$$, '42501', NULL,
                  'only a superuser sets crm.outbox_max_attempts (a worker cannot keep a row alive for ever)');
 RESET ROLE;
