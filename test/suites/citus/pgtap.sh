@@ -110,9 +110,6 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   REL_SUITE=citus-pgtap
   . "$CITUS_PGTAP_DIR/../lib/common.sh"
   . "$REL_LIB/citus.sh"
-  citus_build || rel_fail "Citus is not available"
-  citus_cluster_start || rel_fail "the Citus cluster did not start"
-  PGOPTIONS='-c client_min_messages=warning' citus_val 0 -c 'SELECT crm.distribute()' >/dev/null
-  citus_psql 0 -f "$REL_ROOT/test/fixtures.sql" >/dev/null
+  citus_crm_alone
   citus_pgtap_run || rel_fail "a listed pgTAP file failed through the coordinator"
 fi

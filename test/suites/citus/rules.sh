@@ -266,10 +266,7 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   REL_SUITE=citus-rules
   . "$CITUS_RULES_DIR/../lib/common.sh"
   . "$REL_LIB/citus.sh"
-  citus_build || rel_fail "Citus is not available"
-  citus_cluster_start || rel_fail "the Citus cluster did not start"
-  PGOPTIONS='-c client_min_messages=warning' citus_val 0 -c 'SELECT crm.distribute()' >/dev/null
-  citus_psql 0 -f "$REL_ROOT/test/fixtures.sql" >/dev/null
+  citus_crm_alone
   accounts=""
   for name in 'Rules A' 'Rules B' 'Rules C' 'Rules D'; do
     accounts="$accounts $(citus_val 0 -c "SELECT crm_test.company('$name')")"

@@ -14,6 +14,9 @@
 #                               set and the two workers added; CREATE EXTENSION crm on the
 #                               coordinator (unless CITUS_NO_CRM=1).  Sets an EXIT trap
 #                               that stops every node (citus_cluster_stop).
+#   citus_crm_alone             for a part of the citus suite run on its own: Citus built,
+#                               the cluster started, crm distributed, the test fixtures
+#                               loaded (fails the suite when one of them fails)
 #   citus_worker_add N [LINE]   one more worker, node N (3, ...), started and added
 #   citus_psql NODE [ARGS]      psql on node 0 (the coordinator), 1 or 2 (the workers),
 #                               in $CITUS_DB, stopping at the first error
@@ -155,4 +158,11 @@ citus_cluster_start() {
     -c "SELECT citus_add_node('127.0.0.1', ${CITUS_PORTS[2]})" >/dev/null
   [ "${CITUS_NO_CRM:-0}" = 1 ] || citus_psql 0 -c 'CREATE EXTENSION crm' >/dev/null
   citus_log "coordinator 127.0.0.1:${CITUS_PORTS[0]}, workers :${CITUS_PORTS[1]} :${CITUS_PORTS[2]} (database $CITUS_DB, $CITUS_DIR)"
+}
+
+citus_crm_alone() {
+  citus_build || rel_fail "Citus is not available"
+  citus_cluster_start || rel_fail "the Citus cluster did not start"
+  PGOPTIONS='-c client_min_messages=warning' citus_val 0 -c 'SELECT crm.distribute()' >/dev/null
+  citus_psql 0 -f "$REL_ROOT/test/fixtures.sql" >/dev/null
 }
