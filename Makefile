@@ -51,6 +51,7 @@ OBJS = \
 	src/invoices/items.o \
 	src/invoices/auto_cancel.o \
 	src/invoices/actions.o \
+	src/invoices/partner_report.o \
 	src/invoices/payments.o \
 	src/invoices/autopay.o \
 	src/outbox.o \

@@ -36,22 +36,31 @@ typedef struct TplValues
 } TplValues;
 
 /*
- * The first CRM_TPL_NVARIABLES columns are the variables, in the order of the
- * table in templates_core.c; then the manager's email.  Every table names
- * the account ($1), so that Citus routes the whole query to the account's shards.
+ * The values come from three single-table queries (client, invoice, manager),
+ * each naming the account ($1), so that Citus routes each to the account's
+ * shard: Citus cannot plan the outer joins of one query beside the policies'
+ * account conditions.  The client's columns: name, phone, email (the first
+ * three variables, in the order of the table in templates_core.c), then its
+ * responsible employee.
  */
-StaticAssertDecl(CRM_TPL_NVARIABLES == 6, "client_values selects six variables");
+StaticAssertDecl(CRM_TPL_NAME == 0 && CRM_TPL_PHONE == 1 && CRM_TPL_EMAIL == 2,
+				 "client_values selects the first three variables");
 static CrmPlan client_values = {
 	"SELECT c.name, "
 	"  (SELECT p.phone FROM crm.client_phones p "
 	"    WHERE p.account_id = $1 AND p.client_id = c.id ORDER BY p.id LIMIT 1), "
-	"  c.email, m.name, i.number, i.amount::text, m.email "
-	"FROM crm.clients c "
-	"LEFT JOIN crm.invoices i ON i.account_id = $1 AND i.id = $3 "
-	"LEFT JOIN crm.employees m ON m.account_id = $1 "
-	"  AND m.id = coalesce(i.manager_id, c.responsible_id) "
-	"WHERE c.account_id = $1 AND c.id = $2",
-	3, {INT8OID, INT8OID, INT8OID}
+	"  c.email, c.responsible_id "
+	"FROM crm.clients c WHERE c.account_id = $1 AND c.id = $2",
+	2, {INT8OID, INT8OID}
+};
+static CrmPlan invoice_values = {
+	"SELECT i.number, i.amount::text, i.manager_id FROM crm.invoices i "
+	"WHERE i.account_id = $1 AND i.id = $2",
+	2, {INT8OID, INT8OID}
+};
+static CrmPlan manager_values = {
+	"SELECT m.name, m.email FROM crm.employees m WHERE m.account_id = $1 AND m.id = $2",
+	2, {INT8OID, INT8OID}
 };
 static CrmPlan client_attrs = {
 	"SELECT a.key, a.value #>> '{}' FROM crm.clients c, jsonb_each(c.attrs) a "
@@ -148,32 +157,72 @@ template_check(const char *text, const char *where)
 		report_template_error(st, text, pos, len, where);
 }
 
+/*
+ * The invoice's number and amount (unless invoice_null or no such invoice) and
+ * the manager's name and email: the invoice's manager, else the client's
+ * responsible employee (manager, unless manager_null).
+ */
+static void
+invoice_and_manager(TplValues *v, int64 account_id, int64 invoice_id, bool invoice_null,
+					int64 manager, bool manager_null, char **manager_email)
+{
+	Datum		invoice_args[2] = {Int64GetDatum(account_id), Int64GetDatum(invoice_id)};
+
+	if (manager_email)
+		*manager_email = NULL;
+	if (!invoice_null && crm_exec(&invoice_values, invoice_args, NULL, true, 1) > 0)
+	{
+		bool		isnull;
+		int64		invoice_manager = crm_get_int64(0, 3, &isnull);
+
+		v->values[CRM_TPL_INVOICE_NUMBER] = crm_get_text(0, 1);
+		v->values[CRM_TPL_AMOUNT] = crm_get_text(0, 2);
+		if (!isnull)
+		{
+			manager = invoice_manager;
+			manager_null = false;
+		}
+	}
+	if (!manager_null)
+	{
+		Datum		manager_args[2] = {Int64GetDatum(account_id), Int64GetDatum(manager)};
+
+		if (crm_exec(&manager_values, manager_args, NULL, true, 1) > 0)
+		{
+			v->values[CRM_TPL_MANAGER_NAME] = crm_get_text(0, 1);
+			if (manager_email)
+				*manager_email = crm_get_text(0, 2);
+		}
+	}
+}
+
 /* See templates.h. */
 char *
 crm_template_render(int64 account_id, const char *body, int64 client_id,
 					int64 invoice_id, bool invoice_null,
 					char **client_email, char **manager_email)
 {
-	Datum		args[3] = {Int64GetDatum(account_id), Int64GetDatum(client_id),
-	Int64GetDatum(invoice_id)};
-	char		nulls[3] = {' ', ' ', invoice_null ? 'n' : ' '};
+	Datum		args[2] = {Int64GetDatum(account_id), Int64GetDatum(client_id)};
+	int64		manager;
+	bool		manager_null;
 	TplValues	v = {0};
 	StringInfoData out;
 	size_t		pos,
 				len;
 	CrmTplStatus st;
 
-	if (crm_exec(&client_values, args, nulls, true, 1) == 0)
+	if (crm_exec(&client_values, args, NULL, true, 1) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
 				 errmsg("client %lld does not exist", (long long) client_id),
 				 errdetail("Account %lld has no client with id %lld.",
 						   (long long) account_id, (long long) client_id),
 				 errhint("Render templates for one of the account's clients.")));
-	for (int i = 0; i < CRM_TPL_NVARIABLES; i++)
+	for (int i = CRM_TPL_NAME; i <= CRM_TPL_EMAIL; i++)
 		v.values[i] = crm_get_text(0, i + 1);
-	if (manager_email)
-		*manager_email = crm_get_text(0, CRM_TPL_NVARIABLES + 1);
+	manager = crm_get_int64(0, 4, &manager_null);
+	invoice_and_manager(&v, account_id, invoice_id, invoice_null,
+						manager, manager_null, manager_email);
 	if (client_email)
 		*client_email = v.values[CRM_TPL_EMAIL];
 

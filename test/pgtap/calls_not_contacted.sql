@@ -27,7 +27,7 @@ INSERT INTO crm.call_tasks (client_id, title) VALUES (:sleepy, 'Wake up') RETURN
 SELECT (crm.log_call(invoice_id => :inv, outcome => 'no_answer', called_at => '2026-03-01 10:00+00',
                     template_id => :tpl)).id AS k1 \gset
 SELECT results_eq($$SELECT recipient, subject FROM crm.outbox WHERE payload->>'call_id' = '$$ || :k1 || $$'$$,
-                  $$VALUES ('ivan@example.com', 'Invoice ' || (SELECT number FROM crm.invoices WHERE id = $$ || :inv || $$))$$,
+                  $$SELECT 'ivan@example.com', 'Invoice ' || (SELECT number FROM crm.invoices WHERE id = $$ || :inv || $$)$$,
                   'a client''s call with a template queues the email');
 SELECT is((SELECT email_skipped FROM crm.calls WHERE id = :k1), NULL, 'nothing skipped');
 

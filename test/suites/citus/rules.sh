@@ -236,6 +236,57 @@ SELECT count(*) FROM crm.client_calls WHERE account_id = $a;
 SELECT count(*) FROM crm.lead_board WHERE account_id = $a;" | paste -sd '|')"
 }
 
+# citus_rules_every_view A: every view of DESIGN.md (and partner_report) read as a tenant
+# through the coordinator without naming the account, as Anna (SET LOCAL) and as the
+# login bound to A: the same rows as the same read naming the account, in the same
+# transaction (so that columns computed at the time of the query agree), and the same
+# count(*).  Run after citus_rules_views, which wrote an invoice, calls, a lead; written
+# here first: an alert for Anna (a payment that failed), an invoice of a partner, one due
+# for a call.
+CITUS_RULES_VIEWS="lead_board lead_badges funnel campaign_report call_queue important chat_list client_orders
+  invoice_card invoice_history client_calls partner_report"
+citus_rules_every_view() {
+  local a="$1" v read sql got empty=""
+  citus_rules_view_rows "$a"
+  for v in $CITUS_RULES_VIEWS; do
+    read="SELECT count(*) || ' ' || coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '-') FROM crm.$v t"
+    sql="$read WHERE account_id = $a;
+$read;
+SELECT count(*) FROM crm.$v;"
+    got="$(rules_as "$a" crm_test_manager Anna "$sql" 2>&1 | paste -sd '|')" || rel_fail "account $a: crm.$v as Anna: $got"
+    rules_expect "account $a: crm.$v as Anna without the account named: the rows and count(*) of the read naming it" \
+      "${got%%|*}|${got%% *}" "${got#*|}"
+    [ "${got%% *}" != 0 ] || empty="$empty $v"
+    got="$(printf 'BEGIN;\nSET LOCAL ROLE crm_test_login_%s;\n%s\nCOMMIT;\n' "$a" "$sql" | rules_q -v ON_ERROR_STOP=1 2>&1 | paste -sd '|')" ||
+      rel_fail "account $a: crm.$v as the bound login: $got"
+    rules_expect "account $a: crm.$v as the login bound to it without the account named: the same" \
+      "${got%%|*}|${got%% *}" "${got#*|}"
+  done
+  rules_expect "account $a: every view compared has rows for Anna" "" "$empty"
+}
+
+# citus_rules_view_rows A: rows for the views citus_rules_views leaves empty: an alert
+# for Anna (a failed payment of an invoice of an offer that notifies), an invoice of a
+# partner, an invoice due for a call.
+citus_rules_view_rows() {
+  local a="$1" c1 anna course conv
+  c1="$(rules_q -c "SELECT min(id) FROM crm.clients WHERE account_id = $a")"
+  anna="$(rules_q -c "SELECT crm_test.id('employees', $a, 'Anna')")"
+  course="$(rules_q -c "INSERT INTO crm.offers (account_id, name, price, notify_on_failed_payment) VALUES ($a, 'Course', 100, true) RETURNING id")"
+  rules_q -v ON_ERROR_STOP=1 >/dev/null <<SQL
+INSERT INTO crm.leads (account_id, type_id, contact_name, manager_id, urgent)
+  VALUES ($a, crm_test.id('lead_types', $a, 'Sales'), 'Urgent', $anna, true);
+INSERT INTO crm.invoices (account_id, client_id, amount, partner) VALUES ($a, $c1, 100, 'blogger');
+INSERT INTO crm.invoices (account_id, client_id, amount, next_call_at) VALUES ($a, $c1, 100, now() - interval '1 hour');
+SQL
+  conv="$(rules_q -c "SELECT min(id) FROM crm.conversations WHERE account_id = $a AND client_id = $c1")"
+  rules_as "$a" crm_test_manager Anna "INSERT INTO crm.messages (conversation_id, direction, employee_id, body, sent_at)
+  VALUES ($conv, 'out', $anna, 'about the course', now() - interval '1 hour');" >/dev/null
+  rules_as "$a" crm_test_manager Anna "SELECT max(id) AS inv FROM crm.invoices WHERE account_id = $a AND partner = 'blogger' \\gset
+INSERT INTO crm.invoice_items (invoice_id, offer_id, price) VALUES (:inv, $course, 100);
+INSERT INTO crm.payments (invoice_id, amount, succeeded, failure_reason, at) VALUES (:inv, 100, false, 'card declined', now());" >/dev/null
+}
+
 # citus_rules_setup A: what the checks read in account A, written as the owner, a
 # statement each: three clients with phones, a message template, a login bound to
 # the account and Anna; the test roles able to log in on every node.
@@ -259,7 +310,9 @@ SQL
 
 citus_rules_run() {
   local a
-  for a in "$@"; do citus_rules_account "$a"; citus_rules_chat_list "$a"; citus_rules_views "$a"; done
+  for a in "$@"; do
+    citus_rules_account "$a"; citus_rules_chat_list "$a"; citus_rules_views "$a"; citus_rules_every_view "$a"
+  done
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
