@@ -59,8 +59,9 @@ COMMENT ON FUNCTION crm._order_amount_counts() IS
 CREATE OR REPLACE TRIGGER orders_95_counts AFTER UPDATE OF amount ON crm.orders
     FOR EACH ROW EXECUTE FUNCTION crm._order_amount_counts();
 
--- funnel and campaign_report look their names up in select-list subqueries, not
--- joins: Citus plans a join beside the grouped counts only with the account named.
+-- funnel and campaign_report group the counts first and look the names up after, in
+-- select-list subqueries: Citus plans a grouping over the counts joined to names (and
+-- an outer join beside the policies' account conditions) only with the account named.
 CREATE OR REPLACE VIEW crm.funnel WITH (security_invoker = true) AS
 SELECT c.account_id,
        c.status_id AS id,
@@ -110,9 +111,9 @@ FROM (SELECT c.account_id,
              coalesce(sum(c.leads) FILTER (WHERE c.kind = 'won'), 0)::bigint AS won,
              coalesce(sum(c.leads) FILTER (WHERE c.kind = 'lost'), 0)::bigint AS lost,
              coalesce(sum(c.revenue) FILTER (WHERE c.kind = 'won'), 0)::numeric AS revenue
-      FROM (SELECT l.account_id, l.campaign_id, l.leads, l.revenue,
-                   (SELECT s.kind FROM crm.statuses s WHERE s.account_id = l.account_id AND s.id = l.status_id) AS kind
-            FROM crm.lead_group_counts l) c
+      FROM (SELECT l.account_id, l.campaign_id, l.leads, l.revenue, s.kind
+            FROM crm.lead_group_counts l
+            JOIN crm.statuses s ON s.account_id = l.account_id AND s.id = l.status_id) c
       GROUP BY c.account_id, c.campaign_id
       HAVING sum(c.leads) > 0) g;
 COMMENT ON VIEW crm.campaign_report IS
