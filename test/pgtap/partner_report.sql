@@ -5,7 +5,7 @@
 -- cancelled (refund it first, or reissue it), a reissue records the invoice it replaces,
 -- and crm.partner_report counts an invoice and its replacements once.
 BEGIN;
-SELECT plan(29);
+SELECT plan(30);
 
 SELECT crm_test.company('Partners A') AS a \gset
 SELECT crm_test.company('Partners B') AS b \gset
@@ -89,6 +89,10 @@ RESET ROLE;
 SELECT crm_test.act('crm_test_manager', :b, NULL);
 SELECT is((SELECT count(*) FROM crm.partner_report), 0::bigint, 'another account sees none of it');
 RESET ROLE;
+SELECT results_eq($$SELECT account_id, partner, invoices, paid_invoices, paid_amount FROM crm.partner_report
+                    WHERE account_id IN ($$ || :a || ', ' || :b || $$) ORDER BY partner$$,
+    format($$VALUES (%s::bigint, 'affiliate'::text, 1::bigint, 1::bigint, 40.00::numeric), (%s, 'blogger', 2, 1, 100.00)$$, :a, :a),
+    'the owner reads every account''s report: the same rows');
 SELECT ok((SELECT 'security_invoker=true' = ANY (reloptions) FROM pg_class WHERE oid = 'crm.partner_report'::regclass),
     'the report is security_invoker');
 SELECT is((SELECT count(*) FROM pg_attribute a

@@ -263,6 +263,9 @@ SELECT count(*) FROM crm.$v;"
       "${got%%|*}|${got%% *}" "${got#*|}"
   done
   rules_expect "account $a: every view compared has rows for Anna" "" "$empty"
+  read="SELECT string_agg(t::text, '|' ORDER BY t::text) FROM crm.partner_report t WHERE account_id = $a"
+  rules_expect "account $a: crm.partner_report as the owner (every account's, on Citus one account at a time): Anna's rows" \
+    "$(rules_as "$a" crm_test_manager Anna "$read;")" "$(rules_q -c "$read")"
 }
 
 # citus_rules_view_rows A: rows for the views citus_rules_views leaves empty: an alert
