@@ -14,6 +14,7 @@ OBJS = \
 	src/kit/backend_cache.o \
 	src/kit/by_key.o \
 	src/kit/citus.o \
+	src/kit/delegate.o \
 	src/kit/direct_insert.o \
 	src/kit/direct_update.o \
 	src/kit/errors.o \

@@ -10,7 +10,9 @@
  *	clients_60_close_call_tasks (AFTER UPDATE OF category on crm.clients)
  *							crm_clients_close_call_tasks: a client becoming
  *							not_client or spam closes its open tasks
- * Functions: crm.claim_next_call (crm_claim_next_call).
+ * Functions: crm.claim_next_call (crm_claim_next_call), and its twin
+ * crm._claim_next_call(account, ...), the claim on the account's Citus
+ * worker (kit/delegate.h: the claim writes as the owner).
  */
 #include "postgres.h"
 
@@ -23,6 +25,7 @@
 
 #include "crm.h"
 #include "customers.h"
+#include "kit/delegate.h"
 #include "values.h"
 
 enum
@@ -199,13 +202,15 @@ static const Interval hold_max = {.time = 0, .day = 1, .month = 0};
  * time and hold moves it forward by at most a day (values.h), so a claim
  * always ends.
  */
+static CrmDelegate claim_twin = {"crm._claim_next_call", 2, {TIMESTAMPTZOID, INTERVALOID}};
+
 PG_FUNCTION_INFO_V1(crm_claim_next_call);
 Datum
 crm_claim_next_call(PG_FUNCTION_ARGS)
 {
 	int64		account_id = crm_require_account();
-	TimestampTz now = PG_GETARG_TIMESTAMPTZ(0);
-	Datum		hold = PG_GETARG_DATUM(1);
+	TimestampTz now;
+	Datum		hold;
 	bool		emp_null;
 	int64		employee_id = crm_employee_or_null(&emp_null);
 	Datum		args[4];
@@ -221,7 +226,12 @@ crm_claim_next_call(PG_FUNCTION_ARGS)
 	Datum		out[3];
 	bool		outnull[3] = {false, false, false};
 	CrmUserSwitch u;
+	Datum		delegated;
 
+	if (crm_delegate(&claim_twin, fcinfo, account_id, &delegated))
+		return delegated;
+	now = PG_GETARG_TIMESTAMPTZ(0);
+	hold = PG_GETARG_DATUM(1);
 	if (emp_null)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),

@@ -138,8 +138,17 @@ REVOKE ALL ON FUNCTION crm.claim_next_call(timestamp with time zone,interval) FR
 COMMENT ON FUNCTION crm.claim_next_call(timestamp with time zone,interval) IS
     'Claims the oldest item due in the call queue for the acting employee until now + hold (at most a day); returns kind, id and next_call_at, NULLs when nothing is due.';
 
+CREATE OR REPLACE FUNCTION crm._claim_next_call(account bigint, now timestamptz, hold interval,
+                                     OUT kind text, OUT id bigint, OUT next_call_at timestamptz)
+    RETURNS record LANGUAGE c VOLATILE STRICT SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'crm_claim_next_call';
+REVOKE ALL ON FUNCTION crm._claim_next_call(bigint, timestamptz, interval) FROM PUBLIC;
+COMMENT ON FUNCTION crm._claim_next_call(bigint, timestamptz, interval) IS
+    'The claim of crm.claim_next_call on Citus, delegated by crm.distribute() to the worker that holds the account (its account argument, which must be the session''s).';
+
 GRANT EXECUTE ON FUNCTION crm.log_call(text, bigint, bigint, timestamptz, timestamptz, interval, text, text, bigint, boolean),
-                          crm.claim_next_call(timestamptz, interval) TO crm_manager;
+                          crm.claim_next_call(timestamptz, interval),
+                          crm._claim_next_call(bigint, timestamptz, interval) TO crm_manager;
 
 -- Due now, oldest first; items claimed by another operator are left out while the claim holds.
 CREATE OR REPLACE VIEW crm.call_queue WITH (security_invoker = true) AS

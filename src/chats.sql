@@ -138,7 +138,16 @@ CREATE OR REPLACE FUNCTION crm.receive_message(channel text, sender text, sender
 REVOKE ALL ON FUNCTION crm.receive_message(text,text,text,text,timestamp with time zone) FROM PUBLIC;
 COMMENT ON FUNCTION crm.receive_message(text, text, text, text, timestamptz) IS
     'Records a message a client sent through a channel: finds the client by its address on the channel or its phone, or creates it; finds or creates the conversation; by accounts.inbound_lead_mode opens a lead. Returns the message.';
-GRANT EXECUTE ON FUNCTION crm.receive_message(text, text, text, text, timestamptz) TO crm_manager;
+CREATE OR REPLACE FUNCTION crm._receive_message(account bigint, channel text, sender text, sender_name text,
+                                                body text, sent_at timestamptz)
+    RETURNS crm.messages
+    LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'crm_receive_message';
+REVOKE ALL ON FUNCTION crm._receive_message(bigint, text, text, text, text, timestamptz) FROM PUBLIC;
+COMMENT ON FUNCTION crm._receive_message(bigint, text, text, text, text, timestamptz) IS
+    'The work of crm.receive_message on Citus, delegated by crm.distribute() to the worker that holds the account (its account argument, which must be the session''s).';
+GRANT EXECUTE ON FUNCTION crm.receive_message(text, text, text, text, timestamptz),
+                          crm._receive_message(bigint, text, text, text, text, timestamptz) TO crm_manager;
 COMMENT ON COLUMN crm.accounts.inbound_lead_mode IS
     'Whether crm.receive_message opens a lead: off (never), new_client (for a client crm did not know; the default) or no_open_lead (whenever the client has no open lead).';
 GRANT UPDATE (inbound_lead_mode) ON crm.accounts TO crm_admin;

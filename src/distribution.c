@@ -168,11 +168,29 @@ static CrmPlan grant_staging = {
 	0, {0}
 };
 
-/* The import's run goes to the account's worker (import/run.c): idempotent. */
-static CrmPlan delegate_import = {
-	"SELECT pg_catalog.create_distributed_function('crm._import_run(pg_catalog.int8, pg_catalog.timestamptz)',"
-	" 'account', colocate_with => 'crm.accounts', force_delegation => true)",
+/*
+ * The twins of crm's functions that run where the account's shards live
+ * (kit/delegate.h): every function of schema crm named "_..." whose first
+ * argument is "account bigint", not yet delegated by it to the account's
+ * worker.
+ */
+static CrmPlan twins_to_delegate = {
+	"SELECT p.oid::pg_catalog.regprocedure FROM pg_catalog.pg_proc p"
+	" WHERE p.pronamespace OPERATOR(pg_catalog.=) 'crm'::pg_catalog.regnamespace"
+	"   AND p.proname::pg_catalog.text LIKE '\\_%' AND p.pronargs >= 1"
+	"   AND p.proargtypes[0] OPERATOR(pg_catalog.=) 'pg_catalog.int8'::pg_catalog.regtype"
+	"   AND p.proargnames[1] OPERATOR(pg_catalog.=) 'account'"
+	"   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_object o"
+	"                   WHERE o.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND o.objid = p.oid"
+	"                     AND o.distribution_argument_index = 0 AND o.force_delegation)"
+	" ORDER BY 1",
 	0, {0}
+};
+
+static CrmPlan delegate_twin = {
+	"SELECT pg_catalog.create_distributed_function($1, 'account', colocate_with => 'crm.accounts',"
+	" force_delegation => true)",
+	1, {REGPROCEDUREOID}
 };
 
 static CrmPlan workers_ids_past = {
@@ -261,6 +279,21 @@ distribute_tables(int *reference)
 	}
 	if (n > 0)
 		crm_exec(&truncate_local, NULL, NULL, false, 0);
+	return (int) n;
+}
+
+/* Delegates every twin not delegated yet (kit/delegate.h); returns how many. */
+static int
+delegate_twins(void)
+{
+	uint64		n = crm_exec(&twins_to_delegate, NULL, NULL, false, 0);
+	Datum	   *twins = palloc(sizeof(Datum) * (n + 1));
+	bool		isnull;
+
+	for (uint64 i = 0; i < n; i++)
+		twins[i] = crm_get(i, 1, &isnull);
+	for (uint64 i = 0; i < n; i++)
+		crm_exec(&delegate_twin, &twins[i], NULL, false, 0);
 	return (int) n;
 }
 
@@ -383,6 +416,7 @@ crm_distribute(PG_FUNCTION_ARGS)
 	int64		moved;
 	int64		past;
 	int64		total;
+	int			delegated;
 	char	   *said;
 
 	require_owner();
@@ -393,7 +427,7 @@ crm_distribute(PG_FUNCTION_ARGS)
 	moved = sum_worker_answers(&workers_id_ranges, NULL, &nodes);
 	done = distribute_tables(&reference);
 	crm_exec(&replicate_reference, NULL, NULL, false, 0);
-	crm_exec(&delegate_import, NULL, NULL, false, 0);
+	delegated = delegate_twins();
 	crm_exec(&grant_staging, NULL, NULL, false, 0);
 	past = move_past_rows();
 	crm_exec(&distributed_count, NULL, NULL, false, 1);
@@ -401,14 +435,14 @@ crm_distribute(PG_FUNCTION_ARGS)
 	SPI_finish();
 
 	if (done == 0)
-		said = psprintf("crm is already distributed (%lld tables); "
+		said = psprintf("crm is already distributed (%lld tables, %d functions newly delegated); "
 						"id ranges of %d workers checked, %lld sequences moved, %lld past ids already there",
-						(long long) total, nodes, (long long) moved, (long long) past);
+						(long long) total, delegated, nodes, (long long) moved, (long long) past);
 	else
 		said = psprintf("distributed %d tables by account, colocated with crm.accounts, "
-						"and %d as reference tables; id ranges of %d workers set, %lld sequences moved, "
-						"%lld past ids already there",
-						done - reference, reference, nodes, (long long) moved, (long long) past);
+						"and %d as reference tables, %d functions delegated to the account's worker; "
+						"id ranges of %d workers set, %lld sequences moved, %lld past ids already there",
+						done - reference, reference, delegated, nodes, (long long) moved, (long long) past);
 	ereport(NOTICE, (errmsg("%s", said)));
 	PG_RETURN_TEXT_P(cstring_to_text(said));
 }

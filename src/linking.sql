@@ -61,5 +61,14 @@ REVOKE ALL ON FUNCTION crm.link_order(bigint,bigint) FROM PUBLIC;
 COMMENT ON FUNCTION crm.link_order(bigint, bigint) IS
     'Links an order and an open lead both ways and moves the lead to the account''s order_won_status_id. Returns the lead.';
 
+CREATE OR REPLACE FUNCTION crm._link_order(account bigint, order_id bigint, lead_id bigint)
+    RETURNS crm.leads
+    LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'crm_link_order';
+REVOKE ALL ON FUNCTION crm._link_order(bigint, bigint, bigint) FROM PUBLIC;
+COMMENT ON FUNCTION crm._link_order(bigint, bigint, bigint) IS
+    'The link of crm.link_order on Citus, delegated by crm.distribute() to the worker that holds the account (its account argument, which must be the session''s).';
+
 GRANT EXECUTE ON FUNCTION crm.client_candidates(text), crm.order_candidates(bigint) TO crm_reader;
-GRANT EXECUTE ON FUNCTION crm.link_lead_client(bigint, bigint), crm.link_order(bigint, bigint) TO crm_manager;
+GRANT EXECUTE ON FUNCTION crm.link_lead_client(bigint, bigint), crm.link_order(bigint, bigint),
+                          crm._link_order(bigint, bigint, bigint) TO crm_manager;

@@ -7,7 +7,10 @@
  *	crm.client_candidates(phone)	the clients with this phone
  *	crm.link_lead_client(lead, client)	a lead's client, as the caller
  *	crm.order_candidates(order)		the open, unlinked leads with the order's phone
- *	crm.link_order(order, lead)		the link both ways, with the lead's status move
+ *	crm.link_order(order, lead)		the link both ways, with the lead's status move;
+ *									on Citus its twin crm._link_order(account, ...)
+ *									makes it on the account's worker (kit/delegate.h:
+ *									the link is written as the owner, in a scope)
  * Every one returns nothing (or refuses) for what the caller may not see:
  * link modes off, no right to see customers, rows of other accounts.
  */
@@ -20,6 +23,7 @@
 
 #include "clients.h"
 #include "crm.h"
+#include "kit/delegate.h"
 #include "linking.h"
 #include "phones.h"
 #include "tenancy.h"
@@ -165,6 +169,8 @@ static CrmPlan lead_row = {
  * crm.link_order(order_id, lead_id): links both ways and moves the lead to
  * the account's order_won_status_id; returns the lead.
  */
+static CrmDelegate link_twin = {"crm._link_order", 2, {INT8OID, INT8OID}};
+
 PG_FUNCTION_INFO_V1(crm_link_order);
 Datum
 crm_link_order(PG_FUNCTION_ARGS)
@@ -174,6 +180,8 @@ crm_link_order(PG_FUNCTION_ARGS)
 	Datum		result;
 	CrmUserSwitch user;
 
+	if (crm_delegate(&link_twin, fcinfo, account_id, &result))
+		return result;
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		crm_error_null_argument("order_id and lead_id",
 								"Pass the order's id and the id of the open lead to link it to.");

@@ -208,6 +208,11 @@ CREATE OR REPLACE FUNCTION crm.reissue_invoice(invoice_id bigint, cancel_old boo
 REVOKE ALL ON FUNCTION crm.reissue_invoice(bigint,boolean) FROM PUBLIC;
 COMMENT ON FUNCTION crm.reissue_invoice(bigint, boolean) IS
     'A new awaiting invoice for the same client and items that replaces the old one (replaces_invoice_id); nothing received, no expenses; with cancel_old the old one, unless paid, is cancelled in the same transaction.';
+CREATE OR REPLACE FUNCTION crm._reissue_invoice(account bigint, invoice_id bigint, cancel_old boolean) RETURNS crm.invoices
+    LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_reissue_invoice';
+REVOKE ALL ON FUNCTION crm._reissue_invoice(bigint, bigint, boolean) FROM PUBLIC;
+COMMENT ON FUNCTION crm._reissue_invoice(bigint, bigint, boolean) IS
+    'The reissue of crm.reissue_invoice on Citus, delegated by crm.distribute() to the worker that holds the account (its account argument, which must be the session''s).';
 
 -- Views.
 -- The client, the manager and where the client is (client_place.sql: from its first
@@ -398,4 +403,4 @@ GRANT SELECT ON crm.invoice_card, crm.invoice_history, crm.partner_report TO crm
 GRANT EXECUTE ON FUNCTION crm.confirm_invoice(bigint, text), crm.cancel_invoice(bigint, text),
     crm.delete_invoice(bigint, text),
     crm.set_auto_cancel(bigint, timestamptz), crm.set_autopay(bigint, boolean),
-    crm.reissue_invoice(bigint, boolean) TO crm_manager;
+    crm.reissue_invoice(bigint, boolean), crm._reissue_invoice(bigint, bigint, boolean) TO crm_manager;
