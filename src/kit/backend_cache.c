@@ -3,9 +3,15 @@
  *	  Per-backend caches keyed by account, forgotten by the relcache callback
  *	  when one of their tables changes; the statement trigger that sends that
  *	  invalidation (crm._cache_changed, caches.sql); see kit/backend_cache.h.
+ *
+ * On the Citus coordinator the trigger fires on a worker, whose invalidation
+ * never reaches the coordinator's backends: there a cache of a Citus table
+ * holds for the transaction only (forgotten when it ends), so a change is
+ * seen from the next transaction on.
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "commands/trigger.h"
 #include "fmgr.h"
@@ -14,6 +20,7 @@
 #include "utils/memutils.h"
 
 #include "kit/backend_cache.h"
+#include "kit/citus.h"
 #include "kit/trigger.h"
 
 #define CRM_MAX_BACKEND_CACHES 8
@@ -46,12 +53,29 @@ forget_changed(Datum arg, Oid relid)
 	}
 }
 
+/* Whether a cache of a Citus table was used on the coordinator in this transaction. */
+static bool used_on_coordinator = false;
+
+/* At the end of such a transaction: every cache is stale (see the header). */
+static void
+forget_at_end(XactEvent event, void *arg)
+{
+	if (!used_on_coordinator ||
+		(event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT &&
+		 event != XACT_EVENT_PARALLEL_COMMIT && event != XACT_EVENT_PARALLEL_ABORT &&
+		 event != XACT_EVENT_PREPARE))
+		return;
+	used_on_coordinator = false;
+	forget_changed((Datum) 0, InvalidOid);
+}
+
 static void
 register_cache(CrmBackendCache *cache)
 {
 	if (!callback_registered)
 	{
 		CacheRegisterRelcacheCallback(forget_changed, (Datum) 0);
+		RegisterXactCallback(forget_at_end, NULL);
 		callback_registered = true;
 	}
 	if (n_caches >= CRM_MAX_BACKEND_CACHES)
@@ -112,6 +136,9 @@ crm_backend_cache_entry(CrmBackendCache *cache, int64 account_id)
 	if (cache->memory == NULL || cache->read_generation != cache->generation ||
 		hash_get_num_entries(cache->entries) >= CRM_BACKEND_CACHE_MAX_ACCOUNTS)
 		start_over(cache);
+	if (!used_on_coordinator && OidIsValid(cache->relids[0]) && crm_citus_active() &&
+		!crm_citus_in_task() && crm_relation_is_distributed(cache->relids[0]))
+		used_on_coordinator = true;
 	entry = hash_search(cache->entries, &account_id, HASH_ENTER, &found);
 	if (!found)
 	{

@@ -60,9 +60,9 @@ SELECT is((SELECT count(*) FROM crm.leads), 1::bigint, 'still one lead');
 RESET ROLE;
 -- Anna answers on WhatsApp: the lead is hers (lead_managers.sql has the rule).
 SELECT crm_test.act('crm_test_manager', :a, 'Anna');
+SELECT conversation_id AS first_conversation FROM first_message \gset
 INSERT INTO crm.messages (conversation_id, direction, employee_id, body, sent_at)
-  SELECT conversation_id, 'out', crm.current_employee(), 'Здравствуйте, Ольга! Суббота 12:00 свободна.', '2026-03-01 10:10+00'
-  FROM first_message;
+  VALUES (:first_conversation, 'out', crm.current_employee(), 'Здравствуйте, Ольга! Суббота 12:00 свободна.', '2026-03-01 10:10+00');
 RESET ROLE;
 SELECT is((SELECT manager_id FROM crm.leads WHERE account_id = :a), :anna::bigint,
           'the first employee to answer gets the lead');
