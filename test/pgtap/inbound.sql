@@ -82,7 +82,7 @@ SELECT is((SELECT count(*) FROM crm.leads WHERE client_id = :petr), 0::bigint, '
 
 -- A sender that is not a phone, without a name: the client is named by the address.
 SELECT 1 FROM crm.receive_message('telegram', '@masha_k', NULL, 'Привет', '2026-03-02 09:30+00');
-SELECT results_eq($$SELECT c.name, (SELECT count(*) FROM crm.client_phones p WHERE p.client_id = c.id)
+SELECT results_eq($$SELECT c.name, (SELECT count(*) FROM crm.client_phones p WHERE p.account_id = c.account_id AND p.client_id = c.id)
                     FROM crm.clients c JOIN crm.client_channels k ON k.account_id = c.account_id AND k.client_id = c.id
                     WHERE k.address = '@masha_k'$$,
                   $$VALUES ('@masha_k', 0::bigint)$$, 'a sender that is not a phone: a client named by its address, with no phone');
