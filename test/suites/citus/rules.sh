@@ -11,12 +11,14 @@
 #      comment and delete_invoice's reason are in the history;
 #   3. no owner switch after a write: normalize_phone, client_candidates and
 #      order_candidates after the caller wrote the account's rows; link_order;
+#      the functions delegated to the account's worker (kit/delegate.h) in one
+#      transaction with the caller's writes and reads: a write, link_order, then a
+#      read and a write; a write, claim_next_call, then a read of the claim; a write,
+#      reissue_invoice by a manager (its write passes what only crm's own may), then
+#      a read of both invoices; (last, after 6) a write, receive_message, then a read;
 #   4. rows returned by name: record_payment, link_lead_client, calls with a template;
 #   5. what Citus refuses is refused with a SQLSTATE: a crm function per row of a
-#      query on crm's tables (0A000, crm's own message); reissue_invoice by a manager
-#      (428C9: crm's own column, which only crm's own write may write, and its scope
-#      reaches the worker only as the owner's; the owner's reissue works); a read of the account
-#      after link_order, an owner's write, in the same transaction (25001, Citus);
+#      query on crm's tables (0A000, crm's own message); the owner's reissue works too;
 #   6. the views (chat_list, invoice_card, client_calls, lead_board) read as a crm role,
 #      the account named or not: the rows the owner reads, their counts, a page of the board.
 #
@@ -108,12 +110,21 @@ SELECT count(*) FROM crm.order_candidates($ord);" | tail -1)"
   rules_expect "account $a: link_order links both ways" "$ord|$lead" \
     "$(rules_as "$a" crm_test_manager Anna "SELECT (crm.link_order($ord, $lead)).order_id;" | head -1)|$(
        rules_as "$a" crm_test_manager Anna "SELECT lead_id FROM crm.orders WHERE id = $ord;" | head -1)"
-  # ... and it writes as the owner: the caller's next read of the account is refused in that transaction
+  # ... it writes as the owner, on the account's worker (delegated): the caller's writes
+  # before it and its reads and writes after it in the same transaction
   ord="$(rules_as "$a" crm_test_manager Anna "INSERT INTO crm.orders (phone, amount) VALUES ('+7 916 555-00-03', 10) RETURNING id;" | head -1)"
-  lead="$(rules_as "$a" crm_test_manager Anna "INSERT INTO crm.leads (type_id, contact_name) VALUES ($t_sales, 'For the order') RETURNING id;" | head -1)"
-  rules_refused "account $a: a read of the account after link_order in its transaction" 25001 \
-    "$a" crm_test_manager Anna "SELECT crm.link_order($ord, $lead) IS NULL;
-SELECT count(*) FROM crm.orders;"
+  rules_expect "account $a: a write, link_order, then a read and a write, in one transaction" "$ord|t|linked" \
+    "$(rules_as "$a" crm_test_manager Anna "INSERT INTO crm.leads (type_id, contact_name) VALUES ($t_sales, 'For the order') RETURNING id AS l \\gset
+SELECT (crm.link_order($ord, :l)).order_id;
+SELECT lead_id = :l FROM crm.orders WHERE id = $ord;
+UPDATE crm.leads SET comment = 'linked' WHERE id = :l AND order_id = $ord;
+SELECT comment FROM crm.leads WHERE id = :l;" | paste -sd '|')"
+  rules_expect "account $a: a write, claim_next_call, then a read of the claim, in one transaction" "t|t" \
+    "$(rules_as "$a" crm_test_manager Anna "INSERT INTO crm.call_tasks (title, client_id) VALUES ('Call back', $(rules_q -c "SELECT min(id) FROM crm.clients WHERE account_id = $a AND category NOT IN ('not_client', 'spam')"));
+SELECT kind AS c_kind, id AS c_id FROM crm.claim_next_call(now() + interval '1 minute') \\gset
+SELECT :'c_kind' IN ('task', 'invoice');
+SELECT CASE :'c_kind' WHEN 'task' THEN (SELECT claimed_by FROM crm.call_tasks WHERE id = :c_id)
+                      ELSE (SELECT claimed_by FROM crm.invoices WHERE id = :c_id) END = crm.current_employee();" | paste -sd '|')"
 
   # 4. rows returned by name
   inv="$(rules_as "$a" crm_test_manager Anna "INSERT INTO crm.invoices (client_id, amount) SELECT min(id), 100 FROM crm.clients WHERE account_id = $a RETURNING id;" | head -1)"
@@ -128,11 +139,15 @@ SELECT paid_amount FROM crm.invoices WHERE id = $inv;" | paste -sd '|')"
   # 5. refused clearly
   rules_refused "account $a: a crm function called per row of a query Citus runs on a worker" 0A000 \
     "$a" crm_test_manager Anna "SELECT count(crm.transition_lead(id, $s_work)) FROM crm.leads WHERE account_id = $a;"
-  # what crm's own write allows reaches the worker only where it runs as the owner there
-  # (kit/system_write.c): a manager's reissue is refused, the owner's works
-  rules_refused "account $a: reissue_invoice by a manager (replaces_invoice_id is crm's to write; a scope reaches the worker as the owner's only)" 428C9 \
-    "$a" crm_test_manager Anna "SELECT crm.reissue_invoice($inv);"
-  rules_expect "account $a: reissue_invoice by the owner (its scope carried to the worker)" "$inv" \
+  # a manager's reissue (replaces_invoice_id is crm's to write: the reissue runs on the
+  # account's worker, where its write scope holds) after a write, then a read; the owner's too
+  rules_expect "account $a: a write, reissue_invoice by a manager, then a read, in one transaction" "$inv|to reissue|1" \
+    "$(rules_as "$a" crm_test_manager Anna "UPDATE crm.invoices SET note = 'to reissue' WHERE id = $inv;
+SELECT id AS r FROM crm.reissue_invoice($inv) \\gset
+SELECT replaces_invoice_id FROM crm.invoices WHERE id = :r;
+SELECT note FROM crm.invoices WHERE id = :r;
+SELECT count(*) FROM crm.invoices WHERE replaces_invoice_id = $inv;" | paste -sd '|')"
+  rules_expect "account $a: reissue_invoice by the owner" "$inv" \
     "$(rules_as "$a" postgres Admin "SELECT (crm.reissue_invoice($inv)).replaces_invoice_id;")"
 }
 
@@ -311,10 +326,22 @@ SQL
   done
 }
 
+# citus_rules_inbound A: receive_message (delegated to the account's worker) after a write,
+# then a read, in one transaction (last: its new client and conversation would count in
+# the views' checks).
+citus_rules_inbound() {
+  local a="$1"
+  rules_expect "account $a: a write, receive_message, then a read, in one transaction" "in|1" \
+    "$(rules_as "$a" crm_test_manager Anna "UPDATE crm.leads SET comment = 'x' WHERE account_id = $a;
+SELECT direction FROM crm.receive_message('telegram', '@deleg_$a', 'Delegated', 'hello', now());
+SELECT count(*) FROM crm.client_channels WHERE address = '@deleg_$a';" | paste -sd '|')"
+}
+
 citus_rules_run() {
   local a
   for a in "$@"; do
     citus_rules_account "$a"; citus_rules_chat_list "$a"; citus_rules_views "$a"; citus_rules_every_view "$a"
+    citus_rules_inbound "$a"
   done
 }
 
