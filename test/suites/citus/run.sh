@@ -301,6 +301,17 @@ if [ -w "$ext" ] && [ -f "$REL_ROOT/crm--0.1.0--0.2.0.sql" ]; then
     "$(in_account "$A" "INSERT INTO crm.leads (contact_name) VALUES ('Updated') RETURNING id AS l \\gset
 SELECT (crm.transition_lead(:l, $S_WORK_A)).status_id = $S_WORK_A AS moved \\gset
 SELECT :'moved'::boolean AND count(*) = 2 FROM crm.lead_events WHERE account_id = $A AND lead_id = :l;")"
+  # the twins of the functions run on the account's worker (kit/delegate.h) stay delegated
+  # (CREATE OR REPLACE keeps a function); a twin an update adds is delegated by
+  # crm.distribute() called again, which names how many it delegated
+  twins="SELECT count(*) FROM pg_proc p WHERE p.pronamespace = 'crm'::regnamespace AND p.proname LIKE '\\_%'
+           AND p.proargnames[1] = 'account' AND p.proargtypes[0] = 'int8'::regtype"
+  expect "after the update every twin is still delegated to its account's worker" "$(q -c "$twins")" \
+    "$(q -c "$twins AND EXISTS (SELECT 1 FROM pg_dist_object o WHERE o.classid = 'pg_proc'::regclass AND o.objid = p.oid
+                                  AND o.distribution_argument_index = 0 AND o.force_delegation)")"
+  out="$(PGOPTIONS='-c client_min_messages=warning' q -c 'SELECT crm.distribute()')"
+  case "$out" in *"0 functions newly delegated"*) echo "ok - crm.distribute() after the update: $out" ;;
+    *) rel_fail "crm.distribute() after the update said: $out" ;; esac
 else
   rel_log "skipped the update check: $ext is not writable here"
 fi
