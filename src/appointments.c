@@ -40,7 +40,6 @@
 
 #include "actor.h"
 #include "crm.h"
-#include "kit/delegate.h"
 #include "tenancy.h"
 
 #define CRM_APPOINTMENT_UNDO_SECS 600	/* 10 minutes */
@@ -373,13 +372,8 @@ static CrmPlan find_plan = {
 /*
  * crm.undo_appointment_move(appointment_id, at DEFAULT now()): moves the
  * appointment back to where its last move came from, as of `at`; the
- * trigger decides whether the caller may.  Runs as the caller (the last
- * move read as the owner).  On Citus its twin
- * crm._undo_appointment_move(account, ...) runs it on the account's worker
- * (kit/delegate.h): the owner's read after the caller's writes.
+ * trigger decides whether the caller may.  Runs as the caller.
  */
-static CrmDelegate undo_twin = {"crm._undo_appointment_move", 2, {INT8OID, TIMESTAMPTZOID}};
-
 PG_FUNCTION_INFO_V1(crm_undo_appointment_move);
 Datum
 crm_undo_appointment_move(PG_FUNCTION_ARGS)
@@ -392,8 +386,6 @@ crm_undo_appointment_move(PG_FUNCTION_ARGS)
 	char	   *status;
 	Datum		result;
 
-	if (crm_delegate(&undo_twin, fcinfo, account_id, &result))
-		return result;
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		crm_error_null_argument("appointment_id and at",
 								"Pass the id of the appointment and the time of the undo (default now()).");

@@ -58,12 +58,4 @@ CREATE OR REPLACE FUNCTION crm.undo_appointment_move(appointment_id bigint, at t
 REVOKE ALL ON FUNCTION crm.undo_appointment_move(bigint,timestamp with time zone) FROM PUBLIC;
 COMMENT ON FUNCTION crm.undo_appointment_move(bigint, timestamptz) IS
     'Takes back the last move of an appointment, as of at (default now()): allowed to the employee who made it (else 42501) within 10 minutes of it (else 55000); recorded in crm.appointment_events. Returns the appointment.';
-CREATE OR REPLACE FUNCTION crm._undo_appointment_move(account bigint, appointment_id bigint, at timestamptz)
-    RETURNS crm.appointments
-    LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
-    AS 'MODULE_PATHNAME', 'crm_undo_appointment_move';
-REVOKE ALL ON FUNCTION crm._undo_appointment_move(bigint, bigint, timestamptz) FROM PUBLIC;
-COMMENT ON FUNCTION crm._undo_appointment_move(bigint, bigint, timestamptz) IS
-    'The undo of crm.undo_appointment_move on Citus, delegated by crm.distribute() to the worker that holds the account (its account argument, which must be the session''s).';
-GRANT EXECUTE ON FUNCTION crm.undo_appointment_move(bigint, timestamptz),
-                          crm._undo_appointment_move(bigint, bigint, timestamptz) TO crm_manager;
+GRANT EXECUTE ON FUNCTION crm.undo_appointment_move(bigint, timestamptz) TO crm_manager;
