@@ -63,7 +63,7 @@ twin_call(CrmDelegate *d)
 	return &d->call;
 }
 
-/* The twin's first row as the function's row (NULL when every column is). */
+/* The twin's first row as the function's row (NULL when there is none, or every column is). */
 static Datum
 result_row(FunctionCallInfo fcinfo, TupleDesc desc)
 {
@@ -72,6 +72,11 @@ result_row(FunctionCallInfo fcinfo, TupleDesc desc)
 	bool		all_null = true;
 	int			col = 1;
 
+	if (SPI_processed == 0)
+	{
+		fcinfo->isnull = true;
+		return (Datum) 0;
+	}
 	for (int i = 0; i < desc->natts; i++)
 	{
 		nulls[i] = true;
@@ -135,7 +140,7 @@ call_twin(CrmDelegate *d, FunctionCallInfo fcinfo, int64 account_id)
 	if (fcinfo->flinfo->fn_retset)
 		crm_result_rows((ReturnSetInfo *) fcinfo->resultinfo, SPI_processed);
 	else if (kind == TYPEFUNC_COMPOSITE)
-		result = SPI_processed == 0 ? (fcinfo->isnull = true, (Datum) 0) : result_row(fcinfo, desc);
+		result = result_row(fcinfo, desc);
 	else
 		result = result_value(fcinfo);
 	SPI_finish();
