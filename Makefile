@@ -46,6 +46,7 @@ OBJS = \
 	src/order_lead_link.o \
 	src/references.o \
 	src/distribution.o \
+	src/insert_select.o \
 	src/lead_reports.o \
 	src/invoices/invoices.o \
 	src/invoices/events.o \

@@ -28,6 +28,9 @@ _PG_init(void)
 	/* The event stream writes a transaction's events when it commits. */
 	crm_events_init();
 
+	/* A crm role's INSERT ... SELECT on the Citus coordinator (insert_select.c). */
+	crm_insert_select_init();
+
 	/*
 	 * The due handlers: the order of registration is the order of
 	 * crm.run_due()'s output (invoice auto-cancel, autopay charges, then lead

@@ -45,6 +45,8 @@
  *				(no two tables refer to each other: a dump restores in order)
  *	distribution.c	crm on Citus: crm.distribute() (every table by account,
  *				colocated) and every node's id range
+ *	insert_select.c	a crm role's INSERT ... SELECT on the Citus coordinator: sent
+ *				to the shards as INSERTs, not as a COPY row security refuses
  *	lead_reports.c	kept-up lead counts behind the funnel and the campaign report
  *	invoices/	offers, invoices, items, invoice events, auto-cancel, actions and
  *				reissues, payments, refunds, autopay's schedule and charges, the
@@ -119,5 +121,8 @@ extern void crm_guc_init(void);
 /* Each registers its due handler: auto-cancel, then autopay charges. */
 extern void crm_invoices_init(void);
 extern void crm_autopay_init(void);
+
+/* insert_select.c: a crm role's INSERT ... SELECT on the Citus coordinator, as INSERTs on the shards. */
+extern void crm_insert_select_init(void);
 
 #endif							/* CRM_H */

@@ -83,13 +83,13 @@ refuse_in_citus_task(void)
 					 "with its arguments as values.")));
 }
 
-int64
-crm_require_account(void)
+/* The acting account, or 42501 naming why there is none. */
+static int64
+acting_account(void)
 {
 	bool		isnull;
 	int64		account_id = crm_actor_account(&isnull);
 
-	refuse_in_citus_task();
 	if (!isnull)
 		return account_id;
 	if (crm_actor_kind() == CRM_ACTOR_NONE)
@@ -108,16 +108,30 @@ crm_require_account(void)
 }
 
 int64
+crm_require_account(void)
+{
+	refuse_in_citus_task();
+	return acting_account();
+}
+
+int64
 crm_employee_or_null(bool *isnull)
 {
 	return crm_actor_employee(isnull);
 }
 
+/*
+ * The default of every account_id column.  It reads the transaction's
+ * settings (and the login's binding, a reference table on every node) and
+ * nothing of the account's rows, so it runs as it does on one server in a
+ * query Citus sends to a shard: an INSERT ... SELECT pushed down to the
+ * shards of the account.
+ */
 PG_FUNCTION_INFO_V1(crm_current_account);
 Datum
 crm_current_account(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_INT64(crm_require_account());
+	PG_RETURN_INT64(acting_account());
 }
 
 /*
