@@ -97,7 +97,7 @@ last_move(int64 account_id, int64 appointment_id, LastMove *last)
 	bool		isnull;
 	uint64		n;
 
-	crm_become_owner(&user);
+	crm_become_owner_to_read(&user, "appointment_events");
 	n = crm_exec(&last_move_plan, args, NULL, false, 1);	/* a fresh snapshot */
 	crm_restore_user(&user);
 	if (n == 0)

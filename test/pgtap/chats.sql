@@ -4,6 +4,8 @@ SELECT plan(13);
 
 CREATE TEMP TABLE t AS SELECT crm_test.company('Chats Co') AS a;
 GRANT SELECT ON t TO crm_reader;
+-- Boris's id as a value: a query Citus sends whole to a worker cannot call a function that reads crm tables.
+SELECT crm_test.id('employees', (SELECT a FROM t), 'Boris') AS boris \gset
 
 SELECT crm_test.act('crm_test_manager', (SELECT a FROM t), 'Anna');
 INSERT INTO crm.clients (name) VALUES ('Olga'), ('Petr'), ('Staff Ivan');
@@ -45,8 +47,8 @@ SELECT is((SELECT manager_id FROM crm.leads WHERE account_id = (SELECT a FROM t)
 SELECT is((SELECT count(*) FROM crm.lead_events e JOIN crm.leads l ON l.id = e.lead_id AND l.account_id = e.account_id
                   WHERE l.contact_name = 'Olga lead' AND l.account_id = (SELECT a FROM t) AND e.kind = 'manager_changed'), 1::bigint,
           'the lead history records the manager change');
-SELECT results_eq($$SELECT first_out_at, last_out_at FROM crm.client_contacts cc
-                   WHERE account_id = (SELECT a FROM t) AND employee_id = crm_test.id('employees', (SELECT a FROM t), 'Boris')$$,
+SELECT results_eq(format($$SELECT first_out_at, last_out_at FROM crm.client_contacts cc
+                   WHERE account_id = (SELECT a FROM t) AND employee_id = %s$$, :boris),
                   $$VALUES ('2026-01-01 11:00+00'::timestamptz, '2026-01-01 11:00+00'::timestamptz)$$,
                   'the first outgoing message records the contact');
 
@@ -64,8 +66,8 @@ RESET ROLE;
 SELECT is((SELECT responsible_id FROM crm.clients WHERE account_id = (SELECT a FROM t) AND name = 'Olga'),
           crm_test.id('employees', (SELECT a FROM t), 'Boris'),
           'a later message by another employee changes nothing');
-SELECT results_eq($$SELECT first_out_at, last_out_at FROM crm.client_contacts cc
-                   WHERE account_id = (SELECT a FROM t) AND employee_id = crm_test.id('employees', (SELECT a FROM t), 'Boris')$$,
+SELECT results_eq(format($$SELECT first_out_at, last_out_at FROM crm.client_contacts cc
+                   WHERE account_id = (SELECT a FROM t) AND employee_id = %s$$, :boris),
                   $$VALUES ('2026-01-01 11:00+00'::timestamptz, '2026-01-02 09:00+00'::timestamptz)$$,
                   'a later message moves last_out_at only');
 SELECT is((SELECT count(*) FROM crm.client_contacts WHERE account_id = (SELECT a FROM t)), 2::bigint,

@@ -54,12 +54,13 @@ SELECT is((SELECT count(*) FROM crm.lead_events e JOIN crm.leads l ON l.account_
             WHERE l.contact_name LIKE 'Second %' AND e.kind = 'created'), 2::bigint,
           'a second multi-row INSERT writes the created events of its own rows');
 RESET ROLE;
-CREATE FUNCTION pg_temp.refuse_late() RETURNS trigger LANGUAGE plpgsql AS $$
+-- (in crm_test, not pg_temp: on Citus the trigger and its function go to every worker)
+CREATE FUNCTION crm_test.refuse_late() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF NEW.contact_name = 'Refused late' THEN RAISE EXCEPTION 'refused late' USING ERRCODE = '22P06'; END IF;
   RETURN NULL;
 END $$;
-CREATE TRIGGER zz_refuse_late AFTER INSERT ON crm.leads FOR EACH ROW EXECUTE FUNCTION pg_temp.refuse_late();
+CREATE TRIGGER zz_refuse_late AFTER INSERT ON crm.leads FOR EACH ROW EXECUTE FUNCTION crm_test.refuse_late();
 SELECT crm_test.act('crm_test_manager', :a, 'Anna');
 SAVEPOINT late;
 SELECT throws_ok($$INSERT INTO crm.leads (contact_name) VALUES ('Fine'), ('Refused late'), ('Fine too')$$, '22P06',
@@ -73,6 +74,7 @@ SELECT is((SELECT count(*) FROM crm.leads WHERE contact_name IN ('Fine', 'Refuse
           'the refused INSERT left no lead');
 RESET ROLE;
 DROP TRIGGER zz_refuse_late ON crm.leads;
+DROP FUNCTION crm_test.refuse_late();
 
 -- COPY (as the owner: COPY FROM does not run under row-level security), and auto mode:
 -- each lead's created event comes before its client_linked event.
