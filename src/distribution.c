@@ -193,6 +193,43 @@ static CrmPlan delegate_twin = {
 	1, {REGPROCEDUREOID}
 };
 
+/*
+ * Citus runs the SELECT of an INSERT ... SELECT that it plans in steps (a
+ * subquery with LIMIT, a CTE, a set function beside a crm table) with each
+ * new row's identity as a nextval() call, which needs USAGE on the sequence
+ * where one server needs none: every crm role that may insert into a table
+ * gets it on the table's sequences (GRANT statements, one per sequence and
+ * role that has it not).
+ */
+static CrmPlan sequence_grants = {
+	"SELECT pg_catalog.format('GRANT USAGE ON SEQUENCE %s TO %I', s.oid::pg_catalog.regclass, r.rolname)"
+	" FROM pg_catalog.pg_class s"
+	" JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass"
+	"  AND d.objid = s.oid AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass"
+	"  AND d.deptype IN ('a', 'i')"
+	" JOIN pg_catalog.pg_roles r"
+	"  ON r.rolname IN ('crm_reader', 'crm_manager', 'crm_admin', 'crm_service', 'crm_delivery')"
+	" WHERE s.relnamespace OPERATOR(pg_catalog.=) 'crm'::pg_catalog.regnamespace AND s.relkind = 'S'"
+	"   AND pg_catalog.has_any_column_privilege(r.oid, d.refobjid, 'INSERT')"
+	"   AND NOT pg_catalog.has_sequence_privilege(r.oid, s.oid, 'USAGE')"
+	" ORDER BY 1",
+	0, {0}
+};
+
+/* USAGE on the sequences of the tables each crm role may insert into (sequence_grants). */
+static void
+grant_sequences(void)
+{
+	uint64		n = crm_exec(&sequence_grants, NULL, NULL, true, 0);
+	char	  **grants = palloc(sizeof(char *) * (n + 1));
+
+	for (uint64 i = 0; i < n; i++)
+		grants[i] = crm_get_text(i, 1);
+	for (uint64 i = 0; i < n; i++)
+		if (SPI_execute(grants[i], false, 0) != SPI_OK_UTILITY)
+			elog(ERROR, "crm.distribute(): could not run \"%s\"", grants[i]);
+}
+
 static CrmPlan workers_ids_past = {
 	"SELECT nodename || ':' || nodeport, success, result FROM pg_catalog.run_command_on_workers($1)",
 	1, {TEXTOID}
@@ -429,6 +466,7 @@ crm_distribute(PG_FUNCTION_ARGS)
 	crm_exec(&replicate_reference, NULL, NULL, false, 0);
 	delegated = delegate_twins();
 	crm_exec(&grant_staging, NULL, NULL, false, 0);
+	grant_sequences();
 	past = move_past_rows();
 	crm_exec(&distributed_count, NULL, NULL, false, 1);
 	total = crm_get_int64(0, 1, NULL);
