@@ -177,6 +177,18 @@ out="$(as_a -v VERBOSITY=verbose -c "INSERT INTO crm.leads (account_id, contact_
 grep -q 'ERROR:  42501:' <<<"$out" || rel_fail "an INSERT ... SELECT into the other account: $out"
 expect "an INSERT ... SELECT into the other account is refused (42501) and writes nothing" "0" \
   "$(q -c "SELECT count(*) FROM crm.leads WHERE contact_name LIKE 'Intruder %'")"
+# Without crm loaded when the statement is planned (not preloaded, the session's first
+# statement), Citus's COPY comes back, and PostgreSQL refuses it (the README's limit).
+q -c "ALTER ROLE crm_citus_a RESET session_preload_libraries" >/dev/null
+if grep -qw crm <<<"$(q -c 'SHOW shared_preload_libraries')"; then
+  echo "ok - an INSERT ... SELECT in a session without crm loaded # crm is preloaded on these nodes"
+else
+  out="$(as_a -v VERBOSITY=verbose -c "INSERT INTO crm.leads (contact_name) SELECT 'Unloaded ' || g FROM generate_series(1, 2) g" 2>&1 || true)"
+  grep -q 'ERROR:  0A000: COPY FROM not supported with row-level security' <<<"$out" ||
+    rel_fail "an INSERT ... SELECT in a session without crm loaded: $out"
+  expect "an INSERT ... SELECT in a session without crm loaded (not preloaded) is refused (0A000, PostgreSQL) and writes nothing" "0" \
+    "$(q -c "SELECT count(*) FROM crm.leads WHERE contact_name LIKE 'Unloaded %'")"
+fi
 
 # ---- 5. account A's shards moved to the other worker; writes go on ----
 from="$(node_of "$A")"; to="$(node_of "$B")"
