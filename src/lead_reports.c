@@ -13,7 +13,8 @@
  *						INSERT for all of them).
  *	orders_95_counts	AFTER UPDATE OF amount, per row: a linked order's new
  *						amount moves its lead's group revenue.
- * Functions: crm.fold_lead_counts.
+ * Functions: crm.fold_lead_counts, and its twin crm._fold_lead_counts(account)
+ *	(on Citus, run on the account's worker).
  *
  * The count of a group is its crm.lead_counts row plus its change rows.
  * Writers only append changes: they never update a shared counter row, so
@@ -43,6 +44,8 @@
 #include "utils/tuplestore.h"
 
 #include "crm.h"
+#include "identity.h"
+#include "kit/delegate.h"
 #include "kit/direct_insert.h"
 #include "kit/locks.h"
 
@@ -551,16 +554,25 @@ fold_every_account(void)
 }
 
 /*
- * crm.fold_lead_counts() -> bigint: folds the committed changes now, account
- * by account; returns how many counter rows it wrote, or NULL when another
- * session was folding an account's changes (left to it).
+ * crm.fold_lead_counts() -> bigint: folds the committed changes now, and
+ * returns how many counter rows it wrote, or NULL when another session was
+ * folding them (left to it).  A tenant folds its own account's changes: on
+ * Citus its twin crm._fold_lead_counts(account) runs on the account's worker
+ * (kit/delegate.h), where the owner's fold touches no placement the tenant's
+ * connection wrote.  The owner of schema crm, or a superuser, who acts in no
+ * account, folds every account's, one account at a time.
  */
+static CrmDelegate fold_twin = {"crm._fold_lead_counts", 0, {0}};
+
 PG_FUNCTION_INFO_V1(crm_fold_lead_counts);
 Datum
 crm_fold_lead_counts(PG_FUNCTION_ARGS)
 {
+	bool		every_account = crm_actor_kind() == CRM_ACTOR_OWNER;
+	int64		account_id = every_account ? 0 : crm_require_account();
 	CrmUserSwitch user;
 	int64		written;
+	Datum		delegated;
 
 	if (IsolationUsesXactSnapshot())
 		ereport(ERROR,
@@ -569,9 +581,11 @@ crm_fold_lead_counts(PG_FUNCTION_ARGS)
 						XactIsoLevel == XACT_SERIALIZABLE ? "SERIALIZABLE" : "REPEATABLE READ"),
 				 errdetail("Its snapshot may predate another session's fold of the same changes."),
 				 errhint("Call it in a READ COMMITTED transaction.")));
+	if (!every_account && crm_delegate(&fold_twin, fcinfo, account_id, &delegated))
+		return delegated;
 	SPI_connect();
 	crm_become_owner(&user);
-	written = fold_every_account();
+	written = every_account ? fold_every_account() : fold_if_free(account_id);
 	crm_restore_user(&user);
 	SPI_finish();
 	if (written < 0)

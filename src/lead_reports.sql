@@ -38,7 +38,13 @@ CREATE OR REPLACE FUNCTION crm.fold_lead_counts() RETURNS bigint
     LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_fold_lead_counts';
 REVOKE ALL ON FUNCTION crm.fold_lead_counts() FROM PUBLIC;
 COMMENT ON FUNCTION crm.fold_lead_counts() IS
-    'Folds the committed crm.lead_count_changes into crm.lead_counts, one account at a time; the counter rows written, NULL when another session was folding an account''s changes (left to it).';
+    'Folds the committed crm.lead_count_changes into crm.lead_counts: a tenant its own account''s, the owner of schema crm every account''s, one account at a time; the counter rows written, NULL when another session was folding an account''s changes (left to it).';
+
+CREATE OR REPLACE FUNCTION crm._fold_lead_counts(account bigint) RETURNS bigint
+    LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_fold_lead_counts';
+REVOKE ALL ON FUNCTION crm._fold_lead_counts(bigint) FROM PUBLIC;
+COMMENT ON FUNCTION crm._fold_lead_counts(bigint) IS
+    'The fold of crm.fold_lead_counts() by a tenant on Citus, run on the worker that holds the account (crm.distribute() delegates it); the account must be the session''s.';
 
 CREATE OR REPLACE FUNCTION crm._lead_counts() RETURNS trigger
     LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_lead_counts';
@@ -133,4 +139,4 @@ COMMENT ON COLUMN crm.campaign_report.key IS
     'The row''s key within the account: the campaign''s id, or none for leads without a campaign.';
 
 GRANT SELECT ON crm.lead_counts, crm.lead_count_changes, crm.lead_group_counts, crm.funnel, crm.campaign_report TO crm_reader;
-GRANT EXECUTE ON FUNCTION crm.fold_lead_counts() TO crm_manager;
+GRANT EXECUTE ON FUNCTION crm.fold_lead_counts(), crm._fold_lead_counts(bigint) TO crm_manager;

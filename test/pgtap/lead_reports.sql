@@ -2,7 +2,7 @@
 -- + crm.lead_count_changes) through every kind of lead write, their folding, and
 -- the funnel and campaign report read from them.
 BEGIN;
-SELECT plan(28);
+SELECT plan(31);
 
 SELECT crm_test.company('Reports') AS a \gset
 SELECT crm_test.company('Reports other') AS b \gset
@@ -109,13 +109,25 @@ SELECT throws_ok('UPDATE crm.lead_counts SET leads = 0', '42501', NULL, '... nor
 SELECT throws_ok(format('INSERT INTO crm.lead_count_changes (type_id, status_id, leads, revenue) VALUES (%s, %s, 5, 0)', :t_repair, :s_new),
     '42501', NULL, '... nor append a change');
 
--- Folding the changes into crm.lead_counts.
+-- Folding the changes into crm.lead_counts: a manager folds its own account's.
+RESET ROLE;
+SET LOCAL crm.account_id = '';
+SET LOCAL crm.employee_id = '';
+INSERT INTO crm.leads (account_id, contact_name) VALUES (:b, 'Another account''s lead');
+SELECT crm_test.act('crm_test_manager', :a, 'Anna');
 CREATE TEMP TABLE before_fold AS SELECT * FROM crm.lead_group_counts;
 SELECT ok(crm.fold_lead_counts() > 0, 'fold_lead_counts writes the counter rows');
 SELECT is_empty('SELECT * FROM crm.lead_count_changes', '... and no change is left');
 SELECT set_eq('SELECT * FROM crm.lead_group_counts', 'SELECT * FROM before_fold', '... and every group count is as it was');
 SELECT set_eq('SELECT account_id, type_id, status_id, campaign_id, leads, revenue FROM crm.lead_counts',
     'SELECT * FROM before_fold', '... now held by crm.lead_counts alone');
+RESET ROLE;
+SELECT ok(EXISTS (SELECT 1 FROM crm.lead_count_changes WHERE account_id = :b),
+    'a manager''s fold leaves another account''s changes');
+SELECT ok(crm.fold_lead_counts() > 0, 'the owner''s fold folds every account''s');
+SELECT is_empty(format('SELECT * FROM crm.lead_count_changes WHERE account_id IN (%s, %s)', :a, :b),
+    '... and leaves no change of either account');
+SELECT crm_test.act('crm_test_manager', :a, 'Anna');
 SELECT format('INSERT INTO crm.leads (contact_name, campaign_id) VALUES (%L, %s)', 'Many ' || g, :c_search)
 FROM generate_series(1, 130) g \gexec
 SELECT cmp_ok((SELECT count(*) FROM crm.lead_count_changes), '<', 130::bigint,
