@@ -454,9 +454,9 @@ crm_number_check_given(const CrmNumberedTable *table, Relation rel, int64 accoun
 		ereport(ERROR,
 				(errcode(ERRCODE_UNIQUE_VIOLATION),
 				 errmsg("%s number \"%s\" is already taken", table->noun, number),
-				 errdetail("Account %lld has %s %lld with number \"%s\"; numbers are unique per account.",
+				 errdetail("Account %lld has %s %lld with number \"%s\"; numbers are unique per account (constraint %s).",
 						   (long long) account_id, table->noun,
-						   (long long) crm_get_int64(0, 1, NULL), number),
+						   (long long) crm_get_int64(0, 1, NULL), number, table->unique_constraint),
 				 errhint("Give another number, or leave number out and crm numbers the %s from accounts.%s.",
 						 table->noun, table->template_column),
 				 errtableconstraint(rel, table->unique_constraint)));

@@ -27,6 +27,14 @@ INSERT INTO crm.orders (client_id, number) VALUES (9411, ' '); \echo SQLSTATE :S
 INSERT INTO crm.orders (client_id, number) VALUES (9411, 'ORD-2019-0042'); \echo SQLSTATE :SQLSTATE
 INSERT INTO crm.orders (client_id, number) VALUES (9411, 'ORD-2026-12345'); \echo SQLSTATE :SQLSTATE
 INSERT INTO crm.orders (client_id, number) VALUES (9411, 'W-1001'); \echo SQLSTATE :SQLSTATE
+-- The clash names its constraint in the error's field too (on one server; Citus passes
+-- only the SQLSTATE, message, detail, hint and context of a worker's error on).
+DO $$ DECLARE c text; BEGIN
+  INSERT INTO crm.orders (client_id, number) VALUES (9411, 'W-1001');
+EXCEPTION WHEN unique_violation THEN
+  GET STACKED DIAGNOSTICS c = CONSTRAINT_NAME;
+  RAISE WARNING 'constraint: %', c;
+END $$;
 INSERT INTO crm.orders (client_id, number) VALUES (9411, 'ORD-2026-0001'); \echo SQLSTATE :SQLSTATE
 -- Numbers crm never makes are a web shop's to give: too short a counter, a zero
 -- before a longer one, a counter of zero, another prefix.
