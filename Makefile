@@ -27,6 +27,7 @@ OBJS = \
 	src/kit/xact_cache.o \
 	src/tenancy.o \
 	src/identity.o \
+	src/identity_reach.o \
 	src/actor.o \
 	src/history.o \
 	src/numbering.o \

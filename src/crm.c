@@ -12,6 +12,7 @@
 
 #include "crm.h"
 #include "events.h"
+#include "identity_reach.h"
 #include "lead_deadlines.h"
 #include "worker.h"
 
@@ -24,6 +25,9 @@ _PG_init(void)
 {
 	/* Settings first: the worker reads crm.database when it registers. */
 	crm_guc_init();
+
+	/* On a Citus coordinator a crm_service member's account must reach the workers. */
+	crm_identity_reach_init();
 
 	/* The event stream writes a transaction's events when it commits. */
 	crm_events_init();

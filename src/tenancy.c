@@ -136,25 +136,14 @@ crm_current_account(PG_FUNCTION_ARGS)
 
 /*
  * The account a policy compares rows with, or *isnull: the session's.  On a
- * Citus worker, in the coordinator's transaction, a crm_service member
- * without an account is one whose account did not reach the worker (a
- * session-level SET crm.account_id on the coordinator, which Citus does not
- * pass on): crm says so instead of answering with no rows.
+ * Citus worker a crm_service member without an account is one that acts in
+ * none, as on one server (no rows): a value the coordinator's session set
+ * that would not reach the workers is refused there (identity_reach.c).
  */
 int64
 crm_policy_account(bool *isnull)
 {
-	int64		account_id = crm_actor_account(isnull);
-
-	if (*isnull && crm_actor_kind() == CRM_ACTOR_SERVICE && crm_citus_in_task())
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("no crm account reached this Citus worker node"),
-				 errdetail("crm.account_id is not set in this transaction; Citus passes a worker node the "
-						   "transaction's SET LOCAL settings only, not a session's SET."),
-				 errhint("Set it in each transaction: SET LOCAL crm.account_id = ..., with "
-						 "citus.propagate_set_commands = 'local'.")));
-	return account_id;
+	return crm_actor_account(isnull);
 }
 
 PG_FUNCTION_INFO_V1(crm_session_account);

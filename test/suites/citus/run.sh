@@ -238,12 +238,21 @@ q -c "SET client_min_messages = warning" -c "DROP ROLE IF EXISTS crm_citus_app" 
   -c "CREATE ROLE crm_citus_app LOGIN IN ROLE crm_service, crm_manager" >/dev/null
 CITUS_USER=crm_citus_app limit "client reads as an employee (crm_service, crm.employee_id set)" "$A" \
   "SET LOCAL crm.employee_id = $ANNA_A; SELECT count(*) FROM crm.clients;"
-# A session-level SET crm.account_id does not reach the workers: crm says so there.
+# A session-level SET crm.account_id, or a set_config() of it, does not reach the workers:
+# crm refuses the statement on the coordinator (crm preloaded there), not answered with no
+# rows; a crm_service member with no account at all reads nothing, as on one server.
 out="$(citus_val 0 -U crm_citus_app -v VERBOSITY=verbose -c "SET citus.propagate_set_commands = 'local'" \
   -c "SET crm.account_id = $A" -c "SELECT count(*) FROM crm.leads WHERE account_id = $A" 2>&1 || true)"
-grep -q 'ERROR:  42501: no crm account reached this Citus worker node' <<<"$out" ||
+grep -q "ERROR:  42501: crm.account_id = $A does not reach the Citus worker nodes" <<<"$out" ||
   rel_fail "a read after a session-level SET crm.account_id: $out"
-echo "ok - a session-level SET crm.account_id: the read on the worker is refused (42501, crm), not answered with no rows"
+echo "ok - a session-level SET crm.account_id: the read is refused on the coordinator (42501, crm), not answered with no rows"
+out="$(citus_val 0 -U crm_citus_app -v VERBOSITY=verbose -c "SET citus.propagate_set_commands = 'local'" -c 'BEGIN' \
+  -c "SELECT set_config('crm.account_id', '$A', true)" -c "SELECT count(*) FROM crm.leads" 2>&1 || true)"
+grep -q "ERROR:  42501: crm.account_id = $A does not reach the Citus worker nodes" <<<"$out" ||
+  rel_fail "a read after set_config('crm.account_id', ..., true): $out"
+echo "ok - set_config('crm.account_id', ..., true): refused on the coordinator (42501, crm)"
+expect "a crm_service member with no account reads nothing (as on one server)" "0|0" \
+  "$(citus_val 0 -U crm_citus_app -c "SELECT (SELECT count(*) FROM crm.leads), (SELECT count(*) FROM crm.accounts)")"
 limit "crm.run_due() for every account" "$A" "SELECT count(*) FROM crm.run_due();"
 limit "INSERT ... SELECT between distributed tables" "$A" \
   "INSERT INTO crm.leads (contact_name) SELECT name FROM crm.clients WHERE account_id = $A LIMIT 1;"

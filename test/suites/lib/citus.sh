@@ -36,7 +36,8 @@
 #   CITUS_SRC            folder with build.sh and the Citus tarball (default ../shared/citus)
 #   CITUS_DB             the database (default crm_citus)
 #   CITUS_DIR            where the nodes live (default $CRM_TMP/citus)
-#   CITUS_EXTRA_PRELOAD  libraries preloaded after citus (e.g. crm, for its worker)
+#   CITUS_EXTRA_PRELOAD  libraries preloaded after citus (default crm: the README's recipe
+#                        preloads it, at least on the coordinator; empty: none)
 
 : "${PGBIN:?}" "${CRM_TMP:?}"
 : "${PG_CONFIG:=$PGBIN/pg_config}"
@@ -44,6 +45,7 @@ CITUS_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
 : "${CITUS_SRC:=$CITUS_ROOT/../shared/citus}"
 : "${CITUS_DB:=crm_citus}"
 : "${CITUS_DIR:=$CRM_TMP/citus}"
+: "${CITUS_EXTRA_PRELOAD=crm}"
 CITUS_VERSION=13.2
 CITUS_BUILD_PACKAGES=(build-essential libcurl4-openssl-dev liblz4-dev libzstd-dev libkrb5-dev libselinux1-dev
   libxslt1-dev libpam0g-dev libssl-dev libreadline-dev)
