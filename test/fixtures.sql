@@ -120,8 +120,8 @@ DECLARE
   task bigint; tpl bigint; pay bigint; i integer; tab text; has_row boolean;
   t0 timestamptz := now() - interval '30 days';
 BEGIN
-  PERFORM set_config('crm.account_id', account::text, true);
-  PERFORM set_config('crm.employee_id', anna::text, true);
+  EXECUTE format('SET LOCAL crm.account_id = %L', account::text);
+  EXECUTE format('SET LOCAL crm.employee_id = %L', anna::text);
 
   INSERT INTO crm.message_templates (account_id, name, subject, body)
     VALUES (account, 'Reminder', 'Invoice {$invoice_number}', 'Hello {$name}, your invoice is {$amount}.')
@@ -203,7 +203,7 @@ BEGIN
 
   -- A login bound to the account and Anna (a role per account id, cluster-wide).
   IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'crm_test_login_' || account) THEN
-    EXECUTE format('CREATE ROLE %I NOLOGIN IN ROLE crm_manager', 'crm_test_login_' || account);
+    EXECUTE format('CREATE ROLE %I LOGIN IN ROLE crm_manager', 'crm_test_login_' || account);
   END IF;
   PERFORM crm.bind_login(('crm_test_login_' || account)::regrole, account, anna);
 
@@ -220,7 +220,7 @@ BEGIN
   PERFORM crm_test.poison();
   INSERT INTO crm.leads (account_id, type_id, contact_name, deadline)
     VALUES (account, t_repair, 'Poisoned', '2000-01-01 00:00:00+00');
-  PERFORM set_config('crm.account_id', account::text, true);
+  EXECUTE format('SET LOCAL crm.account_id = %L', account::text);
   EXECUTE 'SET LOCAL ROLE crm_test_admin';
   PERFORM count(*) FROM crm.run_due('2000-01-01 00:00:01+00');
   RESET ROLE;
@@ -228,8 +228,8 @@ BEGIN
 
   -- An import run that rejects its one staged lead (crm.import_batches, crm.import_rejects),
   -- then one row of each kind staged for the next run, as an admin of the account.
-  PERFORM set_config('crm.account_id', account::text, true);
-  PERFORM set_config('crm.employee_id', anna::text, true);
+  EXECUTE format('SET LOCAL crm.account_id = %L', account::text);
+  EXECUTE format('SET LOCAL crm.employee_id = %L', anna::text);
   EXECUTE 'SET LOCAL ROLE crm_test_admin';
   INSERT INTO crm.import_leads (number, contact_name, status) VALUES ('IMP-1', 'Rejected', 'No such status');
   PERFORM count(*) FROM crm.import_run();
@@ -259,6 +259,6 @@ BEGIN
     END IF;
   END LOOP;
 
-  PERFORM set_config('crm.account_id', coalesce(old_account, ''), true);
-  PERFORM set_config('crm.employee_id', coalesce(old_employee, ''), true);
+  EXECUTE format('SET LOCAL crm.account_id = %L', coalesce(old_account, ''));
+  EXECUTE format('SET LOCAL crm.employee_id = %L', coalesce(old_employee, ''));
 END $$;

@@ -6,12 +6,12 @@
 -- catalog) and writes none, and crm's own code acting for it changes no row it cannot see.
 BEGIN;
 
-CREATE TEMP TABLE ca_rels (rel regclass) ON COMMIT DROP;
+CREATE TEMP TABLE ca_rels (rel regclass);
 INSERT INTO ca_rels SELECT c.oid FROM pg_class c
   WHERE c.relnamespace = 'crm'::regnamespace AND c.relkind IN ('r', 'p', 'v')
     AND has_table_privilege('crm_test_manager', c.oid, 'SELECT');
 -- The customer columns of the README's table (customers.sql hides them).
-CREATE TEMP TABLE ca_cols (rel regclass, col name) ON COMMIT DROP;
+CREATE TEMP TABLE ca_cols (rel regclass, col name);
 INSERT INTO ca_cols SELECT ('crm.' || t)::regclass, c FROM (VALUES
   ('clients', ARRAY['name', 'email', 'note', 'tags', 'budget', 'birthday', 'city', 'address', 'ip', 'attrs']),
   ('client_phones', ARRAY['raw', 'phone']),

@@ -4,7 +4,7 @@
 -- cannot trick.
 BEGIN;
 
-CREATE TEMP TABLE sec_settings (rel regclass) ON COMMIT DROP;
+CREATE TEMP TABLE sec_settings (rel regclass);
 -- A cast, so that a settings table that is missing fails the file.
 INSERT INTO sec_settings SELECT ('crm.' || t)::regclass FROM unnest(ARRAY['accounts', 'employees', 'statuses',
     'lead_types', 'status_transitions', 'campaigns', 'locations', 'offers', 'message_templates']) t;
