@@ -261,6 +261,52 @@ require_citus(void)
 }
 
 /*
+ * The coordinator holds no shard of crm's distributed tables, and is not to
+ * get any.  On a worker crm's rules run in the tasks Citus sends it; Citus
+ * runs a task on the coordinator's own shards in the client's backend,
+ * where crm cannot tell it from the client's statement (a tenant's run_due
+ * there does none of its work), and the coordinator has no id range of a
+ * worker's.
+ */
+static CrmPlan coordinator_shards = {
+	"SELECT n.nodename || ':' || n.nodeport, n.shouldhaveshards,"
+	" (SELECT count(*) FROM pg_catalog.pg_dist_placement p"
+	"   JOIN pg_catalog.pg_dist_shard s ON s.shardid = p.shardid"
+	"   JOIN pg_catalog.pg_dist_partition d ON d.logicalrelid = s.logicalrelid"
+	"   JOIN pg_catalog.pg_class c ON c.oid = d.logicalrelid"
+	"   WHERE p.groupid = 0 AND d.partmethod = 'h'"
+	"     AND c.relnamespace = 'crm'::pg_catalog.regnamespace)"
+	" FROM pg_catalog.pg_dist_node n WHERE n.groupid = 0",
+	0, {0}
+};
+
+static void
+require_coordinator_without_shards(void)
+{
+	char	   *node;
+	bool		should;
+	int64		held;
+
+	if (crm_exec(&coordinator_shards, NULL, NULL, true, 1) == 0)
+		return;
+	node = crm_get_text(0, 1);
+	should = crm_get_bool(0, 2, NULL);
+	held = crm_get_int64(0, 3, NULL);
+	if (!should && held == 0)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("crm.distribute() needs a Citus coordinator that holds no shards"),
+			 errdetail("The coordinator %s has shouldhaveshards = %s and holds %lld shards of crm's tables. "
+					   "crm's rules run in the tasks Citus sends a worker; on the coordinator Citus runs a task "
+					   "in the client's own backend, where crm cannot tell it from the client's statement.",
+					   node, should ? "true" : "false", (long long) held),
+			 errhint("Keep the coordinator without shards: SELECT citus_set_node_property(host, port, "
+					 "'shouldhaveshards', false), then citus_drain_node(host, port) if it holds some, "
+					 "then call crm.distribute() again.")));
+}
+
+/*
  * A table to distribute must be empty: Citus would copy its rows into the
  * shards through crm's triggers there (which refuse a row whose references
  * are not distributed yet), then truncate the coordinator's copy (which
@@ -459,6 +505,7 @@ crm_distribute(PG_FUNCTION_ARGS)
 	require_owner();
 	SPI_connect();
 	require_citus();
+	require_coordinator_without_shards();
 	crm_exec(&unsafe_triggers_on, NULL, NULL, false, 0);
 	/* the workers' ranges first: no row there takes an id before it is set */
 	moved = sum_worker_answers(&workers_id_ranges, NULL, &nodes);

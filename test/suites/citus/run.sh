@@ -73,6 +73,13 @@ echo "ok - crm.distribute(): $out"
 again="$(PGOPTIONS='-c client_min_messages=warning' q -c 'SELECT crm.distribute()')"
 case "$again" in "crm is already distributed"*", 0 sequences moved, 0 past ids already there") ;; *) rel_fail "a second crm.distribute() said: $again" ;; esac
 echo "ok - a second call does nothing: $again"
+# A coordinator that is to hold shards itself is refused (crm's rules run in a worker's tasks).
+out="$(q -v VERBOSITY=verbose -c "SELECT citus_set_node_property('127.0.0.1', $(citus_port 0), 'shouldhaveshards', true)" \
+  -c 'SELECT crm.distribute()' 2>&1 || true)"
+q -c "SELECT citus_set_node_property('127.0.0.1', $(citus_port 0), 'shouldhaveshards', false)" >/dev/null
+grep -q 'ERROR:  0A000: crm.distribute() needs a Citus coordinator that holds no shards' <<<"$out" ||
+  rel_fail "crm.distribute() with shouldhaveshards on the coordinator: $out"
+echo "ok - a coordinator with shouldhaveshards = true: crm.distribute() refuses (0A000)"
 expect "every crm table is distributed" \
   "$(q -c "SELECT count(*) FROM pg_class WHERE relnamespace = 'crm'::regnamespace AND relkind = 'r'")" \
   "$(q -c "SELECT count(*) FROM pg_dist_partition WHERE logicalrelid::regclass::text LIKE 'crm.%'")"
