@@ -84,29 +84,15 @@ BEGIN
   RETURN NEW;
 END $$;
 CREATE FUNCTION crm_test.poison() RETURNS void LANGUAGE sql AS $$
-  CREATE TRIGGER crm_test_poison BEFORE UPDATE ON crm.leads FOR EACH ROW EXECUTE FUNCTION crm_test.refuse_poisoned();
+  CREATE OR REPLACE TRIGGER crm_test_poison BEFORE UPDATE ON crm.leads FOR EACH ROW EXECUTE FUNCTION crm_test.refuse_poisoned();
 $$;
 CREATE FUNCTION crm_test.unpoison() RETURNS void LANGUAGE sql AS $$
-  DROP TRIGGER crm_test_poison ON crm.leads;
+  DROP TRIGGER IF EXISTS crm_test_poison ON crm.leads;
 $$;
 
--- crm_test.fill(account, n): puts rows into every crm table for one account (made by
--- crm_test.company), through the business paths where they exist: n clients with
--- phones, 3n leads of both types in several states (some overdue, some urgent, some
--- linked), orders, offers, invoices with items, payments (each even client's paid;
--- the first client's and each odd multiple of three's failed, so that there are
--- alerts whatever n), calls, call tasks, conversations, messages, appointments,
--- templates, a client who wrote first through a channel, and an import run with a
--- rejected row and a row of each kind staged.  The tables that only crm writes
--- (invoice events, client contacts, alerts, outbox, import batches and rejects) fill
--- through it, and the fill raises when one of them is left
--- empty for the account.
--- Used by the reliability suites (test/suites/) and test/pgtap/security.sql.
-CREATE FUNCTION crm_test.fill(account bigint, n integer DEFAULT 10) RETURNS void
+CREATE FUNCTION crm_test.fill_rows(account bigint, n integer) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
-  old_account text := current_setting('crm.account_id', true);
-  old_employee text := current_setting('crm.employee_id', true);
   anna bigint := crm_test.id('employees', account, 'Anna');
   boris bigint := crm_test.id('employees', account, 'Boris');
   s_work bigint := crm_test.id('statuses', account, 'In work');
@@ -117,7 +103,7 @@ DECLARE
   camp bigint := crm_test.id('campaigns', account, 'Search');
   loc bigint := crm_test.id('locations', account, 'Moscow');
   c bigint; l bigint; o bigint; inv bigint; off1 bigint; off2 bigint; conv bigint;
-  task bigint; tpl bigint; pay bigint; i integer; tab text; has_row boolean;
+  task bigint; tpl bigint; pay bigint; i integer;
   t0 timestamptz := now() - interval '30 days';
 BEGIN
   EXECUTE format('SET LOCAL crm.account_id = %L', account::text);
@@ -213,33 +199,47 @@ BEGIN
     VALUES (account, t_sales, 'Locked', '+7 916 000-00-01');
   UPDATE crm.accounts SET order_link_mode = 'suggest' WHERE id = account;
 
-  -- A due item crm cannot handle, set aside by a real run of this account's due work
-  -- (crm.due_failures); run as a crm_service member naming the account, so no other
-  -- account's due work is done.
-  -- Its deadline is long past and the run's now just after it, so nothing else is due.
+  -- A due item crm cannot handle (crm_test.fill_due sets it aside); its deadline is
+  -- long past and that run's now just after it, so nothing else is due.
   PERFORM crm_test.poison();
   INSERT INTO crm.leads (account_id, type_id, contact_name, deadline)
     VALUES (account, t_repair, 'Poisoned', '2000-01-01 00:00:00+00');
-  EXECUTE format('SET LOCAL crm.account_id = %L', account::text);
-  EXECUTE 'SET LOCAL ROLE crm_test_admin';
-  PERFORM count(*) FROM crm.run_due('2000-01-01 00:00:01+00');
-  RESET ROLE;
-  PERFORM crm_test.unpoison();
+END $$;
 
-  -- An import run that rejects its one staged lead (crm.import_batches, crm.import_rejects),
-  -- then one row of each kind staged for the next run, as an admin of the account.
-  EXECUTE format('SET LOCAL crm.account_id = %L', account::text);
-  EXECUTE format('SET LOCAL crm.employee_id = %L', anna::text);
-  EXECUTE 'SET LOCAL ROLE crm_test_admin';
+-- As crm_test_admin in the account (a crm_service member naming it, so that no other
+-- account's due work is done): a real run of the account's due work, which sets the
+-- poisoned lead aside (crm.due_failures).
+CREATE FUNCTION crm_test.fill_due(account bigint) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM count(*) FROM crm.run_due('2000-01-01 00:00:01+00');
+END $$;
+
+-- As crm_test_admin in the account, as its employee Anna: an import run that rejects
+-- its one staged lead (crm.import_batches, crm.import_rejects) ...
+CREATE FUNCTION crm_test.fill_import_first(account bigint) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
   INSERT INTO crm.import_leads (number, contact_name, status) VALUES ('IMP-1', 'Rejected', 'No such status');
+END $$;
+CREATE FUNCTION crm_test.fill_import_run(account bigint) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
   PERFORM count(*) FROM crm.import_run();
+END $$;
+-- ... then one row of each kind staged for the next run (the invoice's client: the
+-- account's newest).
+CREATE FUNCTION crm_test.fill_import_next(account bigint) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE c bigint := (SELECT max(id) FROM crm.clients WHERE account_id = account AND name LIKE 'Client %');
+BEGIN
   INSERT INTO crm.import_clients (name, phones) VALUES ('Staged client', '+7 916 000-00-02');
   INSERT INTO crm.import_leads (number, contact_name) VALUES ('IMP-2', 'Staged lead');
   INSERT INTO crm.import_orders (number, amount) VALUES ('IMP-ORD-1', 1);
   INSERT INTO crm.import_invoices (number, client_id, amount) VALUES ('IMP-INV-1', c, 1);
   INSERT INTO crm.import_payments (invoice_number, amount, at) VALUES ('IMP-INV-1', 1, now());
-  RESET ROLE;
+END $$;
 
+-- As the owner: the check that every table crm alone writes has rows of the account.
+CREATE FUNCTION crm_test.fill_done(account bigint) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE c bigint := (SELECT max(id) FROM crm.clients WHERE account_id = account AND name LIKE 'Client %'); tab text; has_row boolean;
+BEGIN
   -- The tables only crm's triggers write got their rows through them; an empty one
   -- means a trigger no longer writes it.
   -- crm writes a transaction's events when it commits: a fill inside a test's transaction
@@ -259,6 +259,41 @@ BEGIN
     END IF;
   END LOOP;
 
+END $$;
+
+-- crm_test.fill(account, n): puts rows into every crm table for one account (made by
+-- crm_test.company), through the business paths where they exist: n clients with
+-- phones, 3n leads of both types in several states (some overdue, some urgent, some
+-- linked), orders, offers, invoices with items, payments (each even client's paid;
+-- the first client's and each odd multiple of three's failed, so that there are
+-- alerts whatever n), calls, call tasks, conversations, messages, appointments,
+-- templates, a client who wrote first through a channel, and an import run with a
+-- rejected row and a row of each kind staged.  The tables that only crm writes
+-- (invoice events, client contacts, alerts, outbox, import batches and rejects) fill
+-- through it, and the fill raises when one of them is left
+-- empty for the account.
+-- Used by the reliability suites (test/suites/).  In its parts, each role's work a
+-- step of its own (the pgTAP files, through test/pgtap/fill.psql, which Citus's
+-- coordinator runs a transaction per step): crm_test.fill_rows as the owner,
+-- fill_due and the import's three steps as crm_test_admin, unpoison and fill_done as
+-- the owner.
+CREATE FUNCTION crm_test.fill(account bigint, n integer DEFAULT 10) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+  old_account text := current_setting('crm.account_id', true);
+  old_employee text := current_setting('crm.employee_id', true);
+BEGIN
+  PERFORM crm_test.fill_rows(account, n);
+  PERFORM crm_test.act('crm_test_admin', account, 'Anna');
+  PERFORM crm_test.fill_due(account);
+  RESET ROLE;
+  PERFORM crm_test.unpoison();
+  PERFORM crm_test.act('crm_test_admin', account, 'Anna');
+  PERFORM crm_test.fill_import_first(account);
+  PERFORM crm_test.fill_import_run(account);
+  PERFORM crm_test.fill_import_next(account);
+  RESET ROLE;
+  PERFORM crm_test.fill_done(account);
   EXECUTE format('SET LOCAL crm.account_id = %L', coalesce(old_account, ''));
   EXECUTE format('SET LOCAL crm.employee_id = %L', coalesce(old_employee, ''));
 END $$;

@@ -27,7 +27,9 @@ GRANT SELECT ON ca_rels, ca_cols TO crm_reader;
 SELECT plan((SELECT count(*)::int FROM ca_rels) + (SELECT count(*)::int * 2 FROM ca_cols) + 78);
 
 SELECT crm_test.company('Actor A') AS a \gset
-SELECT crm_test.fill(:a, 3);
+\set fill_n 3
+\set fill_account :a
+\ir fill.psql
 SELECT crm_test.id('employees', :a, 'Anna') AS anna, crm_test.id('employees', :a, 'Boris') AS boris,
        crm_test.id('employees', :a, 'Hidden') AS hidden, crm_test.id('employees', :a, 'Admin') AS admin \gset
 SELECT format('crm_test_login_%s', :a) AS login_a \gset

@@ -12,7 +12,11 @@ GRANT SELECT ON sec_settings TO crm_reader;
 
 SELECT crm_test.company('Security A') AS a \gset
 SELECT crm_test.company('Security B') AS b \gset
-SELECT crm_test.fill(:a, 3), crm_test.fill(:b, 3);
+\set fill_n 3
+\set fill_account :a
+\ir fill.psql
+\set fill_account :b
+\ir fill.psql
 -- Fold the lead counts, then write once more, so both crm.lead_counts and
 -- crm.lead_count_changes hold rows of each account.
 SELECT crm.fold_lead_counts() IS NOT NULL AS folded;
@@ -55,14 +59,22 @@ SELECT plan((SELECT count(*)::int * 7 FROM crm_sec.rels WHERE kind <> 'v')
           + (SELECT count(*)::int * 2 FROM sec_settings)
           + 12);
 -- crm.important shows the session employee's alerts: count B's as an employee of B who has some.
-SELECT set_config('crm.account_id', :'b', true),
-       set_config('crm.employee_id', coalesce((SELECT min(employee_id)::text FROM crm.alerts
-                                               WHERE account_id = :b AND resolved_at IS NULL), ''), true);
-SELECT format('UPDATE crm_sec.rels SET b_rows = (SELECT count(*) FROM %1$s WHERE %2$I = %3$s), '
-              'b_row = (SELECT to_jsonb(t) FROM %1$s t WHERE %2$I = %3$s LIMIT 1) WHERE rel = %4$L::regclass',
-              rel, key, :b, rel::text)
-FROM crm_sec.rels
-\gexec
+-- (The employee read first: a set_config() in a query on a distributed table would run on
+-- the Citus worker Citus sends the query to, not in this session.)
+SELECT coalesce((SELECT min(employee_id)::text FROM crm.alerts WHERE account_id = :b AND resolved_at IS NULL), '')
+       AS b_alerted \gset
+SELECT set_config('crm.account_id', :'b', true), set_config('crm.employee_id', :'b_alerted', true);
+-- Each relation's rows read first, then written into crm_sec.rels (a table of this node:
+-- Citus plans no UPDATE of it from a subquery on a distributed table).
+DO $$
+DECLARE r record; n bigint; j jsonb; b bigint := current_setting('crm.account_id')::bigint;
+BEGIN
+  FOR r IN SELECT rel, key FROM crm_sec.rels LOOP
+    EXECUTE format('SELECT count(*) FROM %1$s WHERE %2$I = $1', r.rel, r.key) INTO n USING b;
+    EXECUTE format('SELECT to_jsonb(t) FROM %1$s t WHERE %2$I = $1 LIMIT 1', r.rel, r.key) INTO j USING b;
+    UPDATE crm_sec.rels SET b_rows = n, b_row = j WHERE rel = r.rel;
+  END LOOP;
+END $$;
 SELECT set_config('crm.account_id', '', true), set_config('crm.employee_id', '', true);
 GRANT SELECT ON crm_sec.rels TO crm_reader;
 

@@ -61,13 +61,24 @@ citus_pgtap_file() {
   local out steps="$CITUS_DIR/pgtap/$(basename "$1")"
   citus_pgtap_place "$2" || { echo "no account id for worker $2"; return 1; }
   mkdir -p "$CITUS_DIR/pgtap"
-  awk -f "$CITUS_PGTAP_DIR/pgtap_steps.awk" "$1" > "$steps"
+  citus_pgtap_inline "$1" | awk -f "$CITUS_PGTAP_DIR/pgtap_steps.awk" > "$steps"
   # the files' own test triggers need unsafe triggers allowed; a function created after a
   # multi-shard statement needs the transaction's statements sequential
   if out="$(env $(citus_env 0) PGOPTIONS='-c citus.enable_unsafe_triggers=on -c citus.multi_shard_modify_mode=sequential -c citus.propagate_set_commands=local -c statement_timeout=60s' \
               pg_prove --verbose "$steps" 2>&1)"; then return 0; fi
   grep -m1 -E '^not ok|ERROR|^# +(Failed|Looks like)' <<<"$out" | citus_pgtap_line "$1" "$steps" | cut -c1-200
   return 1
+}
+
+# citus_pgtap_inline FILE: FILE with each "\ir NAME" line replaced by NAME's lines (NAME
+# beside FILE, as psql finds it; test/pgtap/fill.psql), so that the steps are cut in
+# them too (a line reported after one is counted in the inlined text).
+citus_pgtap_inline() {
+  local line dir
+  dir="$(dirname "$1")"
+  while IFS= read -r line || [ -n "$line" ]; do
+    if [[ "$line" =~ ^\\ir\ +([^[:space:]]+)$ ]]; then cat "$dir/${BASH_REMATCH[1]}"; else printf '%s\n' "$line"; fi
+  done < "$1"
 }
 
 # citus_pgtap_line FILE STEPS: psql's "psql:STEPS:N:" made "FILE:M:", M the line of FILE
