@@ -222,11 +222,13 @@ SELECT DISTINCT btrim(to_jsonb(v)::text, '"') AS needle FROM (
   UNION ALL SELECT unnest(ARRAY[recipient, subject, body]) FROM crm.outbox WHERE account_id = :a AND kind = 'email') s(v)
 WHERE length(v) >= 5;
 GRANT SELECT ON ca_needles TO crm_reader;
+-- (The needles read first, as an array: Citus joins no table of this node with a
+-- distributed one.)
 CREATE FUNCTION pg_temp.leaks(rel regclass) RETURNS bigint LANGUAGE plpgsql AS $$
-DECLARE n bigint;
+DECLARE n bigint; needles text[] := ARRAY(SELECT needle FROM ca_needles);
 BEGIN
-  EXECUTE format('SELECT count(*) FROM %s t WHERE EXISTS (SELECT 1 FROM ca_needles n WHERE strpos(to_jsonb(t)::text, n.needle) > 0)', rel)
-    INTO n;
+  EXECUTE format('SELECT count(*) FROM %s t WHERE EXISTS (SELECT 1 FROM unnest($1) n WHERE strpos(to_jsonb(t)::text, n) > 0)', rel)
+    INTO n USING needles;
   RETURN n;
 END $$;
 SELECT cmp_ok((SELECT count(*) FROM ca_needles), '>=', 40::bigint, 'the account holds many customer values to look for');
