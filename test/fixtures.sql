@@ -274,9 +274,9 @@ END $$;
 -- empty for the account.
 -- Used by the reliability suites (test/suites/).  In its parts, each role's work a
 -- step of its own (the pgTAP files, through test/pgtap/fill.psql, which Citus's
--- coordinator runs a transaction per step): crm_test.fill_rows as the owner,
--- fill_due and the import's three steps as crm_test_admin, unpoison and fill_done as
--- the owner.
+-- coordinator runs a transaction per step): crm_test.fill_rows as the owner, the
+-- import's three steps and fill_due as crm_test_admin, unpoison and fill_done as the
+-- owner.
 CREATE FUNCTION crm_test.fill(account bigint, n integer DEFAULT 10) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -285,14 +285,12 @@ DECLARE
 BEGIN
   PERFORM crm_test.fill_rows(account, n);
   PERFORM crm_test.act('crm_test_admin', account, 'Anna');
-  PERFORM crm_test.fill_due(account);
-  RESET ROLE;
-  PERFORM crm_test.unpoison();
-  PERFORM crm_test.act('crm_test_admin', account, 'Anna');
   PERFORM crm_test.fill_import_first(account);
   PERFORM crm_test.fill_import_run(account);
   PERFORM crm_test.fill_import_next(account);
+  PERFORM crm_test.fill_due(account);
   RESET ROLE;
+  PERFORM crm_test.unpoison();
   PERFORM crm_test.fill_done(account);
   EXECUTE format('SET LOCAL crm.account_id = %L', coalesce(old_account, ''));
   EXECUTE format('SET LOCAL crm.employee_id = %L', coalesce(old_employee, ''));

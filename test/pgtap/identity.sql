@@ -11,6 +11,14 @@ SELECT crm_test.company('Identity B') AS b \gset
 \ir fill.psql
 \set fill_account :b
 \ir fill.psql
+\set fill_account :a
+\ir fill_due.psql
+\set fill_account :b
+\ir fill_due.psql
+\set fill_account :a
+\ir fill_done.psql
+\set fill_account :b
+\ir fill_done.psql
 SELECT crm_test.id('employees', :a, 'Anna') AS anna, crm_test.id('employees', :a, 'Boris') AS boris,
        crm_test.id('employees', :b, 'Anna') AS anna_b \gset
 

@@ -30,6 +30,8 @@ SELECT crm_test.company('Actor A') AS a \gset
 \set fill_n 3
 \set fill_account :a
 \ir fill.psql
+\ir fill_due.psql
+\ir fill_done.psql
 SELECT crm_test.id('employees', :a, 'Anna') AS anna, crm_test.id('employees', :a, 'Boris') AS boris,
        crm_test.id('employees', :a, 'Hidden') AS hidden, crm_test.id('employees', :a, 'Admin') AS admin \gset
 SELECT format('crm_test_login_%s', :a) AS login_a \gset

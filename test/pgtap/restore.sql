@@ -10,6 +10,8 @@ SELECT crm_test.company('Restore A') AS a \gset
 \set fill_n 2
 \set fill_account :a
 \ir fill.psql
+\ir fill_due.psql
+\ir fill_done.psql
 SELECT crm_test.id('lead_types', :a, 'Sales') AS t_sales, crm_test.id('statuses', :a, 'In work') AS s_work,
        crm_test.id('statuses', :a, 'Paid order') AS s_paid, crm_test.id('employees', :a, 'Anna') AS anna \gset
 SELECT number_sequence_id AS seq FROM crm.leads WHERE account_id = :a AND type_id = :t_sales LIMIT 1 \gset

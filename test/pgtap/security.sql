@@ -17,6 +17,14 @@ SELECT crm_test.company('Security B') AS b \gset
 \ir fill.psql
 \set fill_account :b
 \ir fill.psql
+\set fill_account :a
+\ir fill_due.psql
+\set fill_account :b
+\ir fill_due.psql
+\set fill_account :a
+\ir fill_done.psql
+\set fill_account :b
+\ir fill_done.psql
 -- Fold the lead counts, then write once more, so both crm.lead_counts and
 -- crm.lead_count_changes hold rows of each account.
 SELECT crm.fold_lead_counts() IS NOT NULL AS folded;
