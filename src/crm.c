@@ -13,6 +13,7 @@
 #include "crm.h"
 #include "events.h"
 #include "identity_reach.h"
+#include "kit/restore.h"
 #include "lead_deadlines.h"
 #include "worker.h"
 
@@ -28,6 +29,9 @@ _PG_init(void)
 
 	/* On a Citus coordinator a crm_service member's account must reach the workers. */
 	crm_identity_reach_init();
+
+	/* On a Citus coordinator a restoring session takes the restore lock there too. */
+	crm_restore_init();
 
 	/* The event stream writes a transaction's events when it commits. */
 	crm_events_init();

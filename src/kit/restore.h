@@ -46,4 +46,11 @@ extern bool crm_restoring(void);
 /* Another session has restored rows into this database and has not ended yet. */
 extern bool crm_restore_running(void);
 
+/*
+ * On a Citus coordinator a restoring session's rows land on the workers; its
+ * first INSERT or COPY FROM into a crm table takes the restore lock on the
+ * coordinator too, where the due work probes it (hooks installed by _PG_init).
+ */
+extern void crm_restore_init(void);
+
 #endif							/* CRM_KIT_RESTORE_H */
