@@ -28,6 +28,7 @@ OBJS = \
 	src/tenancy.o \
 	src/identity.o \
 	src/identity_reach.o \
+	src/search_path_guard.o \
 	src/actor.o \
 	src/history.o \
 	src/numbering.o \

@@ -14,6 +14,7 @@
 #include "events.h"
 #include "identity_reach.h"
 #include "kit/restore.h"
+#include "search_path_guard.h"
 #include "lead_deadlines.h"
 #include "worker.h"
 
@@ -32,6 +33,9 @@ _PG_init(void)
 
 	/* On a Citus coordinator a restoring session takes the restore lock there too. */
 	crm_restore_init();
+
+	/* On a Citus coordinator no search_path reaches the workers with a schema before pg_catalog. */
+	crm_search_path_guard_init();
 
 	/* The event stream writes a transaction's events when it commits. */
 	crm_events_init();

@@ -18,6 +18,8 @@
  *	identity.c	who is acting: bound logins, crm_service, the owner (identity.h)
  *				identity_reach.c: on a Citus coordinator, the account and employee
  *				of a crm_service member must reach the worker nodes
+ *	search_path_guard.c	on a Citus coordinator, no search_path that reaches the
+ *				workers names a schema before pg_catalog
  *	actor.c		the employee is the actor: rows that record who acted name the
  *				session's employee; sane times for what a login does (actor.h)
  *	history.c	append-only guard for history and fact tables, lead events (history.h)

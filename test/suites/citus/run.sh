@@ -258,6 +258,13 @@ out="$(citus_val 0 -U crm_citus_app -v VERBOSITY=verbose -c "SET citus.propagate
 grep -q "ERROR:  42501: crm.account_id = $A does not reach the Citus worker nodes" <<<"$out" ||
   rel_fail "a read after set_config('crm.account_id', ..., true): $out"
 echo "ok - set_config('crm.account_id', ..., true): refused on the coordinator (42501, crm)"
+# A propagated search_path with a schema before pg_catalog would make the workers' queries call
+# that schema's functions and operators for pg_catalog's: crm refuses it on the coordinator.
+out="$(citus_val 0 -U crm_citus_app -v VERBOSITY=verbose -c "SET citus.propagate_set_commands = 'local'" -c 'BEGIN' \
+  -c "SET LOCAL search_path = public, pg_catalog" 2>&1 || true)"
+grep -q 'ERROR:  42501: search_path = public, pg_catalog would reach the Citus worker nodes with schema "public" before pg_catalog' <<<"$out" ||
+  rel_fail "SET LOCAL search_path = public, pg_catalog: $out"
+echo "ok - SET LOCAL search_path with a schema before pg_catalog: refused on the coordinator (42501, crm)"
 expect "a crm_service member with no account reads nothing (as on one server)" "0|0" \
   "$(citus_val 0 -U crm_citus_app -c "SELECT (SELECT count(*) FROM crm.leads), (SELECT count(*) FROM crm.accounts)")"
 limit "crm.run_due() for every account" "$A" "SELECT count(*) FROM crm.run_due();"
