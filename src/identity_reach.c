@@ -10,7 +10,10 @@
  * account: no rows.  So the coordinator refuses, before it runs a statement
  * on a crm relation, a crm_service member whose crm.account_id or
  * crm.employee_id is set but would not reach the workers (42501), instead of
- * letting the workers answer with no rows (or write with no employee).
+ * letting the workers answer with no rows (or write with no employee).  A
+ * bound login whose settings name another account or employee than its
+ * binding is refused there as on one server (42501), where the workers, which
+ * do not receive the settings, would act in the binding without a word.
  *
  * What reached them: the value in force was set by a SET LOCAL statement of
  * this transaction (the utility hook records the last one's value), it is
@@ -135,12 +138,26 @@ check_reach(QueryDesc *queryDesc)
 	bool		account_ok = reaches_workers(&local_sets[0], crm_account_is_set, crm_account_is_local());
 	bool		employee_ok = reaches_workers(&local_sets[1], crm_employee_is_set, crm_employee_is_local());
 
+	bool		isnull;
+
 	if ((account_ok && employee_ok) || !crm_citus_active() || crm_citus_in_task() ||
-		!statement_uses_crm(queryDesc->plannedstmt) || crm_actor_kind() != CRM_ACTOR_SERVICE)
+		!statement_uses_crm(queryDesc->plannedstmt))
 		return;
-	if (!account_ok)
-		refuse_unreached("crm.account_id", crm_account_value);
-	refuse_unreached("crm.employee_id", crm_employee_value);
+	switch (crm_actor_kind())
+	{
+		case CRM_ACTOR_SERVICE:
+			if (!account_ok)
+				refuse_unreached("crm.account_id", crm_account_value);
+			refuse_unreached("crm.employee_id", crm_employee_value);
+			break;
+		case CRM_ACTOR_BOUND:
+			/* a setting other than the binding is refused as on one server, not ignored on the workers */
+			(void) crm_actor_account(&isnull);
+			(void) crm_actor_employee(&isnull);
+			break;
+		default:
+			break;
+	}
 }
 
 static void
