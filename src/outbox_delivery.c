@@ -20,6 +20,17 @@
  * global index outbox_delivery_idx.  Every result is idempotent: a second
  * "sent" or "failed" report of a row already sent or dead changes nothing.
  *
+ * On Citus crm.outbox is distributed by account, and Citus refuses FOR
+ * UPDATE over several shards.  There a claim reads, without a lock, the
+ * accounts of the oldest max due rows (one statement over every shard),
+ * then claims each account's share of them with one statement of that
+ * account (routed to its shard, FOR UPDATE SKIP LOCKED, oldest first), and
+ * returns the rows in the order of one server.  An account that gives fewer
+ * rows than asked (the others locked by another claim) is left out of the
+ * next round, which asks the other accounts for the rest: the rows claimed
+ * are the same as on one server, each claimed once.  A result names its
+ * row's account after reading it unlocked, then locks it by its key.
+ *
  * The worker acts in no account: these functions run as the owner of the
  * crm schema, for members of crm_delivery (and the owner) only; crm_delivery
  * holds no privilege on any table.  The wake-up is NOTIFY crm_outbox with an
@@ -28,13 +39,17 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type_d.h"
 #include "commands/async.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
 #include "crm.h"
@@ -47,6 +62,12 @@
 #define BACKOFF_MAX_SECS	(24 * 60 * 60)
 
 static const Interval lease_max = {.time = 0, .day = 1, .month = 0};
+
+static Oid
+outbox_relid(void)
+{
+	return get_relname_relid("outbox", get_namespace_oid("crm", false));
+}
 
 /* Raises 42501 unless the current user may deliver (crm_delivery, or the owner). */
 static void
@@ -88,6 +109,146 @@ static CrmPlan claim = {
 	.custom = true
 };
 
+/* ---- on Citus: a claim per account ---- */
+
+/* The accounts of the oldest $3 due rows (one per row, oldest first), but those in $4; no lock. */
+static CrmPlan due_accounts = {
+	"SELECT account_id FROM crm.outbox"
+	" WHERE sent_at IS NULL AND dead_at IS NULL AND coalesce(next_attempt_at, created_at) <= $1"
+	"  AND ($2 IS NULL OR kind = ANY ($2)) AND account_id <> ALL ($4)"
+	" ORDER BY coalesce(next_attempt_at, created_at), account_id, id LIMIT $3",
+	4, {TIMESTAMPTZOID, TEXTARRAYOID, INT4OID, INT8ARRAYOID},
+	.custom = true
+};
+
+/* The claim of one account ($5), a statement Citus routes to its shard. */
+static CrmPlan claim_account = {
+	"WITH due AS MATERIALIZED ("
+	" SELECT id FROM crm.outbox"
+	" WHERE account_id = $5 AND sent_at IS NULL AND dead_at IS NULL"
+	"  AND coalesce(next_attempt_at, created_at) <= $1 AND ($2 IS NULL OR kind = ANY ($2))"
+	" ORDER BY coalesce(next_attempt_at, created_at), id"
+	" LIMIT $3 FOR UPDATE SKIP LOCKED) "
+	"UPDATE crm.outbox o SET attempts = o.attempts + 1, next_attempt_at = $4"
+	" WHERE o.account_id = $5 AND o.id = ANY (ARRAY(SELECT due.id FROM due)) RETURNING o.*",
+	5, {TIMESTAMPTZOID, TEXTARRAYOID, INT4OID, TIMESTAMPTZOID, INT8OID},
+	.custom = true
+};
+
+/* The rows claimed so far, to be returned in the order of one server. */
+typedef struct ClaimedRows
+{
+	HeapTuple  *rows;
+	int			n;
+	TupleDesc	desc;			/* of the rows (NULL before the first claim) */
+	int			created_at;		/* attribute numbers */
+	int			account_id;
+	int			id;
+} ClaimedRows;
+
+static ClaimedRows *sort_rows;
+
+static int
+compare_rows(const void *a, const void *b)
+{
+	int			cols[3] = {sort_rows->created_at, sort_rows->account_id, sort_rows->id};
+	TupleDesc	desc = sort_rows->desc;
+
+	for (int c = 0; c < 3; c++)
+	{
+		bool		null_a,
+					null_b;
+		int64		va = DatumGetInt64(heap_getattr(*(HeapTuple *) a, cols[c], desc, &null_a));
+		int64		vb = DatumGetInt64(heap_getattr(*(HeapTuple *) b, cols[c], desc, &null_b));
+
+		if (va != vb)
+			return va < vb ? -1 : 1;
+	}
+	return 0;
+}
+
+/* Each account's share of the listed rows; returns how many rows were claimed. */
+static int
+claim_listed_accounts(Datum *args, char *nulls, uint64 listed, ClaimedRows *claimed,
+					  int64 *done, int *n_done, int32 max)
+{
+	int64	   *accounts = palloc(sizeof(int64) * (listed + 1));
+	int		   *wanted = palloc(sizeof(int) * (listed + 1));
+	int			n = 0;
+	int			got = 0;
+
+	for (uint64 i = 0; i < listed; i++)
+	{
+		int64		account = crm_get_int64(i, 1, NULL);
+		int			k = 0;
+
+		while (k < n && accounts[k] != account)
+			k++;
+		if (k == n)
+		{
+			accounts[n] = account;
+			wanted[n++] = 0;
+		}
+		wanted[k]++;
+	}
+	for (int k = 0; k < n && claimed->n < max; k++)
+	{
+		Datum		a[5] = {args[0], args[1], Int32GetDatum(Min(wanted[k], max - claimed->n)), args[3],
+		Int64GetDatum(accounts[k])};
+		uint64		rows = crm_exec(&claim_account, a, nulls, false, 0);
+
+		if (claimed->desc == NULL)
+		{
+			claimed->desc = CreateTupleDescCopy(SPI_tuptable->tupdesc);
+			claimed->created_at = SPI_fnumber(SPI_tuptable->tupdesc, "created_at");
+			claimed->account_id = SPI_fnumber(SPI_tuptable->tupdesc, "account_id");
+			claimed->id = SPI_fnumber(SPI_tuptable->tupdesc, "id");
+		}
+		for (uint64 r = 0; r < rows; r++)
+			claimed->rows[claimed->n++] = SPI_copytuple(SPI_tuptable->vals[r]);
+		got += rows;
+		if (rows < (uint64) wanted[k])
+			done[(*n_done)++] = accounts[k];
+	}
+	return got;
+}
+
+/* The claim of crm_claim_outbox on Citus (args as its claim's); fills rsinfo. */
+static void
+claim_per_account(ReturnSetInfo *rsinfo, Datum *args, char *nulls, int32 max)
+{
+	ClaimedRows claimed = {palloc(sizeof(HeapTuple) * max), 0, NULL, 0, 0, 0};
+	int64	   *done = palloc(sizeof(int64) * (max + 1));
+	int			n_done = 0;
+	MemoryContext old;
+
+	for (;;)
+	{
+		Datum		a[4] = {args[0], args[1], Int32GetDatum(max - claimed.n), 0};
+		char		n4[5] = {' ', nulls[1], ' ', ' ', '\0'};
+		uint64		listed;
+		Datum	   *elems = palloc(sizeof(Datum) * (n_done + 1));
+
+		for (int i = 0; i < n_done; i++)
+			elems[i] = Int64GetDatum(done[i]);
+		a[3] = PointerGetDatum(construct_array(elems, n_done, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		listed = crm_exec(&due_accounts, a, n4, true, 0);
+		if (listed == 0)
+			break;
+		if (claim_listed_accounts(args, nulls, listed, &claimed, done, &n_done, max) == 0 ||
+			claimed.n >= max)
+			break;
+		CHECK_FOR_INTERRUPTS();
+	}
+	sort_rows = &claimed;
+	qsort(claimed.rows, claimed.n, sizeof(HeapTuple), compare_rows);
+	sort_rows = NULL;
+	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	for (int i = 0; i < claimed.n; i++)
+		tuplestore_puttuple(rsinfo->setResult, claimed.rows[i]);
+	MemoryContextSwitchTo(old);
+}
+
 /*
  * crm.claim_outbox(kinds, max, lease, now): up to max due rows (of the given
  * kinds; NULL: all), leased until now + lease (at most a day).
@@ -100,7 +261,7 @@ crm_claim_outbox(PG_FUNCTION_ARGS)
 	TimestampTz now;
 	int32		max;
 	Datum		args[4];
-	char		nulls[4] = {' ', ' ', ' ', ' '};
+	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
 	CrmUserSwitch user;
 	uint64		n;
 
@@ -126,17 +287,28 @@ crm_claim_outbox(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	SPI_connect();
 	crm_become_owner(&user);
-	n = crm_exec(&claim, args, nulls, false, 0);
+	if (crm_relation_is_distributed(outbox_relid()))
+		claim_per_account(rsinfo, args, nulls, max);
+	else
+	{
+		n = crm_exec(&claim, args, nulls, false, 0);
+		crm_result_rows(rsinfo, n);
+	}
 	crm_restore_user(&user);
-	crm_result_rows(rsinfo, n);
 	SPI_finish();
 	return (Datum) 0;
 }
 
-static CrmPlan row_by_id = {
-	"SELECT o.account_id, o.sent_at IS NOT NULL, o.dead_at IS NOT NULL, o.attempts, o.*"
-	" FROM crm.outbox o WHERE o.id = $1 FOR UPDATE",
+/* The account of outbox row $1, unlocked (on Citus a statement over every shard). */
+static CrmPlan account_of_row = {
+	"SELECT o.account_id FROM crm.outbox o WHERE o.id = $1",
 	1, {INT8OID}
+};
+/* The row, locked by its key (on Citus a statement of its account's shard). */
+static CrmPlan row_by_key = {
+	"SELECT o.account_id, o.sent_at IS NOT NULL, o.dead_at IS NOT NULL, o.attempts, o.*"
+	" FROM crm.outbox o WHERE o.account_id = $1 AND o.id = $2 FOR UPDATE",
+	2, {INT8OID, INT8OID}
 };
 static CrmPlan mark_sent = {
 	"UPDATE crm.outbox o SET sent_at = $3, provider_ref = $4, dead_at = NULL, next_attempt_at = NULL"
@@ -159,28 +331,34 @@ typedef struct OutboxState
 } OutboxState;
 
 /*
- * Locks outbox row id (ids come from one identity for every account) and
- * returns its composite, filling in its state.  Connected to SPI as the owner.
+ * Locks outbox row id (ids come from one identity for every account: its
+ * account is found first, then the row locked by its key) and returns its
+ * composite, filling in its state.  Connected to SPI as the owner.
  */
 static Datum
 lock_row(int64 id, OutboxState *state)
 {
-	Datum		arg = Int64GetDatum(id);
+	Datum		args[2] = {0, Int64GetDatum(id)};
 	bool		isnull;
-	uint64		n = crm_exec(&row_by_id, &arg, NULL, false, 0);
+	uint64		n = crm_exec(&account_of_row, &args[1], NULL, false, 0);
 
-	if (n == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_NO_DATA_FOUND),
-				 errmsg("outbox row %lld does not exist", (long long) id),
-				 errdetail("No account has an outbox row with id %lld (purged, or never queued).", (long long) id),
-				 errhint("Report the id that crm.claim_outbox returned.")));
 	if (n > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_CARDINALITY_VIOLATION),
 				 errmsg("outbox id %lld belongs to %llu rows", (long long) id, (unsigned long long) n),
 				 errdetail("Rows were inserted with explicit ids that collide across accounts."),
 				 errhint("Give the rows distinct ids.")));
+	if (n == 1)
+	{
+		args[0] = Int64GetDatum(crm_get_int64(0, 1, NULL));
+		n = crm_exec(&row_by_key, args, NULL, false, 0);
+	}
+	if (n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("outbox row %lld does not exist", (long long) id),
+				 errdetail("No account has an outbox row with id %lld (purged, or never queued).", (long long) id),
+				 errhint("Report the id that crm.claim_outbox returned.")));
 	state->account_id = crm_get_int64(0, 1, NULL);
 	state->sent = crm_get_bool(0, 2, NULL);
 	state->dead = crm_get_bool(0, 3, NULL);

@@ -17,11 +17,11 @@ INSERT INTO crm.outbox (account_id, kind, recipient, subject, body, created_at) 
   (:b, 'email', 'b@example.com', 'B1', 'body', :'t0'::timestamptz - interval '3 minutes'),
   (:a, 'email', 'a@example.com', 'A1', 'body', :'t0'::timestamptz - interval '2 minutes'),
   (:a, 'charge', NULL, NULL, NULL, :'t0'::timestamptz - interval '1 minute');
-SELECT id AS b1 FROM crm.outbox WHERE subject = 'B1' \gset
-SELECT id AS a1 FROM crm.outbox WHERE subject = 'A1' \gset
+SELECT id AS b1 FROM crm.outbox WHERE account_id = :b AND subject = 'B1' \gset
+SELECT id AS a1 FROM crm.outbox WHERE account_id = :a AND subject = 'A1' \gset
 SELECT id AS a2 FROM crm.outbox WHERE account_id = :a AND kind = 'charge' \gset
 
-SET LOCAL ROLE crm_test_delivery_:a;
+SET ROLE crm_test_delivery_:a;
 SELECT results_eq(
   format($$SELECT id, attempts, next_attempt_at FROM crm.claim_outbox(ARRAY['email'], 10, '5 minutes', %L)$$, :'t0'),
   format($$VALUES (%s::bigint, 1, %L::timestamptz), (%s, 1, %L)$$, :b1, :'t0'::timestamptz + interval '5 minutes',
@@ -45,7 +45,7 @@ SELECT is((SELECT count(*) FROM crm.claim_outbox(ARRAY['email'], 10, '5 minutes'
 -- Failed: backoff 1, 2, 4 minutes ...; retry_at when given; dead after max attempts.
 RESET ROLE;
 SET LOCAL crm.outbox_max_attempts = 3;
-SET LOCAL ROLE crm_test_delivery_:a;
+SET ROLE crm_test_delivery_:a;
 SELECT is((crm.outbox_failed(:a1, 'smtp 451', NULL, :'t0')).next_attempt_at, :'t0'::timestamptz + interval '2 minutes',
           'the second failed attempt is retried after 2 minutes');
 SELECT is((SELECT last_error FROM crm.outbox_failed(:a1, 'smtp 451', NULL, :'t0')), 'smtp 451',
@@ -93,7 +93,7 @@ SELECT crm_test.act('crm_test_admin', :a, 'Admin');
 SELECT throws_ok(format($$SELECT crm.outbox_sent(%s)$$, :a2), '42501', 'crm.outbox_sent is for delivery workers',
                  'a crm_admin granted EXECUTE by mistake is still refused');
 RESET ROLE;
-SET LOCAL ROLE crm_test_delivery_:a;
+SET ROLE crm_test_delivery_:a;
 SELECT throws_ok($$SET crm.outbox_max_attempts = 1000$$, '42501', NULL,
                  'only a superuser sets crm.outbox_max_attempts (a worker cannot keep a row alive for ever)');
 RESET ROLE;

@@ -2,7 +2,8 @@
 # transaction per step for the Citus coordinator, which refuses a second user the shards
 # a first one modified in the same transaction (25001).  A step begins at each role
 # switch written at the start of a line: SELECT crm_test.act(...), RESET ROLE,
-# SET LOCAL ROLE.  Before it: the settings a transaction-local SET would have kept
+# SET LOCAL ROLE, SET ROLE (a session-level switch, which Citus does not pass on to the
+# workers: as a login of that role).  Before it: the settings a transaction-local SET would have kept
 # (crm.account_id, crm.employee_id, the time zone, ...) are read into a psql variable,
 # the transaction is committed, a new one begun, and the settings put back (DO, which
 # prints nothing; the account and the employee by SET LOCAL, which Citus passes on to
@@ -24,10 +25,12 @@ BEGIN {
   assertions = " is isnt ok results_eq results_ne set_eq bag_eq throws_ok throws_like lives_ok is_empty isnt_empty" \
                " cmp_ok matches imatches alike unalike row_eq pass fail "
 }
-/^(SELECT crm_test\.act\(|RESET ROLE;|SET LOCAL ROLE )/ && began && !stmt {
+/^(SELECT crm_test\.act\(|RESET ROLE;|SET LOCAL ROLE |SET ROLE )/ && began && !stmt {
   # the account and the employee by SET LOCAL, which Citus passes on to the workers (set_config
   # it does not); the others on the coordinator
-  print "SELECT 'DO ' || quote_literal('BEGIN ' || string_agg(CASE WHEN n IN ('crm.account_id', 'crm.employee_id') THEN format('EXECUTE %L;', format('SET LOCAL %s = %L', n, v))" \
+  # as the session's own user (a session-level SET ROLE outlives the COMMIT; the line after
+  # the cut switches the role anyway)
+  print "SELECT 'DO ' || quote_literal('BEGIN PERFORM pg_catalog.set_config(''role'', ''none'', false); ' || string_agg(CASE WHEN n IN ('crm.account_id', 'crm.employee_id') THEN format('EXECUTE %L;', format('SET LOCAL %s = %L', n, v))" \
         " ELSE format('PERFORM pg_catalog.set_config(%L, %L, true);', n, v) END, ' ') || ' END') AS crm_step_settings" \
         " FROM unnest(ARRAY[" carried "]) AS n, pg_catalog.current_setting(n, true) AS v WHERE v IS NOT NULL \\gset"
   print "COMMIT;"
