@@ -22,10 +22,24 @@
  *	crm.run_due(now, max_items)	-> (kind, handled)		crm_run_due
  *					(refused while a restore loads rows: kit/restore.h)
  *	crm.next_due()	-> timestamptz						crm_next_due_sql
+ *	crm._run_due(account, now, max_items) -> bigint[]	crm_run_due_in
+ *
+ * On Citus a run of one account (a tenant's) is handed to the account's
+ * worker: crm.run_due calls crm._run_due, which crm.distribute() delegates
+ * there by its account argument (create_distributed_function, force
+ * delegation).  Citus sends the call as the caller, over the connection that
+ * wrote the account's shards earlier in the transaction, and with the
+ * caller's SET LOCAL ROLE; crm switches to the schema owner there, in the
+ * worker's backend, and the handlers' statements run on the local shards.
+ * (Switched on the coordinator, the owner's own connections would be refused
+ * the shards the caller wrote, and would take on a SET LOCAL ROLE Citus
+ * passes on.)  A run for every account stays on the coordinator, each
+ * handler's statement routed to one account's shard.
  */
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/pg_type_d.h"
 #include "utils/resowner.h"
 #include "catalog/namespace.h"
 #include "commands/dbcommands.h"
@@ -39,7 +53,10 @@
 #include "crm.h"
 #include "due.h"
 #include "identity.h"
+#include "kit/citus.h"
 #include "kit/restore.h"
+#include "utils/array.h"
+#include "utils/lsyscache.h"
 #include "values.h"
 
 /* ---- the registry ---- */
@@ -407,6 +424,65 @@ check_run_due_time(TimestampTz now)
 			 errhint("Call crm.run_due() without now, or with a time that is not in the future.")));
 }
 
+/* What every run checks first: max_items and now. */
+static void
+check_run_due_call(TimestampTz now, int64 max_items)
+{
+	if (max_items <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max_items must be positive"),
+				 errdetail("max_items is %lld.", (long long) max_items),
+				 errhint("Pass the largest number of items of each kind to handle in this call, for example 10000.")));
+	check_run_due_time(now);
+}
+
+/* And after whose the run is: a restore loading rows refuses it. */
+static void
+check_no_restore(void)
+{
+	if (crm_restore_running())
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_IN_USE),
+				 errmsg("a restore is loading rows into database \"%s\"",
+						get_database_name(MyDatabaseId)),
+				 errdetail("Due work done now would act on rows whose history, payments or outbox are not loaded yet."),
+				 errhint("Call crm.run_due() again when the restoring sessions have ended.")));
+}
+
+/* Whether a run of one account goes to its Citus worker (see the header). */
+static bool
+run_on_worker_node(void)
+{
+	return !crm_citus_in_task() &&
+		crm_relation_is_distributed(get_relname_relid("due_failures", get_namespace_oid("crm", false)));
+}
+
+/* Citus delegates it: in FROM, a custom plan (its account a value), as the caller. */
+static CrmPlan run_on_worker = {
+	"SELECT * FROM crm._run_due($1, $2, $3)", 3, {INT8OID, TIMESTAMPTZOID, INT4OID}, .custom = true
+};
+
+static void
+run_on_account_worker(TimestampTz now, int64 max_items, int64 account_id, int64 *counts)
+{
+	Datum		args[3] = {Int64GetDatum(account_id), TimestampTzGetDatum(now), Int32GetDatum((int32) max_items)};
+	Datum	   *elems;
+	bool	   *nulls;
+	bool		isnull;
+	int			n;
+
+	SPI_connect();
+	crm_exec(&run_on_worker, args, NULL, false, 1);
+	deconstruct_array(DatumGetArrayTypeP(crm_get(0, 1, &isnull)), INT8OID, 8, FLOAT8PASSBYVAL,
+					  TYPALIGN_DOUBLE, &elems, &nulls, &n);
+	if (n != n_due_handlers)
+		elog(ERROR, "crm._run_due returned %d counts, not %d", n, n_due_handlers);
+	for (int i = 0; i < n; i++)
+		counts[i] = DatumGetInt64(elems[i]);
+	SPI_finish();
+}
+
 /* crm.run_due(now, max_items) -> (kind, handled) */
 PG_FUNCTION_INFO_V1(crm_run_due);
 Datum
@@ -419,24 +495,15 @@ crm_run_due(PG_FUNCTION_ARGS)
 	bool		account_null;
 	int64		account_id;
 
-	if (max_items <= 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("max_items must be positive"),
-				 errdetail("max_items is %lld.", (long long) max_items),
-				 errhint("Pass the largest number of items of each kind to handle in this call, for example 10000.")));
-	check_run_due_time(now);
+	check_run_due_call(now, max_items);
 	crm_due_caller_accounts(&account_null, &account_id);
-	if (crm_restore_running())
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_IN_USE),
-				 errmsg("a restore is loading rows into database \"%s\"",
-						get_database_name(MyDatabaseId)),
-				 errdetail("Due work done now would act on rows whose history, payments or outbox are not loaded yet."),
-				 errhint("Call crm.run_due() again when the restoring sessions have ended.")));
+	check_no_restore();
 
 	InitMaterializedSRF(fcinfo, 0);
-	crm_run_due_handlers(now, max_items, account_null, account_id, counts);
+	if (!account_null && run_on_worker_node())
+		run_on_account_worker(now, max_items, account_id, counts);
+	else
+		crm_run_due_handlers(now, max_items, account_null, account_id, counts);
 	for (int i = 0; i < n_due_handlers; i++)
 	{
 		Datum		values[2];
@@ -447,6 +514,42 @@ crm_run_due(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
+}
+
+/*
+ * crm._run_due(account, now, max_items) -> the items handled per kind, in
+ * registration order: crm.run_due's run of one account on its Citus worker
+ * (see the header); the account must be the caller's.
+ */
+PG_FUNCTION_INFO_V1(crm_run_due_in);
+Datum
+crm_run_due_in(PG_FUNCTION_ARGS)
+{
+	int64		counts[CRM_MAX_DUE_HANDLERS];
+	Datum		elems[CRM_MAX_DUE_HANDLERS];
+	bool		account_null;
+	int64		account_id;
+	int			nesting;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		crm_error_null_argument("account, now and max_items", "Call crm.run_due(now, max_items) instead.");
+	check_run_due_call(PG_GETARG_TIMESTAMPTZ(1), PG_GETARG_INT32(2));
+	crm_due_caller_accounts(&account_null, &account_id);
+	check_no_restore();
+	if (account_null || account_id != PG_GETARG_INT64(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("cannot run the due work of account %lld", (long long) PG_GETARG_INT64(0)),
+				 account_null ? errdetail("The caller acts in no one account.")
+				 : errdetail("The caller acts in account %lld.", (long long) account_id),
+				 errhint("Call crm.run_due(now, max_items): it runs the caller's due work.")));
+	/* on a worker, the run's statements on the account's shards are Citus's to allow */
+	nesting = crm_citus_in_task() ? crm_citus_nesting_begin() : 0;
+	crm_run_due_handlers(PG_GETARG_TIMESTAMPTZ(1), PG_GETARG_INT32(2), false, account_id, counts);
+	crm_citus_nesting_end(nesting);
+	for (int i = 0; i < n_due_handlers; i++)
+		elems[i] = Int64GetDatum(counts[i]);
+	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n_due_handlers, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 }
 
 /* crm.next_due() -> the caller's earliest pending due instant, NULL when nothing is pending */

@@ -57,12 +57,15 @@ extern void crm_due_args(const char *kind, const CrmDueScope *scope, Datum *args
 /*
  * The condition every claim adds for its table alias `x` (with columns
  * account_id and id): the scope's account and item, and not set aside.
+ * The set-aside rows are those of the scope's account by its value ($3): on
+ * Citus a subquery's table is pruned to one shard only by a value, and a
+ * claim (FOR UPDATE) must touch one shard.
  */
 #define CRM_DUE_SCOPE(x) \
 	" AND ($3::bigint IS NULL OR " x ".account_id = $3)" \
 	" AND ($4::bigint IS NULL OR " x ".id = $4)" \
 	" AND ($4::bigint IS NOT NULL OR NOT EXISTS (SELECT 1 FROM crm.due_failures f" \
-	"      WHERE f.account_id = " x ".account_id AND f.kind = $5 AND f.item_id = " x ".id))"
+	"      WHERE f.account_id = coalesce($3, " x ".account_id) AND f.kind = $5 AND f.item_id = " x ".id))"
 
 /*
  * For next_due(): the instant a one-column query gives (min(...), NULL when

@@ -49,7 +49,7 @@ CREATE OR REPLACE FUNCTION crm._import_run(account bigint, as_of timestamptz) RE
     LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_import_run_in';
 REVOKE ALL ON FUNCTION crm._import_run(bigint, timestamptz) FROM PUBLIC;
 COMMENT ON FUNCTION crm._import_run(bigint, timestamptz) IS
-    'The run of crm.import_run on Citus, delegated by crm.distribute() to the worker that holds the account (its account argument, which must be the session''s): returns the batch id, then staged, imported and rejected of each kind.';
+    'The run of crm.import_run on Citus, delegated by crm.distribute() to the worker that holds the account (its account argument, which must be the session''s): returns the batch id, then staged, imported and rejected of each kind, then the largest id staged of each kind.';
 
 CREATE OR REPLACE FUNCTION crm.import_staged()
     RETURNS TABLE (kind text, staged bigint)
@@ -63,6 +63,18 @@ CREATE OR REPLACE FUNCTION crm.import_clear() RETURNS bigint
 REVOKE ALL ON FUNCTION crm.import_clear() FROM PUBLIC;
 COMMENT ON FUNCTION crm.import_clear() IS
     'Removes the rows the account has staged, without importing them; returns how many.';
+
+CREATE OR REPLACE FUNCTION crm._import_staged(account bigint) RETURNS bigint[]
+    LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_import_staged_in';
+REVOKE ALL ON FUNCTION crm._import_staged(bigint) FROM PUBLIC;
+COMMENT ON FUNCTION crm._import_staged(bigint) IS
+    'The counts of crm.import_staged on Citus, per kind (client, lead, order, invoice, payment), delegated by crm.distribute() to the worker that holds the account (its account argument, which must be the session''s). Call crm.import_staged() instead.';
+
+CREATE OR REPLACE FUNCTION crm._import_clear(account bigint) RETURNS bigint
+    LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_import_clear_in';
+REVOKE ALL ON FUNCTION crm._import_clear(bigint) FROM PUBLIC;
+COMMENT ON FUNCTION crm._import_clear(bigint) IS
+    'The removal of crm.import_clear on Citus, delegated by crm.distribute() to the worker that holds the account (its account argument, which must be the session''s): returns how many staged rows it removed. Call crm.import_clear() instead.';
 
 -- A reject's staged row is customer data: hidden, as the rows it came from, from an
 -- employee who may not see customers (customers.sql).  The table's only policy, with
@@ -88,7 +100,7 @@ GRANT INSERT (id, invoice_number, kind, amount, succeeded, failure_reason, exter
 GRANT SELECT, DELETE ON crm.import_batches TO crm_admin;
 GRANT SELECT ON crm.import_rejects TO crm_admin;
 GRANT EXECUTE ON FUNCTION crm.import_run(timestamptz), crm._import_run(bigint, timestamptz), crm.import_staged(),
-    crm.import_clear() TO crm_admin;
+    crm.import_clear(), crm._import_staged(bigint), crm._import_clear(bigint) TO crm_admin;
 
 -- ---- what each table and column is ----
 COMMENT ON TABLE crm.import_clients IS

@@ -41,6 +41,12 @@
  * kit/system_write.h); the event stream's trigger still records each
  * lead_overdue event.
  *
+ * Every CTE that is a plain SELECT is MATERIALIZED: Citus first tries to
+ * plan a statement with such a CTE inlined, and when that fails (here it
+ * does: the claim's FOR UPDATE) it leaves its backend unable to delegate a
+ * function call to a worker for the rest of the session (crm.run_due and
+ * crm.import_run of a tenant then stay on the coordinator).
+ *
  * The claim is a materialized CTE, run once, of one account ($3: the shard
  * where the account lives on Citus), and the marks find the claimed leads by
  * their key through the primary key (account_id = $3 AND id = ANY(the
@@ -76,7 +82,7 @@ static CrmPlan mark_overdue = {
 	"  FROM marked m ORDER BY m.deadline, m.id),"
 	" rules AS (SELECT r.notify, r.employee_id, r.channel FROM crm.notification_rules r"
 	"  WHERE r.account_id = $3 AND r.event = 'lead_overdue'),"
-	" recipients AS ("
+	" recipients AS MATERIALIZED ("
 	RECIPIENTS_OF("manager", " JOIN crm.employees e ON e.account_id = $3 AND e.id = m.manager_id")
 	"  UNION"
 	RECIPIENTS_OF("employee", " JOIN crm.employees e ON e.account_id = $3 AND e.id = r.employee_id")

@@ -42,10 +42,14 @@
  *
  * Functions (besides the above): crm._import_run(account, as_of)
  *	crm_import_run_in: the run of crm.import_run on the account's worker;
- *	returns its counts as an array
+ *	returns its counts as an array; crm._import_staged(account),
+ *	crm._import_clear(account) (crm_import_staged_in, crm_import_clear_in):
+ *	crm.import_staged's counts and crm.import_clear's removal there, so that
+ *	staging, checking and running work in one transaction on Citus too
  */
 #include "postgres.h"
 
+#include "catalog/dependency.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type_d.h"
 #include "funcapi.h"
@@ -229,12 +233,11 @@ start_run(ImportRun *run, int64 account_id, TimestampTz as_of)
 	MemoryContextSwitchTo(caller);
 }
 
-/* Each table's sequence past the largest id staged for it. */
+/* Each table's sequence past the largest id staged for it (into max_ids[IMPORT_NKINDS]). */
 static void
-move_sequences(ImportRun *run)
+move_sequences(ImportRun *run, int64 *max_ids)
 {
 	Datum		arg = Int64GetDatum(run->account_id);
-	int64		max_ids[IMPORT_NKINDS];
 
 	crm_exec(&staged_max_ids, &arg, NULL, true, 1);
 	for (int k = 0; k < IMPORT_NKINDS; k++)
@@ -279,8 +282,12 @@ finish_run(ImportRun *run)
 	run_event(run, total);
 }
 
-/* A run's counts as an array: the batch, then staged, imported, rejected of each kind. */
-#define RUN_COUNTS (1 + 3 * IMPORT_NKINDS)
+/*
+ * A run's counts as an array: the batch, then staged, imported, rejected of
+ * each kind, then the largest id staged of each kind.
+ */
+#define RUN_COUNTS (1 + 3 * IMPORT_NKINDS + IMPORT_NKINDS)
+#define RUN_MAX_IDS (1 + 3 * IMPORT_NKINDS)
 
 /* The run, in this backend (see the header); its counts in counts[RUN_COUNTS]. */
 static void
@@ -297,7 +304,7 @@ run_here(int64 account_id, TimestampTz as_of, int64 *counts)
 	start_run(&run, account_id, as_of);
 	for (int k = 0; k < IMPORT_NKINDS; k++)
 		crm_import_table_open(&run, tables[k]);
-	move_sequences(&run);
+	move_sequences(&run, counts + RUN_MAX_IDS);
 	crm_restore_user(&user);
 
 	crm_import_clients(&run);
@@ -327,6 +334,24 @@ static CrmPlan run_on_worker = {
 	"SELECT * FROM crm._import_run($1, $2)", 2, {INT8OID, TIMESTAMPTZOID}, NULL, true
 };
 
+/*
+ * The coordinator's sequences past the ids the run on a worker kept: a row
+ * typed in through the coordinator takes its id there (Citus evaluates the
+ * id's default on the coordinator).  Connected to SPI.
+ */
+static void
+move_coordinator_sequences(const int64 *max_ids)
+{
+	for (int k = 0; k < IMPORT_NKINDS; k++)
+	{
+		ImportTable table = {0};
+		Oid			relid = get_relname_relid(tables[k]->name, get_namespace_oid("crm", false));
+
+		table.id_sequence = getIdentitySequence(relid, get_attnum(relid, "id"), false);
+		crm_import_move_sequence(&table, max_ids[k]);
+	}
+}
+
 /* The run on the account's worker, through crm._import_run. */
 static void
 run_on_account_worker(int64 account_id, TimestampTz as_of, int64 *counts)
@@ -345,6 +370,7 @@ run_on_account_worker(int64 account_id, TimestampTz as_of, int64 *counts)
 		elog(ERROR, "crm._import_run returned %d counts, not %d", n, RUN_COUNTS);
 	for (int i = 0; i < n; i++)
 		counts[i] = DatumGetInt64(elems[i]);
+	move_coordinator_sequences(counts + RUN_MAX_IDS);
 	SPI_finish();
 }
 
@@ -425,18 +451,13 @@ crm_import_run_in(PG_FUNCTION_ARGS)
 	PG_RETURN_ARRAYTYPE_P(construct_array(elems, RUN_COUNTS, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 }
 
-/* crm.import_staged(): the rows the account has staged, per kind. */
-PG_FUNCTION_INFO_V1(crm_import_staged);
-Datum
-crm_import_staged(PG_FUNCTION_ARGS)
+/* The account's staged rows per kind, counted here (as the owner). */
+static void
+staged_here(int64 account_id, int64 *counts)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	Datum		arg;
+	Datum		arg = Int64GetDatum(account_id);
 	CrmUserSwitch user;
-	int64		counts[IMPORT_NKINDS];
 
-	arg = Int64GetDatum(crm_require_account());
-	InitMaterializedSRF(fcinfo, 0);
 	SPI_connect();
 	crm_become_owner(&user);
 	crm_exec(&staged_counts, &arg, NULL, true, 1);
@@ -444,6 +465,84 @@ crm_import_staged(PG_FUNCTION_ARGS)
 		counts[k] = crm_get_int64(0, k + 1, NULL);
 	crm_restore_user(&user);
 	SPI_finish();
+}
+
+/* The account's staged rows removed here (as the owner); returns how many. */
+static int64
+clear_here(int64 account_id)
+{
+	Datum		arg = Int64GetDatum(account_id);
+	CrmUserSwitch user;
+	int64		n = 0;
+
+	SPI_connect();
+	crm_lock(account_id, CRM_LOCK_IMPORT);
+	crm_become_owner(&user);
+	for (int k = 0; k < IMPORT_NKINDS; k++)
+		n += crm_exec(&clear_staged[k], &arg, NULL, false, 0);
+	crm_restore_user(&user);
+	SPI_finish();
+	return n;
+}
+
+/*
+ * On Citus the staged rows are counted and removed on the account's worker,
+ * as the run is (crm._import_staged, crm._import_clear): the call goes there
+ * as the caller, over the connection that staged the rows in this
+ * transaction, and crm switches to the owner in that backend.
+ */
+static CrmPlan staged_on_worker = {
+	"SELECT * FROM crm._import_staged($1)", 1, {INT8OID}, NULL, true
+};
+static CrmPlan clear_on_worker = {
+	"SELECT * FROM crm._import_clear($1)", 1, {INT8OID}, NULL, true
+};
+
+/* The account of a call of crm._import_staged/_clear(account): the session's, or 42501. */
+static int64
+delegated_account(FunctionCallInfo fcinfo)
+{
+	if (PG_ARGISNULL(0))
+		crm_error_null_argument("account", "Call crm.import_staged() or crm.import_clear() instead.");
+	if (PG_GETARG_INT64(0) != crm_require_account())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("cannot read or clear the staged rows of account %lld", (long long) PG_GETARG_INT64(0)),
+				 errdetail("The session acts in account %lld.", (long long) crm_require_account()),
+				 errhint("Call crm.import_staged() or crm.import_clear(): they act on the session's account.")));
+	return PG_GETARG_INT64(0);
+}
+
+/* crm.import_staged(): the rows the account has staged, per kind. */
+PG_FUNCTION_INFO_V1(crm_import_staged);
+Datum
+crm_import_staged(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int64		account_id = crm_require_account();
+	int64		counts[IMPORT_NKINDS];
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (import_distributed() && !crm_citus_in_task())
+	{
+		Datum		arg = Int64GetDatum(account_id);
+		Datum	   *elems;
+		bool	   *nulls;
+		bool		isnull;
+		int			n;
+
+		SPI_connect();
+		crm_exec(&staged_on_worker, &arg, NULL, false, 1);
+		deconstruct_array(DatumGetArrayTypeP(crm_get(0, 1, &isnull)), INT8OID, 8, FLOAT8PASSBYVAL,
+						  TYPALIGN_DOUBLE, &elems, &nulls, &n);
+		if (n != IMPORT_NKINDS)
+			elog(ERROR, "crm._import_staged returned %d counts, not %d", n, IMPORT_NKINDS);
+		for (int k = 0; k < n; k++)
+			counts[k] = DatumGetInt64(elems[k]);
+		SPI_finish();
+	}
+	else
+		staged_here(account_id, counts);
 	for (int k = 0; k < IMPORT_NKINDS; k++)
 	{
 		Datum		values[2] = {CStringGetTextDatum(crm_import_kind_names[k]), Int64GetDatum(counts[k])};
@@ -454,24 +553,51 @@ crm_import_staged(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+/* crm._import_staged(account): crm.import_staged's counts, on the account's worker. */
+PG_FUNCTION_INFO_V1(crm_import_staged_in);
+Datum
+crm_import_staged_in(PG_FUNCTION_ARGS)
+{
+	int64		account_id = delegated_account(fcinfo);
+	int64		counts[IMPORT_NKINDS];
+	Datum		elems[IMPORT_NKINDS];
+	int			nesting = crm_citus_in_task() ? crm_citus_nesting_begin() : 0;
+
+	staged_here(account_id, counts);
+	crm_citus_nesting_end(nesting);
+	for (int k = 0; k < IMPORT_NKINDS; k++)
+		elems[k] = Int64GetDatum(counts[k]);
+	PG_RETURN_ARRAYTYPE_P(construct_array(elems, IMPORT_NKINDS, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
 /* crm.import_clear(): removes the account's staged rows; returns how many. */
 PG_FUNCTION_INFO_V1(crm_import_clear);
 Datum
 crm_import_clear(PG_FUNCTION_ARGS)
 {
-	int64		account_id;
-	Datum		arg;
-	CrmUserSwitch user;
-	int64		n = 0;
+	int64		account_id = crm_require_account();
+	Datum		arg = Int64GetDatum(account_id);
+	int64		n;
+	bool		isnull;
 
-	account_id = crm_require_account();
-	arg = Int64GetDatum(account_id);
+	if (!import_distributed() || crm_citus_in_task())
+		PG_RETURN_INT64(clear_here(account_id));
 	SPI_connect();
-	crm_lock(account_id, CRM_LOCK_IMPORT);
-	crm_become_owner(&user);
-	for (int k = 0; k < IMPORT_NKINDS; k++)
-		n += crm_exec(&clear_staged[k], &arg, NULL, false, 0);
-	crm_restore_user(&user);
+	crm_exec(&clear_on_worker, &arg, NULL, false, 1);
+	n = crm_get_int64(0, 1, &isnull);
 	SPI_finish();
+	PG_RETURN_INT64(n);
+}
+
+/* crm._import_clear(account): crm.import_clear's removal, on the account's worker. */
+PG_FUNCTION_INFO_V1(crm_import_clear_in);
+Datum
+crm_import_clear_in(PG_FUNCTION_ARGS)
+{
+	int64		account_id = delegated_account(fcinfo);
+	int			nesting = crm_citus_in_task() ? crm_citus_nesting_begin() : 0;
+	int64		n = clear_here(account_id);
+
+	crm_citus_nesting_end(nesting);
 	PG_RETURN_INT64(n);
 }
