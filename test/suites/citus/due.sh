@@ -10,8 +10,10 @@
 #      the worker node itself, posing as Citus, the tenant's write with the note still
 #      cannot write a column only crm writes (428C9), the owner's can (rolled back);
 #   3. crm.run_due() in one account (a tenant session: a login of crm_service and
-#      crm_admin): that account's items only; after SET LOCAL ROLE (which Citus passes on
-#      to the workers, over crm's switch to the owner) refused with 42501;
+#      crm_admin): that account's items only, on the account's worker (delegated); also
+#      after SET LOCAL ROLE (which Citus passes on to the workers) and after the tenant's
+#      own write in the same transaction; for every account after SET LOCAL ROLE refused
+#      with 42501;
 #   4. crm.next_due() and crm.fold_lead_counts() through the coordinator, the counts right;
 #   5. with crm preloaded on every node (CITUS_EXTRA_PRELOAD=crm and crm.database), the
 #      scheduler's worker of a worker node stays idle and says so in its log;
@@ -165,13 +167,22 @@ due_expect "run_due in account A (a tenant session) marks A's lead only" "1|0" \
   "$(head -1 <<<"$tenant_run")|$(due_q -c "SELECT count(*) FROM crm.leads
                                         WHERE account_id = $DUE_B AND contact_name = 'later' AND overdue_since IS NOT NULL")"
 due_expect "and sets nothing aside" 0 "$(due_q -c "SELECT count(*) FROM crm.due_failures WHERE account_id IN ($DUE_A, $DUE_B)")"
-# A SET LOCAL ROLE is passed on to the workers, where it overrides crm's switch to the
-# owner: the due work is refused there (42501), and nothing is done.
-out="$(due_in "$DUE_B" "\\set VERBOSITY verbose
+# A tenant's run goes to its account's worker (crm._run_due, delegated), over the tenant's
+# own connection: after SET LOCAL ROLE (which Citus passes on to the workers) and after the
+# tenant's own write in the same transaction, as on one server.
+out="$(due_in "$DUE_B" "SET LOCAL ROLE crm_due_tenant;
+UPDATE crm.leads SET deadline = '2003-03-02' WHERE account_id = $DUE_B AND contact_name = 'later';
+SELECT handled FROM crm.run_due('2003-04-01', 1000) WHERE kind = 'lead_overdue';" 2>&1)" ||
+  rel_fail "due: run_due after SET LOCAL ROLE and a write: $(grep -m1 ERROR <<<"$out")"
+due_expect "run_due in account B after SET LOCAL ROLE and the tenant's own write in the transaction: B's lead, as written" \
+  "1|2003-03-02 00:00:00+00" "$out|$(due_q -c "SET TimeZone = 'UTC'" -c "SELECT overdue_since FROM crm.leads WHERE account_id = $DUE_B AND contact_name = 'later'")"
+# A run for every account stays on the coordinator as the owner: there a SET LOCAL ROLE
+# reaches the workers and overrides crm's switch to the owner (42501, nothing done).
+out="$(due_in "''" "\\set VERBOSITY verbose
 SET LOCAL ROLE crm_due_tenant;
-SELECT count(*) FROM crm.run_due('2003-04-01', 1000);" 2>&1)" && rel_fail "due: run_due after SET LOCAL ROLE: not refused: $out"
-grep -q 'ERROR:  42501:' <<<"$out" || rel_fail "due: run_due after SET LOCAL ROLE: $(grep -m1 ERROR <<<"$out")"
-echo "ok - due: run_due after SET LOCAL ROLE is refused (42501): $(grep -m1 ERROR <<<"$out" | cut -c1-80)"
+SELECT count(*) FROM crm.run_due('2003-04-01', 1000);" 2>&1)" && rel_fail "due: run_due for every account after SET LOCAL ROLE: not refused: $out"
+grep -q 'ERROR:  42501:' <<<"$out" || rel_fail "due: run_due for every account after SET LOCAL ROLE: $(grep -m1 ERROR <<<"$out")"
+echo "ok - due: run_due for every account after SET LOCAL ROLE is refused (42501): $(grep -m1 ERROR <<<"$out" | cut -c1-90)"
 due_q -c "SELECT count(*) FROM crm.run_due('2003-04-01', 1000)" >/dev/null
 
 # ---- 4. next_due and the counts fold ----

@@ -20,6 +20,8 @@
 #   7. a data-only dump through the coordinator, restored on one server and into a new
 #      distributed cluster (restore.sh: every row as dumped; crm.distribute() again moves
 #      every node's sequences past the restored ids of its range; both accounts write on);
+#   7b. the outbox claimed across accounts through the coordinator, by one delivery
+#      worker and by two at once (outbox.sh: disjoint claims, one server's order);
 #   8. the pgTAP files named in pgtap.list, through the coordinator, a transaction per
 #      step (pgtap.sh);
 #   9. an update (crm's code replayed) on the distributed installation: refused as
@@ -314,7 +316,7 @@ expect "and numbering goes on there" "$(printf 'L-%05d' $(( $(q -c "SELECT max(n
 . "$REL_SUITE_DIR/restore.sh"
 citus_restore_run "$W/data.sql" "$dumped" "$A" "$B"
 
-# ---- 8. rules where the data lives (rules.sh), due work (due.sh), crm's pgTAP (pgtap.sh) ----
+# ---- 8. rules where the data lives (rules.sh), due work (due.sh), the outbox (outbox.sh), crm's pgTAP (pgtap.sh) ----
 . "$REL_SUITE_DIR/rules.sh"
 . "$REL_SUITE_DIR/pgtap.sh"
 # two fresh accounts of their own, on different workers (A's and B's rows are the day's)
@@ -328,6 +330,7 @@ citus_rules_setup "$C"
 citus_rules_setup "$D"
 citus_rules_run "$C" "$D"
 . "$REL_SUITE_DIR/due.sh"
+. "$REL_SUITE_DIR/outbox.sh"
 # after the due work: the pgTAP files leave their committed rows (autopay and due_sets their
 # due invoices), which due.sh's run_due for every account would count
 citus_pgtap_run || rel_fail "a pgTAP file of pgtap.list failed through the coordinator"
