@@ -467,19 +467,10 @@ static void
 run_on_account_worker(TimestampTz now, int64 max_items, int64 account_id, int64 *counts)
 {
 	Datum		args[3] = {Int64GetDatum(account_id), TimestampTzGetDatum(now), Int32GetDatum((int32) max_items)};
-	Datum	   *elems;
-	bool	   *nulls;
-	bool		isnull;
-	int			n;
 
 	SPI_connect();
 	crm_exec(&run_on_worker, args, NULL, false, 1);
-	deconstruct_array(DatumGetArrayTypeP(crm_get(0, 1, &isnull)), INT8OID, 8, FLOAT8PASSBYVAL,
-					  TYPALIGN_DOUBLE, &elems, &nulls, &n);
-	if (n != n_due_handlers)
-		elog(ERROR, "crm._run_due returned %d counts, not %d", n, n_due_handlers);
-	for (int i = 0; i < n; i++)
-		counts[i] = DatumGetInt64(elems[i]);
+	crm_get_int64_array(0, 1, counts, n_due_handlers, "crm._run_due");
 	SPI_finish();
 }
 

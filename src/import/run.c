@@ -357,19 +357,10 @@ static void
 run_on_account_worker(int64 account_id, TimestampTz as_of, int64 *counts)
 {
 	Datum		args[2] = {Int64GetDatum(account_id), TimestampTzGetDatum(as_of)};
-	Datum	   *elems;
-	bool	   *nulls;
-	bool		isnull;
-	int			n;
 
 	SPI_connect();
 	crm_exec(&run_on_worker, args, NULL, false, 1);
-	deconstruct_array(DatumGetArrayTypeP(crm_get(0, 1, &isnull)), INT8OID, 8, FLOAT8PASSBYVAL,
-					  TYPALIGN_DOUBLE, &elems, &nulls, &n);
-	if (n != RUN_COUNTS)
-		elog(ERROR, "crm._import_run returned %d counts, not %d", n, RUN_COUNTS);
-	for (int i = 0; i < n; i++)
-		counts[i] = DatumGetInt64(elems[i]);
+	crm_get_int64_array(0, 1, counts, RUN_COUNTS, "crm._import_run");
 	move_coordinator_sequences(counts + RUN_MAX_IDS);
 	SPI_finish();
 }
@@ -526,19 +517,10 @@ crm_import_staged(PG_FUNCTION_ARGS)
 	if (import_distributed() && !crm_citus_in_task())
 	{
 		Datum		arg = Int64GetDatum(account_id);
-		Datum	   *elems;
-		bool	   *nulls;
-		bool		isnull;
-		int			n;
 
 		SPI_connect();
 		crm_exec(&staged_on_worker, &arg, NULL, false, 1);
-		deconstruct_array(DatumGetArrayTypeP(crm_get(0, 1, &isnull)), INT8OID, 8, FLOAT8PASSBYVAL,
-						  TYPALIGN_DOUBLE, &elems, &nulls, &n);
-		if (n != IMPORT_NKINDS)
-			elog(ERROR, "crm._import_staged returned %d counts, not %d", n, IMPORT_NKINDS);
-		for (int k = 0; k < n; k++)
-			counts[k] = DatumGetInt64(elems[k]);
+		crm_get_int64_array(0, 1, counts, IMPORT_NKINDS, "crm._import_staged");
 		SPI_finish();
 	}
 	else

@@ -12,6 +12,7 @@
 #include "access/htup_details.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/inval.h"
@@ -82,6 +83,24 @@ crm_get_int64(uint64 row, int col, bool *isnull)
 	if (isnull)
 		*isnull = null;
 	return null ? 0 : DatumGetInt64(d);
+}
+
+void
+crm_get_int64_array(uint64 row, int col, int64 *out, int want, const char *what)
+{
+	bool		isnull;
+	Datum		d = crm_get(row, col, &isnull);
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+
+	if (isnull)
+		elog(ERROR, "%s returned NULL, not %d counts", what, want);
+	deconstruct_array(DatumGetArrayTypeP(d), INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, &n);
+	if (n != want)
+		elog(ERROR, "%s returned %d counts, not %d", what, n, want);
+	for (int i = 0; i < n; i++)
+		out[i] = DatumGetInt64(elems[i]);
 }
 
 bool

@@ -49,6 +49,12 @@ extern uint64 crm_exec_latest(CrmPlan *p, Datum *values, const char *nulls, long
 extern Datum crm_get(uint64 row, int col, bool *isnull);
 extern int64 crm_get_int64(uint64 row, int col, bool *isnull);
 extern bool crm_get_bool(uint64 row, int col, bool *isnull);
+/*
+ * A column that is an int8[] of exactly `want` elements (what a delegated
+ * function returns its counts as) into out[want]; `what` names the function
+ * in the error otherwise.
+ */
+extern void crm_get_int64_array(uint64 row, int col, int64 *out, int want, const char *what);
 /* Text of a column, palloc'd in the memory current before SPI_connect (so it outlives SPI_finish), or NULL. */
 extern char *crm_get_text(uint64 row, int col);
 /* A column's value copied into the memory current before SPI_connect. */

@@ -100,3 +100,10 @@ ob_expect "a second report changes nothing" "p-1" \
   "$(citus_val 0 -U crm_citus_delivery -c "SELECT provider_ref FROM crm.outbox_sent($a1, 'p-2')")"
 ob_expect "outbox_failed of a row of B, on the other worker: retried after the backoff" "smtp 451|2001-01-02 00:01:00+00" \
   "$(citus_val 0 -U crm_citus_delivery -c "SET TimeZone = 'UTC'" -c "SELECT last_error || '|' || next_attempt_at FROM crm.outbox_failed($b1, 'smtp 451', NULL, '2001-01-02')")"
+# Nothing left behind for the parts after this one (the pgTAP files count sent rows and
+# claim due ones of every account): the two accounts' rows reported sent, then purged.
+ids="$(ob_q -c "SELECT string_agg(id::text, ',') FROM crm.outbox WHERE account_id IN ($OB_A, $OB_B)")"
+citus_val 0 -U crm_citus_delivery -c "SELECT count(crm.outbox_sent(id)) FROM unnest(ARRAY[$ids]::bigint[]) AS u(id)" \
+  -c "SELECT crm.purge_outbox('1 second', '2100-01-01')" >/dev/null
+ob_expect "the two accounts' rows sent and purged" "0" \
+  "$(ob_q -c "SELECT count(*) FROM crm.outbox WHERE account_id IN ($OB_A, $OB_B)")"
