@@ -2,7 +2,7 @@
 -- crm.due_failures, tried again with a backoff, forgotten once handled), and a tenant's
 -- crm.run_due / crm.next_due act on and report its own account only.
 BEGIN;
-SELECT plan(27);
+SELECT plan(28);
 
 -- (the reads name the file's accounts: on Citus other runs' rows stay committed beside these)
 SELECT crm_test.company('Due A') AS a \gset
@@ -94,6 +94,9 @@ SELECT is(crm.next_due(), (SELECT min(deadline) + interval '1 microsecond' FROM 
           'a tenant''s next_due is its own account''s');
 SELECT is((SELECT handled FROM crm.run_due() WHERE kind = 'lead_overdue'), 1::bigint,
           'a tenant''s run_due handles its own account''s items only');
+SELECT throws_ok(format('SELECT crm._run_due(%s, now(), 10)', :b), '42501',
+                 format('cannot run the due work of account %s', :b),
+                 'crm._run_due (the run of one account, on its Citus worker) is the caller''s account''s only');
 RESET ROLE;
 SELECT is((SELECT overdue_since IS NULL FROM crm.leads WHERE account_id = :b AND contact_name = 'Tenant B'), true,
           'another account''s due lead is left to its own run');

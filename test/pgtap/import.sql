@@ -5,7 +5,7 @@
 -- ROLLBACK (sequences are not transactional), and the files after this one count on
 -- ids of their own size.
 BEGIN;
-SELECT plan(108);
+SELECT plan(110);
 SET LOCAL timezone = 'UTC';
 
 SELECT crm_test.company('Import A') AS a \gset
@@ -386,6 +386,11 @@ SELECT is(crm.import_clear(), 2::bigint, 'crm.import_clear removes the staged ro
 SELECT is((SELECT sum(staged) FROM crm.import_staged()), 0::numeric, 'nothing is left staged');
 SELECT throws_ok('SELECT * FROM crm.import_run(NULL)', '22004', NULL, 'as_of must not be NULL (22004)');
 SELECT throws_ok('SELECT * FROM crm.import_run(''infinity'')', '22008', NULL, 'as_of must be a finite time (22008)');
+SELECT throws_ok(format('SELECT crm._import_staged(%s)', :b), '42501',
+                 format('cannot read or clear the staged rows of account %s', :b),
+                 'crm._import_staged (the count on the account''s Citus worker) is the session''s account''s only');
+SELECT throws_ok(format('SELECT crm._import_clear(%s)', :b), '42501', NULL,
+                 'and so is crm._import_clear');
 RESET ROLE;
 SELECT crm_test.act('crm_test_admin', :a, 'Hidden');
 SELECT throws_ok('SELECT * FROM crm.import_run()', '42501', NULL,
