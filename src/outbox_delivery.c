@@ -21,15 +21,15 @@
  * "sent" or "failed" report of a row already sent or dead changes nothing.
  *
  * On Citus crm.outbox is distributed by account, and Citus refuses FOR
- * UPDATE over several shards.  There a claim reads, without a lock, the
- * accounts of the oldest max due rows (one statement over every shard),
- * then claims each account's share of them with one statement of that
- * account (routed to its shard, FOR UPDATE SKIP LOCKED, oldest first), and
- * returns the rows in the order of one server.  An account that gives fewer
- * rows than asked (the others locked by another claim) is left out of the
- * next round, which asks the other accounts for the rest: the rows claimed
- * are the same as on one server, each claimed once.  A result names its
- * row's account after reading it unlocked, then locks it by its key.
+ * UPDATE over several shards.  There a claim goes in rounds: it reads,
+ * without a lock, the keys of the oldest due rows it still wants, leaving
+ * out those an earlier round listed (one statement over every shard); then
+ * claims each account's among them with one statement of that account
+ * (routed to its shard), FOR UPDATE SKIP LOCKED and re-checked under the
+ * lock; and reads further while rows are still wanted and due.  So it
+ * claims the rows one server would (the oldest due that no other claim
+ * holds, each once) and returns them in one server's order.  A result
+ * reported by id finds the row's account first, then locks it by its key.
  *
  * The worker acts in no account: these functions run as the owner of the
  * crm schema, for members of crm_delivery (and the owner) only; crm_delivery
@@ -111,42 +111,46 @@ static CrmPlan claim = {
 
 /* ---- on Citus: a claim per account ---- */
 
-/* The accounts of the oldest $3 due rows (one per row, oldest first), but those in $4; no lock. */
-static CrmPlan due_accounts = {
-	"SELECT account_id FROM crm.outbox"
+/* The oldest $3 due rows but those in $4 (their keys, oldest first); no lock. */
+static CrmPlan due_rows = {
+	"SELECT account_id, id FROM crm.outbox"
 	" WHERE sent_at IS NULL AND dead_at IS NULL AND coalesce(next_attempt_at, created_at) <= $1"
-	"  AND ($2 IS NULL OR kind = ANY ($2)) AND account_id <> ALL ($4)"
+	"  AND ($2 IS NULL OR kind = ANY ($2)) AND id <> ALL ($4)"
 	" ORDER BY coalesce(next_attempt_at, created_at), account_id, id LIMIT $3",
 	4, {TIMESTAMPTZOID, TEXTARRAYOID, INT4OID, INT8ARRAYOID},
 	.custom = true
 };
 
-/* The claim of one account ($5), a statement Citus routes to its shard. */
+/*
+ * The claim of rows $5 of one account ($4), still due under the lock: a
+ * statement Citus routes to the account's shard.
+ */
 static CrmPlan claim_account = {
 	"WITH due AS MATERIALIZED ("
 	" SELECT id FROM crm.outbox"
-	" WHERE account_id = $5 AND sent_at IS NULL AND dead_at IS NULL"
+	" WHERE account_id = $4 AND id = ANY ($5) AND sent_at IS NULL AND dead_at IS NULL"
 	"  AND coalesce(next_attempt_at, created_at) <= $1 AND ($2 IS NULL OR kind = ANY ($2))"
-	" ORDER BY coalesce(next_attempt_at, created_at), id"
-	" LIMIT $3 FOR UPDATE SKIP LOCKED) "
-	"UPDATE crm.outbox o SET attempts = o.attempts + 1, next_attempt_at = $4"
-	" WHERE o.account_id = $5 AND o.id = ANY (ARRAY(SELECT due.id FROM due)) RETURNING o.*",
-	5, {TIMESTAMPTZOID, TEXTARRAYOID, INT4OID, TIMESTAMPTZOID, INT8OID},
+	" FOR UPDATE SKIP LOCKED) "
+	"UPDATE crm.outbox o SET attempts = o.attempts + 1, next_attempt_at = $3"
+	" WHERE o.account_id = $4 AND o.id = ANY (ARRAY(SELECT due.id FROM due)) RETURNING o.*",
+	5, {TIMESTAMPTZOID, TEXTARRAYOID, TIMESTAMPTZOID, INT8OID, INT8ARRAYOID},
 	.custom = true
 };
 
-/* The rows claimed so far, to be returned in the order of one server. */
-typedef struct ClaimedRows
+/* A claim on Citus: the rows claimed so far, and the ids listed so far. */
+typedef struct CitusClaim
 {
-	HeapTuple  *rows;
+	HeapTuple  *rows;			/* claimed, up to max */
 	int			n;
-	TupleDesc	desc;			/* of the rows (NULL before the first claim) */
-	int			created_at;		/* attribute numbers */
+	TupleDesc	desc;			/* of the rows (NULL before the first) */
+	int			created_at;		/* their attribute numbers */
 	int			account_id;
 	int			id;
-} ClaimedRows;
+	int64	   *seen;			/* ids listed by earlier rounds */
+	int			n_seen;
+} CitusClaim;
 
-static ClaimedRows *sort_rows;
+static CitusClaim *sort_rows;
 
 static int
 compare_rows(const void *a, const void *b)
@@ -167,85 +171,106 @@ compare_rows(const void *a, const void *b)
 	return 0;
 }
 
-/* Each account's share of the listed rows; returns how many rows were claimed. */
-static int
-claim_listed_accounts(Datum *args, char *nulls, uint64 listed, ClaimedRows *claimed,
-					  int64 *done, int *n_done, int32 max)
+static Datum
+int64_array(const int64 *values, int n)
 {
-	int64	   *accounts = palloc(sizeof(int64) * (listed + 1));
-	int		   *wanted = palloc(sizeof(int) * (listed + 1));
-	int			n = 0;
-	int			got = 0;
+	Datum	   *elems = palloc(sizeof(Datum) * (n + 1));
 
-	for (uint64 i = 0; i < listed; i++)
-	{
-		int64		account = crm_get_int64(i, 1, NULL);
-		int			k = 0;
-
-		while (k < n && accounts[k] != account)
-			k++;
-		if (k == n)
-		{
-			accounts[n] = account;
-			wanted[n++] = 0;
-		}
-		wanted[k]++;
-	}
-	for (int k = 0; k < n && claimed->n < max; k++)
-	{
-		Datum		a[5] = {args[0], args[1], Int32GetDatum(Min(wanted[k], max - claimed->n)), args[3],
-		Int64GetDatum(accounts[k])};
-		uint64		rows = crm_exec(&claim_account, a, nulls, false, 0);
-
-		if (claimed->desc == NULL)
-		{
-			claimed->desc = CreateTupleDescCopy(SPI_tuptable->tupdesc);
-			claimed->created_at = SPI_fnumber(SPI_tuptable->tupdesc, "created_at");
-			claimed->account_id = SPI_fnumber(SPI_tuptable->tupdesc, "account_id");
-			claimed->id = SPI_fnumber(SPI_tuptable->tupdesc, "id");
-		}
-		for (uint64 r = 0; r < rows; r++)
-			claimed->rows[claimed->n++] = SPI_copytuple(SPI_tuptable->vals[r]);
-		got += rows;
-		if (rows < (uint64) wanted[k])
-			done[(*n_done)++] = accounts[k];
-	}
-	return got;
+	for (int i = 0; i < n; i++)
+		elems[i] = Int64GetDatum(values[i]);
+	return PointerGetDatum(construct_array(elems, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 }
 
-/* The claim of crm_claim_outbox on Citus (args as its claim's); fills rsinfo. */
+/* Claims the rows of account_id among those listed, with their ids (copied). */
+static void
+claim_of_account(CitusClaim *claim, Datum *args, char *nulls, int64 account_id,
+				 const int64 *ids, int n)
+{
+	Datum		a[5] = {args[0], args[1], args[3], Int64GetDatum(account_id), int64_array(ids, n)};
+	char		an[6] = {' ', nulls[1], ' ', ' ', ' ', '\0'};
+	uint64		rows = crm_exec(&claim_account, a, an, false, 0);
+
+	if (claim->desc == NULL)
+	{
+		claim->desc = CreateTupleDescCopy(SPI_tuptable->tupdesc);
+		claim->created_at = SPI_fnumber(SPI_tuptable->tupdesc, "created_at");
+		claim->account_id = SPI_fnumber(SPI_tuptable->tupdesc, "account_id");
+		claim->id = SPI_fnumber(SPI_tuptable->tupdesc, "id");
+	}
+	for (uint64 r = 0; r < rows; r++)
+		claim->rows[claim->n++] = SPI_copytuple(SPI_tuptable->vals[r]);
+}
+
+typedef struct RowKey
+{
+	int64		account_id;
+	int64		id;
+} RowKey;
+
+static int
+compare_keys(const void *a, const void *b)
+{
+	const RowKey *x = a;
+	const RowKey *y = b;
+
+	if (x->account_id != y->account_id)
+		return x->account_id < y->account_id ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/*
+ * One round: the oldest due rows not listed before (as many as are still
+ * wanted), then each account's among them claimed by one statement of that
+ * account, in account order.  Returns how many rows it listed (0: no other
+ * row is due).
+ */
+static uint64
+claim_round(CitusClaim *claim, Datum *args, char *nulls, int32 max)
+{
+	Datum		a[4] = {args[0], args[1], Int32GetDatum(max - claim->n), int64_array(claim->seen, claim->n_seen)};
+	char		an[5] = {' ', nulls[1], ' ', ' ', '\0'};
+	uint64		listed = crm_exec(&due_rows, a, an, true, 0);
+	RowKey	   *keys = palloc(sizeof(RowKey) * (listed + 1));
+	int64	   *ids = palloc(sizeof(int64) * (listed + 1));
+
+	claim->seen = repalloc(claim->seen, sizeof(int64) * (claim->n_seen + listed + 1));
+	for (uint64 i = 0; i < listed; i++)
+	{
+		keys[i].account_id = crm_get_int64(i, 1, NULL);
+		keys[i].id = crm_get_int64(i, 2, NULL);
+		claim->seen[claim->n_seen++] = keys[i].id;
+	}
+	qsort(keys, listed, sizeof(RowKey), compare_keys);
+	for (uint64 i = 0; i < listed;)
+	{
+		int			n = 0;
+		int64		account_id = keys[i].account_id;
+
+		while (i < listed && keys[i].account_id == account_id)
+			ids[n++] = keys[i++].id;
+		claim_of_account(claim, args, nulls, account_id, ids, n);
+	}
+	return listed;
+}
+
+/*
+ * The claim of crm_claim_outbox on Citus (its arguments as for one server's
+ * claim): the rows one server would claim, returned in its order.
+ */
 static void
 claim_per_account(ReturnSetInfo *rsinfo, Datum *args, char *nulls, int32 max)
 {
-	ClaimedRows claimed = {palloc(sizeof(HeapTuple) * max), 0, NULL, 0, 0, 0};
-	int64	   *done = palloc(sizeof(int64) * (max + 1));
-	int			n_done = 0;
+	CitusClaim	claim = {palloc(sizeof(HeapTuple) * max), 0, NULL, 0, 0, 0, palloc(sizeof(int64)), 0};
 	MemoryContext old;
 
-	for (;;)
-	{
-		Datum		a[4] = {args[0], args[1], Int32GetDatum(max - claimed.n), 0};
-		char		n4[5] = {' ', nulls[1], ' ', ' ', '\0'};
-		uint64		listed;
-		Datum	   *elems = palloc(sizeof(Datum) * (n_done + 1));
-
-		for (int i = 0; i < n_done; i++)
-			elems[i] = Int64GetDatum(done[i]);
-		a[3] = PointerGetDatum(construct_array(elems, n_done, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-		listed = crm_exec(&due_accounts, a, n4, true, 0);
-		if (listed == 0)
-			break;
-		if (claim_listed_accounts(args, nulls, listed, &claimed, done, &n_done, max) == 0 ||
-			claimed.n >= max)
-			break;
+	while (claim.n < max && claim_round(&claim, args, nulls, max) > 0)
 		CHECK_FOR_INTERRUPTS();
-	}
-	sort_rows = &claimed;
-	qsort(claimed.rows, claimed.n, sizeof(HeapTuple), compare_rows);
+	sort_rows = &claim;
+	qsort(claim.rows, claim.n, sizeof(HeapTuple), compare_rows);
 	sort_rows = NULL;
 	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-	for (int i = 0; i < claimed.n; i++)
-		tuplestore_puttuple(rsinfo->setResult, claimed.rows[i]);
+	for (int i = 0; i < claim.n; i++)
+		tuplestore_puttuple(rsinfo->setResult, claim.rows[i]);
 	MemoryContextSwitchTo(old);
 }
 

@@ -10,8 +10,9 @@
 #   3. two delivery workers at once: the first holds its claim in an open transaction
 #      while the second claims; the second does not wait (SKIP LOCKED on each shard: a
 #      statement timeout of 5 s would fail it), skips the first's rows and takes the next
-#      ones; the two claims are disjoint and together every due row; after both commit,
-#      nothing of theirs is claimed again while the leases hold;
+#      ones; a claim of two meanwhile takes the two oldest rows no claim holds (B2 A3), as
+#      on one server; the two claims are disjoint and together every due row; after both
+#      commit, nothing of theirs is claimed again while the leases hold;
 #   4. the results by id through the coordinator: outbox_sent and outbox_failed find the
 #      row's account, then lock it by its key; a second report changes nothing.
 # Sourced by run.sh once crm is distributed (it uses citus_val and citus_expect from
@@ -77,6 +78,8 @@ ob_first() {
 ob_first "BEGIN;" >/dev/null
 first="$(ob_first "$(ob_claim_sql 3);")"
 ob_expect "the first worker claims the three oldest, and holds them (its transaction open)" "A1 B1 A2" "$first"
+ob_expect "meanwhile a claim of two takes the two oldest rows no claim holds, of either account (rounds past the held rows)" \
+  "B2 A3" "$(citus_val 0 -U crm_citus_delivery -c "SET statement_timeout = '5s'" -c "BEGIN" -c "$(ob_claim_sql 2)" -c "ROLLBACK")"
 second="$(ob_claim 100)" || rel_fail "outbox: the second worker's claim failed (did it wait for the first?): $second"
 ob_expect "the second worker, at once, skips the first's rows on both shards and takes the rest, in order" \
   "B2 A3 B3 A4 B4" "$second"
