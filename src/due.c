@@ -53,6 +53,7 @@
 #include "crm.h"
 #include "due.h"
 #include "identity.h"
+#include "identity_reach.h"
 #include "kit/citus.h"
 #include "kit/restore.h"
 #include "utils/array.h"
@@ -490,6 +491,10 @@ crm_run_due(PG_FUNCTION_ARGS)
 	crm_due_caller_accounts(&account_null, &account_id);
 	check_no_restore();
 
+	/* a run for every account runs as the owner, on the workers too */
+	if (account_null && run_on_worker_node())
+		crm_refuse_local_role("crm.run_due() for every account",
+							  "Use SET ROLE for the session, or name the account: SET LOCAL crm.account_id = ...");
 	InitMaterializedSRF(fcinfo, 0);
 	if (!account_null && run_on_worker_node())
 		run_on_account_worker(now, max_items, account_id, counts);

@@ -19,8 +19,15 @@
  * this transaction (the utility hook records the last one's value), it is
  * still that value, and citus.propagate_set_commands is 'local'.
  *
+ * A SET LOCAL ROLE reaches the workers as well, where it overrides crm's
+ * switch to the owner of schema crm for every statement Citus sends them in
+ * the transaction: crm's work for every account (due work, delivery), run on
+ * the coordinator as the owner, refuses then (crm_refuse_local_role, 42501)
+ * instead of running on the workers as that role, where row security would
+ * hide every row or a privilege check refuse one of its statements.
+ *
  * Hooks (crm_identity_reach_init, from _PG_init): ProcessUtility (records a
- * SET LOCAL of either setting), ExecutorStart (the check).  Without Citus the
+ * SET LOCAL of either setting, and of the role), ExecutorStart (the check).  Without Citus the
  * check ends at its first test.  It needs crm's library loaded on the
  * coordinator when the session sets the value: preloaded, as the README's
  * recipe says.
@@ -40,16 +47,19 @@
 #include "identity.h"
 #include "identity_reach.h"
 #include "kit/citus.h"
+#include "kit/delegate.h"
 
 /* A setting's last SET LOCAL in a transaction (lxid): its value as then set. */
 typedef struct LocalSet
 {
 	const char *name;
 	LocalTransactionId lxid;
-	char		value[32];
+	char		value[NAMEDATALEN];
 } LocalSet;
 
-static LocalSet local_sets[2] = {{"crm.account_id"}, {"crm.employee_id"}};
+/* the last is the role: Citus passes a SET LOCAL ROLE to the workers too */
+static LocalSet local_sets[3] = {{"crm.account_id"}, {"crm.employee_id"}, {"role"}};
+#define LOCAL_ROLE (&local_sets[2])
 
 static ProcessUtility_hook_type prev_process_utility = NULL;
 static ExecutorStart_hook_type prev_executor_start = NULL;
@@ -158,6 +168,31 @@ check_reach(QueryDesc *queryDesc)
 		default:
 			break;
 	}
+}
+
+/* Whether a SET LOCAL ROLE of this transaction is in force. */
+static bool
+local_role_in_force(void)
+{
+	const char *value;
+
+	if (LOCAL_ROLE->lxid != MyProc->lxid)
+		return false;
+	value = GetConfigOption("role", true, false);
+	return value != NULL && strcmp(value, "none") != 0 && strcmp(value, LOCAL_ROLE->value) == 0;
+}
+
+void
+crm_refuse_local_role(const char *work, const char *hint)
+{
+	if (crm_citus_in_task() || !local_role_in_force() || !crm_distributed())
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("%s cannot follow SET LOCAL ROLE on Citus", work),
+			 errdetail("Citus passes the role \"%s\" to the worker nodes, where it would replace the owner of "
+					   "schema crm, whom %s runs as.", LOCAL_ROLE->value, work),
+			 errhint("%s", hint)));
 }
 
 static void

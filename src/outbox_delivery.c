@@ -53,6 +53,7 @@
 #include "utils/timestamp.h"
 
 #include "crm.h"
+#include "identity_reach.h"
 #include "kit/citus.h"
 #include "outbox.h"
 #include "values.h"
@@ -77,7 +78,11 @@ require_delivery_role(const char *function)
 
 	if (superuser() || GetUserId() == crm_schema_owner() ||
 		(OidIsValid(role) && has_privs_of_role(GetUserId(), role)))
+	{
+		/* delivery acts for every account, as the owner: on the workers too */
+		crm_refuse_local_role(function, "Deliver as a login in crm_delivery, or use SET ROLE for the session.");
 		return;
+	}
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("%s is for delivery workers", function),

@@ -6,7 +6,8 @@
 #      apart and interleaved (A1, B1, A2, B2, ...), dated in 2001 so that no other rows of
 #      the cluster are due at the claims' now;
 #   2. a login of crm_delivery claims for every account: the oldest rows first across both
-#      accounts and both workers, in the order of one server, leased;
+#      accounts and both workers, in the order of one server, leased; after SET LOCAL ROLE
+#      the claim is refused (42501, crm's);
 #   3. two delivery workers at once: the first holds its claim in an open transaction
 #      while the second claims; the second does not wait (SKIP LOCKED on each shard: a
 #      statement timeout of 5 s would fail it), skips the first's rows and takes the next
@@ -61,6 +62,14 @@ echo "ok - outbox: accounts $OB_A and $OB_B on workers :$(ob_port_of "$OB_A") an
 # ---- 2. one claim for every account: the oldest first, as on one server ----
 ob_expect "a delivery login claims the oldest rows of both accounts, in one server's order" \
   "A1 B1 A2" "$(citus_val 0 -U crm_citus_delivery -c "BEGIN" -c "$(ob_claim_sql 3)" -c "ROLLBACK")"
+
+# After SET LOCAL ROLE (which Citus passes to the workers, replacing there the owner the claim
+# runs as) crm refuses the claim with its own 42501, and claims nothing.
+out="$(ob_q -v VERBOSITY=verbose -c "BEGIN" -c "SET LOCAL ROLE crm_citus_delivery" \
+        -c "SELECT count(*) FROM crm.claim_outbox(NULL, 3, '5 minutes', '2001-01-02')" -c "ROLLBACK" 2>&1 || true)"
+grep -q 'ERROR:  42501:  *crm.claim_outbox cannot follow SET LOCAL ROLE on Citus' <<<"$out" ||
+  rel_fail "outbox: a claim after SET LOCAL ROLE: $out"
+echo "ok - outbox: a claim after SET LOCAL ROLE is refused by crm (42501)"
 
 # ---- 3. two delivery workers at once ----
 coproc OB_FIRST { citus_val 0 -U crm_citus_delivery 2>"$CITUS_DIR/outbox-first.log"; }
