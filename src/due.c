@@ -21,13 +21,13 @@
  * (items set aside: due_failures.c)
  *	crm.run_due(now, max_items)	-> (kind, handled)		crm_run_due
  *					(refused while a restore loads rows: kit/restore.h)
+ *	crm._run_due(account, now, max_items)	its twin	crm_run_due
  *	crm.next_due()	-> timestamptz						crm_next_due_sql
- *	crm._run_due(account, now, max_items) -> bigint[]	crm_run_due_in
  *
  * On Citus a run of one account (a tenant's) is handed to the account's
- * worker: crm.run_due calls crm._run_due, which crm.distribute() delegates
- * there by its account argument (create_distributed_function, force
- * delegation).  Citus sends the call as the caller, over the connection that
+ * worker: crm.run_due calls its twin crm._run_due (kit/delegate.h), which
+ * crm.distribute() delegates there by its account argument
+ * (create_distributed_function, force delegation).  Citus sends the call as the caller, over the connection that
  * wrote the account's shards earlier in the transaction, and with the
  * caller's SET LOCAL ROLE; crm switches to the schema owner there, in the
  * worker's backend, and the handlers' statements run on the local shards.
@@ -55,9 +55,8 @@
 #include "identity.h"
 #include "identity_reach.h"
 #include "kit/citus.h"
+#include "kit/delegate.h"
 #include "kit/restore.h"
-#include "utils/array.h"
-#include "utils/lsyscache.h"
 #include "values.h"
 
 /* ---- the registry ---- */
@@ -451,55 +450,67 @@ check_no_restore(void)
 				 errhint("Call crm.run_due() again when the restoring sessions have ended.")));
 }
 
-/* Whether a run of one account goes to its Citus worker (see the header). */
-static bool
-run_on_worker_node(void)
-{
-	return !crm_citus_in_task() &&
-		crm_relation_is_distributed(get_relname_relid("due_failures", get_namespace_oid("crm", false)));
-}
+/*
+ * crm.run_due(now, max_items) -> (kind, handled), and its twin
+ * crm._run_due(account, now, max_items), the run of one account on its
+ * Citus worker (kit/delegate.h; see the header): a run of one account (the
+ * caller's) goes there, a run of every account stays here.  A NULL now is
+ * the transaction's start and a NULL max_items 10000, both taken where the
+ * call is made, before the call goes to the worker.
+ */
+static CrmDelegate run_due_twin = {"crm._run_due", 2, {TIMESTAMPTZOID, INT4OID}};
 
-/* Citus delegates it: in FROM, a custom plan (its account a value), as the caller. */
-static CrmPlan run_on_worker = {
-	"SELECT * FROM crm._run_due($1, $2, $3)", 3, {INT8OID, TIMESTAMPTZOID, INT4OID}, .custom = true
-};
-
+/* The arguments of the public function's at first (1 as the twin), their NULLs defaulted. */
 static void
-run_on_account_worker(TimestampTz now, int64 max_items, int64 account_id, int64 *counts)
+run_due_arguments(FunctionCallInfo fcinfo, int first)
 {
-	Datum		args[3] = {Int64GetDatum(account_id), TimestampTzGetDatum(now), Int32GetDatum((int32) max_items)};
-
-	SPI_connect();
-	crm_exec(&run_on_worker, args, NULL, false, 1);
-	crm_get_int64_array(0, 1, counts, n_due_handlers, "crm._run_due");
-	SPI_finish();
+	if (fcinfo->args[first].isnull)
+		fcinfo->args[first].value = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+	if (fcinfo->args[first + 1].isnull)
+		fcinfo->args[first + 1].value = Int32GetDatum(10000);
+	fcinfo->args[first].isnull = false;
+	fcinfo->args[first + 1].isnull = false;
 }
 
-/* crm.run_due(now, max_items) -> (kind, handled) */
+/* The twin acts in one account, the caller's: not for a caller of every account's. */
+static void
+refuse_every_account_twin(FunctionCallInfo fcinfo)
+{
+	if (fcinfo->args[0].isnull)
+		crm_error_null_argument("account", "Call crm.run_due(now, max_items) instead.");
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("cannot run the due work of account %lld", (long long) DatumGetInt64(fcinfo->args[0].value)),
+			 errdetail("The caller acts in no one account."),
+			 errhint("Call crm.run_due(now, max_items): it runs the caller's due work.")));
+}
+
 PG_FUNCTION_INFO_V1(crm_run_due);
 Datum
 crm_run_due(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	TimestampTz now = PG_ARGISNULL(0) ? GetCurrentTransactionStartTimestamp() : PG_GETARG_TIMESTAMPTZ(0);
-	int64		max_items = PG_ARGISNULL(1) ? 10000 : PG_GETARG_INT32(1);
+	int			first = PG_NARGS() - run_due_twin.nargs;
 	int64		counts[CRM_MAX_DUE_HANDLERS];
 	bool		account_null;
 	int64		account_id;
+	Datum		result;
 
-	check_run_due_call(now, max_items);
+	run_due_arguments(fcinfo, first);
+	check_run_due_call(PG_GETARG_TIMESTAMPTZ(first), PG_GETARG_INT32(first + 1));
 	crm_due_caller_accounts(&account_null, &account_id);
 	check_no_restore();
+	if (account_null && first > 0)
+		refuse_every_account_twin(fcinfo);
+	if (!account_null && crm_delegate(&run_due_twin, fcinfo, account_id, &result))
+		return result;
 
 	/* a run for every account runs as the owner, on the workers too */
-	if (account_null && run_on_worker_node())
+	if (account_null && crm_distributed() && !crm_citus_in_task())
 		crm_refuse_local_role("crm.run_due() for every account",
 							  "Use SET ROLE for the session, or name the account: SET LOCAL crm.account_id = ...");
 	InitMaterializedSRF(fcinfo, 0);
-	if (!account_null && run_on_worker_node())
-		run_on_account_worker(now, max_items, account_id, counts);
-	else
-		crm_run_due_handlers(now, max_items, account_null, account_id, counts);
+	crm_run_due_handlers(PG_GETARG_TIMESTAMPTZ(0), PG_GETARG_INT32(1), account_null, account_id, counts);
 	for (int i = 0; i < n_due_handlers; i++)
 	{
 		Datum		values[2];
@@ -510,42 +521,6 @@ crm_run_due(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
-}
-
-/*
- * crm._run_due(account, now, max_items) -> the items handled per kind, in
- * registration order: crm.run_due's run of one account on its Citus worker
- * (see the header); the account must be the caller's.
- */
-PG_FUNCTION_INFO_V1(crm_run_due_in);
-Datum
-crm_run_due_in(PG_FUNCTION_ARGS)
-{
-	int64		counts[CRM_MAX_DUE_HANDLERS];
-	Datum		elems[CRM_MAX_DUE_HANDLERS];
-	bool		account_null;
-	int64		account_id;
-	int			nesting;
-
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
-		crm_error_null_argument("account, now and max_items", "Call crm.run_due(now, max_items) instead.");
-	check_run_due_call(PG_GETARG_TIMESTAMPTZ(1), PG_GETARG_INT32(2));
-	crm_due_caller_accounts(&account_null, &account_id);
-	check_no_restore();
-	if (account_null || account_id != PG_GETARG_INT64(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("cannot run the due work of account %lld", (long long) PG_GETARG_INT64(0)),
-				 account_null ? errdetail("The caller acts in no one account.")
-				 : errdetail("The caller acts in account %lld.", (long long) account_id),
-				 errhint("Call crm.run_due(now, max_items): it runs the caller's due work.")));
-	/* on a worker, the run's statements on the account's shards are Citus's to allow */
-	nesting = crm_citus_in_task() ? crm_citus_nesting_begin() : 0;
-	crm_run_due_handlers(PG_GETARG_TIMESTAMPTZ(1), PG_GETARG_INT32(2), false, account_id, counts);
-	crm_citus_nesting_end(nesting);
-	for (int i = 0; i < n_due_handlers; i++)
-		elems[i] = Int64GetDatum(counts[i]);
-	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n_due_handlers, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 }
 
 /* crm.next_due() -> the caller's earliest pending due instant, NULL when nothing is pending */

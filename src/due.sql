@@ -25,12 +25,13 @@ COMMENT ON FUNCTION crm.run_due(timestamptz, integer) IS
     'Does all time-based work due at now (overdue leads, auto-cancel, autopay charges), at most max_items of each kind, of the caller''s account (every account for the owner, and for crm_service without an account); returns what it did per kind.';
 GRANT EXECUTE ON FUNCTION crm.run_due(timestamptz, integer) TO crm_admin;
 
-CREATE OR REPLACE FUNCTION crm._run_due(account bigint, now timestamptz, max_items integer) RETURNS bigint[]
+CREATE OR REPLACE FUNCTION crm._run_due(account bigint, now timestamptz, max_items integer)
+    RETURNS TABLE (kind text, handled bigint)
     LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
-    AS 'MODULE_PATHNAME', 'crm_run_due_in';
+    AS 'MODULE_PATHNAME', 'crm_run_due';
 REVOKE ALL ON FUNCTION crm._run_due(bigint, timestamptz, integer) FROM PUBLIC;
 COMMENT ON FUNCTION crm._run_due(bigint, timestamptz, integer) IS
-    'The run of crm.run_due for one account on Citus, delegated by crm.distribute() to the worker that holds the account (its account argument, which must be the caller''s): returns the items handled per kind, in the order crm.run_due lists the kinds. Call crm.run_due() instead.';
+    'The run of crm.run_due for one account on Citus, delegated by crm.distribute() to the worker that holds the account (its account argument, which must be the caller''s): returns what crm.run_due returns. Call crm.run_due() instead.';
 GRANT EXECUTE ON FUNCTION crm._run_due(bigint, timestamptz, integer) TO crm_admin;
 
 CREATE OR REPLACE FUNCTION crm.next_due() RETURNS timestamptz

@@ -64,14 +64,15 @@ REVOKE ALL ON FUNCTION crm.import_clear() FROM PUBLIC;
 COMMENT ON FUNCTION crm.import_clear() IS
     'Removes the rows the account has staged, without importing them; returns how many.';
 
-CREATE OR REPLACE FUNCTION crm._import_staged(account bigint) RETURNS bigint[]
-    LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_import_staged_in';
+CREATE OR REPLACE FUNCTION crm._import_staged(account bigint)
+    RETURNS TABLE (kind text, staged bigint)
+    LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_import_staged';
 REVOKE ALL ON FUNCTION crm._import_staged(bigint) FROM PUBLIC;
 COMMENT ON FUNCTION crm._import_staged(bigint) IS
-    'The counts of crm.import_staged on Citus, per kind (client, lead, order, invoice, payment), delegated by crm.distribute() to the worker that holds the account (its account argument, which must be the session''s). Call crm.import_staged() instead.';
+    'The counts of crm.import_staged on Citus (what it returns), delegated by crm.distribute() to the worker that holds the account (its account argument, which must be the session''s). Call crm.import_staged() instead.';
 
 CREATE OR REPLACE FUNCTION crm._import_clear(account bigint) RETURNS bigint
-    LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_import_clear_in';
+    LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'crm_import_clear';
 REVOKE ALL ON FUNCTION crm._import_clear(bigint) FROM PUBLIC;
 COMMENT ON FUNCTION crm._import_clear(bigint) IS
     'The removal of crm.import_clear on Citus, delegated by crm.distribute() to the worker that holds the account (its account argument, which must be the session''s): returns how many staged rows it removed. Call crm.import_clear() instead.';

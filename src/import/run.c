@@ -43,9 +43,10 @@
  * Functions (besides the above): crm._import_run(account, as_of)
  *	crm_import_run_in: the run of crm.import_run on the account's worker;
  *	returns its counts as an array; crm._import_staged(account),
- *	crm._import_clear(account) (crm_import_staged_in, crm_import_clear_in):
- *	crm.import_staged's counts and crm.import_clear's removal there, so that
- *	staging, checking and running work in one transaction on Citus too
+ *	crm._import_clear(account): the twins (kit/delegate.h) of
+ *	crm.import_staged and crm.import_clear, one C entry each, which count and
+ *	remove the staged rows there, so that staging, checking and running work
+ *	in one transaction on Citus too
  */
 #include "postgres.h"
 
@@ -63,6 +64,7 @@
 #include "identity.h"
 #include "import/import.h"
 #include "kit/citus.h"
+#include "kit/delegate.h"
 #include "kit/locks.h"
 #include "values.h"
 
@@ -175,14 +177,6 @@ static ImportTable *const tables[IMPORT_NKINDS] = {
 	&crm_import_client_table, &crm_import_lead_table, &crm_import_order_table,
 	&crm_import_invoice_table, &crm_import_payment_table
 };
-
-/* Whether crm's tables are Citus tables here (then a run goes to the account's worker). */
-static bool
-import_distributed(void)
-{
-	return crm_citus_active() &&
-		crm_relation_is_distributed(get_relname_relid("import_clients", get_namespace_oid("crm", false)));
-}
 
 static void
 refuse_hidden_customers(void)
@@ -328,8 +322,13 @@ run_here(int64 account_id, TimestampTz as_of, int64 *counts)
 	crm_citus_nesting_end(nesting);
 }
 
-/* Citus delegates it to the account's worker: in FROM (a call in the select list of a
- * statement a function runs is one Citus leaves alone), a custom plan (its account a value). */
+/*
+ * The run's twin (kit/delegate.h), whose result is an array, not the run's
+ * rows: the coordinator calls it by a plan of its own, in FROM (a call in
+ * the select list of a statement a function runs is one Citus leaves
+ * alone), a custom plan (its account a value), for Citus to delegate.
+ */
+static CrmDelegate run_twin = {"crm._import_run", 1, {TIMESTAMPTZOID}};
 static CrmPlan run_on_worker = {
 	"SELECT * FROM crm._import_run($1, $2)", 2, {INT8OID, TIMESTAMPTZOID}, NULL, true
 };
@@ -382,7 +381,7 @@ crm_import_run(PG_FUNCTION_ARGS)
 	refuse_hidden_customers();
 	InitMaterializedSRF(fcinfo, 0);
 
-	if (import_distributed() && !crm_citus_in_task())
+	if (crm_distributed() && !crm_citus_in_task())
 		run_on_account_worker(account_id, as_of, counts);
 	else
 		run_here(account_id, as_of, counts);
@@ -405,7 +404,9 @@ crm_import_run(PG_FUNCTION_ARGS)
 
 /*
  * crm._import_run(account, as_of): crm.import_run's run on the account's
- * Citus worker (see the header); the account must be the session's.
+ * Citus worker (see the header); the account must be the session's
+ * (kit/delegate.h).  Its own C entry: its result is the run's counts with
+ * the largest ids staged, which the coordinator moves its sequences past.
  */
 PG_FUNCTION_INFO_V1(crm_import_run_in);
 Datum
@@ -416,24 +417,11 @@ crm_import_run_in(PG_FUNCTION_ARGS)
 	int64		counts[RUN_COUNTS];
 	Datum		elems[RUN_COUNTS];
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		crm_error_null_argument(PG_ARGISNULL(0) ? "account" : "as_of", "Call crm.import_run(as_of) instead.");
-	account_id = PG_GETARG_INT64(0);
-	as_of = PG_GETARG_TIMESTAMPTZ(1);
-	if (account_id != crm_require_account())
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("cannot import into account %lld", (long long) account_id),
-				 errdetail("The session acts in account %lld.", (long long) crm_require_account()),
-				 errhint("Call crm.import_run(as_of): it imports into the session's account.")));
-	if (import_distributed() && !crm_citus_in_task())
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("crm._import_run() ran on the Citus coordinator"),
-				 errdetail("An import's rows pass rules only crm's own write may pass, which reaches their "
-						   "triggers only on the worker that holds the account; Citus did not send the call there."),
-				 errhint("Call crm.distribute() again (it delegates crm._import_run to the account's worker), "
-						 "then crm.import_run(as_of) in a transaction of its own.")));
+	account_id = crm_require_account();
+	crm_delegate_enter(&run_twin, fcinfo, account_id);
+	if (PG_ARGISNULL(0))
+		crm_error_null_argument("as_of", "Call crm.import_run(as_of) instead.");
+	as_of = PG_GETARG_TIMESTAMPTZ(0);
 	crm_check_time(as_of, "as_of");
 	refuse_hidden_customers();
 	run_here(account_id, as_of, counts);
@@ -478,33 +466,15 @@ clear_here(int64 account_id)
 
 /*
  * On Citus the staged rows are counted and removed on the account's worker,
- * as the run is (crm._import_staged, crm._import_clear): the call goes there
- * as the caller, over the connection that staged the rows in this
- * transaction, and crm switches to the owner in that backend.
+ * as the run is: crm.import_staged() and crm.import_clear() call their twins
+ * crm._import_staged(account) and crm._import_clear(account) (kit/delegate.h),
+ * which go there as the caller, over the connection that staged the rows in
+ * this transaction, and crm switches to the owner in that backend.
  */
-static CrmPlan staged_on_worker = {
-	"SELECT * FROM crm._import_staged($1)", 1, {INT8OID}, NULL, true
-};
-static CrmPlan clear_on_worker = {
-	"SELECT * FROM crm._import_clear($1)", 1, {INT8OID}, NULL, true
-};
+static CrmDelegate staged_twin = {"crm._import_staged", 0, {0}};
+static CrmDelegate clear_twin = {"crm._import_clear", 0, {0}};
 
-/* The account of a call of crm._import_staged/_clear(account): the session's, or 42501. */
-static int64
-delegated_account(FunctionCallInfo fcinfo)
-{
-	if (PG_ARGISNULL(0))
-		crm_error_null_argument("account", "Call crm.import_staged() or crm.import_clear() instead.");
-	if (PG_GETARG_INT64(0) != crm_require_account())
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("cannot read or clear the staged rows of account %lld", (long long) PG_GETARG_INT64(0)),
-				 errdetail("The session acts in account %lld.", (long long) crm_require_account()),
-				 errhint("Call crm.import_staged() or crm.import_clear(): they act on the session's account.")));
-	return PG_GETARG_INT64(0);
-}
-
-/* crm.import_staged(): the rows the account has staged, per kind. */
+/* crm.import_staged(): the rows the account has staged, per kind (and its twin). */
 PG_FUNCTION_INFO_V1(crm_import_staged);
 Datum
 crm_import_staged(PG_FUNCTION_ARGS)
@@ -512,19 +482,12 @@ crm_import_staged(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	int64		account_id = crm_require_account();
 	int64		counts[IMPORT_NKINDS];
+	Datum		result;
 
+	if (crm_delegate(&staged_twin, fcinfo, account_id, &result))
+		return result;
 	InitMaterializedSRF(fcinfo, 0);
-	if (import_distributed() && !crm_citus_in_task())
-	{
-		Datum		arg = Int64GetDatum(account_id);
-
-		SPI_connect();
-		crm_exec(&staged_on_worker, &arg, NULL, false, 1);
-		crm_get_int64_array(0, 1, counts, IMPORT_NKINDS, "crm._import_staged");
-		SPI_finish();
-	}
-	else
-		staged_here(account_id, counts);
+	staged_here(account_id, counts);
 	for (int k = 0; k < IMPORT_NKINDS; k++)
 	{
 		Datum		values[2] = {CStringGetTextDatum(crm_import_kind_names[k]), Int64GetDatum(counts[k])};
@@ -535,51 +498,15 @@ crm_import_staged(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-/* crm._import_staged(account): crm.import_staged's counts, on the account's worker. */
-PG_FUNCTION_INFO_V1(crm_import_staged_in);
-Datum
-crm_import_staged_in(PG_FUNCTION_ARGS)
-{
-	int64		account_id = delegated_account(fcinfo);
-	int64		counts[IMPORT_NKINDS];
-	Datum		elems[IMPORT_NKINDS];
-	int			nesting = crm_citus_in_task() ? crm_citus_nesting_begin() : 0;
-
-	staged_here(account_id, counts);
-	crm_citus_nesting_end(nesting);
-	for (int k = 0; k < IMPORT_NKINDS; k++)
-		elems[k] = Int64GetDatum(counts[k]);
-	PG_RETURN_ARRAYTYPE_P(construct_array(elems, IMPORT_NKINDS, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-}
-
-/* crm.import_clear(): removes the account's staged rows; returns how many. */
+/* crm.import_clear(): removes the account's staged rows; returns how many (and its twin). */
 PG_FUNCTION_INFO_V1(crm_import_clear);
 Datum
 crm_import_clear(PG_FUNCTION_ARGS)
 {
 	int64		account_id = crm_require_account();
-	Datum		arg = Int64GetDatum(account_id);
-	int64		n;
-	bool		isnull;
+	Datum		result;
 
-	if (!import_distributed() || crm_citus_in_task())
-		PG_RETURN_INT64(clear_here(account_id));
-	SPI_connect();
-	crm_exec(&clear_on_worker, &arg, NULL, false, 1);
-	n = crm_get_int64(0, 1, &isnull);
-	SPI_finish();
-	PG_RETURN_INT64(n);
-}
-
-/* crm._import_clear(account): crm.import_clear's removal, on the account's worker. */
-PG_FUNCTION_INFO_V1(crm_import_clear_in);
-Datum
-crm_import_clear_in(PG_FUNCTION_ARGS)
-{
-	int64		account_id = delegated_account(fcinfo);
-	int			nesting = crm_citus_in_task() ? crm_citus_nesting_begin() : 0;
-	int64		n = clear_here(account_id);
-
-	crm_citus_nesting_end(nesting);
-	PG_RETURN_INT64(n);
+	if (crm_delegate(&clear_twin, fcinfo, account_id, &result))
+		return result;
+	PG_RETURN_INT64(clear_here(account_id));
 }

@@ -148,8 +148,8 @@ call_twin(CrmDelegate *d, FunctionCallInfo fcinfo, int64 account_id)
 }
 
 /* As the twin: its account is the session's, and it runs on a worker; the account taken off. */
-static void
-enter_twin(CrmDelegate *d, FunctionCallInfo fcinfo, int64 account_id)
+void
+crm_delegate_enter(CrmDelegate *d, FunctionCallInfo fcinfo, int64 account_id)
 {
 	int64		given;
 
@@ -190,7 +190,7 @@ crm_delegate(CrmDelegate *d, FunctionCallInfo fcinfo, int64 account_id, Datum *r
 {
 	if (fcinfo->nargs == d->nargs + 1)
 	{
-		enter_twin(d, fcinfo, account_id);
+		crm_delegate_enter(d, fcinfo, account_id);
 		return false;
 	}
 	if (!crm_distributed() || crm_citus_in_task())

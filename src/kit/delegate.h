@@ -59,6 +59,13 @@ typedef struct CrmDelegate
 
 extern bool crm_delegate(CrmDelegate *d, FunctionCallInfo fcinfo, int64 account_id, Datum *result);
 
+/*
+ * What crm_delegate does as the twin (its checks, the account taken off the
+ * arguments, Citus's nesting allowed), for a twin whose C entry is its own:
+ * one whose result carries more than the public function's (crm._import_run).
+ */
+extern void crm_delegate_enter(CrmDelegate *d, FunctionCallInfo fcinfo, int64 account_id);
+
 /* Whether crm's tables are Citus tables in this database (crm.distribute() ran). */
 extern bool crm_distributed(void);
 

@@ -95,7 +95,7 @@ SELECT is(crm.next_due(), (SELECT min(deadline) + interval '1 microsecond' FROM 
 SELECT is((SELECT handled FROM crm.run_due() WHERE kind = 'lead_overdue'), 1::bigint,
           'a tenant''s run_due handles its own account''s items only');
 SELECT throws_ok(format('SELECT crm._run_due(%s, now(), 10)', :b), '42501',
-                 format('cannot run the due work of account %s', :b),
+                 format('crm._run_due() cannot act in account %s', :b),
                  'crm._run_due (the run of one account, on its Citus worker) is the caller''s account''s only');
 RESET ROLE;
 SELECT is((SELECT overdue_since IS NULL FROM crm.leads WHERE account_id = :b AND contact_name = 'Tenant B'), true,

@@ -387,7 +387,7 @@ SELECT is((SELECT sum(staged) FROM crm.import_staged()), 0::numeric, 'nothing is
 SELECT throws_ok('SELECT * FROM crm.import_run(NULL)', '22004', NULL, 'as_of must not be NULL (22004)');
 SELECT throws_ok('SELECT * FROM crm.import_run(''infinity'')', '22008', NULL, 'as_of must be a finite time (22008)');
 SELECT throws_ok(format('SELECT crm._import_staged(%s)', :b), '42501',
-                 format('cannot read or clear the staged rows of account %s', :b),
+                 format('crm._import_staged() cannot act in account %s', :b),
                  'crm._import_staged (the count on the account''s Citus worker) is the session''s account''s only');
 SELECT throws_ok(format('SELECT crm._import_clear(%s)', :b), '42501', NULL,
                  'and so is crm._import_clear');
