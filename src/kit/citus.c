@@ -13,6 +13,7 @@
 #include "catalog/pg_type_d.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
+#include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/guc.h"
@@ -44,6 +45,25 @@ crm_citus_nesting_end(int level)
 {
 	if (level > 0)
 		AtEOXact_GUC(true, level);
+}
+
+typedef bool (*CitusFlag) (void);
+
+bool
+crm_citus_generating_subplans(void)
+{
+	static bool looked_up = false;
+	static CitusFlag generating_subplans = NULL;
+
+	if (GetConfigOption(NESTING_GUC, true, false) == NULL)
+		return false;			/* no Citus in this server */
+	if (!looked_up)
+	{
+		generating_subplans = (CitusFlag) load_external_function("$libdir/citus", "GeneratingSubplans",
+																 false, NULL);
+		looked_up = true;
+	}
+	return generating_subplans != NULL && generating_subplans();
 }
 
 static CrmXactCache citus_cache = {"citus", true};

@@ -75,6 +75,16 @@ extern const char *crm_citus_table_name(Relation rel);
  */
 extern void crm_become_owner_to_read(CrmUserSwitch *save, const char *table);
 
+/*
+ * Whether this backend's Citus counts itself inside the planning of a
+ * subquery or CTE (Citus's GeneratingSubplans(), looked up in citus.so, not
+ * linked): there it delegates no function call.  Citus 13.2 leaves it so for
+ * the rest of the session after an error raised while it planned one, which
+ * a subtransaction (or Citus itself, for a CTE it tried inlined) caught.
+ * False without Citus loaded, or a Citus without the function.
+ */
+extern bool crm_citus_generating_subplans(void);
+
 /* Whether relid is a Citus table; false, with no query, without citus. */
 extern bool crm_relation_is_distributed(Oid relid);
 

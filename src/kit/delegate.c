@@ -147,6 +147,33 @@ call_twin(CrmDelegate *d, FunctionCallInfo fcinfo, int64 account_id)
 	return result;
 }
 
+/*
+ * The twin on the coordinator: Citus did not delegate the call, as the twin
+ * is not delegated yet (crm.distribute() again), or as Citus counts this
+ * session as planning a subquery or CTE (kit/citus.h), where it delegates no
+ * call: until the session ends, after an error raised there and caught.
+ */
+static void
+refuse_on_coordinator(const CrmDelegate *d)
+{
+	if (crm_citus_generating_subplans())
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s() ran on the Citus coordinator", d->twin),
+				 errdetail("%s runs on the worker that holds the account; Citus did not send the call there: it counts "
+						   "this session as planning a subquery or CTE, where it delegates no function call, as an error "
+						   "raised while Citus planned one, and caught, leaves a session until it ends.",
+						   public_name(d)),
+				 errhint("Connect again, then call %s.", public_name(d))));
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("%s() ran on the Citus coordinator", d->twin),
+			 errdetail("%s runs on the worker that holds the account; Citus did not send the call there.",
+					   public_name(d)),
+			 errhint("Call crm.distribute() again (it delegates %s() to the account's worker), then %s.",
+					 d->twin, public_name(d))));
+}
+
 /* As the twin: its account is the session's, and it runs on a worker; the account taken off. */
 void
 crm_delegate_enter(CrmDelegate *d, FunctionCallInfo fcinfo, int64 account_id)
@@ -166,13 +193,7 @@ crm_delegate_enter(CrmDelegate *d, FunctionCallInfo fcinfo, int64 account_id)
 				 errdetail("The session acts in account %lld.", (long long) account_id),
 				 errhint("Call %s: it acts in the session's account.", public_name(d))));
 	if (crm_distributed() && !crm_citus_in_task())
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s() ran on the Citus coordinator", d->twin),
-				 errdetail("%s runs on the worker that holds the account; Citus did not send the call there.",
-						   public_name(d)),
-				 errhint("Call crm.distribute() again (it delegates %s() to the account's worker), then %s.",
-						 d->twin, public_name(d))));
+		refuse_on_coordinator(d);
 	memmove(&fcinfo->args[0], &fcinfo->args[1], sizeof(NullableDatum) * d->nargs);
 	fcinfo->nargs = d->nargs;
 

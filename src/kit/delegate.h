@@ -31,7 +31,9 @@
  * put into its result) and returns true.  Called as the twin (one argument
  * more): checks its account is account_id (42501), refuses to run on the
  * coordinator of a distributed installation (0A000: Citus did not delegate
- * the call; the hint says call crm.distribute() again), takes the account
+ * the call; the hint says call crm.distribute() again, or, when this
+ * session's Citus counts itself inside the planning of a subquery or CTE
+ * (kit/citus.h: crm_citus_generating_subplans), connect again), takes the account
  * off the arguments and returns false.  Anywhere else it returns false: the
  * body runs here (one server; a Citus task).
  *
