@@ -458,7 +458,7 @@ check_no_restore(void)
  * the transaction's start and a NULL max_items 10000, both taken where the
  * call is made, before the call goes to the worker.
  */
-static CrmDelegate run_due_twin = {"crm._run_due", 2, {TIMESTAMPTZOID, INT4OID}};
+static CrmDelegate run_due_twin = {"crm._run_due", 2, {TIMESTAMPTZOID, INT4OID}, .runs_here = true};
 
 /* The arguments of the public function's at first (1 as the twin), their NULLs defaulted. */
 static void

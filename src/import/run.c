@@ -471,8 +471,8 @@ clear_here(int64 account_id)
  * which go there as the caller, over the connection that staged the rows in
  * this transaction, and crm switches to the owner in that backend.
  */
-static CrmDelegate staged_twin = {"crm._import_staged", 0, {0}};
-static CrmDelegate clear_twin = {"crm._import_clear", 0, {0}};
+static CrmDelegate staged_twin = {"crm._import_staged", 0, {0}, .runs_here = true};
+static CrmDelegate clear_twin = {"crm._import_clear", 0, {0}, .runs_here = true};
 
 /* crm.import_staged(): the rows the account has staged, per kind (and its twin). */
 PG_FUNCTION_INFO_V1(crm_import_staged);

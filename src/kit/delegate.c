@@ -192,7 +192,7 @@ crm_delegate_enter(CrmDelegate *d, FunctionCallInfo fcinfo, int64 account_id)
 				 errmsg("%s() cannot act in account %lld", d->twin, (long long) given),
 				 errdetail("The session acts in account %lld.", (long long) account_id),
 				 errhint("Call %s: it acts in the session's account.", public_name(d))));
-	if (crm_distributed() && !crm_citus_in_task())
+	if (crm_distributed() && !crm_citus_in_task() && !d->runs_here)
 		refuse_on_coordinator(d);
 	memmove(&fcinfo->args[0], &fcinfo->args[1], sizeof(NullableDatum) * d->nargs);
 	fcinfo->nargs = d->nargs;

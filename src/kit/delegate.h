@@ -30,12 +30,12 @@
  * a row, or NULL for a row of NULLs; the rows of a set-returning function,
  * put into its result) and returns true.  Called as the twin (one argument
  * more): checks its account is account_id (42501), refuses to run on the
- * coordinator of a distributed installation (0A000: Citus did not delegate
- * the call; the hint says call crm.distribute() again, or, when this
- * session's Citus counts itself inside the planning of a subquery or CTE
- * (kit/citus.h: crm_citus_generating_subplans), connect again), takes the account
- * off the arguments and returns false.  Anywhere else it returns false: the
- * body runs here (one server; a Citus task).
+ * coordinator of a distributed installation unless runs_here (0A000: Citus
+ * did not delegate the call; the hint says call crm.distribute() again, or,
+ * when this session's Citus counts itself inside the planning of a subquery
+ * or CTE, kit/citus.h, connect again), takes the account off the arguments
+ * and returns false.  Anywhere else it returns false: the body runs here
+ * (one server; a Citus task).
  *
  * The twin runs in the worker's backend: the owner switch, the write scope
  * and the triggers its writes fire are all local there.  Citus lets a
@@ -57,6 +57,14 @@ typedef struct CrmDelegate
 	int			nargs;			/* the public function's arguments */
 	Oid			argtypes[CRM_PLAN_MAX_ARGS - 1];
 	CrmPlan		call;			/* made on first use */
+
+	/*
+	 * The twin run on the coordinator (Citus did not delegate it) does the
+	 * body's work there, as the public function would, instead of refusing
+	 * with 0A000: for a function whose work the coordinator can do too, with
+	 * the limits of work there (crm._run_due, crm._import_staged/_clear).
+	 */
+	bool		runs_here;
 } CrmDelegate;
 
 extern bool crm_delegate(CrmDelegate *d, FunctionCallInfo fcinfo, int64 account_id, Datum *result);
